@@ -1,0 +1,46 @@
+"""Reading request bodies strictly: every way a body can be wrong is a 4xx that says why."""
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable
+
+from chalicelib.http.errors import ApiError
+from chalicelib.settings import get_settings
+
+
+def _raw_body(request: Any) -> bytes:
+    raw = request.raw_body
+    if raw is None:
+        return b""
+    return raw if isinstance(raw, bytes) else str(raw).encode("utf-8")
+
+
+def check_body_size(request: Any) -> bytes:
+    raw = _raw_body(request)
+    limit = get_settings().max_body_bytes
+    if len(raw) > limit:
+        raise ApiError(f"Request body is {len(raw)} bytes; the limit is {limit} bytes", status_code=413)
+    return raw
+
+
+def json_object(request: Any, *, allowed: Iterable[str] | None = None) -> dict[str, Any]:
+    """The body as a JSON object; 413 when too large, 400 when not JSON or not an object.
+
+    With ``allowed``, any other top-level field is a validation error.
+    """
+    raw = check_body_size(request)
+    if not raw.strip():
+        raise ApiError("Request body is empty; expected a JSON object")
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ApiError("Request body is not valid UTF-8") from None
+    except ValueError as exc:
+        raise ApiError(f"Request body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise ApiError(f"Request body must be a JSON object, not {type(body).__name__}")
+    if allowed is not None:
+        unknown = sorted(set(body) - set(allowed))
+        if unknown:
+            raise ApiError("Validation failed", details={name: ["Unknown field."] for name in unknown})
+    return body

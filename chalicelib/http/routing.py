@@ -1,0 +1,30 @@
+"""Route-table helpers for behaviour API Gateway would otherwise decide."""
+from __future__ import annotations
+
+from chalice import Chalice
+from chalice.app import Response
+
+STANDARD_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def answer_wrong_methods_with_405(app: Chalice) -> None:
+    """Give every path a view for the methods it does not serve.
+
+    Deployed, API Gateway answers an undefined method with the same 403 as an
+    unknown path; registering the other methods makes both the gateway and the
+    local server route them to the app, which answers 405 with ``Allow``.
+    """
+    for path, entries in list(app.routes.items()):
+        allowed = sorted(entries)
+        missing = [method for method in STANDARD_METHODS if method not in entries]
+        if not missing:
+            continue
+
+        def method_not_allowed(*_args: str, _allowed: str = ", ".join(allowed), **_kwargs: str) -> Response:
+            method = app.current_request.method
+            return Response(body={"error": f"Method {method} is not allowed on this path; allowed: {_allowed}"},
+                            status_code=405, headers={"Allow": _allowed})
+
+        view_name = "method_not_allowed_" + "".join(c if c.isalnum() else "_" for c in path)
+        method_not_allowed.__name__ = view_name
+        app.route(path, methods=missing, content_types=["*/*"], name=view_name)(method_not_allowed)

@@ -1,0 +1,104 @@
+"""The HTTP middleware: correlation ids, JSON errors, security headers, logs, SLI metrics, tracing."""
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any, Callable
+
+from chalice.app import Request, Response
+
+from chalicelib.http.errors import ApiError
+from chalicelib.http.request import check_body_size
+from chalicelib.observability import metrics
+from chalicelib.observability.logging import get_logger
+from chalicelib.observability.request_context import begin_request
+from chalicelib.observability.tracing import request_segment
+from chalicelib.settings import get_settings
+
+CORRELATION_HEADER = "X-Correlation-Id"
+_CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
+
+SECURITY_HEADERS = {
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+HTML_CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+
+
+def correlation_id_for(request: Request) -> str:
+    for header in ("x-correlation-id", "x-request-id"):
+        value = request.headers.get(header)
+        if value and _CORRELATION_ID.match(value):
+            return value
+    return (request.context or {}).get("requestId") or str(uuid.uuid4())
+
+
+def error_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(body=body, status_code=status, headers=dict(headers or {}))
+
+
+def _json_error_body(response: Response) -> Response:
+    """Chalice's own errors say ``{"Code", "Message"}``; every error here says ``{"error"}``."""
+    body = response.body
+    if isinstance(body, dict) and set(body) == {"Code", "Message"}:
+        message = "Internal server error" if response.status_code >= 500 else body["Message"]
+        if body["Code"] == "UnsupportedMediaType":
+            message = f"{body['Message']}; this endpoint accepts application/json"
+        response.body = {"error": message}
+        response.headers["Content-Type"] = "application/json"
+    return response
+
+
+def _call_view(request: Request, get_response: Callable[[Request], Response]) -> Response:
+    try:
+        check_body_size(request)
+        return get_response(request)
+    except ApiError as exc:
+        return error_response(exc.status_code, exc.body(), exc.headers)
+
+
+def _content_type(response: Response) -> str:
+    for name, value in response.headers.items():
+        if name.lower() == "content-type":
+            return value
+    return "application/json"
+
+
+def add_security_headers(response: Response) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if _content_type(response).startswith("text/html"):
+        response.headers.setdefault("Content-Security-Policy", HTML_CONTENT_SECURITY_POLICY)
+
+
+def http_middleware(request: Request, get_response: Callable[[Request], Response]) -> Response:
+    started = time.perf_counter()
+    settings = get_settings()
+    logger = get_logger()
+    route = (request.context or {}).get("resourcePath", "unknown")
+    correlation_id = correlation_id_for(request)
+    facts = begin_request()
+    logger.append_keys(correlation_id=correlation_id, route=route)
+    try:
+        with request_segment(route, correlation_id):
+            response = _json_error_body(_call_view(request, get_response))
+        response.headers[CORRELATION_HEADER] = correlation_id
+        if facts.served_stale:
+            response.headers["X-Data-Stale"] = "true"
+        add_security_headers(response)
+        latency_ms = (time.perf_counter() - started) * 1000
+        metrics.emit(metrics.build_request_record(
+            namespace=settings.metrics_namespace, service=settings.service_name, route=route,
+            status=response.status_code, latency_ms=latency_ms, facts=facts,
+            thresholds_ms=settings.latency_thresholds_ms, correlation_id=correlation_id))
+        logger.info("request", extra={"method": request.method, "status": response.status_code,
+                                      "latency_ms": round(latency_ms, 3)})
+        return response
+    finally:
+        logger.remove_keys(["correlation_id", "route"])

@@ -1,0 +1,35 @@
+"""Per-request facts that views report and the middleware turns into SLI counts."""
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+
+@dataclass
+class RequestFacts:
+    data_queries: int = 0
+    stale_data_queries: int = 0
+
+    @property
+    def served_stale(self) -> bool:
+        return self.stale_data_queries > 0
+
+
+_facts: ContextVar[RequestFacts] = ContextVar("request_facts", default=RequestFacts())
+
+
+def begin_request() -> RequestFacts:
+    facts = RequestFacts()
+    _facts.set(facts)
+    return facts
+
+
+def current_facts() -> RequestFacts:
+    return _facts.get()
+
+
+def record_data_query(*, fresh: bool) -> None:
+    facts = _facts.get()
+    facts.data_queries += 1
+    if not fresh:
+        facts.stale_data_queries += 1

@@ -1,0 +1,238 @@
+"""User storage in DynamoDB through pynamodb.
+
+One table holds two kinds of item: the user (``USER#<id>``) and a claim on its
+lower-cased email (``EMAIL#<email>``). Both are written in one transaction with
+conditions, so email uniqueness holds under concurrency without read-then-write.
+Users carry ``listing``/``created_key`` so the ``by_created`` index lists them
+newest first.
+"""
+from __future__ import annotations
+
+import base64
+import json
+from functools import lru_cache
+from typing import Any, Optional
+
+from chalicelib.settings import get_settings
+from chalicelib.users.model import User, UserPage, new_user_id, utc_now_iso
+from chalicelib.users.repository import (EmailTaken, InvalidCursor, StorageUnavailable, UserMissing)
+from chalicelib.users.validation import UserInput
+
+LISTING = "USER"
+HEALTH_KEY = "HEALTH#probe"
+
+
+def user_key(user_id: str) -> str:
+    return f"USER#{user_id}"
+
+
+def email_claim_key(email_key: str) -> str:
+    return f"EMAIL#{email_key}"
+
+
+@lru_cache(maxsize=None)
+def table_models(table_name: str, region: str) -> Any:
+    """The pynamodb classes bound to ``table_name`` (built once per process)."""
+    # pynamodb.models costs ~100 ms to import; only requests that touch users pay it.
+    from pynamodb.attributes import UnicodeAttribute
+    from pynamodb.connection import Connection
+    from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+    from pynamodb.models import Model
+
+    class TableMeta:
+        pass
+
+    TableMeta.table_name = table_name
+    TableMeta.region = region
+    # Fail fast so a slow table trips the breaker instead of holding requests.
+    TableMeta.connect_timeout_seconds = 2
+    TableMeta.read_timeout_seconds = 3
+    TableMeta.max_retry_attempts = 2
+
+    class ByCreated(GlobalSecondaryIndex):
+        class Meta:
+            index_name = "by_created"
+            projection = AllProjection()
+
+        listing = UnicodeAttribute(hash_key=True)
+        created_key = UnicodeAttribute(range_key=True)
+
+    class UserItem(Model):
+        Meta = TableMeta
+        pk = UnicodeAttribute(hash_key=True)
+        id = UnicodeAttribute()
+        name = UnicodeAttribute()
+        email = UnicodeAttribute()
+        email_key = UnicodeAttribute()
+        created_at = UnicodeAttribute()
+        updated_at = UnicodeAttribute(null=True)
+        listing = UnicodeAttribute(default=LISTING)
+        created_key = UnicodeAttribute()
+        by_created = ByCreated()
+
+    class EmailClaim(Model):
+        Meta = TableMeta
+        pk = UnicodeAttribute(hash_key=True)
+        user_id = UnicodeAttribute()
+
+    class Models:
+        user = UserItem
+        claim = EmailClaim
+        connection = Connection(region=region, connect_timeout_seconds=2, read_timeout_seconds=3,
+                                max_retry_attempts=2)
+
+    return Models
+
+
+def _to_user(item: Any) -> User:
+    return User(id=item.id, name=item.name, email=item.email, created_at=item.created_at,
+                updated_at=item.updated_at)
+
+
+def _cancellation_codes(error: Exception) -> list[Optional[str]]:
+    reasons = getattr(error, "cancellation_reasons", None) or []
+    return [reason.code if reason else None for reason in reasons]
+
+
+def _encode_cursor(item: Any) -> str:
+    key = {"pk": item.pk, "created_key": item.created_key}
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> dict[str, Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, UnicodeError):
+        raise InvalidCursor(cursor) from None
+    if (not isinstance(key, dict) or set(key) != {"pk", "created_key"}
+            or not all(isinstance(value, str) for value in key.values())
+            or not key["pk"].startswith("USER#")):
+        raise InvalidCursor(cursor)
+    return {"pk": {"S": key["pk"]}, "listing": {"S": LISTING}, "created_key": {"S": key["created_key"]}}
+
+
+class DynamoDBUserRepository:
+    def __init__(self, table_name: Optional[str] = None, region: Optional[str] = None) -> None:
+        settings = get_settings()
+        self._models = table_models(table_name or settings.users_table, region or settings.region)
+
+    def _transaction(self, token: Optional[str] = None) -> Any:
+        from pynamodb.transactions import TransactWrite
+
+        return TransactWrite(connection=self._models.connection, client_request_token=token)
+
+    def _load(self, user_id: str) -> Any:
+        from pynamodb.exceptions import DoesNotExist, PynamoDBException
+
+        try:
+            return self._models.user.get(user_key(user_id))
+        except DoesNotExist:
+            return None
+        except PynamoDBException as exc:
+            raise StorageUnavailable(str(exc)) from exc
+
+    def create(self, data: UserInput) -> User:
+        from pynamodb.exceptions import PynamoDBException, TransactWriteError
+
+        user_id = new_user_id()
+        now = utc_now_iso()
+        item = self._models.user(user_key(user_id), id=user_id, name=data.name, email=data.email,
+                                 email_key=data.email_key, created_at=now, created_key=f"{now}#{user_id}")
+        claim = self._models.claim(email_claim_key(data.email_key), user_id=user_id)
+        try:
+            # The token makes a retried transaction idempotent instead of a false 409.
+            with self._transaction(token=user_id) as transaction:
+                transaction.save(claim, condition=self._models.claim.pk.does_not_exist())
+                transaction.save(item, condition=self._models.user.pk.does_not_exist())
+        except TransactWriteError as exc:
+            if _cancellation_codes(exc)[:1] == ["ConditionalCheckFailed"]:
+                raise EmailTaken(data.email_key) from None
+            raise StorageUnavailable(str(exc)) from exc
+        except PynamoDBException as exc:
+            raise StorageUnavailable(str(exc)) from exc
+        return _to_user(item)
+
+    def get(self, user_id: str) -> Optional[User]:
+        item = self._load(user_id)
+        return _to_user(item) if item is not None else None
+
+    def update(self, user_id: str, data: UserInput) -> User:
+        from pynamodb.exceptions import PynamoDBException, TransactWriteError
+
+        current = self._load(user_id)
+        if current is None:
+            raise UserMissing(user_id)
+        user_model, claim_model = self._models.user, self._models.claim
+        now = utc_now_iso()
+        email_changes = data.email_key != current.email_key
+        try:
+            with self._transaction() as transaction:
+                if email_changes:
+                    transaction.save(claim_model(email_claim_key(data.email_key), user_id=user_id),
+                                     condition=claim_model.pk.does_not_exist())
+                    transaction.delete(claim_model(email_claim_key(current.email_key)),
+                                       condition=claim_model.user_id == user_id)
+                transaction.update(
+                    user_model(user_key(user_id)),
+                    actions=[user_model.name.set(data.name), user_model.email.set(data.email),
+                             user_model.email_key.set(data.email_key), user_model.updated_at.set(now)],
+                    condition=user_model.pk.exists() & (user_model.email_key == current.email_key))
+        except TransactWriteError as exc:
+            codes = _cancellation_codes(exc)
+            if email_changes and codes[:1] == ["ConditionalCheckFailed"]:
+                raise EmailTaken(data.email_key) from None
+            if "ConditionalCheckFailed" in codes:
+                if self._load(user_id) is None:
+                    raise UserMissing(user_id) from None
+                raise StorageUnavailable("user was changed concurrently; retry") from None
+            raise StorageUnavailable(str(exc)) from exc
+        except PynamoDBException as exc:
+            raise StorageUnavailable(str(exc)) from exc
+        return User(id=user_id, name=data.name, email=data.email, created_at=current.created_at, updated_at=now)
+
+    def delete(self, user_id: str) -> None:
+        from pynamodb.exceptions import PynamoDBException, TransactWriteError
+
+        current = self._load(user_id)
+        if current is None:
+            raise UserMissing(user_id)
+        user_model, claim_model = self._models.user, self._models.claim
+        try:
+            with self._transaction() as transaction:
+                transaction.delete(user_model(user_key(user_id)),
+                                   condition=user_model.email_key == current.email_key)
+                transaction.delete(claim_model(email_claim_key(current.email_key)),
+                                   condition=claim_model.user_id == user_id)
+        except TransactWriteError as exc:
+            if "ConditionalCheckFailed" in _cancellation_codes(exc):
+                if self._load(user_id) is None:
+                    raise UserMissing(user_id) from None
+                raise StorageUnavailable("user was changed concurrently; retry") from None
+            raise StorageUnavailable(str(exc)) from exc
+        except PynamoDBException as exc:
+            raise StorageUnavailable(str(exc)) from exc
+
+    def list_page(self, limit: int, cursor: Optional[str]) -> UserPage:
+        from pynamodb.exceptions import PynamoDBException
+
+        start_key = _decode_cursor(cursor) if cursor else None
+        try:
+            # One extra item tells whether another page exists.
+            items = list(self._models.user.by_created.query(
+                LISTING, scan_index_forward=False, limit=limit + 1, last_evaluated_key=start_key))
+        except PynamoDBException as exc:
+            raise StorageUnavailable(str(exc)) from exc
+        page = items[:limit]
+        next_cursor = _encode_cursor(page[-1]) if len(items) > limit else None
+        return UserPage(users=[_to_user(item) for item in page], next_cursor=next_cursor)
+
+    def ping(self) -> None:
+        from pynamodb.exceptions import DoesNotExist, PynamoDBException
+
+        try:
+            self._models.claim.get(HEALTH_KEY)
+        except DoesNotExist:
+            return
+        except PynamoDBException as exc:
+            raise StorageUnavailable(str(exc)) from exc

@@ -1,0 +1,67 @@
+"""HTTP shapes of the user use cases: what each route reads from the request and answers."""
+from __future__ import annotations
+
+from typing import Optional
+from urllib.parse import urlencode
+
+from chalice.app import Request, Response
+
+from chalicelib.http.errors import ApiError
+from chalicelib.http.request import json_object
+from chalicelib.observability.request_context import current_facts
+from chalicelib.users.service import UserService
+from chalicelib.web.pages import parse_form, render_index
+
+NEXT_CURSOR_HEADER = "X-Next-Cursor"
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+
+
+def list_users(service: UserService, request: Request) -> Response:
+    params = request.query_params or {}
+    page = service.list_page(params.get("limit"), params.get("cursor"))
+    headers = {}
+    if page.next_cursor:
+        headers[NEXT_CURSOR_HEADER] = page.next_cursor
+        query = urlencode({"limit": params.get("limit") or "", "cursor": page.next_cursor})
+        headers["Link"] = f'</api/users?{query}>; rel="next"'
+    return Response(body=[user.to_json() for user in page.users], headers=headers, status_code=200)
+
+
+def create_user(service: UserService, request: Request) -> Response:
+    user = service.create(json_object(request))
+    return Response(body=user.to_json(), status_code=201, headers={"Location": f"/api/users/{user.id}"})
+
+
+def get_user(service: UserService, user_id: str) -> Response:
+    return Response(body=service.get(user_id).to_json(), status_code=200)
+
+
+def update_user(service: UserService, request: Request, user_id: str) -> Response:
+    return Response(body=service.update(user_id, json_object(request)).to_json(), status_code=200)
+
+
+def delete_user(service: UserService, user_id: str) -> Response:
+    service.delete(user_id)
+    return Response(body="", status_code=204, headers={"Content-Type": "application/json"})
+
+
+def index_page(service: UserService, *, error: Optional[ApiError] = None,
+               form: Optional[dict] = None) -> Response:
+    page = service.list_page()
+    body = render_index(page.users, error=error, form=form, stale=current_facts().served_stale)
+    return Response(body=body, status_code=200, headers=HTML)
+
+
+def submit_user_form(service: UserService, request: Request) -> Response:
+    try:
+        form = parse_form(request.raw_body)
+    except UnicodeDecodeError:
+        return index_page(service, error=ApiError("Form body is not valid UTF-8"))
+    fields = {name: form[name] for name in ("name", "email") if name in form}
+    try:
+        service.create(fields)
+    except ApiError as error:
+        if error.status_code >= 500:
+            raise
+        return index_page(service, error=error, form=fields)
+    return Response(body="", status_code=302, headers={"Location": "/", **HTML})

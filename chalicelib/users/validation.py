@@ -1,0 +1,77 @@
+"""Validation of user input, with field-level messages in the original service's shape."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from chalicelib.http.errors import ValidationFailed
+
+NAME_MAX = 100
+EMAIL_MAX = 254
+FIELDS = ("name", "email")
+
+# RFC 5322 dot-atom local part and a DNS domain with a dotted, alphabetic TLD.
+_LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_EMAIL = re.compile(rf"^{_LOCAL}@(?:{_LABEL}\.)+[A-Za-z]{{2,63}}$")
+
+
+@dataclass(frozen=True)
+class UserInput:
+    name: str
+    email: str
+
+    @property
+    def email_key(self) -> str:
+        return self.email.lower()
+
+
+def _has_control_characters(value: str) -> bool:
+    return any(unicodedata.category(char) in ("Cc", "Cf", "Cs") for char in value)
+
+
+def _check_name(value: Any) -> tuple[str | None, list[str]]:
+    if not isinstance(value, str):
+        return None, ["Not a valid string."]
+    if _has_control_characters(value):
+        return None, ["Must not contain control characters."]
+    name = value.strip()
+    if not 1 <= len(name) <= NAME_MAX:
+        return None, [f"Length must be between 1 and {NAME_MAX}."]
+    return name, []
+
+
+def _check_email(value: Any) -> tuple[str | None, list[str]]:
+    if not isinstance(value, str):
+        return None, ["Not a valid string."]
+    if _has_control_characters(value):
+        return None, ["Must not contain control characters."]
+    email = value.strip()
+    if len(email) > EMAIL_MAX:
+        return None, [f"Longer than maximum length {EMAIL_MAX}."]
+    local, _, _ = email.partition("@")
+    if not _EMAIL.match(email) or len(local) > 64:
+        return None, ["Not a valid email address."]
+    return email, []
+
+
+def validate_user(data: Mapping[str, Any]) -> UserInput:
+    """Both fields required; unknown fields rejected. Raises ValidationFailed."""
+    errors: dict[str, list[str]] = {}
+    for unknown in sorted(set(data) - set(FIELDS)):
+        errors[unknown] = ["Unknown field."]
+    values: dict[str, str] = {}
+    for field, check in (("name", _check_name), ("email", _check_email)):
+        if field not in data or data[field] is None:
+            errors[field] = ["Missing data for required field."]
+            continue
+        value, messages = check(data[field])
+        if messages:
+            errors[field] = messages
+        else:
+            values[field] = value
+    if errors:
+        raise ValidationFailed(errors)
+    return UserInput(name=values["name"], email=values["email"])

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import errno
+import socket
+
+
+class PortInUse(RuntimeError):
+    pass
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def ensure_free(host: str, port: int, what: str) -> None:
+    """Fail with a clear message instead of a half-started stack when ``port`` is taken."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                raise PortInUse(f"{what}: {host}:{port} is already in use; choose another port "
+                                f"(see `python -m devstack --help`)") from None
+            raise

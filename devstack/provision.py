@@ -1,0 +1,35 @@
+"""Creating the resources of infra/*.json on an AWS endpoint (the embedded moto server, or mock_aws)."""
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from devstack.resources import create_table_request, definitions, resource_name
+
+
+def provision_tables(dynamodb: Any) -> dict[str, str]:
+    names = {}
+    for key, spec in definitions("tables").items():
+        request = create_table_request(spec)
+        dynamodb.create_table(**request)
+        if spec.get("ttl_attribute"):
+            dynamodb.update_time_to_live(TableName=request["TableName"], TimeToLiveSpecification={
+                "Enabled": True, "AttributeName": spec["ttl_attribute"]})
+        names[key] = request["TableName"]
+    return names
+
+
+def provision_topics(sns: Any) -> dict[str, str]:
+    return {key: sns.create_topic(Name=resource_name(spec))["TopicArn"]
+            for key, spec in definitions("topics").items()}
+
+
+def provision_secrets(secretsmanager: Any) -> dict[str, str]:
+    """Create each secret with a freshly generated value; returns logical name -> value."""
+    values = {}
+    for key, spec in definitions("secrets").items():
+        value = secrets.token_urlsafe(32)
+        secretsmanager.create_secret(Name=resource_name(spec), Description=spec.get("description", ""),
+                                     SecretString=value)
+        values[key] = value
+    return values

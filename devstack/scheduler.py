@@ -1,0 +1,79 @@
+"""Fires the scheduled functions of infra/functions.json, as EventBridge does when deployed."""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Any, Callable, Optional
+
+log = logging.getLogger("devstack.scheduler")
+
+_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+def rate_seconds(expression: str) -> int:
+    match = _RATE.match(expression.strip())
+    if not match:
+        raise ValueError(f"unsupported schedule expression {expression!r}: use rate(N minutes|hours|days)")
+    count, unit = int(match.group(1)), match.group(2).rstrip("s")
+    if count < 1:
+        raise ValueError(f"schedule {expression!r} must be at least 1")
+    return count * _UNIT_SECONDS[unit]
+
+
+def scheduled_event(function_key: str, now: datetime) -> dict[str, Any]:
+    return {"version": "0", "id": f"local-{function_key}-{int(now.timestamp())}", "detail-type": "Scheduled Event",
+            "source": "aws.events", "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "region": "us-east-1",
+            "resources": [f"arn:aws:events:us-east-1:123456789012:rule/serverless-sre-{function_key}"],
+            "detail": {}}
+
+
+class Scheduler:
+    """Each function first runs one period after start, then every period; a slow run delays only itself."""
+
+    def __init__(self, schedules: dict[str, str], invoke: Callable[[str, Any], Any],
+                 clock: Callable[[], float] = time.monotonic,
+                 wall_clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+        self._periods = {key: rate_seconds(expression) for key, expression in schedules.items()}
+        self._invoke = invoke
+        self._clock = clock
+        self._wall_clock = wall_clock
+        start = clock()
+        self._next_due = {key: start + period for key, period in self._periods.items()}
+        self._stop = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+        self.runs: dict[str, int] = {key: 0 for key in self._periods}
+        self.failures: dict[str, int] = {key: 0 for key in self._periods}
+
+    def run_due(self) -> list[str]:
+        """Invoke every function that is due now; returns their keys."""
+        now = self._clock()
+        fired = []
+        for key in sorted(self._periods):
+            if now < self._next_due[key]:
+                continue
+            self._next_due[key] = max(self._next_due[key] + self._periods[key], now)
+            fired.append(key)
+            try:
+                self._invoke(key, scheduled_event(key, self._wall_clock()))
+                self.runs[key] += 1
+            except Exception:  # a failing schedule is logged and retried next period, like EventBridge
+                self.failures[key] += 1
+                log.exception("scheduled function %s failed", key)
+        return fired
+
+    def start(self, tick_seconds: float = 1.0) -> None:
+        def loop() -> None:
+            while not self._stop.wait(tick_seconds):
+                self.run_due()
+
+        self._thread = threading.Thread(target=loop, name="devstack-scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
