@@ -6,7 +6,7 @@ from typing import Any
 
 from chalice.config import Config
 from chalice.local import (ChaliceRequestHandler, CustomLocalChalice, ForbiddenError, LocalChalice, LocalDevServer,
-                           LocalGatewayException)
+                           LocalGatewayException, ThreadedHTTPServer)
 
 from chalicelib.observability.middleware import SECURITY_HEADERS
 
@@ -31,10 +31,16 @@ class GatewayRequestHandler(ChaliceRequestHandler):
         return
 
 
+class GatewayServer(ThreadedHTTPServer):
+    # The default backlog of 5 resets connections under a burst of simultaneous clients.
+    request_queue_size = 128
+
+
 def create_gateway(app: Any, host: str, port: int) -> LocalDevServer:
     """As ``chalice.local.create_local_server`` (thread-local current_request), with our handler."""
     if not isinstance(app, LocalChalice):
         CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
         app.__class__ = CustomLocalChalice
     config = Config.create(chalice_stage="local", app_name=app.app_name, lambda_timeout=30)
-    return LocalDevServer(app, config, host, port, handler_cls=GatewayRequestHandler)
+    return LocalDevServer(app, config, host, port, handler_cls=GatewayRequestHandler,
+                          server_cls=GatewayServer)

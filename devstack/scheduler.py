@@ -55,7 +55,9 @@ class Scheduler:
         for key in sorted(self._periods):
             if now < self._next_due[key]:
                 continue
-            self._next_due[key] = max(self._next_due[key] + self._periods[key], now)
+            following = self._next_due[key] + self._periods[key]
+            # After a stall, fire once and resume the cadence instead of replaying every missed period.
+            self._next_due[key] = following if following > now else now + self._periods[key]
             fired.append(key)
             try:
                 self._invoke(key, scheduled_event(key, self._wall_clock()))

@@ -1,7 +1,9 @@
 """Structured JSON logs (Powertools Logger) that never carry a raw email address."""
 from __future__ import annotations
 
+import logging
 import re
+import sys
 from functools import lru_cache
 from typing import Any
 
@@ -22,6 +24,19 @@ class RedactingFormatter(LambdaPowertoolsFormatter):
         return redact_emails(super().serialize(log))
 
 
+class CurrentStdoutHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stdout`` is now, so redirected output (tests, local runner) gets the logs."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 @lru_cache(maxsize=1)
 def get_logger() -> Logger:
-    return Logger(service=get_settings().service_name, logger_formatter=RedactingFormatter())
+    return Logger(service=get_settings().service_name, logger_formatter=RedactingFormatter(),
+                  logger_handler=CurrentStdoutHandler())

@@ -90,6 +90,7 @@ def _to_user(item: Any) -> User:
 
 
 def _cancellation_codes(error: Exception) -> list[Optional[str]]:
+    """Codes per item, in the order pynamodb sends them: condition checks, deletes, puts, updates."""
     reasons = getattr(error, "cancellation_reasons", None) or []
     return [reason.code if reason else None for reason in reasons]
 
@@ -180,7 +181,8 @@ class DynamoDBUserRepository:
                     condition=user_model.pk.exists() & (user_model.email_key == current.email_key))
         except TransactWriteError as exc:
             codes = _cancellation_codes(exc)
-            if email_changes and codes[:1] == ["ConditionalCheckFailed"]:
+            new_claim_put = 1  # after the delete of the old claim
+            if email_changes and codes[new_claim_put:new_claim_put + 1] == ["ConditionalCheckFailed"]:
                 raise EmailTaken(data.email_key) from None
             if "ConditionalCheckFailed" in codes:
                 if self._load(user_id) is None:

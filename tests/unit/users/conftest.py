@@ -1,3 +1,5 @@
+import json
+
 import boto3
 import pytest
 from chalice.test import Client
@@ -30,10 +32,31 @@ def client(tables):
     table_models.cache_clear()
 
 
+JSON = {"Content-Type": "application/json"}
+
+
 @pytest.fixture
-def create(client):
+def send_json(client):
+    def send(method, path, body):
+        raw = body if isinstance(body, (str, bytes)) else json.dumps(body)
+        return getattr(client.http, method)(path, headers=JSON, body=raw)
+
+    return send
+
+
+@pytest.fixture
+def create(send_json):
     def create_user(name="Ada Lovelace", email="ada@example.com"):
-        return client.http.post("/api/users", headers={"Content-Type": "application/json"},
-                                body=__import__("json").dumps({"name": name, "email": email}))
+        return send_json("post", "/api/users", {"name": name, "email": email})
 
     return create_user
+
+
+@pytest.fixture
+def created(create):
+    def make(name="Ada Lovelace", email="ada@example.com"):
+        response = create(name, email)
+        assert response.status_code == 201, response.body
+        return json.loads(response.body)
+
+    return make

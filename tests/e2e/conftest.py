@@ -1,0 +1,102 @@
+"""The local stack as a client sees it: started once per session in its own process, on free ports."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import requests
+
+from devstack.ports import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT_SECONDS = 90
+
+
+class RunningStack:
+    def __init__(self, base_url: str, aws_endpoint: str, control_url: str, log_path: Path) -> None:
+        self.base_url = base_url
+        self.aws_endpoint = aws_endpoint
+        self.control_url = control_url
+        self.log_path = log_path
+        self.http = requests.Session()
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def boto3_client(self, service: str) -> Any:
+        return boto3.client(service, endpoint_url=self.aws_endpoint, region_name="us-east-1",
+                            aws_access_key_id="local", aws_secret_access_key="local")
+
+    @property
+    def operator_token(self) -> str:
+        secret = self.boto3_client("secretsmanager").get_secret_value(SecretId="serverless-sre/operator-token")
+        return secret["SecretString"]
+
+    def operator_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.operator_token}"}
+
+    def fire(self, function_key: str, event: Any = None) -> Any:
+        """Invoke a function of infra/functions.json inside the stack now (metrics are flushed first)."""
+        response = requests.post(f"{self.control_url}/functions/{function_key}/invoke",
+                                 data=json.dumps(event or {}), timeout=120)
+        if response.status_code != 200:
+            raise AssertionError(f"{function_key} failed: {response.status_code} {response.text}")
+        return response.json()["result"]
+
+    def flush_metrics(self) -> int:
+        return requests.post(f"{self.control_url}/metrics/flush", timeout=30).json()["sent"]
+
+    def status(self) -> dict[str, Any]:
+        return requests.get(f"{self.control_url}/status", timeout=10).json()
+
+    def log_tail(self, lines: int = 60) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _wait_until_ready(process: subprocess.Popen, stack: RunningStack) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"local stack exited with {process.returncode}:\n{stack.log_tail()}")
+        try:
+            if stack.status().get("ready"):
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"local stack not ready after {START_TIMEOUT_SECONDS}s:\n{stack.log_tail()}")
+
+
+@pytest.fixture(scope="session")
+def stack():
+    host = "127.0.0.1"
+    port, aws_port, control_port = free_port(host), free_port(host), free_port(host)
+    log_dir = Path(tempfile.mkdtemp(prefix="devstack-"))
+    log_path = log_dir / "stack.log"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "devstack", "--host", host, "--port", str(port), "--aws-port", str(aws_port),
+             "--control-port", str(control_port), "--no-schedules"],
+            cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    running = RunningStack(f"http://{host}:{port}", f"http://{host}:{aws_port}",
+                           f"http://{host}:{control_port}", log_path)
+    try:
+        _wait_until_ready(process, running)
+        yield running
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)

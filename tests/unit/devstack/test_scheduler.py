@@ -1,0 +1,67 @@
+import pytest
+
+from devstack.scheduler import Scheduler, rate_seconds
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.mark.parametrize("expression, seconds", [("rate(1 minute)", 60), ("rate(5 minutes)", 300),
+                                                 ("rate(2 hours)", 7200), ("rate(1 day)", 86400)])
+def test_rate_expressions_become_periods(expression, seconds):
+    assert rate_seconds(expression) == seconds
+
+
+@pytest.mark.parametrize("expression", ["cron(0 * * * ? *)", "rate(0 minutes)", "rate(1 fortnight)", "every minute"])
+def test_unsupported_expressions_fail_loudly(expression):
+    with pytest.raises(ValueError):
+        rate_seconds(expression)
+
+
+def test_a_function_fires_once_per_period():
+    clock, calls = FakeClock(), []
+    scheduler = Scheduler({"evaluator": "rate(1 minute)"}, lambda key, event: calls.append(key), clock=clock)
+    assert scheduler.run_due() == []
+    clock.now += 60
+    assert scheduler.run_due() == ["evaluator"]
+    assert scheduler.run_due() == []
+    clock.now += 60
+    scheduler.run_due()
+    assert calls == ["evaluator", "evaluator"]
+
+
+def test_a_late_tick_fires_once_not_for_every_missed_period():
+    clock, calls = FakeClock(), []
+    scheduler = Scheduler({"evaluator": "rate(1 minute)"}, lambda key, event: calls.append(key), clock=clock)
+    clock.now += 600
+    scheduler.run_due()
+    scheduler.run_due()
+    assert calls == ["evaluator"]
+
+
+def test_the_event_looks_like_an_eventbridge_schedule():
+    clock, events = FakeClock(), []
+    scheduler = Scheduler({"probe": "rate(1 minute)"}, lambda key, event: events.append(event), clock=clock)
+    clock.now += 60
+    scheduler.run_due()
+    assert events[0]["source"] == "aws.events" and events[0]["detail-type"] == "Scheduled Event"
+
+
+def test_a_failing_function_is_counted_and_does_not_stop_the_others():
+    clock, calls = FakeClock(), []
+
+    def invoke(key, event):
+        if key == "broken":
+            raise RuntimeError("boom")
+        calls.append(key)
+
+    scheduler = Scheduler({"broken": "rate(1 minute)", "fine": "rate(1 minute)"}, invoke, clock=clock)
+    clock.now += 60
+    scheduler.run_due()
+    assert calls == ["fine"]
+    assert scheduler.failures == {"broken": 1, "fine": 0}

@@ -1,0 +1,66 @@
+import json
+
+import pytest
+
+
+def error_of(response):
+    body = json.loads(response.body)
+    assert isinstance(body.get("error"), str) and body["error"]
+    return body
+
+
+@pytest.mark.parametrize("raw", ["{", "not json", "{'name': 'single quotes'}", "\xff"])
+def test_malformed_json_answers_400(send_json, tables, raw):
+    response = send_json("post", "/api/users", raw)
+    assert response.status_code == 400
+    error_of(response)
+
+
+@pytest.mark.parametrize("raw", ["[]", '"string"', "42", "null", "true"])
+def test_a_body_that_is_not_an_object_answers_400(send_json, tables, raw):
+    response = send_json("post", "/api/users", raw)
+    assert response.status_code == 400
+    assert "JSON object" in error_of(response)["error"]
+
+
+def test_an_empty_body_answers_400(send_json, tables):
+    assert send_json("post", "/api/users", "").status_code == 400
+
+
+def test_a_body_over_16_kib_answers_413(send_json, tables):
+    response = send_json("post", "/api/users", {"name": "x" * 17000, "email": "ada@example.com"})
+    assert response.status_code == 413
+    assert "limit" in error_of(response)["error"]
+
+
+def test_a_wrong_content_type_answers_415(client, tables):
+    response = client.http.post("/api/users", headers={"Content-Type": "text/plain"},
+                                body='{"name": "Ada", "email": "ada@example.com"}')
+    assert response.status_code == 415
+    assert "text/plain" in error_of(response)["error"]
+
+
+def test_a_wrong_method_answers_405_with_allow(client, tables):
+    response = client.http.patch("/api/users/0b0f7a52-9f43-4b7e-9a39-2d1bd2f4a2a1",
+                                 headers={"Content-Type": "application/json"}, body="{}")
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "DELETE, GET, PUT"
+    error_of(response)
+
+
+def test_very_long_strings_are_a_validation_error_not_a_crash(send_json, tables):
+    response = send_json("post", "/api/users", {"name": "x" * 5000, "email": "y" * 5000 + "@example.com"})
+    assert response.status_code == 400
+    assert set(error_of(response)["details"]) == {"name", "email"}
+
+
+def test_no_stack_trace_leaks_from_an_unexpected_failure(client, tables, monkeypatch):
+    from chalicelib.users.service import UserService
+
+    def explode(self, *args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(UserService, "get", explode)
+    response = client.http.get("/api/users/0b0f7a52-9f43-4b7e-9a39-2d1bd2f4a2a1")
+    assert response.status_code == 500
+    assert json.loads(response.body) == {"error": "Internal server error"}

@@ -1,0 +1,88 @@
+import json
+
+
+def emf_records(output):
+    return [json.loads(line) for line in output.splitlines() if line.startswith('{"_aws"')]
+
+
+def test_every_response_carries_the_security_headers(client, tables):
+    headers = client.http.get("/api/users").headers
+    assert headers["Strict-Transport-Security"].startswith("max-age=")
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Cache-Control"] == "no-store"
+
+
+def test_html_responses_carry_a_content_security_policy(client, tables):
+    assert "default-src 'none'" in client.http.get("/").headers["Content-Security-Policy"]
+    assert "Content-Security-Policy" not in client.http.get("/api/users").headers
+
+
+def test_a_sent_correlation_id_is_echoed(client, tables):
+    response = client.http.get("/health/live", headers={"X-Correlation-Id": "abc-123"})
+    assert response.headers["X-Correlation-Id"] == "abc-123"
+
+
+def test_an_unsafe_correlation_id_is_replaced(client, tables):
+    response = client.http.get("/health/live", headers={"X-Correlation-Id": "bad id\twith spaces"})
+    assert response.headers["X-Correlation-Id"] != "bad id\twith spaces"
+    assert response.headers["X-Correlation-Id"]
+
+
+def test_one_emf_record_per_request_with_the_route_template(client, created, capsys):
+    user = created()
+    capsys.readouterr()
+    client.http.get(f"/api/users/{user['id']}")
+    records = emf_records(capsys.readouterr().out)
+    assert len(records) == 1
+    record = records[0]
+    assert record["route"] == "/api/users/{user_id}"
+    assert record["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service"], ["service", "route"]]
+    assert record["requests"] == [1.0] and record["valid_requests"] == [1.0]
+    assert record["data_queries"] == [1.0] and record["fresh_data_queries"] == [1.0]
+
+
+def test_client_errors_are_not_valid_events(client, tables, capsys):
+    client.http.get("/api/users/0b0f7a52-9f43-4b7e-9a39-2d1bd2f4a2a1")
+    record = emf_records(capsys.readouterr().out)[-1]
+    assert record["valid_requests"] == [0.0] and record["server_errors"] == [0.0]
+
+
+def test_logs_never_carry_a_raw_email(client, create, capsys):
+    create("Ada", "ada.lovelace@example.com")
+    create("Ada", "ada.lovelace@example.com")
+    output = capsys.readouterr().out
+    assert '"message":"request"' in output
+    assert "ada.lovelace@example.com" not in output
+
+
+def test_every_route_is_in_the_openapi_document(client):
+    from app import app
+
+    document = json.loads(client.http.get("/openapi.json").body)
+    assert document["openapi"].startswith("3.1")
+    for path, methods in app.routes.items():
+        if path.startswith("/_local"):
+            continue
+        for method, entry in methods.items():
+            if entry.view_name.startswith("method_not_allowed_"):
+                continue
+            assert method.lower() in document["paths"].get(path, {}), f"{method} {path} missing from openapi.json"
+
+
+def test_the_log_formatter_redacts_emails():
+    import io
+    import logging
+
+    from aws_lambda_powertools import Logger
+
+    from chalicelib.observability.logging import RedactingFormatter
+
+    stream = io.StringIO()
+    logger = Logger(service="redaction-test", logger_formatter=RedactingFormatter(),
+                    logger_handler=logging.StreamHandler(stream))
+    logger.info("looking up grace.hopper@navy.mil", extra={"who": "grace.hopper@navy.mil"})
+    output = stream.getvalue()
+    assert "grace.hopper@navy.mil" not in output
+    assert "[redacted-email]" in output
