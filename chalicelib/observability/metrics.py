@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import sys
+import time
+from functools import lru_cache
 from typing import Any, Callable, Iterable
 
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
@@ -52,16 +54,30 @@ def request_counts(status: int, latency_ms: float, facts: RequestFacts,
     return counts
 
 
-def build_request_record(*, namespace: str, service: str, route: str, status: int, latency_ms: float,
-                         facts: RequestFacts, thresholds_ms: Iterable[int], correlation_id: str) -> EmfRecord:
+@lru_cache(maxsize=256)
+def _record_template(namespace: str, service: str, route: str, metric_names: tuple[str, ...]) -> EmfRecord:
+    """Powertools builds and validates the record's shape once per route; requests only fill in values."""
     provider = AmazonCloudWatchEMFProvider(namespace=namespace, service=service)
     provider.add_dimensions(service=service, route=route)
-    for name, value in request_counts(status, latency_ms, facts, thresholds_ms).items():
-        provider.add_metric(name=name, unit="Count", value=value)
-    provider.add_metric(name="latency_ms", unit="Milliseconds", value=round(latency_ms, 3))
-    provider.add_metadata(key="correlation_id", value=correlation_id)
-    provider.add_metadata(key="status", value=status)
+    for name in metric_names:
+        provider.add_metric(name=name, unit="Count", value=0)
+    provider.add_metric(name="latency_ms", unit="Milliseconds", value=0)
     return provider.serialize_metric_set()
+
+
+def build_request_record(*, namespace: str, service: str, route: str, status: int, latency_ms: float,
+                         facts: RequestFacts, thresholds_ms: Iterable[int], correlation_id: str,
+                         method: str = "") -> EmfRecord:
+    counts = request_counts(status, latency_ms, facts, thresholds_ms)
+    template = _record_template(namespace, service, route, tuple(counts))
+    record = dict(template)
+    record["_aws"] = {**template["_aws"], "Timestamp": int(time.time() * 1000)}
+    for name, value in counts.items():
+        record[name] = [float(value)]
+    record["latency_ms"] = [round(latency_ms, 3)]
+    # The record is also the access log line: CloudWatch Logs keeps these fields searchable.
+    record.update(correlation_id=correlation_id, status=status, method=method)
+    return record
 
 
 def emit(record: EmfRecord) -> None:

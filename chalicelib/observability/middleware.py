@@ -96,9 +96,10 @@ def http_middleware(request: Request, get_response: Callable[[Request], Response
         metrics.emit(metrics.build_request_record(
             namespace=settings.metrics_namespace, service=settings.service_name, route=route,
             status=response.status_code, latency_ms=latency_ms, facts=facts,
-            thresholds_ms=settings.latency_thresholds_ms, correlation_id=correlation_id))
-        logger.info("request", extra={"method": request.method, "status": response.status_code,
-                                      "latency_ms": round(latency_ms, 3)})
+            thresholds_ms=settings.latency_thresholds_ms, correlation_id=correlation_id, method=request.method))
+        if response.status_code >= 500:
+            logger.error("request failed", extra={"method": request.method, "status": response.status_code,
+                                                  "latency_ms": round(latency_ms, 3)})
         return response
     finally:
         logger.remove_keys(["correlation_id", "route"])

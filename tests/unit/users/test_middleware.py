@@ -41,6 +41,7 @@ def test_one_emf_record_per_request_with_the_route_template(client, created, cap
     assert record["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service"], ["service", "route"]]
     assert record["requests"] == [1.0] and record["valid_requests"] == [1.0]
     assert record["data_queries"] == [1.0] and record["fresh_data_queries"] == [1.0]
+    assert record["status"] == 200 and record["method"] == "GET" and record["correlation_id"]
 
 
 def test_client_errors_are_not_valid_events(client, tables, capsys):
@@ -53,7 +54,7 @@ def test_logs_never_carry_a_raw_email(client, create, capsys):
     create("Ada", "ada.lovelace@example.com")
     create("Ada", "ada.lovelace@example.com")
     output = capsys.readouterr().out
-    assert '"message":"request"' in output
+    assert '"correlation_id"' in output and '"status":409' in output
     assert "ada.lovelace@example.com" not in output
 
 
