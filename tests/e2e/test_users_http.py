@@ -76,3 +76,29 @@ def test_request_metrics_reach_cloudwatch_in_the_embedded_aws(stack):
     cloudwatch = stack.boto3_client("cloudwatch")
     names = {metric["MetricName"] for metric in cloudwatch.list_metrics(Namespace="ServerlessSRE")["Metrics"]}
     assert {"requests", "valid_requests", "good_availability", "latency_good_200ms"} <= names
+
+
+def test_malformed_json_over_http_is_a_400_json_error(stack):
+    response = stack.http.post(stack.url("/api/users"), data="{not json", headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert "not valid JSON" in response.json()["error"]
+
+
+def test_an_oversized_body_over_http_is_413(stack):
+    response = stack.http.post(stack.url("/api/users"), json={"name": "x" * 20000, "email": unique_email()})
+    assert response.status_code == 413
+    assert "error" in response.json()
+
+
+def test_a_wrong_content_type_over_http_is_415(stack):
+    response = stack.http.post(stack.url("/api/users"), data="name=a", headers={"Content-Type": "text/plain"})
+    assert response.status_code == 415
+    assert "error" in response.json()
+
+
+def test_update_and_delete_over_http(stack):
+    user = stack.http.post(stack.url("/api/users"), json={"name": "Temp", "email": unique_email()}).json()
+    updated = stack.http.put(stack.url(f"/api/users/{user['id']}"), json={"name": "Renamed", "email": user["email"]})
+    assert updated.status_code == 200 and updated.json()["name"] == "Renamed"
+    assert stack.http.delete(stack.url(f"/api/users/{user['id']}")).status_code == 204
+    assert stack.http.get(stack.url(f"/api/users/{user['id']}")).status_code == 404
