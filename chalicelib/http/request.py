@@ -37,6 +37,8 @@ def json_object(request: Any, *, allowed: Iterable[str] | None = None) -> dict[s
         raise ApiError("Request body is not valid UTF-8") from None
     except ValueError as exc:
         raise ApiError(f"Request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ApiError("Request body is nested too deeply") from None
     if not isinstance(body, dict):
         raise ApiError(f"Request body must be a JSON object, not {type(body).__name__}")
     if allowed is not None:

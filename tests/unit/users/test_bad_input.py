@@ -64,3 +64,9 @@ def test_no_stack_trace_leaks_from_an_unexpected_failure(client, tables, monkeyp
     response = client.http.get("/api/users/0b0f7a52-9f43-4b7e-9a39-2d1bd2f4a2a1")
     assert response.status_code == 500
     assert json.loads(response.body) == {"error": "Internal server error"}
+
+
+def test_deeply_nested_json_answers_400_not_a_crash(send_json, tables):
+    response = send_json("post", "/api/users", "[" * 8000 + "]" * 8000)
+    assert response.status_code == 400
+    assert "nested" in error_of(response)["error"]
