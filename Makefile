@@ -2,6 +2,8 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Server packages the tests need beyond PyPI: PostgreSQL for the RDS variant's user store.
+SYSTEM_STAMP := $(VENV)/.system-packages
 
 .PHONY: run test bench clean
 
@@ -14,7 +16,12 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 run: $(STAMP)
 	$(PY) -m devstack $(RUN_ARGS)
 
-test: $(STAMP)
+$(SYSTEM_STAMP): $(STAMP)
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql)
+	@touch $(SYSTEM_STAMP)
+
+test: $(STAMP) $(SYSTEM_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)

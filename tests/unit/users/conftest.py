@@ -5,6 +5,7 @@ import pytest
 from chalice.test import Client
 
 from devstack.provision import provision_secrets, provision_tables
+from tests.postgres_server import run_cluster
 
 
 @pytest.fixture
@@ -60,3 +61,31 @@ def created(create):
         return json.loads(response.body)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn():
+    yield from run_cluster()
+
+
+@pytest.fixture(params=["dynamodb", "postgres"])
+def repository(request):
+    """Each user store, empty."""
+    if request.param == "dynamodb":
+        request.getfixturevalue("tables")
+        from chalicelib.users.dynamodb import DynamoDBUserRepository, table_models
+
+        table_models.cache_clear()
+        yield DynamoDBUserRepository()
+        table_models.cache_clear()
+        return
+    import psycopg
+
+    from chalicelib.users.postgres import PostgresUserRepository
+
+    dsn = request.getfixturevalue("postgres_dsn")
+    store = PostgresUserRepository(lambda: psycopg.connect(dsn))
+    store.ensure_schema()
+    with psycopg.connect(dsn) as connection:
+        connection.execute("TRUNCATE users")
+    yield store

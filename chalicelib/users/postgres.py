@@ -1,0 +1,139 @@
+"""User storage in PostgreSQL, for the ECS/RDS variant.
+
+Same contract as the DynamoDB provider (the contract tests run against both):
+uniqueness comes from the unique index on the lower-cased email, listing is
+newest first with an opaque keyset cursor.
+"""
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from chalicelib.users.model import User, UserPage, new_user_id
+from chalicelib.users.repository import EmailTaken, InvalidCursor, StorageUnavailable, UserMissing
+from chalicelib.users.validation import UserInput
+
+SCHEMA = Path(__file__).with_name("postgres.sql")
+_COLUMNS = "id, name, email, created_at, updated_at"
+
+
+def _iso(moment: Optional[datetime]) -> Optional[str]:
+    if moment is None:
+        return None
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _to_user(row: tuple) -> User:
+    user_id, name, email, created_at, updated_at = row
+    return User(id=str(user_id), name=name, email=email, created_at=_iso(created_at), updated_at=_iso(updated_at))
+
+
+def _encode_cursor(user: User) -> str:
+    raw = json.dumps({"created_at": user.created_at, "id": user.id}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        key = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii")))
+        created_at = datetime.fromisoformat(key["created_at"].replace("Z", "+00:00"))
+        user_id = str(key["id"])
+    except (ValueError, UnicodeError, KeyError, TypeError, AttributeError):
+        raise InvalidCursor(cursor) from None
+    from chalicelib.users.model import is_user_id
+
+    if not is_user_id(user_id):
+        raise InvalidCursor(cursor)
+    return created_at, user_id
+
+
+class PostgresUserRepository:
+    def __init__(self, connect: Callable[[], Any]) -> None:
+        """``connect`` returns a new psycopg connection (a pool's ``connection`` works too)."""
+        self._connect = connect
+
+    def _run(self, work: Callable[[Any], Any]) -> Any:
+        import psycopg  # the Lambda package does not ship psycopg; only the RDS variant imports it
+
+        try:
+            with self._connect() as connection:
+                with connection.transaction():
+                    with connection.cursor() as cursor:
+                        return work(cursor)
+        except psycopg.errors.UniqueViolation:
+            raise
+        except psycopg.OperationalError as exc:
+            raise StorageUnavailable(str(exc)) from exc
+
+    def ensure_schema(self) -> None:
+        self._run(lambda cursor: cursor.execute(SCHEMA.read_text(encoding="utf-8")))
+
+    def create(self, data: UserInput) -> User:
+        import psycopg
+
+        user_id = new_user_id()
+        now = datetime.now(timezone.utc)
+
+        def insert(cursor: Any) -> None:
+            cursor.execute("INSERT INTO users (id, name, email, email_key, created_at) VALUES (%s, %s, %s, %s, %s)",
+                           (user_id, data.name, data.email, data.email_key, now))
+
+        try:
+            self._run(insert)
+        except psycopg.errors.UniqueViolation:
+            raise EmailTaken(data.email_key) from None
+        return User(id=user_id, name=data.name, email=data.email, created_at=_iso(now))
+
+    def get(self, user_id: str) -> Optional[User]:
+        def select(cursor: Any) -> Optional[tuple]:
+            cursor.execute(f"SELECT {_COLUMNS} FROM users WHERE id = %s", (user_id,))
+            return cursor.fetchone()
+
+        row = self._run(select)
+        return _to_user(row) if row else None
+
+    def update(self, user_id: str, data: UserInput) -> User:
+        import psycopg
+
+        def update(cursor: Any) -> Optional[tuple]:
+            cursor.execute(f"UPDATE users SET name = %s, email = %s, email_key = %s, updated_at = now() "
+                           f"WHERE id = %s RETURNING {_COLUMNS}", (data.name, data.email, data.email_key, user_id))
+            return cursor.fetchone()
+
+        try:
+            row = self._run(update)
+        except psycopg.errors.UniqueViolation:
+            raise EmailTaken(data.email_key) from None
+        if row is None:
+            raise UserMissing(user_id)
+        return _to_user(row)
+
+    def delete(self, user_id: str) -> None:
+        def delete(cursor: Any) -> int:
+            cursor.execute("DELETE FROM users WHERE id = %s", (user_id,))
+            return cursor.rowcount
+
+        if self._run(delete) == 0:
+            raise UserMissing(user_id)
+
+    def list_page(self, limit: int, cursor: Optional[str]) -> UserPage:
+        after = _decode_cursor(cursor) if cursor else None
+
+        def select(db_cursor: Any) -> list[tuple]:
+            if after is None:
+                db_cursor.execute(f"SELECT {_COLUMNS} FROM users ORDER BY created_at DESC, id DESC LIMIT %s",
+                                  (limit + 1,))
+            else:
+                db_cursor.execute(f"SELECT {_COLUMNS} FROM users WHERE (created_at, id) < (%s, %s) "
+                                  f"ORDER BY created_at DESC, id DESC LIMIT %s", (*after, limit + 1))
+            return db_cursor.fetchall()
+
+        rows = self._run(select)
+        users = [_to_user(row) for row in rows[:limit]]
+        return UserPage(users=users, next_cursor=_encode_cursor(users[-1]) if len(rows) > limit else None)
+
+    def ping(self) -> None:
+        self._run(lambda cursor: cursor.execute("SELECT 1"))

@@ -1,0 +1,108 @@
+"""One contract, run against every user store: DynamoDB (moto) and PostgreSQL (a real server)."""
+import threading
+
+import pytest
+
+from chalicelib.users.repository import EmailTaken, InvalidCursor, UserMissing
+from chalicelib.users.validation import validate_user
+
+MISSING_ID = "0b0f7a52-9f43-4b7e-9a39-2d1bd2f4a2a1"
+
+
+def user_input(name="Ada", email="ada@example.com"):
+    return validate_user({"name": name, "email": email})
+
+
+def test_a_created_user_can_be_read_back(repository):
+    created = repository.create(user_input())
+    assert repository.get(created.id) == created
+
+
+def test_an_unknown_id_reads_as_none(repository):
+    assert repository.get(MISSING_ID) is None
+
+
+def test_an_email_is_unique_ignoring_case(repository):
+    repository.create(user_input(email="ada@example.com"))
+    with pytest.raises(EmailTaken):
+        repository.create(user_input(email="ADA@example.com"))
+
+
+def test_concurrent_creates_with_one_email_store_one_user(repository):
+    outcomes = []
+
+    def create(index):
+        try:
+            repository.create(user_input(name=f"Racer {index}", email="race@example.com"))
+            outcomes.append("created")
+        except EmailTaken:
+            outcomes.append("taken")
+
+    threads = [threading.Thread(target=create, args=(index,)) for index in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["created"] + ["taken"] * 9
+    assert len(repository.list_page(100, None).users) == 1
+
+
+def test_update_changes_fields_and_keeps_created_at(repository):
+    created = repository.create(user_input())
+    updated = repository.update(created.id, user_input(name="Countess", email="countess@example.com"))
+    assert (updated.name, updated.email, updated.created_at) == ("Countess", "countess@example.com",
+                                                                 created.created_at)
+    assert updated.updated_at
+    assert repository.get(created.id).email == "countess@example.com"
+
+
+def test_update_to_a_taken_email_is_refused_and_changes_nothing(repository):
+    repository.create(user_input(email="taken@example.com"))
+    mine = repository.create(user_input(email="mine@example.com"))
+    with pytest.raises(EmailTaken):
+        repository.update(mine.id, user_input(name="New", email="taken@example.com"))
+    assert repository.get(mine.id) == mine
+
+
+def test_update_frees_the_old_email(repository):
+    created = repository.create(user_input(email="old@example.com"))
+    repository.update(created.id, user_input(email="new@example.com"))
+    repository.create(user_input(email="old@example.com"))
+
+
+def test_update_of_a_missing_user_raises(repository):
+    with pytest.raises(UserMissing):
+        repository.update(MISSING_ID, user_input())
+
+
+def test_delete_removes_the_user_and_frees_the_email(repository):
+    created = repository.create(user_input())
+    repository.delete(created.id)
+    assert repository.get(created.id) is None
+    repository.create(user_input())
+
+
+def test_delete_of_a_missing_user_raises(repository):
+    with pytest.raises(UserMissing):
+        repository.delete(MISSING_ID)
+
+
+def test_pages_list_every_user_once_newest_first(repository):
+    made = [repository.create(user_input(email=f"u{index}@example.com")).id for index in range(7)]
+    seen, cursor = [], None
+    while True:
+        page = repository.list_page(3, cursor)
+        seen.extend(user.id for user in page.users)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == list(reversed(made))
+
+
+def test_a_forged_cursor_is_rejected(repository):
+    with pytest.raises(InvalidCursor):
+        repository.list_page(10, "bm90LWEtY3Vyc29y")
+
+
+def test_ping_succeeds_when_the_store_answers(repository):
+    repository.ping()
