@@ -4,8 +4,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # Server packages the tests need beyond PyPI: PostgreSQL for the RDS variant's user store.
 SYSTEM_STAMP := $(VENV)/.system-packages
+# checkov pins boto3 and friends below our pins, so it gets a venv of its own.
+CHECKOV_STAMP := $(VENV)/checkov/.installed
 
-.PHONY: run test bench clean
+.PHONY: run test bench package clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,11 +23,20 @@ $(SYSTEM_STAMP): $(STAMP)
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql)
 	@touch $(SYSTEM_STAMP)
 
-test: $(STAMP) $(SYSTEM_STAMP)
+$(CHECKOV_STAMP): requirements-checkov.txt constraints-checkov.txt
+	@test -x $(VENV)/checkov/bin/python || $(PYTHON) -m venv $(VENV)/checkov
+	$(VENV)/checkov/bin/python -m pip install --quiet -r requirements-checkov.txt -c constraints-checkov.txt
+	@touch $(CHECKOV_STAMP)
+
+test: $(STAMP) $(SYSTEM_STAMP) $(CHECKOV_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# The Lambda package and the API document the Terraform stack deploys (build/lambda).
+package: $(STAMP)
+	$(PY) scripts/package_chalice.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

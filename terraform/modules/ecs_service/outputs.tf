@@ -1,0 +1,24 @@
+output "cluster_name" {
+  description = "ECS cluster name."
+  value       = aws_ecs_cluster.this.name
+}
+
+output "service_name" {
+  description = "ECS service name."
+  value       = aws_ecs_service.app.name
+}
+
+output "security_group_id" {
+  description = "Security group of the tasks (the database admits it)."
+  value       = aws_security_group.tasks.id
+}
+
+output "autoscaling" {
+  description = "Autoscaling bounds."
+  value       = { min = aws_appautoscaling_target.app.min_capacity, max = aws_appautoscaling_target.app.max_capacity }
+}
+
+output "container_definitions" {
+  description = "Rendered container definitions."
+  value       = aws_ecs_task_definition.app.container_definitions
+}

@@ -1,0 +1,97 @@
+# Reads the shared resource definitions (infra/*.json, format in infra/README.md)
+# and normalises them, so stacks create every entry generically. No resources.
+
+terraform {
+  required_version = ">= 1.9.0"
+}
+
+locals {
+  raw = {
+    tables        = jsondecode(file("${var.infra_dir}/tables.json"))
+    functions     = jsondecode(file("${var.infra_dir}/functions.json"))
+    topics        = jsondecode(file("${var.infra_dir}/topics.json"))
+    secrets       = jsondecode(file("${var.infra_dir}/secrets.json"))
+    statemachines = jsondecode(file("${var.infra_dir}/statemachines.json"))
+  }
+
+  tables = {
+    for key, t in local.raw.tables : key => {
+      name_setting  = try(t.name_setting, null)
+      arn_setting   = try(t.arn_setting, null)
+      hash_key      = t.hash_key
+      range_key     = try(t.range_key, null)
+      ttl_attribute = try(t.ttl_attribute, null)
+      global_secondary_indexes = [
+        for gsi in try(t.global_secondary_indexes, []) : {
+          name      = gsi.name
+          hash_key  = gsi.hash_key
+          range_key = try(gsi.range_key, null)
+        }
+      ]
+    }
+  }
+
+  # Lambda entry points. `access` lists the resources a function may touch
+  # ("table:<key>", "topic:<key>", "secret:<key>", "statemachine:<key>",
+  # "function:<key>", "metrics:read"); without it a function may use every
+  # resource declared in infra/ (still never anything outside the project).
+  all_access = concat(
+    [for k in keys(local.raw.tables) : "table:${k}"],
+    [for k in keys(local.raw.topics) : "topic:${k}"],
+    [for k in keys(local.raw.secrets) : "secret:${k}"],
+    [for k in keys(local.raw.statemachines) : "statemachine:${k}"],
+    [for k in keys(local.raw.functions) : "function:${k}"],
+    ["metrics:read"],
+  )
+
+  functions = {
+    for key, f in local.raw.functions : key => {
+      handler         = f.handler
+      schedule        = try(f.schedule, null)
+      timeout_seconds = try(f.timeout_seconds, 60)
+      memory_mb       = try(f.memory_mb, 256)
+      access          = try(f.access, null) == null ? local.all_access : f.access
+      access_declared = try(f.access, null) != null
+    }
+  }
+
+  topics = {
+    for key, t in local.raw.topics : key => {
+      name_setting = try(t.name_setting, null)
+      arn_setting  = try(t.arn_setting, null)
+    }
+  }
+
+  secrets = {
+    for key, s in local.raw.secrets : key => {
+      name_setting = try(s.name_setting, null)
+      arn_setting  = try(s.arn_setting, null)
+      description  = try(s.description, "serverless-sre secret ${key}")
+      generate     = try(s.generate, null)
+    }
+  }
+
+  statemachines = {
+    for key, m in local.raw.statemachines : key => {
+      name_setting = try(m.name_setting, null)
+      arn_setting  = try(m.arn_setting, null)
+      definition   = m.definition
+      placeholders = {
+        for placeholder, ref in try(m.placeholders, {}) : placeholder => {
+          kind = split(":", ref)[0]
+          key  = join(":", slice(split(":", ref), 1, length(split(":", ref))))
+        }
+      }
+    }
+  }
+}
+
+check "function_schedules_are_rates" {
+  assert {
+    condition = alltrue([
+      for f in values(local.functions) :
+      f.schedule == null || can(regex("^(rate\\(\\d+ (minute|minutes|hour|hours|day|days)\\)|cron\\(.+\\))$", f.schedule))
+    ])
+    error_message = "Every infra/functions.json schedule must be rate(N minute|minutes|hour|hours) or cron(...)."
+  }
+}

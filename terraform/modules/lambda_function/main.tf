@@ -1,0 +1,139 @@
+# A Lambda function with its own role (only the statements it is given, plus
+# logs, X-Ray and its dead-letter queue), an encrypted log group and, when a
+# schedule is set, an EventBridge rule that invokes it.
+
+terraform {
+  required_version = ">= 1.9.0"
+  required_providers {
+    aws = { source = "hashicorp/aws", version = ">= 5.100, < 6" }
+  }
+}
+
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+
+locals {
+  log_group_arn = "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:/aws/lambda/${var.name}"
+}
+
+resource "aws_cloudwatch_log_group" "this" {
+  name              = "/aws/lambda/${var.name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+}
+
+data "aws_iam_policy_document" "assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  name               = var.name
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+}
+
+data "aws_iam_policy_document" "permissions" {
+  statement {
+    sid       = "OwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${local.log_group_arn}:*"]
+  }
+
+  statement {
+    sid = "Tracing"
+    # X-Ray segment APIs have no resource-level permissions.
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "DeadLetters"
+    actions   = ["sqs:SendMessage"]
+    resources = [var.dead_letter_queue_arn]
+  }
+
+  statement {
+    sid       = "StackKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+  }
+
+  dynamic "statement" {
+    for_each = var.policy_statements
+    content {
+      sid       = statement.value.sid
+      actions   = statement.value.actions
+      resources = statement.value.resources
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "this" {
+  name   = "least-privilege"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.permissions.json
+}
+
+resource "aws_lambda_function" "this" {
+  # checkov:skip=CKV_AWS_117:The functions only call regional AWS APIs (DynamoDB, SNS, Step Functions, CloudWatch); a VPC would add NAT cost and cold-start latency without isolating anything.
+  # checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile per account; the package is built and hashed by this repository's pipeline (source_code_hash).
+  function_name                  = var.name
+  description                    = var.description
+  role                           = aws_iam_role.this.arn
+  handler                        = var.handler
+  runtime                        = var.runtime
+  architectures                  = [var.architecture]
+  filename                       = var.package_file
+  source_code_hash               = var.package_hash
+  timeout                        = var.timeout_seconds
+  memory_size                    = var.memory_mb
+  reserved_concurrent_executions = var.reserved_concurrency
+  kms_key_arn                    = var.kms_key_arn
+
+  environment {
+    variables = var.environment
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  dead_letter_config {
+    target_arn = var.dead_letter_queue_arn
+  }
+
+  depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.this]
+}
+
+resource "aws_cloudwatch_event_rule" "schedule" {
+  count               = var.schedule == null ? 0 : 1
+  name                = "${var.name}-schedule"
+  description         = "Runs ${var.name} on ${var.schedule}"
+  schedule_expression = var.schedule
+}
+
+resource "aws_cloudwatch_event_target" "schedule" {
+  count = var.schedule == null ? 0 : 1
+  rule  = aws_cloudwatch_event_rule.schedule[0].name
+  arn   = aws_lambda_function.this.arn
+
+  retry_policy {
+    maximum_retry_attempts       = 0
+    maximum_event_age_in_seconds = 60
+  }
+}
+
+resource "aws_lambda_permission" "schedule" {
+  count         = var.schedule == null ? 0 : 1
+  statement_id  = "AllowEventBridgeSchedule"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.this.function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.schedule[0].arn
+}

@@ -1,0 +1,44 @@
+output "url" {
+  description = "HTTPS endpoint of the load balancer."
+  value       = "https://${module.alb.dns_name}"
+}
+
+output "database_address" {
+  description = "RDS endpoint."
+  value       = module.database.address
+}
+
+output "database_secret_arn" {
+  description = "Secret holding the database master credentials (managed and rotated by RDS)."
+  value       = module.database.master_secret_arn
+}
+
+output "cluster_name" {
+  description = "ECS cluster."
+  value       = module.service.cluster_name
+}
+
+output "autoscaling" {
+  description = "Task count bounds."
+  value       = module.service.autoscaling
+}
+
+output "container_definitions" {
+  description = "Rendered container definitions."
+  value       = module.service.container_definitions
+}
+
+output "alarm_names" {
+  description = "Alarm names."
+  value       = module.alarms.alarm_names
+}
+
+output "database_settings" {
+  description = "Durability and exposure settings of the database."
+  value       = module.database.settings
+}
+
+output "private_subnet_ids" {
+  description = "Private subnets of the tasks and the database."
+  value       = module.network.private_subnet_ids
+}

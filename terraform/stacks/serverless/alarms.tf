@@ -1,0 +1,73 @@
+# Platform alarms (the SLO engine pages on burn rates; these catch what it
+# cannot see: the API itself failing, functions erroring or throttled,
+# dead letters piling up, workflows failing).
+
+module "alarm_topic" {
+  source = "../../modules/alert_topic"
+
+  name               = "${local.prefix}-alarms"
+  kms_key_arn        = module.kms.arn
+  email_subscribers  = var.alarm_emails
+  publisher_services = ["cloudwatch.amazonaws.com"]
+}
+
+locals {
+  all_function_names = merge({ api = module.api_function.name }, { for k, f in module.functions : k => f.name })
+
+  alarms = merge(
+    {
+      api-5xx = {
+        description = "API Gateway answered 5xx (see runbooks/)"
+        namespace   = "AWS/ApiGateway"
+        metric_name = "5XXError"
+        dimensions  = { ApiName = module.api.name, Stage = module.api.stage_name }
+        threshold   = 5
+      }
+      dead-letters = {
+        description        = "Failed asynchronous invocations are waiting in the dead-letter queue"
+        namespace          = "AWS/SQS"
+        metric_name        = "ApproximateNumberOfMessagesVisible"
+        dimensions         = { QueueName = aws_sqs_queue.dead_letters.name }
+        statistic          = "Maximum"
+        evaluation_periods = 1
+        threshold          = 1
+      }
+    },
+    {
+      for k, name in local.all_function_names : "${k}-errors" => {
+        description = "Lambda ${name} raised errors"
+        namespace   = "AWS/Lambda"
+        metric_name = "Errors"
+        dimensions  = { FunctionName = name }
+        threshold   = 3
+      }
+    },
+    {
+      for k, name in local.all_function_names : "${k}-throttles" => {
+        description = "Lambda ${name} was throttled (reserved concurrency reached)"
+        namespace   = "AWS/Lambda"
+        metric_name = "Throttles"
+        dimensions  = { FunctionName = name }
+        threshold   = 1
+      }
+    },
+    {
+      for k, m in module.statemachines : "${k}-failed" => {
+        description        = "State machine ${m.name} executions failed"
+        namespace          = "AWS/States"
+        metric_name        = "ExecutionsFailed"
+        dimensions         = { StateMachineArn = m.arn }
+        evaluation_periods = 1
+        threshold          = 1
+      }
+    },
+  )
+}
+
+module "alarms" {
+  source = "../../modules/metric_alarms"
+
+  name_prefix = local.prefix
+  topic_arn   = module.alarm_topic.arn
+  alarms      = local.alarms
+}

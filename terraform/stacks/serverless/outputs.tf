@@ -1,0 +1,74 @@
+output "api_url" {
+  description = "Base URL of the API."
+  value       = module.api.invoke_url
+}
+
+output "api_domain_target" {
+  description = "Where the custom domain's DNS alias must point (null without api_domain_name)."
+  value       = module.api.domain_target
+}
+
+output "api_function_name" {
+  description = "Name of the Chalice Lambda."
+  value       = module.api_function.name
+}
+
+output "table_names" {
+  description = "DynamoDB table names by logical name."
+  value       = { for k, t in module.tables : k => t.name }
+}
+
+output "function_names" {
+  description = "Non-HTTP function names by key."
+  value       = { for k, f in module.functions : k => f.name }
+}
+
+output "schedules" {
+  description = "EventBridge schedule expression per scheduled function."
+  value       = { for k, f in module.functions : k => f.schedule_expression if f.schedule_expression != null }
+}
+
+output "function_permissions" {
+  description = "IAM statements each function gets besides logs, X-Ray, its DLQ and the stack key."
+  value       = local.function_statements
+}
+
+output "statemachine_definitions" {
+  description = "Rendered ASL per state machine."
+  value       = { for k, m in module.statemachines : k => m.definition }
+}
+
+output "api_gateway_responses" {
+  description = "Gateway responses of the REST API by type."
+  value       = module.api.gateway_responses
+}
+
+output "api_body" {
+  description = "Document imported into API Gateway."
+  value       = module.api.body
+}
+
+output "topic_arns" {
+  description = "SNS topic ARNs by logical name."
+  value       = { for k, t in module.topics : k => t.arn }
+}
+
+output "secret_names" {
+  description = "Secrets Manager names by logical name."
+  value       = { for k, s in module.secrets : k => local.secret_names[k] }
+}
+
+output "statemachine_arns" {
+  description = "State machine ARNs by name."
+  value       = { for k, m in module.statemachines : k => m.arn }
+}
+
+output "function_environment" {
+  description = "Environment every function gets (name settings -> deployed names/ARNs)."
+  value       = local.function_environment
+}
+
+output "alarm_topic_arn" {
+  description = "Topic the platform alarms notify."
+  value       = module.alarm_topic.arn
+}

@@ -1,0 +1,65 @@
+# One state machine per infra/statemachines.json entry: its ASL file rendered
+# with templatefile(), each "${Placeholder}" mapped to the resource it names.
+
+locals {
+  placeholder_values = {
+    for name, m in local.catalog.statemachines : name => {
+      for placeholder, ref in m.placeholders : placeholder => (
+        ref.kind == "function" ? local.function_arns[ref.key] :
+        ref.kind == "topic" ? module.topics[ref.key].arn :
+        ref.kind == "table" ? module.tables[ref.key].name :
+        ref.kind == "secret" ? module.secrets[ref.key].arn :
+        ref.kind == "statemachine" ? local.statemachine_arns[ref.key] :
+        "unknown placeholder kind ${ref.kind}"
+      )
+    }
+  }
+
+  workflow_refs = {
+    for name, m in local.catalog.statemachines : name => {
+      for kind in ["function", "topic", "table", "secret", "statemachine"] :
+      kind => distinct([for ref in values(m.placeholders) : ref.key if ref.kind == kind])
+    }
+  }
+
+  workflow_statements = {
+    for name, r in local.workflow_refs : name => concat(
+      length(r.function) == 0 ? [] : [{
+        sid       = "InvokeFunctions"
+        actions   = ["lambda:InvokeFunction"]
+        resources = flatten([for f in r.function : [local.function_arns[f], "${local.function_arns[f]}:*"]])
+      }],
+      length(r.topic) == 0 ? [] : [{
+        sid       = "PublishPages"
+        actions   = ["sns:Publish"]
+        resources = [for t in r.topic : module.topics[t].arn]
+      }],
+      length(r.table) == 0 ? [] : [{
+        sid       = "Tables"
+        actions   = local.dynamodb_actions
+        resources = flatten([for t in r.table : [module.tables[t].arn, "${module.tables[t].arn}/index/*"]])
+      }],
+      length(r.secret) == 0 ? [] : [{
+        sid       = "Secrets"
+        actions   = ["secretsmanager:GetSecretValue"]
+        resources = [for s in r.secret : module.secrets[s].arn]
+      }],
+      length(r.statemachine) == 0 ? [] : [{
+        sid       = "StartWorkflows"
+        actions   = ["states:StartExecution"]
+        resources = [for m in r.statemachine : local.statemachine_arns[m]]
+      }],
+    )
+  }
+}
+
+module "statemachines" {
+  source   = "../../modules/state_machine"
+  for_each = local.catalog.statemachines
+
+  name               = local.statemachine_names[each.key]
+  definition         = templatefile("${local.statemachines_dir}/${each.value.definition}", local.placeholder_values[each.key])
+  policy_statements  = local.workflow_statements[each.key]
+  kms_key_arn        = module.kms.arn
+  log_retention_days = var.log_retention_days
+}

@@ -1,0 +1,165 @@
+# The stack against a fixture infra/ that uses every kind of entry, so the
+# assertions can be exact while the repository's infra/ keeps growing.
+
+mock_provider "aws" {
+  source          = "./tests/mocks"
+  override_during = plan
+}
+
+variables {
+  infra_dir         = "tests/fixtures/infra"
+  statemachines_dir = "tests/fixtures"
+  api_definition    = "tests/fixtures/api.json"
+  lambda_package    = "tests/fixtures/deployment.zip"
+}
+
+# Tables, functions, schedules, settings, IAM and workflows from the fixture entries.
+run "every_entry_becomes_wired_resources" {
+  command = plan
+
+  # one table per entry
+  assert {
+    condition     = toset(keys(output.table_names)) == toset(["users", "incidents"])
+    error_message = "expected exactly the fixture tables"
+  }
+
+  assert {
+    condition     = output.table_names["incidents"] == "serverless-sre-prod-incidents"
+    error_message = "tables are named <app>-<stage>-<key>"
+  }
+
+  # name settings map to deployed names and arns
+  assert {
+    condition     = output.function_environment["USERS_TABLE"] == "serverless-sre-prod-users"
+    error_message = "USERS_TABLE must be the deployed table name"
+  }
+
+  assert {
+    condition     = output.function_environment["PAGES_TOPIC"] == "serverless-sre-prod-pages" && output.function_environment["PAGES_TOPIC_ARN"] == output.topic_arns["pages"]
+    error_message = "a topic's name_setting carries its name, its arn_setting its ARN"
+  }
+
+  assert {
+    condition     = output.function_environment["OPERATOR_TOKEN_SECRET"] == "serverless-sre/prod/operator-token"
+    error_message = "secret settings carry the secret name"
+  }
+
+  assert {
+    condition     = endswith(output.function_environment["ESCALATION_STATE_MACHINE_ARN"], ":stateMachine:serverless-sre-prod-escalation")
+    error_message = "a state machine's arn_setting carries its ARN"
+  }
+
+  assert {
+    condition     = output.function_environment["POWERTOOLS_SERVICE_NAME"] != "serverless-sre"
+    error_message = "the Powertools service name must differ from the Chalice app name"
+  }
+
+  # schedules only for scheduled functions
+  assert {
+    condition     = output.schedules == { "slo-evaluator" = "rate(1 minute)" }
+    error_message = "one EventBridge schedule per function with a schedule, none otherwise"
+  }
+
+  assert {
+    condition     = toset(keys(output.function_names)) == toset(["slo-evaluator", "page-sender"])
+    error_message = "one Lambda per infra/functions.json entry"
+  }
+
+  # declared access is all a function gets
+  assert {
+    condition = toset([for s in output.function_permissions["slo-evaluator"] : s.sid]) == toset(
+      ["Tables", "ReadMetrics", "StartWorkflows", "OwnWorkflowExecutions", "TaskTokens"]
+    )
+    error_message = "slo-evaluator declared table, metrics and statemachine access only"
+  }
+
+  assert {
+    condition = alltrue([
+      for s in output.function_permissions["slo-evaluator"] :
+      s.sid != "Tables" || !anytrue([for r in s.resources : strcontains(r, "users")])
+    ])
+    error_message = "slo-evaluator must not reach the users table"
+  }
+
+  assert {
+    condition     = contains([for s in output.function_permissions["page-sender"] : s.sid], "Secrets")
+    error_message = "a function without an access list may use the project's resources"
+  }
+
+  # state machine placeholders are rendered
+  assert {
+    condition     = jsondecode(output.statemachine_definitions["escalation"]).States.Record.Parameters.TableName == "serverless-sre-prod-incidents"
+    error_message = "table placeholders render to the table name"
+  }
+
+  assert {
+    condition     = endswith(jsondecode(output.statemachine_definitions["escalation"]).States.Page.Parameters.FunctionName, ":function:serverless-sre-prod-page-sender")
+    error_message = "function placeholders render to the function ARN"
+  }
+
+  assert {
+    condition     = jsondecode(output.statemachine_definitions["escalation"]).States.Notify.Parameters.TopicArn == output.topic_arns["pages"]
+    error_message = "topic placeholders render to the topic ARN"
+  }
+}
+
+# Unknown paths answer like the app (404 JSON); every gateway response is JSON with security headers.
+run "gateway_answers_json" {
+  command = plan
+
+  # unknown path is a json 404
+  assert {
+    condition     = output.api_gateway_responses["MISSING_AUTHENTICATION_TOKEN"].status_code == "404"
+    error_message = "MISSING_AUTHENTICATION_TOKEN must answer 404"
+  }
+
+  assert {
+    condition     = jsondecode(output.api_gateway_responses["MISSING_AUTHENTICATION_TOKEN"].response_templates["application/json"]) == { error = "Not found" }
+    error_message = "the 404 body must be {\"error\": \"Not found\"}"
+  }
+
+  assert {
+    condition     = output.api_gateway_responses["MISSING_AUTHENTICATION_TOKEN"].response_parameters["gatewayresponse.header.Content-Type"] == "'application/json'"
+    error_message = "gateway responses are JSON"
+  }
+
+  # every gateway response is json with security headers
+  assert {
+    condition     = alltrue([for t in ["DEFAULT_4XX", "DEFAULT_5XX"] : contains(keys(output.api_gateway_responses), t)])
+    error_message = "the default 4xx and 5xx responses must be overridden"
+  }
+
+  assert {
+    condition = alltrue([
+      for r in values(output.api_gateway_responses) : alltrue([
+        for h in ["Strict-Transport-Security", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy", "Cache-Control", "Content-Type"] :
+        contains(keys(r.response_parameters), "gatewayresponse.header.${h}")
+      ])
+    ])
+    error_message = "every gateway response carries the security headers"
+  }
+
+  assert {
+    condition = alltrue([
+      for r in values(output.api_gateway_responses) :
+      startswith(r.response_templates["application/json"], "{\"error\": ")
+    ])
+    error_message = "every gateway response body is a JSON object with an error key"
+  }
+
+  assert {
+    condition     = output.api_gateway_responses["DEFAULT_4XX"].response_parameters["gatewayresponse.header.X-Frame-Options"] == "'DENY'"
+    error_message = "X-Frame-Options must be DENY"
+  }
+
+  # gateway responses survive body reimport
+  assert {
+    condition     = jsondecode(output.api_body)["x-amazon-apigateway-gateway-responses"]["MISSING_AUTHENTICATION_TOKEN"].statusCode == 404
+    error_message = "the imported document must carry the gateway responses too (PutRestApi overwrite drops others)"
+  }
+
+  assert {
+    condition     = !strcontains(output.api_body, "@@API_HANDLER_INVOKE_ARN@@")
+    error_message = "every integration URI must be rendered"
+  }
+}

@@ -1,0 +1,69 @@
+# The stack against the repository's own infra/ and the API document built
+# from app.py (the pytest harness writes build/lambda/ in its copy of the repo).
+
+mock_provider "aws" {
+  source          = "./tests/mocks"
+  override_during = plan
+}
+
+# One resource per infra/*.json entry, every setting wired, the routes of app.py imported.
+run "repository_entries_and_app_routes" {
+  command = plan
+
+  # one table per infra entry
+  assert {
+    condition     = toset(keys(output.table_names)) == toset(keys(jsondecode(file("../../../infra/tables.json"))))
+    error_message = "one DynamoDB table per infra/tables.json entry"
+  }
+
+  # one function and schedule per infra entry
+  assert {
+    condition     = toset(keys(output.function_names)) == toset(keys(jsondecode(file("../../../infra/functions.json"))))
+    error_message = "one Lambda per infra/functions.json entry"
+  }
+
+  assert {
+    condition = output.schedules == {
+      for k, f in jsondecode(file("../../../infra/functions.json")) : k => f.schedule if try(f.schedule, null) != null
+    }
+    error_message = "one EventBridge schedule per scheduled function, with its expression"
+  }
+
+  # topics secrets and statemachines per infra entry
+  assert {
+    condition     = toset(keys(output.topic_arns)) == toset(keys(jsondecode(file("../../../infra/topics.json"))))
+    error_message = "one SNS topic per infra/topics.json entry"
+  }
+
+  assert {
+    condition     = toset(keys(output.secret_names)) == toset(keys(jsondecode(file("../../../infra/secrets.json"))))
+    error_message = "one secret per infra/secrets.json entry"
+  }
+
+  assert {
+    condition     = toset(keys(output.statemachine_arns)) == toset(keys(jsondecode(file("../../../infra/statemachines.json"))))
+    error_message = "one state machine per infra/statemachines.json entry"
+  }
+
+  # every name setting reaches the functions
+  assert {
+    condition = alltrue(flatten([
+      for f in ["tables", "topics", "secrets", "statemachines"] : [
+        for entry in values(jsondecode(file("../../../infra/${f}.json"))) :
+        [for setting in ["name_setting", "arn_setting"] : contains(keys(output.function_environment), entry[setting]) if try(entry[setting], null) != null]
+      ]
+    ]))
+    error_message = "every name_setting and arn_setting of infra/*.json must be set on the functions"
+  }
+
+  # api routes come from the chalice app
+  assert {
+    condition     = contains(keys(jsondecode(output.api_body).paths), "/health")
+    error_message = "the REST API must carry the app's routes"
+  }
+
+  assert {
+    condition     = output.api_gateway_responses["MISSING_AUTHENTICATION_TOKEN"].status_code == "404"
+    error_message = "unknown paths answer 404"
+  }
+}
