@@ -68,6 +68,9 @@ class Settings:
 
     # Incidents (chalicelib/incidents): table, escalation workflow, pages, ack links, runbooks.
     incidents_table: str = field(default_factory=lambda: _env("INCIDENTS_TABLE", "serverless-sre-incidents"))
+    # Pages topic name (provisioning); the escalation state machine receives its ARN as ${PagesTopicArn}.
+    incident_pages_topic: str = field(
+        default_factory=lambda: _env("INCIDENT_PAGES_TOPIC", "serverless-sre-incident-pages"))
     escalation_state_machine_arn: str = field(
         default_factory=lambda: os.environ.get("ESCALATION_STATE_MACHINE_ARN", "").strip())
     # Ack deadline per severity before the next escalation level is paged, in seconds.

@@ -20,6 +20,9 @@ LOCAL_ENVIRONMENT = {
     "AWS_REGION": "us-east-1",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "LOCAL_METRICS_SINK": "true",
+    # Local-only routes: the webhook receiver and the DynamoDB fault switch below the breaker.
+    "LOCAL_WEBHOOK_RECEIVER": "true",
+    "LOCAL_FAULT_CONTROL": "true",
 }
 
 
@@ -97,6 +100,7 @@ class LocalStack:
         os.environ.update(self.config.extra_env)
         os.environ["AWS_ENDPOINT_URL"] = self.aws_endpoint
         os.environ.setdefault("PROBE_URL", f"{self.base_url}/health")
+        os.environ.setdefault("WEBHOOK_URL", f"{self.base_url}/_local/webhook-receiver")
         import boto3
 
         self._session = boto3.session.Session(region_name=LOCAL_ENVIRONMENT["AWS_REGION"])

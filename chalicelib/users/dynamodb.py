@@ -187,7 +187,7 @@ class DynamoDBUserRepository:
             if "ConditionalCheckFailed" in codes:
                 if self._load(user_id) is None:
                     raise UserMissing(user_id) from None
-                raise StorageUnavailable("user was changed concurrently; retry") from None
+                raise StorageUnavailable("user was changed concurrently; retry") from exc
             raise StorageUnavailable(str(exc)) from exc
         except PynamoDBException as exc:
             raise StorageUnavailable(str(exc)) from exc
@@ -210,7 +210,7 @@ class DynamoDBUserRepository:
             if "ConditionalCheckFailed" in _cancellation_codes(exc):
                 if self._load(user_id) is None:
                     raise UserMissing(user_id) from None
-                raise StorageUnavailable("user was changed concurrently; retry") from None
+                raise StorageUnavailable("user was changed concurrently; retry") from exc
             raise StorageUnavailable(str(exc)) from exc
         except PynamoDBException as exc:
             raise StorageUnavailable(str(exc)) from exc

@@ -122,6 +122,9 @@ def _page_size(raw: Optional[str]) -> int:
 
 @lru_cache(maxsize=1)
 def get_user_service() -> UserService:
+    from chalicelib.resilience import database_guard
     from chalicelib.users.dynamodb import DynamoDBUserRepository
+    from chalicelib.webhooks import WebhookUserEvents
 
-    return UserService(DynamoDBUserRepository())
+    # Reads/writes through the fleet-wide "database" breaker; user.created goes to the webhook outbox.
+    return UserService(DynamoDBUserRepository(), guard=database_guard(), events=WebhookUserEvents())

@@ -1,0 +1,79 @@
+"""The local stack's control for DynamoDB faults below the ``database`` breaker.
+
+``PUT /_local/faults/dynamodb {"operations": ["GetItem"], "error_code": "InternalServerError",
+"hang_seconds": 0, "expires_in_seconds": 300}`` attaches the fault injector to the users
+store's pynamodb clients (once) and activates the fault in the process fault switch;
+``DELETE`` lifts it. Only registered when ``LOCAL_FAULT_CONTROL=true``.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Mapping
+
+from chalicelib.http.errors import ApiError
+from chalicelib.resilience.faults import ERROR_STATUS, Fault, FaultInjector, process_fault_switch
+from chalicelib.settings import get_settings
+
+DYNAMODB_OPERATIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "TransactWriteItems",
+                       "TransactGetItems", "BatchGetItem", "BatchWriteItem", "DescribeTable")
+_attached: set[int] = set()
+
+
+def attach_to_users_store(injector: FaultInjector) -> None:
+    """Hook every botocore client the users repository uses (its models and its transaction connection)."""
+    from chalicelib.users.dynamodb import table_models
+
+    settings = get_settings()
+    models = table_models(settings.users_table, settings.region)
+    clients = [models.user._get_connection().connection.client, models.claim._get_connection().connection.client,
+               models.connection.client]
+    for client in clients:
+        if id(client) not in _attached:
+            injector.attach(client)
+            _attached.add(id(client))
+
+
+class LocalFaultControl:
+    FIELDS = ("operations", "error_code", "hang_seconds", "expires_in_seconds")
+
+    def __init__(self) -> None:
+        self.switch = process_fault_switch()
+
+    def activate(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        errors: dict[str, list[str]] = {}
+        operations = body.get("operations", [])
+        if not isinstance(operations, list) or not all(op in DYNAMODB_OPERATIONS for op in operations):
+            errors["operations"] = [f"A list of: {', '.join(DYNAMODB_OPERATIONS)} (empty: all)."]
+        error_code = body.get("error_code", "InternalServerError")
+        if error_code not in ERROR_STATUS:
+            errors["error_code"] = [f"One of: {', '.join(sorted(ERROR_STATUS))}."]
+        hang = body.get("hang_seconds", 0)
+        if isinstance(hang, bool) or not isinstance(hang, (int, float)) or not 0 <= hang <= 30:
+            errors["hang_seconds"] = ["A number from 0 to 30."]
+        expires_in = body.get("expires_in_seconds", 300)
+        if isinstance(expires_in, bool) or not isinstance(expires_in, (int, float)) or not 1 <= expires_in <= 3600:
+            errors["expires_in_seconds"] = ["A number from 1 to 3600."]
+        if errors:
+            raise ApiError("Validation failed", details=errors)
+        attach_to_users_store(_injector())
+        self.switch.clear("dynamodb")
+        self.switch.activate(Fault(service="dynamodb", operations=frozenset(operations), error_code=error_code,
+                                   hang_seconds=float(hang), expires_at=time.time() + float(expires_in)))
+        return self.describe()
+
+    def clear(self) -> dict[str, Any]:
+        self.switch.clear("dynamodb")
+        return self.describe()
+
+    def describe(self) -> dict[str, Any]:
+        return {"faults": [fault.describe() for fault in self.switch.active()]}
+
+
+_process_injector: FaultInjector | None = None
+
+
+def _injector() -> FaultInjector:
+    global _process_injector
+    if _process_injector is None:
+        _process_injector = FaultInjector(process_fault_switch())
+    return _process_injector

@@ -1,0 +1,117 @@
+"""Named breakers built from configuration, one instance per name per process."""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Callable, Optional
+
+import pybreaker
+
+from chalicelib.resilience.breaker import FleetCircuitBreaker
+from chalicelib.resilience.config import BreakerConfig, load_breaker_configs
+from chalicelib.resilience.listeners import announce_storage_fallback
+from chalicelib.settings import get_settings
+
+StorageFactory = Callable[[BreakerConfig], pybreaker.CircuitBreakerStorage]
+
+
+class UnknownBreaker(KeyError):
+    pass
+
+
+def dynamodb_storage_factory(clock: Callable[[], float] = time.time) -> StorageFactory:
+    from chalicelib.resilience.storage import DynamoDBCircuitStorage
+
+    return lambda config: DynamoDBCircuitStorage(config.name, clock=clock, on_fallback=announce_storage_fallback)
+
+
+def memory_storage_factory(config: BreakerConfig) -> pybreaker.CircuitBreakerStorage:
+    return pybreaker.CircuitMemoryStorage(pybreaker.STATE_CLOSED)
+
+
+class BreakerRegistry:
+    def __init__(self, configs: Optional[dict[str, BreakerConfig]] = None,
+                 storage_factory: Optional[StorageFactory] = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        settings = get_settings()
+        self.configs = configs if configs is not None else load_breaker_configs(settings.circuit_breakers)
+        if storage_factory is None:
+            storage_factory = (memory_storage_factory if settings.breaker_storage == "memory"
+                               else dynamodb_storage_factory(clock))
+        self._storage_factory = storage_factory
+        self._clock = clock
+        self._breakers: dict[str, FleetCircuitBreaker] = {}
+        self._lock = threading.Lock()
+
+    def names(self) -> list[str]:
+        return sorted(self.configs)
+
+    def get(self, name: str) -> FleetCircuitBreaker:
+        breaker = self._breakers.get(name)
+        if breaker is not None:
+            return breaker
+        config = self.configs.get(name)
+        if config is None:
+            raise UnknownBreaker(name)
+        with self._lock:
+            if name not in self._breakers:
+                self._breakers[name] = FleetCircuitBreaker(
+                    name, fail_max=config.fail_max, reset_timeout=config.reset_timeout_seconds,
+                    success_threshold=config.success_threshold, exclude=config.exclusions(),
+                    probe_lease_seconds=config.probe_lease_seconds,
+                    state_storage=self._storage_factory(config), clock=self._clock)
+            return self._breakers[name]
+
+    def describe(self, name: str) -> dict[str, Any]:
+        """The view ``GET /sre/circuit-breakers`` shows for one breaker."""
+        breaker = self.get(name)
+        record = breaker.store.refresh()
+        left = breaker.seconds_until_half_open(record)
+        return {
+            "name": name,
+            "state": record.state,
+            "forced_open": record.forced,
+            "failure_count": record.failures,
+            "success_count": record.successes,
+            "thresholds": self.configs[name].describe(),
+            "opened_at": _iso(record.opened_at),
+            "seconds_until_half_open": None if left is None else round(left, 3),
+            "probe_lease_until": _iso(record.probe_lease_until) if record.state == "half-open" else None,
+            "shared_state": breaker.store.shared,
+            "recent_transitions": [{**entry, "at": _iso(entry.get("at"))} for entry in reversed(record.transitions)],
+        }
+
+
+def _iso(epoch: Optional[float]) -> Optional[str]:
+    if epoch is None:
+        return None
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(float(epoch), tz=timezone.utc).isoformat(timespec="milliseconds").replace(
+        "+00:00", "Z")
+
+
+_registry: Optional[BreakerRegistry] = None
+_registry_settings: Any = None
+_registry_lock = threading.Lock()
+
+
+def get_registry() -> BreakerRegistry:
+    """The process registry, rebuilt whenever settings are re-read (tests clear them per test)."""
+    global _registry, _registry_settings
+    settings = get_settings()
+    if _registry is None or _registry_settings is not settings:
+        with _registry_lock:
+            if _registry is None or _registry_settings is not settings:
+                _registry, _registry_settings = BreakerRegistry(), settings
+    return _registry
+
+
+def set_registry(registry: Optional[BreakerRegistry]) -> None:
+    """Replace the process registry (tests; ``None`` rebuilds it from settings on next use)."""
+    global _registry, _registry_settings
+    _registry, _registry_settings = registry, get_settings()
+
+
+def get(name: str) -> FleetCircuitBreaker:
+    return get_registry().get(name)

@@ -1,0 +1,62 @@
+"""Operating endpoints of the breakers, and (local stack only) the DynamoDB fault switch."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib.auth import require_operator
+from chalicelib.http.request import json_object
+
+blueprint = Blueprint(__name__)
+local_faults_blueprint = Blueprint(__name__ + ".local")
+
+
+def _optional_body(request) -> dict:
+    raw = request.raw_body
+    if not raw or not raw.strip():
+        return {}
+    return json_object(request, allowed=("reason",))
+
+
+@blueprint.route("/sre/circuit-breakers", methods=["GET"])
+def list_circuit_breakers():
+    from chalicelib.resilience.operations import BreakerOperations
+
+    return BreakerOperations().list()
+
+
+def _act(name: str, action: str) -> dict:
+    from chalicelib.resilience.operations import BreakerOperations
+
+    request = blueprint.current_request
+    require_operator(request.headers)
+    return BreakerOperations().act(name, action, _optional_body(request))
+
+
+@blueprint.route("/sre/circuit-breakers/{name}/open", methods=["POST"])
+def open_circuit_breaker(name):
+    return _act(name, "open")
+
+
+@blueprint.route("/sre/circuit-breakers/{name}/close", methods=["POST"])
+def close_circuit_breaker(name):
+    return _act(name, "close")
+
+
+@blueprint.route("/sre/circuit-breakers/{name}/reset", methods=["POST"])
+def reset_circuit_breaker(name):
+    return _act(name, "reset")
+
+
+@local_faults_blueprint.route("/_local/faults/dynamodb", methods=["GET", "PUT", "DELETE"])
+def local_dynamodb_fault():
+    """Make the users store's DynamoDB calls fail in this process (local stack, operator token)."""
+    from chalicelib.resilience.local_faults import LocalFaultControl
+
+    request = local_faults_blueprint.current_request
+    require_operator(request.headers)
+    control = LocalFaultControl()
+    if request.method == "PUT":
+        return control.activate(json_object(request, allowed=LocalFaultControl.FIELDS))
+    if request.method == "DELETE":
+        return control.clear()
+    return control.describe()

@@ -1,0 +1,187 @@
+"""At-least-once delivery of webhook events: outbox first, then a direct attempt, then the drainer.
+
+``notify_user_created(user_dict)`` is what the users service calls after a create:
+
+1. the event is written to the outbox (durable) as attempt 1;
+2. one direct send is made through the ``webhook`` breaker, with the short sender timeout;
+3. success marks it delivered; failure (or an open breaker) leaves it pending for the
+   ``outbox-drainer`` schedule, which retries with exponential backoff until delivered or
+   ``OUTBOX_MAX_ATTEMPTS`` is reached (then ``dead``, logged and counted).
+
+It never raises and never waits longer than one sender timeout: the user's request does
+not fail because of the webhook. Receivers deduplicate on the ``Idempotency-Key`` header.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Mapping, Optional
+
+from chalicelib.resilience.breaker import BreakerOpenError
+from chalicelib.resilience.listeners import emit_metric
+from chalicelib.settings import get_settings
+from chalicelib.webhooks.events import WebhookEvent, user_created_event
+from chalicelib.webhooks.outbox import DEAD, Outbox, OutboxEntry
+from chalicelib.webhooks.sender import WebhookSender
+
+
+def _logger() -> Any:
+    from chalicelib.observability.logging import get_logger
+
+    return get_logger()
+
+
+def _count(name: str, value: float = 1) -> None:
+    try:
+        emit_metric(name, {"webhook": "user.created"}, value)
+    except Exception:  # metrics are best effort here: the delivery path must not fail on them
+        _logger().exception("Webhook metric not emitted", extra={"metric": name})
+
+
+class WebhookDelivery:
+    def __init__(self, outbox: Optional[Outbox] = None, sender: Optional[WebhookSender] = None,
+                 breaker: Any = None, clock: Callable[[], float] = time.time) -> None:
+        self._outbox = outbox
+        self._sender = sender
+        self._breaker = breaker
+        self._clock = clock
+
+    @property
+    def outbox(self) -> Outbox:
+        if self._outbox is None:
+            self._outbox = Outbox(clock=self._clock)
+        return self._outbox
+
+    @property
+    def sender(self) -> WebhookSender:
+        if self._sender is None:
+            self._sender = WebhookSender(clock=self._clock)
+        return self._sender
+
+    @property
+    def breaker(self) -> Any:
+        if self._breaker is None:
+            from chalicelib.resilience.registry import get
+
+            self._breaker = get("webhook")
+        return self._breaker
+
+    # ------------------------------------------------------------------ producing
+    def notify_user_created(self, user: Mapping[str, Any]) -> Optional[str]:
+        """Queue and try to deliver ``user.created``; returns the event id, None when disabled. Never raises."""
+        try:
+            if not self.sender.enabled:
+                return None
+            event = user_created_event(user, self._clock())
+        except Exception:  # a misconfiguration must not fail the user's create
+            _logger().exception("Webhook not prepared", extra={"user_id": user.get("id")})
+            return None
+        try:
+            entry = self.outbox.enqueue(event, claimed=True)
+        except Exception as exc:  # outbox unreachable: still try the direct send below
+            _logger().error("Webhook outbox write failed; trying a direct send only",
+                            extra={"event_id": event.event_id, "user_id": user.get("id"),
+                                   "error": type(exc).__name__})
+            _count("webhook_outbox_write_failures")
+            if self._send(event, 1) is None:
+                _logger().error("Webhook event lost: not stored and not delivered",
+                                extra={"event_id": event.event_id, "user_id": user.get("id")})
+                _count("webhook_events_lost")
+            return event.event_id
+        if entry is None:
+            return event.event_id  # already queued by an earlier call: the drainer owns it
+        self._attempt(entry)
+        return event.event_id
+
+    # ------------------------------------------------------------------ sending
+    def _send(self, event: WebhookEvent, attempt: int) -> Optional[str]:
+        """None when delivered; otherwise why not (``"open"`` when the breaker refused)."""
+        try:
+            self.breaker.call(self.sender.send, event, attempt)
+        except BreakerOpenError:
+            return "open"
+        except Exception as exc:  # any send failure leaves the event pending for the drainer
+            return str(exc) or type(exc).__name__
+        return None
+
+    def _attempt(self, entry: OutboxEntry) -> str:
+        """One delivery attempt of a claimed entry; returns delivered / pending / dead / refused."""
+        problem = self._send(entry.event, entry.attempts)
+        try:
+            if problem is None:
+                self.outbox.mark_delivered(entry.event.event_id)
+                _count("webhook_deliveries")
+                return "delivered"
+            if problem == "open":
+                self.outbox.release(entry, self._retry_after())
+                return "refused"
+            status = self.outbox.record_failure(entry, problem)
+        except Exception as exc:  # the outbox write failing leaves the item pending: retried, never lost
+            _logger().warning("Webhook outbox update failed", extra={
+                "event_id": entry.event.event_id, "error": type(exc).__name__})
+            return "pending"
+        _count("webhook_delivery_failures")
+        if status == DEAD:
+            _logger().error("Webhook event given up after max attempts", extra={
+                "event_id": entry.event.event_id, "attempts": entry.attempts, "last_error": problem})
+            _count("webhook_events_dead")
+        return status
+
+    def _retry_after(self) -> float:
+        left = self.breaker.seconds_until_half_open()
+        return max(1.0, left if left is not None else float(self.breaker.reset_timeout))
+
+    # ------------------------------------------------------------------ draining
+    def drain(self, *, all_pending: bool = False, limit: Optional[int] = None,
+              time_left: Callable[[], float] = lambda: float("inf")) -> dict[str, int]:
+        """Attempt every due entry (``all_pending``: every pending one) until done, out of time or refused."""
+        counts = {"due": 0, "delivered": 0, "pending": 0, "dead": 0, "refused": 0, "skipped": 0}
+        if not self.sender.enabled:
+            return counts
+        entries = self.outbox.due(limit or get_settings().outbox_batch_size, all_pending=all_pending)
+        counts["due"] = len(entries)
+        for entry in entries:
+            if time_left() < self.sender.timeout_seconds * 2 + 1:
+                break
+            claimed = self.outbox.claim(entry)
+            if claimed is None:
+                counts["skipped"] += 1
+                continue
+            outcome = self._attempt(claimed)
+            counts[outcome] += 1
+            if outcome == "refused":
+                break  # the breaker is open: the rest would be refused too
+        return counts
+
+
+_delivery: Optional[WebhookDelivery] = None
+_delivery_settings: Any = None
+
+
+def get_delivery() -> WebhookDelivery:
+    """The process-wide delivery (rebuilt when settings are re-read, as tests do per test)."""
+    global _delivery, _delivery_settings
+    settings = get_settings()
+    if _delivery is None or _delivery_settings is not settings:
+        _delivery, _delivery_settings = WebhookDelivery(), settings
+    return _delivery
+
+
+def reset_delivery() -> None:
+    global _delivery
+    _delivery = None
+
+
+def notify_user_created(user: Mapping[str, Any]) -> Optional[str]:
+    """Queue the ``user.created`` webhook for ``user`` (its JSON dict) and try it once. Never raises."""
+    try:
+        return get_delivery().notify_user_created(user)
+    except Exception:  # the promise to callers: a webhook problem never fails their request
+        _logger().exception("Webhook notification failed unexpectedly", extra={"user_id": user.get("id")})
+        return None
+
+
+class WebhookUserEvents:
+    """The users service's ``UserEvents`` port: ``UserService(repo, events=WebhookUserEvents())``."""
+
+    def user_created(self, user: Any) -> None:
+        notify_user_created(user.to_json() if hasattr(user, "to_json") else dict(user))

@@ -1,0 +1,31 @@
+"""Webhook events: a stable id (the idempotency key) and the exact bytes that get signed."""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
+USER_CREATED = "user.created"
+_EVENT_NAMESPACE = uuid.UUID("6f1c2f63-1f0c-4c55-9d0e-4a5b3c2d1e0f")
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    event_id: str
+    event_type: str
+    body: str  # serialized once, so every retry sends (and signs) the same bytes
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        return json.loads(self.body)
+
+
+def user_created_event(user: Mapping[str, Any], now: float) -> WebhookEvent:
+    # Derived from the user id: notifying twice for one user yields one idempotency key.
+    event_id = str(uuid.uuid5(_EVENT_NAMESPACE, f"{USER_CREATED}:{user['id']}"))
+    occurred_at = datetime.fromtimestamp(now, tz=timezone.utc).isoformat(timespec="milliseconds")
+    body = json.dumps({"id": event_id, "type": USER_CREATED, "occurred_at": occurred_at.replace("+00:00", "Z"),
+                       "data": dict(user)}, separators=(",", ":"), sort_keys=True)
+    return WebhookEvent(event_id=event_id, event_type=USER_CREATED, body=body)

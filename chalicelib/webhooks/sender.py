@@ -1,0 +1,88 @@
+"""Sending one signed webhook over HTTPS with a short timeout (urllib3, already shipped with botocore)."""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Optional
+
+from chalicelib.settings import get_settings
+from chalicelib.webhooks.events import WebhookEvent
+from chalicelib.webhooks.signing import signed_headers
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+class WebhookFailed(Exception):
+    """The endpoint did not accept the event (no answer, or a non-2xx answer)."""
+
+
+class WebhookNotConfigured(Exception):
+    pass
+
+
+class WebhookSender:
+    def __init__(self, url: Optional[str] = None, key_reader: Optional[Callable[[], str]] = None,
+                 timeout_seconds: Optional[float] = None, http: Any = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        settings = get_settings()
+        self.url = settings.webhook_url if url is None else url
+        self.timeout_seconds = settings.webhook_timeout_seconds if timeout_seconds is None else timeout_seconds
+        self._key_reader = key_reader or _signing_key
+        self._http = http
+        self._clock = clock
+        if self.url and not (self.url.startswith("https://") or settings.local_webhook_receiver):
+            raise WebhookNotConfigured("WEBHOOK_URL must be an https:// URL")
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url)
+
+    def _pool(self) -> Any:
+        if self._http is None:
+            import urllib3
+
+            self._http = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(
+                connect=self.timeout_seconds, read=self.timeout_seconds))
+        return self._http
+
+    def headers(self, event: WebhookEvent, attempt: int) -> dict[str, str]:
+        body = event.body.encode("utf-8")
+        return {"Content-Type": "application/json", IDEMPOTENCY_HEADER: event.event_id,
+                "X-Webhook-Id": event.event_id, "X-Webhook-Event": event.event_type,
+                "X-Webhook-Attempt": str(attempt), "User-Agent": "serverless-sre-webhooks/1",
+                **signed_headers(self._key_reader(), int(self._clock()), body)}
+
+    def send(self, event: WebhookEvent, attempt: int = 1) -> int:
+        """POST the event; returns the status code, raises ``WebhookFailed`` unless 2xx."""
+        if not self.enabled:
+            raise WebhookNotConfigured("WEBHOOK_URL is empty")
+        import urllib3
+
+        try:
+            response = self._pool().request("POST", self.url, body=event.body.encode("utf-8"),
+                                            headers=self.headers(event, attempt), redirect=False)
+        except urllib3.exceptions.HTTPError as exc:
+            raise WebhookFailed(f"{type(exc).__name__}: no answer from the webhook endpoint") from exc
+        if not 200 <= response.status < 300:
+            raise WebhookFailed(f"webhook endpoint answered {response.status}")
+        return response.status
+
+
+def _signing_key() -> str:
+    return _secret_reader().read_field(get_settings().webhook_signing_secret, "key")
+
+
+_reader: Any = None
+
+
+def _secret_reader() -> Any:
+    global _reader
+    if _reader is None:
+        from chalicelib.auth import SecretReader
+
+        _reader = SecretReader()
+    return _reader
+
+
+def reset_signing_key_cache() -> None:
+    global _reader
+    _reader = None

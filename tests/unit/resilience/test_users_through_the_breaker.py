@@ -1,0 +1,76 @@
+"""The users API behind the ``database`` breaker, with faults injected below it (botocore hook)."""
+import json
+
+import boto3
+import pytest
+from chalice.test import Client
+
+from chalicelib import resilience
+from chalicelib.resilience.faults import Fault, FaultInjector, FaultSwitch
+from chalicelib.resilience.local_faults import attach_to_users_store
+
+
+@pytest.fixture
+def client(aws_mock):
+    from chalicelib.resilience.storage import breaker_model
+    from chalicelib.users.dynamodb import table_models
+    from chalicelib.users.service import get_user_service
+    from devstack.provision import provision_tables
+
+    provision_tables(boto3.client("dynamodb", region_name="us-east-1"))
+    for cache in (table_models, get_user_service, breaker_model):
+        cache.cache_clear()
+    from app import app
+
+    with Client(app) as test_client:
+        yield test_client
+    for cache in (table_models, get_user_service, breaker_model):
+        cache.cache_clear()
+
+
+@pytest.fixture
+def dynamodb_fault(client):
+    switch = FaultSwitch()
+    attach_to_users_store(FaultInjector(switch))
+    return switch
+
+
+def create(client, email):
+    return client.http.post("/api/users", headers={"Content-Type": "application/json"},
+                            body=json.dumps({"name": "Ada", "email": email}))
+
+
+def test_read_while_the_breaker_is_open_is_served_stale(client):
+    user = create(client, "ada@example.com").json_body
+    client.http.get(f"/api/users/{user['id']}")
+    resilience.get("database").open()
+    response = client.http.get(f"/api/users/{user['id']}")
+    assert (response.status_code, response.headers.get("X-Data-Stale"), response.json_body) == (200, "true", user)
+
+
+def test_write_while_the_breaker_is_open_is_503_with_retry_after(client):
+    resilience.get("database").open()
+    response = create(client, "grace@example.com")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "30"
+    assert "error" in response.json_body
+
+
+def test_injected_dynamodb_faults_trip_the_breaker_and_reads_go_stale(client, dynamodb_fault):
+    user = create(client, "ada@example.com").json_body
+    client.http.get(f"/api/users/{user['id']}")
+    dynamodb_fault.activate(Fault(service="dynamodb"))
+    statuses = [client.http.get(f"/api/users/{user['id']}").status_code for _ in range(6)]
+    assert statuses == [200] * 6
+    assert resilience.get("database").current_state == "open"
+
+
+def test_no_user_is_lost_or_duplicated_across_an_outage(client, dynamodb_fault):
+    emails = [f"user{n}@example.com" for n in range(6)]
+    dynamodb_fault.activate(Fault(service="dynamodb", operations=frozenset({"TransactWriteItems"})))
+    refused = [create(client, email).status_code for email in emails[:3]]
+    dynamodb_fault.clear()
+    resilience.get("database").close()
+    for email in emails:  # clients retry every refused create, then create the rest
+        assert create(client, email).status_code == 201
+    listed = [u["email"] for u in client.http.get("/api/users?limit=100").json_body]
+    assert set(refused) == {503} and sorted(listed) == sorted(emails)

@@ -1,0 +1,60 @@
+import boto3
+import pybreaker
+import pytest
+
+from chalicelib.resilience import FleetCircuitBreaker
+from chalicelib.webhooks import delivery, receiver, sender
+from chalicelib.webhooks.outbox import Backoff, Outbox, outbox_model
+from .webhook_helpers import SIGNING_KEY, FakeClock, FakeHttp
+
+
+@pytest.fixture(autouse=True)
+def _fresh_webhook_state():
+    delivery.reset_delivery()
+    receiver.reset_receiver()
+    sender.reset_signing_key_cache()
+    outbox_model.cache_clear()
+    yield
+    delivery.reset_delivery()
+    receiver.reset_receiver()
+    outbox_model.cache_clear()
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def tables(aws_mock):
+    from devstack.provision import provision_tables
+
+    return provision_tables(boto3.client("dynamodb", region_name="us-east-1"))
+
+
+@pytest.fixture
+def outbox(tables, clock):
+    return Outbox(clock=clock, backoff=Backoff(base_seconds=30, max_seconds=3600, rand=lambda: 1.0),
+                  max_attempts=4)
+
+
+@pytest.fixture
+def http():
+    return FakeHttp()
+
+
+@pytest.fixture
+def webhook_breaker(clock):
+    return FleetCircuitBreaker("webhook", fail_max=2, reset_timeout=60, clock=clock, announce=lambda *a: None,
+                               state_storage=pybreaker.CircuitMemoryStorage("closed"))
+
+
+@pytest.fixture
+def make_delivery(outbox, http, webhook_breaker, clock):
+    def make(url="https://hooks.example.com/users"):
+        return delivery.WebhookDelivery(
+            outbox=outbox, breaker=webhook_breaker, clock=clock,
+            sender=sender.WebhookSender(url=url, key_reader=lambda: SIGNING_KEY, timeout_seconds=1, http=http,
+                                        clock=clock))
+
+    return make

@@ -1,0 +1,125 @@
+import json
+
+import pytest
+
+from chalicelib.webhooks.events import user_created_event
+from chalicelib.webhooks.sender import WebhookNotConfigured, WebhookSender
+from chalicelib.webhooks.signing import verify
+
+from .webhook_helpers import SIGNING_KEY
+
+USER = {"id": "5b0c1a8e-0000-4000-8000-000000000001", "name": "Ada", "email": "ada@example.com",
+        "created_at": "2027-01-01T00:00:00.000000Z"}
+
+
+def test_event_id_is_stable_per_user(clock):
+    assert user_created_event(USER, clock()).event_id == user_created_event(USER, clock() + 60).event_id
+
+
+def test_successful_direct_send_marks_the_event_delivered(make_delivery, outbox):
+    event_id = make_delivery().notify_user_created(USER)
+    assert outbox.get(event_id).status == "delivered"
+
+
+def test_sent_request_is_signed_and_carries_the_idempotency_key(make_delivery, http, clock):
+    event_id = make_delivery().notify_user_created(USER)
+    sent = http.requests[0]
+    assert sent["headers"]["Idempotency-Key"] == event_id
+    assert verify(SIGNING_KEY, sent["headers"], sent["body"], clock()) is None
+    assert json.loads(sent["body"])["data"] == USER
+
+
+def test_failed_direct_send_leaves_the_event_pending_and_never_raises(make_delivery, outbox, http):
+    http.down()
+    event_id = make_delivery().notify_user_created(USER)
+    entry = outbox.get(event_id)
+    assert (entry.status, entry.attempts) == ("pending", 1)
+
+
+def test_disabled_webhook_sends_and_stores_nothing(make_delivery, http):
+    assert make_delivery(url="").notify_user_created(USER) is None
+    assert http.requests == []
+
+
+def test_non_https_url_is_refused_outside_local_mode():
+    with pytest.raises(WebhookNotConfigured):
+        WebhookSender(url="http://hooks.example.com", key_reader=lambda: "k")
+
+
+def test_unreachable_outbox_still_tries_the_direct_send(make_delivery, http, tables):
+    import boto3
+
+    boto3.client("dynamodb", region_name="us-east-1").delete_table(TableName=tables["webhook-outbox"])
+    assert make_delivery().notify_user_created(USER) is not None
+    assert len(http.requests) == 1
+
+
+def test_drainer_delivers_pending_events_after_their_backoff(make_delivery, outbox, http, clock):
+    service = make_delivery()
+    http.down()
+    event_id = service.notify_user_created(USER)
+    http.up()
+    assert service.drain()["due"] == 0
+    clock.advance(30)
+    assert service.drain()["delivered"] == 1
+    assert outbox.get(event_id).status == "delivered"
+
+
+def test_each_failed_attempt_doubles_the_backoff(make_delivery, outbox, http, clock):
+    service = make_delivery()
+    http.down()
+    event_id = service.notify_user_created(USER)
+    service._breaker.reset_timeout = 0.001  # keep the breaker out of this test
+    clock.advance(30)
+    service._breaker.close()
+    service.drain()
+    assert outbox.get(event_id).next_attempt_at == clock() + 60
+
+
+def test_event_is_dead_after_max_attempts(make_delivery, outbox, http, clock):
+    service = make_delivery()
+    service._breaker.fail_max = 100
+    http.down()
+    event_id = service.notify_user_created(USER)
+    for _ in range(3):
+        clock.advance(3600)
+        service.drain()
+    assert outbox.get(event_id).status == "dead"
+
+
+def test_open_breaker_sends_nothing_and_keeps_the_attempt_count(make_delivery, outbox, http, clock):
+    service = make_delivery()
+    service._breaker.open()
+    event_id = service.notify_user_created(USER)
+    assert http.requests == []
+    assert outbox.get(event_id).attempts == 0
+
+
+def test_drainer_stops_at_an_open_breaker(make_delivery, outbox, http, clock):
+    service = make_delivery()
+    http.down()
+    for n in range(4):
+        service.notify_user_created({**USER, "id": f"user-{n}"})  # two failures trip the breaker
+    http.up()
+    clock.advance(30)
+    counts = service.drain()
+    assert (counts["refused"], counts["delivered"]) == (1, 0)
+
+
+def test_all_events_are_delivered_once_the_endpoint_and_breaker_recover(make_delivery, outbox, http, clock):
+    service = make_delivery()
+    http.down()
+    ids = [service.notify_user_created({**USER, "id": f"user-{n}"}) for n in range(5)]
+    http.up()
+    clock.advance(60)
+    service.drain(all_pending=True)
+    service.drain(all_pending=True)
+    assert {outbox.get(event_id).status for event_id in ids} == {"delivered"}
+
+
+def test_notifying_twice_for_one_user_queues_one_event(make_delivery, http, outbox):
+    service = make_delivery()
+    http.down()
+    first = service.notify_user_created(USER)
+    second = service.notify_user_created(USER)
+    assert first == second and len(http.requests) == 1
