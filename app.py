@@ -3,13 +3,19 @@ from chalice import Chalice
 
 from chalicelib import health
 from chalicelib.http.routing import answer_wrong_methods_with_405
+from chalicelib.incidents import routes as incident_routes
+from chalicelib.incidents.adapters import connect_breakers_to_incidents
 from chalicelib.observability.middleware import http_middleware
+from chalicelib.resilience import routes as resilience_routes
+from chalicelib.settings import get_settings
+from chalicelib.slo import routes as slo_routes
 from chalicelib.users import http as users
 from chalicelib.users.service import get_user_service
 from chalicelib.web.openapi import openapi_response
 
 app = Chalice(app_name="serverless-sre")
 app.register_middleware(http_middleware, "http")
+connect_breakers_to_incidents()
 
 
 @app.route("/", methods=["GET"])
@@ -67,7 +73,14 @@ def openapi():
     return openapi_response()
 
 
-# blueprints
+app.register_blueprint(slo_routes.blueprint)
+app.register_blueprint(resilience_routes.blueprint)
+app.register_blueprint(incident_routes.blueprint)
+if get_settings().local_fault_control:  # local stack only: DynamoDB fault switch below the breaker
+    app.register_blueprint(resilience_routes.local_faults_blueprint)
+if get_settings().local_webhook_receiver:  # local stack only: see the webhook flow end to end
+    from chalicelib.webhooks import routes as webhook_routes
 
+    app.register_blueprint(webhook_routes.blueprint)
 
 answer_wrong_methods_with_405(app)

@@ -80,7 +80,7 @@ class Settings:
     escalation_levels: str = field(default_factory=lambda: os.environ.get("ESCALATION_LEVELS", "").strip())
     escalation_repeat_last_level: bool = field(
         default_factory=lambda: _env_bool("ESCALATION_REPEAT_LAST_LEVEL", True))
-    escalation_max_repeats: int = field(default_factory=lambda: int(_env("ESCALATION_MAX_REPEATS", "500")))
+    escalation_max_repeats: int = field(default_factory=lambda: int(_env("ESCALATION_MAX_REPEATS", "200")))
     # Sources whose recovery signal (SLO alert resolved, breaker closed) resolves the incident.
     incident_auto_resolve_sources: str = field(
         default_factory=lambda: _env("INCIDENT_AUTO_RESOLVE_SOURCES", "slo,breaker"))
@@ -104,8 +104,9 @@ class Settings:
     slo_catchup_hours: int = field(default_factory=lambda: int(_env("SLO_CATCHUP_HOURS", "24")))
     slo_history_days: int = field(default_factory=lambda: int(_env("SLO_HISTORY_DAYS", "7")))
     slo_stale_after_seconds: int = field(default_factory=lambda: int(_env("SLO_STALE_AFTER_SECONDS", "300")))
-    # "log", or "package.module:factory" returning an AlertSink (the incident flow switches this).
-    slo_alert_sink: str = field(default_factory=lambda: _env("SLO_ALERT_SINK", "log"))
+    # "log", or "package.module:factory" returning an AlertSink; by default pages open incidents.
+    slo_alert_sink: str = field(default_factory=lambda: _env(
+        "SLO_ALERT_SINK", "chalicelib.incidents.adapters:SloAlertIncidentSink"))
     # Deployed only: with an API name the success SLI counts what API Gateway saw.
     api_gateway_name: str = field(default_factory=lambda: os.environ.get("API_GATEWAY_NAME", "").strip())
     api_gateway_stage: str = field(default_factory=lambda: _env("API_GATEWAY_STAGE", "api"))

@@ -101,6 +101,7 @@ class LocalStack:
         os.environ["AWS_ENDPOINT_URL"] = self.aws_endpoint
         os.environ.setdefault("PROBE_URL", f"{self.base_url}/health")
         os.environ.setdefault("WEBHOOK_URL", f"{self.base_url}/_local/webhook-receiver")
+        os.environ.setdefault("PUBLIC_BASE_URL", self.base_url)
         import boto3
 
         self._session = boto3.session.Session(region_name=LOCAL_ENVIRONMENT["AWS_REGION"])

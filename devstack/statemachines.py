@@ -21,7 +21,10 @@ secrets. It
 ``resources["topics"][key]`` (likewise ``table:``, ``secret:``); ``"function:<key>"``
 and ``"statemachine:<key>"`` resolve to what is created here. A flat entry
 ``resources["topic:<key>"]`` also works. The result maps each state machine key
-(``infra/statemachines.json``) to its ARN, e.g. ``{"escalation": "arn:aws:states:...:stateMachine:serverless-sre-escalation"}``.
+(``infra/statemachines.json``) to its ARN, e.g.
+``{"escalation": "arn:aws:states:us-east-1:123456789012:stateMachine:serverless-sre-escalation"}``;
+an entry's optional ``arn_setting`` names the environment variable the code reads that ARN
+from, which is set in this process (as Terraform sets it on the functions).
 """
 from __future__ import annotations
 
@@ -118,8 +121,9 @@ def _execution_role(iam: Any) -> str:
     try:
         return iam.get_role(RoleName=ROLE_NAME)["Role"]["Arn"]
     except iam.exceptions.NoSuchEntityException:
-        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {
-            "Service": ["lambda.amazonaws.com", "states.amazonaws.com"]}}]}
+        trust = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": "sts:AssumeRole",
+            "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]}}]}
         return iam.create_role(RoleName=ROLE_NAME, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
 
 
@@ -206,4 +210,13 @@ def provision_statemachines(endpoint_url: str, region: str, resources: Mapping[s
         else:
             machines[key] = sfn.create_state_machine(name=name, definition=definition,
                                                      roleArn=role_arn)["stateMachineArn"]
+        if spec.get("arn_setting"):
+            os.environ[spec["arn_setting"]] = machines[key]
+    _reread_settings()
     return machines
+
+
+def _reread_settings() -> None:
+    from chalicelib.settings import get_settings
+
+    get_settings.cache_clear()

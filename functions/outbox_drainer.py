@@ -9,7 +9,10 @@ from typing import Any
 
 
 def handler(event: Any, context: Any) -> dict[str, int]:
+    from chalicelib.incidents.adapters import connect_breakers_to_incidents
     from chalicelib.webhooks.delivery import get_delivery
+
+    connect_breakers_to_incidents()  # the webhook breaker trips here too
 
     all_pending = bool(isinstance(event, dict) and event.get("all_pending") is True)
     remaining = getattr(context, "get_remaining_time_in_millis", None)

@@ -42,16 +42,18 @@ SKIPPED_PARTS = {"__pycache__", ".pytest_cache"}
 def load_app(project_dir: Path) -> Any:
     """Import ``app.py`` of ``project_dir`` and return its Chalice ``app``."""
     project_dir = project_dir.resolve()
-    sys.path.insert(0, str(project_dir))
-    try:
-        spec = importlib.util.spec_from_file_location("_packaged_chalice_app", project_dir / "app.py")
-        if spec is None or spec.loader is None:
-            raise FileNotFoundError(f"no app.py in {project_dir}")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(project_dir))
-    return module.app
+    # Chalice blueprints cannot be registered on a second app (their methods are lost), so
+    # app.py runs at most once per process: imported as the module ``app``, then reused.
+    loaded = sys.modules.get("app")
+    if loaded is None:
+        sys.path.insert(0, str(project_dir))
+        try:
+            loaded = importlib.import_module("app")
+        finally:
+            sys.path.remove(str(project_dir))
+    if Path(getattr(loaded, "__file__", "")).resolve() != project_dir / "app.py":
+        raise RuntimeError(f"this process already imported app from {loaded.__file__}, not {project_dir}")
+    return loaded.app
 
 
 def api_definition(app: Any) -> dict[str, Any]:

@@ -41,6 +41,14 @@ locals {
     var.environment,
   )
 
+  # The other functions reach the API as a client does: the probe calls its /health, and the
+  # evaluator counts the success SLI from the gateway's own AWS/ApiGateway metrics.
+  api_client_environment = {
+    PROBE_URL         = "${module.api.invoke_url}/health"
+    API_GATEWAY_NAME  = module.api.name
+    API_GATEWAY_STAGE = var.api_stage_name
+  }
+
   # The API serves every control-plane endpoint, so it may use every resource.
   access = merge(
     { api = local.catalog.all_access },
@@ -144,7 +152,7 @@ module "functions" {
   timeout_seconds       = each.value.timeout_seconds
   memory_mb             = each.value.memory_mb
   reserved_concurrency  = lookup(var.function_reserved_concurrency, each.key, var.default_function_reserved_concurrency)
-  environment           = local.function_environment
+  environment           = merge(local.function_environment, local.api_client_environment)
   kms_key_arn           = module.kms.arn
   log_retention_days    = var.log_retention_days
   dead_letter_queue_arn = aws_sqs_queue.dead_letters.arn

@@ -72,3 +72,8 @@ output "alarm_topic_arn" {
   description = "Topic the platform alarms notify."
   value       = module.alarm_topic.arn
 }
+
+output "api_client_environment" {
+  description = "What the non-API functions know of the API: the probe URL and the gateway metrics' dimensions."
+  value       = local.api_client_environment
+}

@@ -56,6 +56,12 @@ run "repository_entries_and_app_routes" {
     error_message = "every name_setting and arn_setting of infra/*.json must be set on the functions"
   }
 
+  # the probe calls the deployed /health and the evaluator reads the gateway's metrics
+  assert {
+    condition     = endswith(output.api_client_environment.PROBE_URL, "/health") && output.api_client_environment.API_GATEWAY_STAGE == "api"
+    error_message = "scheduled functions must get PROBE_URL, API_GATEWAY_NAME and API_GATEWAY_STAGE"
+  }
+
   # api routes come from the chalice app
   assert {
     condition     = contains(keys(jsondecode(output.api_body).paths), "/health")

@@ -1,0 +1,80 @@
+"""Signed, expiring, single-use acknowledge links carried in pages.
+
+The link is ``{base}/sre/incidents/{id}/ack-link?level=..&exp=..&nonce=..&sig=..`` where
+``sig`` is HMAC-SHA256 over the id, level, expiry and nonce with a key from Secrets
+Manager. Single use is enforced by the store (the nonce is recorded on the incident).
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Callable, Mapping, Optional
+from urllib.parse import urlencode
+
+from chalicelib.settings import get_settings
+
+LINK_FIELDS = ("level", "exp", "nonce", "sig")
+
+
+class LinkRejected(Exception):
+    """Forged, malformed or expired; the message says which (it never echoes the signature)."""
+
+
+@dataclass(frozen=True)
+class AckLinkClaims:
+    incident_id: str
+    level: int
+    expires_at: int
+    nonce: str
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def read_link_key() -> bytes:
+    from chalicelib.auth import SecretReader
+
+    return SecretReader().read_field(get_settings().incident_ack_link_secret, "key").encode("utf-8")
+
+
+class AckLinkSigner:
+    def __init__(self, key: Optional[Callable[[], bytes]] = None, *, ttl_seconds: Optional[int] = None,
+                 base_url: Optional[str] = None, clock: Callable[[], float] = time.time) -> None:
+        settings = get_settings()
+        self._key = key or read_link_key
+        self._ttl = settings.incident_ack_link_ttl_seconds if ttl_seconds is None else ttl_seconds
+        self._base_url = (base_url or settings.public_base_url).rstrip("/")
+        self._clock = clock
+
+    def _signature(self, incident_id: str, level: int, expires_at: int, nonce: str) -> str:
+        message = f"ack|{incident_id}|{level}|{expires_at}|{nonce}".encode("utf-8")
+        return _b64(hmac.new(self._key(), message, hashlib.sha256).digest())
+
+    def link(self, incident_id: str, level: int) -> tuple[str, int]:
+        """The URL and its expiry (epoch seconds)."""
+        expires_at = int(self._clock()) + self._ttl
+        nonce = secrets.token_hex(8)
+        query = urlencode({"level": level, "exp": expires_at, "nonce": nonce,
+                           "sig": self._signature(incident_id, level, expires_at, nonce)})
+        return f"{self._base_url}/sre/incidents/{incident_id}/ack-link?{query}", expires_at
+
+    def verify(self, incident_id: str, params: Optional[Mapping[str, str]]) -> AckLinkClaims:
+        params = params or {}
+        missing = [name for name in LINK_FIELDS if not params.get(name)]
+        if missing:
+            raise LinkRejected(f"Acknowledge link is incomplete: missing {', '.join(missing)}")
+        level, expires_at, nonce, signature = (params[name] for name in LINK_FIELDS)
+        if not level.isdigit() or not expires_at.isdigit() or len(nonce) != 16 or len(signature) > 64:
+            raise LinkRejected("Acknowledge link is malformed")
+        expected = self._signature(incident_id, int(level), int(expires_at), nonce)
+        if not hmac.compare_digest(expected.encode("ascii"), signature.encode("ascii", "replace")):
+            raise LinkRejected("Acknowledge link signature is not valid")
+        if int(expires_at) <= self._clock():
+            raise LinkRejected(
+                f"Acknowledge link has expired; acknowledge with POST /sre/incidents/{incident_id}/ack")
+        return AckLinkClaims(incident_id, int(level), int(expires_at), nonce)

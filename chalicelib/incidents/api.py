@@ -1,0 +1,209 @@
+"""The HTTP face of incidents: request checking and responses; routes.py only wires these up."""
+from __future__ import annotations
+
+import html
+import uuid
+from datetime import timedelta
+from typing import Any, Callable, Mapping, Optional
+from urllib.parse import urlencode
+
+from chalice import Response
+
+from chalicelib.http.errors import ApiError, Conflict, Forbidden, NotFound, ValidationFailed
+from chalicelib.http.request import check_body_size, json_object
+from chalicelib.incidents.ack_links import AckLinkSigner, LinkRejected
+from chalicelib.incidents.model import (
+    SEVERITIES, STATUSES, IncidentMissing, TransitionRejected, is_incident_id, iso, parse_iso)
+from chalicelib.incidents.reports import (
+    STAGES, SloHistoryImpact, TemplateMissing, reliability_stats, render_postmortem, render_update, runbooks_dir)
+from chalicelib.incidents.service import IncidentService
+from chalicelib.settings import get_settings
+
+CREATE_FIELDS = ("title", "severity", "summary", "fingerprint", "runbook", "details", "by")
+ACTION_FIELDS = ("by", "note")
+TITLE_MAX, SUMMARY_MAX, NOTE_MAX, BY_MAX, FINGERPRINT_MAX = 200, 2000, 1000, 100, 200
+DETAILS_MAX_KEYS = 30
+WINDOW_DAYS_MAX = 366
+# Incidents overlapping the one a postmortem is about (breakers that opened around it).
+RELATED_LOOKBACK, RELATED_MAX = timedelta(days=1), 200
+
+
+def _query(request: Any, allowed: tuple[str, ...]) -> dict[str, str]:
+    params = dict(request.query_params or {})
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        raise ApiError("Unknown query parameter", details={name: ["Unknown parameter."] for name in unknown})
+    return params
+
+
+def _load(service: IncidentService, incident_id: str) -> Any:
+    if not is_incident_id(incident_id):
+        raise NotFound(f"Incident {incident_id!r} not found")
+    try:
+        return service.get(incident_id)
+    except IncidentMissing:
+        raise NotFound(f"Incident {incident_id} not found") from None
+
+
+def _text(body: Mapping[str, Any], name: str, limit: int, errors: dict, *,
+          required: bool = False) -> Optional[str]:
+    value = body.get(name)
+    if value is None:
+        if required:
+            errors[name] = ["Missing data for required field."]
+        return None
+    if not isinstance(value, str):
+        errors[name] = ["Not a valid string."]
+        return None
+    value = value.strip()
+    if required and not value:
+        errors[name] = ["Must not be empty."]
+    elif len(value) > limit:
+        errors[name] = [f"Longer than maximum length {limit}."]
+    elif any(ord(char) < 32 and char not in "\n\t" for char in value):
+        errors[name] = ["Must not contain control characters."]
+    return value
+
+
+def list_incidents(service: IncidentService, request: Any) -> dict[str, Any]:
+    params = _query(request, ("status", "severity", "limit"))
+    errors: dict[str, list[str]] = {}
+    if params.get("status") and params["status"] not in STATUSES:
+        errors["status"] = [f"Must be one of: {', '.join(STATUSES)}."]
+    if params.get("severity") and params["severity"] not in SEVERITIES:
+        errors["severity"] = [f"Must be one of: {', '.join(SEVERITIES)}."]
+    limit_raw = params.get("limit", str(get_settings().page_size_default))
+    maximum = get_settings().page_size_max
+    if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= maximum:
+        errors["limit"] = [f"Must be an integer between 1 and {maximum}."]
+    if errors:
+        raise ValidationFailed(errors)
+    incidents = service.list(status=params.get("status"), severity=params.get("severity"), limit=int(limit_raw))
+    return {"incidents": [incident.to_json(with_timeline=False) for incident in incidents]}
+
+
+def get_incident(service: IncidentService, incident_id: str) -> dict[str, Any]:
+    return {"incident": _load(service, incident_id).to_json()}
+
+
+def create_incident(service: IncidentService, request: Any) -> Response:
+    body = json_object(request, allowed=CREATE_FIELDS)
+    errors: dict[str, list[str]] = {}
+    title = _text(body, "title", TITLE_MAX, errors, required=True)
+    severity = body.get("severity")
+    if severity not in SEVERITIES:
+        errors["severity"] = [f"Must be one of: {', '.join(SEVERITIES)}."]
+    summary = _text(body, "summary", SUMMARY_MAX, errors)
+    fingerprint = _text(body, "fingerprint", FINGERPRINT_MAX, errors)
+    by = _text(body, "by", BY_MAX, errors)
+    runbook = _text(body, "runbook", 200, errors)
+    if runbook and "runbook" not in errors:
+        name = runbook.removeprefix("runbooks/")
+        if "/" in name or not name.endswith(".md") or not (runbooks_dir() / name).is_file():
+            errors["runbook"] = ["Must name an existing runbook, e.g. runbooks/incident-manual.md."]
+        runbook = f"runbooks/{name}"
+    details = body.get("details")
+    if details is not None and (not isinstance(details, dict) or len(details) > DETAILS_MAX_KEYS or not all(
+            isinstance(value, (str, int, float, bool)) for value in details.values())):
+        errors["details"] = [f"Must be an object of at most {DETAILS_MAX_KEYS} string/number/boolean values."]
+    if errors:
+        raise ValidationFailed(errors)
+    incident, created = service.trigger(
+        f"manual:{fingerprint}" if fingerprint else f"manual:{uuid.uuid4().hex}", severity, title, "manual",
+        details or {}, summary=summary or "", runbook=runbook, actor=by or "operator")
+    return Response(body={"incident": incident.to_json(), "deduplicated": not created},
+                    status_code=201 if created else 200)
+
+
+def act_on_incident(service: IncidentService, request: Any, incident_id: str, action: str) -> dict[str, Any]:
+    _load(service, incident_id)
+    body = json_object(request, allowed=ACTION_FIELDS) if check_body_size(request).strip() else {}
+    errors: dict[str, list[str]] = {}
+    by = _text(body, "by", BY_MAX, errors) or "operator"
+    note = _text(body, "note", NOTE_MAX, errors) or ""
+    if errors:
+        raise ValidationFailed(errors)
+    move = {"ack": service.acknowledge, "mitigate": service.mitigate, "resolve": service.resolve}[action]
+    try:
+        incident, changed = move(incident_id, by, note)
+    except TransitionRejected as exc:
+        raise Conflict(str(exc)) from None
+    except IncidentMissing:
+        raise NotFound(f"Incident {incident_id} not found") from None
+    return {"incident": incident.to_json(), "changed": changed}
+
+
+def postmortem(service: IncidentService, incident_id: str, now: Callable[[], Any]) -> Response:
+    incident = _load(service, incident_id)
+    start, end = incident.opened_at, incident.resolved_at or iso(now())
+    since = iso(parse_iso(start) - RELATED_LOOKBACK)
+    related = [other for other in service.list(since=since, limit=RELATED_MAX)
+               if other.id != incident.id and other.opened_at <= end
+               and (other.resolved_at is None or other.resolved_at >= start)]
+    markdown = render_postmortem(incident, now(), related=related, impact=SloHistoryImpact())
+    return Response(body=markdown, status_code=200, headers={"Content-Type": "text/markdown; charset=utf-8"})
+
+
+def communication(service: IncidentService, request: Any, incident_id: str, stage: str,
+                  now: Callable[[], Any]) -> dict[str, Any]:
+    params = _query(request, ("message",))
+    if stage not in STAGES:
+        raise NotFound(f"No communication template {stage!r}; one of: {', '.join(STAGES)}")
+    message = params.get("message", "")
+    if len(message) > NOTE_MAX:
+        raise ValidationFailed({"message": [f"Longer than maximum length {NOTE_MAX}."]})
+    incident = _load(service, incident_id)
+    try:
+        text = render_update(incident, stage, now(), message)
+    except TemplateMissing:
+        raise NotFound(f"runbooks/communication-templates.md has no {stage!r} template") from None
+    return {"incident_id": incident.id, "stage": stage, "text": text}
+
+
+def stats(service: IncidentService, request: Any) -> dict[str, Any]:
+    params = _query(request, ("window_days",))
+    raw = params.get("window_days", "30")
+    if not raw.isdigit() or not 1 <= int(raw) <= WINDOW_DAYS_MAX:
+        raise ValidationFailed({"window_days": [f"Must be an integer between 1 and {WINDOW_DAYS_MAX}."]})
+    incidents, start, end = service.opened_since(timedelta(days=int(raw)))
+    return reliability_stats(incidents, start, end)
+
+
+# -- acknowledge links ---------------------------------------------------------------------------
+
+def _html(title: str, body: str, status: int) -> Response:
+    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
+            f"<body><h1>{html.escape(title)}</h1>{body}</body></html>")
+    return Response(body=page, status_code=status, headers={"Content-Type": "text/html; charset=utf-8"})
+
+
+def _verified(signer: AckLinkSigner, incident_id: str, request: Any) -> Any:
+    params = dict(request.query_params or {})
+    try:
+        return signer.verify(incident_id, params)
+    except LinkRejected as exc:
+        raise Forbidden(str(exc)) from None
+
+
+def confirm_ack_link(service: IncidentService, signer: AckLinkSigner, request: Any, incident_id: str) -> Response:
+    """GET: check the link and show a button. Mail scanners prefetch links, so GET changes nothing."""
+    claims = _verified(signer, incident_id, request)
+    incident = _load(service, incident_id)
+    query = urlencode({name: request.query_params[name] for name in ("level", "exp", "nonce", "sig")})
+    return _html(f"Acknowledge {incident.id}?", (
+        f"<p>[{html.escape(incident.severity)}] {html.escape(incident.title)} is {html.escape(incident.status)}."
+        f"</p><form method='post' action='/sre/incidents/{incident.id}/ack-link?{html.escape(query)}'>"
+        f"<button type='submit'>Acknowledge as level {claims.level}</button></form>"), 200)
+
+
+def use_ack_link(service: IncidentService, signer: AckLinkSigner, request: Any, incident_id: str) -> Response:
+    claims = _verified(signer, incident_id, request)
+    _load(service, incident_id)
+    if not service.consume_ack_link(incident_id, claims.nonce):
+        raise Forbidden("This acknowledge link has already been used")
+    try:
+        incident, _ = service.acknowledge(incident_id, f"level {claims.level} responder (page link)")
+    except TransitionRejected as exc:
+        raise Conflict(str(exc)) from None
+    return _html(f"{incident.id} acknowledged", (
+        f"<p>Acknowledged by {html.escape(incident.acknowledged_by or '')}. Escalation stopped.</p>"), 200)

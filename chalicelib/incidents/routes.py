@@ -1,0 +1,78 @@
+"""Incident endpoints (register with ``app.register_blueprint(blueprint)``)."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from chalice import Blueprint
+
+from chalicelib.auth import require_operator
+from chalicelib.incidents import api
+from chalicelib.incidents.ack_links import AckLinkSigner
+from chalicelib.incidents.model import utc_now
+from chalicelib.incidents.service import get_incident_service
+
+
+@lru_cache(maxsize=1)
+def get_ack_link_signer() -> AckLinkSigner:
+    return AckLinkSigner()
+
+
+def build_blueprint() -> Blueprint:
+    """A fresh blueprint: Chalice consumes a blueprint's route options when registering it,
+    so each app (the real one, a test app) needs its own instance."""
+    bp = Blueprint(__name__)
+
+    @bp.route("/sre/incidents", methods=["GET"])
+    def list_incidents():
+        return api.list_incidents(get_incident_service(), bp.current_request)
+
+    @bp.route("/sre/incidents", methods=["POST"])
+    def create_incident():
+        require_operator(bp.current_request.headers)
+        return api.create_incident(get_incident_service(), bp.current_request)
+
+    @bp.route("/sre/incidents/stats", methods=["GET"])
+    def incident_stats():
+        return api.stats(get_incident_service(), bp.current_request)
+
+    @bp.route("/sre/incidents/{incident_id}", methods=["GET"])
+    def get_incident(incident_id):
+        return api.get_incident(get_incident_service(), incident_id)
+
+    @bp.route("/sre/incidents/{incident_id}/ack", methods=["POST"])
+    def acknowledge_incident(incident_id):
+        require_operator(bp.current_request.headers)
+        return api.act_on_incident(get_incident_service(), bp.current_request, incident_id, "ack")
+
+    @bp.route("/sre/incidents/{incident_id}/mitigate", methods=["POST"])
+    def mitigate_incident(incident_id):
+        require_operator(bp.current_request.headers)
+        return api.act_on_incident(get_incident_service(), bp.current_request, incident_id, "mitigate")
+
+    @bp.route("/sre/incidents/{incident_id}/resolve", methods=["POST"])
+    def resolve_incident(incident_id):
+        require_operator(bp.current_request.headers)
+        return api.act_on_incident(get_incident_service(), bp.current_request, incident_id, "resolve")
+
+    @bp.route("/sre/incidents/{incident_id}/ack-link", methods=["GET"])
+    def confirm_ack_link(incident_id):
+        return api.confirm_ack_link(get_incident_service(), get_ack_link_signer(), bp.current_request,
+                                    incident_id)
+
+    @bp.route("/sre/incidents/{incident_id}/ack-link", methods=["POST"],
+                     content_types=["application/x-www-form-urlencoded", "application/json"])
+    def use_ack_link(incident_id):
+        return api.use_ack_link(get_incident_service(), get_ack_link_signer(), bp.current_request, incident_id)
+
+    @bp.route("/sre/incidents/{incident_id}/postmortem", methods=["GET"])
+    def incident_postmortem(incident_id):
+        return api.postmortem(get_incident_service(), incident_id, utc_now)
+
+    @bp.route("/sre/incidents/{incident_id}/communications/{stage}", methods=["GET"])
+    def incident_communication(incident_id, stage):
+        return api.communication(get_incident_service(), bp.current_request, incident_id, stage, utc_now)
+
+    return bp
+
+
+blueprint = build_blueprint()

@@ -1,0 +1,231 @@
+"""Opening, acknowledging, mitigating and resolving incidents.
+
+``IncidentService`` is what the API, the SLO sink and the breaker listener call.
+It owns the rules (deduplication, severity, auto-resolve) and hands escalation to
+Step Functions through ``StepFunctionsEscalations``.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any, Callable, Mapping, Optional, Protocol
+
+from chalicelib.incidents.experiments import ExperimentLookup, NoExperiments
+from chalicelib.incidents.model import (
+    ACKNOWLEDGED, DEFAULT_RUNBOOK, MITIGATED, RESOLVED, SEVERITIES, SOURCES, TRIGGERED, Incident,
+    TimelineEvent, iso, new_incident_id, utc_now)
+from chalicelib.incidents.policy import EscalationPolicy
+from chalicelib.settings import get_settings
+
+# Errors SendTaskSuccess answers when the task already ended (timed out at that very moment,
+# or the escalation was stopped): the next escalation step sees the status and stops by itself.
+STALE_TOKEN_ERRORS = ("TaskTimedOut", "InvalidToken", "TaskDoesNotExist")
+
+
+class EscalationUnavailable(Exception):
+    pass
+
+
+class IncidentTrigger(Protocol):
+    """What alert sources call: open (deduplicated) and report recovery."""
+
+    def trigger(self, fingerprint: str, severity: str, title: str, source: str,
+                details: Optional[Mapping[str, Any]] = None, **extra: Any) -> tuple[Incident, bool]: ...
+
+    def signal_recovered(self, fingerprint: str, reason: str,
+                         signal: Optional[str] = None) -> Optional[Incident]: ...
+
+
+class StepFunctionsEscalations:
+    def __init__(self, state_machine_arn: Optional[str] = None, client: Any = None) -> None:
+        if state_machine_arn is None:
+            state_machine_arn = get_settings().escalation_state_machine_arn
+        self._arn = state_machine_arn
+        self._client = client
+
+    def _sfn(self) -> Any:
+        if self._client is None:
+            from chalicelib.aws import client
+
+            self._client = client("stepfunctions")
+        return self._client
+
+    def start(self, incident: Incident) -> str:
+        if not self._arn:
+            raise EscalationUnavailable("ESCALATION_STATE_MACHINE_ARN is not set")
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            response = self._sfn().start_execution(
+                stateMachineArn=self._arn, name=f"{incident.id}-{uuid.uuid4().hex[:8]}",
+                input=json.dumps({"incident_id": incident.id}))
+        except (BotoCoreError, ClientError) as exc:
+            raise EscalationUnavailable(f"StartExecution failed: {exc}") from exc
+        return response["executionArn"]
+
+    def stop(self, task_token: str, outcome: Mapping[str, Any]) -> bool:
+        """Send the token back; False when the task had already ended."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._sfn().send_task_success(taskToken=task_token, output=json.dumps(dict(outcome)))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in STALE_TOKEN_ERRORS:
+                return False
+            raise
+        return True
+
+
+def _logger() -> Any:
+    from chalicelib.observability.logging import get_logger
+
+    return get_logger()
+
+
+class IncidentService:
+    def __init__(self, store: Any, escalations: Any = None, policy: Optional[EscalationPolicy] = None,
+                 experiments: Optional[ExperimentLookup] = None,
+                 clock: Callable[[], datetime] = utc_now) -> None:
+        self._store = store
+        self._escalations = escalations if escalations is not None else StepFunctionsEscalations()
+        self._policy = policy or EscalationPolicy.from_settings()
+        self._experiments = experiments or NoExperiments()
+        self._clock = clock
+
+    def _event(self, kind: str, message: str, actor: Optional[str] = None, **data: Any) -> TimelineEvent:
+        return TimelineEvent(at=iso(self._clock()), kind=kind, message=message, actor=actor,
+                             data={key: value for key, value in data.items() if value is not None})
+
+    # -- reading ---------------------------------------------------------------------------------
+    def get(self, incident_id: str) -> Incident:
+        return self._store.get(incident_id)
+
+    def list(self, *, status: Optional[str] = None, severity: Optional[str] = None,
+             since: Optional[str] = None, limit: Optional[int] = None) -> list[Incident]:
+        return self._store.list(status=status, severity=severity, since=since, limit=limit)
+
+    def opened_since(self, window: timedelta) -> tuple[list[Incident], datetime, datetime]:
+        end = self._clock()
+        start = end - window
+        return self._store.list(since=iso(start)), start, end
+
+    # -- opening ---------------------------------------------------------------------------------
+    def trigger(self, fingerprint: str, severity: str, title: str, source: str,
+                details: Optional[Mapping[str, Any]] = None, *, summary: str = "",
+                runbook: Optional[str] = None, target: Optional[str] = None, signal: Optional[str] = None,
+                actor: Optional[str] = None) -> tuple[Incident, bool]:
+        """Open an incident, or add a trigger event to the open one with this fingerprint (no new page).
+
+        ``signal`` names this trigger (an alert id; default the fingerprint) so that recovery of one
+        of several triggers behind one incident does not resolve it while others still fire.
+        """
+        if severity not in SEVERITIES:
+            raise ValueError(f"severity must be one of {', '.join(SEVERITIES)}, not {severity!r}")
+        if source not in SOURCES:
+            raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
+        details = dict(details or {})
+        signal = signal or fingerprint
+        target = target or fingerprint
+        experiment = self._experiments.active_for(target)
+        opened = self._event("triggered", f"{severity} incident opened from {source}: {title}", actor,
+                             experiment_id=experiment.id if experiment else None)
+        candidate = Incident(
+            id=new_incident_id(), fingerprint=fingerprint, severity=severity, title=title, source=source,
+            status=TRIGGERED, opened_at=opened.at, runbook=runbook or DEFAULT_RUNBOOK, target=target,
+            details=details,
+            summary=summary or title, experiment_ids=(experiment.id,) if experiment else (),
+            open_signals=(signal,), timeline=(opened,))
+        incident, created = self._store.create(candidate)
+        if not created:
+            retriggered = self._store.record_retrigger(incident.id, self._event(
+                "retriggered", f"Triggered again by {source} (deduplicated, nobody paged again)", actor,
+                severity=severity, signal=signal, details=details or None), signal)
+            if experiment and experiment.id not in incident.experiment_ids:
+                self._store.add_experiment(incident.id, experiment.id)
+            return retriggered or incident, False
+        return self._start_escalation(incident), True
+
+    def _start_escalation(self, incident: Incident) -> Incident:
+        try:
+            execution = self._escalations.start(incident)
+        except EscalationUnavailable as exc:
+            _logger().error("Escalation not started", extra={"incident_id": incident.id, "reason": str(exc)})
+            return self._store.append(incident.id, self._event(
+                "escalation_failed", f"Escalation could not start; nobody was paged: {exc}"),
+                escalation_status="failed") or incident
+        return self._store.append(incident.id, self._event(
+            "escalation_started", "Escalation started", execution=execution),
+            escalation_status="running", escalation_execution=execution) or incident
+
+    def signal_recovered(self, fingerprint: str, reason: str, signal: Optional[str] = None) -> Optional[Incident]:
+        """The alert resolved or the breaker closed: note it; resolve when the policy says so and
+        no other trigger behind the incident is still firing."""
+        incident = self._store.open_incident_for(fingerprint)
+        if incident is None:
+            return None
+        signal = signal or fingerprint
+        remaining = sorted(set(incident.open_signals) - {signal})
+        auto = incident.source in self._policy.auto_resolve_sources
+        if remaining:
+            suffix = f" (still firing: {', '.join(remaining)})"
+        else:
+            suffix = "" if auto else " (auto-resolve is off for this source)"
+        noted = self._store.clear_signal(incident.id, signal, self._event(
+            "recovered", f"Recovered: {reason}{suffix}", signal=signal))
+        # Decide on the state the update left (another trigger may have recovered meanwhile).
+        if noted is None or noted.open_signals or not auto:
+            return noted or incident
+        return self.resolve(incident.id, actor=f"auto-resolve ({incident.source})", note=reason)[0]
+
+    # -- responding ------------------------------------------------------------------------------
+    def acknowledge(self, incident_id: str, actor: str, note: str = "") -> tuple[Incident, bool]:
+        return self._move(incident_id, ACKNOWLEDGED, actor, note)
+
+    def mitigate(self, incident_id: str, actor: str, note: str = "") -> tuple[Incident, bool]:
+        return self._move(incident_id, MITIGATED, actor, note)
+
+    def resolve(self, incident_id: str, actor: str, note: str = "") -> tuple[Incident, bool]:
+        return self._move(incident_id, RESOLVED, actor, note)
+
+    def consume_ack_link(self, incident_id: str, nonce: str) -> bool:
+        """Mark a page's acknowledge link used; False when it already was (links are single use)."""
+        return self._store.use_ack_link(incident_id, nonce)
+
+    def _move(self, incident_id: str, target: str, actor: str, note: str) -> tuple[Incident, bool]:
+        """Raises IncidentMissing / TransitionRejected; idempotent when already there."""
+        current = self._store.get(incident_id)
+        level = f" at level {current.escalation_level}" if target == ACKNOWLEDGED and current.escalation_level else ""
+        message = f"{target.capitalize()} by {actor}{level}" + (f": {note}" if note else "")
+        incident, changed = self._store.transition(incident_id, target, self._event(target, message, actor),
+                                                    actor)
+        if changed and current.status == TRIGGERED:
+            incident = self._stop_escalation(incident, target, actor)
+        return incident, changed
+
+    def _stop_escalation(self, incident: Incident, outcome: str, actor: str) -> Incident:
+        if not incident.task_token:
+            return incident
+        try:
+            stopped = self._escalations.stop(incident.task_token, {"outcome": outcome, "by": actor})
+        except Exception as exc:  # the ack is stored; the next escalation step reads it and stops
+            _logger().warning("Escalation not signalled; it stops at its next step",
+                              extra={"incident_id": incident.id, "error": type(exc).__name__})
+            return incident
+        if not stopped:
+            return incident
+        return self._store.append(incident.id, self._event(
+            "escalation_stopped", f"Escalation stopped ({outcome})", actor),
+            escalation_status=f"stopped_{outcome}") or incident
+
+
+@lru_cache(maxsize=1)
+def get_incident_service() -> IncidentService:
+    from chalicelib.incidents.store import DynamoDBIncidentStore
+
+    return IncidentService(DynamoDBIncidentStore())
+
+
+def get_incident_trigger() -> IncidentTrigger:
+    return get_incident_service()

@@ -1,0 +1,327 @@
+"""Incident storage in DynamoDB through pynamodb.
+
+One table holds two kinds of item: the incident (``pk`` = its id) and, while it
+is open, a claim on its fingerprint (``FP#<fingerprint>``). Opening writes both
+in one conditional transaction, resolving deletes the claim in the same
+transaction as the status change, so "one open incident per fingerprint" holds
+under concurrency. Incidents carry ``listing``/``opened_at`` so the
+``by_opened`` index lists them newest first.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Iterator, Optional
+
+from chalicelib.incidents.model import (
+    ACKNOWLEDGED, IMPLIES, MITIGATED, OPEN_STATUSES, RESOLVED, STATUSES, TRIGGERED, Incident, IncidentMissing,
+    TimelineEvent, TransitionRejected)
+from chalicelib.settings import get_settings
+
+LISTING = "INCIDENT"
+# A retriggering source (a flapping breaker) must not grow the item towards DynamoDB's 400 KB limit.
+MAX_TIMELINE_EVENTS = 400
+_STAMP_FIELDS = {ACKNOWLEDGED: "acknowledged_at", MITIGATED: "mitigated_at", RESOLVED: "resolved_at"}
+
+
+def fingerprint_key(fingerprint: str) -> str:
+    return f"FP#{fingerprint}"
+
+
+@lru_cache(maxsize=None)
+def table_models(table_name: str, region: str) -> Any:
+    """The pynamodb classes bound to ``table_name`` (built once per process)."""
+    # pynamodb.models costs ~100 ms to import; only code that touches incidents pays it.
+    from pynamodb.attributes import (JSONAttribute, ListAttribute, MapAttribute, NumberAttribute,
+                                     UnicodeAttribute, UnicodeSetAttribute)
+    from pynamodb.connection import Connection
+    from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+    from pynamodb.models import Model
+
+    class TableMeta:
+        pass
+
+    TableMeta.table_name = table_name
+    TableMeta.region = region
+    TableMeta.connect_timeout_seconds = 2
+    TableMeta.read_timeout_seconds = 3
+    TableMeta.max_retry_attempts = 2
+
+    class ByOpened(GlobalSecondaryIndex):
+        class Meta:
+            index_name = "by_opened"
+            projection = AllProjection()
+
+        listing = UnicodeAttribute(hash_key=True)
+        opened_at = UnicodeAttribute(range_key=True)
+
+    class TimelineEntry(MapAttribute):
+        at = UnicodeAttribute()
+        kind = UnicodeAttribute()
+        message = UnicodeAttribute()
+        actor = UnicodeAttribute(null=True)
+        data = JSONAttribute(null=True)
+
+    class IncidentItem(Model):
+        Meta = TableMeta
+        pk = UnicodeAttribute(hash_key=True)
+        listing = UnicodeAttribute(default=LISTING)
+        opened_at = UnicodeAttribute()
+        fingerprint = UnicodeAttribute()
+        severity = UnicodeAttribute()
+        title = UnicodeAttribute()
+        source = UnicodeAttribute()
+        status = UnicodeAttribute()
+        summary = UnicodeAttribute(default="")
+        runbook = UnicodeAttribute()
+        target = UnicodeAttribute(default="")
+        details = JSONAttribute(default=dict)
+        trigger_count = NumberAttribute(default=1)
+        acknowledged_at = UnicodeAttribute(null=True)
+        acknowledged_by = UnicodeAttribute(null=True)
+        mitigated_at = UnicodeAttribute(null=True)
+        resolved_at = UnicodeAttribute(null=True)
+        resolved_by = UnicodeAttribute(null=True)
+        escalation_level = NumberAttribute(default=0)
+        escalation_status = UnicodeAttribute(default="not_started")
+        escalation_execution = UnicodeAttribute(null=True)
+        task_token = UnicodeAttribute(null=True)
+        experiment_ids = UnicodeSetAttribute(null=True)
+        used_ack_links = UnicodeSetAttribute(null=True)
+        open_signals = UnicodeSetAttribute(null=True)
+        timeline = ListAttribute(of=TimelineEntry, default=list)
+        by_opened = ByOpened()
+
+    class FingerprintClaim(Model):
+        Meta = TableMeta
+        pk = UnicodeAttribute(hash_key=True)
+        incident_id = UnicodeAttribute()
+
+    class Models:
+        incident = IncidentItem
+        claim = FingerprintClaim
+        entry = TimelineEntry
+        connection = Connection(region=region, connect_timeout_seconds=2, read_timeout_seconds=3,
+                                max_retry_attempts=2)
+
+    return Models
+
+
+def _to_event(entry: Any) -> TimelineEvent:
+    return TimelineEvent(at=entry.at, kind=entry.kind, message=entry.message, actor=entry.actor,
+                         data=entry.data or {})
+
+
+def _to_incident(item: Any) -> Incident:
+    return Incident(
+        id=item.pk, fingerprint=item.fingerprint, severity=item.severity, title=item.title, source=item.source,
+        status=item.status, opened_at=item.opened_at, runbook=item.runbook, target=item.target or "",
+        details=item.details or {},
+        summary=item.summary or "", trigger_count=int(item.trigger_count or 1),
+        acknowledged_at=item.acknowledged_at, acknowledged_by=item.acknowledged_by,
+        mitigated_at=item.mitigated_at, resolved_at=item.resolved_at, resolved_by=item.resolved_by,
+        escalation_level=int(item.escalation_level or 0), escalation_status=item.escalation_status,
+        escalation_execution=item.escalation_execution, task_token=item.task_token,
+        experiment_ids=tuple(sorted(item.experiment_ids or ())),
+        open_signals=tuple(sorted(item.open_signals or ())),
+        timeline=tuple(_to_event(entry) for entry in item.timeline or ()))
+
+
+def _is_condition_failure(error: Exception) -> bool:
+    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+class DynamoDBIncidentStore:
+    def __init__(self, table_name: Optional[str] = None, region: Optional[str] = None) -> None:
+        settings = get_settings()
+        self._models = table_models(table_name or settings.incidents_table, region or settings.region)
+
+    # -- reading ---------------------------------------------------------------------------------
+    def _load(self, incident_id: str) -> Any:
+        from pynamodb.exceptions import DoesNotExist
+
+        try:
+            item = self._models.incident.get(incident_id, consistent_read=True)
+        except DoesNotExist:
+            raise IncidentMissing(incident_id) from None
+        return item
+
+    def get(self, incident_id: str) -> Incident:
+        return _to_incident(self._load(incident_id))
+
+    def open_incident_for(self, fingerprint: str) -> Optional[Incident]:
+        from pynamodb.exceptions import DoesNotExist
+
+        try:
+            claim = self._models.claim.get(fingerprint_key(fingerprint), consistent_read=True)
+        except DoesNotExist:
+            return None
+        try:
+            return self.get(claim.incident_id)
+        except IncidentMissing:
+            return None
+
+    def list(self, *, since: Optional[str] = None, status: Optional[str] = None,
+             severity: Optional[str] = None, limit: Optional[int] = None) -> list[Incident]:
+        """Newest first, optionally opened at or after ``since`` (ISO time)."""
+        model = self._models.incident
+        condition = model.opened_at >= since if since else None
+        filters = None
+        if status:
+            filters = model.status == status
+        if severity:
+            filters = (model.severity == severity) if filters is None else filters & (model.severity == severity)
+        results: Iterator[Any] = model.by_opened.query(LISTING, condition, filter_condition=filters,
+                                                        scan_index_forward=False)
+        incidents = []
+        for item in results:
+            incidents.append(_to_incident(item))
+            if limit is not None and len(incidents) >= limit:
+                break
+        return incidents
+
+    # -- writing ---------------------------------------------------------------------------------
+    def _entry(self, event: TimelineEvent) -> Any:
+        return self._models.entry(at=event.at, kind=event.kind, message=event.message, actor=event.actor,
+                                  data=dict(event.data) or None)
+
+    def create(self, incident: Incident) -> tuple[Incident, bool]:
+        """Store ``incident`` unless its fingerprint has an open incident; then return that one, unchanged."""
+        from pynamodb.exceptions import TransactWriteError
+        from pynamodb.transactions import TransactWrite
+
+        models = self._models
+        claim = models.claim(fingerprint_key(incident.fingerprint), incident_id=incident.id)
+        item = models.incident(
+            incident.id, opened_at=incident.opened_at, fingerprint=incident.fingerprint,
+            severity=incident.severity, title=incident.title, source=incident.source, status=incident.status,
+            summary=incident.summary, runbook=incident.runbook, target=incident.target,
+            details=dict(incident.details),
+            trigger_count=incident.trigger_count, escalation_status=incident.escalation_status,
+            experiment_ids=set(incident.experiment_ids) or None,
+            open_signals=set(incident.open_signals) or None,
+            timeline=[self._entry(event) for event in incident.timeline])
+        try:
+            with TransactWrite(connection=models.connection) as transaction:
+                transaction.save(claim, condition=models.claim.pk.does_not_exist())
+                transaction.save(item, condition=models.incident.pk.does_not_exist())
+        except TransactWriteError as exc:
+            codes = [reason.code if reason else None for reason in (exc.cancellation_reasons or [])]
+            if codes and codes[0] == "ConditionalCheckFailed":
+                existing = self.open_incident_for(incident.fingerprint)
+                if existing is not None:
+                    return existing, False
+            raise
+        return incident, True
+
+    def _update(self, incident_id: str, actions: list[Any], condition: Any = None) -> Optional[Incident]:
+        """Apply ``actions``; ``None`` when ``condition`` does not hold. Raises IncidentMissing."""
+        from pynamodb.exceptions import UpdateError
+
+        model = self._models.incident
+        exists = model.pk.exists()
+        try:
+            item = model(incident_id)
+            item.update(actions=actions, condition=exists if condition is None else exists & condition)
+        except UpdateError as exc:
+            if not _is_condition_failure(exc):
+                raise
+            self._load(incident_id)  # raises IncidentMissing when that was the failed condition
+            return None
+        return _to_incident(item)
+
+    def append(self, incident_id: str, event: TimelineEvent, *, condition: Any = None,
+               **fields: Any) -> Optional[Incident]:
+        """Add ``event`` to the timeline and set ``fields``; None when ``condition`` fails."""
+        model = self._models.incident
+        actions = [model.timeline.set(model.timeline.append([self._entry(event)]))]
+        for name, value in fields.items():
+            attribute = getattr(model, name)
+            actions.append(attribute.remove() if value is None else attribute.set(value))
+        return self._update(incident_id, actions, condition)
+
+    def record_retrigger(self, incident_id: str, event: TimelineEvent, signal: str) -> Optional[Incident]:
+        """Count a repeated trigger on an open incident; None when it is no longer open."""
+        model = self._models.incident
+        actions = [model.trigger_count.add(1), model.open_signals.add({signal})]
+        current = self.get(incident_id)
+        if len(current.timeline) < MAX_TIMELINE_EVENTS:
+            actions.append(model.timeline.set(model.timeline.append([self._entry(event)])))
+        return self._update(incident_id, actions, model.status.is_in(*OPEN_STATUSES))
+
+    def clear_signal(self, incident_id: str, signal: str, event: TimelineEvent) -> Optional[Incident]:
+        """Drop a recovered trigger and note it; None when the incident is no longer open."""
+        model = self._models.incident
+        return self._update(incident_id, [model.open_signals.delete({signal}),
+                                          model.timeline.set(model.timeline.append([self._entry(event)]))],
+                            model.status.is_in(*OPEN_STATUSES))
+
+    def add_experiment(self, incident_id: str, experiment_id: str) -> None:
+        model = self._models.incident
+        self._update(incident_id, [model.experiment_ids.add({experiment_id})])
+
+    def transition(self, incident_id: str, target: str, event: TimelineEvent,
+                   actor: Optional[str]) -> tuple[Incident, bool]:
+        """Move to ``target``: (incident, True) when changed, (incident, False) when already there or past.
+
+        Raises TransitionRejected for a move out of ``resolved`` and IncidentMissing.
+        """
+        from pynamodb.exceptions import TransactWriteError
+        from pynamodb.transactions import TransactWrite
+
+        model = self._models.incident
+        for _ in range(5):  # optimistic: re-read when another writer moved the status meanwhile
+            current = self.get(incident_id)
+            if current.status == RESOLVED and target != RESOLVED:
+                raise TransitionRejected(incident_id, current.status, target)
+            if STATUSES.index(current.status) >= STATUSES.index(target):
+                return current, False
+            actions = [model.status.set(target), model.timeline.set(model.timeline.append([self._entry(event)]))]
+            for reached in IMPLIES[target] + (target,):
+                if getattr(current, _STAMP_FIELDS[reached]) is None:
+                    actions.append(getattr(model, _STAMP_FIELDS[reached]).set(event.at))
+            if target != RESOLVED and current.acknowledged_by is None and actor:
+                actions.append(model.acknowledged_by.set(actor))
+            if target == RESOLVED and actor:
+                actions.append(model.resolved_by.set(actor))
+            condition = model.status == current.status
+            if target != RESOLVED:
+                updated = self._update(incident_id, actions, condition)
+                if updated is not None:
+                    return updated, True
+                continue
+            claim_model = self._models.claim
+            try:
+                with TransactWrite(connection=self._models.connection) as transaction:
+                    transaction.update(model(incident_id), actions=actions, condition=condition)
+                    transaction.delete(claim_model(fingerprint_key(current.fingerprint)),
+                                       condition=claim_model.incident_id == incident_id)
+            except TransactWriteError as exc:
+                codes = [reason.code if reason else None for reason in (exc.cancellation_reasons or [])]
+                if codes and codes[0] == "ConditionalCheckFailed":
+                    continue
+                if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
+                    # The claim is gone or belongs to a newer incident: resolve without touching it.
+                    updated = self._update(incident_id, actions, condition)
+                    if updated is not None:
+                        return updated, True
+                    continue
+                raise
+            return self.get(incident_id), True
+        raise RuntimeError(f"Incident {incident_id} kept changing status; transition to {target} not applied")
+
+    def await_ack(self, incident_id: str, event: TimelineEvent, task_token: str,
+                  execution: Optional[str]) -> Optional[Incident]:
+        """Store the escalation's current task token while the incident is still triggered."""
+        model = self._models.incident
+        fields: dict[str, Any] = {"task_token": task_token, "escalation_status": "awaiting_ack"}
+        if execution:
+            fields["escalation_execution"] = execution
+        return self.append(incident_id, event, condition=model.status == TRIGGERED, **fields)
+
+    def use_ack_link(self, incident_id: str, nonce: str) -> bool:
+        """Mark the link ``nonce`` used; False when it already was."""
+        model = self._models.incident
+        updated = self._update(incident_id, [model.used_ack_links.add({nonce})],
+                               ~model.used_ack_links.contains(nonce))
+        return updated is not None
+

@@ -1,0 +1,78 @@
+"""Error budget arithmetic: pure functions of good/valid counts, no AWS.
+
+For a window with ``valid`` events of which ``good`` were good, target ``t``:
+SLI = good/valid; budget = (1 - t) * valid events; consumed = valid - good;
+burn rate = (bad/valid) / (1 - t) (1.0 spends exactly the budget over the period);
+time to exhaustion = remaining share of the *period's* budget * period / burn rate.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Optional
+
+HEALTHY, WARNING, EXHAUSTED = "healthy", "warning", "exhausted"
+
+
+@dataclass(frozen=True)
+class WindowFigures:
+    window: str
+    minutes: int
+    good: int
+    valid: int
+    bad: int
+    sli: Optional[float]
+    budget_total_ratio: float
+    budget_total: float
+    budget_consumed: int
+    budget_remaining: float
+    budget_consumed_ratio: float
+    budget_remaining_ratio: float
+    burn_rate: Optional[float]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _tidy(value: Optional[float]) -> Optional[float]:
+    """Drop binary noise (1 - 0.99 = 0.010000000000000009) so stored figures compare exactly."""
+    return None if value is None else round(value, 10)
+
+
+def window_figures(window: str, minutes: int, good: int, valid: int, target: float) -> WindowFigures:
+    allowed = _tidy(1.0 - target)
+    bad = valid - good
+    budget_total = _tidy(allowed * valid)
+    consumed_ratio = _tidy(bad / budget_total) if budget_total > 0 else 0.0
+    return WindowFigures(
+        window=window, minutes=minutes, good=good, valid=valid, bad=bad,
+        sli=_tidy(good / valid) if valid else None,
+        budget_total_ratio=allowed, budget_total=budget_total, budget_consumed=bad,
+        budget_remaining=_tidy(budget_total - bad), budget_consumed_ratio=consumed_ratio,
+        budget_remaining_ratio=_tidy(1.0 - consumed_ratio),
+        burn_rate=_tidy(bad / (valid * allowed)) if valid else None)
+
+
+def seconds_to_exhaustion(period_remaining_ratio: float, period_minutes: int,
+                          burn_rate: Optional[float]) -> Optional[float]:
+    """How long the period's remaining budget lasts at ``burn_rate``; None when it is not being spent."""
+    if period_remaining_ratio <= 0:
+        return 0.0
+    if not burn_rate:
+        return None
+    return period_remaining_ratio * period_minutes * 60 / burn_rate
+
+
+def budget_state(period_remaining_ratio: float, warning_below: float) -> str:
+    if period_remaining_ratio <= 0:
+        return EXHAUSTED
+    if period_remaining_ratio < warning_below:
+        return WARNING
+    return HEALTHY
+
+
+def freezes_releases(state: str, freeze_when: str) -> bool:
+    if freeze_when == "never":
+        return False
+    if freeze_when == "warning":
+        return state in (WARNING, EXHAUSTED)
+    return state == EXHAUSTED

@@ -1,0 +1,87 @@
+"""The SLO endpoints: ``/sre/slos``, ``/sre/slos/{name}``, ``/sre/alerts``, ``/sre/metrics``,
+``/sre/health`` (the SRE plane itself) and ``/sre/budget`` (release freeze for pipelines).
+Read-only; the figures come from what the evaluator stored.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional
+
+from chalice import Blueprint
+
+from chalicelib.http.errors import ApiError, NotFound
+from chalicelib.slo.status import SloStatusReader, UnknownSlo
+
+blueprint = Blueprint(__name__)
+
+MAX_SERIES_HOURS = 168
+MAX_ALERTS = 500
+
+
+def _reader() -> SloStatusReader:
+    return SloStatusReader()
+
+
+def _query(allowed: set[str]) -> Mapping[str, str]:
+    params = blueprint.current_request.query_params or {}
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        raise ApiError("Validation failed", details={name: ["Unknown query parameter."] for name in unknown})
+    return params
+
+
+def _int_param(params: Mapping[str, str], name: str, default: int, maximum: int) -> int:
+    raw = params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise ApiError("Validation failed", details={name: [f"Must be a whole number from 1 to {maximum}."]})
+    return int(raw)
+
+
+def _unknown(exc: UnknownSlo) -> NotFound:
+    return NotFound(f"Unknown SLO {exc.name!r}", details={"known": exc.known})
+
+
+@blueprint.route("/sre/slos", methods=["GET"])
+def list_slos() -> dict[str, Any]:
+    _query(set())
+    return {"slos": _reader().summaries()}
+
+
+@blueprint.route("/sre/slos/{name}", methods=["GET"])
+def get_slo(name: str) -> dict[str, Any]:
+    hours = _int_param(_query({"hours"}), "hours", 24, MAX_SERIES_HOURS)
+    try:
+        return _reader().detail(name, hours)
+    except UnknownSlo as exc:
+        raise _unknown(exc) from None
+
+
+@blueprint.route("/sre/alerts", methods=["GET"])
+def list_alerts() -> dict[str, Any]:
+    params = _query({"state", "limit"})
+    state = params.get("state", "all")
+    if state not in ("open", "resolved", "all"):
+        raise ApiError("Validation failed", details={"state": ["Must be open, resolved or all."]})
+    return _reader().alerts(state, _int_param(params, "limit", 50, MAX_ALERTS))
+
+
+@blueprint.route("/sre/metrics", methods=["GET"])
+def service_metrics() -> dict[str, Any]:
+    _query(set())
+    return _reader().service_metrics()
+
+
+@blueprint.route("/sre/health", methods=["GET"])
+def plane_health() -> dict[str, Any]:
+    _query(set())
+    return _reader().plane_health()
+
+
+@blueprint.route("/sre/budget", methods=["GET"])
+def release_budget() -> dict[str, Any]:
+    name: Optional[str] = _query({"slo"}).get("slo")
+    try:
+        return _reader().release_decision(name)
+    except UnknownSlo as exc:
+        raise _unknown(exc) from None

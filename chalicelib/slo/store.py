@@ -1,0 +1,262 @@
+"""DynamoDB storage of the SLO engine, through pynamodb.
+
+- buckets table: ``series`` = ``<slo>#m#<hour>`` (minutes, one partition per hour),
+  ``<slo>#h#<day>`` (hours, one per day) or ``<slo>#d`` (days); ``start`` = bucket key;
+  ``counts`` = {"good": n, "valid": n} (or named counters for the ``_service`` series).
+  Hours and days are recomputed from their children, so rewriting them is idempotent.
+- status table: ``slo`` + ``at`` = ``latest`` (the snapshot), ``h#<minute>`` (history, TTL),
+  and the evaluator's own record under ``slo`` = ``_evaluator``.
+- alerts table: ``slo`` + ``key`` = ``alert#<opened minute>#<tier>`` (kept), and one
+  ``open#<tier>`` item per open alert, the dedup lock; index ``by_opened`` lists both.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from typing import Any, Iterable, Optional
+
+from chalicelib.settings import get_settings
+from chalicelib.slo.timeutil import MINUTE, bucket_key, floor_day, floor_hour, parse_bucket_key
+
+Counts = dict[str, int]
+EVALUATOR_KEY = "_evaluator"
+SERVICE_SERIES = "_service"
+
+
+def _meta(table_name: str, region: str) -> type:
+    class TableMeta:
+        pass
+
+    TableMeta.table_name = table_name
+    TableMeta.region = region
+    TableMeta.connect_timeout_seconds = 3
+    TableMeta.read_timeout_seconds = 5
+    TableMeta.max_retry_attempts = 3
+    return TableMeta
+
+
+@lru_cache(maxsize=None)
+def bucket_model(table_name: str, region: str) -> Any:
+    # pynamodb.models costs ~100 ms to import; only code that touches SLO storage pays it.
+    from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
+    from pynamodb.models import Model
+
+    class SloBucket(Model):
+        Meta = _meta(table_name, region)
+        series = UnicodeAttribute(hash_key=True)
+        start = UnicodeAttribute(range_key=True)
+        counts = MapAttribute(default=dict)
+        expires_at = NumberAttribute(null=True)
+
+    return SloBucket
+
+
+@lru_cache(maxsize=None)
+def status_model(table_name: str, region: str) -> Any:
+    from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+    from pynamodb.models import Model
+
+    class SloStatus(Model):
+        Meta = _meta(table_name, region)
+        slo = UnicodeAttribute(hash_key=True)
+        at = UnicodeAttribute(range_key=True)
+        data = JSONAttribute()
+        expires_at = NumberAttribute(null=True)
+
+    return SloStatus
+
+
+@lru_cache(maxsize=None)
+def alert_model(table_name: str, region: str) -> Any:
+    from pynamodb.attributes import BooleanAttribute, JSONAttribute, UnicodeAttribute
+    from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+    from pynamodb.models import Model
+
+    class ByOpened(GlobalSecondaryIndex):
+        class Meta:
+            index_name = "by_opened"
+            projection = AllProjection()
+
+        listing = UnicodeAttribute(hash_key=True)
+        opened_at = UnicodeAttribute(range_key=True)
+
+    class SloAlert(Model):
+        Meta = _meta(table_name, region)
+        slo = UnicodeAttribute(hash_key=True)
+        key = UnicodeAttribute(range_key=True)
+        listing = UnicodeAttribute()
+        opened_at = UnicodeAttribute()
+        data = JSONAttribute()
+        handed_off = BooleanAttribute(default=False)
+        by_opened = ByOpened()
+
+    return SloAlert
+
+
+def partition_bounds(grain: str, moment: datetime) -> tuple[datetime, datetime]:
+    """Minutes are partitioned by hour and hours by day, so no query scans a long history."""
+    if grain == "m":
+        low = floor_hour(moment)
+        return low, low + timedelta(hours=1)
+    if grain == "h":
+        low = floor_day(moment)
+        return low, low + timedelta(days=1)
+    return datetime.min.replace(tzinfo=timezone.utc), datetime.max.replace(tzinfo=timezone.utc)
+
+
+def partition_key(series: str, grain: str, moment: datetime) -> str:
+    if grain == "m":
+        return f"{series}#m#{floor_hour(moment):%Y-%m-%dT%H}"
+    if grain == "h":
+        return f"{series}#h#{floor_day(moment):%Y-%m-%d}"
+    return f"{series}#d"
+
+
+def _counts(raw: Any) -> Counts:
+    values = raw.as_dict() if hasattr(raw, "as_dict") else dict(raw or {})
+    return {key: int(value) for key, value in values.items()}
+
+
+class BucketStore:
+    """Minute/hour/day buckets; counts reads and writes so runs can report their cost."""
+
+    def __init__(self, model: Any = None) -> None:
+        settings = get_settings()
+        self.model = model or bucket_model(settings.slo_buckets_table, settings.region)
+        self.items_read = 0
+        self.items_written = 0
+        self.queries = 0
+
+    def query(self, series: str, grain: str, start: datetime, end: datetime) -> dict[datetime, Counts]:
+        """Buckets of ``series`` at ``grain`` starting in [start, end), one Query per partition touched."""
+        found: dict[datetime, Counts] = {}
+        cursor = start
+        while cursor < end:
+            partition_end = min(end, partition_bounds(grain, cursor)[1])
+            self.queries += 1
+            # keys are minute strings at every grain, and between is inclusive
+            condition = self.model.start.between(bucket_key(cursor), bucket_key(partition_end - MINUTE))
+            for item in self.model.query(partition_key(series, grain, cursor), condition):
+                self.items_read += 1
+                moment = parse_bucket_key(item.start)
+                if cursor <= moment < partition_end:
+                    found[moment] = _counts(item.counts)
+            cursor = partition_end
+        return found
+
+    def write(self, rows: Iterable[tuple[str, str, datetime, Counts, Optional[int]]]) -> int:
+        """Put (series, grain, start, counts, expires_at) rows in batches of 25."""
+        written = 0
+        with self.model.batch_write() as batch:
+            for series, grain, start, counts, expires_at in rows:
+                batch.save(self.model(partition_key(series, grain, start), bucket_key(start), counts=dict(counts),
+                                      expires_at=expires_at))
+                written += 1
+        self.items_written += written
+        return written
+
+
+class StatusStore:
+    def __init__(self, model: Any = None) -> None:
+        settings = get_settings()
+        self.model = model or status_model(settings.slo_status_table, settings.region)
+        self.items_read = 0
+        self.items_written = 0
+
+    def latest(self, names: Iterable[str]) -> dict[str, dict[str, Any]]:
+        keys = [(name, "latest") for name in dict.fromkeys(names)]
+        found = {}
+        for item in self.model.batch_get(keys):
+            self.items_read += 1
+            found[item.slo] = item.data
+        return found
+
+    def history(self, name: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        items = self.model.query(name, self.model.at.between(f"h#{bucket_key(start)}", f"h#{bucket_key(end)}"))
+        rows = []
+        for item in items:
+            self.items_read += 1
+            rows.append(item.data)
+        return rows
+
+    def put_many(self, rows: Iterable[tuple[str, str, dict[str, Any], Optional[int]]]) -> None:
+        with self.model.batch_write() as batch:
+            for slo, at, data, expires_at in rows:
+                batch.save(self.model(slo, at, data=data, expires_at=expires_at))
+                self.items_written += 1
+
+    def evaluator_record(self) -> Optional[dict[str, Any]]:
+        from pynamodb.exceptions import DoesNotExist
+
+        try:
+            item = self.model.get(EVALUATOR_KEY, "run")
+        except DoesNotExist:
+            return None
+        self.items_read += 1
+        return item.data
+
+    def save_evaluator_record(self, data: dict[str, Any]) -> None:
+        self.model(EVALUATOR_KEY, "run", data=data).save()
+        self.items_written += 1
+
+
+class AlertStore:
+    def __init__(self, model: Any = None) -> None:
+        settings = get_settings()
+        self.model = model or alert_model(settings.slo_alerts_table, settings.region)
+        self.items_read = 0
+        self.items_written = 0
+
+    def open_alerts(self, slo: str) -> dict[str, Any]:
+        """tier -> open pointer item of ``slo``."""
+        found = {}
+        for item in self.model.query(slo, self.model.key.startswith("open#")):
+            self.items_read += 1
+            found[item.data["tier"]] = item
+        return found
+
+    def open(self, alert: dict[str, Any]) -> Any:
+        """Store the alert and its open lock; returns the lock, or None when (slo, tier) is already open."""
+        from pynamodb.exceptions import PutError
+
+        lock = self.model(alert["slo"], f"open#{alert['tier']}", listing="open", opened_at=alert["opened_at"],
+                          data=alert, handed_off=False)
+        try:
+            lock.save(condition=self.model.key.does_not_exist())
+        except PutError as exc:
+            if _conditional_failure(exc):
+                return None
+            raise
+        self.model(alert["slo"], _record_key(alert), listing="alert", opened_at=alert["opened_at"],
+                   data=alert).save()
+        self.items_written += 2
+        return lock
+
+    def mark_handed_off(self, lock: Any) -> None:
+        lock.update(actions=[self.model.handed_off.set(True)])
+        self.items_written += 1
+
+    def resolve(self, lock: Any, alert: dict[str, Any]) -> None:
+        """Keep the alert record with its resolution, then release the open lock."""
+        self.model(alert["slo"], _record_key(alert), listing="alert", opened_at=alert["opened_at"],
+                   data=alert, handed_off=lock.handed_off).save()
+        lock.delete()
+        self.items_written += 2
+
+    def listing(self, kind: str, limit: int, since: Optional[str] = None) -> list[dict[str, Any]]:
+        """Newest first; ``kind`` is ``open`` (open alerts) or ``alert`` (every alert record)."""
+        condition = self.model.opened_at >= since if since else None
+        rows = []
+        for item in self.model.by_opened.query(kind, condition, scan_index_forward=False, limit=limit):
+            self.items_read += 1
+            rows.append(item.data)
+        return rows
+
+
+def _record_key(alert: dict[str, Any]) -> str:
+    return f"alert#{alert['opened_at']}#{alert['tier']}"
+
+
+def _conditional_failure(exc: Exception) -> bool:
+    cause = getattr(exc, "cause_response_code", None)
+    return cause == "ConditionalCheckFailedException"

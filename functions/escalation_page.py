@@ -1,0 +1,13 @@
+"""Step Functions task of statemachines/escalation.asl.json.
+
+PublishPage: publish the page for the current level to SNS (retried by the state machine).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.incidents.escalation import get_escalation_steps
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return get_escalation_steps().page(event)

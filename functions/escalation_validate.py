@@ -1,0 +1,13 @@
+"""Step Functions task of statemachines/escalation.asl.json.
+
+ValidateInput: check the operator's input and answer the escalation plan.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.incidents.escalation import get_escalation_steps
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return get_escalation_steps().validate(event)

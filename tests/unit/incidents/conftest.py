@@ -1,0 +1,295 @@
+"""Fixtures for the incident tests.
+
+Most tests run against moto in-process (``aws_mock``). The escalation tests run the
+real state machine on a moto server in this process, provisioned by
+``devstack.statemachines`` exactly as the local stack does, with the waits of
+``.waitForTaskToken`` tasks under the test's control (``ack_waits``).
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+from typing import Any, Optional
+
+import pytest
+
+OPERATOR_TOKEN = "operator-token-for-tests"
+LINK_KEY = "ack-link-key-for-tests"
+START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+LEVELS = (1, 2, 3, 4)
+WAIT_CAP_SECONDS = 20  # a test that forgot to expire a wait fails instead of hanging
+
+
+class ManualClock:
+    def __init__(self, start: datetime = START) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+class FakeEscalations:
+    """Records what the service asks of Step Functions."""
+
+    def __init__(self) -> None:
+        self.started: list[str] = []
+        self.stopped: list[tuple[str, dict]] = []
+        self.stale = False
+
+    def start(self, incident: Any) -> str:
+        self.started.append(incident.id)
+        return f"arn:aws:states:us-east-1:123456789012:execution:escalation:{incident.id}"
+
+    def stop(self, task_token: str, outcome: dict) -> bool:
+        self.stopped.append((task_token, dict(outcome)))
+        return not self.stale
+
+
+@pytest.fixture(scope="session")
+def boto_session():
+    """One session for the fixtures' own clients: it parses each service model once, where a
+    fresh session per test spends ~0.1 s per client doing it again."""
+    import boto3
+    import botocore.session
+    # Importing moto first puts its request interceptor into every session created afterwards;
+    # this fixture may run before any test has imported moto (session scope is set up first).
+    import moto.core.models  # noqa: F401
+
+    return boto3.session.Session(botocore_session=botocore.session.get_session(), region_name="us-east-1")
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def incidents_table(aws_mock, boto_session):
+    from chalicelib.incidents.store import DynamoDBIncidentStore
+    from devstack.resources import create_table_request, definitions
+
+    boto_session.client("dynamodb").create_table(
+        **create_table_request(definitions("tables")["incidents"]))
+
+    return DynamoDBIncidentStore()
+
+
+@pytest.fixture
+def escalations() -> FakeEscalations:
+    return FakeEscalations()
+
+
+@pytest.fixture
+def service(incidents_table, escalations, clock):
+    from chalicelib.incidents.policy import EscalationPolicy
+    from chalicelib.incidents.service import IncidentService
+
+    return IncidentService(incidents_table, escalations, EscalationPolicy.from_settings(), clock=clock)
+
+
+# -- the escalation state machine on a moto server ----------------------------------------------
+
+class PendingWait:
+    def __init__(self, endpoint: Any, timeout: Optional[float]) -> None:
+        self.endpoint = endpoint
+        self.timeout = timeout
+
+    def expire(self) -> None:
+        """Let this wait time out, as if its TimeoutSeconds had passed."""
+        self.endpoint.interrupt_all()
+
+
+class AckWaits:
+    """Stands in for the clock of ``.waitForTaskToken`` tasks: records each wait's timeout and
+    lets the test decide when it passes. An ack (SendTaskSuccess) still ends a wait at once."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._pending: list[PendingWait] = []
+        self.timeouts: list[Optional[float]] = []
+
+    def wait(self, endpoint: Any, timeout: Optional[float] = None) -> Any:
+        pending = PendingWait(endpoint, timeout)
+        with self._condition:
+            self._pending.append(pending)
+            self.timeouts.append(timeout)
+            self._condition.notify_all()
+        endpoint._notify_event.wait(timeout=WAIT_CAP_SECONDS)
+        return endpoint.get_outcome()
+
+    def next(self, within: float = 10) -> PendingWait:
+        """The next wait the state machine enters (blocks until it does)."""
+        with self._condition:
+            if not self._condition.wait_for(lambda: self._pending, timeout=within):
+                raise AssertionError("the state machine did not start waiting for an acknowledgement")
+            return self._pending.pop(0)
+
+    def assert_none_pending(self) -> None:
+        with self._condition:
+            assert not self._pending, f"unexpected ack waits: {[w.timeout for w in self._pending]}"
+
+
+class PageInbox:
+    """The pages delivered to each level's SQS queue."""
+
+    def __init__(self, sqs: Any, queues: dict[int, str]) -> None:
+        self._sqs = sqs
+        self._queues = queues
+
+    def take(self, level: int) -> list[dict]:
+        """The page documents (plus the SNS subject) delivered to ``level`` since the last take."""
+        pages = []
+        while True:
+            messages = self._sqs.receive_message(QueueUrl=self._queues[level], MaxNumberOfMessages=10,
+                                                 WaitTimeSeconds=0).get("Messages", [])
+            if not messages:
+                return pages
+            for message in messages:
+                envelope = json.loads(message["Body"])
+                pages.append({"subject": envelope.get("Subject"), **json.loads(envelope["Message"])})
+                self._sqs.delete_message(QueueUrl=self._queues[level], ReceiptHandle=message["ReceiptHandle"])
+
+    def take_all(self) -> dict[int, list[dict]]:
+        return {level: self.take(level) for level in self._queues}
+
+    def counts(self) -> list[int]:
+        return [len(pages) for _, pages in sorted(self.take_all().items())]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def moto_stack():
+    """A moto server provisioned like the local stack, with one SQS queue per escalation level
+    subscribed to the pages topic through a filter policy on the ``level`` attribute."""
+    import logging
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from devstack.provision import provision_secrets, provision_tables, provision_topics
+    from devstack.statemachines import provision_statemachines, uninstall_handler_dispatch
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    port = _free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    saved = {name: os.environ.get(name) for name in (
+        "AWS_ENDPOINT_URL", "MOTO_PORT", "INCIDENTS_TABLE", "ESCALATION_STATE_MACHINE_ARN")}
+    # A table name of its own: pynamodb caches connections per model class, and the in-process
+    # tests' classes must never talk to this server (nor these to mock_aws).
+    os.environ.update({"AWS_ENDPOINT_URL": endpoint, "MOTO_PORT": str(port),
+                       "INCIDENTS_TABLE": "serverless-sre-incidents-sfn"})
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        session = boto3.session.Session(region_name="us-east-1")
+        clients = {name: session.client(name, endpoint_url=endpoint)
+                   for name in ("dynamodb", "sns", "sqs", "secretsmanager", "stepfunctions")}
+        resources = {"tables": provision_tables(clients["dynamodb"]),
+                     "topics": provision_topics(clients["sns"]),
+                     "secrets": provision_secrets(clients["secretsmanager"])}
+        clients["secretsmanager"].put_secret_value(SecretId="serverless-sre/incident-ack-link-key",
+                                                   SecretString=json.dumps({"key": LINK_KEY}))
+        topic = resources["topics"]["incident-pages"]
+        queues = {}
+        for level in LEVELS:
+            url = clients["sqs"].create_queue(QueueName=f"pages-level-{level}")["QueueUrl"]
+            arn = clients["sqs"].get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+                "Attributes"]["QueueArn"]
+            clients["sns"].subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={
+                "FilterPolicy": json.dumps({"level": [level]})})
+            queues[level] = url
+        machines = provision_statemachines(endpoint, "us-east-1", resources)  # sets ESCALATION_STATE_MACHINE_ARN
+        yield SimpleNamespace(endpoint=endpoint, clients=clients, queues=queues, topic=topic,
+                              machines=machines, resources=resources,
+                              inbox=PageInbox(clients["sqs"], queues))
+    finally:
+        uninstall_handler_dispatch()
+        server.stop()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@pytest.fixture
+def ack_waits(monkeypatch) -> AckWaits:
+    from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
+
+    waits = AckWaits()
+    monkeypatch.setattr(CallbackEndpoint, "wait", lambda endpoint, timeout=None: waits.wait(endpoint, timeout))
+    return waits
+
+
+@pytest.fixture
+def retry_sleeps(monkeypatch) -> list:
+    """Retry intervals of the state machine, recorded instead of slept."""
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+    slept: list = []
+    monkeypatch.setattr(retrier_decl, "time", SimpleNamespace(sleep=slept.append))
+    return slept
+
+
+@pytest.fixture
+def sfn_service(moto_stack):
+    from chalicelib.incidents import escalation
+    from chalicelib.incidents.service import IncidentService
+    from chalicelib.incidents.store import DynamoDBIncidentStore
+
+    escalation.reset_escalation_steps()
+    moto_stack.inbox.take_all()
+    yield IncidentService(DynamoDBIncidentStore())
+    escalation.reset_escalation_steps()
+
+
+# -- the HTTP API --------------------------------------------------------------------------------
+
+@pytest.fixture
+def stored_secrets(aws_mock, boto_session):
+    client = boto_session.client("secretsmanager")
+    client.create_secret(Name="serverless-sre/operator-token", SecretString=OPERATOR_TOKEN)
+    client.create_secret(Name="serverless-sre/incident-ack-link-key", SecretString=json.dumps({"key": LINK_KEY}))
+
+
+@pytest.fixture
+def signer(clock):
+    from chalicelib.incidents.ack_links import AckLinkSigner
+
+    return AckLinkSigner(lambda: LINK_KEY.encode(), ttl_seconds=3600, base_url="https://api.example.test",
+                         clock=lambda: clock().timestamp())
+
+
+@pytest.fixture
+def api_client(service, stored_secrets, signer, monkeypatch):
+    from chalice import Chalice
+    from chalice.test import Client
+
+    from chalicelib.incidents import routes
+    from chalicelib.observability.middleware import http_middleware
+
+    monkeypatch.setattr(routes, "get_incident_service", lambda: service)
+    monkeypatch.setattr(routes, "get_ack_link_signer", lambda: signer)
+    app = Chalice(app_name="incidents-test")
+    app.register_middleware(http_middleware, "http")
+    app.register_blueprint(routes.build_blueprint())
+    with Client(app) as client:
+        yield client
+
+
+@pytest.fixture
+def operator() -> dict:
+    return {"Authorization": f"Bearer {OPERATOR_TOKEN}", "Content-Type": "application/json"}

@@ -1,0 +1,96 @@
+"""Postmortem drafts, status updates and reliability figures from stored incidents."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timezone
+
+import pytest
+
+from chalicelib.incidents.model import Incident, TimelineEvent
+from chalicelib.incidents.reports import (
+    STAGES, SloImpact, communication_templates, fill, reliability_stats, render_postmortem, render_update)
+
+NOW = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)
+
+
+def _incident(**fields):
+    base = Incident(id="inc-0123456789abcdef", fingerprint="breaker:database", severity="P2",
+                    title="Circuit breaker database is open", source="breaker", status="resolved",
+                    opened_at="2026-01-05T09:00:00.000000Z", acknowledged_at="2026-01-05T09:05:00.000000Z",
+                    acknowledged_by="alice", mitigated_at="2026-01-05T09:20:00.000000Z",
+                    resolved_at="2026-01-05T10:00:00.000000Z", runbook="runbooks/incident-manual.md",
+                    experiment_ids=("exp-7",),
+                    timeline=(TimelineEvent("2026-01-05T09:00:00.000000Z", "triggered", "opened"),
+                              TimelineEvent("2026-01-05T09:05:00.000000Z", "acknowledged", "ack", "alice")))
+    return replace(base, **fields)
+
+
+class FixedImpact:
+    def __init__(self):
+        self.asked = None
+
+    def impact(self, start, end):
+        self.asked = (start, end)
+        return [SloImpact("availability", 0.80, 0.65)]
+
+
+class BrokenImpact:
+    def impact(self, start, end):
+        raise ConnectionError("status table unreachable")
+
+
+def test_postmortem_fills_timeline_budget_breakers_and_experiments():
+    impact = FixedImpact()
+    text = render_postmortem(_incident(), NOW, impact=impact)
+    assert "| 2026-01-05T09:05:00.000000Z | acknowledged | alice | ack |" in text
+    assert "| availability | 80.0% | 65.0% | 15.0% |" in text
+    assert "- `database` opened 2026-01-05T09:00:00.000000Z, closed/resolved 2026-01-05T10:00:00.000000Z" in text
+    assert "`exp-7`" in text
+    assert "(after 5m)" in text and "(after 1h)" in text
+    assert impact.asked == (datetime(2026, 1, 5, 9, tzinfo=timezone.utc), datetime(2026, 1, 5, 10, tzinfo=timezone.utc))
+    assert "<!--" not in text and "{{" not in text
+
+
+def test_postmortem_lists_breakers_of_overlapping_incidents():
+    other = _incident(id="inc-fedcba9876543210", fingerprint="breaker:webhook", resolved_at=None,
+                      status="triggered", experiment_ids=())
+    text = render_postmortem(_incident(source="slo", fingerprint="slo:availability:page"), NOW, related=[other])
+    assert "- `webhook` opened" in text and "still open" in text
+
+
+def test_postmortem_says_why_slo_figures_are_missing():
+    assert "SLO figures unavailable: ConnectionError" in render_postmortem(_incident(), NOW, impact=BrokenImpact())
+
+
+def test_every_communication_stage_has_a_template():
+    assert set(communication_templates()) == set(STAGES)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_each_update_renders_without_leftover_placeholders(stage):
+    text = render_update(_incident(), stage, NOW, "We rolled back.")
+    assert "{{" not in text and "We rolled back." in text
+
+
+def test_unknown_placeholder_is_an_error():
+    with pytest.raises(KeyError):
+        fill("{{nope}}", {})
+
+
+def test_stats_mtta_mttr_mtbf_by_severity():
+    start, end = datetime(2026, 1, 5, 0, tzinfo=timezone.utc), datetime(2026, 1, 6, 0, tzinfo=timezone.utc)
+    incidents = [
+        _incident(),  # 1 h in incident, ack after 5 min
+        _incident(id="inc-1111111111111111", opened_at="2026-01-05T14:00:00.000000Z",
+                  acknowledged_at="2026-01-05T14:15:00.000000Z", resolved_at="2026-01-05T17:00:00.000000Z"),
+        _incident(id="inc-2222222222222222", severity="P1", opened_at="2026-01-05T20:00:00.000000Z",
+                  acknowledged_at=None, resolved_at=None, status="triggered"),
+    ]
+    stats = reliability_stats(incidents, start, end)
+    p2 = stats["by_severity"]["P2"]
+    assert (p2["incidents"], p2["mtta_seconds"], p2["mttr_seconds"]) == (2, 600, 7200)
+    assert p2["mtbf_seconds"] == (86400 - 4 * 3600) / 2
+    p1 = stats["by_severity"]["P1"]
+    assert (p1["mtta_seconds"], p1["mttr_seconds"], p1["mtbf_seconds"]) == (None, None, 86400 - 4 * 3600)
+    assert stats["by_severity"]["P0"]["mtbf_seconds"] is None
+    assert stats["all"]["incidents"] == 3

@@ -1,0 +1,220 @@
+"""The incident endpoints through a Chalice app with the project's middleware."""
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit
+
+import pytest
+
+
+def _create(api_client, operator, **body):
+    payload = {"title": "Checkout errors", "severity": "P1", **body}
+    return api_client.http.post("/sre/incidents", headers=operator, body=json.dumps(payload))
+
+
+@pytest.fixture
+def incident_id(api_client, operator):
+    return _create(api_client, operator).json_body["incident"]["id"]
+
+
+def test_manual_incident_is_created_with_any_severity(api_client, operator):
+    response = _create(api_client, operator, severity="P0", summary="All checkouts fail", by="alice")
+    assert response.status_code == 201
+    incident = response.json_body["incident"]
+    assert (incident["severity"], incident["source"], incident["status"]) == ("P0", "manual", "triggered")
+    assert incident["runbook"] == "runbooks/incident-manual.md"
+
+
+def test_manual_incident_with_a_fingerprint_is_deduplicated(api_client, operator):
+    first = _create(api_client, operator, fingerprint="checkout")
+    second = _create(api_client, operator, fingerprint="checkout")
+    assert second.status_code == 200
+    assert second.json_body["deduplicated"] is True
+    assert second.json_body["incident"]["id"] == first.json_body["incident"]["id"]
+
+
+def test_create_requires_the_operator_token(api_client):
+    response = api_client.http.post("/sre/incidents", headers={"Content-Type": "application/json"},
+                                    body=json.dumps({"title": "x", "severity": "P1"}))
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"severity": "P1"}, "title"),
+    ({"title": "x", "severity": "P7"}, "severity"),
+    ({"title": 5, "severity": "P1"}, "title"),
+    ({"title": "x" * 201, "severity": "P1"}, "title"),
+    ({"title": "x", "severity": "P1", "runbook": "runbooks/nope.md"}, "runbook"),
+    ({"title": "x", "severity": "P1", "runbook": "../app.py"}, "runbook"),
+    ({"title": "x", "severity": "P1", "details": {"a": {"nested": 1}}}, "details"),
+    ({"title": "x", "severity": "P1", "colour": "red"}, "colour"),
+])
+def test_bad_create_bodies_say_which_field(api_client, operator, body, field):
+    response = api_client.http.post("/sre/incidents", headers=operator, body=json.dumps(body))
+    assert response.status_code == 400
+    assert field in response.json_body["details"]
+
+
+@pytest.mark.parametrize("raw", ["not json", "[1]", ""])
+def test_malformed_create_body_is_a_400(api_client, operator, raw):
+    response = api_client.http.post("/sre/incidents", headers=operator, body=raw)
+    assert response.status_code == 400
+    assert "error" in response.json_body
+
+
+def test_get_returns_the_incident_with_its_timeline(api_client, incident_id):
+    response = api_client.http.get(f"/sre/incidents/{incident_id}")
+    assert response.status_code == 200
+    assert response.json_body["incident"]["timeline"][0]["kind"] == "triggered"
+
+
+@pytest.mark.parametrize("incident_id", ["inc-0123456789abcdef", "nope", "inc-ZZZZ"])
+def test_unknown_incident_is_404(api_client, incident_id):
+    assert api_client.http.get(f"/sre/incidents/{incident_id}").status_code == 404
+
+
+def test_list_filters_by_status_and_severity(api_client, operator, incident_id):
+    _create(api_client, operator, severity="P3")
+    body = api_client.http.get("/sre/incidents?severity=P1&status=triggered").json_body
+    assert [item["id"] for item in body["incidents"]] == [incident_id]
+    assert "timeline" not in body["incidents"][0]
+
+
+@pytest.mark.parametrize("query, field", [("status=open", "status"), ("severity=high", "severity"),
+                                          ("limit=0", "limit"), ("colour=red", "colour")])
+def test_bad_list_filters_are_400(api_client, query, field):
+    response = api_client.http.get(f"/sre/incidents?{query}")
+    assert response.status_code == 400
+    assert field in response.json_body["details"]
+
+
+def test_ack_records_who_and_is_idempotent(api_client, operator, incident_id):
+    first = api_client.http.post(f"/sre/incidents/{incident_id}/ack", headers=operator,
+                                 body=json.dumps({"by": "alice"}))
+    second = api_client.http.post(f"/sre/incidents/{incident_id}/ack", headers=operator,
+                                  body=json.dumps({"by": "bob"}))
+    assert (first.status_code, first.json_body["changed"]) == (200, True)
+    assert (second.status_code, second.json_body["changed"]) == (200, False)
+    assert second.json_body["incident"]["acknowledged_by"] == "alice"
+
+
+def test_ack_without_body_uses_operator_as_actor(api_client, operator, incident_id):
+    response = api_client.http.post(f"/sre/incidents/{incident_id}/ack", headers=operator)
+    assert response.json_body["incident"]["acknowledged_by"] == "operator"
+
+
+def test_ack_of_unknown_incident_is_404(api_client, operator):
+    assert api_client.http.post("/sre/incidents/inc-0123456789abcdef/ack", headers=operator).status_code == 404
+
+
+def test_ack_of_resolved_incident_is_409(api_client, operator, incident_id):
+    api_client.http.post(f"/sre/incidents/{incident_id}/resolve", headers=operator)
+    response = api_client.http.post(f"/sre/incidents/{incident_id}/ack", headers=operator)
+    assert response.status_code == 409
+    assert "resolved" in response.json_body["error"]
+
+
+def test_ack_requires_the_operator_token(api_client, incident_id):
+    response = api_client.http.post(f"/sre/incidents/{incident_id}/ack",
+                                    headers={"Authorization": "Bearer wrong"})
+    assert response.status_code == 403
+
+
+def test_mitigate_then_resolve(api_client, operator, incident_id):
+    mitigated = api_client.http.post(f"/sre/incidents/{incident_id}/mitigate", headers=operator,
+                                     body=json.dumps({"by": "alice", "note": "rolled back"}))
+    resolved = api_client.http.post(f"/sre/incidents/{incident_id}/resolve", headers=operator)
+    assert mitigated.json_body["incident"]["status"] == "mitigated"
+    assert resolved.json_body["incident"]["status"] == "resolved"
+
+
+def test_action_body_with_unknown_field_is_400(api_client, operator, incident_id):
+    response = api_client.http.post(f"/sre/incidents/{incident_id}/ack", headers=operator,
+                                    body=json.dumps({"who": "alice"}))
+    assert response.status_code == 400
+
+
+def _link_path(signer, incident_id, level=2):
+    url, _ = signer.link(incident_id, level)
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}"
+
+
+def test_signed_link_get_confirms_without_acknowledging(api_client, signer, incident_id):
+    response = api_client.http.get(_link_path(signer, incident_id))
+    assert response.status_code == 200
+    assert b"<form method='post'" in response.body
+    assert api_client.http.get(f"/sre/incidents/{incident_id}").json_body["incident"]["status"] == "triggered"
+
+
+def test_signed_link_post_acknowledges_once(api_client, signer, incident_id):
+    path = _link_path(signer, incident_id)
+    first = api_client.http.post(path, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    second = api_client.http.post(path, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert first.status_code == 200
+    assert second.status_code == 403
+    incident = api_client.http.get(f"/sre/incidents/{incident_id}").json_body["incident"]
+    assert incident["acknowledged_by"] == "level 2 responder (page link)"
+
+
+def test_forged_link_is_403(api_client, signer, incident_id):
+    path = _link_path(signer, incident_id).replace("level=2", "level=3")
+    assert api_client.http.get(path).status_code == 403
+    assert api_client.http.post(path, headers={"Content-Type": "application/x-www-form-urlencoded"}).status_code == 403
+
+
+def test_expired_link_is_403(api_client, signer, clock, incident_id):
+    path = _link_path(signer, incident_id)
+    clock.advance(hours=2)
+    response = api_client.http.get(path)
+    assert response.status_code == 403
+    assert "expired" in response.json_body["error"]
+
+
+def test_link_without_signature_is_403(api_client, incident_id):
+    assert api_client.http.get(f"/sre/incidents/{incident_id}/ack-link").status_code == 403
+
+
+def test_postmortem_is_markdown_with_the_timeline(api_client, operator, incident_id):
+    api_client.http.post(f"/sre/incidents/{incident_id}/resolve", headers=operator, body=json.dumps({"by": "bob"}))
+    response = api_client.http.get(f"/sre/incidents/{incident_id}/postmortem")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/markdown")
+    text = response.body.decode()
+    assert text.startswith("# Postmortem: Checkout errors")
+    assert "| resolved | bob |" in text
+    assert "{{" not in text
+
+
+def test_communication_update_is_rendered_from_the_template(api_client, incident_id):
+    response = api_client.http.get(f"/sre/incidents/{incident_id}/communications/investigating?message=Looking")
+    assert response.status_code == 200
+    assert response.json_body["text"].startswith("[P1] Investigating: Checkout errors")
+    assert "Looking" in response.json_body["text"]
+
+
+def test_unknown_communication_stage_is_404(api_client, incident_id):
+    assert api_client.http.get(f"/sre/incidents/{incident_id}/communications/panic").status_code == 404
+
+
+def test_stats_by_severity(api_client, operator, incident_id, clock):
+    clock.advance(minutes=5)
+    api_client.http.post(f"/sre/incidents/{incident_id}/ack", headers=operator)
+    clock.advance(minutes=25)
+    api_client.http.post(f"/sre/incidents/{incident_id}/resolve", headers=operator)
+    body = api_client.http.get("/sre/incidents/stats?window_days=1").json_body
+    assert body["by_severity"]["P1"]["mtta_seconds"] == 300
+    assert body["by_severity"]["P1"]["mttr_seconds"] == 1800
+    assert body["by_severity"]["P0"]["incidents"] == 0
+
+
+@pytest.mark.parametrize("query", ["window_days=0", "window_days=abc", "days=3"])
+def test_bad_stats_window_is_400(api_client, query):
+    assert api_client.http.get(f"/sre/incidents/stats?{query}").status_code == 400
+
+
+def test_signed_link_for_a_resolved_incident_is_409(api_client, operator, signer, incident_id):
+    path = _link_path(signer, incident_id)
+    api_client.http.post(f"/sre/incidents/{incident_id}/resolve", headers=operator)
+    response = api_client.http.post(path, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 409

@@ -1,0 +1,32 @@
+"""Shared test helpers of the SLO tests (fixtures live in conftest.py)."""
+from datetime import datetime, timedelta, timezone
+
+T0 = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+SERVICE = [{"Name": "service", "Value": "user-api"}]
+
+
+class RecordingSink:
+    def __init__(self, fail_opened: int = 0) -> None:
+        self.opened, self.resolved = [], []
+        self.fail_opened = fail_opened
+
+    def alert_opened(self, alert):
+        if self.fail_opened:
+            self.fail_opened -= 1
+            raise ConnectionError("incident flow unavailable")
+        self.opened.append(dict(alert))
+
+    def alert_resolved(self, alert):
+        self.resolved.append(dict(alert))
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now

@@ -1,0 +1,178 @@
+"""The evaluator against moto CloudWatch and DynamoDB: known counts in, exact figures out."""
+from datetime import timedelta
+
+from chalicelib.slo.store import BucketStore, StatusStore
+from tests.unit.slo.helpers import T0, RecordingSink
+
+REQUESTS = {"requests": 12, "valid_requests": 10, "good_availability": 9, "server_errors": 1,
+            "latency_good_200ms": 8, "data_queries": 4, "fresh_data_queries": 4,
+            "probe_total": 1, "probe_success": 1}
+
+
+def fill(put_counts, start, minutes, **counts):
+    for index in range(minutes):
+        put_counts(start + timedelta(minutes=index), **(counts or REQUESTS))
+
+
+def test_known_counts_give_exact_window_figures(make_evaluator, put_counts, clock, latest):
+    fill(put_counts, T0 - timedelta(minutes=90), 90)
+    make_evaluator().run()
+    success = latest("success")
+    counts = {w: (success["windows"][w]["good"], success["windows"][w]["valid"]) for w in ("5m", "1h", "2h", "30d")}
+    assert counts == {"5m": (45, 50), "1h": (540, 600), "2h": (810, 900), "30d": (810, 900)}
+    assert success["windows"]["1h"]["burn_rate"] == 10.0
+    assert success["budget"] == {"state": "exhausted", "insufficient_data": False, "remaining_ratio": -9.0,
+                                 "total": 9.0, "consumed": 90, "remaining": -81.0, "warning_below": 0.25,
+                                 "freezes_releases": True}
+    assert latest("latency")["windows"]["1h"]["sli"] == 0.8
+
+
+def test_rollups_hold_the_sums_of_their_minutes(make_evaluator, put_counts):
+    fill(put_counts, T0 - timedelta(minutes=90), 90)
+    make_evaluator().run()
+    hours = BucketStore().query("success", "h", T0 - timedelta(hours=2), T0)
+    days = BucketStore().query("success", "d", T0 - timedelta(days=1), T0)
+    assert hours == {T0 - timedelta(hours=2): {"good": 270, "valid": 300},
+                     T0 - timedelta(hours=1): {"good": 540, "valid": 600}}
+    assert days == {T0.replace(hour=0): {"good": 810, "valid": 900}}
+
+
+def test_probe_minutes_are_time_slices(make_evaluator, put_counts, latest):
+    fill(put_counts, T0 - timedelta(minutes=10), 10, probe_total=1, probe_success=1)
+    put_counts(T0 - timedelta(minutes=3), probe_total=1, probe_success=0)
+    make_evaluator().run()
+    windows = latest("availability")["windows"]
+    assert (windows["5m"]["good"], windows["5m"]["valid"], latest("availability")["unit"]) == (4, 5, "minutes")
+
+
+def test_second_run_on_the_same_data_writes_no_bucket(make_evaluator, put_counts, latest):
+    fill(put_counts, T0 - timedelta(minutes=30), 30)
+    evaluator = make_evaluator()
+    first = evaluator.run()
+    snapshot = latest("success")
+    second = evaluator.run()
+    assert (first.buckets_written > 0, second.buckets_written, second.minutes_changed) == (True, 0, 0)
+    assert latest("success") == snapshot
+
+
+def test_late_datapoint_within_the_reread_window_is_counted(make_evaluator, put_counts, clock, latest):
+    fill(put_counts, T0 - timedelta(minutes=10), 10)
+    evaluator = make_evaluator()
+    evaluator.run()
+    put_counts(T0 - timedelta(minutes=2), valid_requests=5, good_availability=5)  # arrives after the run
+    clock.advance(minutes=1)
+    evaluator.run()
+    assert latest("success")["windows"]["1h"]["valid"] == 105
+    assert BucketStore().query("success", "h", T0 - timedelta(hours=1), T0) == {
+        T0 - timedelta(hours=1): {"good": 95, "valid": 105}}
+
+
+def test_next_run_catches_up_after_skipped_runs(make_evaluator, put_counts, clock, latest):
+    fill(put_counts, T0 - timedelta(minutes=5), 5)
+    evaluator = make_evaluator()
+    evaluator.run()
+    fill(put_counts, T0, 180)  # three hours in which the evaluator never ran
+    clock.advance(hours=3)
+    report = evaluator.run()
+    assert report.fetch_start == T0 - timedelta(minutes=5)
+    assert latest("success")["windows"]["6h"]["valid"] == 1850
+
+
+def test_catch_up_is_bounded_and_reports_the_skipped_minutes(make_evaluator, put_counts, clock, monkeypatch):
+    from chalicelib.settings import get_settings
+
+    monkeypatch.setenv("SLO_CATCHUP_HOURS", "2")
+    get_settings.cache_clear()
+    evaluator = make_evaluator()
+    evaluator.run()
+    clock.advance(hours=5)
+    report = evaluator.run()
+    assert (report.fetch_start, report.gap_minutes_skipped) == (clock.now - timedelta(hours=2), 185)
+
+
+def test_windows_spanning_days_read_rollups_not_minutes(make_evaluator, put_counts, clock, latest):
+    fill(put_counts, T0 - timedelta(minutes=3), 3)
+    evaluator = make_evaluator()
+    evaluator.run()
+    clock.advance(days=2)
+    fill(put_counts, clock.now - timedelta(minutes=3), 3)
+    store = evaluator.buckets
+    read_before = store.items_read
+    evaluator.run()  # gap > catch-up: only the last 24h are re-read, the old day comes from its rollup
+    assert latest("success")["windows"]["3d"]["valid"] == 60
+    assert store.items_read - read_before < 200
+
+
+def test_burning_slo_opens_one_deduplicated_page_and_hands_it_off(make_evaluator, put_counts, clock, sink):
+    fill(put_counts, T0 - timedelta(minutes=60), 60, valid_requests=100, good_availability=0, latency_good_200ms=100)
+    evaluator = make_evaluator()
+    first = evaluator.run()
+    clock.advance(minutes=1)
+    put_counts(T0, valid_requests=100, good_availability=0, latency_good_200ms=100)
+    second = evaluator.run()
+    assert [alert_id.split("/")[:2] for alert_id in first.alerts_opened] == [["success", "page-fast"]]
+    assert second.alerts_opened == []
+    assert [(alert["slo"], alert["tier"], alert["severity"], alert["runbook"]) for alert in sink.opened] == [
+        ("success", "page-fast", "page", "runbooks/slo-page-fast.md")]
+
+
+def test_alert_resolves_when_the_burn_stops_and_is_kept(make_evaluator, put_counts, clock, sink):
+    from chalicelib.slo.store import AlertStore
+
+    fill(put_counts, T0 - timedelta(minutes=60), 60, valid_requests=100, good_availability=0, latency_good_200ms=100)
+    evaluator = make_evaluator()
+    evaluator.run()
+    fill(put_counts, T0, 10, valid_requests=1000, good_availability=1000, latency_good_200ms=1000)
+    clock.advance(minutes=10)
+    report = evaluator.run()
+    assert [alert["tier"] for alert in sink.resolved] == ["page-fast"]
+    assert report.alerts_resolved == [sink.opened[0]["id"]]
+    kept = [alert for alert in AlertStore().listing("alert", 10) if alert["tier"] == "page-fast"]
+    assert [(a["state"], a["opened_at"], a["resolved_at"]) for a in kept] == [
+        ("resolved", "2026-12-01T12:00:00Z", "2026-12-01T12:10:00Z")]
+    assert "page-fast" not in [alert["tier"] for alert in AlertStore().listing("open", 10)]
+
+
+def test_failed_hand_off_is_retried_next_run(make_evaluator, put_counts, clock):
+    flaky = RecordingSink(fail_opened=1)
+    fill(put_counts, T0 - timedelta(minutes=60), 60, valid_requests=100, good_availability=0, latency_good_200ms=100)
+    evaluator = make_evaluator(alert_sink=flaky)
+    evaluator.run()
+    assert flaky.opened == []
+    clock.advance(minutes=1)
+    evaluator.run()
+    assert [alert["tier"] for alert in flaky.opened] == ["page-fast"]
+
+
+def test_low_traffic_outage_opens_nothing(make_evaluator, put_counts):
+    fill(put_counts, T0 - timedelta(minutes=5), 5, valid_requests=2, good_availability=0)
+    report = make_evaluator().run()
+    assert report.alerts_opened == []
+
+
+def test_too_few_events_in_the_period_freeze_nothing(make_evaluator, put_counts, latest):
+    fill(put_counts, T0 - timedelta(minutes=5), 5, valid_requests=2, good_availability=0)
+    make_evaluator().run()
+    assert latest("success")["budget"]["state"] == "healthy"
+    assert latest("success")["budget"]["insufficient_data"] is True
+
+
+def test_service_metrics_are_computed_per_window(make_evaluator, put_counts):
+    fill(put_counts, T0 - timedelta(minutes=10), 10)
+    make_evaluator().run()
+    service = StatusStore().latest(["_service"])["_service"]["windows"]["5m"]
+    assert (service["requests"], service["error_rate"], service["latency_good_ratio"], service["probe_success_ratio"]
+            ) == (60, 0.1, {"200ms": 0.8}, 1.0)
+    assert service["request_rate_per_second"] == 60 / 300
+
+
+def test_run_record_tells_lag_and_data_freshness(make_evaluator, put_counts, clock):
+    fill(put_counts, T0 - timedelta(minutes=5), 5)
+    make_evaluator().run()
+    record = StatusStore().evaluator_record()
+    assert (record["last_end"], record["newest_data_minute"]) == ("2026-12-01T12:00:00Z", "2026-12-01T11:59:00Z")
+
+
+def test_metrics_of_all_slos_are_read_in_one_call(make_evaluator, put_counts):
+    fill(put_counts, T0 - timedelta(minutes=5), 5)
+    assert make_evaluator().run().cloudwatch_calls == 1
