@@ -6,6 +6,7 @@ from functools import lru_cache
 from chalice import Blueprint
 
 from chalicelib.auth import require_operator
+from chalicelib.http.blueprint import ReusableBlueprint
 from chalicelib.incidents import api
 from chalicelib.incidents.ack_links import AckLinkSigner
 from chalicelib.incidents.model import utc_now
@@ -20,7 +21,7 @@ def get_ack_link_signer() -> AckLinkSigner:
 def build_blueprint() -> Blueprint:
     """A fresh blueprint: Chalice consumes a blueprint's route options when registering it,
     so each app (the real one, a test app) needs its own instance."""
-    bp = Blueprint(__name__)
+    bp = ReusableBlueprint(__name__)
 
     @bp.route("/sre/incidents", methods=["GET"])
     def list_incidents():

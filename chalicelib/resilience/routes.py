@@ -1,13 +1,12 @@
 """Operating endpoints of the breakers, and (local stack only) the DynamoDB fault switch."""
 from __future__ import annotations
 
-from chalice import Blueprint
-
 from chalicelib.auth import require_operator
+from chalicelib.http.blueprint import ReusableBlueprint
 from chalicelib.http.request import json_object
 
-blueprint = Blueprint(__name__)
-local_faults_blueprint = Blueprint(__name__ + ".local")
+blueprint = ReusableBlueprint(__name__)
+local_faults_blueprint = ReusableBlueprint(__name__ + ".local")
 
 
 def _optional_body(request) -> dict:

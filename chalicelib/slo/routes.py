@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Optional
 
-from chalice import Blueprint
-
+from chalicelib.http.blueprint import ReusableBlueprint
 from chalicelib.http.errors import ApiError, NotFound
 from chalicelib.slo.status import SloStatusReader, UnknownSlo
 
-blueprint = Blueprint(__name__)
+blueprint = ReusableBlueprint(__name__)
 
 MAX_SERIES_HOURS = 168
 MAX_ALERTS = 500

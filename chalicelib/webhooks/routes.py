@@ -1,11 +1,10 @@
 """Local-stack-only webhook receiver routes (register only when ``LOCAL_WEBHOOK_RECEIVER=true``)."""
 from __future__ import annotations
 
-from chalice import Blueprint
-
+from chalicelib.http.blueprint import ReusableBlueprint
 from chalicelib.http.request import check_body_size, json_object
 
-blueprint = Blueprint(__name__)
+blueprint = ReusableBlueprint(__name__)
 
 
 @blueprint.route("/_local/webhook-receiver", methods=["POST", "GET", "DELETE"])
