@@ -15,6 +15,7 @@ from typing import Any, Iterator, Optional
 from chalicelib.incidents.model import (
     ACKNOWLEDGED, IMPLIES, MITIGATED, OPEN_STATUSES, RESOLVED, STATUSES, TRIGGERED, Incident, IncidentMissing,
     TimelineEvent, TransitionRejected)
+from chalicelib.pynamodb_tables import index_meta, table_meta, transaction_connection
 from chalicelib.settings import get_settings
 
 LISTING = "INCIDENT"
@@ -33,23 +34,13 @@ def table_models(table_name: str, region: str) -> Any:
     # pynamodb.models costs ~100 ms to import; only code that touches incidents pays it.
     from pynamodb.attributes import (JSONAttribute, ListAttribute, MapAttribute, NumberAttribute,
                                      UnicodeAttribute, UnicodeSetAttribute)
-    from pynamodb.connection import Connection
-    from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+    from pynamodb.indexes import GlobalSecondaryIndex
     from pynamodb.models import Model
 
-    class TableMeta:
-        pass
-
-    TableMeta.table_name = table_name
-    TableMeta.region = region
-    TableMeta.connect_timeout_seconds = 2
-    TableMeta.read_timeout_seconds = 3
-    TableMeta.max_retry_attempts = 2
+    TableMeta = table_meta(table_name, region)
 
     class ByOpened(GlobalSecondaryIndex):
-        class Meta:
-            index_name = "by_opened"
-            projection = AllProjection()
+        Meta = index_meta("by_opened")
 
         listing = UnicodeAttribute(hash_key=True)
         opened_at = UnicodeAttribute(range_key=True)
@@ -100,8 +91,7 @@ def table_models(table_name: str, region: str) -> Any:
         incident = IncidentItem
         claim = FingerprintClaim
         entry = TimelineEntry
-        connection = Connection(region=region, connect_timeout_seconds=2, read_timeout_seconds=3,
-                                max_retry_attempts=2)
+        connection = transaction_connection(region)
 
     return Models
 

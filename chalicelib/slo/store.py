@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any, Iterable, Optional
 
+from chalicelib.pynamodb_tables import index_meta, table_meta
 from chalicelib.settings import get_settings
 from chalicelib.slo.timeutil import MINUTE, bucket_key, floor_day, floor_hour, parse_bucket_key
 
@@ -24,15 +25,9 @@ SERVICE_SERIES = "_service"
 
 
 def _meta(table_name: str, region: str) -> type:
-    class TableMeta:
-        pass
-
-    TableMeta.table_name = table_name
-    TableMeta.region = region
-    TableMeta.connect_timeout_seconds = 3
-    TableMeta.read_timeout_seconds = 5
-    TableMeta.max_retry_attempts = 3
-    return TableMeta
+    # The evaluator's batches are larger than a request's calls: a little more patience.
+    return table_meta(table_name, region, connect_timeout_seconds=3, read_timeout_seconds=5,
+                      max_retry_attempts=3)
 
 
 @lru_cache(maxsize=None)
@@ -69,13 +64,11 @@ def status_model(table_name: str, region: str) -> Any:
 @lru_cache(maxsize=None)
 def alert_model(table_name: str, region: str) -> Any:
     from pynamodb.attributes import BooleanAttribute, JSONAttribute, UnicodeAttribute
-    from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+    from pynamodb.indexes import GlobalSecondaryIndex
     from pynamodb.models import Model
 
     class ByOpened(GlobalSecondaryIndex):
-        class Meta:
-            index_name = "by_opened"
-            projection = AllProjection()
+        Meta = index_meta("by_opened")
 
         listing = UnicodeAttribute(hash_key=True)
         opened_at = UnicodeAttribute(range_key=True)

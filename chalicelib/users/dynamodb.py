@@ -13,6 +13,7 @@ import json
 from functools import lru_cache
 from typing import Any, Optional
 
+from chalicelib.pynamodb_tables import index_meta, table_meta, transaction_connection
 from chalicelib.settings import get_settings
 from chalicelib.users.model import User, UserPage, new_user_id, utc_now_iso
 from chalicelib.users.repository import (EmailTaken, InvalidCursor, StorageUnavailable, UserMissing)
@@ -35,24 +36,13 @@ def table_models(table_name: str, region: str) -> Any:
     """The pynamodb classes bound to ``table_name`` (built once per process)."""
     # pynamodb.models costs ~100 ms to import; only requests that touch users pay it.
     from pynamodb.attributes import UnicodeAttribute
-    from pynamodb.connection import Connection
-    from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+    from pynamodb.indexes import GlobalSecondaryIndex
     from pynamodb.models import Model
 
-    class TableMeta:
-        pass
-
-    TableMeta.table_name = table_name
-    TableMeta.region = region
-    # Fail fast so a slow table trips the breaker instead of holding requests.
-    TableMeta.connect_timeout_seconds = 2
-    TableMeta.read_timeout_seconds = 3
-    TableMeta.max_retry_attempts = 2
+    TableMeta = table_meta(table_name, region)
 
     class ByCreated(GlobalSecondaryIndex):
-        class Meta:
-            index_name = "by_created"
-            projection = AllProjection()
+        Meta = index_meta("by_created")
 
         listing = UnicodeAttribute(hash_key=True)
         created_key = UnicodeAttribute(range_key=True)
@@ -78,8 +68,7 @@ def table_models(table_name: str, region: str) -> Any:
     class Models:
         user = UserItem
         claim = EmailClaim
-        connection = Connection(region=region, connect_timeout_seconds=2, read_timeout_seconds=3,
-                                max_retry_attempts=2)
+        connection = transaction_connection(region)
 
     return Models
 
