@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, wraps
+from typing import Any, Callable, TypeVar
 
 
 def _env(name: str, default: str) -> str:
@@ -117,3 +118,24 @@ class Settings:
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+T = TypeVar("T")
+
+
+def settings_scoped(factory: Callable[[], T]) -> Callable[[], T]:
+    """A getter of one process-wide ``factory()``, rebuilt when the settings are re-read (as tests do).
+
+    The getter's ``reset()`` drops the instance.
+    """
+    state: dict[str, Any] = {}
+
+    @wraps(factory)
+    def get() -> T:
+        settings = get_settings()
+        if state.get("settings") is not settings:
+            state["value"], state["settings"] = factory(), settings
+        return state["value"]
+
+    get.reset = state.clear  # type: ignore[attr-defined]
+    return get

@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterable, Optional, TypeVar
 
 from chalicelib.http.errors import ServiceUnavailable
 from chalicelib.resilience.breaker import BreakerOpenError, FleetCircuitBreaker
-from chalicelib.settings import get_settings
+from chalicelib.settings import get_settings, settings_scoped
 
 T = TypeVar("T")
 
@@ -120,19 +120,10 @@ class DatabaseGuard:
                                      retry_after_seconds=exc.retry_after_seconds) from None
 
 
-_guard: Optional[DatabaseGuard] = None
-_guard_settings: Any = None
-
-
+@settings_scoped
 def database_guard() -> DatabaseGuard:
-    """The process-wide guard of the ``database`` breaker (rebuilt when settings are re-read)."""
-    global _guard, _guard_settings
-    settings = get_settings()
-    if _guard is None or _guard_settings is not settings:
-        _guard, _guard_settings = DatabaseGuard(), settings
-    return _guard
+    """The process-wide guard of the ``database`` breaker."""
+    return DatabaseGuard()
 
 
-def reset_database_guard() -> None:
-    global _guard
-    _guard = None
+reset_database_guard = database_guard.reset

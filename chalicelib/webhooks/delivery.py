@@ -18,7 +18,7 @@ from typing import Any, Callable, Mapping, Optional
 
 from chalicelib.resilience.breaker import BreakerOpenError
 from chalicelib.resilience.listeners import emit_metric
-from chalicelib.settings import get_settings
+from chalicelib.settings import get_settings, settings_scoped
 from chalicelib.webhooks.events import WebhookEvent, user_created_event
 from chalicelib.webhooks.outbox import DEAD, Outbox, OutboxEntry
 from chalicelib.webhooks.sender import WebhookSender
@@ -153,22 +153,13 @@ class WebhookDelivery:
         return counts
 
 
-_delivery: Optional[WebhookDelivery] = None
-_delivery_settings: Any = None
-
-
+@settings_scoped
 def get_delivery() -> WebhookDelivery:
-    """The process-wide delivery (rebuilt when settings are re-read, as tests do per test)."""
-    global _delivery, _delivery_settings
-    settings = get_settings()
-    if _delivery is None or _delivery_settings is not settings:
-        _delivery, _delivery_settings = WebhookDelivery(), settings
-    return _delivery
+    """The process-wide delivery."""
+    return WebhookDelivery()
 
 
-def reset_delivery() -> None:
-    global _delivery
-    _delivery = None
+reset_delivery = get_delivery.reset
 
 
 def notify_user_created(user: Mapping[str, Any]) -> Optional[str]:
