@@ -11,7 +11,6 @@ CHECKOV_STAMP := $(VENV)/checkov/.installed
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	@touch $(STAMP)
 
