@@ -72,6 +72,8 @@ class Settings:
     # Pages topic name (provisioning); the escalation state machine receives its ARN as ${PagesTopicArn}.
     incident_pages_topic: str = field(
         default_factory=lambda: _env("INCIDENT_PAGES_TOPIC", "serverless-sre-incident-pages"))
+    # Its ARN, for the direct page sent when an incident cannot be recorded.
+    incident_pages_topic_arn: str = field(default_factory=lambda: os.environ.get("INCIDENT_PAGES_TOPIC_ARN", "").strip())
     escalation_state_machine_arn: str = field(
         default_factory=lambda: os.environ.get("ESCALATION_STATE_MACHINE_ARN", "").strip())
     # Ack deadline per severity before the next escalation level is paged, in seconds.

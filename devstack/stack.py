@@ -73,6 +73,9 @@ class LocalStack:
 
         self.resources["tables"] = provision_tables(self.client("dynamodb"))
         self.resources["topics"] = provision_topics(self.client("sns"))
+        for key, spec in definitions("topics").items():  # Terraform sets these on every function
+            if spec.get("arn_setting"):
+                os.environ[spec["arn_setting"]] = self.resources["topics"][key]
         self.resources["secrets"] = provision_secrets(self.client("secretsmanager"))
         if definitions("statemachines") and importlib.util.find_spec("devstack.statemachines"):
             from devstack.statemachines import provision_statemachines

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Mapping, Optional
 
 from chalicelib.incidents.service import IncidentTrigger, get_incident_trigger
+from chalicelib.incidents.unrecorded import UnrecordedIncidentPager
 
 SLO_FIGURES = ("id", "tier", "long_window", "short_window", "long_burn_rate", "short_burn_rate",
                "burn_rate_threshold", "budget_remaining_ratio", "opened_at")
@@ -57,10 +58,17 @@ class SloAlertIncidentSink:
 
 
 class BreakerIncidentListener:
-    """A trip opens a P2 incident; the breaker closing is its recovery."""
+    """A trip opens a P2 incident; the breaker closing is its recovery.
 
-    def __init__(self, incidents: Optional[IncidentTrigger] = None) -> None:
+    When the incident cannot be recorded (the database breaker trips because
+    DynamoDB fails, and incidents live there too), the on-call level is paged
+    directly instead, so the trip is never lost.
+    """
+
+    def __init__(self, incidents: Optional[IncidentTrigger] = None,
+                 fallback_pager: Optional[UnrecordedIncidentPager] = None) -> None:
         self._incidents = incidents
+        self._fallback_pager = fallback_pager or UnrecordedIncidentPager()
 
     def _trigger(self) -> IncidentTrigger:
         if self._incidents is None:
@@ -72,11 +80,17 @@ class BreakerIncidentListener:
         if new_state == "open":
             figures = {"state": new_state, "previous_state": old_state,
                        **{key: details[key] for key in BREAKER_FIGURES if details.get(key) is not None}}
-            self._trigger().trigger(
-                fingerprint, "P2", f"Circuit breaker {breaker_name} is open", "breaker", figures,
-                summary=f"Circuit breaker {breaker_name} opened ({details.get('reason', 'failures')}); "
-                        f"calls to {breaker_name} fail fast or degrade",
-                runbook=breaker_runbook(breaker_name), target=breaker_name)
+            title = f"Circuit breaker {breaker_name} is open"
+            summary = (f"Circuit breaker {breaker_name} opened ({details.get('reason', 'failures')}); "
+                       f"calls to {breaker_name} fail fast or degrade")
+            try:
+                self._trigger().trigger(fingerprint, "P2", title, "breaker", figures, summary=summary,
+                                        runbook=breaker_runbook(breaker_name), target=breaker_name)
+            except Exception as exc:  # whatever stopped the record, the page must still go out
+                self._fallback_pager.page(severity="P2", title=title, summary=summary,
+                                          runbook=breaker_runbook(breaker_name), figures=figures,
+                                          reason=f"{type(exc).__name__}: {exc}")
+                raise
         elif new_state == "closed":
             self._trigger().signal_recovered(fingerprint, f"breaker {breaker_name} closed "
                                                           f"({details.get('reason', 'probe')})")
