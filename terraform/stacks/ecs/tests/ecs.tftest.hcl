@@ -1,7 +1,7 @@
 # The ECS/RDS variant planned against mocked AWS.
 
 mock_provider "aws" {
-  source          = "./tests/mocks"
+  source          = "../../tests/mocks"
   override_during = plan
 }
 

@@ -2,7 +2,7 @@
 # assertions can be exact while the repository's infra/ keeps growing.
 
 mock_provider "aws" {
-  source          = "./tests/mocks"
+  source          = "../../tests/mocks"
   override_during = plan
 }
 

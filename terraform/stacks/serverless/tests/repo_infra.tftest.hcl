@@ -2,7 +2,7 @@
 # from app.py (the pytest harness writes build/lambda/ in its copy of the repo).
 
 mock_provider "aws" {
-  source          = "./tests/mocks"
+  source          = "../../tests/mocks"
   override_during = plan
 }
 

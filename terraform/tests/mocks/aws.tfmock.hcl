@@ -1,4 +1,4 @@
-# Shared mock data for terraform test: the provider validates ARNs and policy
+# Mock data shared by both stacks' terraform tests: the provider validates ARNs and policy
 # JSON, so computed attributes get well-formed stand-ins instead of random text.
 
 mock_data "aws_iam_policy_document" {
@@ -55,4 +55,29 @@ mock_resource "aws_wafv2_web_acl" {
 }
 mock_resource "aws_sfn_state_machine" {
   defaults = { arn = "arn:aws:states:us-east-1:123456789012:stateMachine:mock" }
+}
+
+mock_data "aws_elb_service_account" {
+  defaults = { arn = "arn:aws:iam::127311923021:root" }
+}
+mock_resource "aws_db_instance" {
+  defaults = {
+    arn                = "arn:aws:rds:us-east-1:123456789012:db:mock"
+    master_user_secret = [{ secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds-mock-AbCdEf", kms_key_id = "mock", secret_status = "active" }]
+  }
+}
+mock_resource "aws_lb" {
+  defaults = { arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/mock/0123456789abcdef", arn_suffix = "app/mock/0123456789abcdef" }
+}
+mock_resource "aws_lb_target_group" {
+  defaults = { arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/mock/0123456789abcdef", arn_suffix = "targetgroup/mock/0123456789abcdef" }
+}
+mock_resource "aws_s3_bucket" {
+  defaults = { arn = "arn:aws:s3:::mock-alb-logs", id = "mock-alb-logs" }
+}
+mock_resource "aws_ecs_task_definition" {
+  defaults = { arn = "arn:aws:ecs:us-east-1:123456789012:task-definition/mock:1" }
+}
+mock_resource "aws_ecs_cluster" {
+  defaults = { arn = "arn:aws:ecs:us-east-1:123456789012:cluster/mock" }
 }
