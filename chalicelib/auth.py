@@ -11,7 +11,7 @@ import time
 from typing import Any, Callable, Mapping, Optional
 
 from chalicelib.http.errors import Forbidden, ServiceUnavailable, Unauthorized
-from chalicelib.settings import get_settings
+from chalicelib.settings import get_settings, settings_scoped
 
 
 class SecretReader:
@@ -80,17 +80,14 @@ def _bearer_token(headers: Mapping[str, str]) -> Optional[str]:
     return token.strip()
 
 
-_default_auth: Optional[OperatorAuth] = None
+@settings_scoped
+def _operator_auth() -> OperatorAuth:
+    return OperatorAuth()
 
 
 def require_operator(headers: Mapping[str, str]) -> None:
     """Raise 401/403 unless ``headers`` carry the operator token."""
-    global _default_auth
-    if _default_auth is None:
-        _default_auth = OperatorAuth()
-    _default_auth.require(headers)
+    _operator_auth().require(headers)
 
 
-def reset_operator_auth() -> None:
-    global _default_auth
-    _default_auth = None
+reset_operator_auth = _operator_auth.reset
