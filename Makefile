@@ -27,13 +27,15 @@ $(CHECKOV_STAMP): requirements-checkov.txt constraints-checkov.txt
 	$(VENV)/checkov/bin/python -m pip install --quiet -r requirements-checkov.txt -c constraints-checkov.txt
 	@touch $(CHECKOV_STAMP)
 
+# The Lambda package is built first, so a broken `make package` fails the suite (tests check the package).
 test: $(STAMP) $(SYSTEM_STAMP) $(CHECKOV_STAMP)
+	$(PY) scripts/package_chalice.py
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) -m bench
 
-# The Lambda package and the API document the Terraform stack deploys (build/lambda).
+# The Lambda package and the API document the Terraform stack deploys (build/lambda); prints the zip size.
 package: $(STAMP)
 	$(PY) scripts/package_chalice.py
 

@@ -9,7 +9,13 @@ Writes into ``--out`` (default ``build/lambda``):
 - ``deployment.zip`` (unless ``--api-only``): ``chalice package``'s Lambda
   package (app.py, chalicelib/, the Linux wheels of requirements.txt) plus the
   top-level runtime directories Chalice does not package (functions/, slos/,
-  runbooks/, statemachines/).
+  runbooks/, statemachines/). boto3, botocore and s3transfer are left out: the
+  Lambda runtime provides them, and they are most of the package's size.
+
+Chalice packages a staged copy of the project (``<out>/../chalice-project``):
+only what the Lambda runs (app.py, chalicelib/, the runtime requirements), so
+local-only code (devstack/) and tests never reach the package, and Chalice's
+wheel cache in its ``.chalice/deployments`` survives between builds.
 
 We take only these two artefacts from Chalice, not its generated
 ``chalice.tf.json``: that file pins Terraform < 1.4 and aws < 5 and needs the
@@ -25,6 +31,8 @@ import argparse
 import importlib.util
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -34,6 +42,19 @@ from typing import Any, Iterable
 
 INVOKE_ARN_TOKEN = "@@API_HANDLER_INVOKE_ARN@@"
 RUNTIME_PATHS = ("functions", "slos", "runbooks", "statemachines")
+# What Chalice packages from the project directory; everything else stays out of the Lambda.
+CHALICE_PROJECT_PATHS = ("app.py", "chalicelib")
+# Provided by the Lambda Python runtime; pynamodb and aws-xray-sdk still pull botocore in as a dependency.
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer")
+# Chalice cherry-picks its own runtime (chalice/app.py) into the package; installing the
+# chalice requirement would add its CLI dependencies (click, inquirer, ...) as well.
+NOT_INSTALLED = ("chalice",) + RUNTIME_PROVIDED
+# The Terraform stack owns the functions' role. With autogen_policy false Chalice wants a
+# policy file to describe a role it would manage, so the staged config says it manages none;
+# the role ARN below is never deployed (we keep no chalice.tf.json).
+STAGED_STAGE_CONFIG = {"manage_iam_role": False,
+                       "iam_role_arn": "arn:aws:iam::000000000000:role/owned-by-terraform"}
+MAX_PACKAGE_BYTES = 10 * 1024 * 1024
 # Same fixed timestamp chalice uses, so an unchanged tree gives the same hash.
 ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 SKIPPED_PARTS = {"__pycache__", ".pytest_cache"}
@@ -106,10 +127,66 @@ def add_runtime_paths(zip_path: Path, project_dir: Path, names: Iterable[str] = 
     return added
 
 
+def _requirement_name(line: str) -> str:
+    return re.split(r"[\s=<>!~\[;]", line.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def runtime_requirements(text: str) -> str:
+    """requirements.txt without what the package must not install (see NOT_INSTALLED)."""
+    kept = [line for line in text.splitlines()
+            if not line.strip() or line.lstrip().startswith("#") or _requirement_name(line) not in NOT_INSTALLED]
+    return "\n".join(kept) + "\n"
+
+
+def stage_project(project_dir: Path, staged: Path, stage: str) -> Path:
+    """Copy what Chalice packages into ``staged`` (kept: its .chalice/deployments is Chalice's cache)."""
+    config_path = project_dir / ".chalice" / "config.json"
+    if not config_path.is_file():
+        raise SystemExit(f"{config_path} is missing: chalice package needs it")
+    config = json.loads(config_path.read_text())
+    config.setdefault("stages", {}).setdefault(stage, {}).update(STAGED_STAGE_CONFIG)
+    for name in CHALICE_PROJECT_PATHS:
+        target = staged / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+        source = project_dir / name
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns(*SKIPPED_PARTS, "*.pyc"))
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    (staged / ".chalice").mkdir(parents=True, exist_ok=True)
+    (staged / ".chalice" / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    (staged / "requirements.txt").write_text(
+        runtime_requirements((project_dir / "requirements.txt").read_text()))
+    return staged
+
+
+def _runtime_provided(arcname: str) -> bool:
+    top = arcname.split("/", 1)[0].lower()
+    distribution = top.split("-", 1)[0] if top.endswith((".dist-info", ".egg-info")) else top
+    return distribution.replace("_", "-") in RUNTIME_PROVIDED
+
+
+def drop_runtime_provided(zip_path: Path) -> list[str]:
+    """Rewrite the package without the modules the Lambda runtime provides; returns what was dropped."""
+    kept = zip_path.with_suffix(".tmp")
+    dropped: list[str] = []
+    with zipfile.ZipFile(zip_path) as source, zipfile.ZipFile(kept, "w", compression=zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            if _runtime_provided(info.filename):
+                dropped.append(info.filename)
+            else:
+                target.writestr(info, source.read(info))
+    kept.replace(zip_path)
+    return dropped
+
+
 def chalice_package(project_dir: Path, out_dir: Path, stage: str) -> Path:
-    """Run ``chalice package`` and keep its deployment.zip."""
-    if not (project_dir / ".chalice" / "config.json").is_file():
-        raise SystemExit(f"{project_dir}/.chalice/config.json is missing: chalice package needs it")
+    """Run ``chalice package`` on a staged copy of the project and keep its deployment.zip."""
+    project_dir = stage_project(project_dir, out_dir.parent / "chalice-project", stage)
     env = dict(os.environ)
     env.setdefault("AWS_DEFAULT_REGION", "us-east-1")  # chalice wants a region even to package
     with tempfile.TemporaryDirectory() as tmp:
@@ -138,8 +215,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {api_path}")
     if not args.api_only:
         zip_path = chalice_package(project_dir, out_dir, args.stage)
+        dropped = drop_runtime_provided(zip_path)
         added = add_runtime_paths(zip_path, project_dir)
-        print(f"wrote {zip_path} (+{len(added)} runtime files)")
+        size = zip_path.stat().st_size
+        print(f"wrote {zip_path} (+{len(added)} runtime files, {len(dropped)} runtime-provided files left out)")
+        print(f"Lambda package size: {size / 1024 / 1024:.2f} MB ({size} bytes; limit "
+              f"{MAX_PACKAGE_BYTES // 1024 // 1024} MB)")
+        if size > MAX_PACKAGE_BYTES:
+            print("error: the Lambda package is over the limit", file=sys.stderr)
+            return 1
     return 0
 
 

@@ -85,3 +85,32 @@ def test_adding_runtime_directories_twice_adds_nothing_new(packager, tmp_path):
     packager.add_runtime_paths(package, project)
 
     assert packager.add_runtime_paths(package, project) == []
+
+
+def test_the_staged_requirements_leave_out_chalice_and_the_runtime_provided_sdk(packager):
+    text = "# runtime\nchalice==1.34.0\nboto3==1.44.8\nbotocore==1.44.8\npynamodb==6.1.0\nPyYAML==6.0.4  # slos\n"
+    kept = packager.runtime_requirements(text)
+    assert kept.splitlines() == ["# runtime", "pynamodb==6.1.0", "PyYAML==6.0.4  # slos"]
+
+
+def test_runtime_provided_modules_are_dropped_from_the_package(packager, tmp_path):
+    package = tmp_path / "deployment.zip"
+    with zipfile.ZipFile(package, "w") as archive:
+        for name in ("app.py", "boto3/__init__.py", "botocore/data/x.json", "s3transfer/manager.py",
+                     "boto3-1.44.8.dist-info/RECORD", "botocore_stubs/x.py", "pynamodb/models.py"):
+            archive.writestr(name, "x")
+
+    dropped = packager.drop_runtime_provided(package)
+
+    assert sorted(dropped) == ["boto3-1.44.8.dist-info/RECORD", "boto3/__init__.py", "botocore/data/x.json",
+                               "s3transfer/manager.py"]
+    with zipfile.ZipFile(package) as archive:
+        assert sorted(archive.namelist()) == ["app.py", "botocore_stubs/x.py", "pynamodb/models.py"]
+
+
+def test_the_staged_project_holds_only_what_the_lambda_runs(packager, repo_root, tmp_path):
+    staged = packager.stage_project(repo_root, tmp_path / "staged", "prod")
+    assert sorted(p.name for p in staged.iterdir()) == [".chalice", "app.py", "chalicelib", "requirements.txt"]
+    config = json.loads((staged / ".chalice" / "config.json").read_text())
+    assert config["stages"]["prod"]["manage_iam_role"] is False
+    assert not list(staged.rglob("__pycache__"))
