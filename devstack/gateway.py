@@ -2,30 +2,91 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from http import HTTPStatus
+from typing import Any, Optional, Union
 
 from chalice.config import Config
 from chalice.local import (ChaliceRequestHandler, CustomLocalChalice, ForbiddenError, LocalChalice, LocalDevServer,
                            LocalGatewayException, ThreadedHTTPServer)
 
+from chalicelib.http.strict import parse_bounded_int
 from chalicelib.observability.middleware import SECURITY_HEADERS
+from chalicelib.settings import get_settings
 
 NOT_FOUND_BODY = json.dumps({"error": "Not found"}).encode()
+ALLOWED_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+class BodyRejected(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
 
 
 class GatewayRequestHandler(ChaliceRequestHandler):
-    """Deployed, MISSING_AUTHENTICATION_TOKEN is a gateway response mapped to 404 JSON (terraform/)."""
+    """Answers as the deployed gateway does, in JSON: unknown routes (MISSING_AUTHENTICATION_TOKEN,
+    mapped to 404 JSON in terraform/), and everything ``http.server`` itself refuses before the
+    app sees it (414 request line too long, 431 headers too large, unsupported methods), which it
+    would otherwise answer with an HTML page."""
+
+    def _send_json(self, status: int, body: dict[str, Any], headers: Optional[dict[str, str]] = None) -> None:
+        raw = json.dumps(body).encode()
+        self.send_response(status)
+        for name, value in {**SECURITY_HEADERS, **(headers or {}), "Content-Type": "application/json",
+                            "Content-Length": str(len(raw))}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(raw)
 
     def _send_error_response(self, error: LocalGatewayException) -> None:
         if not isinstance(error, ForbiddenError):
             super()._send_error_response(error)
             return
-        self.send_response(404)
-        for name, value in {**SECURITY_HEADERS, "Content-Type": "application/json",
-                            "Content-Length": str(len(NOT_FOUND_BODY))}.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(NOT_FOUND_BODY)
+        self._send_json(404, json.loads(NOT_FOUND_BODY))
+
+    def send_error(self, code: int, message: Optional[str] = None, explain: Optional[str] = None) -> None:
+        headers = {"Connection": "close"}
+        if code == HTTPStatus.NOT_IMPLEMENTED:  # a method http.server has no do_<METHOD> for
+            code, message = HTTPStatus.METHOD_NOT_ALLOWED, f"Method {self.command} is not supported"
+            headers["Allow"] = ", ".join(sorted(ALLOWED_METHODS))
+        try:
+            default = HTTPStatus(code).phrase
+        except ValueError:
+            default = "Request rejected"
+        self.close_connection = True
+        self._send_json(code, {"error": message or default}, headers)
+
+    def _parse_payload(self) -> tuple[dict[str, str], Optional[bytes]]:
+        raw_length = self.headers.get("content-length", "0")
+        limit = get_settings().max_body_bytes
+        # Chalice's int() accepts " 1_0" and "-1" (read to EOF, hanging the connection); and the
+        # deployed gateway caps bodies, so a huge length is refused before reading it.
+        length = parse_bounded_int(raw_length.strip(), 0, 10 * 1024 * 1024)
+        if length is None:
+            raise BodyRejected(400, "Content-Length must be a whole number of bytes")
+        if length > 64 * limit:
+            raise BodyRejected(413, f"Request body is {length} bytes; the limit is {limit} bytes")
+        body = self.rfile.read(length) if length else None
+        return dict(self.headers), body
+
+    def _generic_handle(self) -> None:
+        try:
+            super()._generic_handle()
+        except BodyRejected as rejected:
+            self.close_connection = True
+            self._send_json(rejected.status, {"error": rejected.message}, {"Connection": "close"})
+
+    do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
+
+    def _send_http_response_with_body(self, code: int, headers: dict[str, Any], body: Union[str, bytes]) -> None:
+        if code in (HTTPStatus.NO_CONTENT, HTTPStatus.NOT_MODIFIED):
+            # No body, so no Content-Length or default JSON Content-Type (RFC 9110 8.6, 15.3.5).
+            headers = {name: value for name, value in headers.items() if name.lower() != "content-type"}
+            self.send_response(code)
+            self._send_headers(headers)
+            return
+        super()._send_http_response_with_body(code, headers, body)
 
     def log_message(self, format: str, *args: Any) -> None:  # the app logs every request as JSON already
         return

@@ -1,10 +1,10 @@
 """Reading request bodies strictly: every way a body can be wrong is a 4xx that says why."""
 from __future__ import annotations
 
-import json
 from typing import Any, Iterable
 
-from chalicelib.http.errors import ApiError
+from chalicelib.http import strict
+from chalicelib.http.errors import ApiError, ValidationFailed
 from chalicelib.settings import get_settings
 
 
@@ -24,7 +24,7 @@ def check_body_size(request: Any) -> bytes:
 
 
 def json_object(request: Any, *, allowed: Iterable[str] | None = None) -> dict[str, Any]:
-    """The body as a JSON object; 413 when too large, 400 when not JSON or not an object.
+    """The body as a JSON object; 413 when too large, 400 when not strict JSON or not an object.
 
     With ``allowed``, any other top-level field is a validation error.
     """
@@ -32,7 +32,7 @@ def json_object(request: Any, *, allowed: Iterable[str] | None = None) -> dict[s
     if not raw.strip():
         raise ApiError("Request body is empty; expected a JSON object")
     try:
-        body = json.loads(raw.decode("utf-8"))
+        body = strict.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ApiError("Request body is not valid UTF-8") from None
     except ValueError as exc:
@@ -46,3 +46,15 @@ def json_object(request: Any, *, allowed: Iterable[str] | None = None) -> dict[s
         if unknown:
             raise ApiError("Validation failed", details={name: ["Unknown field."] for name in unknown})
     return body
+
+
+def query_int(params: Any, name: str, *, default: int, minimum: int, maximum: int) -> int:
+    """A whole-number query parameter: absent or empty gives ``default``; anything but 1-18 ASCII
+    digits within ``[minimum, maximum]`` is a 400 naming the parameter and the range."""
+    raw = (params or {}).get(name)
+    if raw is None or raw == "":
+        return default
+    value = strict.parse_bounded_int(raw, minimum, maximum)
+    if value is None:
+        raise ValidationFailed({name: [f"Must be a whole number from {minimum} to {maximum}."]})
+    return value

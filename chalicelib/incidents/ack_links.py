@@ -15,9 +15,12 @@ from dataclasses import dataclass
 from typing import Callable, Mapping, Optional
 from urllib.parse import urlencode
 
+from chalicelib.http.strict import parse_bounded_int
 from chalicelib.settings import get_settings
 
 LINK_FIELDS = ("level", "exp", "nonce", "sig")
+MAX_LEVEL = 1000
+MAX_EPOCH_SECONDS = 10**11  # year 5138: any expiry a signer could have written
 
 
 class LinkRejected(Exception):
@@ -68,13 +71,15 @@ class AckLinkSigner:
         missing = [name for name in LINK_FIELDS if not params.get(name)]
         if missing:
             raise LinkRejected(f"Acknowledge link is incomplete: missing {', '.join(missing)}")
-        level, expires_at, nonce, signature = (params[name] for name in LINK_FIELDS)
-        if not level.isdigit() or not expires_at.isdigit() or len(nonce) != 16 or len(signature) > 64:
+        raw_level, raw_expires_at, nonce, signature = (params[name] for name in LINK_FIELDS)
+        level = parse_bounded_int(raw_level, 0, MAX_LEVEL)
+        expires_at = parse_bounded_int(raw_expires_at, 0, MAX_EPOCH_SECONDS)
+        if level is None or expires_at is None or len(nonce) != 16 or len(signature) > 64:
             raise LinkRejected("Acknowledge link is malformed")
-        expected = self._signature(incident_id, int(level), int(expires_at), nonce)
+        expected = self._signature(incident_id, level, expires_at, nonce)
         if not hmac.compare_digest(expected.encode("ascii"), signature.encode("ascii", "replace")):
             raise LinkRejected("Acknowledge link signature is not valid")
-        if int(expires_at) <= self._clock():
+        if expires_at <= self._clock():
             raise LinkRejected(
                 f"Acknowledge link has expired; acknowledge with POST /sre/incidents/{incident_id}/ack")
-        return AckLinkClaims(incident_id, int(level), int(expires_at), nonce)
+        return AckLinkClaims(incident_id, level, expires_at, nonce)

@@ -10,7 +10,8 @@ from urllib.parse import urlencode
 from chalice import Response
 
 from chalicelib.http.errors import ApiError, Conflict, Forbidden, NotFound, ValidationFailed
-from chalicelib.http.request import check_body_size, json_object
+from chalicelib.http.request import check_body_size, json_object, query_int
+from chalicelib.http.strict import parse_bounded_int
 from chalicelib.incidents.ack_links import AckLinkSigner, LinkRejected
 from chalicelib.incidents.model import (
     SEVERITIES, STATUSES, IncidentMissing, TransitionRejected, is_incident_id, iso, parse_iso)
@@ -72,13 +73,13 @@ def list_incidents(service: IncidentService, request: Any) -> dict[str, Any]:
         errors["status"] = [f"Must be one of: {', '.join(STATUSES)}."]
     if params.get("severity") and params["severity"] not in SEVERITIES:
         errors["severity"] = [f"Must be one of: {', '.join(SEVERITIES)}."]
-    limit_raw = params.get("limit", str(get_settings().page_size_default))
     maximum = get_settings().page_size_max
-    if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= maximum:
-        errors["limit"] = [f"Must be an integer between 1 and {maximum}."]
+    limit = parse_bounded_int(params.get("limit", str(get_settings().page_size_default)), 1, maximum)
+    if limit is None:
+        errors["limit"] = [f"Must be a whole number from 1 to {maximum}."]
     if errors:
         raise ValidationFailed(errors)
-    incidents = service.list(status=params.get("status"), severity=params.get("severity"), limit=int(limit_raw))
+    incidents = service.list(status=params.get("status"), severity=params.get("severity"), limit=limit)
     return {"incidents": [incident.to_json(with_timeline=False) for incident in incidents]}
 
 
@@ -162,10 +163,8 @@ def communication(service: IncidentService, request: Any, incident_id: str, stag
 
 def stats(service: IncidentService, request: Any) -> dict[str, Any]:
     params = _query(request, ("window_days",))
-    raw = params.get("window_days", "30")
-    if not raw.isdigit() or not 1 <= int(raw) <= WINDOW_DAYS_MAX:
-        raise ValidationFailed({"window_days": [f"Must be an integer between 1 and {WINDOW_DAYS_MAX}."]})
-    incidents, start, end = service.opened_since(timedelta(days=int(raw)))
+    days = query_int(params, "window_days", default=30, minimum=1, maximum=WINDOW_DAYS_MAX)
+    incidents, start, end = service.opened_since(timedelta(days=days))
     return reliability_stats(incidents, start, end)
 
 

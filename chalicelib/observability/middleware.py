@@ -1,12 +1,13 @@
 """The HTTP middleware: correlation ids, JSON errors, security headers, logs, SLI metrics, tracing."""
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
 from typing import Any, Callable
 
-from chalice.app import Request, Response
+from chalice.app import Request, Response, handle_extra_types
 
 from chalicelib.http.errors import ApiError
 from chalicelib.http.request import check_body_size
@@ -55,6 +56,27 @@ def _json_error_body(response: Response) -> Response:
     return response
 
 
+def _strict_json_body(response: Response, logger: Any) -> Response:
+    """Serialize a JSON body here, refusing NaN/Infinity: Chalice would write them as invalid JSON."""
+    if response.status_code == 204:
+        # No content, so no content type either (RFC 9110 15.3.5).
+        for name in [name for name in response.headers if name.lower() == "content-type"]:
+            del response.headers[name]
+        response.body = ""
+        return response
+    if isinstance(response.body, (str, bytes)):
+        return response
+    try:
+        response.body = json.dumps(response.body, separators=(",", ":"), allow_nan=False,
+                                   default=handle_extra_types)
+    except ValueError as exc:
+        logger.error("response body is not valid JSON", extra={"cause": str(exc)})
+        return error_response(500, {"error": "Internal server error"},
+                              {"Content-Type": "application/json"})
+    response.headers.setdefault("Content-Type", "application/json")
+    return response
+
+
 def _call_view(request: Request, get_response: Callable[[Request], Response]) -> Response:
     try:
         check_body_size(request)
@@ -87,7 +109,7 @@ def http_middleware(request: Request, get_response: Callable[[Request], Response
     logger.append_keys(correlation_id=correlation_id, route=route)
     try:
         with request_segment(route, correlation_id):
-            response = _json_error_body(_call_view(request, get_response))
+            response = _strict_json_body(_json_error_body(_call_view(request, get_response)), logger)
         response.headers[CORRELATION_HEADER] = correlation_id
         if facts.served_stale:
             response.headers["X-Data-Stale"] = "true"

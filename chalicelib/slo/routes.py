@@ -8,6 +8,7 @@ from typing import Any, Mapping, Optional
 
 from chalicelib.http.blueprint import ReusableBlueprint
 from chalicelib.http.errors import ApiError, NotFound
+from chalicelib.http.request import query_int
 from chalicelib.slo.status import SloStatusReader, UnknownSlo
 
 blueprint = ReusableBlueprint(__name__)
@@ -28,15 +29,6 @@ def _query(allowed: set[str]) -> Mapping[str, str]:
     return params
 
 
-def _int_param(params: Mapping[str, str], name: str, default: int, maximum: int) -> int:
-    raw = params.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise ApiError("Validation failed", details={name: [f"Must be a whole number from 1 to {maximum}."]})
-    return int(raw)
-
-
 def _unknown(exc: UnknownSlo) -> NotFound:
     return NotFound(f"Unknown SLO {exc.name!r}", details={"known": exc.known})
 
@@ -49,7 +41,7 @@ def list_slos() -> dict[str, Any]:
 
 @blueprint.route("/sre/slos/{name}", methods=["GET"])
 def get_slo(name: str) -> dict[str, Any]:
-    hours = _int_param(_query({"hours"}), "hours", 24, MAX_SERIES_HOURS)
+    hours = query_int(_query({"hours"}), "hours", default=24, minimum=1, maximum=MAX_SERIES_HOURS)
     try:
         return _reader().detail(name, hours)
     except UnknownSlo as exc:
@@ -62,7 +54,7 @@ def list_alerts() -> dict[str, Any]:
     state = params.get("state", "all")
     if state not in ("open", "resolved", "all"):
         raise ApiError("Validation failed", details={"state": ["Must be open, resolved or all."]})
-    return _reader().alerts(state, _int_param(params, "limit", 50, MAX_ALERTS))
+    return _reader().alerts(state, query_int(params, "limit", default=50, minimum=1, maximum=MAX_ALERTS))
 
 
 @blueprint.route("/sre/metrics", methods=["GET"])

@@ -13,6 +13,7 @@ import json
 from functools import lru_cache
 from typing import Any, Optional
 
+from chalicelib.http import strict
 from chalicelib.pynamodb_tables import index_meta, table_meta, transaction_connection
 from chalicelib.settings import get_settings
 from chalicelib.users.model import User, UserPage, new_user_id, utc_now_iso
@@ -92,8 +93,8 @@ def _encode_cursor(item: Any) -> str:
 def _decode_cursor(cursor: str) -> dict[str, Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        key = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-    except (ValueError, UnicodeError):
+        key = strict.loads(base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8"))
+    except (ValueError, UnicodeError, RecursionError):
         raise InvalidCursor(cursor) from None
     if (not isinstance(key, dict) or set(key) != {"pk", "created_key"}
             or not all(isinstance(value, str) for value in key.values())

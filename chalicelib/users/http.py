@@ -42,21 +42,21 @@ def update_user(service: UserService, request: Request, user_id: str) -> Respons
 
 def delete_user(service: UserService, user_id: str) -> Response:
     service.delete(user_id)
-    return Response(body="", status_code=204, headers={"Content-Type": "application/json"})
+    return Response(body="", status_code=204)
 
 
 def index_page(service: UserService, *, error: Optional[ApiError] = None,
-               form: Optional[dict] = None) -> Response:
+               form: Optional[dict] = None, status_code: int = 200) -> Response:
     page = service.list_page()
     body = render_index(page.users, error=error, form=form, stale=current_facts().served_stale)
-    return Response(body=body, status_code=200, headers=HTML)
+    return Response(body=body, status_code=status_code, headers=HTML)
 
 
 def submit_user_form(service: UserService, request: Request) -> Response:
     try:
         form = parse_form(request.raw_body)
-    except UnicodeDecodeError:
-        return index_page(service, error=ApiError("Form body is not valid UTF-8"))
+    except UnicodeDecodeError:  # as the JSON API: 400, nothing created
+        return index_page(service, error=ApiError("Form body is not valid UTF-8"), status_code=400)
     fields = {name: form[name] for name in ("name", "email") if name in form}
     try:
         service.create(fields)

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from chalicelib.http import strict
 from chalicelib.users.model import User, UserPage, new_user_id
 from chalicelib.users.repository import EmailTaken, InvalidCursor, StorageUnavailable, UserMissing
 from chalicelib.users.validation import UserInput
@@ -38,10 +39,11 @@ def _encode_cursor(user: User) -> str:
 
 def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
-        key = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii")))
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key = strict.loads(base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8"))
         created_at = datetime.fromisoformat(key["created_at"].replace("Z", "+00:00"))
         user_id = str(key["id"])
-    except (ValueError, UnicodeError, KeyError, TypeError, AttributeError):
+    except (ValueError, UnicodeError, KeyError, TypeError, AttributeError, RecursionError):
         raise InvalidCursor(cursor) from None
     from chalicelib.users.model import is_user_id
 

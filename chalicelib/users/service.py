@@ -5,6 +5,7 @@ from functools import lru_cache
 from typing import Any, Callable, Mapping, Optional, Protocol, TypeVar
 
 from chalicelib.http.errors import ApiError, Conflict, NotFound, ServiceUnavailable
+from chalicelib.http.request import query_int
 from chalicelib.observability.request_context import record_data_query
 from chalicelib.settings import get_settings
 from chalicelib.users.model import User, UserPage, is_user_id
@@ -112,12 +113,8 @@ class UserService:
 
 def _page_size(raw: Optional[str]) -> int:
     settings = get_settings()
-    if raw is None or raw == "":
-        return settings.page_size_default
-    if not raw.isdigit() or not 1 <= int(raw) <= settings.page_size_max:
-        raise ApiError("Invalid limit",
-                       details={"limit": [f"Must be an integer between 1 and {settings.page_size_max}."]})
-    return int(raw)
+    return query_int({"limit": raw}, "limit", default=settings.page_size_default, minimum=1,
+                     maximum=settings.page_size_max)
 
 
 @lru_cache(maxsize=1)

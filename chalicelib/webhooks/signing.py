@@ -11,6 +11,8 @@ import hashlib
 import hmac
 from typing import Mapping, Optional
 
+from chalicelib.http.strict import parse_bounded_int
+
 SIGNATURE_HEADER = "X-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Webhook-Timestamp"
 TOLERANCE_SECONDS = 300
@@ -35,9 +37,9 @@ def verify(key: str, headers: Mapping[str, str], body: bytes, now: float) -> Opt
     raw_timestamp = _header(headers, TIMESTAMP_HEADER)
     if not presented or not raw_timestamp:
         return f"Missing {SIGNATURE_HEADER} or {TIMESTAMP_HEADER} header"
-    if not raw_timestamp.isdigit():
+    timestamp = parse_bounded_int(raw_timestamp, 0, 10**11)
+    if timestamp is None:
         return f"{TIMESTAMP_HEADER} must be unix seconds"
-    timestamp = int(raw_timestamp)
     if abs(now - timestamp) > TOLERANCE_SECONDS:
         return f"{TIMESTAMP_HEADER} is outside the {TOLERANCE_SECONDS}s tolerance"
     if not hmac.compare_digest(presented.encode("utf-8"), signature(key, timestamp, body).encode("utf-8")):

@@ -81,7 +81,8 @@ def test_list_filters_by_status_and_severity(api_client, operator, incident_id):
 
 
 @pytest.mark.parametrize("query, field", [("status=open", "status"), ("severity=high", "severity"),
-                                          ("limit=0", "limit"), ("colour=red", "colour")])
+                                          ("limit=0", "limit"), ("colour=red", "colour"),
+                                          ("limit=%C2%B2", "limit"), ("limit=" + "9" * 5000, "limit")])
 def test_bad_list_filters_are_400(api_client, query, field):
     response = api_client.http.get(f"/sre/incidents?{query}")
     assert response.status_code == 400
@@ -175,6 +176,30 @@ def test_link_without_signature_is_403(api_client, incident_id):
     assert api_client.http.get(f"/sre/incidents/{incident_id}/ack-link").status_code == 403
 
 
+@pytest.mark.parametrize("field, value", [("level", "%C2%B2"), ("level", "9" * 5000), ("exp", "%C2%B2"),
+                                          ("exp", "9" * 5000), ("exp", "-5")])
+def test_link_with_a_number_that_is_not_ascii_digits_is_403(api_client, signer, incident_id, field, value):
+    path, _, query = _link_path(signer, incident_id).partition("?")
+    tampered = "&".join(f"{field}={value}" if part.startswith(f"{field}=") else part for part in query.split("&"))
+    for response in (api_client.http.get(f"{path}?{tampered}"), api_client.http.post(
+            f"{path}?{tampered}", headers={"Content-Type": "application/x-www-form-urlencoded"})):
+        assert response.status_code == 403
+        assert response.json_body["error"] == "Acknowledge link is malformed"
+
+
+@pytest.mark.parametrize("details", ['{"x": NaN}', '{"x": Infinity}', '{"x": 1e999}'])
+def test_non_finite_numbers_in_details_are_rejected_not_stored(api_client, operator, details):
+    raw = '{"title": "Checkout errors", "severity": "P1", "details": %s}' % details
+    response = api_client.http.post("/sre/incidents", headers=operator, body=raw)
+    assert response.status_code == 400
+    assert api_client.http.get("/sre/incidents").json_body["incidents"] == []
+
+
+def test_duplicate_keys_in_an_incident_body_are_rejected(api_client, operator):
+    raw = '{"title": "Checkout errors", "severity": "P1", "severity": "P4"}'
+    assert api_client.http.post("/sre/incidents", headers=operator, body=raw).status_code == 400
+
+
 def test_postmortem_is_markdown_with_the_timeline(api_client, operator, incident_id):
     api_client.http.post(f"/sre/incidents/{incident_id}/resolve", headers=operator, body=json.dumps({"by": "bob"}))
     response = api_client.http.get(f"/sre/incidents/{incident_id}/postmortem")
@@ -208,7 +233,8 @@ def test_stats_by_severity(api_client, operator, incident_id, clock):
     assert body["by_severity"]["P0"]["incidents"] == 0
 
 
-@pytest.mark.parametrize("query", ["window_days=0", "window_days=abc", "days=3"])
+@pytest.mark.parametrize("query", ["window_days=0", "window_days=abc", "days=3", "window_days=%C2%B2",
+                                   "window_days=" + "9" * 5000])
 def test_bad_stats_window_is_400(api_client, query):
     assert api_client.http.get(f"/sre/incidents/stats?{query}").status_code == 400
 

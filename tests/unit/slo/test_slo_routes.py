@@ -47,7 +47,11 @@ def test_unknown_slo_is_a_json_404(slo_client):
 @pytest.mark.parametrize("path, field", [("/sre/slos/success?hours=abc", "hours"),
                                          ("/sre/slos/success?hours=100000", "hours"),
                                          ("/sre/alerts?state=bogus", "state"), ("/sre/alerts?limit=0", "limit"),
-                                         ("/sre/slos?x=1", "x")])
+                                         ("/sre/slos?x=1", "x"),
+                                         ("/sre/slos/success?hours=%C2%B2", "hours"),
+                                         ("/sre/slos/success?hours=" + "9" * 5000, "hours"),
+                                         ("/sre/alerts?limit=%C2%B2", "limit"),
+                                         ("/sre/alerts?limit=" + "9" * 5000, "limit")])
 def test_bad_query_parameters_are_a_json_400(slo_client, path, field):
     status, body = get(slo_client, path)
     assert (status, list(body["details"])) == (400, [field])

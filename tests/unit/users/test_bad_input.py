@@ -70,3 +70,46 @@ def test_deeply_nested_json_answers_400_not_a_crash(send_json, tables):
     response = send_json("post", "/api/users", "[" * 8000 + "]" * 8000)
     assert response.status_code == 400
     assert "nested" in error_of(response)["error"]
+
+
+# One of each way an integer in a query string used to escape as a 500: Unicode digits that
+# str.isdigit() accepts and int() refuses, and more digits than int() converts.
+NOT_AN_INTEGER = ["%C2%B2", "%D9%A3", "9" * 5000, "-1", "1.5", "%201"]
+
+
+@pytest.mark.parametrize("limit", NOT_AN_INTEGER)
+def test_a_limit_that_is_not_ascii_digits_answers_400(client, tables, limit):
+    response = client.http.get(f"/api/users?limit={limit}")
+    assert response.status_code == 400
+    assert list(error_of(response)["details"]) == ["limit"]
+
+
+@pytest.mark.parametrize("raw", ['{"name": "Ada", "email": "ada@example.com", "name": "Eve"}',
+                                 '{"name": NaN, "email": "ada@example.com"}',
+                                 '{"name": "Ada", "email": "ada@example.com", "x": Infinity}',
+                                 '{"name": "Ada", "email": "ada@example.com", "x": -1e999}'])
+def test_non_strict_json_answers_400_and_creates_nothing(send_json, client, tables, raw):
+    response = send_json("post", "/api/users", raw)
+    assert response.status_code == 400
+    assert "not valid JSON" in error_of(response)["error"]
+    assert json.loads(client.http.get("/api/users").body) == []
+
+
+def test_a_204_carries_no_content_type(client, created):
+    user = created()
+    response = client.http.delete(f"/api/users/{user['id']}")
+    assert response.status_code == 204
+    assert response.body == b""
+    assert not any(name.lower() == "content-type" for name in response.headers)
+
+
+def test_a_response_body_that_is_not_strict_json_is_a_logged_500_not_invalid_json(
+        client, tables, monkeypatch, capsys):
+    from chalicelib.users.model import User
+
+    monkeypatch.setattr(User, "to_json", lambda self: {"id": self.id, "score": float("nan")})
+    response = client.http.post("/api/users", headers={"Content-Type": "application/json"},
+                                body=json.dumps({"name": "Ada", "email": "ada@example.com"}))
+    assert response.status_code == 500
+    assert json.loads(response.body) == {"error": "Internal server error"}
+    assert "response body is not valid JSON" in capsys.readouterr().out

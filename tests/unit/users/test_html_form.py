@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
@@ -39,3 +41,11 @@ def test_user_content_is_escaped_in_the_page(client, created):
     text = client.http.get("/").body.decode()
     assert "<script>alert(1)</script>" not in text
     assert "&lt;script&gt;" in text
+
+
+@pytest.mark.parametrize("raw", [b"name=%FF&email=ada%40example.com", b"name=\xff&email=ada%40example.com"])
+def test_form_with_invalid_utf8_answers_400_and_creates_nothing(client, tables, raw):
+    response = client.http.post("/user", headers={"Content-Type": "application/x-www-form-urlencoded"}, body=raw)
+    assert response.status_code == 400
+    assert b"not valid UTF-8" in response.body
+    assert json.loads(client.http.get("/api/users").body) == []
