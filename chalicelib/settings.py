@@ -53,6 +53,8 @@ class Settings:
     # JSON object of per-breaker overrides, e.g. {"database": {"fail_max": 3}}; merged over code defaults.
     circuit_breakers: str = field(default_factory=lambda: _env("CIRCUIT_BREAKERS", ""))
     stale_cache_entries: int = field(default_factory=lambda: int(_env("STALE_CACHE_ENTRIES", "2000")))
+    # Oldest last-known-good value a fallback serves; bounds fleet-wide staleness after a write.
+    stale_max_age_seconds: float = field(default_factory=lambda: float(_env("STALE_MAX_AGE_SECONDS", "300")))
     # Webhooks (chalicelib/webhooks): empty URL disables the user.created notification.
     webhook_url: str = field(default_factory=lambda: os.environ.get("WEBHOOK_URL", "").strip())
     webhook_signing_secret: str = field(

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Callable, Mapping, Optional, Protocol, TypeVar
+from typing import Any, Callable, Iterable, Mapping, Optional, Protocol, TypeVar
 
 from chalicelib.http.errors import ApiError, Conflict, NotFound, ServiceUnavailable
 from chalicelib.http.request import query_int
@@ -22,19 +22,27 @@ class StorageGuard(Protocol):
     def read(self, cache_key: str, call: Callable[[], T]) -> tuple[T, bool]:
         """The value and whether it is fresh (False when served from a fallback)."""
 
-    def write(self, call: Callable[[], T]) -> T: ...
+    def write(self, call: Callable[[], T], *, keys: Iterable[str] = (), prefixes: Iterable[str] = ()) -> T:
+        """Run a write; ``keys`` and ``prefixes`` name the read cache keys it may change."""
 
 
 class DirectStorage:
     def read(self, cache_key: str, call: Callable[[], T]) -> tuple[T, bool]:
         return call(), True
 
-    def write(self, call: Callable[[], T]) -> T:
+    def write(self, call: Callable[[], T], *, keys: Iterable[str] = (), prefixes: Iterable[str] = ()) -> T:
         return call()
 
 
 class UserEvents(Protocol):
     def user_created(self, user: User) -> None: ...
+
+
+LIST_KEY_PREFIX = "list:"
+
+
+def _user_key(user_id: str) -> str:
+    return f"user:{user_id}"
 
 
 def _unavailable(exc: Exception) -> ServiceUnavailable:
@@ -56,9 +64,11 @@ class UserService:
         record_data_query(fresh=fresh)
         return value
 
-    def _write(self, call: Callable[[], T]) -> T:
+    def _write(self, call: Callable[[], T], user_id: Optional[str] = None) -> T:
+        # Every write can change any page of the listing; update and delete change the user too.
+        keys = [_user_key(user_id)] if user_id else []
         try:
-            return self._guard.write(call)
+            return self._guard.write(call, keys=keys, prefixes=[LIST_KEY_PREFIX])
         except StorageUnavailable as exc:
             raise _unavailable(exc) from None
 
@@ -75,7 +85,7 @@ class UserService:
     def get(self, user_id: str) -> User:
         if not is_user_id(user_id):
             raise NotFound("User not found")
-        user = self._read(f"user:{user_id}", lambda: self._repository.get(user_id))
+        user = self._read(_user_key(user_id), lambda: self._repository.get(user_id))
         if user is None:
             raise NotFound("User not found")
         return user
@@ -85,7 +95,7 @@ class UserService:
             raise NotFound("User not found")
         data = validate_user(body)
         try:
-            return self._write(lambda: self._repository.update(user_id, data))
+            return self._write(lambda: self._repository.update(user_id, data), user_id)
         except UserMissing:
             raise NotFound("User not found") from None
         except EmailTaken:
@@ -95,14 +105,15 @@ class UserService:
         if not is_user_id(user_id):
             raise NotFound("User not found")
         try:
-            self._write(lambda: self._repository.delete(user_id))
+            self._write(lambda: self._repository.delete(user_id), user_id)
         except UserMissing:
             raise NotFound("User not found") from None
 
     def list_page(self, limit: Optional[str] = None, cursor: Optional[str] = None) -> UserPage:
         size = _page_size(limit)
         try:
-            return self._read(f"list:{size}:{cursor or ''}", lambda: self._repository.list_page(size, cursor))
+            return self._read(f"{LIST_KEY_PREFIX}{size}:{cursor or ''}",
+                              lambda: self._repository.list_page(size, cursor))
         except InvalidCursor:
             raise ApiError("Invalid cursor: pass the value of the previous response's X-Next-Cursor header",
                            details={"cursor": ["Not a valid cursor."]}) from None

@@ -74,3 +74,28 @@ def test_no_user_is_lost_or_duplicated_across_an_outage(client, dynamodb_fault):
         assert create(client, email).status_code == 201
     listed = [u["email"] for u in client.http.get("/api/users?limit=100").json_body]
     assert set(refused) == {503} and sorted(listed) == sorted(emails)
+
+
+def test_a_deleted_user_is_not_served_stale_when_the_breaker_opens(client):
+    user = create(client, "ada@example.com").json_body
+    assert client.http.get(f"/api/users/{user['id']}").status_code == 200
+    assert client.http.get("/api/users").json_body == [user]
+    assert client.http.delete(f"/api/users/{user['id']}").status_code == 204
+    resilience.get("database").open()
+    response = client.http.get(f"/api/users/{user['id']}")
+    assert response.status_code == 503
+    assert "X-Data-Stale" not in response.headers
+    assert client.http.get("/api/users").status_code == 503
+
+
+def test_an_updated_user_is_not_served_as_it_was_when_the_breaker_opens(client):
+    user = create(client, "ada@example.com").json_body
+    client.http.get(f"/api/users/{user['id']}")
+    client.http.get("/api/users")
+    updated = client.http.put(f"/api/users/{user['id']}", headers={"Content-Type": "application/json"},
+                              body=json.dumps({"name": "Ada King", "email": "ada@example.com"}))
+    assert updated.status_code == 200
+    resilience.get("database").open()
+    for path in (f"/api/users/{user['id']}", "/api/users"):
+        response = client.http.get(path)
+        assert response.status_code == 503, response.json_body
