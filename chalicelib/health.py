@@ -7,6 +7,7 @@ from typing import Callable
 
 from chalice.app import Response
 
+from chalicelib.observability.request_context import record_failure_cause
 from chalicelib.users.repository import StorageUnavailable
 
 
@@ -19,6 +20,7 @@ def health(ping: Callable[[], None]) -> Response:
     try:
         ping()
     except StorageUnavailable as exc:
+        record_failure_cause(f"user table round trip failed: {exc!r} <- {exc.__cause__!r}")
         return Response(status_code=503, body={
             "status": "unhealthy", "timestamp": _now_iso(), "database": "disconnected",
             "reason": f"user table round trip failed: {type(exc.__cause__ or exc).__name__}",
@@ -31,7 +33,8 @@ def health(ping: Callable[[], None]) -> Response:
 def ready(ping: Callable[[], None]) -> Response:
     try:
         ping()
-    except StorageUnavailable:
+    except StorageUnavailable as exc:
+        record_failure_cause(f"user table round trip failed: {exc!r} <- {exc.__cause__!r}")
         return Response(status_code=503, body={"status": "not ready", "reason": "user table is unreachable"})
     return Response(status_code=200, body={"status": "ready"})
 

@@ -5,7 +5,7 @@ import json
 import re
 import time
 import uuid
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from chalice.app import Request, Response, handle_extra_types
 
@@ -13,7 +13,7 @@ from chalicelib.http.errors import ApiError
 from chalicelib.http.request import check_body_size
 from chalicelib.observability import metrics
 from chalicelib.observability.logging import get_logger
-from chalicelib.observability.request_context import begin_request
+from chalicelib.observability.request_context import begin_request, record_failure_cause
 from chalicelib.observability.tracing import request_segment
 from chalicelib.settings import get_settings
 
@@ -70,11 +70,21 @@ def _strict_json_body(response: Response, logger: Any) -> Response:
         response.body = json.dumps(response.body, separators=(",", ":"), allow_nan=False,
                                    default=handle_extra_types)
     except ValueError as exc:
-        logger.error("response body is not valid JSON", extra={"cause": str(exc)})
+        record_failure_cause(f"response body is not valid JSON: {exc}")
         return error_response(500, {"error": "Internal server error"},
                               {"Content-Type": "application/json"})
     response.headers.setdefault("Content-Type", "application/json")
     return response
+
+
+def describe_failure(exc: BaseException, depth: int = 4) -> str:
+    """``Type: message`` of an error and what caused it (explicit or implicit chaining), for logs."""
+    parts = []
+    seen: Optional[BaseException] = exc
+    while seen is not None and len(parts) < depth:
+        parts.append(f"{type(seen).__name__}: {seen}"[:300])
+        seen = seen.__cause__ or seen.__context__
+    return " <- ".join(parts)
 
 
 def _call_view(request: Request, get_response: Callable[[Request], Response]) -> Response:
@@ -82,6 +92,8 @@ def _call_view(request: Request, get_response: Callable[[Request], Response]) ->
         check_body_size(request)
         return get_response(request)
     except ApiError as exc:
+        if exc.status_code >= 500:
+            record_failure_cause(describe_failure(exc))
         return error_response(exc.status_code, exc.body(), exc.headers)
 
 
@@ -106,7 +118,8 @@ def http_middleware(request: Request, get_response: Callable[[Request], Response
     route = (request.context or {}).get("resourcePath", "unknown")
     correlation_id = correlation_id_for(request)
     facts = begin_request()
-    logger.append_keys(correlation_id=correlation_id, route=route)
+    # Per thread (a context variable): append_keys would share them with every concurrent request.
+    logger.thread_safe_append_keys(correlation_id=correlation_id, route=route)
     try:
         with request_segment(route, correlation_id):
             response = _strict_json_body(_json_error_body(_call_view(request, get_response)), logger)
@@ -120,8 +133,9 @@ def http_middleware(request: Request, get_response: Callable[[Request], Response
             status=response.status_code, latency_ms=latency_ms, facts=facts,
             thresholds_ms=settings.latency_thresholds_ms, correlation_id=correlation_id, method=request.method))
         if response.status_code >= 500:
-            logger.error("request failed", extra={"method": request.method, "status": response.status_code,
-                                                  "latency_ms": round(latency_ms, 3)})
+            logger.error("request failed", extra={
+                "method": request.method, "status": response.status_code, "latency_ms": round(latency_ms, 3),
+                "cause": facts.failure_cause or "not recorded: the view returned a 5xx without a cause"})
         return response
     finally:
-        logger.remove_keys(["correlation_id", "route"])
+        logger.thread_safe_remove_keys(["correlation_id", "route"])

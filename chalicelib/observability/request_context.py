@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Optional
 
 
 @dataclass
 class RequestFacts:
     data_queries: int = 0
     stale_data_queries: int = 0
+    # Why the request failed with a 5xx, for the middleware's log line (never sent to the client).
+    failure_cause: Optional[str] = None
 
     @property
     def served_stale(self) -> bool:
@@ -33,3 +36,7 @@ def record_data_query(*, fresh: bool) -> None:
     facts.data_queries += 1
     if not fresh:
         facts.stale_data_queries += 1
+
+
+def record_failure_cause(cause: str) -> None:
+    _facts.get().failure_cause = cause

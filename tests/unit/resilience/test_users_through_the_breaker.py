@@ -99,3 +99,11 @@ def test_an_updated_user_is_not_served_as_it_was_when_the_breaker_opens(client):
     for path in (f"/api/users/{user['id']}", "/api/users"):
         response = client.http.get(path)
         assert response.status_code == 503, response.json_body
+
+
+def test_a_503_from_the_open_breaker_logs_that_the_breaker_is_open(client, capsys):
+    resilience.get("database").open()
+    capsys.readouterr()
+    assert client.http.get("/api/users").status_code == 503
+    [line] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"request failed"' in line]
+    assert "BreakerOpenError" in line["cause"]

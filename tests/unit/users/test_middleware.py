@@ -87,3 +87,40 @@ def test_the_log_formatter_redacts_emails():
     output = stream.getvalue()
     assert "grace.hopper@navy.mil" not in output
     assert "[redacted-email]" in output
+
+
+def error_lines(output):
+    return [json.loads(line) for line in output.splitlines()
+            if line.startswith("{") and '"request failed"' in line]
+
+
+def test_a_503_from_the_store_logs_its_cause(client, tables, monkeypatch, capsys):
+    from chalicelib.users.dynamodb import DynamoDBUserRepository
+    from chalicelib.users.repository import StorageUnavailable
+
+    def unreachable(self, *args):
+        raise StorageUnavailable("Connection refused by users table")
+
+    monkeypatch.setattr(DynamoDBUserRepository, "list_page", unreachable)
+    capsys.readouterr()
+    response = client.http.get("/api/users")
+    assert response.status_code == 503
+    [line] = error_lines(capsys.readouterr().out)
+    assert line["status"] == 503 and line["route"] == "/api/users"
+    assert "Connection refused by users table" in line["cause"]
+    assert "Connection refused" not in response.body.decode()
+
+
+def test_an_unhealthy_answer_logs_its_cause(client, tables, monkeypatch, capsys):
+    from chalicelib.users.dynamodb import DynamoDBUserRepository
+    from chalicelib.users.repository import StorageUnavailable
+
+    def unreachable(self):
+        raise StorageUnavailable("health probe timed out")
+
+    monkeypatch.setattr(DynamoDBUserRepository, "ping", unreachable)
+    capsys.readouterr()
+    for path in ("/health", "/health/ready"):
+        assert client.http.get(path).status_code == 503
+    assert ["health probe timed out" in line["cause"] for line in error_lines(capsys.readouterr().out)] == [
+        True, True]
