@@ -1,17 +1,31 @@
-"""Operator authentication for control-plane endpoints.
+"""Operator authentication and audit for control-plane endpoints.
 
-The operator token lives in Secrets Manager; callers send it as
-``Authorization: Bearer <token>``. It is compared in constant time and never logged.
+The operator tokens live in one Secrets Manager secret; callers send theirs as
+``Authorization: Bearer <token>``. The secret is either a JSON object of named operators,
+``{"alice": "<token>", "bob": "<token>"}``, or a plain string (or ``{"token": "<token>"}``):
+one token whose holder is recorded as ``shared-token``. Tokens are compared in constant time and never logged.
+
+Every control-plane action runs inside ``operator_action``, which authenticates the
+caller and writes one ``audit`` log line saying who did what to which target and how it
+ended (also for refused and failed attempts); the action itself records the operator's
+name wherever it keeps history (incident timelines, breaker transitions).
 """
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import hmac
 import json
+import re
 import time
-from typing import Any, Callable, Mapping, Optional
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Mapping, Optional
 
-from chalicelib.http.errors import Forbidden, ServiceUnavailable, Unauthorized
+from chalicelib.http.errors import ApiError, Forbidden, ServiceUnavailable, Unauthorized
 from chalicelib.settings import get_settings, settings_scoped
+
+SHARED_TOKEN_OPERATOR = "shared-token"
+OPERATOR_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
 
 
 class SecretReader:
@@ -52,22 +66,52 @@ class SecretReader:
         return raw
 
 
+def parse_operators(raw: str) -> dict[str, str]:
+    """Operator name -> token from the secret's value (see the module docstring).
+
+    A JSON object keeps the entries whose name is a plain identifier and whose token is a
+    non-empty string; anything else in the secret is one shared token.
+    """
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict) and set(parsed) == {"token"}:  # the earlier {"token": ...} shape
+        parsed = parsed["token"] if isinstance(parsed["token"], str) else None
+        return {SHARED_TOKEN_OPERATOR: parsed} if parsed else {}
+    if isinstance(parsed, dict):
+        return {name: token for name, token in parsed.items()
+                if OPERATOR_NAME.match(name) and isinstance(token, str) and token}
+    return {SHARED_TOKEN_OPERATOR: raw} if raw else {}
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode("utf-8")).digest()
+
+
 class OperatorAuth:
     def __init__(self, secrets: Optional[SecretReader] = None, secret_id: Optional[str] = None) -> None:
         self._secrets = secrets or SecretReader()
         self._secret_id = secret_id or get_settings().operator_token_secret
 
-    def require(self, headers: Mapping[str, str]) -> None:
+    def require(self, headers: Mapping[str, str]) -> str:
+        """The name of the operator whose token ``headers`` carry; 401/403/503 otherwise."""
         presented = _bearer_token(headers)
         if presented is None:
             raise Unauthorized("Authentication required: send Authorization: Bearer <operator token>",
                                headers={"WWW-Authenticate": 'Bearer realm="sre"'})
         try:
-            expected = self._secrets.read_field(self._secret_id, "token")
+            operators = parse_operators(self._secrets.read(self._secret_id))
         except Exception as exc:  # any failure to read the secret must fail closed, retryably
             raise ServiceUnavailable("Operator token cannot be verified right now") from exc
-        if not hmac.compare_digest(presented.encode("utf-8"), expected.encode("utf-8")):
+        # Compare with every token, equal-length digests, no early exit: timing tells nothing.
+        presented_digest, matched = _digest(presented), None
+        for name, token in sorted(operators.items()):
+            if hmac.compare_digest(presented_digest, _digest(token)) and matched is None:
+                matched = name
+        if matched is None:
             raise Forbidden("Operator token is not valid")
+        return matched
 
 
 def _bearer_token(headers: Mapping[str, str]) -> Optional[str]:
@@ -85,9 +129,50 @@ def _operator_auth() -> OperatorAuth:
     return OperatorAuth()
 
 
-def require_operator(headers: Mapping[str, str]) -> None:
-    """Raise 401/403 unless ``headers`` carry the operator token."""
-    _operator_auth().require(headers)
+def require_operator(headers: Mapping[str, str]) -> str:
+    """The authenticated operator's name; raises 401/403 unless ``headers`` carry an operator token."""
+    return _operator_auth().require(headers)
+
+
+@dataclass
+class OperatorAction:
+    """One control-plane action in progress: who is acting, and the outcome to audit."""
+
+    operator: str
+    action: str
+    target: str
+    outcome: str = "done"
+
+
+def audit(who: str, action: str, target: str, outcome: str) -> None:
+    from chalicelib.observability.logging import get_logger
+
+    get_logger().info("audit", extra={"audit": {"who": who, "action": action, "target": target,
+                                                "outcome": outcome}})
+
+
+@contextlib.contextmanager
+def operator_action(headers: Mapping[str, str], action: str, target: str) -> Iterator[OperatorAction]:
+    """Authenticate the operator, run the action, and log one ``audit`` line however it ends.
+
+    The action may set ``outcome`` (e.g. "unchanged") and ``target`` (e.g. the id it created);
+    a refusal is audited with its status.
+    """
+    try:
+        operator = require_operator(headers)
+    except ApiError as refused:
+        audit("unauthenticated", action, target, f"refused {refused.status_code}: {refused.message}")
+        raise
+    current = OperatorAction(operator, action, target)
+    try:
+        yield current
+    except ApiError as refused:
+        audit(operator, action, current.target, f"refused {refused.status_code}: {refused.message}")
+        raise
+    except Exception as exc:
+        audit(operator, action, current.target, f"failed: {type(exc).__name__}")
+        raise
+    audit(operator, action, current.target, current.outcome)
 
 
 reset_operator_auth = _operator_auth.reset

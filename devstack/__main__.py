@@ -9,6 +9,7 @@ import sys
 import threading
 
 from devstack.ports import PortInUse
+from devstack.provision import LOCAL_OPERATOR
 from devstack.stack import LocalStack, StackConfig
 
 
@@ -52,9 +53,9 @@ def main(argv: list[str]) -> int:
           f"  embedded AWS: {stack.aws_endpoint} (AWS_ENDPOINT_URL for the aws CLI / boto3)\n"
           + (f"  control API:  http://{stack.config.host}:{stack.config.control_port}/status\n"
              if stack.config.control_port else "")
-          + "Operator token: read it with\n"
+          + f"Operator: {LOCAL_OPERATOR} (audited by that name); its token:\n"
           f"  AWS_ENDPOINT_URL={stack.aws_endpoint} aws secretsmanager get-secret-value "
-          f"--secret-id serverless-sre/operator-token\n"
+          f"--secret-id serverless-sre/operator-token --query SecretString --output text\n"
           "Ctrl-C stops everything.", flush=True)
     stopping.wait()
     print("stopping...", flush=True)

@@ -1,6 +1,7 @@
 """Creating the resources of infra/*.json on an AWS endpoint (the embedded moto server, or mock_aws)."""
 from __future__ import annotations
 
+import json
 import secrets
 from typing import Any
 
@@ -24,12 +25,17 @@ def provision_topics(sns: Any) -> dict[str, str]:
             for key, spec in definitions("topics").items()}
 
 
+# The operator-token secret holds named operators (chalicelib/auth.py); locally there is one.
+LOCAL_OPERATOR = "local-operator"
+
+
 def provision_secrets(secretsmanager: Any) -> dict[str, str]:
-    """Create each secret with a freshly generated value; returns logical name -> value."""
+    """Create each secret with a freshly generated token; returns logical name -> token."""
     values = {}
     for key, spec in definitions("secrets").items():
         value = secrets.token_urlsafe(32)
+        stored = json.dumps({LOCAL_OPERATOR: value}) if key == "operator-token" else value
         secretsmanager.create_secret(Name=resource_name(spec), Description=spec.get("description", ""),
-                                     SecretString=value)
+                                     SecretString=stored)
         values[key] = value
     return values

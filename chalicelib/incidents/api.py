@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from chalice import Response
 
+from chalicelib.auth import OperatorAction, audit
 from chalicelib.http.errors import ApiError, Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.http.request import check_body_size, json_object, query_int
 from chalicelib.http.strict import parse_bounded_int
@@ -87,7 +88,12 @@ def get_incident(service: IncidentService, incident_id: str) -> dict[str, Any]:
     return {"incident": _load(service, incident_id).to_json()}
 
 
-def create_incident(service: IncidentService, request: Any) -> Response:
+def _acting(operator: str, by: Optional[str]) -> str:
+    """The authenticated operator, and whom they say they act for when that is someone else."""
+    return operator if not by or by == operator else f"{operator} (for {by})"
+
+
+def create_incident(service: IncidentService, request: Any, action: OperatorAction) -> Response:
     body = json_object(request, allowed=CREATE_FIELDS)
     errors: dict[str, list[str]] = {}
     title = _text(body, "title", TITLE_MAX, errors, required=True)
@@ -111,26 +117,29 @@ def create_incident(service: IncidentService, request: Any) -> Response:
         raise ValidationFailed(errors)
     incident, created = service.trigger(
         f"manual:{fingerprint}" if fingerprint else f"manual:{uuid.uuid4().hex}", severity, title, "manual",
-        details or {}, summary=summary or "", runbook=runbook, actor=by or "operator")
+        details or {}, summary=summary or "", runbook=runbook, actor=_acting(action.operator, by))
+    action.target, action.outcome = incident.id, "opened" if created else "deduplicated"
     return Response(body={"incident": incident.to_json(), "deduplicated": not created},
                     status_code=201 if created else 200)
 
 
-def act_on_incident(service: IncidentService, request: Any, incident_id: str, action: str) -> dict[str, Any]:
+def act_on_incident(service: IncidentService, request: Any, incident_id: str, verb: str,
+                    action: OperatorAction) -> dict[str, Any]:
     _load(service, incident_id)
     body = json_object(request, allowed=ACTION_FIELDS) if check_body_size(request).strip() else {}
     errors: dict[str, list[str]] = {}
-    by = _text(body, "by", BY_MAX, errors) or "operator"
+    by = _text(body, "by", BY_MAX, errors)
     note = _text(body, "note", NOTE_MAX, errors) or ""
     if errors:
         raise ValidationFailed(errors)
-    move = {"ack": service.acknowledge, "mitigate": service.mitigate, "resolve": service.resolve}[action]
+    move = {"ack": service.acknowledge, "mitigate": service.mitigate, "resolve": service.resolve}[verb]
     try:
-        incident, changed = move(incident_id, by, note)
+        incident, changed = move(incident_id, _acting(action.operator, by), note)
     except TransitionRejected as exc:
         raise Conflict(str(exc)) from None
     except IncidentMissing:
         raise NotFound(f"Incident {incident_id} not found") from None
+    action.outcome = "changed" if changed else "unchanged"
     return {"incident": incident.to_json(), "changed": changed}
 
 
@@ -200,9 +209,12 @@ def use_ack_link(service: IncidentService, signer: AckLinkSigner, request: Any, 
     _load(service, incident_id)
     if not service.consume_ack_link(incident_id, claims.nonce):
         raise Forbidden("This acknowledge link has already been used")
+    responder = f"level {claims.level} responder (page link)"
     try:
-        incident, _ = service.acknowledge(incident_id, f"level {claims.level} responder (page link)")
+        incident, changed = service.acknowledge(incident_id, responder)
     except TransitionRejected as exc:
+        audit(responder, "incident.acknowledge", incident_id, f"refused 409: {exc}")
         raise Conflict(str(exc)) from None
+    audit(responder, "incident.acknowledge", incident_id, "changed" if changed else "unchanged")
     return _html(f"{incident.id} acknowledged", (
         f"<p>Acknowledged by {html.escape(incident.acknowledged_by or '')}. Escalation stopped.</p>"), 200)

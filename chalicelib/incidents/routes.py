@@ -5,7 +5,7 @@ from functools import lru_cache
 
 from chalice import Blueprint
 
-from chalicelib.auth import require_operator
+from chalicelib.auth import operator_action
 from chalicelib.http.blueprint import ReusableBlueprint
 from chalicelib.incidents import api
 from chalicelib.incidents.ack_links import AckLinkSigner
@@ -29,8 +29,8 @@ def build_blueprint() -> Blueprint:
 
     @bp.route("/sre/incidents", methods=["POST"])
     def create_incident():
-        require_operator(bp.current_request.headers)
-        return api.create_incident(get_incident_service(), bp.current_request)
+        with operator_action(bp.current_request.headers, "incident.open", "new incident") as action:
+            return api.create_incident(get_incident_service(), bp.current_request, action)
 
     @bp.route("/sre/incidents/stats", methods=["GET"])
     def incident_stats():
@@ -42,18 +42,18 @@ def build_blueprint() -> Blueprint:
 
     @bp.route("/sre/incidents/{incident_id}/ack", methods=["POST"])
     def acknowledge_incident(incident_id):
-        require_operator(bp.current_request.headers)
-        return api.act_on_incident(get_incident_service(), bp.current_request, incident_id, "ack")
+        with operator_action(bp.current_request.headers, "incident.acknowledge", incident_id) as action:
+            return api.act_on_incident(get_incident_service(), bp.current_request, incident_id, "ack", action)
 
     @bp.route("/sre/incidents/{incident_id}/mitigate", methods=["POST"])
     def mitigate_incident(incident_id):
-        require_operator(bp.current_request.headers)
-        return api.act_on_incident(get_incident_service(), bp.current_request, incident_id, "mitigate")
+        with operator_action(bp.current_request.headers, "incident.mitigate", incident_id) as action:
+            return api.act_on_incident(get_incident_service(), bp.current_request, incident_id, "mitigate", action)
 
     @bp.route("/sre/incidents/{incident_id}/resolve", methods=["POST"])
     def resolve_incident(incident_id):
-        require_operator(bp.current_request.headers)
-        return api.act_on_incident(get_incident_service(), bp.current_request, incident_id, "resolve")
+        with operator_action(bp.current_request.headers, "incident.resolve", incident_id) as action:
+            return api.act_on_incident(get_incident_service(), bp.current_request, incident_id, "resolve", action)
 
     @bp.route("/sre/incidents/{incident_id}/ack-link", methods=["GET"])
     def confirm_ack_link(incident_id):

@@ -21,7 +21,9 @@ class BreakerOperations:
     def list(self) -> dict[str, Any]:
         return {"circuit_breakers": [self.registry.describe(name) for name in self.registry.names()]}
 
-    def act(self, name: str, action: str, body: Optional[Mapping[str, Any]] = None) -> dict[str, Any]:
+    def act(self, name: str, action: str, body: Optional[Mapping[str, Any]] = None, *,
+            operator: str) -> dict[str, Any]:
+        """``operator``: the authenticated name, kept in the breaker's transitions with the reason."""
         if action not in ACTIONS:
             raise NotFound(f"Unknown action '{action}'; use one of: {', '.join(ACTIONS)}")
         reason = _reason(body or {})
@@ -30,7 +32,7 @@ class BreakerOperations:
         except UnknownBreaker:
             raise NotFound(f"Unknown circuit breaker '{name}'",
                            details={"known": self.registry.names()}) from None
-        actor = "operator" if reason is None else f"operator: {reason}"
+        actor = operator if reason is None else f"{operator}: {reason}"
         try:
             getattr(breaker, action)(actor=actor)
         except RuntimeError as exc:  # lost five races in a row: the breaker is flapping right now

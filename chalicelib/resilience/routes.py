@@ -1,7 +1,7 @@
 """Operating endpoints of the breakers, and (local stack only) the DynamoDB fault switch."""
 from __future__ import annotations
 
-from chalicelib.auth import require_operator
+from chalicelib.auth import operator_action, require_operator
 from chalicelib.http.blueprint import ReusableBlueprint
 from chalicelib.http.request import json_object
 
@@ -27,8 +27,8 @@ def _act(name: str, action: str) -> dict:
     from chalicelib.resilience.operations import BreakerOperations
 
     request = blueprint.current_request
-    require_operator(request.headers)
-    return BreakerOperations().act(name, action, _optional_body(request))
+    with operator_action(request.headers, f"circuit-breaker.{action}", name) as acting:
+        return BreakerOperations().act(name, action, _optional_body(request), operator=acting.operator)
 
 
 @blueprint.route("/sre/circuit-breakers/{name}/open", methods=["POST"])
@@ -52,10 +52,12 @@ def local_dynamodb_fault():
     from chalicelib.resilience.local_faults import LocalFaultControl
 
     request = local_faults_blueprint.current_request
-    require_operator(request.headers)
     control = LocalFaultControl()
-    if request.method == "PUT":
-        return control.activate(json_object(request, allowed=LocalFaultControl.FIELDS))
-    if request.method == "DELETE":
+    if request.method == "GET":
+        require_operator(request.headers)
+        return control.describe()
+    action = "local-fault.activate" if request.method == "PUT" else "local-fault.clear"
+    with operator_action(request.headers, action, "dynamodb"):
+        if request.method == "PUT":
+            return control.activate(json_object(request, allowed=LocalFaultControl.FIELDS))
         return control.clear()
-    return control.describe()

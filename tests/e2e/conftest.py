@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from devstack.ports import free_port
+from devstack.provision import LOCAL_OPERATOR
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 90
@@ -38,7 +39,7 @@ class RunningStack:
     @property
     def operator_token(self) -> str:
         secret = self.boto3_client("secretsmanager").get_secret_value(SecretId="serverless-sre/operator-token")
-        return secret["SecretString"]
+        return json.loads(secret["SecretString"])[LOCAL_OPERATOR]
 
     def operator_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.operator_token}"}

@@ -18,6 +18,7 @@ from typing import Any, Optional
 import pytest
 
 OPERATOR_TOKEN = "operator-token-for-tests"
+OTHER_OPERATOR_TOKEN = "other-operator-token-for-tests"
 LINK_KEY = "ack-link-key-for-tests"
 START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 LEVELS = (1, 2, 3, 4)
@@ -261,7 +262,8 @@ def sfn_service(moto_stack):
 @pytest.fixture
 def stored_secrets(aws_mock, boto_session):
     client = boto_session.client("secretsmanager")
-    client.create_secret(Name="serverless-sre/operator-token", SecretString=OPERATOR_TOKEN)
+    client.create_secret(Name="serverless-sre/operator-token",
+                         SecretString=json.dumps({"alice": OPERATOR_TOKEN, "bob": OTHER_OPERATOR_TOKEN}))
     client.create_secret(Name="serverless-sre/incident-ack-link-key", SecretString=json.dumps({"key": LINK_KEY}))
 
 
@@ -292,4 +294,11 @@ def api_client(service, stored_secrets, signer, monkeypatch):
 
 @pytest.fixture
 def operator() -> dict:
+    """alice's token."""
     return {"Authorization": f"Bearer {OPERATOR_TOKEN}", "Content-Type": "application/json"}
+
+
+@pytest.fixture
+def other_operator() -> dict:
+    """bob's token."""
+    return {"Authorization": f"Bearer {OTHER_OPERATOR_TOKEN}", "Content-Type": "application/json"}

@@ -89,19 +89,19 @@ def test_bad_list_filters_are_400(api_client, query, field):
     assert field in response.json_body["details"]
 
 
-def test_ack_records_who_and_is_idempotent(api_client, operator, incident_id):
-    first = api_client.http.post(f"/sre/incidents/{incident_id}/ack", headers=operator,
-                                 body=json.dumps({"by": "alice"}))
-    second = api_client.http.post(f"/sre/incidents/{incident_id}/ack", headers=operator,
-                                  body=json.dumps({"by": "bob"}))
+def test_ack_records_the_authenticated_operator_and_is_idempotent(api_client, operator, other_operator,
+                                                                   incident_id):
+    first = api_client.http.post(f"/sre/incidents/{incident_id}/ack", headers=operator)
+    second = api_client.http.post(f"/sre/incidents/{incident_id}/ack", headers=other_operator)
     assert (first.status_code, first.json_body["changed"]) == (200, True)
     assert (second.status_code, second.json_body["changed"]) == (200, False)
     assert second.json_body["incident"]["acknowledged_by"] == "alice"
 
 
-def test_ack_without_body_uses_operator_as_actor(api_client, operator, incident_id):
-    response = api_client.http.post(f"/sre/incidents/{incident_id}/ack", headers=operator)
-    assert response.json_body["incident"]["acknowledged_by"] == "operator"
+def test_by_in_the_body_cannot_hide_who_acted(api_client, other_operator, incident_id):
+    response = api_client.http.post(f"/sre/incidents/{incident_id}/ack", headers=other_operator,
+                                    body=json.dumps({"by": "alice"}))
+    assert response.json_body["incident"]["acknowledged_by"] == "bob (for alice)"
 
 
 def test_ack_of_unknown_incident_is_404(api_client, operator):
@@ -200,8 +200,8 @@ def test_duplicate_keys_in_an_incident_body_are_rejected(api_client, operator):
     assert api_client.http.post("/sre/incidents", headers=operator, body=raw).status_code == 400
 
 
-def test_postmortem_is_markdown_with_the_timeline(api_client, operator, incident_id):
-    api_client.http.post(f"/sre/incidents/{incident_id}/resolve", headers=operator, body=json.dumps({"by": "bob"}))
+def test_postmortem_is_markdown_with_the_timeline(api_client, other_operator, incident_id):
+    api_client.http.post(f"/sre/incidents/{incident_id}/resolve", headers=other_operator)
     response = api_client.http.get(f"/sre/incidents/{incident_id}/postmortem")
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/markdown")
@@ -244,3 +244,49 @@ def test_signed_link_for_a_resolved_incident_is_409(api_client, operator, signer
     api_client.http.post(f"/sre/incidents/{incident_id}/resolve", headers=operator)
     response = api_client.http.post(path, headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert response.status_code == 409
+
+
+def audit_lines(output):
+    return [json.loads(line)["audit"] for line in output.splitlines()
+            if line.startswith("{") and '"audit"' in line and '"message":"audit"' in line]
+
+
+def test_every_incident_action_writes_an_audit_line_naming_the_operator(api_client, operator, other_operator,
+                                                                         capsys):
+    incident_id = _create(api_client, operator).json_body["incident"]["id"]
+    api_client.http.post(f"/sre/incidents/{incident_id}/ack", headers=other_operator)
+    api_client.http.post(f"/sre/incidents/{incident_id}/mitigate", headers=operator)
+    api_client.http.post(f"/sre/incidents/{incident_id}/resolve", headers=operator)
+    api_client.http.post(f"/sre/incidents/{incident_id}/ack", headers=operator)
+    assert audit_lines(capsys.readouterr().out) == [
+        {"who": "alice", "action": "incident.open", "target": incident_id, "outcome": "opened"},
+        {"who": "bob", "action": "incident.acknowledge", "target": incident_id, "outcome": "changed"},
+        {"who": "alice", "action": "incident.mitigate", "target": incident_id, "outcome": "changed"},
+        {"who": "alice", "action": "incident.resolve", "target": incident_id, "outcome": "changed"},
+        {"who": "alice", "action": "incident.acknowledge", "target": incident_id,
+         "outcome": f"refused 409: Incident {incident_id} is resolved; it cannot be acknowledged"},
+    ]
+
+
+def test_the_timeline_names_the_operator_of_every_action(api_client, operator, other_operator, incident_id):
+    api_client.http.post(f"/sre/incidents/{incident_id}/ack", headers=other_operator)
+    api_client.http.post(f"/sre/incidents/{incident_id}/resolve", headers=operator)
+    timeline = api_client.http.get(f"/sre/incidents/{incident_id}").json_body["incident"]["timeline"]
+    actors = {event["kind"]: event.get("actor") for event in timeline}
+    assert (actors["triggered"], actors["acknowledged"], actors["resolved"]) == ("alice", "bob", "alice")
+
+
+def test_a_refused_token_is_audited_without_a_name(api_client, incident_id, capsys):
+    capsys.readouterr()
+    api_client.http.post(f"/sre/incidents/{incident_id}/ack", headers={"Authorization": "Bearer wrong"})
+    assert audit_lines(capsys.readouterr().out) == [
+        {"who": "unauthenticated", "action": "incident.acknowledge", "target": incident_id,
+         "outcome": "refused 403: Operator token is not valid"}]
+
+
+def test_an_acknowledge_link_is_audited_as_the_responder(api_client, signer, incident_id, capsys):
+    capsys.readouterr()
+    api_client.http.post(_link_path(signer, incident_id), headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert audit_lines(capsys.readouterr().out) == [
+        {"who": "level 2 responder (page link)", "action": "incident.acknowledge", "target": incident_id,
+         "outcome": "changed"}]

@@ -69,7 +69,7 @@ def test_operator_open_shows_forced_open_with_a_transition(client, token):
     response = post(client, "/sre/circuit-breakers/webhook/open", token=token, body={"reason": "vendor outage"})
     body = response.json_body
     assert (response.status_code, body["state"], body["forced_open"]) == (200, "open", True)
-    assert body["recent_transitions"][0]["actor"] == "operator: vendor outage"
+    assert body["recent_transitions"][0]["actor"] == "local-operator: vendor outage"
 
 
 def test_close_after_open_closes(client, token):
@@ -99,3 +99,19 @@ def test_bad_bodies_are_400(client, token, body):
     response = client.http.post("/sre/circuit-breakers/webhook/open", body=body,
                                 headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
     assert response.status_code == 400 and "error" in response.json_body
+
+
+def test_every_breaker_action_writes_an_audit_line_naming_the_operator(client, token, capsys):
+    capsys.readouterr()
+    post(client, "/sre/circuit-breakers/webhook/open", token=token, body={"reason": "vendor outage"})
+    post(client, "/sre/circuit-breakers/nope/close", token=token)
+    post(client, "/sre/circuit-breakers/webhook/reset", token="wrong")
+    audits = [json.loads(line)["audit"] for line in capsys.readouterr().out.splitlines()
+              if line.startswith("{") and '"message":"audit"' in line]
+    assert audits == [
+        {"who": "local-operator", "action": "circuit-breaker.open", "target": "webhook", "outcome": "done"},
+        {"who": "local-operator", "action": "circuit-breaker.close", "target": "nope",
+         "outcome": "refused 404: Unknown circuit breaker 'nope'"},
+        {"who": "unauthenticated", "action": "circuit-breaker.reset", "target": "webhook",
+         "outcome": "refused 403: Operator token is not valid"},
+    ]
