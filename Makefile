@@ -7,11 +7,13 @@ SYSTEM_STAMP := $(VENV)/.system-packages
 # checkov pins boto3 and friends below our pins, so it gets a venv of its own.
 CHECKOV_STAMP := $(VENV)/checkov/.installed
 
-.PHONY: run test bench package clean
+.PHONY: run test load bench bench-soak package clean
 
-$(STAMP): requirements.txt requirements-dev.txt constraints.txt
+# Then the `loadgen` command (pyproject.toml); compat mode puts the repository on the venv's path.
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation --config-settings editable_mode=compat -e .
 	@touch $(STAMP)
 
 run: $(STAMP)
@@ -32,8 +34,18 @@ test: $(STAMP) $(SYSTEM_STAMP) $(CHECKOV_STAMP)
 	$(PY) scripts/package_chalice.py
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Load against a running stack (make run): make load SCENARIO=users-list LOAD_ARGS="--clients 8 --duration 1m"
+SCENARIO ?= crud-mix
+LOAD_ARGS ?= --clients 8 --duration 30s --check
+load: $(STAMP)
+	$(VENV)/bin/loadgen $(SCENARIO) $(LOAD_ARGS)
+
 bench: $(STAMP)
 	$(PY) -m bench
+
+# One hour at a constant rate against a fresh local stack: make bench-soak SOAK_ARGS="--duration 5m"
+bench-soak: $(STAMP)
+	$(PY) -m bench._soak $(SOAK_ARGS)
 
 # The Lambda package and the API document the Terraform stack deploys (build/lambda); prints the zip size.
 package: $(STAMP)

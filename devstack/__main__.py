@@ -7,13 +7,15 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 
+from devstack.console import ConsoleLog
 from devstack.ports import PortInUse
 from devstack.provision import LOCAL_OPERATOR
 from devstack.stack import LocalStack, StackConfig
 
 
-def parse_args(argv: list[str]) -> StackConfig:
+def parse_args(argv: list[str]) -> tuple[StackConfig, Path]:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
     parser.add_argument("--host", default=os.environ.get("DEVSTACK_HOST", "127.0.0.1"),
                         help="bind address (env DEVSTACK_HOST, default 127.0.0.1)")
@@ -26,40 +28,60 @@ def parse_args(argv: list[str]) -> StackConfig:
                         else None, help="loopback control API port (env DEVSTACK_CONTROL_PORT; off by default)")
     parser.add_argument("--no-schedules", action="store_true",
                         help="do not fire scheduled functions (tests fire them through the control API)")
+    parser.add_argument("--log-file", type=Path, default=os.environ.get("DEVSTACK_LOG_FILE"),
+                        help="where every request record and log line goes (env DEVSTACK_LOG_FILE, "
+                             "default .devstack/service-<port>.log)")
     args = parser.parse_args(argv)
+    log_file = args.log_file or Path(".devstack") / f"service-{args.port}.log"
     return StackConfig(host=args.host, port=args.port, aws_port=args.aws_port, control_port=args.control_port,
-                       schedules=not args.no_schedules)
+                       schedules=not args.no_schedules), log_file
+
+
+def banner(stack: LocalStack, log_file: Path) -> str:
+    return (f"serverless-sre is running\n"
+            f"  app:            {stack.base_url}/\n"
+            f"  API:            {stack.base_url}/api/users\n"
+            f"  health:         {stack.base_url}/health\n"
+            f"  OpenAPI:        {stack.base_url}/openapi.json\n"
+            f"  embedded AWS:   {stack.aws_endpoint} (AWS_ENDPOINT_URL for the aws CLI / boto3)\n"
+            f"  control API:    {stack.control_url}/status\n"
+            f"  operator:       {LOCAL_OPERATOR} (audited by that name), token {stack.operator_token}\n"
+            f"                  (Authorization: Bearer <token> on /sre/*; in Secrets Manager as "
+            f"serverless-sre/operator-token)\n"
+            f"  request log:    {log_file.resolve()} (one record per request; this console shows errors, "
+            f"warnings and state changes)\n"
+            "Ctrl-C stops everything.")
 
 
 def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     for noisy in ("werkzeug", "botocore", "pynamodb"):  # one line per moto call drowns the app's own logs
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    stack = LocalStack(parse_args(argv))
-    try:
-        stack.start()
-    except PortInUse as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        stack.stop()
-        return 2
+    config, log_file = parse_args(argv)
+    console = sys.stdout
+    stack = LocalStack(config)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
-    print(f"serverless-sre is running\n"
-          f"  app:          {stack.base_url}/\n"
-          f"  API:          {stack.base_url}/api/users\n"
-          f"  health:       {stack.base_url}/health\n"
-          f"  OpenAPI:      {stack.base_url}/openapi.json\n"
-          f"  embedded AWS: {stack.aws_endpoint} (AWS_ENDPOINT_URL for the aws CLI / boto3)\n"
-          + (f"  control API:  http://{stack.config.host}:{stack.config.control_port}/status\n"
-             if stack.config.control_port else "")
-          + f"Operator: {LOCAL_OPERATOR} (audited by that name); its token:\n"
-          f"  AWS_ENDPOINT_URL={stack.aws_endpoint} aws secretsmanager get-secret-value "
-          f"--secret-id serverless-sre/operator-token --query SecretString --output text\n"
-          "Ctrl-C stops everything.", flush=True)
-    stopping.wait()
-    print("stopping...", flush=True)
-    stack.stop()
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_file, "a", encoding="utf-8") as log:
+        sys.stdout = ConsoleLog(log, console)
+        try:
+            stack.start()
+        except PortInUse as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            stack.stop()
+            return 2
+        except BaseException:
+            for part in stack.stop():
+                print(f"stopped {part}", file=console, flush=True)
+            raise
+        print(banner(stack, log_file), file=console, flush=True)
+        stopping.wait()
+        print("stopping...", file=console, flush=True)
+        for part in stack.stop():
+            print(f"stopped {part}", file=console, flush=True)
+        sys.stdout = console
     return 0
 
 

@@ -1,4 +1,8 @@
-"""A loopback-only control API of the local stack: invoke a function now, flush metrics, status."""
+"""A loopback-only control API of the local stack: invoke a function now, flush metrics, status.
+
+``POST /lambda/<key>/invoke`` is how the embedded AWS runs a function a state machine invokes:
+it answers the function's payload as Lambda does, with ``X-Amz-Function-Error`` when it raised.
+"""
 from __future__ import annotations
 
 import json
@@ -11,7 +15,8 @@ log = logging.getLogger("devstack.control")
 
 
 def control_server(host: str, port: int, *, status: Callable[[], dict[str, Any]],
-                   invoke: Callable[[str, Any], Any], flush_metrics: Callable[[], int]) -> ThreadingHTTPServer:
+                   invoke: Callable[[str, Any], Any], flush_metrics: Callable[[], int],
+                   invoke_lambda: Callable[[str, bytes, dict], bytes]) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         def _reply(self, status_code: int, body: Any) -> None:
             payload = json.dumps(body, default=str).encode()
@@ -34,6 +39,17 @@ def control_server(host: str, port: int, *, status: Callable[[], dict[str, Any]]
                 self._reply(200, {"sent": flush_metrics()})
                 return
             parts = self.path.strip("/").split("/")
+            if len(parts) == 3 and parts[0] == "lambda" and parts[2] == "invoke":
+                response_headers: dict[str, str] = {}
+                payload = invoke_lambda(parts[1], raw, response_headers)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                if response_headers.get("x-amz-function-error"):
+                    self.send_header("X-Amz-Function-Error", response_headers["x-amz-function-error"])
+                self.end_headers()
+                self.wfile.write(payload)
+                return
             if len(parts) == 3 and parts[0] == "functions" and parts[2] == "invoke":
                 try:
                     event = json.loads(raw) if raw else {}

@@ -39,6 +39,10 @@ class GatewayRequestHandler(ChaliceRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(raw)
 
+    # Headers and body are separate writes: with Nagle's algorithm on, a keep-alive client's
+    # delayed ACK holds the body back ~40 ms on every response.
+    disable_nagle_algorithm = True
+
     def _send_error_response(self, error: LocalGatewayException) -> None:
         if not isinstance(error, ForbiddenError):
             super()._send_error_response(error)

@@ -15,8 +15,13 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def ensure_free(host: str, port: int, what: str) -> None:
-    """Fail with a clear message instead of a half-started stack when ``port`` is taken."""
+    """Fail with a clear message instead of a half-started stack when ``port`` is taken.
+
+    SO_REUSEADDR, as the servers themselves bind: connections of a stack stopped a moment ago
+    linger in TIME-WAIT for a minute, and only a listening socket means the port is taken.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError as exc:

@@ -4,7 +4,10 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import subprocess
+import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -12,6 +15,8 @@ from devstack.ports import ensure_free, free_port
 from devstack.resources import definitions
 
 log = logging.getLogger("devstack")
+CONTROL_HOST = "127.0.0.1"
+AWS_START_TIMEOUT_SECONDS = 60
 
 LOCAL_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -31,7 +36,7 @@ class StackConfig:
     host: str = "127.0.0.1"
     port: int = 8000
     aws_port: int = 0  # 0: any free port
-    control_port: Optional[int] = None
+    control_port: Optional[int] = None  # None: any free port (the embedded AWS needs it to run functions)
     schedules: bool = True
     metrics_interval: float = 1.0
     extra_env: dict[str, str] = field(default_factory=dict)
@@ -43,6 +48,9 @@ class LocalStack:
         self.aws_port = config.aws_port or free_port(config.host)
         self.aws_endpoint = f"http://{config.host}:{self.aws_port}"
         self.base_url = f"http://{config.host}:{config.port}"
+        # Loopback only: it runs functions on request.
+        self.control_port = config.control_port or free_port(CONTROL_HOST)
+        self.control_url = f"http://{CONTROL_HOST}:{self.control_port}"
         self.resources: dict[str, dict[str, str]] = {}
         self._moto: Any = None
         self._gateway: Any = None
@@ -50,6 +58,7 @@ class LocalStack:
         self._scheduler: Any = None
         self._forwarder: Any = None
         self._session: Any = None
+        self._ready = threading.Event()
 
     def client(self, service: str) -> Any:
         return self._session.client(service, endpoint_url=self.aws_endpoint)
@@ -57,16 +66,29 @@ class LocalStack:
     def _check_ports(self) -> None:
         ensure_free(self.config.host, self.config.port, "app server")
         ensure_free(self.config.host, self.aws_port, "embedded AWS")
-        if self.config.control_port:
-            ensure_free(self.config.host, self.config.control_port, "control API")
+        ensure_free(CONTROL_HOST, self.control_port, "control API")
 
     def _start_embedded_aws(self) -> None:
-        from moto.server import ThreadedMotoServer
-
         # Step Functions inside moto call back into the server through MOTO_PORT.
         os.environ["MOTO_PORT"] = str(self.aws_port)
-        self._moto = ThreadedMotoServer(ip_address=self.config.host, port=self.aws_port, verbose=False)
-        self._moto.start()
+        self._moto = subprocess.Popen(
+            [sys.executable, "-m", "devstack.embedded_aws", "--host", self.config.host, "--port", str(self.aws_port),
+             "--dispatch-url", self.control_url],
+            stdout=sys.__stderr__, stderr=sys.__stderr__)
+        deadline = time.monotonic() + AWS_START_TIMEOUT_SECONDS
+        import requests
+
+        while True:
+            if self._moto.poll() is not None:
+                raise RuntimeError(f"the embedded AWS exited with {self._moto.returncode} while starting")
+            try:
+                if requests.get(f"{self.aws_endpoint}/moto-api/", timeout=2).ok:
+                    return
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the embedded AWS did not answer within {AWS_START_TIMEOUT_SECONDS} s")
+            time.sleep(0.1)
 
     def _provision(self) -> None:
         from devstack.provision import provision_secrets, provision_tables, provision_topics
@@ -81,7 +103,7 @@ class LocalStack:
             from devstack.statemachines import provision_statemachines
 
             self.resources["statemachines"] = provision_statemachines(
-                self.aws_endpoint, LOCAL_ENVIRONMENT["AWS_REGION"], self.resources)
+                self.aws_endpoint, LOCAL_ENVIRONMENT["AWS_REGION"], self.resources, dispatch_in_process=False)
 
     def invoke(self, function_key: str, event: Any = None) -> Any:
         from devstack.functions import invoke
@@ -91,11 +113,17 @@ class LocalStack:
         return invoke(function_key, event)
 
     def status(self) -> dict[str, Any]:
-        return {"ready": True, "base_url": self.base_url, "aws_endpoint": self.aws_endpoint,
+        return {"ready": self._ready.is_set(), "base_url": self.base_url, "aws_endpoint": self.aws_endpoint,
+                "pids": {"stack": os.getpid(), "embedded_aws": getattr(self._moto, "pid", None)},
                 "resources": {kind: sorted(names) for kind, names in self.resources.items()},
                 "schedules": {"runs": getattr(self._scheduler, "runs", {}),
                               "failures": getattr(self._scheduler, "failures", {})},
-                "metrics_sent": getattr(self._forwarder, "sent", 0)}
+                "metrics_sent": getattr(self._forwarder, "sent", 0),
+                "metric_datapoints_sent": getattr(self._forwarder, "datapoints", 0)}
+
+    @property
+    def operator_token(self) -> str:
+        return self.resources.get("secrets", {}).get("operator-token", "")
 
     def start(self) -> None:
         self._check_ports()
@@ -108,6 +136,7 @@ class LocalStack:
         import boto3
 
         self._session = boto3.session.Session(region_name=LOCAL_ENVIRONMENT["AWS_REGION"])
+        self._start_control()
         self._start_embedded_aws()
         self._provision()
 
@@ -131,19 +160,42 @@ class LocalStack:
                          if spec.get("schedule")}
             self._scheduler = Scheduler(schedules, self.invoke)
             self._scheduler.start()
-        if self.config.control_port:
-            from devstack.control import control_server
+        self._ready.set()
 
-            self._control = control_server(self.config.host, self.config.control_port, status=self.status,
-                                           invoke=self.invoke, flush_metrics=self._forwarder.flush)
+    def _start_control(self) -> None:
+        from devstack.control import control_server
+        from devstack.statemachines import call_handler
 
-    def stop(self) -> None:
-        for part in (self._scheduler, self._forwarder):
-            if part is not None:
-                part.stop()
-        for server in (self._control, getattr(self._gateway, "server", None)):
-            if server is not None:
-                server.shutdown()
-                server.server_close()
+        def flush_metrics() -> int:
+            return self._forwarder.flush() if self._forwarder is not None else 0
+
+        self._control = control_server(CONTROL_HOST, self.control_port, status=self.status, invoke=self.invoke,
+                                       flush_metrics=flush_metrics, invoke_lambda=call_handler)
+
+    def stop(self) -> list[str]:
+        """Stop every part that was started, the app first; returns what was stopped, in order."""
+        stopped = []
+        gateway = getattr(self._gateway, "server", None)
+        if gateway is not None:
+            gateway.shutdown()
+            gateway.server_close()
+            stopped.append(f"app server on {self.base_url}")
+        if self._scheduler is not None:
+            self._scheduler.stop()
+            stopped.append(f"scheduler ({sum(self._scheduler.runs.values())} scheduled runs)")
+        if self._forwarder is not None:
+            self._forwarder.stop()
+            stopped.append(f"metrics forwarder ({self._forwarder.sent} values sent)")
+        if self._control is not None:
+            self._control.shutdown()
+            self._control.server_close()
+            stopped.append(f"control API on {self.control_url}")
         if self._moto is not None:
-            self._moto.stop()
+            self._moto.terminate()
+            try:
+                self._moto.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._moto.kill()
+                self._moto.wait(timeout=5)
+            stopped.append(f"embedded AWS on {self.aws_endpoint} (pid {self._moto.pid})")
+        return stopped

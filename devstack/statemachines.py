@@ -1,8 +1,7 @@
 """Step Functions on the local stack: the real workflows, executed by moto, with the project's handlers.
 
 ``provision_statemachines(endpoint_url, region, resources)`` is called by the local
-runner once the moto server (running in the same process) has its tables, topics and
-secrets. It
+runner once the moto server has its tables, topics and secrets. It
 
 1. turns on moto's state machine execution and Docker-free Lambda
    (``POST /moto-api/config``; moto's own Step Functions clients reach the server
@@ -11,7 +10,9 @@ secrets. It
    (a dummy zip: the code never runs in moto),
 3. patches moto's ``LambdaSimpleBackend.invoke`` so invoking one of those functions
    calls ``functions.<module>.handler`` in this process (an exception becomes a
-   Lambda function error whose ``errorType`` is the exception's class name, as in AWS),
+   Lambda function error whose ``errorType`` is the exception's class name, as in AWS);
+   a moto server in another process forwards to ``call_handler`` instead
+   (devstack/embedded_aws.py),
 4. renders every ``statemachines/*.asl.json`` listed in ``infra/statemachines.json``,
    replacing each quoted ``"${Placeholder}"`` by its resource, and creates (or
    updates) the state machine.
@@ -74,7 +75,7 @@ def _function_error(exc: BaseException) -> bytes:
                        "stackTrace": traceback.format_exception(exc)[-5:]}).encode("utf-8")
 
 
-def _call_handler(function_key: str, body: Any, response_headers: dict) -> bytes:
+def call_handler(function_key: str, body: Any, response_headers: dict) -> bytes:
     from devstack.functions import invoke
 
     raw = body.decode("utf-8") if isinstance(body, bytes) else (body or "")
@@ -101,7 +102,7 @@ def install_handler_dispatch(handlers: Mapping[str, str]) -> None:
             function_key = _dispatch.get(function_name)
             if function_key is None:
                 return _original_invoke(backend, function_name, qualifier, body, headers, response_headers)
-            return _call_handler(function_key, body, response_headers)
+            return call_handler(function_key, body, response_headers)
 
         LambdaSimpleBackend.invoke = invoke
 
@@ -168,8 +169,12 @@ def render_definition(text: str, placeholders: Mapping[str, str], resolve: Calla
 
 
 def provision_statemachines(endpoint_url: str, region: str, resources: Mapping[str, Any], *,
-                            prefix: str = FUNCTION_PREFIX) -> dict[str, str]:
-    """Provision functions and state machines on the moto server; returns state machine key -> ARN."""
+                            prefix: str = FUNCTION_PREFIX, dispatch_in_process: bool = True) -> dict[str, str]:
+    """Provision functions and state machines on the moto server; returns state machine key -> ARN.
+
+    ``dispatch_in_process=False`` when moto runs in another process, which forwards
+    invocations itself (devstack/embedded_aws.py).
+    """
     import boto3
 
     enable_execution(endpoint_url)
@@ -179,8 +184,9 @@ def provision_statemachines(endpoint_url: str, region: str, resources: Mapping[s
     role_arn = _execution_role(session.client("iam", endpoint_url=endpoint_url))
 
     function_arns = create_functions(lambda_client, role_arn, definitions("functions"), prefix)
-    install_handler_dispatch({**{arn: key for key, arn in function_arns.items()},
-                              **{f"{prefix}{key}": key for key in function_arns}})
+    if dispatch_in_process:
+        install_handler_dispatch({**{arn: key for key, arn in function_arns.items()},
+                                  **{f"{prefix}{key}": key for key in function_arns}})
 
     machines: dict[str, str] = {}
 

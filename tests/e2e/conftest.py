@@ -59,7 +59,12 @@ class RunningStack:
         return requests.get(f"{self.control_url}/status", timeout=10).json()
 
     def log_tail(self, lines: int = 60) -> str:
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        """The console of the stack (errors, warnings, state changes), then the end of its service log."""
+        tails = []
+        for path in (self.log_path, self.log_path.with_name("service.log")):
+            if path.exists():
+                tails.append("\n".join(path.read_text(errors="replace").splitlines()[-lines:]))
+        return "\n".join(tails)
 
 
 def _wait_until_ready(process: subprocess.Popen, stack: RunningStack) -> None:
@@ -87,7 +92,7 @@ def stack():
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "devstack", "--host", host, "--port", str(port), "--aws-port", str(aws_port),
-             "--control-port", str(control_port), "--no-schedules"],
+             "--control-port", str(control_port), "--no-schedules", "--log-file", str(log_dir / "service.log")],
             cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     running = RunningStack(f"http://{host}:{port}", f"http://{host}:{aws_port}",
                            f"http://{host}:{control_port}", log_path)

@@ -4,7 +4,7 @@ import boto3
 
 from chalicelib.observability.metrics import build_request_record
 from chalicelib.observability.request_context import RequestFacts
-from devstack.metrics_sink import EmfForwarder, metric_data
+from devstack.metrics_sink import EmfForwarder, record_values
 
 
 def a_record(status=200, latency_ms=12.0, route="/api/users"):
@@ -13,17 +13,31 @@ def a_record(status=200, latency_ms=12.0, route="/api/users"):
                                 correlation_id="c-1")
 
 
-def test_each_metric_is_sent_under_both_dimension_sets():
-    namespace, data = metric_data(a_record())
-    assert namespace == "ServerlessSRE"
-    requests = [datum for datum in data if datum["MetricName"] == "requests"]
-    assert sorted(len(datum["Dimensions"]) for datum in requests) == [1, 2]
-    assert {d["Name"]: d["Value"] for d in requests[1]["Dimensions"]} == {"service": "user-api", "route": "/api/users"}
+def query(metric, stat, dimensions=(("service", "user-api"),)):
+    return {"Id": f"{metric}_{stat}".lower(), "ReturnData": True, "MetricStat": {
+        "Metric": {"Namespace": "ServerlessSRE", "MetricName": metric,
+                   "Dimensions": [{"Name": name, "Value": value} for name, value in dimensions]},
+        "Period": 60, "Stat": stat}}
+
+
+def read(cloudwatch, *queries):
+    now = datetime.now(timezone.utc)
+    result = cloudwatch.get_metric_data(MetricDataQueries=list(queries), StartTime=now - timedelta(minutes=5),
+                                        EndTime=now + timedelta(minutes=1))
+    return {entry["Id"]: entry["Values"] for entry in result["MetricDataResults"]}
+
+
+def test_each_metric_is_counted_under_both_dimension_sets():
+    values = record_values(a_record())
+    requests = [series for series, _ in values if series[1] == "requests"]
+    assert sorted(len(series[2]) for series in requests) == [1, 2]
+    assert dict(max(requests, key=lambda series: len(series[2]))[2]) == {"service": "user-api",
+                                                                       "route": "/api/users"}
 
 
 def test_counts_follow_the_status():
-    _, data = metric_data(a_record(status=503, latency_ms=500.0))
-    service_level = {datum["MetricName"]: datum["Value"] for datum in data if len(datum["Dimensions"]) == 1}
+    service_level = {series[1]: value for series, value in record_values(a_record(status=503, latency_ms=500.0))
+                     if len(series[2]) == 1}
     assert service_level["server_errors"] == 1.0
     assert service_level["good_availability"] == 0.0
     assert service_level["latency_good_200ms"] == 0.0
@@ -32,14 +46,40 @@ def test_counts_follow_the_status():
 def test_forwarded_records_can_be_summed_back_from_cloudwatch(aws_mock):
     cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
     forwarder = EmfForwarder(cloudwatch)
-    for _ in range(3):
-        forwarder(a_record())
+    for latency in (10.0, 30.0, 20.0):
+        forwarder(a_record(latency_ms=latency))
     assert forwarder.flush() > 0
-    now = datetime.now(timezone.utc)
-    result = cloudwatch.get_metric_data(
-        MetricDataQueries=[{"Id": "requests", "ReturnData": True, "MetricStat": {
-            "Metric": {"Namespace": "ServerlessSRE", "MetricName": "requests",
-                       "Dimensions": [{"Name": "service", "Value": "user-api"}]},
-            "Period": 60, "Stat": "Sum"}}],
-        StartTime=now - timedelta(minutes=5), EndTime=now + timedelta(minutes=1))
-    assert sum(result["MetricDataResults"][0]["Values"]) == 3.0
+    values = read(cloudwatch, query("requests", "Sum"), query("latency_ms", "Maximum"),
+                  query("latency_ms", "Minimum"))
+    assert sum(values["requests_sum"]) == 3.0
+    assert values["latency_ms_maximum"] == [30.0]
+    assert values["latency_ms_minimum"] == [10.0]
+
+
+def test_one_minute_of_requests_is_one_statistic_set_per_series(aws_mock):
+    cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
+    sent = []
+    original = cloudwatch.put_metric_data
+    cloudwatch.put_metric_data = lambda **kwargs: (sent.extend(kwargs["MetricData"]), original(**kwargs))[1]
+    forwarder = EmfForwarder(cloudwatch)
+    for _ in range(50):
+        forwarder(a_record())
+    forwarder.flush()
+    series_per_record = len(record_values(a_record()))
+    # Requests arriving across a minute boundary make at most two minutes of sets.
+    assert series_per_record <= len(sent) <= 2 * series_per_record
+    assert sum(datum["StatisticValues"]["SampleCount"] for datum in sent) == 50 * series_per_record
+    assert forwarder.sent == 50 * series_per_record
+
+
+def test_the_periodic_send_keeps_the_current_minute_until_it_ends(aws_mock):
+    cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
+    now = [datetime.now(timezone.utc).timestamp()]
+    forwarder = EmfForwarder(cloudwatch, clock=lambda: now[0])
+    record = a_record()
+    record["_aws"]["Timestamp"] = int(now[0] * 1000)
+    forwarder(record)
+    assert forwarder.flush(ended_minutes_only=True) == 0
+    now[0] += 60
+    assert forwarder.flush(ended_minutes_only=True) == len(record_values(record))
+

@@ -1,0 +1,131 @@
+"""Runs against a local test service: bounded, 127.0.0.1 only, a few seconds at most."""
+import json
+
+from tools.loadgen import LoadProfile, parse_scenario, run_load
+from tools.loadgen.cli import main
+from tools.loadgen.report import EXIT_INTEGRITY, EXIT_THRESHOLDS, SloObjective, objectives_from_slos
+
+from .conftest import CRUD_SCENARIO
+
+OBJECTIVES = [SloObjective("latency", "latency", 0.95, 200), SloObjective("success", "success", 0.99)]
+HEALTH = {"name": "health", "requests": [{"name": "ping", "method": "GET", "path": "/ping"}]}
+
+
+def crud():
+    return parse_scenario(CRUD_SCENARIO, "test")
+
+
+def test_a_closed_run_stops_at_its_request_budget(service):
+    report = run_load(service.base_url, parse_scenario(HEALTH), LoadProfile.concurrency(4, "20s", max_requests=50),
+                      slos=OBJECTIVES)
+    assert report["requests"]["completed"] == 50
+    assert report["duration_s"] < 10
+
+
+def test_a_run_stops_at_its_duration(service):
+    report = run_load(service.base_url, parse_scenario(HEALTH), LoadProfile.concurrency(2, "0.5s"), slos=OBJECTIVES)
+    assert 0.5 <= report["duration_s"] < 2
+    assert report["requests"]["completed"] > 0
+
+
+def test_follow_ups_use_the_answer_of_the_create(service):
+    report = run_load(service.base_url, crud(), LoadProfile.concurrency(2, "5s", max_requests=40), slos=OBJECTIVES,
+                      seed=1)
+    created = [path for path in service.paths if path.startswith("POST")]
+    reads = [path for path in service.paths if path.startswith("GET /users/")]
+    assert reads and all(path.split("/")[-1] in {user_id for user_id in _created_ids(report, service)}
+                         for path in reads)
+    assert len(created) >= len(reads)
+    assert report["statuses"].keys() <= {"200", "201", "204"}
+
+
+def _created_ids(report, service):
+    ids = {path.split("/")[-1] for path in service.paths if path.startswith(("PUT", "DELETE"))}
+    return ids | set(service.users)
+
+
+def test_bodies_carry_unique_values_and_requests_the_run_id(service):
+    report = run_load(service.base_url, crud(), LoadProfile.concurrency(4, "5s", max_requests=60), slos=OBJECTIVES)
+    assert report["statuses"].get("409") is None  # no two creates sent one email
+    correlation_ids = [headers["X-Correlation-Id"] for headers in service.seen_headers]
+    assert all(value.startswith(report["run_id"]) for value in correlation_ids)
+    assert len(set(correlation_ids)) == len(correlation_ids)
+
+
+def test_the_open_model_counts_a_stall_against_every_request_scheduled_during_it(service):
+    service.stall_once_seconds = 1.0
+    report = run_load(service.base_url, parse_scenario(HEALTH),
+                      LoadProfile.constant_rate(40, "2s", max_in_flight=1), slos=OBJECTIVES)
+    # With one connection, every request due during the stall waits: their latency counts from when they were due.
+    assert report["latency_ms"]["p50_ms"] > 100
+    assert report["service_time_ms"]["p50_ms"] < 50
+    assert report["latency_ms"]["max_ms"] >= 900
+
+
+def test_the_open_model_keeps_its_rate_whatever_the_answers(service):
+    report = run_load(service.base_url, parse_scenario(HEALTH), LoadProfile.constant_rate(50, "2s"), slos=OBJECTIVES)
+    assert 90 <= report["requests"]["completed"] <= 101
+    assert report["rate"]["target"] == 50
+
+
+def test_errors_are_counted_sampled_and_judged_against_the_success_objective(service):
+    service.fail_every = 5
+    report = run_load(service.base_url, parse_scenario(HEALTH), LoadProfile.concurrency(2, "5s", max_requests=50),
+                      slos=OBJECTIVES, thresholds=["error_rate<0.1"])
+    assert report["statuses"]["500"] == 10
+    assert report["error_samples"][0]["status"] == 500
+    success = next(verdict for verdict in report["slo"] if verdict["slo"] == "success")
+    assert success["error_ratio"] == 0.2 and success["met"] is False
+    assert report["thresholds"] == [{"threshold": "error_rate<0.1", "value": 0.2, "passed": False}]
+
+
+def test_the_integrity_check_passes_when_the_service_kept_every_acknowledged_write(service):
+    report = run_load(service.base_url, crud(), LoadProfile.concurrency(4, "5s", max_requests=80), slos=OBJECTIVES,
+                      check=True, seed=3)
+    integrity = report["integrity"]
+    assert integrity["ok"], integrity
+    assert integrity["checked_present"] == len(service.users)
+    assert integrity["checked_gone"] > 0
+
+
+def test_the_integrity_check_names_lost_creates_and_deletes_that_did_not_happen(service):
+    service.forget_creates = 1
+    service.ignore_deletes = 1
+    scenario = dict(CRUD_SCENARIO)
+    report = run_load(service.base_url, parse_scenario(scenario), LoadProfile.concurrency(1, "5s", max_requests=60),
+                      slos=OBJECTIVES, check=True, seed=5)
+    integrity = report["integrity"]
+    assert not integrity["ok"]
+    assert [problem["problem"] for problem in integrity["missing"]] == ["acknowledged but not listed"]
+    assert [problem["problem"] for problem in integrity["extra"]] == ["deleted (204) but still listed"]
+
+
+def test_the_objectives_are_those_of_the_shipped_slos():
+    from chalicelib.slo.config import load_slos
+
+    shipped = {slo.name: slo.target for slo in load_slos()}
+    objectives = {objective.slo: objective for objective in objectives_from_slos()}
+    assert objectives["latency"].threshold_ms == 200
+    assert {name: objective.target for name, objective in objectives.items()} == {
+        name: shipped[name] for name in objectives}
+    assert {objective.kind for objective in objectives.values()} == {"latency", "success"}
+
+
+def test_the_command_exits_99_when_a_threshold_fails(service, tmp_path, capsys):
+    path = tmp_path / "health.json"
+    path.write_text(json.dumps(HEALTH))
+    code = main([str(path), "--base-url", service.base_url, "--clients", "2", "--max-requests", "20",
+                 "--threshold", "requests>1000", "--threshold", "p99<5000", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == EXIT_THRESHOLDS == report["exit_code"]
+    assert [item["passed"] for item in report["thresholds"]] == [False, True]
+
+
+def test_the_command_exits_97_when_the_integrity_check_fails(service, tmp_path, capsys):
+    service.forget_creates = 1
+    path = tmp_path / "crud.json"
+    path.write_text(json.dumps(CRUD_SCENARIO))
+    code = main([str(path), "--base-url", service.base_url, "--clients", "1", "--max-requests", "12", "--check",
+                 "--json"])
+    assert code == EXIT_INTEGRITY
+    assert json.loads(capsys.readouterr().out)["integrity"]["missing_count"] == 1

@@ -1,0 +1,51 @@
+import copy
+
+import pytest
+
+from tools.loadgen import ScenarioError, load_scenario, parse_scenario, shipped_scenarios
+from tools.loadgen.scenario import SCENARIO_DIR, MissingValue, render
+
+from .conftest import CRUD_SCENARIO
+
+
+@pytest.mark.parametrize("name", shipped_scenarios())
+def test_every_shipped_scenario_is_valid(name):
+    scenario = load_scenario(SCENARIO_DIR / f"{name}.yaml")
+    assert scenario.name == name
+    assert scenario.requests
+
+
+def test_the_benchmark_scenarios_are_shipped():
+    assert {"users-list", "crud-mix", "health-live"} <= set(shipped_scenarios())
+
+
+def test_an_unknown_field_is_refused_with_where_it_is():
+    document = copy.deepcopy(CRUD_SCENARIO)
+    document["requests"][0]["follow_ups"][0]["methd"] = "GET"
+    with pytest.raises(ScenarioError, match="requests/0/follow_ups/0"):
+        parse_scenario(document, "test.yaml")
+
+
+def test_a_placeholder_naming_no_earlier_request_is_refused():
+    document = copy.deepcopy(CRUD_SCENARIO)
+    document["requests"][0]["follow_ups"][0]["path"] = "/users/${creat.json.id}"
+    with pytest.raises(ScenarioError, match=r"request read: path: \$\{creat.json.id\}"):
+        parse_scenario(document, "test.yaml")
+
+
+def test_update_without_an_id_template_is_refused():
+    document = copy.deepcopy(CRUD_SCENARIO)
+    del document["requests"][0]["follow_ups"][1]["id"]
+    with pytest.raises(ScenarioError, match="needs an id template"):
+        parse_scenario(document, "test.yaml")
+
+
+def test_a_whole_placeholder_keeps_its_type_and_a_partial_one_is_text():
+    context = {"seq": 7, "create": {"json": {"id": "abc", "n": 3}}}
+    assert render({"n": "${create.json.n}", "path": "/u/${create.json.id}?s=${seq}"}, context) == {
+        "n": 3, "path": "/u/abc?s=7"}
+
+
+def test_a_missing_answer_raises_missing_value():
+    with pytest.raises(MissingValue):
+        render("/users/${create.json.id}", {"create": {"json": None}})

@@ -1,0 +1,77 @@
+"""The load generator: scenarios (YAML/JSON), open and closed models, HDR latencies, SLO verdicts, integrity.
+
+As a library (bench, chaos experiments and the capacity test use it)::
+
+    from tools.loadgen import LoadProfile, load_scenario, run_load
+
+    report = run_load("http://127.0.0.1:8000", load_scenario("crud-mix"),
+                      LoadProfile.concurrency(8, "30s"), thresholds=["p95<200"], check=True)
+    report["latency_ms"]["p95_ms"], report["slo"], report["integrity"]
+
+From a shell: ``loadgen --help`` (installed into the venv by ``make``), or ``make load``.
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Iterable, Mapping, Optional
+
+from tools.loadgen.profile import CLOSED, OPEN, LoadProfile, Stage, parse_duration
+from tools.loadgen.scenario import Scenario, ScenarioError, load_scenario, parse_scenario, shipped_scenarios
+
+__all__ = ["CLOSED", "OPEN", "LoadProfile", "Scenario", "ScenarioError", "Stage", "load_scenario", "parse_duration",
+           "parse_scenario", "run_load", "run_load_async", "shipped_scenarios"]
+
+
+async def run_load_async(base_url: str, scenario: Scenario, profile: LoadProfile, *,
+                         thresholds: Iterable[str] = (), check: bool = False, slos: Optional[Iterable[Any]] = None,
+                         run_id: Optional[str] = None, seed: Optional[int] = None, console: Any = None,
+                         check_headers: Optional[Mapping[str, str]] = None,
+                         interruptible: bool = False) -> dict[str, Any]:
+    """Run ``scenario`` against ``base_url``; returns the report (see ``report.summarize``).
+
+    ``slos``: objectives to judge (default: those of slos/*.yaml). ``check``: run the integrity
+    check afterwards (the scenario must say how). ``console``: a rich Console for the live view.
+    ``interruptible``: Ctrl-C ends the run early and still reports (for the command line).
+    """
+    from tools.loadgen.engine import Runner
+    from tools.loadgen.integrity import check_integrity_async
+    from tools.loadgen.report import evaluate_thresholds, objectives_from_slos, summarize
+    from tools.loadgen.stats import Recorder
+
+    objectives = list(slos) if slos is not None else objectives_from_slos()
+    thresholds = list(thresholds)
+    for expression in thresholds:  # fail on a typo before sending anything
+        from tools.loadgen.report import parse_threshold
+
+        parse_threshold(expression)
+    if check and scenario.integrity is None:
+        raise ScenarioError(f"scenario {scenario.name} has no integrity section; it cannot be checked")
+    recorder = Recorder(tuple(sorted({o.threshold_ms for o in objectives if o.threshold_ms})))
+    runner = Runner(base_url, scenario, profile, run_id=run_id, recorder=recorder, seed=seed)
+    if interruptible:
+        import signal
+
+        asyncio.get_running_loop().add_signal_handler(signal.SIGINT, runner.stop)
+    display = None
+    if console is not None:
+        from tools.loadgen.display import show_progress
+
+        display = asyncio.create_task(show_progress(runner, console))
+    try:
+        result = await runner.run()
+    finally:
+        runner.progress.finished = True
+        if display is not None:
+            await display
+    integrity = None
+    if check:
+        integrity = await check_integrity_async(base_url, scenario.integrity, runner.ledger,
+                                                headers=check_headers, timeout=max(30.0, profile.timeout))
+    summary = summarize(result, objectives, integrity)
+    summary["thresholds"] = evaluate_thresholds(summary, thresholds)
+    return summary
+
+
+def run_load(base_url: str, scenario: Scenario, profile: LoadProfile, **kwargs: Any) -> dict[str, Any]:
+    """``run_load_async`` for callers without an event loop."""
+    return asyncio.run(run_load_async(base_url, scenario, profile, **kwargs))

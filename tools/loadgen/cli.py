@@ -1,0 +1,96 @@
+"""``loadgen``: send a scenario's load to a base URL, print the report, exit non-zero on failed thresholds."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Optional
+
+from tools.loadgen.profile import DEFAULT_MAX_REQUESTS, LoadProfile, Stage, parse_duration
+from tools.loadgen.report import EXIT_INTEGRITY, EXIT_THRESHOLDS, EXIT_USAGE, exit_code, render_text
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"  # the local stack (make run)
+
+EPILOG = f"""
+models:
+  --rate R              open model: R iterations/s whatever the server does (latency from the scheduled start)
+  --clients N           closed model: N clients, each sending its next iteration when the last one ends
+  --stage 30s:50        repeatable: ramp to 50 (rate or clients) over 30 s; --start sets where the ramp begins
+every run is bounded by --duration (or the stages) and --max-requests.
+
+thresholds (repeatable --threshold, as k6): p50|p90|p95|p99|max|mean (ms), error_rate, rate, requests, dropped,
+optionally for one request: list-users.p95<200.  --slo-gate also fails the run when an SLO objective is missed.
+
+exit codes: 0 ok, {EXIT_THRESHOLDS} a threshold (or, with --slo-gate, an SLO) failed, {EXIT_INTEGRITY} the integrity
+check found missing or extra data, {EXIT_USAGE} bad arguments or scenario.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="loadgen", description=__doc__, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("scenario", help="scenario file (YAML/JSON) or shipped name: crud-mix, users-list, ...")
+    parser.add_argument("--base-url", default=DEFAULT_BASE_URL, help=f"default {DEFAULT_BASE_URL}")
+    model = parser.add_mutually_exclusive_group()
+    model.add_argument("--rate", type=float, help="open model: iterations per second")
+    model.add_argument("--clients", type=int, help="closed model: concurrent clients (default 8)")
+    parser.add_argument("--open", action="store_true", help="with --stage: the stages are rates (open model)")
+    parser.add_argument("--duration", default="30s", help="e.g. 30s, 5m (default 30s; ignored with --stage)")
+    parser.add_argument("--stage", action="append", default=[], type=Stage.parse, metavar="DURATION:TARGET")
+    parser.add_argument("--start", type=float, help="target at the start of the first stage (default: constant)")
+    parser.add_argument("--max-requests", type=int, default=DEFAULT_MAX_REQUESTS,
+                        help=f"stop after this many requests (default {DEFAULT_MAX_REQUESTS})")
+    parser.add_argument("--max-in-flight", type=int, default=256, help="open model: outstanding requests at most")
+    parser.add_argument("--timeout", type=float, default=10.0, help="per request, seconds (default 10)")
+    parser.add_argument("--threshold", action="append", default=[], metavar="EXPR")
+    parser.add_argument("--slo-gate", action="store_true", help="a missed SLO objective fails the run")
+    parser.add_argument("--check", action="store_true", help="integrity check after the run")
+    parser.add_argument("--seed", type=int, help="random seed for the request mix")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON (no live view)")
+    parser.add_argument("--no-progress", action="store_true", help="no live view")
+    return parser
+
+
+def profile_from(args: argparse.Namespace) -> LoadProfile:
+    options = dict(max_requests=args.max_requests, max_in_flight=args.max_in_flight, timeout=args.timeout)
+    if args.stage:
+        model = "open" if (args.open or args.rate is not None) else "closed"
+        return LoadProfile(model, tuple(args.stage), start=args.start, **options)
+    duration = parse_duration(args.duration)
+    if args.rate is not None:
+        return LoadProfile.constant_rate(args.rate, duration, **options)
+    return LoadProfile.concurrency(args.clients or 8, duration, **options)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    from rich.console import Console
+
+    from tools.loadgen import ScenarioError, load_scenario, run_load
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        profile = profile_from(args)
+        scenario = load_scenario(args.scenario)
+    except (ValueError, ScenarioError) as exc:
+        print(f"loadgen: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    console = Console(stderr=True)
+    live = None if args.json or args.no_progress or not console.is_terminal else console
+    try:
+        summary = run_load(args.base_url, scenario, profile, thresholds=args.threshold, check=args.check,
+                           seed=args.seed, console=live, interruptible=True)
+    except (ValueError, ScenarioError) as exc:
+        print(f"loadgen: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    code = exit_code(summary, slo_gate=args.slo_gate)
+    summary["exit_code"] = code
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        render_text(summary, Console())
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,257 @@
+"""Sending the load: asyncio + aiohttp, one event loop, keep-alive connections.
+
+Open model (as k6's constant/ramping-arrival-rate, wrk2 and vegeta): iterations start on a
+schedule whatever the server does, and each first request's latency counts from the moment
+it was due, so a stalled server shows its stall (coordinated omission corrected). Closed
+model: a number of clients, each starting its next iteration when the previous one ends.
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import random
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+from tools.loadgen.integrity import Ledger
+from tools.loadgen.profile import OPEN, LoadProfile
+from tools.loadgen.scenario import MissingValue, RequestSpec, Scenario, render
+from tools.loadgen.stats import Outcome, Recorder
+
+CORRELATION_HEADER = "X-Correlation-Id"
+SETUP_CONCURRENCY = 8
+
+
+def new_run_id() -> str:
+    return f"lg-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class Progress:
+    """What the live display reads while the run goes on."""
+
+    started: float = 0.0
+    duration: float = 0.0
+    sent: int = 0
+    dropped: int = 0
+    skipped: int = 0
+    in_flight: int = 0
+    phase: str = "starting"
+    finished: bool = False
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started if self.started else 0.0
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    base_url: str
+    scenario: Scenario
+    profile: LoadProfile
+    recorder: Recorder
+    progress: Progress
+    ledger: Ledger
+    wall_seconds: float
+    started_at: str
+    setup_failures: int = 0
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def _needs_answer(spec: RequestSpec) -> set[str]:
+    """Names of the steps whose answer a later template (or the integrity check) reads."""
+    needed = set()
+    for step in spec.steps:
+        if step.records:
+            needed.add(step.name)
+    templates = json.dumps([[step.path, step.headers, step.json_body, step.id_template] for step in spec.steps])
+    for step in spec.steps:
+        if f"${{{step.name}." in templates:
+            needed.add(step.name)
+    return needed
+
+
+class Runner:
+    def __init__(self, base_url: str, scenario: Scenario, profile: LoadProfile, *, run_id: Optional[str] = None,
+                 recorder: Optional[Recorder] = None, seed: Optional[int] = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.scenario = scenario
+        self.profile = profile
+        self.run_id = run_id or new_run_id()
+        self.recorder = recorder or Recorder()
+        self.progress = Progress(duration=profile.duration)
+        self.ledger = Ledger()
+        self._rng = random.Random(seed)
+        self._seq = itertools.count(1)
+        self._needs = {spec.name: _needs_answer(spec) for spec in (*scenario.setup, *scenario.requests)}
+        self._session: Any = None
+        self._stop = asyncio.Event()
+        self.setup_failures = 0
+
+    def stop(self) -> None:
+        """End the run early (Ctrl-C): no new iterations; those in flight finish."""
+        self._stop.set()
+
+    # ------------------------------------------------------------------ one request
+    async def _send(self, step: RequestSpec, context: dict[str, Any], due: float, seq: int, index: int,
+                    keep_answer: bool) -> tuple[Optional[Outcome], Optional[dict[str, Any]]]:
+        import aiohttp
+
+        try:
+            path = render(step.path, context)
+            headers = {**render(dict(self.scenario.headers), context), **render(dict(step.headers), context)}
+            body = render(step.json_body, context) if step.has_body else None
+        except MissingValue:
+            self.progress.skipped += 1
+            return None, None
+        headers.setdefault(CORRELATION_HEADER, f"{self.run_id}-{seq}-{index}")
+        headers.setdefault("User-Agent", f"serverless-sre-loadgen ({self.run_id})")
+        self.progress.sent += 1
+        self.progress.in_flight += 1
+        sent_at = time.monotonic()
+        status, error, answer = 0, None, None
+        try:
+            async with self._session.request(step.method, self.base_url + path, json=body if step.has_body else None,
+                                             headers=headers) as response:
+                raw = await response.read()
+                status = response.status
+                if keep_answer:
+                    answer = {"status": status, "headers": dict(response.headers), "json": _json_or_none(raw)}
+                elif not step.accepts(status):
+                    answer = {"body": raw[:300].decode("utf-8", "replace")}
+        except asyncio.TimeoutError:
+            error = f"timeout after {self.profile.timeout:g}s"
+        except aiohttp.ClientError as exc:
+            error = f"{type(exc).__name__}: {exc}"[:300]
+        finally:
+            self.progress.in_flight -= 1
+        done = time.monotonic()
+        ok = error is None and step.accepts(status)
+        detail = error
+        if not ok and error is None:
+            detail = f"{step.method} {path} -> {status} {(answer or {}).get('body', '')}".strip()[:300]
+        outcome = Outcome(name=step.name, status=status, latency_us=int((done - due) * 1e6),
+                          service_time_us=int((done - sent_at) * 1e6), ok=ok, error=detail)
+        if step.records:
+            self.ledger.note(step, context, body, answer if status else None, self.scenario.integrity)
+        return outcome, answer
+
+    # ------------------------------------------------------------------ one iteration
+    async def _iteration(self, spec: RequestSpec, due: float, record: bool = True) -> bool:
+        seq = next(self._seq)
+        context: dict[str, Any] = {"run_id": self.run_id, "seq": seq, "unique": f"{self.run_id}-{seq}"}
+        needs = self._needs[spec.name]
+        all_ok = True
+        for index, step in enumerate(spec.steps):
+            if index and step.probability < 1 and self._rng.random() >= step.probability:
+                continue
+            if record and self.progress.sent >= self.profile.max_requests:
+                return all_ok
+            outcome, answer = await self._send(step, context, due if index == 0 else time.monotonic(), seq, index,
+                                               step.name in needs)
+            if outcome is None:
+                return False
+            if record:
+                self.recorder.record(outcome)
+            if answer is not None:
+                context[step.name] = answer
+            if not outcome.ok:
+                return False  # the rest of the iteration depends on this answer
+            all_ok = all_ok and outcome.ok
+        return all_ok
+
+    # ------------------------------------------------------------------ models
+    def _over(self) -> bool:
+        return (self._stop.is_set() or self.progress.elapsed() >= self.profile.duration
+                or self.progress.sent >= self.profile.max_requests)
+
+    async def _open_model(self) -> None:
+        slots = asyncio.Semaphore(self.profile.max_in_flight)
+        tasks: set[asyncio.Task] = set()
+        end = self.progress.started + self.profile.duration
+
+        async def arrival(spec: RequestSpec, due: float) -> None:
+            async with slots:
+                if time.monotonic() >= end or self._stop.is_set():
+                    self.progress.dropped += 1
+                    return
+                await self._iteration(spec, due)
+
+        for index in itertools.count():
+            offset = self.profile.arrival_time(index)
+            if offset is None or self._stop.is_set() or self.progress.sent >= self.profile.max_requests:
+                break
+            due = self.progress.started + offset
+            delay = due - time.monotonic()
+            if delay > 0:
+                try:
+                    await asyncio.wait_for(self._stop.wait(), timeout=delay)
+                    break
+                except asyncio.TimeoutError:
+                    pass
+            task = asyncio.create_task(arrival(self.scenario.pick(self._rng), due))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        if tasks:
+            await asyncio.wait(tasks, timeout=self.profile.timeout * 2 + 1)
+        for task in tasks:
+            task.cancel()
+
+    async def _closed_model(self) -> None:
+        async def client(number: int) -> None:
+            while not self._over():
+                if number >= self.profile.target_at(self.progress.elapsed()):
+                    await asyncio.sleep(0.05)  # this client is not (yet, or any more) part of the stage
+                    continue
+                await self._iteration(self.scenario.pick(self._rng), time.monotonic())
+
+        await asyncio.gather(*(client(number) for number in range(int(round(self.profile.peak)))))
+
+    async def _setup(self) -> None:
+        self.progress.phase = "setup"
+        for spec in self.scenario.setup:
+            counter = itertools.count()
+
+            async def worker(spec: RequestSpec = spec, counter: itertools.count = counter) -> None:
+                while next(counter) < spec.repeat and not self._stop.is_set():
+                    if not await self._iteration(spec, time.monotonic(), record=False):
+                        self.setup_failures += 1
+
+            await asyncio.gather(*(worker() for _ in range(min(SETUP_CONCURRENCY, spec.repeat))))
+        self.progress.sent = 0
+        self.progress.skipped = 0
+
+    async def run(self, on_start: Optional[Callable[[], None]] = None) -> RunResult:
+        import aiohttp
+
+        started_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        connector = aiohttp.TCPConnector(limit=max(self.profile.max_in_flight, int(self.profile.peak) + 1),
+                                         limit_per_host=0, ttl_dns_cache=300)
+        timeout = aiohttp.ClientTimeout(total=self.profile.timeout)
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+            self._session = session
+            await self._setup()
+            self.progress.phase = "load"
+            self.progress.started = time.monotonic()
+            if on_start is not None:
+                on_start()
+            if self.profile.model == OPEN:
+                await self._open_model()
+            else:
+                await self._closed_model()
+            wall = time.monotonic() - self.progress.started
+            self.progress.phase = "done"
+            self.progress.finished = True
+        return RunResult(run_id=self.run_id, base_url=self.base_url, scenario=self.scenario, profile=self.profile,
+                         recorder=self.recorder, progress=self.progress, ledger=self.ledger, wall_seconds=wall,
+                         started_at=started_at, setup_failures=self.setup_failures)
+
+
+def _json_or_none(raw: bytes) -> Any:
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return None

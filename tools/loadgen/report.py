@@ -1,0 +1,189 @@
+"""The end of a run: the summary, the SLO verdict, thresholds (as k6: a failed one fails the run)."""
+from __future__ import annotations
+
+import operator
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+from tools.loadgen.engine import RunResult
+from tools.loadgen.integrity import IntegrityReport
+from tools.loadgen.stats import latency_summary
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_INTEGRITY = 97
+EXIT_THRESHOLDS = 99  # as k6
+_LATENCY_METRIC = re.compile(r"^latency_good_([0-9]+)ms$")
+_SUCCESS_METRICS = {"good_availability"}
+_THRESHOLD = re.compile(r"^\s*(?:(?P<request>[a-z0-9][a-z0-9-]*)\.)?(?P<metric>[a-z0-9_]+)\s*"
+                        r"(?P<op><=|>=|<|>|==)\s*(?P<value>[0-9.]+)\s*$")
+_OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq}
+THRESHOLD_METRICS = ("p50", "p90", "p95", "p99", "max", "mean", "error_rate", "rate", "requests", "dropped")
+
+
+@dataclass(frozen=True)
+class SloObjective:
+    """What a load run can judge of an SLO: a latency threshold, or the success (non-5xx) ratio."""
+
+    slo: str
+    kind: str  # latency | success
+    target: float
+    threshold_ms: Optional[int] = None
+
+
+def objectives_from_slos(directory: Optional[Path] = None) -> list[SloObjective]:
+    """The objectives of the shipped SLOs (slos/*.yaml, through the SLO engine's own loader)."""
+    from chalicelib.slo.config import load_slos
+
+    objectives = []
+    for slo in load_slos(directory):
+        names = [ref.name for ref in slo.indicator.metrics()]
+        good = slo.indicator.good.metrics() if slo.indicator.good is not None else ()
+        latency = [int(match.group(1)) for ref in good if (match := _LATENCY_METRIC.match(ref.name))]
+        if latency:
+            objectives.append(SloObjective(slo.name, "latency", slo.target, latency[0]))
+        elif _SUCCESS_METRICS & set(names) or slo.indicator.good and slo.indicator.good.type_name == "ApiGateway":
+            objectives.append(SloObjective(slo.name, "success", slo.target))
+    return objectives
+
+
+def slo_verdict(result: RunResult, objectives: Iterable[SloObjective]) -> list[dict[str, Any]]:
+    recorder = result.recorder
+    verdicts = []
+    for objective in objectives:
+        if recorder.valid == 0:
+            verdicts.append({"slo": objective.slo, "kind": objective.kind, "objective": objective.target,
+                             "met": None, "reason": "no valid (non-4xx) requests"})
+            continue
+        if objective.kind == "latency":
+            under = recorder.valid_under.get(objective.threshold_ms or 0, 0)
+            share = under / recorder.valid
+            verdicts.append({"slo": objective.slo, "kind": "latency", "threshold_ms": objective.threshold_ms,
+                             "objective": objective.target, "measured": round(share, 5),
+                             "met": share >= objective.target})
+        else:
+            error_ratio = recorder.server_errors / recorder.valid
+            verdicts.append({"slo": objective.slo, "kind": "success", "objective": objective.target,
+                             "error_budget": round(1 - objective.target, 5), "error_ratio": round(error_ratio, 5),
+                             "measured": round(1 - error_ratio, 5), "met": 1 - error_ratio >= objective.target})
+    return verdicts
+
+
+def summarize(result: RunResult, objectives: Iterable[SloObjective] = (),
+              integrity: Optional[IntegrityReport] = None) -> dict[str, Any]:
+    recorder, progress, profile = result.recorder, result.progress, result.profile
+    seconds = max(result.wall_seconds, 1e-9)
+    return {
+        "run_id": result.run_id, "scenario": result.scenario.name, "target": result.base_url,
+        "started_at": result.started_at, "profile": profile.describe(), "duration_s": round(result.wall_seconds, 3),
+        "requests": {"sent": progress.sent, "completed": recorder.completed, "unexpected": recorder.unexpected,
+                     "dropped_iterations": progress.dropped, "skipped": progress.skipped,
+                     "setup_failures": result.setup_failures},
+        "rate": {"achieved_rps": round(recorder.completed / seconds, 2),
+                 "target": round(profile.arrivals_by(profile.duration) / profile.duration, 2)
+                 if profile.model == "open" else None},
+        "error_rate": round(recorder.unexpected / recorder.completed, 5) if recorder.completed else 0.0,
+        "latency_ms": latency_summary(recorder.latency),
+        "service_time_ms": latency_summary(recorder.service_time),
+        "by_request": {name: stats.summary() for name, stats in sorted(recorder.by_name.items())},
+        "statuses": dict(sorted(recorder.statuses.items())),
+        "error_samples": recorder.error_samples,
+        "slo": slo_verdict(result, objectives),
+        "integrity": integrity.summary() if integrity is not None else None,
+    }
+
+
+def threshold_value(summary: dict[str, Any], metric: str, request: Optional[str] = None) -> float:
+    if request is not None:
+        stats = summary["by_request"].get(request)
+        if stats is None:
+            raise ValueError(f"no request named {request!r} in this run")
+        if metric in ("requests",):
+            return stats["count"]
+        if metric == "error_rate":
+            return stats["unexpected"] / stats["count"] if stats["count"] else 0.0
+        return stats[f"{metric}_ms"]
+    if metric in ("p50", "p90", "p95", "p99", "max", "mean"):
+        return summary["latency_ms"][f"{metric}_ms"]
+    return {"error_rate": summary["error_rate"], "rate": summary["rate"]["achieved_rps"],
+            "requests": summary["requests"]["completed"], "dropped": summary["requests"]["dropped_iterations"]}[metric]
+
+
+def parse_threshold(expression: str) -> tuple[Optional[str], str, str, float]:
+    match = _THRESHOLD.match(expression)
+    if not match or match.group("metric") not in THRESHOLD_METRICS:
+        raise ValueError(f"not a threshold: {expression!r} (e.g. p95<200, error_rate<0.01, rate>=50, "
+                         f"list-users.p99<500; metrics: {', '.join(THRESHOLD_METRICS)}; latencies in ms)")
+    return match.group("request"), match.group("metric"), match.group("op"), float(match.group("value"))
+
+
+def evaluate_thresholds(summary: dict[str, Any], expressions: Iterable[str]) -> list[dict[str, Any]]:
+    results = []
+    for expression in expressions:
+        request, metric, op, limit = parse_threshold(expression)
+        value = threshold_value(summary, metric, request)
+        results.append({"threshold": expression.strip(), "value": value, "passed": _OPS[op](value, limit)})
+    return results
+
+
+def exit_code(summary: dict[str, Any], *, slo_gate: bool = False) -> int:
+    if any(not item["passed"] for item in summary.get("thresholds", [])):
+        return EXIT_THRESHOLDS
+    if slo_gate and any(item["met"] is False for item in summary.get("slo", [])):
+        return EXIT_THRESHOLDS
+    if summary.get("integrity") and not summary["integrity"]["ok"]:
+        return EXIT_INTEGRITY
+    return EXIT_OK
+
+
+def render_text(summary: dict[str, Any], console: Any) -> None:
+    """The human report (rich)."""
+    from rich.table import Table
+
+    requests, rate = summary["requests"], summary["rate"]
+    console.print(f"[bold]{summary['scenario']}[/] against {summary['target']}  run {summary['run_id']}  "
+                  f"({summary['profile']['model']} model, {summary['duration_s']:.1f} s)")
+    target = f" of {rate['target']:g} iterations/s scheduled" if rate["target"] is not None else ""
+    console.print(f"requests: {requests['completed']} completed, {rate['achieved_rps']:.1f}/s{target}; "
+                  f"unexpected {requests['unexpected']} ({summary['error_rate']:.2%}), "
+                  f"dropped iterations {requests['dropped_iterations']}, skipped {requests['skipped']}")
+    table = Table(title="latency (ms)" + (", from the scheduled start" if summary["profile"]["model"] == "open"
+                                          else ""))
+    for column in ("request", "count", "p50", "p90", "p95", "p99", "max", "unexpected"):
+        table.add_column(column, justify="left" if column == "request" else "right")
+    rows = [("all", {"count": requests["completed"], "unexpected": requests["unexpected"],
+                     **summary["latency_ms"]})] + list(summary["by_request"].items())
+    for name, stats in rows:
+        table.add_row(name, str(stats["count"]), *(f"{stats[f'{p}_ms']:.1f}" for p in ("p50", "p90", "p95", "p99",
+                                                                                         "max")),
+                      str(stats["unexpected"]))
+    console.print(table)
+    console.print("statuses: " + ", ".join(f"{status}: {count}" for status, count in summary["statuses"].items()))
+    for sample in summary["error_samples"][:5]:
+        console.print(f"  [red]error[/] {sample['request']}: {sample['error']}")
+    for verdict in summary["slo"]:
+        mark = {True: "[green]met[/]", False: "[red]NOT met[/]", None: "[yellow]no data[/]"}[verdict["met"]]
+        if verdict.get("measured") is None:
+            console.print(f"SLO {verdict['slo']}: {mark} ({verdict['reason']})")
+        elif verdict["kind"] == "latency":
+            console.print(f"SLO {verdict['slo']}: {verdict['measured']:.2%} of valid requests under "
+                          f"{verdict['threshold_ms']} ms, objective {verdict['objective']:.2%}: {mark}")
+        else:
+            console.print(f"SLO {verdict['slo']}: error ratio {verdict['error_ratio']:.3%}, budget "
+                          f"{verdict['error_budget']:.2%} (objective {verdict['objective']:.2%}): {mark}")
+    for item in summary.get("thresholds", []):
+        mark = "[green]pass[/]" if item["passed"] else "[red]FAIL[/]"
+        console.print(f"threshold {item['threshold']}: {item['value']:g} {mark}")
+    integrity = summary.get("integrity")
+    if integrity:
+        state = "[green]ok[/]" if integrity["ok"] else "[red]FAILED[/]"
+        console.print(f"integrity {state}: {integrity['checked_present']} acknowledged present, "
+                      f"{integrity['checked_gone']} deleted gone, {integrity['uncertain']} uncertain, "
+                      f"{integrity['unacknowledged_creates']} creates without an answer; "
+                      f"missing {integrity['missing_count']}, extra {integrity['extra_count']}")
+        for problem in integrity["missing"][:10]:
+            console.print(f"  [red]missing[/] {problem}")
+        for problem in integrity["extra"][:10]:
+            console.print(f"  [red]extra[/] {problem}")

@@ -1,0 +1,90 @@
+"""What a run measured: HDR latency histograms, status counts, error samples."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from hdrh.histogram import HdrHistogram
+
+LOWEST_US = 1
+HIGHEST_US = 120_000_000  # two minutes: a latency above the request timeout cannot be recorded anyway
+SIGNIFICANT_DIGITS = 3
+PERCENTILES = (50.0, 90.0, 95.0, 99.0)
+MAX_ERROR_SAMPLES = 20
+
+
+def new_histogram() -> HdrHistogram:
+    return HdrHistogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS)
+
+
+@dataclass
+class Outcome:
+    """One request: its name, HTTP status (0: no answer), latency and whether it was as expected."""
+
+    name: str
+    status: int
+    latency_us: int
+    service_time_us: int
+    ok: bool
+    error: Optional[str] = None
+
+
+@dataclass
+class RequestStats:
+    latency: HdrHistogram = field(default_factory=new_histogram)
+    count: int = 0
+    unexpected: int = 0
+
+    def summary(self) -> dict[str, Any]:
+        return {"count": self.count, "unexpected": self.unexpected, **latency_summary(self.latency)}
+
+
+def latency_summary(histogram: HdrHistogram) -> dict[str, float]:
+    """Milliseconds: p50, p90, p95, p99, max and mean."""
+    if histogram.get_total_count() == 0:
+        return {f"p{int(p)}_ms": 0.0 for p in PERCENTILES} | {"max_ms": 0.0, "mean_ms": 0.0}
+    values = {f"p{int(p)}_ms": histogram.get_value_at_percentile(p) / 1000 for p in PERCENTILES}
+    values["max_ms"] = histogram.get_max_value() / 1000
+    values["mean_ms"] = round(histogram.get_mean_value() / 1000, 3)
+    return values
+
+
+class Recorder:
+    """Collects outcomes; also keeps the counts a live display and the SLO verdict read."""
+
+    def __init__(self, slo_thresholds_ms: tuple[int, ...] = ()) -> None:
+        self.latency = new_histogram()  # open model: from the intended start (corrected for coordinated omission)
+        self.service_time = new_histogram()  # from the moment the request was sent
+        self.by_name: dict[str, RequestStats] = {}
+        self.statuses: Counter[str] = Counter()
+        self.error_samples: list[dict[str, Any]] = []
+        self.completed = 0
+        self.unexpected = 0
+        self.valid = 0  # not 4xx (4xx are the client's)
+        self.server_errors = 0  # 5xx or no answer
+        self.thresholds_ms = slo_thresholds_ms
+        self.valid_under: dict[int, int] = {threshold: 0 for threshold in slo_thresholds_ms}
+
+    def record(self, outcome: Outcome) -> None:
+        latency_us = max(LOWEST_US, min(outcome.latency_us, HIGHEST_US))
+        self.latency.record_value(latency_us)
+        self.service_time.record_value(max(LOWEST_US, min(outcome.service_time_us, HIGHEST_US)))
+        stats = self.by_name.setdefault(outcome.name, RequestStats())
+        stats.latency.record_value(latency_us)
+        stats.count += 1
+        self.completed += 1
+        self.statuses[str(outcome.status) if outcome.status else (outcome.error or "error")] += 1
+        if not 400 <= outcome.status < 500:
+            self.valid += 1
+            if outcome.status == 0 or outcome.status >= 500:
+                self.server_errors += 1
+            for threshold in self.thresholds_ms:
+                if latency_us < threshold * 1000:
+                    self.valid_under[threshold] += 1
+        if not outcome.ok:
+            self.unexpected += 1
+            stats.unexpected += 1
+            if len(self.error_samples) < MAX_ERROR_SAMPLES:
+                self.error_samples.append({"request": outcome.name, "status": outcome.status,
+                                           "error": outcome.error or ""})
