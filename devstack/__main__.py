@@ -67,21 +67,23 @@ def main(argv: list[str]) -> int:
     with open(log_file, "a", encoding="utf-8") as log:
         sys.stdout = ConsoleLog(log, console)
         try:
-            stack.start()
-        except PortInUse as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            stack.stop()
-            return 2
-        except BaseException:
+            try:
+                stack.start()
+            except PortInUse as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                stack.stop()
+                return 2
+            except BaseException:
+                for part in stack.stop():
+                    print(f"stopped {part}", file=console, flush=True)
+                raise
+            print(banner(stack, log_file), file=console, flush=True)
+            stopping.wait()
+            print("stopping...", file=console, flush=True)
             for part in stack.stop():
                 print(f"stopped {part}", file=console, flush=True)
-            raise
-        print(banner(stack, log_file), file=console, flush=True)
-        stopping.wait()
-        print("stopping...", file=console, flush=True)
-        for part in stack.stop():
-            print(f"stopped {part}", file=console, flush=True)
-        sys.stdout = console
+        finally:
+            sys.stdout = console
     return 0
 
 

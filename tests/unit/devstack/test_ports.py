@@ -42,3 +42,4 @@ def test_a_port_whose_last_connection_is_in_time_wait_counts_as_free():
         client.recv(1)
         client.close()
     ensure_free("127.0.0.1", port, "app server")
+

@@ -68,9 +68,14 @@ def postgres_dsn():
     yield from run_cluster()
 
 
-@pytest.fixture(params=["dynamodb", "postgres"])
+@pytest.fixture(params=["memory", "dynamodb", "postgres"])
 def repository(request):
     """Each user store, empty."""
+    if request.param == "memory":
+        from chalicelib.users.memory import InMemoryUserRepository
+
+        yield InMemoryUserRepository()
+        return
     if request.param == "dynamodb":
         request.getfixturevalue("tables")
         from chalicelib.users.dynamodb import DynamoDBUserRepository, table_models

@@ -1,0 +1,116 @@
+"""Starting and stopping what the load benchmarks measure, each in its own process on free ports."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+import requests
+
+from devstack.ports import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+READY_TIMEOUT_SECONDS = 120
+
+
+class Target:
+    """One server process; ``base_url`` answers once ``start()`` returns."""
+
+    def __init__(self, label: str, command: list[str], base_url: str, ready_path: str,
+                 control_url: Optional[str] = None, log_dir: Optional[Path] = None) -> None:
+        self.label = label
+        self.command = command
+        self.base_url = base_url
+        self.ready_path = ready_path
+        self.control_url = control_url
+        self.log_dir = log_dir or Path(tempfile.mkdtemp(prefix="bench-"))
+        self.process: Optional[subprocess.Popen] = None
+
+    def start(self) -> "Target":
+        env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+        env["PYTHONUNBUFFERED"] = "1"
+        with open(self.log_dir / "console.log", "wb") as console:
+            self.process = subprocess.Popen(self.command, cwd=ROOT, env=env, stdout=console, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.label} exited with {self.process.returncode}:\n{self.console_tail()}")
+            try:
+                if self._ready():
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"{self.label} not ready after {READY_TIMEOUT_SECONDS} s:\n{self.console_tail()}")
+
+    def _ready(self) -> bool:
+        if self.control_url is not None:
+            return bool(requests.get(f"{self.control_url}/status", timeout=2).json().get("ready"))
+        return requests.get(self.base_url + self.ready_path, timeout=2).status_code == 200
+
+    def console_tail(self, lines: int = 30) -> str:
+        path = self.log_dir / "console.log"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+
+    def status(self) -> dict[str, Any]:
+        return requests.get(f"{self.control_url}/status", timeout=10).json()
+
+    def pids(self) -> list[int]:
+        """The processes that make up the target (the local stack: itself and its embedded AWS)."""
+        if self.control_url is None:
+            return [self.process.pid] if self.process else []
+        return [pid for pid in self.status().get("pids", {}).values() if pid]
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.process = None
+
+    def __enter__(self) -> "Target":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def in_memory_app() -> Target:
+    port = free_port()
+    return Target("in-memory app", [sys.executable, "-m", "bench._memory_app", "--port", str(port)],
+                  f"http://127.0.0.1:{port}", "/health/live")
+
+
+def local_stack(schedules: bool = True) -> Target:
+    port, aws_port, control_port = free_port(), free_port(), free_port()
+    log_dir = Path(tempfile.mkdtemp(prefix="bench-stack-"))
+    command = [sys.executable, "-m", "devstack", "--port", str(port), "--aws-port", str(aws_port),
+               "--control-port", str(control_port), "--log-file", str(log_dir / "service.log")]
+    if not schedules:
+        command.append("--no-schedules")
+    return Target("local stack", command, f"http://127.0.0.1:{port}", "/health/live",
+                  control_url=f"http://127.0.0.1:{control_port}", log_dir=log_dir)
+
+
+def flask_peer() -> Target:
+    port = free_port()
+    log_dir = Path(tempfile.mkdtemp(prefix="bench-flask-"))
+    return Target("Flask+SQLite peer", [sys.executable, "-m", "bench._flask_peer", "--port", str(port),
+                                        "--database", str(log_dir / "users.sqlite3")],
+                  f"http://127.0.0.1:{port}", "/health/live", log_dir=log_dir)
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
