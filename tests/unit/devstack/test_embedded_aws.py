@@ -14,8 +14,12 @@ RICH_ITEM = {"pk": {"S": "a"}, "n": {"N": "1.50"}, "b": {"B": b"\x00\x01"},
 
 @pytest.fixture
 def restore_dynamo_handler():
+    from moto.dynamodb import models
+
     saved = {name: DynamoHandler.__dict__.get(name) for name in ("serialized", "call_action")}
+    saved_transact, saved_copy = models.DynamoDBBackend.transact_write_items, models.copy
     yield
+    models.DynamoDBBackend.transact_write_items, models.copy = saved_transact, saved_copy
     for name, value in saved.items():
         if value is None:
             if name in DynamoHandler.__dict__:
@@ -55,3 +59,45 @@ def test_function_names_and_arns_map_to_infra_keys():
     assert embedded_aws.function_key(f"arn:aws:lambda:us-east-1:123456789012:function:serverless-sre-{key}") == key
     assert embedded_aws.function_key(f"arn:aws:lambda:us-east-1:1:function:serverless-sre-{key}:$LATEST") == key
     assert embedded_aws.function_key("someone-elses-function") is None
+
+
+def claim_and_user(email, user_id, name="Ada"):
+    return [{"Put": {"TableName": "t", "Item": {"pk": {"S": f"EMAIL#{email}"}, "user": {"S": user_id}},
+                     "ConditionExpression": "attribute_not_exists(pk)"}},
+            {"Put": {"TableName": "t", "Item": {"pk": {"S": f"USER#{user_id}"}, "name": {"S": name}},
+                     "ConditionExpression": "attribute_not_exists(pk)"}}]
+
+
+def test_a_cancelled_transaction_leaves_every_item_as_it_was(aws_mock, restore_dynamo_handler):
+    embedded_aws.roll_back_transactions_by_item()
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    table(client)
+    client.put_item(TableName="t", Item={"pk": {"S": "USER#2"}, "name": {"S": "Grace"}})
+    with pytest.raises(client.exceptions.TransactionCanceledException):
+        client.transact_write_items(TransactItems=claim_and_user("new@example.com", "2", name="Usurper"))
+    assert "Item" not in client.get_item(TableName="t", Key={"pk": {"S": "EMAIL#new@example.com"}})
+    assert client.get_item(TableName="t", Key={"pk": {"S": "USER#2"}})["Item"]["name"] == {"S": "Grace"}
+    assert client.get_item(TableName="t", Key={"pk": {"S": "a"}})["Item"] == RICH_ITEM
+
+
+def test_an_update_cancelled_by_a_later_condition_is_undone(aws_mock, restore_dynamo_handler):
+    embedded_aws.roll_back_transactions_by_item()
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    table(client)
+    client.put_item(TableName="t", Item={"pk": {"S": "USER#3"}, "name": {"S": "Grace"}})
+    with pytest.raises(client.exceptions.TransactionCanceledException):
+        client.transact_write_items(TransactItems=[
+            {"Update": {"TableName": "t", "Key": {"pk": {"S": "USER#3"}}, "UpdateExpression": "SET #n = :v",
+                        "ExpressionAttributeNames": {"#n": "name"}, "ExpressionAttributeValues": {":v": {"S": "X"}}}},
+            {"ConditionCheck": {"TableName": "t", "Key": {"pk": {"S": "absent"}},
+                                "ConditionExpression": "attribute_exists(pk)"}}])
+    assert client.get_item(TableName="t", Key={"pk": {"S": "USER#3"}})["Item"]["name"] == {"S": "Grace"}
+
+
+def test_a_committed_transaction_writes_every_item(aws_mock, restore_dynamo_handler):
+    embedded_aws.roll_back_transactions_by_item()
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    table(client)
+    client.transact_write_items(TransactItems=claim_and_user("ada@example.com", "1"))
+    assert client.get_item(TableName="t", Key={"pk": {"S": "USER#1"}})["Item"]["name"] == {"S": "Ada"}
+    assert client.get_item(TableName="t", Key={"pk": {"S": "EMAIL#ada@example.com"}})["Item"]["user"] == {"S": "1"}

@@ -1,0 +1,104 @@
+"""``make bench-soak``: one hour at a moderate constant rate against a fresh local stack.
+
+Prints the SLO evaluator's run time and the stack's resident memory (the stack's process and
+its embedded AWS) at the start, at a few points on the way and at the end: both must stay flat
+(moto's CloudWatch store grows by minutes, not by requests; see devstack/metrics_sink.py).
+``python -m bench._soak [--duration 1h] [--rate 10] [--samples 6] [--warmup 2m]``; a shorter
+``--duration`` shows it works. The load is the crud-cycle scenario: every iteration deletes the
+user it created, so the stored data (and what memory it needs) stays the same.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from typing import Any
+
+import requests
+
+from bench._targets import local_stack, rss_kib
+from tools.loadgen import LoadProfile, load_scenario, parse_duration, run_load
+
+EVALUATOR = "slo-evaluator"
+# Flat: the end within this factor of the start (plus a small absolute allowance for noise).
+MAX_GROWTH = 1.5
+EVALUATOR_SLACK_SECONDS = 1.0
+RSS_SLACK_KIB = 64 * 1024
+
+
+def sample(target: Any, elapsed: float) -> dict[str, Any]:
+    started = time.monotonic()
+    response = requests.post(f"{target.control_url}/functions/{EVALUATOR}/invoke", json={}, timeout=300)
+    evaluator_seconds = time.monotonic() - started
+    if response.status_code != 200:
+        raise RuntimeError(f"{EVALUATOR} failed: {response.status_code} {response.text[:300]}")
+    pids = target.pids()
+    return {"elapsed_s": round(elapsed), "evaluator_s": round(evaluator_seconds, 3),
+            "rss_mib": round(sum(rss_kib(pid) for pid in pids) / 1024, 1),
+            "metric_datapoints": target.status().get("metric_datapoints_sent")}
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench._soak", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", default="1h", help="default 1h")
+    parser.add_argument("--rate", type=float, default=10.0, help="crud-cycle iterations per second (default 10)")
+    parser.add_argument("--samples", type=int, default=6, help="evaluator/RSS samples between start and end")
+    parser.add_argument("--warmup", default="2m",
+                        help="load before the start sample: code paths imported, caches and pools filled (default 2m)")
+    args = parser.parse_args(argv)
+    duration, warmup = parse_duration(args.duration), parse_duration(args.warmup)
+    if warmup >= duration:
+        parser.error("--warmup must be shorter than --duration")
+    samples: list[dict[str, Any]] = []
+    with local_stack(schedules=True) as target:
+        print(f"local stack at {target.base_url}; {args.rate:g} crud-cycle iterations/s for {duration:g} s, "
+              f"start sample after {warmup:g} s", flush=True)
+        print(f"cold (before any load): {sample(target, 0)}", flush=True)
+        report: dict[str, Any] = {}
+
+        def load() -> None:
+            report.update(run_load(target.base_url, load_scenario("crud-cycle"),
+                                   LoadProfile.constant_rate(args.rate, duration, max_requests=10_000_000,
+                                                             max_in_flight=64), slos=None, check=True))
+
+        runner = threading.Thread(target=load, name="soak-load")
+        started = time.monotonic()
+        runner.start()
+        interval = (duration - warmup) / (args.samples + 1)
+        for index in range(args.samples + 1):
+            time.sleep(max(0.0, started + warmup + index * interval - time.monotonic()))
+            if not runner.is_alive():
+                break
+            samples.append(sample(target, time.monotonic() - started))
+            print(f"{'start:' if index == 0 else '      '} {samples[-1]}", flush=True)
+        runner.join()
+        samples.append(sample(target, time.monotonic() - started))
+        print(f"end:   {samples[-1]}", flush=True)
+
+    first, last = samples[0], samples[-1]
+    latency, rate = report.get("latency_ms", {}), report.get("rate", {})
+    print(f"\nload: {report.get('requests', {}).get('completed')} requests, {rate.get('achieved_rps')} req/s, "
+          f"p95 {latency.get('p95_ms')} ms, p99 {latency.get('p99_ms')} ms, statuses {report.get('statuses')}")
+    for verdict in report.get("slo", []):
+        print(f"SLO {verdict['slo']}: measured {verdict.get('measured')}, objective {verdict['objective']}, "
+              f"met {verdict['met']}")
+    integrity = report.get("integrity") or {}
+    print(f"integrity ok: {integrity.get('ok')} (missing {integrity.get('missing_count')}, "
+          f"extra {integrity.get('extra_count')})")
+    print(f"evaluator run time: {first['evaluator_s']} s at start, {last['evaluator_s']} s at end")
+    print(f"stack resident memory: {first['rss_mib']} MiB at start, {last['rss_mib']} MiB at end")
+    problems = []
+    if last["evaluator_s"] > first["evaluator_s"] * MAX_GROWTH + EVALUATOR_SLACK_SECONDS:
+        problems.append("the evaluator's run time grew")
+    if last["rss_mib"] * 1024 > first["rss_mib"] * 1024 * MAX_GROWTH + RSS_SLACK_KIB:
+        problems.append("the stack's memory grew")
+    if not integrity.get("ok"):
+        problems.append("the integrity check failed")
+    print("; ".join(problems) if problems else "flat: evaluator run time and memory")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
