@@ -23,12 +23,13 @@ def main(argv: list[str]) -> int:
     sys.stdout = open(os.devnull, "w")  # the request records; the server's own output goes to the console
 
     import app as app_module
+    from chalicelib import wiring
     from chalicelib.users.memory import InMemoryUserRepository
     from chalicelib.users.service import UserService
     from devstack.gateway import create_gateway
 
     service = UserService(InMemoryUserRepository())
-    app_module.get_user_service = lambda: service  # the routes look it up in the app module at call time
+    wiring.current().user_service = service  # the routes take it from the wiring at call time
     gateway = create_gateway(app_module.app, args.host, args.port)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=gateway.server.shutdown).start())
     print(f"in-memory app on http://{args.host}:{args.port}", file=console, flush=True)

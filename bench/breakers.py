@@ -129,7 +129,8 @@ def main(argv: list[str]) -> int:
         def get_item() -> Any:
             return BenchUser.get("USER#1")
 
-        storage = DynamoDBCircuitStorage("database", model=breaker_model(), cache_seconds=CACHE_SECONDS)
+        storage = DynamoDBCircuitStorage("database", model=breaker_model("serverless-sre-breakers", "us-east-1", 1),
+                                         cache_seconds=CACHE_SECONDS)
         ours = FleetCircuitBreaker("database", fail_max=5, reset_timeout=30, state_storage=storage)
         variants: dict[str, Callable[[], Any]] = {"unprotected": get_item, "ours": lambda: ours.call(get_item)}
         powertools = _powertools_variant(get_item, client)

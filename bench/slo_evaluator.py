@@ -14,6 +14,7 @@ import sys
 import time
 from collections import Counter
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
@@ -21,9 +22,10 @@ import boto3
 import botocore.client
 from moto import mock_aws
 
-from chalicelib.settings import get_settings
+from chalicelib import wiring
+from chalicelib.settings import Settings
 from chalicelib.slo.config import DEFAULT_TIERS, BudgetPolicy, Indicator, SloDefinition, scaled_tiers
-from chalicelib.slo.evaluator import Evaluator, slo_snapshot
+from chalicelib.slo.evaluation import Evaluator, slo_snapshot
 from chalicelib.slo.paging import LoggingAlertSink
 from chalicelib.slo.sources import AppCounters
 from chalicelib.slo.store import EVALUATOR_KEY, partition_key
@@ -123,12 +125,13 @@ class NaiveEvaluator(Evaluator):
                    for item in model.query(flat_partition(slo.name),
                                            model.start.between(bucket_key(start), bucket_key(end - MINUTE)))}
         snapshot = slo_snapshot(slo, FlatMinutes(minutes), end)
-        snapshot["open_alerts"] = self._process_alerts(slo, snapshot, end, report)
-        return snapshot
+        open_ids, opened, resolved = self.alerts.process(slo, snapshot, end)
+        report.alerts_opened += opened
+        report.alerts_resolved += resolved
+        return replace(snapshot, open_alerts=tuple(open_ids))
 
 
-def bench_slos(count: int) -> list[SloDefinition]:
-    settings = get_settings()
+def bench_slos(count: int, settings: Settings) -> list[SloDefinition]:
     tiers = scaled_tiers(DEFAULT_TIERS, PERIOD_DAYS * 1440)
     return [SloDefinition(
         name=f"bench-{index:03d}", display_name=f"Bench {index}", description="", service="user-api",
@@ -138,12 +141,12 @@ def bench_slos(count: int) -> list[SloDefinition]:
         tiers=tiers, min_events=100, policy=BudgetPolicy()) for index in range(count)]
 
 
-def seed(slos: list[SloDefinition], history_days: int, reread_minutes: int, naive: bool) -> None:
+def seed(slos: list[SloDefinition], history_days: int, settings: Settings, naive: bool) -> None:
     from moto.backends import get_backend
 
-    settings = get_settings()
-    backend = get_backend("dynamodb")["123456789012"][settings.region]
-    table = settings.slo_buckets_table
+    reread_minutes = settings.slo.reread_minutes
+    backend = get_backend("dynamodb")["123456789012"][settings.service.region]
+    table = settings.slo.buckets_table
     history_start = END - timedelta(days=history_days)
     stored_until = END - timedelta(minutes=reread_minutes)  # the run re-reads the rest from CloudWatch
 
@@ -170,17 +173,17 @@ def seed(slos: list[SloDefinition], history_days: int, reread_minutes: int, naiv
             minutes = int((min(day + DAY, stored_until) - max(day, history_start)) / MINUTE)
             put(slo.name, "d", day, 1000 * minutes, 1000 * minutes)
             day += DAY
-    backend.put_item(settings.slo_status_table, {
+    backend.put_item(settings.slo.status_table, {
         "slo": {"S": EVALUATOR_KEY}, "at": {"S": "run"},
         "data": {"S": json.dumps({"last_end": iso(END - MINUTE)})}})
-    cloudwatch = boto3.client("cloudwatch", region_name=settings.region)
-    dimensions = [{"Name": "service", "Value": settings.service_name}]
+    cloudwatch = boto3.client("cloudwatch", region_name=settings.service.region)
+    dimensions = [{"Name": "service", "Value": settings.service.service_name}]
     names = ["valid_requests"] + [f"bench_good_{index}" for index in range(len(slos))]
     data = [{"MetricName": name, "Dimensions": dimensions, "Value": 1000.0, "Unit": "Count",
              "Timestamp": END - timedelta(minutes=back) + timedelta(seconds=5)}
             for back in range(1, reread_minutes + 1) for name in names]
     for offset in range(0, len(data), 1000):
-        cloudwatch.put_metric_data(Namespace=settings.metrics_namespace, MetricData=data[offset:offset + 1000])
+        cloudwatch.put_metric_data(Namespace=settings.service.metrics_namespace, MetricData=data[offset:offset + 1000])
 
 
 @contextmanager
@@ -216,16 +219,19 @@ def partitioned_moto_queries() -> Iterator[None]:
 
 
 def measure(evaluator_class: type, slo_count: int, history_days: int) -> dict[str, Any]:
-    from chalicelib.slo import store
     from devstack.provision import provision_tables
 
-    for factory in (store.bucket_model, store.status_model, store.alert_model):
-        factory.cache_clear()
+    wired = wiring.Wiring(Settings.from_env())  # fresh pynamodb models: each case has its own mock
     with mock_aws():
-        provision_tables(boto3.client("dynamodb", region_name=get_settings().region))
-        slos = bench_slos(slo_count)
-        seed(slos, history_days, get_settings().slo_reread_minutes, naive=evaluator_class is NaiveEvaluator)
-        evaluator = evaluator_class(slos, sink=LoggingAlertSink(), clock=lambda: END)
+        provision_tables(boto3.client("dynamodb", region_name=wired.settings.service.region))
+        slos = bench_slos(slo_count, wired.settings)
+        seed(slos, history_days, wired.settings, naive=evaluator_class is NaiveEvaluator)
+        wired.slos = tuple(slos)
+        template = wired.slo_evaluator(sink=LoggingAlertSink(wired.logger), clock=lambda: END)
+        evaluator = evaluator_class(
+            template.slos, reader=template.reader, buckets=template.buckets, status=template.status,
+            alerts=template.alerts, service_counters=template.service_sources, settings=template.settings,
+            latency_thresholds_ms=template.latency_thresholds_ms, logger=template.logger, clock=template.clock)
         meter = CallMeter()
         with meter.watching():
             started = time.perf_counter()

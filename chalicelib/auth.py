@@ -5,7 +5,7 @@ The operator tokens live in one Secrets Manager secret; callers send theirs as
 ``{"alice": "<token>", "bob": "<token>"}``, or a plain string (or ``{"token": "<token>"}``):
 one token whose holder is recorded as ``shared-token``. Tokens are compared in constant time and never logged.
 
-Every control-plane action runs inside ``operator_action``, which authenticates the
+Every control-plane action runs inside ``OperatorAuth.action``, which authenticates the
 caller and writes one ``audit`` log line saying who did what to which target and how it
 ended (also for refused and failed attempts); the action itself records the operator's
 name wherever it keeps history (incident timelines, breaker transitions).
@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, Optional
 
 from chalicelib.http.errors import ApiError, Forbidden, ServiceUnavailable, Unauthorized
-from chalicelib.settings import get_settings, settings_scoped
 
 SHARED_TOKEN_OPERATOR = "shared-token"
 OPERATOR_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
@@ -31,26 +30,19 @@ OPERATOR_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
 class SecretReader:
     """Reads a secret string, caching it in-process for ``ttl_seconds``."""
 
-    def __init__(self, secrets_client: Any = None, ttl_seconds: Optional[int] = None,
+    def __init__(self, secrets_client: Any, ttl_seconds: int,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._client = secrets_client
-        self._ttl = get_settings().secret_cache_seconds if ttl_seconds is None else ttl_seconds
+        self._ttl = ttl_seconds
         self._clock = clock
         self._cache: dict[str, tuple[float, str]] = {}
-
-    def _secrets(self) -> Any:
-        if self._client is None:
-            from chalicelib.aws import client
-
-            self._client = client("secretsmanager")
-        return self._client
 
     def read(self, secret_id: str) -> str:
         cached = self._cache.get(secret_id)
         now = self._clock()
         if cached and now - cached[0] < self._ttl:
             return cached[1]
-        value = self._secrets().get_secret_value(SecretId=secret_id)["SecretString"]
+        value = self._client.get_secret_value(SecretId=secret_id)["SecretString"]
         self._cache[secret_id] = (now, value)
         return value
 
@@ -90,9 +82,9 @@ def _digest(token: str) -> bytes:
 
 
 class OperatorAuth:
-    def __init__(self, secrets: Optional[SecretReader] = None, secret_id: Optional[str] = None) -> None:
-        self._secrets = secrets or SecretReader()
-        self._secret_id = secret_id or get_settings().operator_token_secret
+    def __init__(self, secrets: SecretReader, secret_id: str) -> None:
+        self._secrets = secrets
+        self._secret_id = secret_id
 
     def require(self, headers: Mapping[str, str]) -> str:
         """The name of the operator whose token ``headers`` carry; 401/403/503 otherwise."""
@@ -124,16 +116,6 @@ def _bearer_token(headers: Mapping[str, str]) -> Optional[str]:
     return token.strip()
 
 
-@settings_scoped
-def _operator_auth() -> OperatorAuth:
-    return OperatorAuth()
-
-
-def require_operator(headers: Mapping[str, str]) -> str:
-    """The authenticated operator's name; raises 401/403 unless ``headers`` carry an operator token."""
-    return _operator_auth().require(headers)
-
-
 @dataclass
 class OperatorAction:
     """One control-plane action in progress: who is acting, and the outcome to audit."""
@@ -152,14 +134,15 @@ def audit(who: str, action: str, target: str, outcome: str) -> None:
 
 
 @contextlib.contextmanager
-def operator_action(headers: Mapping[str, str], action: str, target: str) -> Iterator[OperatorAction]:
-    """Authenticate the operator, run the action, and log one ``audit`` line however it ends.
+def operator_action(auth: OperatorAuth, headers: Mapping[str, str], action: str,
+                    target: str) -> Iterator[OperatorAction]:
+    """Authenticate the operator with ``auth``, run the action, and log one ``audit`` line however it ends.
 
     The action may set ``outcome`` (e.g. "unchanged") and ``target`` (e.g. the id it created);
     a refusal is audited with its status.
     """
     try:
-        operator = require_operator(headers)
+        operator = auth.require(headers)
     except ApiError as refused:
         audit("unauthenticated", action, target, f"refused {refused.status_code}: {refused.message}")
         raise
@@ -174,5 +157,3 @@ def operator_action(headers: Mapping[str, str], action: str, target: str) -> Ite
         raise
     audit(operator, action, current.target, current.outcome)
 
-
-reset_operator_auth = _operator_auth.reset

@@ -1,22 +1,49 @@
-"""Cached boto3 clients, built on first use so importing the app stays cheap.
+"""boto3 clients, built on first use so importing the app stays cheap.
 
 The endpoint comes from botocore's own ``AWS_ENDPOINT_URL`` setting, which the
 local stack points at its embedded AWS.
 """
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Any
-
-from chalicelib.settings import get_settings
+import threading
+from typing import Any, Callable
 
 
-@lru_cache(maxsize=None)
-def client(service: str) -> Any:
-    import boto3  # ~90 ms: only paid by the first request that needs AWS
+class Clients:
+    """One boto3 client per service for one process (``chalicelib.wiring`` owns the instance)."""
 
-    return boto3.session.Session().client(service, region_name=get_settings().region)
+    def __init__(self, region: str) -> None:
+        self.region = region
+        self._session: Any = None
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, service: str) -> Any:
+        client = self._clients.get(service)
+        if client is not None:
+            return client
+        with self._lock:
+            if service not in self._clients:
+                import boto3  # ~90 ms: only paid by the first call that needs AWS
+
+                if self._session is None:
+                    self._session = boto3.session.Session()
+                self._clients[service] = self._session.client(service, region_name=self.region)
+            return self._clients[service]
+
+    def lazy(self, service: str) -> "LazyClient":
+        return LazyClient(lambda: self.get(service))
 
 
-def reset_clients() -> None:
-    client.cache_clear()
+class LazyClient:
+    """Stands for a client that is built on its first use: objects are handed their client
+    when the process wires them, without paying boto3's import until a call needs it."""
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build = build
+        self._client: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._client is None:
+            self._client = self._build()
+        return getattr(self._client, name)

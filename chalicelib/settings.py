@@ -1,145 +1,251 @@
 """Every environment variable the service reads, with its default, in one place.
 
-Settings are read once per process (``get_settings``); tests call
-``get_settings.cache_clear()`` after changing the environment.
+One small frozen dataclass per capability; ``Settings.from_env()`` reads them all.
+Nothing else reads the environment: ``chalicelib.wiring`` turns these into objects,
+and tests build a fresh wiring after changing the environment (``wiring.reset()``).
+Chaos experiments, capacity planning and the dashboard add their own dataclass here
+and a field on ``Settings``.
 """
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from functools import lru_cache, wraps
-from typing import Any, Callable, TypeVar
+from typing import Mapping, Optional
+
+Environ = Mapping[str, str]
 
 
-def _env(name: str, default: str) -> str:
-    value = os.environ.get(name)
+def _text(env: Environ, name: str, default: str) -> str:
+    value = env.get(name)
     return default if value is None or value == "" else value
 
 
-def _env_bool(name: str, default: bool) -> bool:
-    return _env(name, "true" if default else "false").strip().lower() in {"1", "true", "yes", "on"}
+def _stripped(env: Environ, name: str) -> str:
+    return env.get(name, "").strip()
 
 
-def _env_ints(name: str, default: str) -> tuple[int, ...]:
-    return tuple(sorted(int(part) for part in _env(name, default).split(",") if part.strip()))
+def _flag(env: Environ, name: str, default: bool) -> bool:
+    return _text(env, name, "true" if default else "false").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: Environ, name: str, default: int) -> int:
+    return int(_text(env, name, str(default)))
+
+
+def _float(env: Environ, name: str, default: float) -> float:
+    return float(_text(env, name, str(default)))
+
+
+def _ints(env: Environ, name: str, default: str) -> tuple[int, ...]:
+    return tuple(sorted(int(part) for part in _text(env, name, default).split(",") if part.strip()))
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """What every capability shares: region, names in logs and metrics, the HTTP edge, operators."""
+    region: str = "us-east-1"
+    service_name: str = "user-api"
+    metrics_namespace: str = "ServerlessSRE"
+    tracing_enabled: bool = False
+    # Locally there is no EMF agent: the metrics sink also calls PutMetricData.
+    local_metrics_sink: bool = False
+    # Latency thresholds (ms) the middleware counts good-latency events under.
+    latency_thresholds_ms: tuple[int, ...] = (200,)
+    max_body_bytes: int = 16384
+    operator_token_secret: str = "serverless-sre/operator-token"
+    secret_cache_seconds: int = 300
+    # Base URL of the API as a person receiving a page reaches it (ack links).
+    public_base_url: str = "http://localhost:8000"
+    # Where page and alert runbook links point (the repository's runbooks/ folder on the code host).
+    runbooks_base_url: str = "https://github.com/serverless-sre/serverless-sre/blob/main/runbooks"
+
+    @classmethod
+    def from_env(cls, env: Environ) -> "ServiceSettings":
+        return cls(
+            region=_text(env, "AWS_REGION", _text(env, "AWS_DEFAULT_REGION", "us-east-1")),
+            service_name=_text(env, "POWERTOOLS_SERVICE_NAME", "user-api"),
+            metrics_namespace=_text(env, "POWERTOOLS_METRICS_NAMESPACE", "ServerlessSRE"),
+            tracing_enabled=not _flag(env, "POWERTOOLS_TRACE_DISABLED", True),
+            local_metrics_sink=_flag(env, "LOCAL_METRICS_SINK", False),
+            latency_thresholds_ms=_ints(env, "LATENCY_THRESHOLDS_MS", "200"),
+            max_body_bytes=_int(env, "MAX_BODY_BYTES", 16384),
+            operator_token_secret=_text(env, "OPERATOR_TOKEN_SECRET", "serverless-sre/operator-token"),
+            secret_cache_seconds=_int(env, "SECRET_CACHE_SECONDS", 300),
+            public_base_url=_text(env, "PUBLIC_BASE_URL", "http://localhost:8000"),
+            runbooks_base_url=_text(env, "RUNBOOKS_BASE_URL", cls.runbooks_base_url),
+        )
+
+
+@dataclass(frozen=True)
+class UserSettings:
+    table: str = "serverless-sre-users"
+    page_size_default: int = 100
+    page_size_max: int = 1000
+
+    @classmethod
+    def from_env(cls, env: Environ) -> "UserSettings":
+        return cls(table=_text(env, "USERS_TABLE", "serverless-sre-users"))
+
+
+@dataclass(frozen=True)
+class BreakerSettings:
+    """Circuit breakers (chalicelib/resilience): shared state table, read cache, storage fallback."""
+    table: str = "serverless-sre-breakers"
+    # "dynamodb" (fleet-wide state) or "memory" (per process; tests and single-process tools).
+    storage: str = "dynamodb"
+    cache_seconds: float = 2.0
+    storage_retry_seconds: float = 5.0
+    storage_timeout_seconds: float = 1.0
+    # JSON object of per-breaker overrides, e.g. {"database": {"fail_max": 3}}; merged over code defaults.
+    overrides_json: str = ""
+    stale_cache_entries: int = 2000
+    # Oldest last-known-good value a fallback serves; bounds fleet-wide staleness after a write.
+    stale_max_age_seconds: float = 300.0
+
+    @classmethod
+    def from_env(cls, env: Environ) -> "BreakerSettings":
+        return cls(
+            table=_text(env, "BREAKERS_TABLE", "serverless-sre-breakers"),
+            storage=_text(env, "BREAKER_STORAGE", "dynamodb"),
+            cache_seconds=_float(env, "BREAKER_CACHE_SECONDS", 2),
+            storage_retry_seconds=_float(env, "BREAKER_STORAGE_RETRY_SECONDS", 5),
+            storage_timeout_seconds=_float(env, "BREAKER_STORAGE_TIMEOUT_SECONDS", 1),
+            overrides_json=_text(env, "CIRCUIT_BREAKERS", ""),
+            stale_cache_entries=_int(env, "STALE_CACHE_ENTRIES", 2000),
+            stale_max_age_seconds=_float(env, "STALE_MAX_AGE_SECONDS", 300),
+        )
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """Webhooks (chalicelib/webhooks): an empty URL disables the user.created notification."""
+    url: str = ""
+    signing_secret: str = "serverless-sre/webhook-signing-key"
+    timeout_seconds: float = 2.0
+    outbox_table: str = "serverless-sre-webhook-outbox"
+    backoff_base_seconds: int = 30
+    backoff_max_seconds: int = 3600
+    max_attempts: int = 15
+    batch_size: int = 50
+
+    @classmethod
+    def from_env(cls, env: Environ) -> "WebhookSettings":
+        return cls(
+            url=_stripped(env, "WEBHOOK_URL"),
+            signing_secret=_text(env, "WEBHOOK_SIGNING_SECRET", "serverless-sre/webhook-signing-key"),
+            timeout_seconds=_float(env, "WEBHOOK_TIMEOUT_SECONDS", 2),
+            outbox_table=_text(env, "OUTBOX_TABLE", "serverless-sre-webhook-outbox"),
+            backoff_base_seconds=_int(env, "OUTBOX_BACKOFF_BASE_SECONDS", 30),
+            backoff_max_seconds=_int(env, "OUTBOX_BACKOFF_MAX_SECONDS", 3600),
+            max_attempts=_int(env, "OUTBOX_MAX_ATTEMPTS", 15),
+            batch_size=_int(env, "OUTBOX_BATCH_SIZE", 50),
+        )
+
+
+@dataclass(frozen=True)
+class IncidentSettings:
+    """Incidents (chalicelib/incidents): table, escalation workflow, pages, ack links, templates."""
+    table: str = "serverless-sre-incidents"
+    # Pages topic name (provisioning); the escalation state machine receives its ARN as ${PagesTopicArn}.
+    pages_topic: str = "serverless-sre-incident-pages"
+    # Its ARN, for the direct page sent when an incident cannot be recorded.
+    pages_topic_arn: str = ""
+    escalation_state_machine_arn: str = ""
+    # Ack deadline per severity before the next escalation level is paged, in seconds.
+    response_seconds: str = "P0=900,P1=3600,P2=14400,P3=86400"
+    # JSON list of levels [{"level": 1, "role": "...", "topic_arn": optional}]; empty = the four default roles.
+    escalation_levels: str = ""
+    escalation_repeat_last_level: bool = True
+    escalation_max_repeats: int = 200
+    # Sources whose recovery signal (SLO alert resolved, breaker closed) resolves the incident.
+    auto_resolve_sources: str = "slo,breaker"
+    ack_link_secret: str = "serverless-sre/incident-ack-link-key"
+    ack_link_ttl_seconds: int = 86400
+    # Folder the API reads the communication/postmortem templates from; empty = the repository's runbooks/.
+    runbooks_dir: str = ""
+    page_size_default: int = 100
+    page_size_max: int = 1000
+
+    @classmethod
+    def from_env(cls, env: Environ) -> "IncidentSettings":
+        return cls(
+            table=_text(env, "INCIDENTS_TABLE", "serverless-sre-incidents"),
+            pages_topic=_text(env, "INCIDENT_PAGES_TOPIC", "serverless-sre-incident-pages"),
+            pages_topic_arn=_stripped(env, "INCIDENT_PAGES_TOPIC_ARN"),
+            escalation_state_machine_arn=_stripped(env, "ESCALATION_STATE_MACHINE_ARN"),
+            response_seconds=_text(env, "INCIDENT_RESPONSE_SECONDS", "P0=900,P1=3600,P2=14400,P3=86400"),
+            escalation_levels=_stripped(env, "ESCALATION_LEVELS"),
+            escalation_repeat_last_level=_flag(env, "ESCALATION_REPEAT_LAST_LEVEL", True),
+            escalation_max_repeats=_int(env, "ESCALATION_MAX_REPEATS", 200),
+            auto_resolve_sources=_text(env, "INCIDENT_AUTO_RESOLVE_SOURCES", "slo,breaker"),
+            ack_link_secret=_text(env, "INCIDENT_ACK_LINK_SECRET", "serverless-sre/incident-ack-link-key"),
+            ack_link_ttl_seconds=_int(env, "INCIDENT_ACK_LINK_TTL_SECONDS", 86400),
+            runbooks_dir=_stripped(env, "RUNBOOKS_DIR"),
+        )
+
+
+@dataclass(frozen=True)
+class SloSettings:
+    """SLO engine (chalicelib/slo): OpenSLO files, DynamoDB tables, evaluator and probe knobs."""
+    slo_dir: str = ""  # "" = <repo>/slos
+    buckets_table: str = "serverless-sre-slo-buckets"
+    status_table: str = "serverless-sre-slo-status"
+    alerts_table: str = "serverless-sre-slo-alerts"
+    reread_minutes: int = 5
+    catchup_hours: int = 24
+    history_days: int = 7
+    stale_after_seconds: int = 300
+    # "incidents" (default: alerts open incidents), "log", or "package.module:factory" returning an AlertSink.
+    alert_sink: str = "incidents"
+    # Deployed only: with an API name the success SLI counts what API Gateway saw.
+    api_gateway_name: str = ""
+    api_gateway_stage: str = "api"
+    probe_url: str = ""
+    probe_timeout_seconds: float = 5.0
+
+    @classmethod
+    def from_env(cls, env: Environ) -> "SloSettings":
+        return cls(
+            slo_dir=_stripped(env, "SLO_DIR"),
+            buckets_table=_text(env, "SLO_BUCKETS_TABLE", "serverless-sre-slo-buckets"),
+            status_table=_text(env, "SLO_STATUS_TABLE", "serverless-sre-slo-status"),
+            alerts_table=_text(env, "SLO_ALERTS_TABLE", "serverless-sre-slo-alerts"),
+            reread_minutes=_int(env, "SLO_REREAD_MINUTES", 5),
+            catchup_hours=_int(env, "SLO_CATCHUP_HOURS", 24),
+            history_days=_int(env, "SLO_HISTORY_DAYS", 7),
+            stale_after_seconds=_int(env, "SLO_STALE_AFTER_SECONDS", 300),
+            alert_sink=_text(env, "SLO_ALERT_SINK", "incidents").strip(),
+            api_gateway_name=_stripped(env, "API_GATEWAY_NAME"),
+            api_gateway_stage=_text(env, "API_GATEWAY_STAGE", "api"),
+            probe_url=_stripped(env, "PROBE_URL"),
+            probe_timeout_seconds=_float(env, "PROBE_TIMEOUT_SECONDS", 5),
+        )
+
+
+@dataclass(frozen=True)
+class LocalSettings:
+    """Local stack only (set by devstack): the webhook may go to the local receiver on plain http."""
+    webhook_receiver: bool = False
+
+    @classmethod
+    def from_env(cls, env: Environ) -> "LocalSettings":
+        return cls(webhook_receiver=_flag(env, "LOCAL_WEBHOOK_RECEIVER", False))
 
 
 @dataclass(frozen=True)
 class Settings:
-    region: str = field(default_factory=lambda: _env("AWS_REGION", _env("AWS_DEFAULT_REGION", "us-east-1")))
-    service_name: str = field(default_factory=lambda: _env("POWERTOOLS_SERVICE_NAME", "user-api"))
-    metrics_namespace: str = field(default_factory=lambda: _env("POWERTOOLS_METRICS_NAMESPACE", "ServerlessSRE"))
-    users_table: str = field(default_factory=lambda: _env("USERS_TABLE", "serverless-sre-users"))
-    # Latency thresholds (ms) the middleware counts good-latency events under.
-    latency_thresholds_ms: tuple[int, ...] = field(default_factory=lambda: _env_ints("LATENCY_THRESHOLDS_MS", "200"))
-    max_body_bytes: int = field(default_factory=lambda: int(_env("MAX_BODY_BYTES", "16384")))
-    tracing_enabled: bool = field(default_factory=lambda: not _env_bool("POWERTOOLS_TRACE_DISABLED", True))
-    # Locally there is no EMF agent: the metrics sink also calls PutMetricData.
-    local_metrics_sink: bool = field(default_factory=lambda: _env_bool("LOCAL_METRICS_SINK", False))
-    operator_token_secret: str = field(
-        default_factory=lambda: _env("OPERATOR_TOKEN_SECRET", "serverless-sre/operator-token"))
-    secret_cache_seconds: int = field(default_factory=lambda: int(_env("SECRET_CACHE_SECONDS", "300")))
-    page_size_default: int = 100
-    page_size_max: int = 1000
-    # Circuit breakers (chalicelib/resilience): shared state table, read cache, storage fallback.
-    breakers_table: str = field(default_factory=lambda: _env("BREAKERS_TABLE", "serverless-sre-breakers"))
-    # "dynamodb" (fleet-wide state) or "memory" (per process; tests and single-process tools).
-    breaker_storage: str = field(default_factory=lambda: _env("BREAKER_STORAGE", "dynamodb"))
-    breaker_cache_seconds: float = field(default_factory=lambda: float(_env("BREAKER_CACHE_SECONDS", "2")))
-    breaker_storage_retry_seconds: float = field(
-        default_factory=lambda: float(_env("BREAKER_STORAGE_RETRY_SECONDS", "5")))
-    breaker_storage_timeout_seconds: float = field(
-        default_factory=lambda: float(_env("BREAKER_STORAGE_TIMEOUT_SECONDS", "1")))
-    # JSON object of per-breaker overrides, e.g. {"database": {"fail_max": 3}}; merged over code defaults.
-    circuit_breakers: str = field(default_factory=lambda: _env("CIRCUIT_BREAKERS", ""))
-    stale_cache_entries: int = field(default_factory=lambda: int(_env("STALE_CACHE_ENTRIES", "2000")))
-    # Oldest last-known-good value a fallback serves; bounds fleet-wide staleness after a write.
-    stale_max_age_seconds: float = field(default_factory=lambda: float(_env("STALE_MAX_AGE_SECONDS", "300")))
-    # Webhooks (chalicelib/webhooks): empty URL disables the user.created notification.
-    webhook_url: str = field(default_factory=lambda: os.environ.get("WEBHOOK_URL", "").strip())
-    webhook_signing_secret: str = field(
-        default_factory=lambda: _env("WEBHOOK_SIGNING_SECRET", "serverless-sre/webhook-signing-key"))
-    webhook_timeout_seconds: float = field(default_factory=lambda: float(_env("WEBHOOK_TIMEOUT_SECONDS", "2")))
-    outbox_table: str = field(default_factory=lambda: _env("OUTBOX_TABLE", "serverless-sre-webhook-outbox"))
-    outbox_backoff_base_seconds: int = field(default_factory=lambda: int(_env("OUTBOX_BACKOFF_BASE_SECONDS", "30")))
-    outbox_backoff_max_seconds: int = field(default_factory=lambda: int(_env("OUTBOX_BACKOFF_MAX_SECONDS", "3600")))
-    outbox_max_attempts: int = field(default_factory=lambda: int(_env("OUTBOX_MAX_ATTEMPTS", "15")))
-    outbox_batch_size: int = field(default_factory=lambda: int(_env("OUTBOX_BATCH_SIZE", "50")))
-    # Local stack only: the webhook receiver routes and the DynamoDB fault switch.
-    local_webhook_receiver: bool = field(default_factory=lambda: _env_bool("LOCAL_WEBHOOK_RECEIVER", False))
-    local_fault_control: bool = field(default_factory=lambda: _env_bool("LOCAL_FAULT_CONTROL", False))
+    service: ServiceSettings = field(default_factory=ServiceSettings)
+    users: UserSettings = field(default_factory=UserSettings)
+    breakers: BreakerSettings = field(default_factory=BreakerSettings)
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
+    incidents: IncidentSettings = field(default_factory=IncidentSettings)
+    slo: SloSettings = field(default_factory=SloSettings)
+    local: LocalSettings = field(default_factory=LocalSettings)
 
-    # Incidents (chalicelib/incidents): table, escalation workflow, pages, ack links, runbooks.
-    incidents_table: str = field(default_factory=lambda: _env("INCIDENTS_TABLE", "serverless-sre-incidents"))
-    # Pages topic name (provisioning); the escalation state machine receives its ARN as ${PagesTopicArn}.
-    incident_pages_topic: str = field(
-        default_factory=lambda: _env("INCIDENT_PAGES_TOPIC", "serverless-sre-incident-pages"))
-    # Its ARN, for the direct page sent when an incident cannot be recorded.
-    incident_pages_topic_arn: str = field(default_factory=lambda: os.environ.get("INCIDENT_PAGES_TOPIC_ARN", "").strip())
-    escalation_state_machine_arn: str = field(
-        default_factory=lambda: os.environ.get("ESCALATION_STATE_MACHINE_ARN", "").strip())
-    # Ack deadline per severity before the next escalation level is paged, in seconds.
-    incident_response_seconds: str = field(
-        default_factory=lambda: _env("INCIDENT_RESPONSE_SECONDS", "P0=900,P1=3600,P2=14400,P3=86400"))
-    # JSON list of levels [{"level": 1, "role": "...", "topic_arn": optional}]; empty = the four default roles.
-    escalation_levels: str = field(default_factory=lambda: os.environ.get("ESCALATION_LEVELS", "").strip())
-    escalation_repeat_last_level: bool = field(
-        default_factory=lambda: _env_bool("ESCALATION_REPEAT_LAST_LEVEL", True))
-    escalation_max_repeats: int = field(default_factory=lambda: int(_env("ESCALATION_MAX_REPEATS", "200")))
-    # Sources whose recovery signal (SLO alert resolved, breaker closed) resolves the incident.
-    incident_auto_resolve_sources: str = field(
-        default_factory=lambda: _env("INCIDENT_AUTO_RESOLVE_SOURCES", "slo,breaker"))
-    incident_ack_link_secret: str = field(
-        default_factory=lambda: _env("INCIDENT_ACK_LINK_SECRET", "serverless-sre/incident-ack-link-key"))
-    incident_ack_link_ttl_seconds: int = field(
-        default_factory=lambda: int(_env("INCIDENT_ACK_LINK_TTL_SECONDS", "86400")))
-    # Base URL of the API as a person receiving a page reaches it (ack links).
-    public_base_url: str = field(default_factory=lambda: _env("PUBLIC_BASE_URL", "http://localhost:8000"))
-    # Where page runbook links point (e.g. the repository's runbooks/ folder on the code host).
-    runbooks_base_url: str = field(default_factory=lambda: _env(
-        "RUNBOOKS_BASE_URL", "https://github.com/serverless-sre/serverless-sre/blob/main/runbooks"))
-    # Folder the API reads the communication/postmortem templates from; empty = the repository's runbooks/.
-    runbooks_dir: str = field(default_factory=lambda: os.environ.get("RUNBOOKS_DIR", "").strip())
-    # SLO engine (chalicelib/slo): OpenSLO files, DynamoDB tables, evaluator and probe knobs.
-    slo_dir: str = field(default_factory=lambda: os.environ.get("SLO_DIR", "").strip())  # "" = <repo>/slos
-    slo_buckets_table: str = field(default_factory=lambda: _env("SLO_BUCKETS_TABLE", "serverless-sre-slo-buckets"))
-    slo_status_table: str = field(default_factory=lambda: _env("SLO_STATUS_TABLE", "serverless-sre-slo-status"))
-    slo_alerts_table: str = field(default_factory=lambda: _env("SLO_ALERTS_TABLE", "serverless-sre-slo-alerts"))
-    slo_reread_minutes: int = field(default_factory=lambda: int(_env("SLO_REREAD_MINUTES", "5")))
-    slo_catchup_hours: int = field(default_factory=lambda: int(_env("SLO_CATCHUP_HOURS", "24")))
-    slo_history_days: int = field(default_factory=lambda: int(_env("SLO_HISTORY_DAYS", "7")))
-    slo_stale_after_seconds: int = field(default_factory=lambda: int(_env("SLO_STALE_AFTER_SECONDS", "300")))
-    # "log", or "package.module:factory" returning an AlertSink; by default pages open incidents.
-    slo_alert_sink: str = field(default_factory=lambda: _env(
-        "SLO_ALERT_SINK", "chalicelib.incidents.adapters:SloAlertIncidentSink"))
-    # Deployed only: with an API name the success SLI counts what API Gateway saw.
-    api_gateway_name: str = field(default_factory=lambda: os.environ.get("API_GATEWAY_NAME", "").strip())
-    api_gateway_stage: str = field(default_factory=lambda: _env("API_GATEWAY_STAGE", "api"))
-    probe_url: str = field(default_factory=lambda: os.environ.get("PROBE_URL", "").strip())
-    probe_timeout_seconds: float = field(default_factory=lambda: float(_env("PROBE_TIMEOUT_SECONDS", "5")))
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return Settings()
-
-
-T = TypeVar("T")
-
-
-def settings_scoped(factory: Callable[[], T]) -> Callable[[], T]:
-    """A getter of one process-wide ``factory()``, rebuilt when the settings are re-read (as tests do).
-
-    The getter's ``reset()`` drops the instance.
-    """
-    state: dict[str, Any] = {}
-
-    @wraps(factory)
-    def get() -> T:
-        settings = get_settings()
-        if state.get("settings") is not settings:
-            state["value"], state["settings"] = factory(), settings
-        return state["value"]
-
-    get.reset = state.clear  # type: ignore[attr-defined]
-    return get
+    @classmethod
+    def from_env(cls, env: Optional[Environ] = None) -> "Settings":
+        env = os.environ if env is None else env
+        return cls(service=ServiceSettings.from_env(env), users=UserSettings.from_env(env),
+                   breakers=BreakerSettings.from_env(env), webhooks=WebhookSettings.from_env(env),
+                   incidents=IncidentSettings.from_env(env), slo=SloSettings.from_env(env),
+                   local=LocalSettings.from_env(env))

@@ -9,9 +9,9 @@ from chalice.config import Config
 from chalice.local import (ChaliceRequestHandler, CustomLocalChalice, ForbiddenError, LocalChalice, LocalDevServer,
                            LocalGatewayException, ThreadedHTTPServer)
 
+from chalicelib import wiring
 from chalicelib.http.strict import parse_bounded_int
 from chalicelib.observability.middleware import SECURITY_HEADERS
-from chalicelib.settings import get_settings
 
 NOT_FOUND_BODY = json.dumps({"error": "Not found"}).encode()
 ALLOWED_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
@@ -63,7 +63,7 @@ class GatewayRequestHandler(ChaliceRequestHandler):
 
     def _parse_payload(self) -> tuple[dict[str, str], Optional[bytes]]:
         raw_length = self.headers.get("content-length", "0")
-        limit = get_settings().max_body_bytes
+        limit = wiring.current().settings.service.max_body_bytes
         # Chalice's int() accepts " 1_0" and "-1" (read to EOF, hanging the connection); and the
         # deployed gateway caps bodies, so a huge length is refused before reading it.
         length = parse_bounded_int(raw_length.strip(), 0, 10 * 1024 * 1024)

@@ -25,9 +25,8 @@ LOCAL_ENVIRONMENT = {
     "AWS_REGION": "us-east-1",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "LOCAL_METRICS_SINK": "true",
-    # Local-only routes: the webhook receiver and the DynamoDB fault switch below the breaker.
+    # The webhook goes to the local receiver (devstack.local_routes), on plain http.
     "LOCAL_WEBHOOK_RECEIVER": "true",
-    "LOCAL_FAULT_CONTROL": "true",
 }
 
 
@@ -148,7 +147,11 @@ class LocalStack:
         self._forwarder.start()
 
         from app import app
+        from chalicelib import wiring
         from devstack.gateway import create_gateway
+        from devstack.local_routes import register_local_routes
+
+        register_local_routes(app, wiring.current)
 
         self._gateway = create_gateway(app, self.config.host, self.config.port)
         threading.Thread(target=self._gateway.server.serve_forever, name="devstack-gateway", daemon=True).start()

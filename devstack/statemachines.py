@@ -223,6 +223,7 @@ def provision_statemachines(endpoint_url: str, region: str, resources: Mapping[s
 
 
 def _reread_settings() -> None:
-    from chalicelib.settings import get_settings
+    """The state machine ARNs are settings now: the next use of the wiring re-reads them."""
+    from chalicelib import wiring
 
-    get_settings.cache_clear()
+    wiring.reset()

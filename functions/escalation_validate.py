@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.incidents.escalation import get_escalation_steps
+from chalicelib import wiring
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return get_escalation_steps().validate(event)
+    return wiring.current().escalation_steps.validate(event)

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.observability.logging import get_logger
-from chalicelib.slo.probe import HealthProbe
+from chalicelib import wiring
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
-    result = HealthProbe().probe().to_json()
-    logger = get_logger()
-    (logger.info if result["success"] else logger.warning)("health probe", extra={"probe": result})
+    wired = wiring.current()
+    result = wired.health_probe.probe().to_json()
+    (wired.logger.info if result["success"] else wired.logger.warning)("health probe", extra={"probe": result})
     return result

@@ -7,14 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib import wiring
+
 
 def handler(event: Any, context: Any) -> dict[str, int]:
-    from chalicelib.incidents.adapters import connect_breakers_to_incidents
-    from chalicelib.webhooks.delivery import get_delivery
-
-    connect_breakers_to_incidents()  # the webhook breaker trips here too
-
     all_pending = bool(isinstance(event, dict) and event.get("all_pending") is True)
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     time_left = (lambda: remaining() / 1000.0) if remaining else (lambda: float("inf"))
-    return get_delivery().drain(all_pending=all_pending, time_left=time_left)
+    return wiring.current().webhook_delivery.drain(all_pending=all_pending, time_left=time_left)

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.observability.logging import get_logger
-from chalicelib.slo.evaluator import Evaluator
+from chalicelib import wiring
 from chalicelib.slo.timeutil import parse_iso
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
     now = parse_iso(event["now"]) if isinstance(event, dict) and event.get("now") else None
-    report = Evaluator().run(now=now).to_json()
-    logger = get_logger()
-    (logger.error if report["errors"] else logger.info)("slo evaluator run", extra={"run": report})
+    wired = wiring.current()
+    report = wired.slo_evaluator().run(now=now).to_json()
+    (wired.logger.error if report["errors"] else wired.logger.info)("slo evaluator run", extra={"run": report})
     return report

@@ -19,16 +19,20 @@ os.environ.pop("AWS_PROFILE", None)
 
 @pytest.fixture(autouse=True)
 def _fresh_process_state():
-    """Each test starts with settings re-read and no cached clients."""
-    from chalicelib import auth, aws, settings
+    """Each test starts with a fresh wiring: settings re-read, no clients, models or instances."""
+    from chalicelib import wiring
 
-    settings.get_settings.cache_clear()
-    aws.reset_clients()
-    auth.reset_operator_auth()
+    wiring.reset()
     yield
-    settings.get_settings.cache_clear()
-    aws.reset_clients()
-    auth.reset_operator_auth()
+    wiring.reset()
+
+
+@pytest.fixture
+def wired():
+    """The wiring the code under test will use (built now, from the test's environment)."""
+    from chalicelib import wiring
+
+    return wiring.current()
 
 
 @pytest.fixture

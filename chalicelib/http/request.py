@@ -5,7 +5,6 @@ from typing import Any, Iterable
 
 from chalicelib.http import strict
 from chalicelib.http.errors import ApiError, ValidationFailed
-from chalicelib.settings import get_settings
 
 
 def _raw_body(request: Any) -> bytes:
@@ -17,7 +16,9 @@ def _raw_body(request: Any) -> bytes:
 
 def check_body_size(request: Any) -> bytes:
     raw = _raw_body(request)
-    limit = get_settings().max_body_bytes
+    from chalicelib.wiring import current
+
+    limit = current().settings.service.max_body_bytes
     if len(raw) > limit:
         raise ApiError(f"Request body is {len(raw)} bytes; the limit is {limit} bytes", status_code=413)
     return raw

@@ -16,7 +16,6 @@ from typing import Callable, Mapping, Optional
 from urllib.parse import urlencode
 
 from chalicelib.http.strict import parse_bounded_int
-from chalicelib.settings import get_settings
 
 LINK_FIELDS = ("level", "exp", "nonce", "sig")
 MAX_LEVEL = 1000
@@ -39,19 +38,13 @@ def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
-def read_link_key() -> bytes:
-    from chalicelib.auth import SecretReader
-
-    return SecretReader().read_field(get_settings().incident_ack_link_secret, "key").encode("utf-8")
-
-
 class AckLinkSigner:
-    def __init__(self, key: Optional[Callable[[], bytes]] = None, *, ttl_seconds: Optional[int] = None,
-                 base_url: Optional[str] = None, clock: Callable[[], float] = time.time) -> None:
-        settings = get_settings()
-        self._key = key or read_link_key
-        self._ttl = settings.incident_ack_link_ttl_seconds if ttl_seconds is None else ttl_seconds
-        self._base_url = (base_url or settings.public_base_url).rstrip("/")
+    def __init__(self, key: Callable[[], bytes], *, ttl_seconds: int, base_url: str,
+                 clock: Callable[[], float] = time.time) -> None:
+        """``key`` reads the HMAC key (from Secrets Manager, cached) each time a link is signed or checked."""
+        self._key = key
+        self._ttl = ttl_seconds
+        self._base_url = base_url.rstrip("/")
         self._clock = clock
 
     def _signature(self, incident_id: str, level: int, expires_at: int, nonce: str) -> str:

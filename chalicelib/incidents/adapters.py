@@ -1,31 +1,30 @@
-"""Where alert sources hand over to the incident flow.
+"""Where alert sources hand over to the incident flow (``chalicelib.wiring`` connects them).
 
-- ``SloAlertIncidentSink`` is an ``AlertSink`` for the SLO engine
-  (``SLO_ALERT_SINK=chalicelib.incidents.adapters:SloAlertIncidentSink``).
-- ``BreakerIncidentListener`` is a breaker transition listener
-  (``register_transition_listener(BreakerIncidentListener())``).
+- ``SloAlertIncidentSink`` is the SLO engine's ``AlertSink`` (``SLO_ALERT_SINK=incidents``).
+- ``BreakerIncidentListener`` is a breaker transition listener.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping
 
-from chalicelib.incidents.service import IncidentTrigger, get_incident_trigger
+from chalicelib.incidents.service import IncidentTrigger
 from chalicelib.incidents.unrecorded import UnrecordedIncidentPager
+from chalicelib.slo.records import Alert
 
 SLO_FIGURES = ("id", "tier", "long_window", "short_window", "long_burn_rate", "short_burn_rate",
                "burn_rate_threshold", "budget_remaining_ratio", "opened_at")
 BREAKER_FIGURES = ("reason", "failures", "opened_at", "shared", "at")
 
 
-def slo_fingerprint(alert: Mapping[str, Any]) -> str:
+def slo_fingerprint(alert: Alert) -> str:
     """One incident per SLO and alert class: page-fast and page-slow firing together are one problem."""
-    return f"slo:{alert['slo']}:{alert.get('severity', 'page')}"
+    return f"slo:{alert.slo}:{alert.severity or 'page'}"
 
 
-def slo_severity(alert: Mapping[str, Any]) -> str:
-    if alert.get("severity") == "ticket":
+def slo_severity(alert: Alert) -> str:
+    if alert.severity == "ticket":
         return "P3"
-    remaining = alert.get("budget_remaining_ratio")
+    remaining = alert.budget_remaining_ratio
     return "P0" if isinstance(remaining, (int, float)) and remaining <= 0 else "P1"
 
 
@@ -36,25 +35,19 @@ def breaker_runbook(breaker_name: str) -> str:
 class SloAlertIncidentSink:
     """Page-tier burn alerts open P1 incidents (P0 once the budget is exhausted), ticket-tier P3."""
 
-    def __init__(self, incidents: Optional[IncidentTrigger] = None) -> None:
+    def __init__(self, incidents: IncidentTrigger) -> None:
         self._incidents = incidents
 
-    def _trigger(self) -> IncidentTrigger:
-        if self._incidents is None:
-            self._incidents = get_incident_trigger()
-        return self._incidents
+    def alert_opened(self, alert: Alert) -> None:
+        name = alert.slo_display_name or alert.slo
+        stored = alert.to_json()
+        self._incidents.trigger(
+            slo_fingerprint(alert), slo_severity(alert), f"{name}: error budget burn ({alert.tier})", "slo",
+            {key: stored[key] for key in SLO_FIGURES if stored.get(key) is not None},
+            summary=alert.summary or "", runbook=alert.runbook, target=alert.slo, signal=alert.id)
 
-    def alert_opened(self, alert: Mapping[str, Any]) -> None:
-        name = alert.get("slo_display_name") or alert["slo"]
-        self._trigger().trigger(
-            slo_fingerprint(alert), slo_severity(alert), f"{name}: error budget burn ({alert.get('tier')})", "slo",
-            {key: alert[key] for key in SLO_FIGURES if alert.get(key) is not None},
-            summary=alert.get("summary") or "", runbook=alert.get("runbook"), target=alert["slo"],
-            signal=alert.get("id"))
-
-    def alert_resolved(self, alert: Mapping[str, Any]) -> None:
-        self._trigger().signal_recovered(slo_fingerprint(alert), f"SLO alert {alert.get('id')} resolved",
-                                         signal=alert.get("id"))
+    def alert_resolved(self, alert: Alert) -> None:
+        self._incidents.signal_recovered(slo_fingerprint(alert), f"SLO alert {alert.id} resolved", signal=alert.id)
 
 
 class BreakerIncidentListener:
@@ -65,15 +58,9 @@ class BreakerIncidentListener:
     directly instead, so the trip is never lost.
     """
 
-    def __init__(self, incidents: Optional[IncidentTrigger] = None,
-                 fallback_pager: Optional[UnrecordedIncidentPager] = None) -> None:
+    def __init__(self, incidents: IncidentTrigger, fallback_pager: UnrecordedIncidentPager) -> None:
         self._incidents = incidents
-        self._fallback_pager = fallback_pager or UnrecordedIncidentPager()
-
-    def _trigger(self) -> IncidentTrigger:
-        if self._incidents is None:
-            self._incidents = get_incident_trigger()
-        return self._incidents
+        self._fallback_pager = fallback_pager
 
     def __call__(self, breaker_name: str, old_state: str, new_state: str, details: Mapping[str, Any]) -> None:
         fingerprint = f"breaker:{breaker_name}"
@@ -84,7 +71,7 @@ class BreakerIncidentListener:
             summary = (f"Circuit breaker {breaker_name} opened ({details.get('reason', 'failures')}); "
                        f"calls to {breaker_name} fail fast or degrade")
             try:
-                self._trigger().trigger(fingerprint, "P2", title, "breaker", figures, summary=summary,
+                self._incidents.trigger(fingerprint, "P2", title, "breaker", figures, summary=summary,
                                         runbook=breaker_runbook(breaker_name), target=breaker_name)
             except Exception as exc:  # whatever stopped the record, the page must still go out
                 self._fallback_pager.page(severity="P2", title=title, summary=summary,
@@ -92,18 +79,6 @@ class BreakerIncidentListener:
                                           reason=f"{type(exc).__name__}: {exc}")
                 raise
         elif new_state == "closed":
-            self._trigger().signal_recovered(fingerprint, f"breaker {breaker_name} closed "
+            self._incidents.signal_recovered(fingerprint, f"breaker {breaker_name} closed "
                                                           f"({details.get('reason', 'probe')})")
 
-
-_breaker_listener: Optional[BreakerIncidentListener] = None
-
-
-def connect_breakers_to_incidents() -> None:
-    """Breaker trips open incidents (and closes signal recovery) in this process; safe to call twice."""
-    global _breaker_listener
-    if _breaker_listener is None:
-        from chalicelib.resilience import register_transition_listener
-
-        _breaker_listener = BreakerIncidentListener()
-        register_transition_listener(_breaker_listener)

@@ -17,9 +17,8 @@ from chalicelib.incidents.ack_links import AckLinkSigner, LinkRejected
 from chalicelib.incidents.model import (
     SEVERITIES, STATUSES, IncidentMissing, TransitionRejected, is_incident_id, iso, parse_iso)
 from chalicelib.incidents.reports import (
-    STAGES, SloHistoryImpact, TemplateMissing, reliability_stats, render_postmortem, render_update, runbooks_dir)
+    STAGES, IncidentReports, TemplateMissing, reliability_stats)
 from chalicelib.incidents.service import IncidentService
-from chalicelib.settings import get_settings
 
 CREATE_FIELDS = ("title", "severity", "summary", "fingerprint", "runbook", "details", "by")
 ACTION_FIELDS = ("by", "note")
@@ -28,6 +27,7 @@ DETAILS_MAX_KEYS = 30
 WINDOW_DAYS_MAX = 366
 # Incidents overlapping the one a postmortem is about (breakers that opened around it).
 RELATED_LOOKBACK, RELATED_MAX = timedelta(days=1), 200
+PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX = 100, 1000
 
 
 def _query(request: Any, allowed: tuple[str, ...]) -> dict[str, str]:
@@ -74,8 +74,8 @@ def list_incidents(service: IncidentService, request: Any) -> dict[str, Any]:
         errors["status"] = [f"Must be one of: {', '.join(STATUSES)}."]
     if params.get("severity") and params["severity"] not in SEVERITIES:
         errors["severity"] = [f"Must be one of: {', '.join(SEVERITIES)}."]
-    maximum = get_settings().page_size_max
-    limit = parse_bounded_int(params.get("limit", str(get_settings().page_size_default)), 1, maximum)
+    maximum = PAGE_SIZE_MAX
+    limit = parse_bounded_int(params.get("limit", str(PAGE_SIZE_DEFAULT)), 1, maximum)
     if limit is None:
         errors["limit"] = [f"Must be a whole number from 1 to {maximum}."]
     if errors:
@@ -93,7 +93,8 @@ def _acting(operator: str, by: Optional[str]) -> str:
     return operator if not by or by == operator else f"{operator} (for {by})"
 
 
-def create_incident(service: IncidentService, request: Any, action: OperatorAction) -> Response:
+def create_incident(service: IncidentService, reports: IncidentReports, request: Any,
+                    action: OperatorAction) -> Response:
     body = json_object(request, allowed=CREATE_FIELDS)
     errors: dict[str, list[str]] = {}
     title = _text(body, "title", TITLE_MAX, errors, required=True)
@@ -106,7 +107,7 @@ def create_incident(service: IncidentService, request: Any, action: OperatorActi
     runbook = _text(body, "runbook", 200, errors)
     if runbook and "runbook" not in errors:
         name = runbook.removeprefix("runbooks/")
-        if "/" in name or not name.endswith(".md") or not (runbooks_dir() / name).is_file():
+        if "/" in name or not name.endswith(".md") or not reports.has_runbook(name):
             errors["runbook"] = ["Must name an existing runbook, e.g. runbooks/incident-manual.md."]
         runbook = f"runbooks/{name}"
     details = body.get("details")
@@ -143,18 +144,19 @@ def act_on_incident(service: IncidentService, request: Any, incident_id: str, ve
     return {"incident": incident.to_json(), "changed": changed}
 
 
-def postmortem(service: IncidentService, incident_id: str, now: Callable[[], Any]) -> Response:
+def postmortem(service: IncidentService, reports: IncidentReports, incident_id: str,
+               now: Callable[[], Any]) -> Response:
     incident = _load(service, incident_id)
     start, end = incident.opened_at, incident.resolved_at or iso(now())
     since = iso(parse_iso(start) - RELATED_LOOKBACK)
     related = [other for other in service.list(since=since, limit=RELATED_MAX)
                if other.id != incident.id and other.opened_at <= end
                and (other.resolved_at is None or other.resolved_at >= start)]
-    markdown = render_postmortem(incident, now(), related=related, impact=SloHistoryImpact())
+    markdown = reports.postmortem(incident, now(), related)
     return Response(body=markdown, status_code=200, headers={"Content-Type": "text/markdown; charset=utf-8"})
 
 
-def communication(service: IncidentService, request: Any, incident_id: str, stage: str,
+def communication(service: IncidentService, reports: IncidentReports, request: Any, incident_id: str, stage: str,
                   now: Callable[[], Any]) -> dict[str, Any]:
     params = _query(request, ("message",))
     if stage not in STAGES:
@@ -164,7 +166,7 @@ def communication(service: IncidentService, request: Any, incident_id: str, stag
         raise ValidationFailed({"message": [f"Longer than maximum length {NOTE_MAX}."]})
     incident = _load(service, incident_id)
     try:
-        text = render_update(incident, stage, now(), message)
+        text = reports.update(incident, stage, now(), message)
     except TemplateMissing:
         raise NotFound(f"runbooks/communication-templates.md has no {stage!r} template") from None
     return {"incident_id": incident.id, "stage": stage, "text": text}

@@ -36,31 +36,19 @@ def _logger() -> Any:
 
 
 class EscalationSteps:
-    def __init__(self, store: Any, *, policy: Optional[EscalationPolicy] = None, sns: Any = None,
-                 sfn: Any = None, signer: Optional[AckLinkSigner] = None,
-                 experiments: Optional[ExperimentLookup] = None,
-                 clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(self, store: Any, *, load_policy: Callable[[], EscalationPolicy], sns: Any, sfn: Any,
+                 signer: AckLinkSigner, experiments: Optional[ExperimentLookup] = None,
+                 runbooks_base_url: str, api_base_url: str, clock: Callable[[], datetime] = utc_now) -> None:
+        # The policy is read when a workflow starts, so a misconfigured one fails that workflow clearly.
+        self._load_policy = load_policy
         self._store = store
-        self._policy = policy
         self._sns = sns
         self._sfn = sfn
         self._signer = signer
         self._experiments = experiments or NoExperiments()
+        self._runbooks_base_url = runbooks_base_url
+        self._api_base_url = api_base_url
         self._clock = clock
-
-    def _sns_client(self) -> Any:
-        if self._sns is None:
-            from chalicelib.aws import client
-
-            self._sns = client("sns")
-        return self._sns
-
-    def _sfn_client(self) -> Any:
-        if self._sfn is None:
-            from chalicelib.aws import client
-
-            self._sfn = client("stepfunctions")
-        return self._sfn
 
     def _event(self, kind: str, message: str, **data: Any) -> TimelineEvent:
         return TimelineEvent(at=iso(self._clock()), kind=kind, message=message, actor="escalation",
@@ -73,7 +61,7 @@ class EscalationSteps:
         if problem:
             return {"valid": False, "reason": problem}
         try:
-            policy = self._policy or EscalationPolicy.from_settings()
+            policy = self._load_policy()
         except PolicyInvalid as exc:
             return {"valid": False, "reason": f"Escalation policy is misconfigured: {exc}"}
         try:
@@ -126,16 +114,16 @@ class EscalationSteps:
         if incident.status != TRIGGERED:
             return {"paged": False, "status": incident.status}
         level = next(entry for entry in state["levels"] if entry["level"] == position["level"])
-        signer = self._signer or AckLinkSigner()
-        ack_url, expires_at = signer.link(incident.id, level["level"])
+        ack_url, expires_at = self._signer.link(incident.id, level["level"])
         experiment = self._experiments.active_for(incident.target or incident.fingerprint)
         page = render_page(incident, PageContext(
             level=level["level"], role=level["role"], repeat=position["repeats"], ack_url=ack_url,
-            ack_expires_at=expires_at, ack_deadline_seconds=state["ack_timeout_seconds"], experiment=experiment))
+            ack_expires_at=expires_at, ack_deadline_seconds=state["ack_timeout_seconds"],
+            runbooks_base_url=self._runbooks_base_url, api_base_url=self._api_base_url, experiment=experiment))
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            response = self._sns_client().publish(
+            response = self._sns.publish(
                 TopicArn=level["topic_arn"], Subject=page.subject, Message=page.sns_message(),
                 MessageStructure="json", MessageAttributes=page.attributes)
         except (BotoCoreError, ClientError) as exc:
@@ -162,7 +150,7 @@ class EscalationSteps:
         if waiting is not None:
             return {"waiting": True}
         incident = self._store.get(incident_id)
-        self._sfn_client().send_task_success(taskToken=token, output=json.dumps(
+        self._sfn.send_task_success(taskToken=token, output=json.dumps(
             {"outcome": incident.status, "by": incident.acknowledged_by or incident.resolved_by}))
         return {"waiting": False, "status": incident.status}
 
@@ -184,20 +172,3 @@ class EscalationSteps:
                                escalation_status="exhausted" if reason == "exhausted" else "failed")
         return {"recorded": True, "status": incident.status}
 
-
-_steps: Optional[EscalationSteps] = None
-
-
-def get_escalation_steps() -> EscalationSteps:
-    """One per process (warm Lambda invocations reuse the table binding and clients)."""
-    global _steps
-    if _steps is None:
-        from chalicelib.incidents.store import DynamoDBIncidentStore
-
-        _steps = EscalationSteps(DynamoDBIncidentStore())
-    return _steps
-
-
-def reset_escalation_steps() -> None:
-    global _steps
-    _steps = None

@@ -73,6 +73,11 @@ class TimelineEvent:
             body["data"] = dict(self.data)
         return body
 
+    @classmethod
+    def from_json(cls, body: Mapping[str, Any]) -> "TimelineEvent":
+        return cls(at=body["at"], kind=body["kind"], message=body["message"], actor=body.get("actor"),
+                   data=dict(body.get("data") or {}))
+
 
 @dataclass(frozen=True)
 class Incident:
@@ -124,3 +129,20 @@ class Incident:
         if with_timeline:
             body["timeline"] = [event.to_json() for event in self.timeline]
         return body
+
+    @classmethod
+    def from_json(cls, body: Mapping[str, Any]) -> "Incident":
+        """The incident as ``to_json`` shows it (the escalation's task token is never shown, so it is None)."""
+        escalation = body.get("escalation") or {}
+        return cls(
+            id=body["id"], fingerprint=body["fingerprint"], severity=body["severity"], title=body["title"],
+            source=body["source"], status=body["status"], opened_at=body["opened_at"],
+            runbook=body.get("runbook", DEFAULT_RUNBOOK), target=body.get("target", ""),
+            details=dict(body.get("details") or {}), summary=body.get("summary", ""),
+            trigger_count=int(body.get("trigger_count", 1)), acknowledged_at=body.get("acknowledged_at"),
+            acknowledged_by=body.get("acknowledged_by"), mitigated_at=body.get("mitigated_at"),
+            resolved_at=body.get("resolved_at"), resolved_by=body.get("resolved_by"),
+            escalation_level=int(escalation.get("level", 0)), escalation_status=escalation.get("status", "not_started"),
+            escalation_execution=escalation.get("execution"),
+            experiment_ids=tuple(body.get("experiment_ids") or ()), open_signals=tuple(body.get("open_signals") or ()),
+            timeline=tuple(TimelineEvent.from_json(event) for event in body.get("timeline") or ()))

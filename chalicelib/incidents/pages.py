@@ -14,14 +14,13 @@ from typing import Any, Optional
 
 from chalicelib.incidents.experiments import ActiveExperiment
 from chalicelib.incidents.model import Incident
-from chalicelib.settings import get_settings
 
 SUBJECT_MAX = 100  # SNS limit for email subjects
 JSON_PROTOCOLS = ("http", "https", "sqs", "lambda", "email-json", "application", "firehose")
 
 
-def runbook_url(runbook: str) -> str:
-    base = get_settings().runbooks_base_url.rstrip("/")
+def runbook_url(runbook: str, runbooks_base_url: str) -> str:
+    base = runbooks_base_url.rstrip("/")
     name = runbook[len("runbooks/"):] if runbook.startswith("runbooks/") else runbook
     return f"{base}/{name}"
 
@@ -34,6 +33,9 @@ class PageContext:
     ack_url: str
     ack_expires_at: int
     ack_deadline_seconds: int
+    # Where runbook links point, and the API's base URL for the operator's ack call.
+    runbooks_base_url: str
+    api_base_url: str
     experiment: Optional[ActiveExperiment] = None
 
 
@@ -83,9 +85,9 @@ def render_page(incident: Incident, context: PageContext) -> Page:
     subject = _ascii_line(f"{'[CHAOS] ' if chaos else ''}[{incident.severity}] {incident.title}")
     if len(subject) > SUBJECT_MAX:
         subject = subject[:SUBJECT_MAX - 3] + "..."
-    link = runbook_url(incident.runbook)
+    link = runbook_url(incident.runbook, context.runbooks_base_url)
     minutes = max(1, context.ack_deadline_seconds // 60)
-    api_ack = f"POST {get_settings().public_base_url.rstrip('/')}/sre/incidents/{incident.id}/ack"
+    api_ack = f"POST {context.api_base_url.rstrip('/')}/sre/incidents/{incident.id}/ack"
     sms = (f"{chaos + ' ' if chaos else ''}[{incident.severity}] {incident.title[:80]} ({incident.id}), "
            f"level {context.level}{repeat}. Ack: {context.ack_url}")
     email_lines = [

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from chalicelib.incidents.model import SEVERITIES
-from chalicelib.settings import Settings, get_settings
+from chalicelib.settings import IncidentSettings
 
 DEFAULT_ROLES = ("On-call engineer", "Senior engineer", "Engineering manager", "Director/VP")
 MAX_RESPONSE_SECONDS = 7 * 24 * 3600
@@ -54,15 +54,14 @@ class EscalationPolicy:
         return self.levels[-1].level
 
     @classmethod
-    def from_settings(cls, settings: Optional[Settings] = None) -> "EscalationPolicy":
-        settings = settings or get_settings()
+    def from_settings(cls, settings: IncidentSettings) -> "EscalationPolicy":
         return cls(
-            response_seconds=parse_response_seconds(settings.incident_response_seconds),
+            response_seconds=parse_response_seconds(settings.response_seconds),
             levels=parse_levels(settings.escalation_levels),
             repeat_last_level=settings.escalation_repeat_last_level,
             max_repeats=_non_negative(settings.escalation_max_repeats, "ESCALATION_MAX_REPEATS"),
             auto_resolve_sources=frozenset(
-                part.strip() for part in settings.incident_auto_resolve_sources.split(",") if part.strip()),
+                part.strip() for part in settings.auto_resolve_sources.split(",") if part.strip()),
         )
 
 

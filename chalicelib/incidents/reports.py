@@ -13,7 +13,8 @@ from typing import Any, Iterable, Mapping, Optional, Protocol
 
 from chalicelib.incidents.model import SEVERITIES, Incident, iso, parse_iso
 from chalicelib.incidents.pages import runbook_url
-from chalicelib.settings import get_settings
+from chalicelib.settings import ServiceSettings
+from chalicelib.slo.records import HistoryPoint
 
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 COMMENT = re.compile(r"<!--.*?-->\n?", re.DOTALL)
@@ -25,9 +26,8 @@ class TemplateMissing(LookupError):
     pass
 
 
-def runbooks_dir() -> Path:
-    configured = get_settings().runbooks_dir
-    return Path(configured) if configured else Path(__file__).resolve().parents[2] / "runbooks"
+REPOSITORY_RUNBOOKS = Path(__file__).resolve().parents[2] / "runbooks"
+DEFAULT_RUNBOOKS_BASE_URL = ServiceSettings.runbooks_base_url
 
 
 def fill(template: str, values: Mapping[str, str]) -> str:
@@ -41,9 +41,9 @@ def fill(template: str, values: Mapping[str, str]) -> str:
     return PLACEHOLDER.sub(value, template)
 
 
-def communication_templates(text: Optional[str] = None) -> dict[str, str]:
+def communication_templates(text: Optional[str] = None, directory: Path = REPOSITORY_RUNBOOKS) -> dict[str, str]:
     if text is None:
-        text = (runbooks_dir() / "communication-templates.md").read_text(encoding="utf-8")
+        text = (directory / "communication-templates.md").read_text(encoding="utf-8")
     return {name: body for name, body in TEMPLATE_BLOCK.findall(text)}
 
 
@@ -63,25 +63,26 @@ def human_duration(seconds: Optional[float]) -> str:
     return " ".join(part for part in parts if part) or f"{secs}s"
 
 
-def _incident_values(incident: Incident, now: datetime) -> dict[str, str]:
+def _incident_values(incident: Incident, now: datetime, runbooks_base_url: str) -> dict[str, str]:
     return {
         "id": incident.id, "title": incident.title, "severity": incident.severity, "status": incident.status,
         "source": incident.source, "summary": incident.summary or incident.title,
         "opened_at": incident.opened_at, "acknowledged_at": incident.acknowledged_at or "not acknowledged",
         "acknowledged_by": incident.acknowledged_by or "nobody yet",
         "mitigated_at": incident.mitigated_at or "not mitigated", "resolved_at": incident.resolved_at or "open",
-        "runbook_url": runbook_url(incident.runbook),
+        "runbook_url": runbook_url(incident.runbook, runbooks_base_url),
         "duration": human_duration(_duration(incident.opened_at, incident.resolved_at or iso(now))),
         "now": iso(now),
     }
 
 
 def render_update(incident: Incident, stage: str, now: datetime, message: str = "",
-                  templates: Optional[Mapping[str, str]] = None) -> str:
+                  templates: Optional[Mapping[str, str]] = None,
+                  runbooks_base_url: str = DEFAULT_RUNBOOKS_BASE_URL) -> str:
     templates = templates if templates is not None else communication_templates()
     if stage not in templates:
         raise TemplateMissing(stage)
-    return fill(templates[stage], {**_incident_values(incident, now),
+    return fill(templates[stage], {**_incident_values(incident, now, runbooks_base_url),
                                    "message": message or "More details in the next update."}).strip() + "\n"
 
 
@@ -104,24 +105,24 @@ class SloImpactSource(Protocol):
     def impact(self, start: datetime, end: datetime) -> list[SloImpact]: ...
 
 
-class SloHistoryImpact:
-    """Error budget remaining at the SLO engine's hourly snapshots around the incident."""
+class SloHistory(Protocol):
+    """The SLO engine's history points (``chalicelib.slo.store.StatusStore``)."""
 
-    def __init__(self, status_store: Any = None, slo_names: Optional[Iterable[str]] = None) -> None:
-        self._status = status_store
-        self._names = tuple(slo_names) if slo_names is not None else None
+    def history(self, name: str, start: datetime, end: datetime) -> list[HistoryPoint]: ...
+
+
+class SloHistoryImpact:
+    """Error budget remaining at the SLO engine's history points around the incident."""
+
+    def __init__(self, history: SloHistory, slo_names: Iterable[str]) -> None:
+        self._history = history
+        self._names = tuple(slo_names)
 
     def impact(self, start: datetime, end: datetime) -> list[SloImpact]:
-        from chalicelib.slo.config import get_slos
-        from chalicelib.slo.store import StatusStore
-
-        status = self._status or StatusStore()
-        names = self._names if self._names is not None else tuple(slo.name for slo in get_slos())
         impacts = []
-        for name in names:
-            rows = status.history(name, start - timedelta(hours=1), end + timedelta(hours=1))
-            ratios = [row.get("budget", {}).get("remaining_ratio") for row in rows]
-            ratios = [ratio for ratio in ratios if isinstance(ratio, (int, float))]
+        for name in self._names:
+            points = self._history.history(name, start - timedelta(hours=1), end + timedelta(hours=1))
+            ratios = [point.budget_remaining_ratio for point in points if point.budget_remaining_ratio is not None]
             impacts.append(SloImpact(name, ratios[0] if ratios else None, ratios[-1] if ratios else None))
         return impacts
 
@@ -131,10 +132,11 @@ def _ratio(value: Optional[float]) -> str:
 
 
 def render_postmortem(incident: Incident, now: datetime, *, related: Iterable[Incident] = (),
-                      impact: Optional[SloImpactSource] = None, template: Optional[str] = None) -> str:
+                      impact: Optional[SloImpactSource] = None, template: Optional[str] = None,
+                      runbooks_base_url: str = DEFAULT_RUNBOOKS_BASE_URL) -> str:
     """The Markdown draft: template filled with the timeline, SLO impact, breakers and experiments."""
     if template is None:
-        template = (runbooks_dir() / "postmortem-template.md").read_text(encoding="utf-8")
+        template = (REPOSITORY_RUNBOOKS / "postmortem-template.md").read_text(encoding="utf-8")
     end = parse_iso(incident.resolved_at) if incident.resolved_at else now
     start = parse_iso(incident.opened_at)
     timeline = "\n".join(
@@ -159,7 +161,7 @@ def render_postmortem(incident: Incident, now: datetime, *, related: Iterable[In
         for other in {item.id: item for item in breakers}.values()) or "- None recorded."
     experiments = sorted({experiment for other in [incident, *related] for experiment in other.experiment_ids})
     values = {
-        **_incident_values(incident, now),
+        **_incident_values(incident, now, runbooks_base_url),
         "time_to_acknowledge": human_duration(_duration(incident.opened_at, incident.acknowledged_at)),
         "time_to_mitigate": human_duration(_duration(incident.opened_at, incident.mitigated_at)),
         "time_to_resolve": human_duration(_duration(incident.opened_at, incident.resolved_at)),
@@ -171,6 +173,28 @@ def render_postmortem(incident: Incident, now: datetime, *, related: Iterable[In
         "details": "\n".join(f"- {key}: {value}" for key, value in sorted(incident.details.items())) or "- None.",
     }
     return fill(COMMENT.sub("", template), values).strip() + "\n"
+
+
+class IncidentReports:
+    """The drafts and updates the API renders, from the configured runbooks folder."""
+
+    def __init__(self, runbooks_dir: Path, runbooks_base_url: str, impact: Optional[SloImpactSource]) -> None:
+        self.runbooks_dir = runbooks_dir
+        self.runbooks_base_url = runbooks_base_url
+        self.impact = impact
+
+    def has_runbook(self, name: str) -> bool:
+        return (self.runbooks_dir / name).is_file()
+
+    def postmortem(self, incident: Incident, now: datetime, related: Iterable[Incident] = ()) -> str:
+        template = (self.runbooks_dir / "postmortem-template.md").read_text(encoding="utf-8")
+        return render_postmortem(incident, now, related=related, impact=self.impact, template=template,
+                                 runbooks_base_url=self.runbooks_base_url)
+
+    def update(self, incident: Incident, stage: str, now: datetime, message: str = "") -> str:
+        return render_update(incident, stage, now, message,
+                             templates=communication_templates(directory=self.runbooks_dir),
+                             runbooks_base_url=self.runbooks_base_url)
 
 
 # -- MTTA / MTTR / MTBF ---------------------------------------------------------------------------

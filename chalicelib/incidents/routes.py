@@ -1,27 +1,31 @@
 """Incident endpoints (register with ``app.register_blueprint(blueprint)``)."""
 from __future__ import annotations
 
-from functools import lru_cache
+from typing import Any, Callable
 
 from chalice import Blueprint
 
 from chalicelib.auth import operator_action
 from chalicelib.http.blueprint import ReusableBlueprint
 from chalicelib.incidents import api
-from chalicelib.incidents.ack_links import AckLinkSigner
 from chalicelib.incidents.model import utc_now
-from chalicelib.incidents.service import get_incident_service
 
 
-@lru_cache(maxsize=1)
-def get_ack_link_signer() -> AckLinkSigner:
-    return AckLinkSigner()
-
-
-def build_blueprint() -> Blueprint:
-    """A fresh blueprint: Chalice consumes a blueprint's route options when registering it,
-    so each app (the real one, a test app) needs its own instance."""
+def build_blueprint(wired: Callable[[], Any]) -> Blueprint:
+    """The incident routes, each taking what it needs from ``wired()`` (``chalicelib.wiring.current``)."""
     bp = ReusableBlueprint(__name__)
+
+    def get_incident_service() -> Any:
+        return wired().incident_service
+
+    def get_ack_link_signer() -> Any:
+        return wired().ack_link_signer
+
+    def reports() -> Any:
+        return wired().incident_reports
+
+    def acting(action: str, target: str) -> Any:
+        return operator_action(wired().operator_auth, bp.current_request.headers, action, target)
 
     @bp.route("/sre/incidents", methods=["GET"])
     def list_incidents():
@@ -29,8 +33,8 @@ def build_blueprint() -> Blueprint:
 
     @bp.route("/sre/incidents", methods=["POST"])
     def create_incident():
-        with operator_action(bp.current_request.headers, "incident.open", "new incident") as action:
-            return api.create_incident(get_incident_service(), bp.current_request, action)
+        with acting("incident.open", "new incident") as action:
+            return api.create_incident(get_incident_service(), reports(), bp.current_request, action)
 
     @bp.route("/sre/incidents/stats", methods=["GET"])
     def incident_stats():
@@ -42,17 +46,17 @@ def build_blueprint() -> Blueprint:
 
     @bp.route("/sre/incidents/{incident_id}/ack", methods=["POST"])
     def acknowledge_incident(incident_id):
-        with operator_action(bp.current_request.headers, "incident.acknowledge", incident_id) as action:
+        with acting("incident.acknowledge", incident_id) as action:
             return api.act_on_incident(get_incident_service(), bp.current_request, incident_id, "ack", action)
 
     @bp.route("/sre/incidents/{incident_id}/mitigate", methods=["POST"])
     def mitigate_incident(incident_id):
-        with operator_action(bp.current_request.headers, "incident.mitigate", incident_id) as action:
+        with acting("incident.mitigate", incident_id) as action:
             return api.act_on_incident(get_incident_service(), bp.current_request, incident_id, "mitigate", action)
 
     @bp.route("/sre/incidents/{incident_id}/resolve", methods=["POST"])
     def resolve_incident(incident_id):
-        with operator_action(bp.current_request.headers, "incident.resolve", incident_id) as action:
+        with acting("incident.resolve", incident_id) as action:
             return api.act_on_incident(get_incident_service(), bp.current_request, incident_id, "resolve", action)
 
     @bp.route("/sre/incidents/{incident_id}/ack-link", methods=["GET"])
@@ -67,13 +71,12 @@ def build_blueprint() -> Blueprint:
 
     @bp.route("/sre/incidents/{incident_id}/postmortem", methods=["GET"])
     def incident_postmortem(incident_id):
-        return api.postmortem(get_incident_service(), incident_id, utc_now)
+        return api.postmortem(get_incident_service(), reports(), incident_id, utc_now)
 
     @bp.route("/sre/incidents/{incident_id}/communications/{stage}", methods=["GET"])
     def incident_communication(incident_id, stage):
-        return api.communication(get_incident_service(), bp.current_request, incident_id, stage, utc_now)
+        return api.communication(get_incident_service(), reports(), bp.current_request, incident_id, stage,
+                                 utc_now)
 
     return bp
 
-
-blueprint = build_blueprint()

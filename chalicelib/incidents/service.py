@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any, Callable, Mapping, Optional, Protocol
 
 from chalicelib.incidents.experiments import ExperimentLookup, NoExperiments
@@ -17,7 +16,6 @@ from chalicelib.incidents.model import (
     ACKNOWLEDGED, DEFAULT_RUNBOOK, MITIGATED, RESOLVED, SEVERITIES, SOURCES, TRIGGERED, Incident,
     TimelineEvent, iso, new_incident_id, utc_now)
 from chalicelib.incidents.policy import EscalationPolicy
-from chalicelib.settings import get_settings
 
 # Errors SendTaskSuccess answers when the task already ended (timed out at that very moment,
 # or the escalation was stopped): the next escalation step sees the status and stops by itself.
@@ -38,19 +36,47 @@ class IncidentTrigger(Protocol):
                          signal: Optional[str] = None) -> Optional[Incident]: ...
 
 
+class Escalations(Protocol):
+    """Starts and stops an incident's escalation workflow."""
+
+    def start(self, incident: Incident) -> str: ...
+
+    def stop(self, task_token: str, outcome: Mapping[str, Any]) -> bool: ...
+
+
+class IncidentStore(Protocol):
+    """Where incidents live (``chalicelib.incidents.store``); the contract suite pins its behaviour."""
+
+    def get(self, incident_id: str) -> Incident: ...
+
+    def list(self, *, status: Optional[str] = None, severity: Optional[str] = None,
+             since: Optional[str] = None, limit: Optional[int] = None) -> list[Incident]: ...
+
+    def create(self, incident: Incident) -> tuple[Incident, bool]: ...
+
+    def open_incident_for(self, fingerprint: str) -> Optional[Incident]: ...
+
+    def append(self, incident_id: str, event: TimelineEvent, **fields: Any) -> Optional[Incident]: ...
+
+    def record_retrigger(self, incident_id: str, event: TimelineEvent, signal: str) -> Optional[Incident]: ...
+
+    def add_experiment(self, incident_id: str, experiment_id: str) -> None: ...
+
+    def clear_signal(self, incident_id: str, signal: str, event: TimelineEvent) -> Optional[Incident]: ...
+
+    def transition(self, incident_id: str, target: str, event: TimelineEvent,
+                   actor: str) -> tuple[Incident, bool]: ...
+
+    def await_ack(self, incident_id: str, event: TimelineEvent, task_token: str,
+                  execution: Optional[str]) -> Optional[Incident]: ...
+
+    def use_ack_link(self, incident_id: str, nonce: str) -> bool: ...
+
+
 class StepFunctionsEscalations:
-    def __init__(self, state_machine_arn: Optional[str] = None, client: Any = None) -> None:
-        if state_machine_arn is None:
-            state_machine_arn = get_settings().escalation_state_machine_arn
+    def __init__(self, state_machine_arn: str, client: Any) -> None:
         self._arn = state_machine_arn
         self._client = client
-
-    def _sfn(self) -> Any:
-        if self._client is None:
-            from chalicelib.aws import client
-
-            self._client = client("stepfunctions")
-        return self._client
 
     def start(self, incident: Incident) -> str:
         if not self._arn:
@@ -58,7 +84,7 @@ class StepFunctionsEscalations:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            response = self._sfn().start_execution(
+            response = self._client.start_execution(
                 stateMachineArn=self._arn, name=f"{incident.id}-{uuid.uuid4().hex[:8]}",
                 input=json.dumps({"incident_id": incident.id}))
         except (BotoCoreError, ClientError) as exc:
@@ -70,7 +96,7 @@ class StepFunctionsEscalations:
         from botocore.exceptions import ClientError
 
         try:
-            self._sfn().send_task_success(taskToken=task_token, output=json.dumps(dict(outcome)))
+            self._client.send_task_success(taskToken=task_token, output=json.dumps(dict(outcome)))
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in STALE_TOKEN_ERRORS:
                 return False
@@ -85,12 +111,12 @@ def _logger() -> Any:
 
 
 class IncidentService:
-    def __init__(self, store: Any, escalations: Any = None, policy: Optional[EscalationPolicy] = None,
+    def __init__(self, store: "IncidentStore", escalations: Escalations, policy: EscalationPolicy,
                  experiments: Optional[ExperimentLookup] = None,
                  clock: Callable[[], datetime] = utc_now) -> None:
         self._store = store
-        self._escalations = escalations if escalations is not None else StepFunctionsEscalations()
-        self._policy = policy or EscalationPolicy.from_settings()
+        self._escalations = escalations
+        self._policy = policy
         self._experiments = experiments or NoExperiments()
         self._clock = clock
 
@@ -219,13 +245,3 @@ class IncidentService:
             "escalation_stopped", f"Escalation stopped ({outcome})", actor),
             escalation_status=f"stopped_{outcome}") or incident
 
-
-@lru_cache(maxsize=1)
-def get_incident_service() -> IncidentService:
-    from chalicelib.incidents.store import DynamoDBIncidentStore
-
-    return IncidentService(DynamoDBIncidentStore())
-
-
-def get_incident_trigger() -> IncidentTrigger:
-    return get_incident_service()

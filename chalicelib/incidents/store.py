@@ -9,14 +9,12 @@ under concurrency. Incidents carry ``listing``/``opened_at`` so the
 """
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any, Iterator, Optional
 
 from chalicelib.incidents.model import (
     ACKNOWLEDGED, IMPLIES, MITIGATED, OPEN_STATUSES, RESOLVED, STATUSES, TRIGGERED, Incident, IncidentMissing,
     TimelineEvent, TransitionRejected)
-from chalicelib.pynamodb_tables import index_meta, table_meta, transaction_connection
-from chalicelib.settings import get_settings
+from chalicelib.dynamodb import cancellation_codes, index_meta, is_conditional_failure, table_meta, transaction_connection
 
 LISTING = "INCIDENT"
 # A retriggering source (a flapping breaker) must not grow the item towards DynamoDB's 400 KB limit.
@@ -28,9 +26,8 @@ def fingerprint_key(fingerprint: str) -> str:
     return f"FP#{fingerprint}"
 
 
-@lru_cache(maxsize=None)
 def table_models(table_name: str, region: str) -> Any:
-    """The pynamodb classes bound to ``table_name`` (built once per process)."""
+    """The pynamodb classes bound to ``table_name`` (``chalicelib.wiring`` builds them once per process)."""
     # pynamodb.models costs ~100 ms to import; only code that touches incidents pays it.
     from pynamodb.attributes import (JSONAttribute, ListAttribute, MapAttribute, NumberAttribute,
                                      UnicodeAttribute, UnicodeSetAttribute)
@@ -116,14 +113,10 @@ def _to_incident(item: Any) -> Incident:
         timeline=tuple(_to_event(entry) for entry in item.timeline or ()))
 
 
-def _is_condition_failure(error: Exception) -> bool:
-    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
-
-
 class DynamoDBIncidentStore:
-    def __init__(self, table_name: Optional[str] = None, region: Optional[str] = None) -> None:
-        settings = get_settings()
-        self._models = table_models(table_name or settings.incidents_table, region or settings.region)
+    def __init__(self, models: Any) -> None:
+        """``models``: ``table_models(table_name, region)``."""
+        self._models = models
 
     # -- reading ---------------------------------------------------------------------------------
     def _load(self, incident_id: str) -> Any:
@@ -195,7 +188,7 @@ class DynamoDBIncidentStore:
                 transaction.save(claim, condition=models.claim.pk.does_not_exist())
                 transaction.save(item, condition=models.incident.pk.does_not_exist())
         except TransactWriteError as exc:
-            codes = [reason.code if reason else None for reason in (exc.cancellation_reasons or [])]
+            codes = cancellation_codes(exc)
             if codes and codes[0] == "ConditionalCheckFailed":
                 existing = self.open_incident_for(incident.fingerprint)
                 if existing is not None:
@@ -213,7 +206,7 @@ class DynamoDBIncidentStore:
             item = model(incident_id)
             item.update(actions=actions, condition=exists if condition is None else exists & condition)
         except UpdateError as exc:
-            if not _is_condition_failure(exc):
+            if not is_conditional_failure(exc):
                 raise
             self._load(incident_id)  # raises IncidentMissing when that was the failed condition
             return None
@@ -286,7 +279,7 @@ class DynamoDBIncidentStore:
                     transaction.delete(claim_model(fingerprint_key(current.fingerprint)),
                                        condition=claim_model.incident_id == incident_id)
             except TransactWriteError as exc:
-                codes = [reason.code if reason else None for reason in (exc.cancellation_reasons or [])]
+                codes = cancellation_codes(exc)
                 if codes and codes[0] == "ConditionalCheckFailed":
                     continue
                 if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":

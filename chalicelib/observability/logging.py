@@ -4,13 +4,11 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
-from chalicelib.settings import get_settings
 
 EMAIL_PATTERN = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
@@ -36,7 +34,20 @@ class CurrentStdoutHandler(logging.StreamHandler):
         pass
 
 
-@lru_cache(maxsize=1)
+def build_logger(service_name: str) -> Logger:
+    """A Powertools Logger for ``service_name``, writing redacted JSON to the current stdout.
+
+    Python's loggers are process-wide: once a Powertools Logger has configured the one for
+    ``service_name``, later ones (a re-built wiring) share its handler and formatter.
+    """
+    if getattr(logging.getLogger(service_name), "powertools_handler", None):
+        return Logger(service=service_name)
+    return Logger(service=service_name, logger_formatter=RedactingFormatter(), logger_handler=CurrentStdoutHandler())
+
+
 def get_logger() -> Logger:
-    return Logger(service=get_settings().service_name, logger_formatter=RedactingFormatter(),
-                  logger_handler=CurrentStdoutHandler())
+    """The process's logger (``chalicelib.wiring`` builds it); logging reaches every layer, so
+    code that is not handed one may ask for it here."""
+    from chalicelib.wiring import current
+
+    return current().logger

@@ -38,9 +38,10 @@ def latency_metric_name(threshold_ms: int) -> str:
 
 def request_counts(status: int, latency_ms: float, facts: RequestFacts,
                    thresholds_ms: Iterable[int]) -> dict[str, int]:
-    """The SLI event counts of one request. Client errors (4xx) are not valid events."""
-    valid = not 400 <= status < 500
-    server_error = status >= 500
+    """The SLI event counts of one request. Client errors (4xx) are not valid events, nor is
+    a request excluded from the SLIs (the local stack's own routes)."""
+    valid = not 400 <= status < 500 and not facts.excluded_from_sli
+    server_error = status >= 500 and not facts.excluded_from_sli
     counts = {
         "requests": 1,
         "valid_requests": int(valid),
@@ -84,3 +85,17 @@ def emit(record: EmfRecord) -> None:
     sys.stdout.write(json.dumps(record, separators=(",", ":")) + "\n")
     for listener in list(_listeners):
         listener(record)
+
+
+class Counters:
+    """Count metrics outside requests (breaker transitions, webhook deliveries), as EMF records."""
+
+    def __init__(self, namespace: str, service: str) -> None:
+        self.namespace = namespace
+        self.service = service
+
+    def count(self, name: str, dimensions: dict[str, str], value: float = 1) -> None:
+        provider = AmazonCloudWatchEMFProvider(namespace=self.namespace, service=self.service)
+        provider.add_dimensions(service=self.service, **dict(dimensions))
+        provider.add_metric(name=name, unit="Count", value=value)
+        emit(provider.serialize_metric_set())

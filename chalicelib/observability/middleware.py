@@ -15,7 +15,6 @@ from chalicelib.observability import metrics
 from chalicelib.observability.logging import get_logger
 from chalicelib.observability.request_context import begin_request, record_failure_cause
 from chalicelib.observability.tracing import request_segment
-from chalicelib.settings import get_settings
 
 CORRELATION_HEADER = "X-Correlation-Id"
 _CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
@@ -113,7 +112,9 @@ def add_security_headers(response: Response) -> None:
 
 def http_middleware(request: Request, get_response: Callable[[Request], Response]) -> Response:
     started = time.perf_counter()
-    settings = get_settings()
+    from chalicelib.wiring import current
+
+    settings = current().settings.service
     logger = get_logger()
     route = (request.context or {}).get("resourcePath", "unknown")
     correlation_id = correlation_id_for(request)

@@ -12,6 +12,8 @@ class RequestFacts:
     stale_data_queries: int = 0
     # Why the request failed with a 5xx, for the middleware's log line (never sent to the client).
     failure_cause: Optional[str] = None
+    # Requests that are not the service's users being served (the local stack's own tools).
+    excluded_from_sli: bool = False
 
     @property
     def served_stale(self) -> bool:
@@ -40,3 +42,8 @@ def record_data_query(*, fresh: bool) -> None:
 
 def record_failure_cause(cause: str) -> None:
     _facts.get().failure_cause = cause
+
+
+def exclude_from_sli() -> None:
+    """This request is no SLI event: it counts as a request, never as a valid one or an error."""
+    _facts.get().excluded_from_sli = True

@@ -2,20 +2,15 @@
 from __future__ import annotations
 
 import contextlib
-from functools import lru_cache
 from typing import Any, Iterator, Optional
 
-from chalicelib.settings import get_settings
 
 
-@lru_cache(maxsize=1)
 def get_tracer() -> Optional[Any]:
-    settings = get_settings()
-    if not settings.tracing_enabled:
-        return None
-    from aws_lambda_powertools import Tracer
+    """The process's tracer, None when tracing is off (``chalicelib.wiring`` builds it)."""
+    from chalicelib.wiring import current
 
-    return Tracer(service=settings.service_name)
+    return current().tracer
 
 
 @contextlib.contextmanager

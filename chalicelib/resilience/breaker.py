@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable, Mapping, Optional, TypeVar
 
 import pybreaker
 
-from chalicelib.resilience.listeners import TransitionAnnouncer, announce_transition
+from chalicelib.resilience.listeners import TransitionAnnouncement, ignore_transition
 from chalicelib.resilience.record import (CLOSED, HALF_OPEN, MAX_TRANSITIONS_KEPT, OPEN, BreakerRecord,
                                           LocalRecordStore, RecordStore)
 
@@ -46,7 +46,7 @@ class FleetCircuitBreaker(pybreaker.CircuitBreaker):
                  exclude: Optional[Iterable[Any]] = None, listeners: Optional[Iterable[Any]] = None,
                  state_storage: Optional[pybreaker.CircuitBreakerStorage] = None,
                  probe_lease_seconds: Optional[float] = None, clock: Callable[[], float] = time.time,
-                 announce: TransitionAnnouncer = announce_transition) -> None:
+                 announce: TransitionAnnouncement = ignore_transition) -> None:
         storage = state_storage or pybreaker.CircuitMemoryStorage(CLOSED)
         self._store: RecordStore = storage if hasattr(storage, "compare_and_set") else LocalRecordStore(storage)
         self._clock = clock

@@ -2,28 +2,24 @@
 
 ``CIRCUIT_BREAKERS='{"database": {"fail_max": 3, "reset_timeout_seconds": 10}}'`` changes
 only what it names. ``exclude`` lists what does not count as a failure: a dotted path of an
-exception class, or one of the named predicates in ``EXCLUSION_PREDICATES``.
+exception class you supply, or one of the named predicates in ``EXCLUSION_PREDICATES``.
+The service's own exclusions (the users store's errors) are handed in by ``chalicelib.wiring``.
 """
 from __future__ import annotations
 
 import importlib
 import json
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Optional
 
-from chalicelib.resilience.errors import is_client_caused_dynamodb_error
+from chalicelib.dynamodb import is_client_caused_error
 
 DEFAULT_BREAKERS: dict[str, dict[str, Any]] = {
     "database": {
         "fail_max": 5,
         "reset_timeout_seconds": 30,
         "success_threshold": 2,
-        "exclude": [
-            "dynamodb_client_errors",
-            "chalicelib.users.repository.EmailTaken",
-            "chalicelib.users.repository.UserMissing",
-            "chalicelib.users.repository.InvalidCursor",
-        ],
+        "exclude": ["dynamodb_client_errors"],
     },
     "webhook": {
         "fail_max": 3,
@@ -34,7 +30,7 @@ DEFAULT_BREAKERS: dict[str, dict[str, Any]] = {
 }
 
 EXCLUSION_PREDICATES: dict[str, Callable[[BaseException], bool]] = {
-    "dynamodb_client_errors": is_client_caused_dynamodb_error,
+    "dynamodb_client_errors": is_client_caused_error,
 }
 
 BREAKER_SCHEMA = {
@@ -67,10 +63,12 @@ class BreakerConfig:
     success_threshold: int
     exclude: tuple[str, ...] = ()
     probe_lease_seconds: float | None = None
+    # Exception classes the service itself does not count (handed in by the wiring).
+    exclude_types: tuple[type, ...] = ()
 
     def exclusions(self) -> list[Any]:
         """pybreaker ``exclude`` entries: exception classes and predicates."""
-        resolved: list[Any] = []
+        resolved: list[Any] = list(self.exclude_types)
         for entry in self.exclude:
             if entry in EXCLUSION_PREDICATES:
                 resolved.append(EXCLUSION_PREDICATES[entry])
@@ -84,11 +82,15 @@ class BreakerConfig:
 
     def describe(self) -> dict[str, Any]:
         return {"fail_max": self.fail_max, "reset_timeout_seconds": self.reset_timeout_seconds,
-                "success_threshold": self.success_threshold, "exclude": list(self.exclude),
+                "success_threshold": self.success_threshold,
+                "exclude": list(self.exclude) + [f"{cls.__module__}.{cls.__qualname__}" for cls in self.exclude_types],
                 "probe_lease_seconds": self.probe_lease_seconds or self.reset_timeout_seconds}
 
 
-def load_breaker_configs(overrides_json: str = "") -> dict[str, BreakerConfig]:
+def load_breaker_configs(overrides_json: str = "",
+                         exclusions: Optional[Mapping[str, Iterable[type]]] = None) -> dict[str, BreakerConfig]:
+    """Code defaults merged with ``overrides_json``; ``exclusions`` adds exception classes per breaker."""
+    exclusions = exclusions or {}
     merged = {name: dict(values) for name, values in DEFAULT_BREAKERS.items()}
     if overrides_json.strip():
         overrides = _parse_overrides(overrides_json)
@@ -99,7 +101,8 @@ def load_breaker_configs(overrides_json: str = "") -> dict[str, BreakerConfig]:
                                 reset_timeout_seconds=float(values["reset_timeout_seconds"]),
                                 success_threshold=values["success_threshold"],
                                 exclude=tuple(values.get("exclude", ())),
-                                probe_lease_seconds=values.get("probe_lease_seconds"))
+                                probe_lease_seconds=values.get("probe_lease_seconds"),
+                                exclude_types=tuple(exclusions.get(name, ())))
             for name, values in merged.items()}
 
 

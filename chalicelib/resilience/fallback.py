@@ -3,7 +3,7 @@
 ``DatabaseGuard`` implements the users service's ``StorageGuard`` protocol
 (``chalicelib/users/service.py``)::
 
-    UserService(repository, guard=database_guard())
+    UserService(repository, guard=DatabaseGuard(breakers.get("database"), LastKnownGood()))
 
 - ``read(cache_key, call) -> (value, fresh)``: ``call`` runs through the ``database``
   breaker and every successful result is remembered per key (a user id, a list page).
@@ -46,7 +46,6 @@ from typing import Any, Callable, Iterable, Optional, TypeVar
 
 from chalicelib.http.errors import ServiceUnavailable
 from chalicelib.resilience.breaker import BreakerOpenError, FleetCircuitBreaker
-from chalicelib.settings import get_settings, settings_scoped
 
 T = TypeVar("T")
 
@@ -58,9 +57,9 @@ class LastKnownGood:
     """In-process LRU of the last value read per key, with when it was read, that never takes
     back what a write made obsolete (see the module docstring)."""
 
-    def __init__(self, max_entries: Optional[int] = None, clock: Callable[[], float] = time.time,
+    def __init__(self, max_entries: int = 2000, clock: Callable[[], float] = time.time,
                  settle_seconds: float = WRITE_SETTLE_SECONDS) -> None:
-        self.max_entries = get_settings().stale_cache_entries if max_entries is None else max_entries
+        self.max_entries = max_entries
         self._clock = clock
         self._settle_seconds = settle_seconds
         self._entries: OrderedDict[str, tuple[float, Any]] = OrderedDict()
@@ -132,22 +131,11 @@ class LastKnownGood:
 
 
 class DatabaseGuard:
-    def __init__(self, breaker: Optional[FleetCircuitBreaker] = None, cache: Optional[LastKnownGood] = None,
-                 breaker_name: str = "database", max_stale_seconds: Optional[float] = None) -> None:
-        self._breaker = breaker
-        self._breaker_name = breaker_name
-        self.cache = cache if cache is not None else LastKnownGood()
-        self.max_stale_seconds = (get_settings().stale_max_age_seconds if max_stale_seconds is None
-                                  else max_stale_seconds)
+    def __init__(self, breaker: FleetCircuitBreaker, cache: LastKnownGood, max_stale_seconds: float = 300.0) -> None:
+        self.breaker = breaker
+        self.cache = cache
+        self.max_stale_seconds = max_stale_seconds
         self.stale_reads = 0
-
-    @property
-    def breaker(self) -> FleetCircuitBreaker:
-        if self._breaker is None:
-            from chalicelib.resilience.registry import get
-
-            self._breaker = get(self._breaker_name)
-        return self._breaker
 
     def read(self, cache_key: str, call: Callable[[], T]) -> tuple[T, bool]:
         writes_before = self.cache.writes
@@ -184,11 +172,3 @@ class DatabaseGuard:
             # Also after a failure: a timed-out write may have been applied.
             self.cache.written(keys, prefixes)
 
-
-@settings_scoped
-def database_guard() -> DatabaseGuard:
-    """The process-wide guard of the ``database`` breaker."""
-    return DatabaseGuard()
-
-
-reset_database_guard = database_guard.reset

@@ -114,10 +114,3 @@ class FaultInjector:
                            "ResponseMetadata": {"HTTPStatusCode": ERROR_STATUS.get(fault.error_code, 500)}},
                           model.name)
 
-
-_process_switch = FaultSwitch()
-
-
-def process_fault_switch() -> FaultSwitch:
-    """The switch the local fault control endpoint and the chaos flow act on in this process."""
-    return _process_switch

@@ -4,19 +4,15 @@ from __future__ import annotations
 from typing import Any, Mapping, Optional
 
 from chalicelib.http.errors import ApiError, NotFound, ServiceUnavailable
-from chalicelib.resilience.registry import BreakerRegistry, UnknownBreaker, get_registry
+from chalicelib.resilience.registry import BreakerRegistry, UnknownBreaker
 
 ACTIONS = ("open", "close", "reset")
 REASON_MAX = 200
 
 
 class BreakerOperations:
-    def __init__(self, registry: Optional[BreakerRegistry] = None) -> None:
-        self._registry = registry
-
-    @property
-    def registry(self) -> BreakerRegistry:
-        return self._registry or get_registry()
+    def __init__(self, registry: BreakerRegistry) -> None:
+        self.registry = registry
 
     def list(self) -> dict[str, Any]:
         return {"circuit_breakers": [self.registry.describe(name) for name in self.registry.names()]}

@@ -8,21 +8,24 @@ from typing import Any, Callable, Optional
 import pybreaker
 
 from chalicelib.resilience.breaker import FleetCircuitBreaker
-from chalicelib.resilience.config import BreakerConfig, load_breaker_configs
-from chalicelib.resilience.listeners import announce_storage_fallback
-from chalicelib.settings import get_settings
+from chalicelib.resilience.config import BreakerConfig
+from chalicelib.resilience.listeners import TransitionAnnouncement, ignore_transition
 
 StorageFactory = Callable[[BreakerConfig], pybreaker.CircuitBreakerStorage]
+FallbackListener = Callable[[str, bool, Optional[BaseException]], None]
 
 
 class UnknownBreaker(KeyError):
     pass
 
 
-def dynamodb_storage_factory(clock: Callable[[], float] = time.time) -> StorageFactory:
+def dynamodb_storage_factory(model: Any, *, cache_seconds: float, retry_seconds: float,
+                             on_fallback: Optional[FallbackListener] = None,
+                             clock: Callable[[], float] = time.time) -> StorageFactory:
     from chalicelib.resilience.storage import DynamoDBCircuitStorage
 
-    return lambda config: DynamoDBCircuitStorage(config.name, clock=clock, on_fallback=announce_storage_fallback)
+    return lambda config: DynamoDBCircuitStorage(config.name, model=model, cache_seconds=cache_seconds,
+                                                 retry_seconds=retry_seconds, clock=clock, on_fallback=on_fallback)
 
 
 def memory_storage_factory(config: BreakerConfig) -> pybreaker.CircuitBreakerStorage:
@@ -30,15 +33,14 @@ def memory_storage_factory(config: BreakerConfig) -> pybreaker.CircuitBreakerSto
 
 
 class BreakerRegistry:
-    def __init__(self, configs: Optional[dict[str, BreakerConfig]] = None,
-                 storage_factory: Optional[StorageFactory] = None,
+    """Named breakers, each built on first use with its storage and its announcer."""
+
+    def __init__(self, configs: dict[str, BreakerConfig], storage_factory: StorageFactory = memory_storage_factory,
+                 announcer: Callable[[str], TransitionAnnouncement] = lambda name: ignore_transition,
                  clock: Callable[[], float] = time.time) -> None:
-        settings = get_settings()
-        self.configs = configs if configs is not None else load_breaker_configs(settings.circuit_breakers)
-        if storage_factory is None:
-            storage_factory = (memory_storage_factory if settings.breaker_storage == "memory"
-                               else dynamodb_storage_factory(clock))
+        self.configs = configs
         self._storage_factory = storage_factory
+        self._announcer = announcer
         self._clock = clock
         self._breakers: dict[str, FleetCircuitBreaker] = {}
         self._lock = threading.Lock()
@@ -59,7 +61,8 @@ class BreakerRegistry:
                     name, fail_max=config.fail_max, reset_timeout=config.reset_timeout_seconds,
                     success_threshold=config.success_threshold, exclude=config.exclusions(),
                     probe_lease_seconds=config.probe_lease_seconds,
-                    state_storage=self._storage_factory(config), clock=self._clock)
+                    state_storage=self._storage_factory(config), clock=self._clock,
+                    announce=self._announcer(name))
             return self._breakers[name]
 
     def describe(self, name: str) -> dict[str, Any]:
@@ -90,28 +93,3 @@ def _iso(epoch: Optional[float]) -> Optional[str]:
     return datetime.fromtimestamp(float(epoch), tz=timezone.utc).isoformat(timespec="milliseconds").replace(
         "+00:00", "Z")
 
-
-_registry: Optional[BreakerRegistry] = None
-_registry_settings: Any = None
-_registry_lock = threading.Lock()
-
-
-def get_registry() -> BreakerRegistry:
-    """The process registry, rebuilt whenever settings are re-read (tests clear them per test)."""
-    global _registry, _registry_settings
-    settings = get_settings()
-    if _registry is None or _registry_settings is not settings:
-        with _registry_lock:
-            if _registry is None or _registry_settings is not settings:
-                _registry, _registry_settings = BreakerRegistry(), settings
-    return _registry
-
-
-def set_registry(registry: Optional[BreakerRegistry]) -> None:
-    """Replace the process registry (tests; ``None`` rebuilds it from settings on next use)."""
-    global _registry, _registry_settings
-    _registry, _registry_settings = registry, get_settings()
-
-
-def get(name: str) -> FleetCircuitBreaker:
-    return get_registry().get(name)

@@ -1,12 +1,13 @@
-"""Operating endpoints of the breakers, and (local stack only) the DynamoDB fault switch."""
+"""Operating endpoints of the breakers: list them, open/close/reset one (operator token)."""
 from __future__ import annotations
 
-from chalicelib.auth import operator_action, require_operator
+from typing import Any, Callable
+
+from chalice import Blueprint
+
+from chalicelib.auth import operator_action
 from chalicelib.http.blueprint import ReusableBlueprint
 from chalicelib.http.request import json_object
-
-blueprint = ReusableBlueprint(__name__)
-local_faults_blueprint = ReusableBlueprint(__name__ + ".local")
 
 
 def _optional_body(request) -> dict:
@@ -16,48 +17,29 @@ def _optional_body(request) -> dict:
     return json_object(request, allowed=("reason",))
 
 
-@blueprint.route("/sre/circuit-breakers", methods=["GET"])
-def list_circuit_breakers():
-    from chalicelib.resilience.operations import BreakerOperations
+def build_blueprint(wired: Callable[[], Any]) -> Blueprint:
+    """The breaker operating routes, through ``wired()`` (``chalicelib.wiring.current``)."""
+    blueprint = ReusableBlueprint(__name__)
 
-    return BreakerOperations().list()
+    @blueprint.route("/sre/circuit-breakers", methods=["GET"])
+    def list_circuit_breakers():
+        return wired().breaker_operations.list()
 
+    def _act(name: str, action: str) -> dict:
+        request = blueprint.current_request
+        with operator_action(wired().operator_auth, request.headers, f"circuit-breaker.{action}", name) as acting:
+            return wired().breaker_operations.act(name, action, _optional_body(request), operator=acting.operator)
 
-def _act(name: str, action: str) -> dict:
-    from chalicelib.resilience.operations import BreakerOperations
+    @blueprint.route("/sre/circuit-breakers/{name}/open", methods=["POST"])
+    def open_circuit_breaker(name):
+        return _act(name, "open")
 
-    request = blueprint.current_request
-    with operator_action(request.headers, f"circuit-breaker.{action}", name) as acting:
-        return BreakerOperations().act(name, action, _optional_body(request), operator=acting.operator)
+    @blueprint.route("/sre/circuit-breakers/{name}/close", methods=["POST"])
+    def close_circuit_breaker(name):
+        return _act(name, "close")
 
+    @blueprint.route("/sre/circuit-breakers/{name}/reset", methods=["POST"])
+    def reset_circuit_breaker(name):
+        return _act(name, "reset")
 
-@blueprint.route("/sre/circuit-breakers/{name}/open", methods=["POST"])
-def open_circuit_breaker(name):
-    return _act(name, "open")
-
-
-@blueprint.route("/sre/circuit-breakers/{name}/close", methods=["POST"])
-def close_circuit_breaker(name):
-    return _act(name, "close")
-
-
-@blueprint.route("/sre/circuit-breakers/{name}/reset", methods=["POST"])
-def reset_circuit_breaker(name):
-    return _act(name, "reset")
-
-
-@local_faults_blueprint.route("/_local/faults/dynamodb", methods=["GET", "PUT", "DELETE"])
-def local_dynamodb_fault():
-    """Make the users store's DynamoDB calls fail in this process (local stack, operator token)."""
-    from chalicelib.resilience.local_faults import LocalFaultControl
-
-    request = local_faults_blueprint.current_request
-    control = LocalFaultControl()
-    if request.method == "GET":
-        require_operator(request.headers)
-        return control.describe()
-    action = "local-fault.activate" if request.method == "PUT" else "local-fault.clear"
-    with operator_action(request.headers, action, "dynamodb"):
-        if request.method == "PUT":
-            return control.activate(json_object(request, allowed=LocalFaultControl.FIELDS))
-        return control.clear()
+    return blueprint

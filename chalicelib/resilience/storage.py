@@ -18,27 +18,24 @@ import threading
 import time
 from dataclasses import replace
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, Callable, Mapping, Optional
 
 import pybreaker
 
+from chalicelib.dynamodb import is_conditional_failure, storage_errors
 from chalicelib.resilience.record import CLOSED, BreakerRecord, epoch_to_datetime
-from chalicelib.settings import get_settings
 
 FallbackListener = Callable[[str, bool, Optional[BaseException]], None]
 
 
-@lru_cache(maxsize=None)
-def breaker_model(table_name: Optional[str] = None) -> Any:
-    """The pynamodb model of the breakers table (built once per table name)."""
+def breaker_model(table_name: str, region: str, timeout_seconds: float) -> Any:
+    """The pynamodb model of the breakers table (``chalicelib.wiring`` builds it once per process)."""
     # pynamodb.models imports botocore (~100 ms): only paid when a shared breaker is used.
     from pynamodb.attributes import (BooleanAttribute, JSONAttribute, NumberAttribute,
                                      UnicodeAttribute)
     from pynamodb.models import Model
 
-    settings = get_settings()
-    timeout = settings.breaker_storage_timeout_seconds
+    timeout = timeout_seconds
 
     class BreakerStateItem(Model):
         class Meta:
@@ -56,8 +53,8 @@ def breaker_model(table_name: Optional[str] = None) -> Any:
         transitions = JSONAttribute(null=True)
 
     meta = BreakerStateItem.Meta
-    meta.table_name = table_name or settings.breakers_table
-    meta.region = settings.region
+    meta.table_name = table_name
+    meta.region = region
     # Short timeouts and one retry: a slow breaker table must not slow every request.
     meta.connect_timeout_seconds = timeout
     meta.read_timeout_seconds = timeout
@@ -65,31 +62,21 @@ def breaker_model(table_name: Optional[str] = None) -> Any:
     return BreakerStateItem
 
 
-def storage_errors() -> tuple[type[BaseException], ...]:
-    """Exceptions meaning "the breaker table did not answer" (never a lost condition)."""
-    from botocore.exceptions import BotoCoreError, ClientError
-    from pynamodb.exceptions import PynamoDBException
-
-    return (PynamoDBException, BotoCoreError, ClientError, OSError)
 
 
-def _is_condition_failure(exc: BaseException) -> bool:
-    code = getattr(exc, "cause_response_code", None)
-    return code == "ConditionalCheckFailedException"
 
 
 class DynamoDBCircuitStorage(pybreaker.CircuitBreakerStorage):
     """Breaker state in the breakers table, item key = breaker name."""
 
-    def __init__(self, breaker_name: str, *, model: Any = None, cache_seconds: Optional[float] = None,
-                 retry_seconds: Optional[float] = None, clock: Callable[[], float] = time.time,
+    def __init__(self, breaker_name: str, *, model: Any, cache_seconds: float = 2.0,
+                 retry_seconds: float = 5.0, clock: Callable[[], float] = time.time,
                  on_fallback: Optional[FallbackListener] = None) -> None:
         super().__init__("dynamodb")
-        settings = get_settings()
         self.breaker_name = breaker_name
-        self._model = model
-        self.cache_seconds = settings.breaker_cache_seconds if cache_seconds is None else cache_seconds
-        self.retry_seconds = settings.breaker_storage_retry_seconds if retry_seconds is None else retry_seconds
+        self.model = model
+        self.cache_seconds = cache_seconds
+        self.retry_seconds = retry_seconds
         self._clock = clock
         self._on_fallback = on_fallback
         self._lock = threading.RLock()
@@ -101,11 +88,6 @@ class DynamoDBCircuitStorage(pybreaker.CircuitBreakerStorage):
         self.reads = 0  # table reads made by this process (the bench reports them)
 
     # ------------------------------------------------------------------ table access
-    @property
-    def model(self) -> Any:
-        if self._model is None:
-            self._model = breaker_model()
-        return self._model
 
     def _to_record(self, item: Any) -> BreakerRecord:
         return BreakerRecord(
@@ -218,7 +200,7 @@ class DynamoDBCircuitStorage(pybreaker.CircuitBreakerStorage):
                 self._leave_fallback(self._update(actions, condition))
                 return True
             except storage_errors() as exc:
-                if _is_condition_failure(exc):
+                if is_conditional_failure(exc):
                     self._cached_at = float("-inf")  # someone moved it: the next read goes to the table
                     return False
                 self._enter_fallback(exc)

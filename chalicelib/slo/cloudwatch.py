@@ -14,16 +14,9 @@ MinuteSums = dict[datetime, dict[MetricRef, float]]
 
 
 class MetricReader:
-    def __init__(self, cloudwatch: Any = None) -> None:
-        self._client = cloudwatch
+    def __init__(self, cloudwatch: Any) -> None:
+        self._cloudwatch = cloudwatch
         self.calls = 0
-
-    def _cloudwatch(self) -> Any:
-        if self._client is None:
-            from chalicelib.aws import client
-
-            self._client = client("cloudwatch")
-        return self._client
 
     def minute_sums(self, metrics: Iterable[MetricRef], start: datetime, end: datetime) -> MinuteSums:
         """{minute: {metric: Sum}} for minutes in [start, end) that have data."""
@@ -45,7 +38,7 @@ class MetricReader:
                                            "ScanBy": "TimestampAscending"}
                 if next_token:
                     request["NextToken"] = next_token
-                response = self._cloudwatch().get_metric_data(**request)
+                response = self._cloudwatch.get_metric_data(**request)
                 self.calls += 1
                 for series in response.get("MetricDataResults", []):
                     ref = by_id[series["Id"]]

@@ -17,11 +17,10 @@ Annotations (strings, as OpenSLO requires) carry what OpenSLO cannot say:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional
 
-from chalicelib.settings import Settings, get_settings
+from chalicelib.settings import Settings
 from chalicelib.slo import schema
 from chalicelib.slo.sources import SOURCE_TYPES, MetricRef, MetricSource
 from chalicelib.slo.timeutil import duration_minutes, format_minutes
@@ -317,14 +316,16 @@ def _yaml_annotation(annotations: Mapping[str, str], key: str, schema_doc: Mappi
     return value
 
 
-def slo_directory(settings: Optional[Settings] = None) -> Path:
-    settings = settings or get_settings()
-    return Path(settings.slo_dir) if settings.slo_dir else REPO_ROOT / "slos"
+def slo_directory(settings: Settings) -> Path:
+    return Path(settings.slo.slo_dir) if settings.slo.slo_dir else REPO_ROOT / "slos"
 
 
 def load_slos(directory: Optional[Path] = None, settings: Optional[Settings] = None) -> tuple[SloDefinition, ...]:
-    """Every SLO in ``directory`` (``*.yaml``/``*.yml``), in file order; raises SloConfigError."""
-    settings = settings or get_settings()
+    """Every SLO in ``directory`` (default: the configured one), in file order; raises SloConfigError.
+
+    ``settings`` say which metric sources are configured (default: the environment's).
+    """
+    settings = settings or Settings.from_env()
     directory = Path(directory) if directory is not None else slo_directory(settings)
     if not directory.is_dir():
         raise SloConfigError(str(directory), "", "SLO directory does not exist")
@@ -335,16 +336,6 @@ def load_slos(directory: Optional[Path] = None, settings: Optional[Settings] = N
     if not loader.slo_docs:
         raise SloConfigError(str(directory), "", "no SLO documents found")
     return tuple(loader.build_slo(file, index, document) for file, index, document in loader.slo_docs)
-
-
-@lru_cache(maxsize=4)
-def _cached(settings: Settings) -> tuple[SloDefinition, ...]:
-    return load_slos(settings=settings)
-
-
-def get_slos() -> tuple[SloDefinition, ...]:
-    """The shipped SLOs, loaded once per process for the current settings."""
-    return _cached(get_settings())
 
 
 def find_slo(slos: Iterable[SloDefinition], name: str) -> Optional[SloDefinition]:

@@ -1,23 +1,19 @@
-"""Handing SLO alerts to the incident flow through one small interface.
+"""Handing SLO alerts on through one small port.
 
 The evaluator calls ``alert_opened`` once per opened alert (pages and tickets alike; the
 ``severity`` field says which) and ``alert_resolved`` when it resolves. A sink that raises
 is retried for ``alert_opened`` on the next run, until it succeeds.
 
-``SLO_ALERT_SINK`` picks the sink: ``log`` (default) or ``package.module:factory``, a
-zero-argument callable (a class or function) returning an ``AlertSink``.
+``SLO_ALERT_SINK`` picks the sink, in ``chalicelib.wiring``: ``incidents`` (default: alerts
+open incidents), ``log``, or ``package.module:factory``, a sink you supply: a zero-argument
+callable (a class or function) returning an ``AlertSink``.
 """
 from __future__ import annotations
 
 import importlib
-from typing import Any, Mapping, Optional, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
-from chalicelib.observability.logging import get_logger
-from chalicelib.settings import get_settings
-
-Alert = Mapping[str, Any]
-"""An alert as stored: id, slo, tier, severity, state, opened_at, resolved_at, burn rates,
-thresholds, windows, runbook, summary (see ``chalicelib.slo.evaluator.build_alert``)."""
+from chalicelib.slo.records import Alert
 
 
 @runtime_checkable
@@ -28,25 +24,23 @@ class AlertSink(Protocol):
 
 
 class LoggingAlertSink:
-    """Default sink: one structured log line per transition, nothing else."""
+    """One structured log line per transition, nothing else."""
 
-    def __init__(self, logger: Any = None) -> None:
-        self._logger = logger or get_logger()
+    def __init__(self, logger: Any) -> None:
+        self._logger = logger
 
     def alert_opened(self, alert: Alert) -> None:
-        self._logger.warning("slo alert opened", extra={"alert": dict(alert)})
+        self._logger.warning("slo alert opened", extra={"alert": alert.to_json()})
 
     def alert_resolved(self, alert: Alert) -> None:
-        self._logger.info("slo alert resolved", extra={"alert": dict(alert)})
+        self._logger.info("slo alert resolved", extra={"alert": alert.to_json()})
 
 
-def load_alert_sink(spec: Optional[str] = None) -> AlertSink:
-    spec = (spec if spec is not None else get_settings().slo_alert_sink).strip()
-    if spec in ("", "log"):
-        return LoggingAlertSink()
-    module_name, _, attribute = spec.partition(":")
+def load_alert_sink_plugin(spec: str) -> AlertSink:
+    """The sink a user supplies as ``package.module:factory``."""
+    module_name, _, attribute = spec.strip().partition(":")
     if not module_name or not attribute:
-        raise ValueError(f"SLO_ALERT_SINK must be 'log' or 'package.module:factory', not {spec!r}")
+        raise ValueError(f"SLO_ALERT_SINK must be 'incidents', 'log' or 'package.module:factory', not {spec!r}")
     factory = getattr(importlib.import_module(module_name), attribute)
     sink = factory()
     if not isinstance(sink, AlertSink):

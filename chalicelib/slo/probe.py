@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Optional
 
-from chalicelib.settings import get_settings
 from chalicelib.slo.timeutil import iso, utc_now
 
 
@@ -41,13 +40,12 @@ def http_get_status(url: str, timeout: float) -> int:
 
 
 class HealthProbe:
-    def __init__(self, url: Optional[str] = None, *, cloudwatch: Any = None,
+    def __init__(self, url: str, *, cloudwatch: Any, namespace: str, service: str, timeout_seconds: float,
                  get_status: Callable[[str, float], int] = http_get_status,
                  clock: Callable[[], datetime] = utc_now, timer: Callable[[], float] = time.perf_counter) -> None:
-        settings = get_settings()
-        self.url = settings.probe_url if url is None else url
-        self.timeout = settings.probe_timeout_seconds
-        self.namespace, self.service = settings.metrics_namespace, settings.service_name
+        self.url = url
+        self.timeout = timeout_seconds
+        self.namespace, self.service = namespace, service
         self._cloudwatch = cloudwatch
         self._get_status, self._clock, self._timer = get_status, clock, timer
 
@@ -68,10 +66,6 @@ class HealthProbe:
         return result
 
     def record(self, result: ProbeResult) -> None:
-        if self._cloudwatch is None:
-            from chalicelib.aws import client
-
-            self._cloudwatch = client("cloudwatch")
         dimensions = [{"Name": "service", "Value": self.service}]
         self._cloudwatch.put_metric_data(Namespace=self.namespace, MetricData=[
             {"MetricName": "probe_total", "Dimensions": dimensions, "Value": 1, "Unit": "Count",

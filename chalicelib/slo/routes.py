@@ -4,25 +4,21 @@ Read-only; the figures come from what the evaluator stored.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional
+
+from chalice import Blueprint
 
 from chalicelib.http.blueprint import ReusableBlueprint
 from chalicelib.http.errors import ApiError, NotFound
 from chalicelib.http.request import query_int
-from chalicelib.slo.status import SloStatusReader, UnknownSlo
-
-blueprint = ReusableBlueprint(__name__)
+from chalicelib.slo.status import UnknownSlo
 
 MAX_SERIES_HOURS = 168
 MAX_ALERTS = 500
 
 
-def _reader() -> SloStatusReader:
-    return SloStatusReader()
-
-
-def _query(allowed: set[str]) -> Mapping[str, str]:
-    params = blueprint.current_request.query_params or {}
+def _query(request: Any, allowed: set[str]) -> Mapping[str, str]:
+    params = request.query_params or {}
     unknown = sorted(set(params) - allowed)
     if unknown:
         raise ApiError("Validation failed", details={name: ["Unknown query parameter."] for name in unknown})
@@ -33,46 +29,51 @@ def _unknown(exc: UnknownSlo) -> NotFound:
     return NotFound(f"Unknown SLO {exc.name!r}", details={"known": exc.known})
 
 
-@blueprint.route("/sre/slos", methods=["GET"])
-def list_slos() -> dict[str, Any]:
-    _query(set())
-    return {"slos": _reader().summaries()}
+def build_blueprint(wired: Callable[[], Any]) -> Blueprint:
+    """The SLO routes, reading through ``wired().slo_status`` (``chalicelib.wiring.current``)."""
+    blueprint = ReusableBlueprint(__name__)
 
+    def reader() -> Any:
+        return wired().slo_status
 
-@blueprint.route("/sre/slos/{name}", methods=["GET"])
-def get_slo(name: str) -> dict[str, Any]:
-    hours = query_int(_query({"hours"}), "hours", default=24, minimum=1, maximum=MAX_SERIES_HOURS)
-    try:
-        return _reader().detail(name, hours)
-    except UnknownSlo as exc:
-        raise _unknown(exc) from None
+    @blueprint.route("/sre/slos", methods=["GET"])
+    def list_slos() -> dict[str, Any]:
+        _query(blueprint.current_request, set())
+        return {"slos": reader().summaries()}
 
+    @blueprint.route("/sre/slos/{name}", methods=["GET"])
+    def get_slo(name: str) -> dict[str, Any]:
+        hours = query_int(_query(blueprint.current_request, {"hours"}), "hours", default=24, minimum=1,
+                          maximum=MAX_SERIES_HOURS)
+        try:
+            return reader().detail(name, hours)
+        except UnknownSlo as exc:
+            raise _unknown(exc) from None
 
-@blueprint.route("/sre/alerts", methods=["GET"])
-def list_alerts() -> dict[str, Any]:
-    params = _query({"state", "limit"})
-    state = params.get("state", "all")
-    if state not in ("open", "resolved", "all"):
-        raise ApiError("Validation failed", details={"state": ["Must be open, resolved or all."]})
-    return _reader().alerts(state, query_int(params, "limit", default=50, minimum=1, maximum=MAX_ALERTS))
+    @blueprint.route("/sre/alerts", methods=["GET"])
+    def list_alerts() -> dict[str, Any]:
+        params = _query(blueprint.current_request, {"state", "limit"})
+        state = params.get("state", "all")
+        if state not in ("open", "resolved", "all"):
+            raise ApiError("Validation failed", details={"state": ["Must be open, resolved or all."]})
+        return reader().alerts(state, query_int(params, "limit", default=50, minimum=1, maximum=MAX_ALERTS))
 
+    @blueprint.route("/sre/metrics", methods=["GET"])
+    def service_metrics() -> dict[str, Any]:
+        _query(blueprint.current_request, set())
+        return reader().service_metrics()
 
-@blueprint.route("/sre/metrics", methods=["GET"])
-def service_metrics() -> dict[str, Any]:
-    _query(set())
-    return _reader().service_metrics()
+    @blueprint.route("/sre/health", methods=["GET"])
+    def plane_health() -> dict[str, Any]:
+        _query(blueprint.current_request, set())
+        return reader().plane_health()
 
+    @blueprint.route("/sre/budget", methods=["GET"])
+    def release_budget() -> dict[str, Any]:
+        name: Optional[str] = _query(blueprint.current_request, {"slo"}).get("slo")
+        try:
+            return reader().release_decision(name)
+        except UnknownSlo as exc:
+            raise _unknown(exc) from None
 
-@blueprint.route("/sre/health", methods=["GET"])
-def plane_health() -> dict[str, Any]:
-    _query(set())
-    return _reader().plane_health()
-
-
-@blueprint.route("/sre/budget", methods=["GET"])
-def release_budget() -> dict[str, Any]:
-    name: Optional[str] = _query({"slo"}).get("slo")
-    try:
-        return _reader().release_decision(name)
-    except UnknownSlo as exc:
-        raise _unknown(exc) from None
+    return blueprint

@@ -66,14 +66,14 @@ class AppCounters(MetricSource):
 
     def problem(self) -> Optional[str]:
         match = _LATENCY_METRIC.match(self.spec["metric"])
-        if match and int(match.group(1)) not in self.settings.latency_thresholds_ms:
+        if match and int(match.group(1)) not in self.settings.service.latency_thresholds_ms:
             return (f"the middleware counts {self.spec['metric']} only if LATENCY_THRESHOLDS_MS includes "
-                    f"{match.group(1)} (now {','.join(map(str, self.settings.latency_thresholds_ms))})")
+                    f"{match.group(1)} (now {','.join(map(str, self.settings.service.latency_thresholds_ms))})")
         return None
 
     def metrics(self) -> tuple[MetricRef, ...]:
-        return (MetricRef(self.settings.metrics_namespace, self.spec["metric"],
-                          (("service", self.settings.service_name),)),)
+        return (MetricRef(self.settings.service.metrics_namespace, self.spec["metric"],
+                          (("service", self.settings.service.service_name),)),)
 
 
 class ApiGateway(MetricSource):
@@ -89,11 +89,11 @@ class ApiGateway(MetricSource):
                    "additionalProperties": False}
 
     def is_configured(self) -> bool:
-        return bool(self.settings.api_gateway_name)
+        return bool(self.settings.slo.api_gateway_name)
 
     def _ref(self, name: str) -> MetricRef:
-        return MetricRef("AWS/ApiGateway", name, (("ApiName", self.settings.api_gateway_name),
-                                                   ("Stage", self.settings.api_gateway_stage)))
+        return MetricRef("AWS/ApiGateway", name, (("ApiName", self.settings.slo.api_gateway_name),
+                                                   ("Stage", self.settings.slo.api_gateway_stage)))
 
     def metrics(self) -> tuple[MetricRef, ...]:
         return (self._ref("Count"), self._ref("4XXError"), self._ref("5XXError"))

@@ -4,13 +4,13 @@ budget policy state before an experiment; deploy pipelines read the release free
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any, Optional
+from datetime import datetime, timedelta
+from typing import Any, Callable, Iterable, Optional
 
-from chalicelib.settings import get_settings
 from chalicelib.slo.budget import HEALTHY, freezes_releases
-from chalicelib.slo.config import SloDefinition, find_slo, get_slos
-from chalicelib.slo.store import SERVICE_SERIES, AlertStore, BucketStore, StatusStore
+from chalicelib.slo.config import SloDefinition, find_slo
+from chalicelib.slo.records import SloSnapshot
+from chalicelib.slo.store import AlertStore, BucketStore, StatusStore
 from chalicelib.slo.timeutil import floor_hour, iso, parse_iso, utc_now
 
 
@@ -34,17 +34,17 @@ class BudgetState:
 
 
 class SloStatusReader:
-    def __init__(self, slos: Optional[tuple[SloDefinition, ...]] = None, status: Optional[StatusStore] = None,
-                 alerts: Optional[AlertStore] = None, buckets: Optional[BucketStore] = None,
-                 clock=utc_now) -> None:
-        self.slos = slos if slos is not None else get_slos()
-        self._status, self._alerts, self._buckets = status, alerts, buckets
-        self.clock = clock
+    """What the endpoints, and other flows (chaos, deploy pipelines), read of the SLO engine."""
 
-    @property
-    def status(self) -> StatusStore:
-        self._status = self._status or StatusStore()
-        return self._status
+    def __init__(self, slos: Iterable[SloDefinition], *, status: StatusStore, alerts: AlertStore,
+                 buckets: BucketStore, stale_after_seconds: int,
+                 clock: Callable[[], datetime] = utc_now) -> None:
+        self.slos = tuple(slos)
+        self.status = status
+        self._alerts = alerts
+        self._buckets = buckets
+        self.stale_after_seconds = stale_after_seconds
+        self.clock = clock
 
     def _slo(self, name: str) -> SloDefinition:
         slo = find_slo(self.slos, name)
@@ -56,13 +56,14 @@ class SloStatusReader:
         snapshots = self.status.latest(slo.name for slo in self.slos)
         return [self._summary(slo, snapshots.get(slo.name)) for slo in self.slos]
 
-    def _summary(self, slo: SloDefinition, snapshot: Optional[dict[str, Any]]) -> dict[str, Any]:
+    def _summary(self, slo: SloDefinition, snapshot: Optional[SloSnapshot]) -> dict[str, Any]:
         body = {"name": slo.name, "display_name": slo.display_name, "target": slo.target,
                 "definition": slo.describe()}
         if snapshot is None:
             return {**body, "evaluated": False, "evaluated_at": None, "windows": {}, "budget": None, "tiers": [],
                     "open_alerts": []}
-        return {**body, "evaluated": True, **{key: snapshot[key] for key in
+        stored = snapshot.to_json()
+        return {**body, "evaluated": True, **{key: stored[key] for key in
                                               ("evaluated_at", "windows", "budget", "tiers", "open_alerts")}}
 
     def detail(self, name: str, hours: int) -> dict[str, Any]:
@@ -70,13 +71,12 @@ class SloStatusReader:
         summary = self._summary(slo, self.status.latest([name]).get(name))
         end = self.clock()
         start = end - timedelta(hours=hours)
-        buckets = self._buckets or BucketStore()
-        hourly = buckets.query(name, "h", floor_hour(start), end)
+        hourly = self._buckets.query(name, "h", floor_hour(start), end)
         summary["series"] = {
             "hours": [{"start": iso(moment), "good": counts.get("good", 0), "valid": counts.get("valid", 0),
                        "sli": counts["good"] / counts["valid"] if counts.get("valid") else None}
                       for moment, counts in sorted(hourly.items())],
-            "history": self.status.history(name, start, end),
+            "history": [point.to_json() for point in self.status.history(name, start, end)],
         }
         return summary
 
@@ -89,12 +89,12 @@ class SloStatusReader:
                 states[slo.name] = BudgetState(slo.name, HEALTHY, None,
                                                freezes_releases(HEALTHY, slo.policy.freeze_releases_when), None)
                 continue
-            info = snapshot["budget"]
-            states[slo.name] = BudgetState(slo.name, info["state"], info["remaining_ratio"],
-                                           info["freezes_releases"], snapshot["evaluated_at"])
+            states[slo.name] = BudgetState(slo.name, snapshot.budget.state, snapshot.budget.remaining_ratio,
+                                           snapshot.budget.freezes_releases, snapshot.evaluated_at)
         return states
 
     def budget_state(self, name: str) -> BudgetState:
+        """The budget policy state of one SLO as last evaluated (raises UnknownSlo)."""
         self._slo(name)
         return self.budget_states()[name]
 
@@ -104,22 +104,25 @@ class SloStatusReader:
         return {"releases_frozen": bool(frozen_by), "frozen_by": frozen_by,
                 "slos": [state.to_json() for state in states.values()]}
 
+    def releases_frozen(self) -> bool:
+        return self.release_decision()["releases_frozen"]
+
     def alerts(self, state: str, limit: int) -> dict[str, Any]:
-        store = self._alerts or AlertStore()
-        open_alerts = store.listing("open", limit)
-        recent = [] if state == "open" else store.listing("alert", limit)
+        open_alerts = self._alerts.listing("open", limit)
+        recent = [] if state == "open" else self._alerts.listing("alert", limit)
         if state == "resolved":
-            recent = [alert for alert in recent if alert["state"] == "resolved"]
-        return {"open": open_alerts if state != "resolved" else [], "recent": recent}
+            recent = [alert for alert in recent if alert.state == "resolved"]
+        return {"open": [alert.to_json() for alert in open_alerts] if state != "resolved" else [],
+                "recent": [alert.to_json() for alert in recent]}
 
     def service_metrics(self) -> dict[str, Any]:
-        snapshot = self.status.latest([SERVICE_SERIES]).get(SERVICE_SERIES)
-        return snapshot or {"evaluated_at": None, "windows": {}}
+        snapshot = self.status.service_snapshot()
+        return snapshot.to_json() if snapshot else {"evaluated_at": None, "windows": {}}
 
     def plane_health(self) -> dict[str, Any]:
         record = self.status.evaluator_record()
         now = self.clock()
-        stale_after = get_settings().slo_stale_after_seconds
+        stale_after = self.stale_after_seconds
         if record is None:
             return {"status": "never_run", "last_run_at": None, "lag_seconds": None,
                     "newest_data_minute": None, "data_age_seconds": None, "last_run": None,
@@ -132,13 +135,3 @@ class SloStatusReader:
         return {"status": status, "last_run_at": record.get("last_run_at"), "last_evaluated_minute": record["last_end"],
                 "lag_seconds": lag, "newest_data_minute": newest, "data_age_seconds": data_age,
                 "stale_after_seconds": stale_after, "last_run": record.get("last_run")}
-
-
-def budget_state(slo_name: Optional[str] = None) -> BudgetState | dict[str, BudgetState]:
-    """The budget policy state of one SLO (raises UnknownSlo) or of all, as last evaluated."""
-    reader = SloStatusReader()
-    return reader.budget_states() if slo_name is None else reader.budget_state(slo_name)
-
-
-def releases_frozen() -> bool:
-    return SloStatusReader().release_decision()["releases_frozen"]

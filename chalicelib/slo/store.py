@@ -12,14 +12,15 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from functools import lru_cache
 from typing import Any, Iterable, Optional
 
-from chalicelib.pynamodb_tables import index_meta, table_meta
-from chalicelib.settings import get_settings
-from chalicelib.slo.timeutil import MINUTE, bucket_key, floor_day, floor_hour, parse_bucket_key
+from chalicelib.dynamodb import index_meta, is_conditional_failure, table_meta
+from chalicelib.slo.records import Alert, HistoryPoint, ServiceSnapshot, SloSnapshot
+from chalicelib.slo.timeutil import MINUTE, bucket_key, floor_day, floor_hour, parse_bucket_key, parse_iso
 
 Counts = dict[str, int]
+# (series, grain, start, counts, expires_at)
+BucketRow = tuple[str, str, datetime, Counts, Optional[int]]
 EVALUATOR_KEY = "_evaluator"
 SERVICE_SERIES = "_service"
 
@@ -30,7 +31,6 @@ def _meta(table_name: str, region: str) -> type:
                       max_retry_attempts=3)
 
 
-@lru_cache(maxsize=None)
 def bucket_model(table_name: str, region: str) -> Any:
     # pynamodb.models costs ~100 ms to import; only code that touches SLO storage pays it.
     from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
@@ -46,7 +46,6 @@ def bucket_model(table_name: str, region: str) -> Any:
     return SloBucket
 
 
-@lru_cache(maxsize=None)
 def status_model(table_name: str, region: str) -> Any:
     from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
     from pynamodb.models import Model
@@ -61,7 +60,6 @@ def status_model(table_name: str, region: str) -> Any:
     return SloStatus
 
 
-@lru_cache(maxsize=None)
 def alert_model(table_name: str, region: str) -> Any:
     from pynamodb.attributes import BooleanAttribute, JSONAttribute, UnicodeAttribute
     from pynamodb.indexes import GlobalSecondaryIndex
@@ -113,9 +111,8 @@ def _counts(raw: Any) -> Counts:
 class BucketStore:
     """Minute/hour/day buckets; counts reads and writes so runs can report their cost."""
 
-    def __init__(self, model: Any = None) -> None:
-        settings = get_settings()
-        self.model = model or bucket_model(settings.slo_buckets_table, settings.region)
+    def __init__(self, model: Any) -> None:
+        self.model = model
         self.items_read = 0
         self.items_written = 0
         self.queries = 0
@@ -137,7 +134,7 @@ class BucketStore:
             cursor = partition_end
         return found
 
-    def write(self, rows: Iterable[tuple[str, str, datetime, Counts, Optional[int]]]) -> int:
+    def write(self, rows: Iterable[BucketRow]) -> int:
         """Put (series, grain, start, counts, expires_at) rows in batches of 25."""
         written = 0
         with self.model.batch_write() as batch:
@@ -149,34 +146,56 @@ class BucketStore:
         return written
 
 
+def history_key(point: HistoryPoint) -> str:
+    return f"h#{bucket_key(parse_iso(point.at))}"
+
+
 class StatusStore:
-    def __init__(self, model: Any = None) -> None:
-        settings = get_settings()
-        self.model = model or status_model(settings.slo_status_table, settings.region)
+    """Snapshots, history points, the service snapshot and the evaluator's own record."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
         self.items_read = 0
         self.items_written = 0
 
-    def latest(self, names: Iterable[str]) -> dict[str, dict[str, Any]]:
-        keys = [(name, "latest") for name in dict.fromkeys(names)]
+    def latest(self, names: Iterable[str]) -> dict[str, SloSnapshot]:
+        keys = [(name, "latest") for name in dict.fromkeys(names) if name != SERVICE_SERIES]
         found = {}
         for item in self.model.batch_get(keys):
             self.items_read += 1
-            found[item.slo] = item.data
+            found[item.slo] = SloSnapshot.from_json(item.data)
         return found
 
-    def history(self, name: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    def service_snapshot(self) -> Optional[ServiceSnapshot]:
+        from pynamodb.exceptions import DoesNotExist
+
+        try:
+            item = self.model.get(SERVICE_SERIES, "latest")
+        except DoesNotExist:
+            return None
+        self.items_read += 1
+        return ServiceSnapshot.from_json(item.data)
+
+    def history(self, name: str, start: datetime, end: datetime) -> list[HistoryPoint]:
         items = self.model.query(name, self.model.at.between(f"h#{bucket_key(start)}", f"h#{bucket_key(end)}"))
         rows = []
         for item in items:
             self.items_read += 1
-            rows.append(item.data)
+            rows.append(HistoryPoint.from_json(item.data))
         return rows
 
-    def put_many(self, rows: Iterable[tuple[str, str, dict[str, Any], Optional[int]]]) -> None:
+    def save_run(self, snapshots: Iterable[SloSnapshot], history: Iterable[tuple[str, HistoryPoint]],
+                 service: ServiceSnapshot, history_expires_at: int) -> None:
         with self.model.batch_write() as batch:
-            for slo, at, data, expires_at in rows:
-                batch.save(self.model(slo, at, data=data, expires_at=expires_at))
+            for snapshot in snapshots:
+                batch.save(self.model(snapshot.slo, "latest", data=snapshot.to_json()))
                 self.items_written += 1
+            for name, point in history:
+                batch.save(self.model(name, history_key(point), data=point.to_json(),
+                                      expires_at=history_expires_at))
+                self.items_written += 1
+            batch.save(self.model(SERVICE_SERIES, "latest", data=service.to_json()))
+            self.items_written += 1
 
     def evaluator_record(self) -> Optional[dict[str, Any]]:
         from pynamodb.exceptions import DoesNotExist
@@ -193,63 +212,70 @@ class StatusStore:
         self.items_written += 1
 
 
+class OpenAlertItem:
+    """An open alert's lock item and its record."""
+
+    def __init__(self, item: Any) -> None:
+        self.item = item
+        self.alert = Alert.from_json(item.data)
+
+    @property
+    def handed_off(self) -> bool:
+        return bool(self.item.handed_off)
+
+
 class AlertStore:
-    def __init__(self, model: Any = None) -> None:
-        settings = get_settings()
-        self.model = model or alert_model(settings.slo_alerts_table, settings.region)
+    def __init__(self, model: Any) -> None:
+        self.model = model
         self.items_read = 0
         self.items_written = 0
 
-    def open_alerts(self, slo: str) -> dict[str, Any]:
-        """tier -> open pointer item of ``slo``."""
+    def open_alerts(self, slo: str) -> dict[str, OpenAlertItem]:
+        """tier -> open lock of ``slo``."""
         found = {}
         for item in self.model.query(slo, self.model.key.startswith("open#")):
             self.items_read += 1
-            found[item.data["tier"]] = item
+            lock = OpenAlertItem(item)
+            found[lock.alert.tier] = lock
         return found
 
-    def open(self, alert: dict[str, Any]) -> Any:
+    def open(self, alert: Alert) -> Optional[OpenAlertItem]:
         """Store the alert and its open lock; returns the lock, or None when (slo, tier) is already open."""
         from pynamodb.exceptions import PutError
 
-        lock = self.model(alert["slo"], f"open#{alert['tier']}", listing="open", opened_at=alert["opened_at"],
-                          data=alert, handed_off=False)
+        data = alert.to_json()
+        lock = self.model(alert.slo, f"open#{alert.tier}", listing="open", opened_at=alert.opened_at,
+                          data=data, handed_off=False)
         try:
             lock.save(condition=self.model.key.does_not_exist())
         except PutError as exc:
-            if _conditional_failure(exc):
+            if is_conditional_failure(exc):
                 return None
             raise
-        self.model(alert["slo"], _record_key(alert), listing="alert", opened_at=alert["opened_at"],
-                   data=alert).save()
+        self.model(alert.slo, _record_key(alert), listing="alert", opened_at=alert.opened_at, data=data).save()
         self.items_written += 2
-        return lock
+        return OpenAlertItem(lock)
 
-    def mark_handed_off(self, lock: Any) -> None:
-        lock.update(actions=[self.model.handed_off.set(True)])
+    def mark_handed_off(self, lock: OpenAlertItem) -> None:
+        lock.item.update(actions=[self.model.handed_off.set(True)])
         self.items_written += 1
 
-    def resolve(self, lock: Any, alert: dict[str, Any]) -> None:
+    def resolve(self, lock: OpenAlertItem, alert: Alert) -> None:
         """Keep the alert record with its resolution, then release the open lock."""
-        self.model(alert["slo"], _record_key(alert), listing="alert", opened_at=alert["opened_at"],
-                   data=alert, handed_off=lock.handed_off).save()
-        lock.delete()
+        self.model(alert.slo, _record_key(alert), listing="alert", opened_at=alert.opened_at,
+                   data=alert.to_json(), handed_off=lock.handed_off).save()
+        lock.item.delete()
         self.items_written += 2
 
-    def listing(self, kind: str, limit: int, since: Optional[str] = None) -> list[dict[str, Any]]:
+    def listing(self, kind: str, limit: int, since: Optional[str] = None) -> list[Alert]:
         """Newest first; ``kind`` is ``open`` (open alerts) or ``alert`` (every alert record)."""
         condition = self.model.opened_at >= since if since else None
         rows = []
         for item in self.model.by_opened.query(kind, condition, scan_index_forward=False, limit=limit):
             self.items_read += 1
-            rows.append(item.data)
+            rows.append(Alert.from_json(item.data))
         return rows
 
 
-def _record_key(alert: dict[str, Any]) -> str:
-    return f"alert#{alert['opened_at']}#{alert['tier']}"
-
-
-def _conditional_failure(exc: Exception) -> bool:
-    cause = getattr(exc, "cause_response_code", None)
-    return cause == "ConditionalCheckFailedException"
+def _record_key(alert: Alert) -> str:
+    return f"alert#{alert.opened_at}#{alert.tier}"

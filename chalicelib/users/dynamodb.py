@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import base64
 import json
-from functools import lru_cache
 from typing import Any, Optional
 
 from chalicelib.http import strict
-from chalicelib.pynamodb_tables import index_meta, table_meta, transaction_connection
-from chalicelib.settings import get_settings
+from chalicelib.dynamodb import cancellation_codes, index_meta, table_meta, transaction_connection
 from chalicelib.users.model import User, UserPage, new_user_id, utc_now_iso
 from chalicelib.users.repository import (EmailTaken, InvalidCursor, StorageUnavailable, UserMissing)
 from chalicelib.users.validation import UserInput
@@ -32,9 +30,8 @@ def email_claim_key(email_key: str) -> str:
     return f"EMAIL#{email_key}"
 
 
-@lru_cache(maxsize=None)
 def table_models(table_name: str, region: str) -> Any:
-    """The pynamodb classes bound to ``table_name`` (built once per process)."""
+    """The pynamodb classes bound to ``table_name`` (``chalicelib.wiring`` builds them once per process)."""
     # pynamodb.models costs ~100 ms to import; only requests that touch users pay it.
     from pynamodb.attributes import UnicodeAttribute
     from pynamodb.indexes import GlobalSecondaryIndex
@@ -79,12 +76,6 @@ def _to_user(item: Any) -> User:
                 updated_at=item.updated_at)
 
 
-def _cancellation_codes(error: Exception) -> list[Optional[str]]:
-    """Codes per item, in the order pynamodb sends them: condition checks, deletes, puts, updates."""
-    reasons = getattr(error, "cancellation_reasons", None) or []
-    return [reason.code if reason else None for reason in reasons]
-
-
 def _encode_cursor(item: Any) -> str:
     key = {"pk": item.pk, "created_key": item.created_key}
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
@@ -104,9 +95,9 @@ def _decode_cursor(cursor: str) -> dict[str, Any]:
 
 
 class DynamoDBUserRepository:
-    def __init__(self, table_name: Optional[str] = None, region: Optional[str] = None) -> None:
-        settings = get_settings()
-        self._models = table_models(table_name or settings.users_table, region or settings.region)
+    def __init__(self, models: Any) -> None:
+        """``models``: ``table_models(table_name, region)``."""
+        self._models = models
 
     def _transaction(self, token: Optional[str] = None) -> Any:
         from pynamodb.transactions import TransactWrite
@@ -137,7 +128,7 @@ class DynamoDBUserRepository:
                 transaction.save(claim, condition=self._models.claim.pk.does_not_exist())
                 transaction.save(item, condition=self._models.user.pk.does_not_exist())
         except TransactWriteError as exc:
-            if _cancellation_codes(exc)[:1] == ["ConditionalCheckFailed"]:
+            if cancellation_codes(exc)[:1] == ["ConditionalCheckFailed"]:
                 raise EmailTaken(data.email_key) from None
             raise StorageUnavailable(str(exc)) from exc
         except PynamoDBException as exc:
@@ -170,7 +161,7 @@ class DynamoDBUserRepository:
                              user_model.email_key.set(data.email_key), user_model.updated_at.set(now)],
                     condition=user_model.pk.exists() & (user_model.email_key == current.email_key))
         except TransactWriteError as exc:
-            codes = _cancellation_codes(exc)
+            codes = cancellation_codes(exc)
             new_claim_put = 1  # after the delete of the old claim
             if email_changes and codes[new_claim_put:new_claim_put + 1] == ["ConditionalCheckFailed"]:
                 raise EmailTaken(data.email_key) from None
@@ -197,7 +188,7 @@ class DynamoDBUserRepository:
                 transaction.delete(claim_model(email_claim_key(current.email_key)),
                                    condition=claim_model.user_id == user_id)
         except TransactWriteError as exc:
-            if "ConditionalCheckFailed" in _cancellation_codes(exc):
+            if "ConditionalCheckFailed" in cancellation_codes(exc):
                 if self._load(user_id) is None:
                     raise UserMissing(user_id) from None
                 raise StorageUnavailable("user was changed concurrently; retry") from exc

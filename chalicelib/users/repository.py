@@ -36,3 +36,7 @@ class UserRepository(Protocol):
 
 class StorageUnavailable(Exception):
     """The store could not be reached or did not answer; the operation may be retried."""
+
+
+# What a store raises for the caller's mistakes: no sign of the store's health.
+CLIENT_CAUSED_ERRORS: tuple[type[Exception], ...] = (EmailTaken, UserMissing, InvalidCursor)

@@ -1,19 +1,18 @@
 """The user-management use cases: validation, uniqueness, storage faults, freshness."""
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any, Callable, Iterable, Mapping, Optional, Protocol, TypeVar
 
 from chalicelib.http.errors import ApiError, Conflict, NotFound, ServiceUnavailable
 from chalicelib.http.request import query_int
 from chalicelib.observability.request_context import record_data_query
-from chalicelib.settings import get_settings
 from chalicelib.users.model import User, UserPage, is_user_id
 from chalicelib.users.repository import (EmailTaken, InvalidCursor, StorageUnavailable, UserMissing,
                                          UserRepository)
 from chalicelib.users.validation import validate_user
 
 T = TypeVar("T")
+PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX = 100, 1000
 
 
 class StorageGuard(Protocol):
@@ -123,16 +122,5 @@ class UserService:
 
 
 def _page_size(raw: Optional[str]) -> int:
-    settings = get_settings()
-    return query_int({"limit": raw}, "limit", default=settings.page_size_default, minimum=1,
-                     maximum=settings.page_size_max)
+    return query_int({"limit": raw}, "limit", default=PAGE_SIZE_DEFAULT, minimum=1, maximum=PAGE_SIZE_MAX)
 
-
-@lru_cache(maxsize=1)
-def get_user_service() -> UserService:
-    from chalicelib.resilience import database_guard
-    from chalicelib.users.dynamodb import DynamoDBUserRepository
-    from chalicelib.webhooks import WebhookUserEvents
-
-    # Reads/writes through the fleet-wide "database" breaker; user.created goes to the webhook outbox.
-    return UserService(DynamoDBUserRepository(), guard=database_guard(), events=WebhookUserEvents())

@@ -1,4 +1,4 @@
 """Outbound webhooks: signed, breaker-protected, delivered at least once through a DynamoDB outbox."""
-from chalicelib.webhooks.delivery import WebhookDelivery, WebhookUserEvents, notify_user_created
+from chalicelib.webhooks.delivery import WebhookDelivery, WebhookUserEvents
 
-__all__ = ["WebhookDelivery", "WebhookUserEvents", "notify_user_created"]
+__all__ = ["WebhookDelivery", "WebhookUserEvents"]

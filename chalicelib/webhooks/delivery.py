@@ -1,6 +1,7 @@
 """At-least-once delivery of webhook events: outbox first, then a direct attempt, then the drainer.
 
-``notify_user_created(user_dict)`` is what the users service calls after a create:
+``WebhookDelivery.notify_user_created(user_dict)`` runs after a user is created
+(``WebhookUserEvents``, the users service's events port):
 
 1. the event is written to the outbox (durable) as attempt 1;
 2. one direct send is made through the ``webhook`` breaker, with the short sender timeout;
@@ -17,53 +18,28 @@ import time
 from typing import Any, Callable, Mapping, Optional
 
 from chalicelib.resilience.breaker import BreakerOpenError
-from chalicelib.resilience.listeners import emit_metric
-from chalicelib.settings import get_settings, settings_scoped
+from chalicelib.resilience.listeners import MetricCounter
 from chalicelib.webhooks.events import WebhookEvent, user_created_event
 from chalicelib.webhooks.outbox import DEAD, Outbox, OutboxEntry
 from chalicelib.webhooks.sender import WebhookSender
 
 
-def _logger() -> Any:
-    from chalicelib.observability.logging import get_logger
-
-    return get_logger()
-
-
-def _count(name: str, value: float = 1) -> None:
-    try:
-        emit_metric(name, {"webhook": "user.created"}, value)
-    except Exception:  # metrics are best effort here: the delivery path must not fail on them
-        _logger().exception("Webhook metric not emitted", extra={"metric": name})
-
-
 class WebhookDelivery:
-    def __init__(self, outbox: Optional[Outbox] = None, sender: Optional[WebhookSender] = None,
-                 breaker: Any = None, clock: Callable[[], float] = time.time) -> None:
-        self._outbox = outbox
-        self._sender = sender
-        self._breaker = breaker
+    def __init__(self, outbox: Outbox, sender: WebhookSender, breaker: Any, counters: MetricCounter, logger: Any,
+                 *, batch_size: int = 50, clock: Callable[[], float] = time.time) -> None:
+        self.outbox = outbox
+        self.sender = sender
+        self.breaker = breaker
+        self._counters = counters
+        self._log = logger
+        self.batch_size = batch_size
         self._clock = clock
 
-    @property
-    def outbox(self) -> Outbox:
-        if self._outbox is None:
-            self._outbox = Outbox(clock=self._clock)
-        return self._outbox
-
-    @property
-    def sender(self) -> WebhookSender:
-        if self._sender is None:
-            self._sender = WebhookSender(clock=self._clock)
-        return self._sender
-
-    @property
-    def breaker(self) -> Any:
-        if self._breaker is None:
-            from chalicelib.resilience.registry import get
-
-            self._breaker = get("webhook")
-        return self._breaker
+    def _count(self, name: str, value: float = 1) -> None:
+        try:
+            self._counters.count(name, {"webhook": "user.created"}, value)
+        except Exception:  # metrics are best effort here: the delivery path must not fail on them
+            self._log.exception("Webhook metric not emitted", extra={"metric": name})
 
     # ------------------------------------------------------------------ producing
     def notify_user_created(self, user: Mapping[str, Any]) -> Optional[str]:
@@ -73,19 +49,19 @@ class WebhookDelivery:
                 return None
             event = user_created_event(user, self._clock())
         except Exception:  # a misconfiguration must not fail the user's create
-            _logger().exception("Webhook not prepared", extra={"user_id": user.get("id")})
+            self._log.exception("Webhook not prepared", extra={"user_id": user.get("id")})
             return None
         try:
             entry = self.outbox.enqueue(event, claimed=True)
         except Exception as exc:  # outbox unreachable: still try the direct send below
-            _logger().error("Webhook outbox write failed; trying a direct send only",
+            self._log.error("Webhook outbox write failed; trying a direct send only",
                             extra={"event_id": event.event_id, "user_id": user.get("id"),
                                    "error": type(exc).__name__})
-            _count("webhook_outbox_write_failures")
+            self._count("webhook_outbox_write_failures")
             if self._send(event, 1) is None:
-                _logger().error("Webhook event lost: not stored and not delivered",
+                self._log.error("Webhook event lost: not stored and not delivered",
                                 extra={"event_id": event.event_id, "user_id": user.get("id")})
-                _count("webhook_events_lost")
+                self._count("webhook_events_lost")
             return event.event_id
         if entry is None:
             return event.event_id  # already queued by an earlier call: the drainer owns it
@@ -109,21 +85,21 @@ class WebhookDelivery:
         try:
             if problem is None:
                 self.outbox.mark_delivered(entry.event.event_id)
-                _count("webhook_deliveries")
+                self._count("webhook_deliveries")
                 return "delivered"
             if problem == "open":
                 self.outbox.release(entry, self._retry_after())
                 return "refused"
             status = self.outbox.record_failure(entry, problem)
         except Exception as exc:  # the outbox write failing leaves the item pending: retried, never lost
-            _logger().warning("Webhook outbox update failed", extra={
+            self._log.warning("Webhook outbox update failed", extra={
                 "event_id": entry.event.event_id, "error": type(exc).__name__})
             return "pending"
-        _count("webhook_delivery_failures")
+        self._count("webhook_delivery_failures")
         if status == DEAD:
-            _logger().error("Webhook event given up after max attempts", extra={
+            self._log.error("Webhook event given up after max attempts", extra={
                 "event_id": entry.event.event_id, "attempts": entry.attempts, "last_error": problem})
-            _count("webhook_events_dead")
+            self._count("webhook_events_dead")
         return status
 
     def _retry_after(self) -> float:
@@ -137,7 +113,7 @@ class WebhookDelivery:
         counts = {"due": 0, "delivered": 0, "pending": 0, "dead": 0, "refused": 0, "skipped": 0}
         if not self.sender.enabled:
             return counts
-        entries = self.outbox.due(limit or get_settings().outbox_batch_size, all_pending=all_pending)
+        entries = self.outbox.due(limit or self.batch_size, all_pending=all_pending)
         counts["due"] = len(entries)
         for entry in entries:
             if time_left() < self.sender.timeout_seconds * 2 + 1:
@@ -153,26 +129,17 @@ class WebhookDelivery:
         return counts
 
 
-@settings_scoped
-def get_delivery() -> WebhookDelivery:
-    """The process-wide delivery."""
-    return WebhookDelivery()
-
-
-reset_delivery = get_delivery.reset
-
-
-def notify_user_created(user: Mapping[str, Any]) -> Optional[str]:
-    """Queue the ``user.created`` webhook for ``user`` (its JSON dict) and try it once. Never raises."""
-    try:
-        return get_delivery().notify_user_created(user)
-    except Exception:  # the promise to callers: a webhook problem never fails their request
-        _logger().exception("Webhook notification failed unexpectedly", extra={"user_id": user.get("id")})
-        return None
-
 
 class WebhookUserEvents:
-    """The users service's ``UserEvents`` port: ``UserService(repo, events=WebhookUserEvents())``."""
+    """The users service's ``UserEvents`` port: queue ``user.created`` and try it once. Never raises."""
+
+    def __init__(self, delivery: WebhookDelivery, logger: Any) -> None:
+        self._delivery = delivery
+        self._logger = logger
 
     def user_created(self, user: Any) -> None:
-        notify_user_created(user.to_json() if hasattr(user, "to_json") else dict(user))
+        body = user.to_json() if hasattr(user, "to_json") else dict(user)
+        try:
+            self._delivery.notify_user_created(body)
+        except Exception:  # the promise to callers: a webhook problem never fails their request
+            self._logger.exception("Webhook notification failed unexpectedly", extra={"user_id": body.get("id")})

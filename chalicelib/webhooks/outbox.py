@@ -10,10 +10,9 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Callable, Optional
 
-from chalicelib.settings import get_settings
+from chalicelib.dynamodb import index_meta, is_conditional_failure, table_meta
 from chalicelib.webhooks.events import WebhookEvent
 
 PENDING = "pending"
@@ -22,26 +21,21 @@ DEAD = "dead"
 KEEP_FINISHED_SECONDS = 7 * 24 * 3600
 
 
-@lru_cache(maxsize=None)
-def outbox_model(table_name: Optional[str] = None) -> Any:
+def outbox_model(table_name: str, region: str) -> Any:
+    """The pynamodb model of the outbox table (``chalicelib.wiring`` builds it once per process)."""
     # pynamodb.models imports botocore (~100 ms): only paid when a webhook is sent or drained.
     from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-    from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+    from pynamodb.indexes import GlobalSecondaryIndex
     from pynamodb.models import Model
 
-    settings = get_settings()
-
     class ByDue(GlobalSecondaryIndex):
-        class Meta:
-            index_name = "by_due"
-            projection = AllProjection()
+        Meta = index_meta("by_due")
 
         pending_shard = UnicodeAttribute(hash_key=True)
         next_attempt_at = NumberAttribute(range_key=True)
 
     class OutboxItem(Model):
-        class Meta:
-            pass
+        Meta = table_meta(table_name, region)
 
         event_id = UnicodeAttribute(hash_key=True)
         event_type = UnicodeAttribute()
@@ -56,11 +50,6 @@ def outbox_model(table_name: Optional[str] = None) -> Any:
         expires_at = NumberAttribute(null=True)
         by_due = ByDue()
 
-    OutboxItem.Meta.table_name = table_name or settings.outbox_table
-    OutboxItem.Meta.region = settings.region
-    OutboxItem.Meta.connect_timeout_seconds = 2
-    OutboxItem.Meta.read_timeout_seconds = 3
-    OutboxItem.Meta.max_retry_attempts = 2
     return OutboxItem
 
 
@@ -76,11 +65,10 @@ class OutboxEntry:
 class Backoff:
     """Exponential backoff with jitter: ``base * 2^(attempt-1)``, capped, times a factor in [0.5, 1]."""
 
-    def __init__(self, base_seconds: Optional[float] = None, max_seconds: Optional[float] = None,
+    def __init__(self, base_seconds: float = 30, max_seconds: float = 3600,
                  rand: Callable[[], float] = random.random) -> None:
-        settings = get_settings()
-        self.base = settings.outbox_backoff_base_seconds if base_seconds is None else base_seconds
-        self.max = settings.outbox_backoff_max_seconds if max_seconds is None else max_seconds
+        self.base = base_seconds
+        self.max = max_seconds
         self._rand = rand
 
     def delay(self, attempt: int) -> float:
@@ -88,23 +76,13 @@ class Backoff:
         return ceiling * (0.5 + 0.5 * self._rand())
 
 
-def _is_condition_failure(exc: BaseException) -> bool:
-    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
-
-
 class Outbox:
-    def __init__(self, model: Any = None, backoff: Optional[Backoff] = None,
-                 clock: Callable[[], float] = time.time, max_attempts: Optional[int] = None) -> None:
-        self._model = model
+    def __init__(self, model: Any, backoff: Optional[Backoff] = None,
+                 clock: Callable[[], float] = time.time, max_attempts: int = 15) -> None:
+        self.model = model
         self.backoff = backoff or Backoff()
         self._clock = clock
-        self.max_attempts = get_settings().outbox_max_attempts if max_attempts is None else max_attempts
-
-    @property
-    def model(self) -> Any:
-        if self._model is None:
-            self._model = outbox_model()
-        return self._model
+        self.max_attempts = max_attempts
 
     def _entry(self, item: Any) -> OutboxEntry:
         return OutboxEntry(event=WebhookEvent(item.event_id, item.event_type, item.body),
@@ -128,7 +106,7 @@ class Outbox:
         try:
             item.save(condition=model.event_id.does_not_exist())
         except PutError as exc:
-            if _is_condition_failure(exc):
+            if is_conditional_failure(exc):
                 return None
             raise
         return OutboxEntry(event=event, attempts=attempts, next_attempt_at=next_at, status=PENDING)
@@ -158,7 +136,7 @@ class Outbox:
             item.update(actions=[model.attempts.set(attempt), model.next_attempt_at.set(next_at)],
                         condition=(model.status == PENDING) & (model.next_attempt_at == entry.next_attempt_at))
         except UpdateError as exc:
-            if _is_condition_failure(exc):
+            if is_conditional_failure(exc):
                 return None  # another drainer (or the direct send) has it
             raise
         return self._entry(item)

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
-from chalicelib.settings import get_settings
 from chalicelib.webhooks.events import WebhookEvent
 from chalicelib.webhooks.signing import signed_headers
 
@@ -20,16 +19,15 @@ class WebhookNotConfigured(Exception):
 
 
 class WebhookSender:
-    def __init__(self, url: Optional[str] = None, key_reader: Optional[Callable[[], str]] = None,
-                 timeout_seconds: Optional[float] = None, http: Any = None,
-                 clock: Callable[[], float] = time.time) -> None:
-        settings = get_settings()
-        self.url = settings.webhook_url if url is None else url
-        self.timeout_seconds = settings.webhook_timeout_seconds if timeout_seconds is None else timeout_seconds
-        self._key_reader = key_reader or _signing_key
+    def __init__(self, url: str, key_reader: Callable[[], str], timeout_seconds: float = 2.0, http: Any = None,
+                 clock: Callable[[], float] = time.time, allow_plain_http: bool = False) -> None:
+        """``allow_plain_http``: the local stack's receiver answers on http://127.0.0.1."""
+        self.url = url
+        self.timeout_seconds = timeout_seconds
+        self._key_reader = key_reader
         self._http = http
         self._clock = clock
-        if self.url and not (self.url.startswith("https://") or settings.local_webhook_receiver):
+        if self.url and not (self.url.startswith("https://") or allow_plain_http):
             raise WebhookNotConfigured("WEBHOOK_URL must be an https:// URL")
 
     @property
@@ -66,23 +64,3 @@ class WebhookSender:
             raise WebhookFailed(f"webhook endpoint answered {response.status}")
         return response.status
 
-
-def _signing_key() -> str:
-    return _secret_reader().read_field(get_settings().webhook_signing_secret, "key")
-
-
-_reader: Any = None
-
-
-def _secret_reader() -> Any:
-    global _reader
-    if _reader is None:
-        from chalicelib.auth import SecretReader
-
-        _reader = SecretReader()
-    return _reader
-
-
-def reset_signing_key_cache() -> None:
-    global _reader
-    _reader = None

@@ -2,8 +2,8 @@
 
 The stale-read / 503 part forces the ``database`` breaker open through the operator
 endpoint; the fault part injects DynamoDB errors below the breaker through the local
-fault switch (``LOCAL_FAULT_CONTROL=true``); the webhook part needs the local receiver
-(``LOCAL_WEBHOOK_RECEIVER=true`` and ``WEBHOOK_URL`` pointing at it).
+fault switch (``devstack.local_routes``); the webhook part needs the local receiver
+(``WEBHOOK_URL`` pointing at it, as the local stack sets it).
 """
 import uuid
 
@@ -44,7 +44,7 @@ def database_breaker_restored(stack):
 @pytest.fixture
 def fault_control(stack):
     if stack.http.get(stack.url(FAULT_PATH), headers=stack.operator_headers()).status_code == 404:
-        pytest.skip("local fault control not enabled in the stack (LOCAL_FAULT_CONTROL=true)")
+        pytest.skip("the stack serves no local fault switch (devstack.local_routes)")
     yield
     stack.http.delete(stack.url(FAULT_PATH), headers=stack.operator_headers())
     operate(stack, "database", "reset")
@@ -52,11 +52,11 @@ def fault_control(stack):
 
 @pytest.fixture
 def receiver(stack):
-    if stack.http.get(stack.url(RECEIVER_PATH)).status_code == 404:
+    if stack.http.get(stack.url(RECEIVER_PATH), headers=stack.operator_headers()).status_code == 404:
         pytest.skip("local webhook receiver not enabled in the stack (LOCAL_WEBHOOK_RECEIVER=true, WEBHOOK_URL)")
-    stack.http.delete(stack.url(RECEIVER_PATH))
+    stack.http.delete(stack.url(RECEIVER_PATH), headers=stack.operator_headers())
     yield
-    stack.http.put(stack.url(f"{RECEIVER_PATH}/outage"), json={"enabled": False})
+    stack.http.put(stack.url(f"{RECEIVER_PATH}/outage"), headers=stack.operator_headers(), json={"enabled": False})
     operate(stack, "webhook", "reset")
 
 
@@ -106,14 +106,14 @@ def test_dynamodb_faults_below_the_breaker_trip_it_and_lose_no_user(stack, fault
 
 
 def test_webhook_events_are_all_delivered_after_the_receiver_recovers(stack, receiver):
-    stack.http.put(stack.url(f"{RECEIVER_PATH}/outage"), json={"enabled": True})
+    stack.http.put(stack.url(f"{RECEIVER_PATH}/outage"), headers=stack.operator_headers(), json={"enabled": True})
     created = [create(stack, unique_email("hook")) for _ in range(5)]
     assert [response.status_code for response in created] == [201] * 5  # the webhook never fails a create
     assert breaker(stack, "webhook")["state"] == "open"
 
-    stack.http.put(stack.url(f"{RECEIVER_PATH}/outage"), json={"enabled": False})
+    stack.http.put(stack.url(f"{RECEIVER_PATH}/outage"), headers=stack.operator_headers(), json={"enabled": False})
     operate(stack, "webhook", "close")
     stack.fire("outbox-drainer", {"all_pending": True})
-    received = stack.http.get(stack.url(RECEIVER_PATH)).json()["events"]
+    received = stack.http.get(stack.url(RECEIVER_PATH), headers=stack.operator_headers()).json()["events"]
     delivered_user_ids = {entry["event"]["data"]["id"] for entry in received}
     assert {response.json()["id"] for response in created} <= delivered_user_ids

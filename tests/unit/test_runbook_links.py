@@ -51,7 +51,7 @@ def test_links_between_runbooks_resolve():
 
 
 def test_every_slo_alert_tier_has_its_runbook():
-    from chalicelib.slo.config import get_slos
+    from chalicelib.slo.config import load_slos as get_slos
 
     missing = sorted({tier.runbook for slo in get_slos() for tier in slo.tiers
                       if not (RUNBOOKS / tier.runbook).is_file()})

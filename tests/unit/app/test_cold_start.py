@@ -22,15 +22,12 @@ def test_importing_the_app_builds_no_aws_client_and_loads_no_heavy_module():
 
 
 def test_the_tracer_is_only_built_when_tracing_is_enabled(monkeypatch):
+    from chalicelib import wiring
     from chalicelib.observability import tracing
-    from chalicelib.settings import get_settings
 
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    get_settings.cache_clear()
-    tracing.get_tracer.cache_clear()
+    wiring.reset()
     assert tracing.get_tracer() is None
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "false")
-    get_settings.cache_clear()
-    tracing.get_tracer.cache_clear()
+    wiring.reset()
     assert tracing.get_tracer() is not None
-    tracing.get_tracer.cache_clear()

@@ -14,7 +14,7 @@ def secrets_client(aws_mock):
 
 @pytest.fixture
 def auth(secrets_client):
-    return OperatorAuth(SecretReader(secrets_client))
+    return OperatorAuth(SecretReader(secrets_client, 300), "serverless-sre/operator-token")
 
 
 def test_a_plain_token_authenticates_its_holder_as_the_shared_token(auth):
@@ -38,11 +38,13 @@ def test_a_wrong_token_is_403(auth):
 
 def test_a_json_secret_with_a_token_field_is_understood(secrets_client):
     secrets_client.put_secret_value(SecretId="serverless-sre/operator-token", SecretString='{"token": "t2"}')
-    assert OperatorAuth(SecretReader(secrets_client)).require({"authorization": "Bearer t2"}) == "shared-token"
+    assert OperatorAuth(SecretReader(secrets_client, 300), "serverless-sre/operator-token").require(
+        {"authorization": "Bearer t2"}) == "shared-token"
 
 
 def test_an_unreadable_secret_fails_closed_with_503(aws_mock):
-    auth = OperatorAuth(SecretReader(boto3.client("secretsmanager", region_name="us-east-1")))
+    auth = OperatorAuth(SecretReader(boto3.client("secretsmanager", region_name="us-east-1"), 300),
+                        "serverless-sre/operator-token")
     with pytest.raises(ServiceUnavailable):
         auth.require({"authorization": "Bearer anything"})
 
@@ -57,7 +59,7 @@ def test_the_secret_is_cached_between_calls(secrets_client):
 def test_named_operators_are_told_apart_by_their_tokens(secrets_client):
     secrets_client.put_secret_value(SecretId="serverless-sre/operator-token",
                                     SecretString='{"alice": "token-a", "bob": "token-b"}')
-    auth = OperatorAuth(SecretReader(secrets_client))
+    auth = OperatorAuth(SecretReader(secrets_client, 300), "serverless-sre/operator-token")
     assert auth.require({"authorization": "Bearer token-a"}) == "alice"
     assert auth.require({"authorization": "Bearer token-b"}) == "bob"
     with pytest.raises(Forbidden):
@@ -84,5 +86,5 @@ def test_tokens_are_compared_in_constant_time_against_every_operator(secrets_cli
     real = hmac.compare_digest
     monkeypatch.setattr(auth_module.hmac, "compare_digest",
                         lambda a, b: compared.append((len(a), len(b))) or real(a, b))
-    assert OperatorAuth(SecretReader(secrets_client)).require({"authorization": "Bearer token-a"}) == "alice"
+    assert OperatorAuth(SecretReader(secrets_client, 300), "serverless-sre/operator-token").require({"authorization": "Bearer token-a"}) == "alice"
     assert compared == [(32, 32)] * 3  # every token, as equal-length digests, even after a match

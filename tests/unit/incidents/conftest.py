@@ -73,14 +73,13 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def incidents_table(aws_mock, boto_session):
-    from chalicelib.incidents.store import DynamoDBIncidentStore
+def incidents_table(aws_mock, boto_session, wired):
     from devstack.resources import create_table_request, definitions
 
     boto_session.client("dynamodb").create_table(
         **create_table_request(definitions("tables")["incidents"]))
 
-    return DynamoDBIncidentStore()
+    return wired.incident_store
 
 
 @pytest.fixture
@@ -89,11 +88,10 @@ def escalations() -> FakeEscalations:
 
 
 @pytest.fixture
-def service(incidents_table, escalations, clock):
-    from chalicelib.incidents.policy import EscalationPolicy
+def service(incidents_table, escalations, clock, wired):
     from chalicelib.incidents.service import IncidentService
 
-    return IncidentService(incidents_table, escalations, EscalationPolicy.from_settings(), clock=clock)
+    return IncidentService(incidents_table, escalations, wired.escalation_policy(), clock=clock)
 
 
 # -- the escalation state machine on a moto server ----------------------------------------------
@@ -247,14 +245,10 @@ def retry_sleeps(monkeypatch) -> list:
 
 @pytest.fixture
 def sfn_service(moto_stack):
-    from chalicelib.incidents import escalation
-    from chalicelib.incidents.service import IncidentService
-    from chalicelib.incidents.store import DynamoDBIncidentStore
+    from chalicelib import wiring
 
-    escalation.reset_escalation_steps()
     moto_stack.inbox.take_all()
-    yield IncidentService(DynamoDBIncidentStore())
-    escalation.reset_escalation_steps()
+    return wiring.current().incident_service
 
 
 # -- the HTTP API --------------------------------------------------------------------------------
@@ -276,18 +270,19 @@ def signer(clock):
 
 
 @pytest.fixture
-def api_client(service, stored_secrets, signer, monkeypatch):
+def api_client(service, stored_secrets, signer, wired):
     from chalice import Chalice
     from chalice.test import Client
 
+    from chalicelib import wiring
     from chalicelib.incidents import routes
     from chalicelib.observability.middleware import http_middleware
 
-    monkeypatch.setattr(routes, "get_incident_service", lambda: service)
-    monkeypatch.setattr(routes, "get_ack_link_signer", lambda: signer)
+    wired.incident_service = service
+    wired.ack_link_signer = signer
     app = Chalice(app_name="incidents-test")
     app.register_middleware(http_middleware, "http")
-    app.register_blueprint(routes.build_blueprint())
+    app.register_blueprint(routes.build_blueprint(wiring.current))
     with Client(app) as client:
         yield client
 

@@ -54,7 +54,7 @@ def test_incomplete_or_malformed_link_is_rejected(signer, params):
         signer.verify(INCIDENT, params)
 
 
-def test_signing_key_comes_from_secrets_manager(stored_secrets):
-    signer = AckLinkSigner(ttl_seconds=60, base_url="https://x")
+def test_signing_key_comes_from_secrets_manager(stored_secrets, wired):
+    signer = wired.ack_link_signer
     url, _ = signer.link(INCIDENT, 1)
     assert signer.verify(INCIDENT, _params(url)).level == 1

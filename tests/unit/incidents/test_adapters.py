@@ -3,7 +3,11 @@ from __future__ import annotations
 
 import pytest
 
+from dataclasses import replace
+
 from chalicelib.incidents.adapters import BreakerIncidentListener, SloAlertIncidentSink
+from chalicelib.slo.records import Alert
+from tests.support.golden import golden
 
 
 class RecordingTrigger:
@@ -21,10 +25,10 @@ class RecordingTrigger:
 
 
 def _alert(severity="page", remaining=0.4, tier="page-fast"):
-    return {"id": f"availability/{tier}/202601050900", "slo": "availability", "slo_display_name": "Availability",
-            "tier": tier, "severity": severity, "state": "open", "long_burn_rate": 15.2, "short_burn_rate": 16.0,
-            "burn_rate_threshold": 14.4, "long_window": "1h", "short_window": "5m",
-            "budget_remaining_ratio": remaining, "runbook": f"runbooks/slo-{tier}.md", "summary": "burning"}
+    """The SLO engine's golden alert (tests/fixtures/records/slo_alert.json), varied."""
+    return replace(Alert.from_json(golden("slo_alert")), id=f"availability/{tier}/202601050900", slo="availability",
+                   slo_display_name="Availability", tier=tier, severity=severity, long_burn_rate=15.2,
+                   budget_remaining_ratio=remaining, runbook=f"runbooks/slo-{tier}.md")
 
 
 @pytest.fixture
@@ -58,7 +62,7 @@ def test_resolved_alert_signals_recovery_of_that_alert(recorder):
 
 
 def test_breaker_trip_opens_p2_with_breaker_runbook(recorder):
-    BreakerIncidentListener(recorder)("database", "closed", "open", {"reason": "failures", "failures": 5})
+    BreakerIncidentListener(recorder, fallback_pager=None)("database", "closed", "open", {"reason": "failures", "failures": 5})
     opened = recorder.triggered[0]
     assert (opened["severity"], opened["fingerprint"], opened["runbook"]) == (
         "P2", "breaker:database", "runbooks/breaker-database.md")
@@ -66,12 +70,12 @@ def test_breaker_trip_opens_p2_with_breaker_runbook(recorder):
 
 
 def test_breaker_close_signals_recovery(recorder):
-    BreakerIncidentListener(recorder)("database", "half_open", "closed", {"reason": "probe_succeeded"})
+    BreakerIncidentListener(recorder, fallback_pager=None)("database", "half_open", "closed", {"reason": "probe_succeeded"})
     assert recorder.recovered == [("breaker:database", "breaker database closed (probe_succeeded)", None)]
 
 
 def test_half_open_changes_nothing(recorder):
-    BreakerIncidentListener(recorder)("database", "open", "half_open", {"reason": "probe"})
+    BreakerIncidentListener(recorder, fallback_pager=None)("database", "open", "half_open", {"reason": "probe"})
     assert recorder.triggered == [] and recorder.recovered == []
 
 
@@ -81,13 +85,16 @@ def test_sink_satisfies_the_slo_engine_protocol():
     assert isinstance(SloAlertIncidentSink(RecordingTrigger()), AlertSink)
 
 
-def test_breaker_listener_registers_with_the_resilience_hook(recorder):
-    from chalicelib.resilience.listeners import (announce_transition, register_transition_listener,
-                                                 unregister_transition_listener)
+def test_the_golden_alert_opens_an_incident_with_its_figures(recorder):
+    alert = Alert.from_json(golden("slo_alert"))
+    SloAlertIncidentSink(recorder).alert_opened(alert)
+    opened = recorder.triggered[0]
+    assert (opened["fingerprint"], opened["severity"], opened["signal"]) == ("slo:success:page", "P0", alert.id)
+    assert opened["details"]["budget_remaining_ratio"] == alert.budget_remaining_ratio
+    assert opened["details"]["long_window"] == "1h"
 
-    listener = register_transition_listener(BreakerIncidentListener(recorder))
-    try:
-        announce_transition("webhook", "closed", "open", {"reason": "failures", "failures": 3})
-    finally:
-        unregister_transition_listener(listener)
-    assert recorder.triggered[0]["fingerprint"] == "breaker:webhook"
+
+def test_the_golden_resolved_alert_signals_recovery(recorder):
+    alert = Alert.from_json(golden("slo_alert_resolved"))
+    SloAlertIncidentSink(recorder).alert_resolved(alert)
+    assert recorder.recovered == [("slo:success:page", f"SLO alert {alert.id} resolved", alert.id)]

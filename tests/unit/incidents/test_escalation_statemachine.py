@@ -140,10 +140,10 @@ def test_provisioning_answers_state_machine_arns_and_is_repeatable(moto_stack):
 
 
 def test_escalation_that_runs_out_of_repeats_ends_visibly(moto_stack, sfn_service, ack_waits, monkeypatch):
-    from chalicelib.settings import get_settings
+    from chalicelib import wiring
 
     monkeypatch.setenv("ESCALATION_MAX_REPEATS", "1")
-    get_settings.cache_clear()
+    wiring.reset()
     incident = _open(sfn_service, "P3")
     for _ in range(5):  # four levels and one repeat of the last
         ack_waits.next().expire()

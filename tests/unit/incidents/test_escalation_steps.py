@@ -24,8 +24,18 @@ class FailingSns:
 
 
 @pytest.fixture
-def steps(incidents_table, signer, clock):
-    return EscalationSteps(incidents_table, sfn=RecordingSfn(), signer=signer, clock=clock)
+def steps(incidents_table, signer, clock, wired):
+    return make_steps(wired, incidents_table, signer, clock, sns=None, sfn=RecordingSfn())
+
+
+def make_steps(wired, store, signer, clock, sns, sfn):
+    from chalicelib import wiring
+
+    # The policy is read per workflow, from whatever the environment says then.
+    return EscalationSteps(store, load_policy=lambda: wiring.current().escalation_policy(),
+                           sns=sns or wired.client("sns"),
+                           sfn=sfn or wired.client("stepfunctions"), signer=signer, clock=clock,
+                           runbooks_base_url="https://runbooks.example.test", api_base_url="https://api.example.test")
 
 
 @pytest.fixture
@@ -71,10 +81,10 @@ def test_acknowledged_incident_does_not_escalate(steps, service, incident):
 
 
 def test_misconfigured_policy_is_a_reason_not_a_crash(steps, incident, monkeypatch):
-    from chalicelib.settings import get_settings
+    from chalicelib import wiring
 
     monkeypatch.setenv("INCIDENT_RESPONSE_SECONDS", "P0=1")
-    get_settings.cache_clear()
+    wiring.reset()
     assert "misconfigured" in _validate(steps, {"incident_id": incident.id})["reason"]
 
 
@@ -84,8 +94,8 @@ def test_page_skips_an_incident_that_is_no_longer_triggered(steps, service, inci
     assert steps.page(plan) == {"paged": False, "status": "acknowledged"}
 
 
-def test_failed_publish_is_recorded_and_raised_by_name(incidents_table, signer, clock, incident):
-    steps = EscalationSteps(incidents_table, sns=FailingSns(), signer=signer, clock=clock)
+def test_failed_publish_is_recorded_and_raised_by_name(incidents_table, signer, clock, incident, wired):
+    steps = make_steps(wired, incidents_table, signer, clock, sns=FailingSns(), sfn=None)
     plan = _validate(steps, {"incident_id": incident.id})
     with pytest.raises(PagePublishFailed):
         steps.page(plan)

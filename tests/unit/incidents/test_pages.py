@@ -20,6 +20,8 @@ def incident():
 
 def _context(experiment=None, repeat=0):
     return PageContext(level=2, role="Senior engineer", repeat=repeat, ack_url="https://api/ack-link?sig=x",
+                       runbooks_base_url="https://github.com/serverless-sre/serverless-sre/blob/main/runbooks",
+                       api_base_url="http://localhost:8000",
                        ack_expires_at=1767690000, ack_deadline_seconds=3600, experiment=experiment)
 
 

@@ -6,10 +6,11 @@ import json
 import pytest
 
 from chalicelib.incidents.policy import EscalationPolicy, PolicyInvalid, parse_levels, parse_response_seconds
+from chalicelib.settings import IncidentSettings, Settings
 
 
 def test_defaults_match_the_severity_and_escalation_matrices():
-    policy = EscalationPolicy.from_settings()
+    policy = EscalationPolicy.from_settings(IncidentSettings())
     assert policy.response_seconds == {"P0": 900, "P1": 3600, "P2": 14400, "P3": 86400}
     assert [level.role for level in policy.levels] == [
         "On-call engineer", "Senior engineer", "Engineering manager", "Director/VP"]
@@ -17,11 +18,8 @@ def test_defaults_match_the_severity_and_escalation_matrices():
 
 
 def test_response_times_are_configurable(monkeypatch):
-    from chalicelib.settings import get_settings
-
     monkeypatch.setenv("INCIDENT_RESPONSE_SECONDS", "P0=60,P1=120,P2=240,P3=480")
-    get_settings.cache_clear()
-    assert EscalationPolicy.from_settings().response_seconds["P2"] == 240
+    assert EscalationPolicy.from_settings(Settings.from_env().incidents).response_seconds["P2"] == 240
 
 
 @pytest.mark.parametrize("raw, message", [

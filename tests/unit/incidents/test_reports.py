@@ -94,3 +94,61 @@ def test_stats_mtta_mttr_mtbf_by_severity():
     assert (p1["mtta_seconds"], p1["mttr_seconds"], p1["mtbf_seconds"]) == (None, None, 86400 - 4 * 3600)
     assert stats["by_severity"]["P0"]["mtbf_seconds"] is None
     assert stats["all"]["incidents"] == 3
+
+
+class GoldenHistory:
+    """The SLO engine's status store as reports see it, holding its golden history points."""
+
+    def __init__(self, *ratios):
+        from chalicelib.slo.records import HistoryPoint
+        from tests.support.golden import golden
+
+        point = HistoryPoint.from_json(golden("slo_history_point"))
+        self.points = [replace(point, budget_remaining_ratio=ratio) for ratio in ratios]
+        self.asked = []
+
+    def history(self, name, start, end):
+        self.asked.append((name, start, end))
+        return self.points
+
+
+def test_budget_impact_comes_from_the_slo_history_points():
+    from chalicelib.incidents.reports import SloHistoryImpact
+
+    impact = SloHistoryImpact(GoldenHistory(0.80, 0.72, 0.65), ["availability"])
+    assert render_postmortem(_incident(), NOW, impact=impact).count("| availability | 80.0% | 65.0% | 15.0% |") == 1
+
+
+def test_budget_impact_of_the_golden_history_point_is_not_na():
+    from chalicelib.incidents.reports import SloHistoryImpact
+    from chalicelib.slo.records import HistoryPoint
+    from tests.support.golden import golden
+
+    point = HistoryPoint.from_json(golden("slo_history_point"))
+    [row] = SloHistoryImpact(GoldenHistory(point.budget_remaining_ratio), ["success"]).impact(NOW, NOW)
+    assert row.budget_remaining_before == point.budget_remaining_ratio is not None
+
+
+def test_the_golden_incident_renders_a_postmortem():
+    from tests.support.golden import golden
+
+    incident = Incident.from_json(golden("incident"))
+    text = render_postmortem(incident, NOW)
+    assert incident.id in text and "| acknowledged | alice |" in text
+    assert "{{" not in text
+
+
+def test_postmortem_budget_impact_is_read_from_the_stored_history(wired, aws_mock):
+    """End to end through the SLO status table: a stored history point gives a figure, not n/a."""
+    import boto3
+
+    from chalicelib.slo.records import HistoryPoint, ServiceSnapshot
+    from devstack.provision import provision_tables
+    from tests.support.golden import golden
+
+    provision_tables(boto3.client("dynamodb", region_name="us-east-1"))
+    point = HistoryPoint.from_json(golden("slo_history_point"))
+    point = replace(point, at="2026-01-05T09:30:00Z", budget_remaining_ratio=0.5)
+    wired.slo_status_store.save_run([], [("success", point)], ServiceSnapshot(None, {}), 2_000_000_000)
+    text = wired.incident_reports.postmortem(_incident(), NOW)
+    assert "| success | 50.0% | 50.0% | 0.0% |" in text

@@ -107,11 +107,11 @@ def test_recovery_only_notes_when_auto_resolve_is_off(monkeypatch, incidents_tab
     from chalicelib.incidents.policy import EscalationPolicy
     from chalicelib.incidents.service import IncidentService
 
-    monkeypatch.setenv("INCIDENT_AUTO_RESOLVE_SOURCES", "slo")
-    from chalicelib.settings import get_settings
+    from chalicelib.settings import Settings
 
-    get_settings.cache_clear()
-    service = IncidentService(incidents_table, escalations, EscalationPolicy.from_settings(), clock=clock)
+    monkeypatch.setenv("INCIDENT_AUTO_RESOLVE_SOURCES", "slo")
+    service = IncidentService(incidents_table, escalations,
+                              EscalationPolicy.from_settings(Settings.from_env().incidents), clock=clock)
     incident, _ = _trigger(service)
     service.signal_recovered("breaker:database", "breaker database closed")
     stored = service.get(incident.id)
@@ -132,8 +132,10 @@ def test_escalation_that_cannot_start_is_recorded_not_lost(incidents_table, cloc
     from chalicelib.incidents.policy import EscalationPolicy
     from chalicelib.incidents.service import IncidentService, StepFunctionsEscalations
 
-    service = IncidentService(incidents_table, StepFunctionsEscalations(state_machine_arn=""),
-                              EscalationPolicy.from_settings(), clock=clock)
+    from chalicelib.settings import IncidentSettings
+
+    service = IncidentService(incidents_table, StepFunctionsEscalations("", client=None),
+                              EscalationPolicy.from_settings(IncidentSettings()), clock=clock)
     incident, created = _trigger(service)
     stored = service.get(incident.id)
     assert created and stored.escalation_status == "failed"
@@ -174,7 +176,9 @@ def test_running_experiment_on_the_target_is_recorded_on_the_incident(incidents_
         def active_for(self, target):
             return ActiveExperiment("exp-9", target, "latency") if target == "database" else None
 
-    service = IncidentService(incidents_table, escalations, EscalationPolicy.from_settings(),
+    from chalicelib.settings import IncidentSettings
+
+    service = IncidentService(incidents_table, escalations, EscalationPolicy.from_settings(IncidentSettings()),
                               experiments=OneExperiment(), clock=clock)
     incident, _ = _trigger(service, target="database")
     stored = service.get(incident.id)

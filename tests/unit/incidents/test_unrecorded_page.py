@@ -7,6 +7,8 @@ import pytest
 from chalicelib.incidents.adapters import BreakerIncidentListener
 from chalicelib.incidents.unrecorded import UnrecordedIncidentPager
 
+RUNBOOKS = "https://github.com/serverless-sre/serverless-sre/blob/main/runbooks"
+
 
 class BrokenStore:
     def trigger(self, *args, **kwargs):
@@ -44,7 +46,7 @@ def received(sqs, queue_url):
 
 def test_an_unrecordable_trip_is_paged_directly_and_still_reported_as_failed(pages_queue):
     sns, sqs, topic_arn, queue_url = pages_queue
-    listener = BreakerIncidentListener(BrokenStore(), UnrecordedIncidentPager(sns, topic_arn))
+    listener = BreakerIncidentListener(BrokenStore(), UnrecordedIncidentPager(sns, topic_arn, RUNBOOKS))
     with pytest.raises(ConnectionError):
         listener("database", "closed", "open", {"reason": "failures", "failures": 5})
     [page] = received(sqs, queue_url)
@@ -56,7 +58,7 @@ def test_an_unrecordable_trip_is_paged_directly_and_still_reported_as_failed(pag
 def test_a_recorded_trip_sends_no_direct_page(pages_queue):
     sns, sqs, topic_arn, queue_url = pages_queue
     store = WorkingStore()
-    BreakerIncidentListener(store, UnrecordedIncidentPager(sns, topic_arn))(
+    BreakerIncidentListener(store, UnrecordedIncidentPager(sns, topic_arn, RUNBOOKS))(
         "database", "closed", "open", {"reason": "failures"})
     assert len(store.triggered) == 1
     assert received(sqs, queue_url) == []

@@ -2,24 +2,12 @@ import pybreaker
 import pytest
 
 from chalicelib import resilience
-from chalicelib.resilience import fallback, listeners
 from .resilience_helpers import ClientMistake, FakeClock, create_breakers_table
 
 
 @pytest.fixture
 def clock():
     return FakeClock()
-
-
-@pytest.fixture(autouse=True)
-def _no_process_breaker_state():
-    resilience.set_registry(None)
-    fallback.reset_database_guard()
-    saved = list(listeners._listeners)
-    yield
-    listeners._listeners[:] = saved
-    resilience.set_registry(None)
-    fallback.reset_database_guard()
 
 
 @pytest.fixture
@@ -38,10 +26,8 @@ def transitions():
 def breakers_table(aws_mock):
     from chalicelib.resilience.storage import breaker_model
 
-    breaker_model.cache_clear()
     create_breakers_table()
-    yield breaker_model()
-    breaker_model.cache_clear()
+    return breaker_model("serverless-sre-breakers", "us-east-1", 1)
 
 
 @pytest.fixture(params=["memory", "dynamodb"])
@@ -56,12 +42,12 @@ def storage_factory(request, clock):
         make.kind = "memory"
         yield make
         return
-    request.getfixturevalue("breakers_table")
+    breakers_table = request.getfixturevalue("breakers_table")
     from chalicelib.resilience.storage import DynamoDBCircuitStorage
 
     def make(name="dep", **kwargs):
         kwargs.setdefault("cache_seconds", 0)
-        return DynamoDBCircuitStorage(name, clock=clock, **kwargs)
+        return DynamoDBCircuitStorage(name, model=breakers_table, clock=clock, **kwargs)
 
     make.kind = "dynamodb"
     yield make

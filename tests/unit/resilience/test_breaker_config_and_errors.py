@@ -2,7 +2,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from chalicelib.resilience.config import BreakerConfigError, load_breaker_configs
-from chalicelib.resilience.errors import is_client_caused_dynamodb_error
+from chalicelib.dynamodb import is_client_caused_error as is_client_caused_dynamodb_error
 
 
 def client_error(code, reasons=None):
@@ -38,10 +38,17 @@ def test_unresolvable_exclusion_is_a_config_error():
         config.exclusions()
 
 
-def test_database_exclusions_resolve_to_the_users_domain_errors():
-    from chalicelib.users.repository import EmailTaken
+def test_the_wiring_excludes_the_users_domain_errors_from_the_database_breaker(wired):
+    from chalicelib.users.repository import EmailTaken, InvalidCursor, UserMissing
 
-    assert EmailTaken in load_breaker_configs("")["database"].exclusions()
+    exclusions = wired.breaker_configs["database"].exclusions()
+    assert {EmailTaken, UserMissing, InvalidCursor} <= set(exclusions)
+
+
+def test_no_default_exclusion_names_a_module_by_import_string():
+    from chalicelib.resilience.config import DEFAULT_BREAKERS
+
+    assert all("." not in entry for config in DEFAULT_BREAKERS.values() for entry in config["exclude"])
 
 
 @pytest.mark.parametrize("code", ["ConditionalCheckFailedException", "ValidationException"])

@@ -12,7 +12,7 @@ def make_storage(breakers_table, clock):
     def make(name="dep", **kwargs):
         kwargs.setdefault("cache_seconds", 2)
         kwargs.setdefault("retry_seconds", 5)
-        return DynamoDBCircuitStorage(name, clock=clock, **kwargs)
+        return DynamoDBCircuitStorage(name, model=breakers_table, clock=clock, **kwargs)
 
     return make
 

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from chalicelib.resilience import FleetCircuitBreaker, register_transition_listener
-from chalicelib.resilience.listeners import announce_transition
+from chalicelib.observability.metrics import Counters
+from chalicelib.resilience import FleetCircuitBreaker, TransitionAnnouncer
 
 
 @pytest.fixture
@@ -16,24 +16,35 @@ def emitted():
     metrics.remove_record_listener(records.append)
 
 
-def test_registered_listener_hears_a_trip(clock):
+def announcer(*listeners, wired=None):
+    from chalicelib import wiring
+
+    wired = wired or wiring.current()
+    return TransitionAnnouncer(listeners, Counters("ServerlessSRE", "user-api"), wired.logger)
+
+
+def test_a_breakers_listener_hears_its_trip(clock):
     heard = []
-    register_transition_listener(lambda *args: heard.append(args))
-    breaker = FleetCircuitBreaker("dep", fail_max=1, clock=clock)
+    breaker = FleetCircuitBreaker("dep", fail_max=1, clock=clock, announce=announcer(lambda *args: heard.append(args)))
     with pytest.raises(RuntimeError):
         breaker.call(lambda: (_ for _ in ()).throw(RuntimeError()))
     name, old, new, details = heard[0]
     assert (name, old, new, details["reason"], details["failures"]) == ("dep", "closed", "open", "failures", 1)
 
 
+def test_the_wiring_gives_each_breaker_the_incident_listener(wired):
+    announce = wired.breakers.get("webhook")._announce
+    assert wired.breaker_incident_listener in announce.listeners
+
+
 def test_transition_emits_a_metric_with_breaker_and_state(emitted):
-    announce_transition("dep", "closed", "open", {"reason": "failures"})
+    announcer()("dep", "closed", "open", {"reason": "failures"})
     record = emitted[0]
     assert (record["circuit_breaker_transitions"], record["breaker"], record["to_state"]) == ([1.0], "dep", "open")
 
 
 def test_transition_is_logged_as_structured_json(capsys):
-    announce_transition("dep", "closed", "open", {"reason": "failures"})
+    announcer()("dep", "closed", "open", {"reason": "failures"})
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"message"' in line]
     assert any(line["message"] == "Circuit breaker transition" and line["new_state"] == "open" for line in lines)
 
@@ -44,7 +55,5 @@ def test_a_failing_listener_does_not_stop_the_others():
     def broken(*args):
         raise ValueError("bug")
 
-    register_transition_listener(broken)
-    register_transition_listener(lambda *args: heard.append(args))
-    announce_transition("dep", "closed", "open", {"reason": "failures"})
+    announcer(broken, lambda *args: heard.append(args))("dep", "closed", "open", {"reason": "failures"})
     assert len(heard) == 1

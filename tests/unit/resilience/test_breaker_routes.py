@@ -9,24 +9,22 @@ from chalice.test import Client
 @pytest.fixture(scope="module")
 def app():
     """Built once: a Chalice blueprint is bound to the last app it was registered on."""
+    from chalicelib import wiring
     from chalicelib.observability.middleware import http_middleware
-    from chalicelib.resilience.routes import blueprint
+    from chalicelib.resilience.routes import build_blueprint
 
     app = Chalice(app_name="breakers-test")
     app.register_middleware(http_middleware, "http")
-    app.register_blueprint(blueprint)
+    app.register_blueprint(build_blueprint(wiring.current))
     return app
 
 
 @pytest.fixture
 def token(aws_mock):
-    from chalicelib.resilience.storage import breaker_model
     from devstack.provision import provision_secrets, provision_tables
 
-    breaker_model.cache_clear()
     provision_tables(boto3.client("dynamodb", region_name="us-east-1"))
-    yield provision_secrets(boto3.client("secretsmanager", region_name="us-east-1"))["operator-token"]
-    breaker_model.cache_clear()
+    return provision_secrets(boto3.client("secretsmanager", region_name="us-east-1"))["operator-token"]
 
 
 @pytest.fixture
@@ -82,10 +80,8 @@ def test_reset_clears_recent_transitions(client, token):
     assert post(client, "/sre/circuit-breakers/webhook/reset", token=token).json_body["recent_transitions"] == []
 
 
-def test_tripped_breaker_reports_time_left_until_half_open(client, token):
-    from chalicelib import resilience
-
-    breaker = resilience.get("webhook")
+def test_tripped_breaker_reports_time_left_until_half_open(client, token, wired):
+    breaker = wired.breakers.get("webhook")
     for _ in range(breaker.fail_max):
         with pytest.raises(RuntimeError):
             breaker.call(lambda: (_ for _ in ()).throw(RuntimeError("down")))

@@ -52,7 +52,7 @@ def test_fault_lifts_itself_at_expiry(dynamodb, switch, clock):
 
 def test_fault_on_a_pynamodb_model_reaches_the_breaker_as_a_system_error(breakers_table, switch, clock):
     from chalicelib.resilience import FleetCircuitBreaker
-    from chalicelib.resilience.errors import is_client_caused_dynamodb_error
+    from chalicelib.dynamodb import is_client_caused_error as is_client_caused_dynamodb_error
 
     FaultInjector(switch).attach_to_model(breakers_table)
     switch.activate(Fault())

@@ -10,10 +10,11 @@ import pytest
 CHILD = textwrap.dedent("""
     import sys
     from chalicelib.resilience import BreakerOpenError, FleetCircuitBreaker
-    from chalicelib.resilience.storage import DynamoDBCircuitStorage
+    from chalicelib.resilience.storage import DynamoDBCircuitStorage, breaker_model
 
+    model = breaker_model("serverless-sre-breakers", "us-east-1", 1)
     breaker = FleetCircuitBreaker("shared-dep", fail_max=2, reset_timeout=600, announce=lambda *a: None,
-                                  state_storage=DynamoDBCircuitStorage("shared-dep", cache_seconds=0))
+                                  state_storage=DynamoDBCircuitStorage("shared-dep", model=model, cache_seconds=0))
 
     def fail():
         raise RuntimeError("dependency down")

@@ -9,21 +9,10 @@ from tests.unit.slo.helpers import SERVICE, T0, Clock, RecordingSink
 @pytest.fixture(autouse=True)
 def _short_catch_up(monkeypatch):
     """A first run backfills the catch-up bound; 4 h keeps moto fast and still covers the gap tests."""
-    from chalicelib.settings import get_settings
+    from chalicelib import wiring
 
     monkeypatch.setenv("SLO_CATCHUP_HOURS", "4")
-    get_settings.cache_clear()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_slo_models():
-    from chalicelib.slo import config, store
-
-    for factory in (store.bucket_model, store.status_model, store.alert_model, config._cached):
-        factory.cache_clear()
-    yield
-    for factory in (store.bucket_model, store.status_model, store.alert_model, config._cached):
-        factory.cache_clear()
+    wiring.reset()
 
 
 @pytest.fixture
@@ -67,19 +56,21 @@ def sink():
 
 @pytest.fixture
 def make_evaluator(slo_tables, shipped_slos, clock, sink):
-    from chalicelib.slo.evaluator import Evaluator
+    from chalicelib import wiring
 
     def make(slos=None, alert_sink=None):
-        return Evaluator(slos if slos is not None else shipped_slos, sink=alert_sink or sink, clock=clock)
+        wired = wiring.current()
+        wired.slos = tuple(slos if slos is not None else shipped_slos)
+        return wired.slo_evaluator(sink=alert_sink or sink, clock=clock)
     return make
 
 
 @pytest.fixture
 def latest(slo_tables):
-    from chalicelib.slo.store import StatusStore
+    from chalicelib import wiring
 
     def read(name):
-        return StatusStore().latest([name])[name]
+        return wiring.current().slo_status_store.latest([name])[name].to_json()
     return read
 
 
@@ -88,13 +79,13 @@ def slo_client(slo_tables, clock, monkeypatch):
     from chalice import Chalice
     from chalice.test import Client
 
+    from chalicelib import wiring
     from chalicelib.observability.middleware import http_middleware
     from chalicelib.slo import routes
-    from chalicelib.slo.status import SloStatusReader
 
-    monkeypatch.setattr(routes, "_reader", lambda: SloStatusReader(clock=clock))
+    wiring.current().slo_status.clock = clock
     app = Chalice(app_name="slo-routes-test")
     app.register_middleware(http_middleware, "http")
-    app.register_blueprint(routes.blueprint)
+    app.register_blueprint(routes.build_blueprint(wiring.current))
     with Client(app) as client:
         yield client

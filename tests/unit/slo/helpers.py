@@ -14,10 +14,10 @@ class RecordingSink:
         if self.fail_opened:
             self.fail_opened -= 1
             raise ConnectionError("incident flow unavailable")
-        self.opened.append(dict(alert))
+        self.opened.append(alert.to_json())
 
     def alert_resolved(self, alert):
-        self.resolved.append(dict(alert))
+        self.resolved.append(alert.to_json())
 
 
 class Clock:

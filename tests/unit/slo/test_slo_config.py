@@ -2,7 +2,6 @@ import textwrap
 
 import pytest
 
-from chalicelib.settings import get_settings
 from chalicelib.slo.config import SloConfigError, load_slos
 
 SLI = """
@@ -57,7 +56,6 @@ def test_shipped_slos_count_the_middleware_metrics(shipped_slos):
 
 def test_success_slo_counts_api_gateway_metrics_when_deployed(monkeypatch):
     monkeypatch.setenv("API_GATEWAY_NAME", "serverless-sre")
-    get_settings.cache_clear()
     success = next(slo for slo in load_slos() if slo.name == "success")
     assert success.indicator.name == "gateway-success"
     assert {(ref.namespace, ref.name, ref.dimensions) for ref in success.indicator.metrics()} == {
@@ -162,6 +160,5 @@ def test_gateway_indicator_without_api_name_or_fallback_is_refused(tmp_path):
 
 def test_latency_threshold_the_middleware_does_not_count_is_refused(monkeypatch):
     monkeypatch.setenv("LATENCY_THRESHOLDS_MS", "100,500")
-    get_settings.cache_clear()
     with pytest.raises(SloConfigError, match="LATENCY_THRESHOLDS_MS includes 200"):
         load_slos()

@@ -1,7 +1,7 @@
 """The evaluator against moto CloudWatch and DynamoDB: known counts in, exact figures out."""
 from datetime import timedelta
 
-from chalicelib.slo.store import BucketStore, StatusStore
+from chalicelib.wiring import current as wired
 from tests.unit.slo.helpers import T0, RecordingSink
 
 REQUESTS = {"requests": 12, "valid_requests": 10, "good_availability": 9, "server_errors": 1,
@@ -30,8 +30,8 @@ def test_known_counts_give_exact_window_figures(make_evaluator, put_counts, cloc
 def test_rollups_hold_the_sums_of_their_minutes(make_evaluator, put_counts):
     fill(put_counts, T0 - timedelta(minutes=90), 90)
     make_evaluator().run()
-    hours = BucketStore().query("success", "h", T0 - timedelta(hours=2), T0)
-    days = BucketStore().query("success", "d", T0 - timedelta(days=1), T0)
+    hours = wired().slo_bucket_store.query("success", "h", T0 - timedelta(hours=2), T0)
+    days = wired().slo_bucket_store.query("success", "d", T0 - timedelta(days=1), T0)
     assert hours == {T0 - timedelta(hours=2): {"good": 270, "valid": 300},
                      T0 - timedelta(hours=1): {"good": 540, "valid": 600}}
     assert days == {T0.replace(hour=0): {"good": 810, "valid": 900}}
@@ -63,7 +63,7 @@ def test_late_datapoint_within_the_reread_window_is_counted(make_evaluator, put_
     clock.advance(minutes=1)
     evaluator.run()
     assert latest("success")["windows"]["1h"]["valid"] == 105
-    assert BucketStore().query("success", "h", T0 - timedelta(hours=1), T0) == {
+    assert wired().slo_bucket_store.query("success", "h", T0 - timedelta(hours=1), T0) == {
         T0 - timedelta(hours=1): {"good": 95, "valid": 105}}
 
 
@@ -79,10 +79,10 @@ def test_next_run_catches_up_after_skipped_runs(make_evaluator, put_counts, cloc
 
 
 def test_catch_up_is_bounded_and_reports_the_skipped_minutes(make_evaluator, put_counts, clock, monkeypatch):
-    from chalicelib.settings import get_settings
+    from chalicelib import wiring
 
     monkeypatch.setenv("SLO_CATCHUP_HOURS", "2")
-    get_settings.cache_clear()
+    wiring.reset()
     evaluator = make_evaluator()
     evaluator.run()
     clock.advance(hours=5)
@@ -117,7 +117,6 @@ def test_burning_slo_opens_one_deduplicated_page_and_hands_it_off(make_evaluator
 
 
 def test_alert_resolves_when_the_burn_stops_and_is_kept(make_evaluator, put_counts, clock, sink):
-    from chalicelib.slo.store import AlertStore
 
     fill(put_counts, T0 - timedelta(minutes=60), 60, valid_requests=100, good_availability=0, latency_good_200ms=100)
     evaluator = make_evaluator()
@@ -127,10 +126,10 @@ def test_alert_resolves_when_the_burn_stops_and_is_kept(make_evaluator, put_coun
     report = evaluator.run()
     assert [alert["tier"] for alert in sink.resolved] == ["page-fast"]
     assert report.alerts_resolved == [sink.opened[0]["id"]]
-    kept = [alert for alert in AlertStore().listing("alert", 10) if alert["tier"] == "page-fast"]
-    assert [(a["state"], a["opened_at"], a["resolved_at"]) for a in kept] == [
+    kept = [alert for alert in wired().slo_alert_store.listing("alert", 10) if alert.tier == "page-fast"]
+    assert [(a.state, a.opened_at, a.resolved_at) for a in kept] == [
         ("resolved", "2026-12-01T12:00:00Z", "2026-12-01T12:10:00Z")]
-    assert "page-fast" not in [alert["tier"] for alert in AlertStore().listing("open", 10)]
+    assert "page-fast" not in [alert.tier for alert in wired().slo_alert_store.listing("open", 10)]
 
 
 def test_failed_hand_off_is_retried_next_run(make_evaluator, put_counts, clock):
@@ -160,7 +159,7 @@ def test_too_few_events_in_the_period_freeze_nothing(make_evaluator, put_counts,
 def test_service_metrics_are_computed_per_window(make_evaluator, put_counts):
     fill(put_counts, T0 - timedelta(minutes=10), 10)
     make_evaluator().run()
-    service = StatusStore().latest(["_service"])["_service"]["windows"]["5m"]
+    service = wired().slo_status_store.service_snapshot().to_json()["windows"]["5m"]
     assert (service["requests"], service["error_rate"], service["latency_good_ratio"], service["probe_success_ratio"]
             ) == (60, 0.1, {"200ms": 0.8}, 1.0)
     assert service["request_rate_per_second"] == 60 / 300
@@ -169,7 +168,7 @@ def test_service_metrics_are_computed_per_window(make_evaluator, put_counts):
 def test_run_record_tells_lag_and_data_freshness(make_evaluator, put_counts, clock):
     fill(put_counts, T0 - timedelta(minutes=5), 5)
     make_evaluator().run()
-    record = StatusStore().evaluator_record()
+    record = wired().slo_status_store.evaluator_record()
     assert (record["last_end"], record["newest_data_minute"]) == ("2026-12-01T12:00:00Z", "2026-12-01T11:59:00Z")
 
 

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.slo.paging import AlertSink, LoggingAlertSink, load_alert_sink
+from chalicelib.slo.paging import AlertSink, LoggingAlertSink, load_alert_sink_plugin
 from tests.unit.slo.helpers import T0, RecordingSink
 
 
@@ -16,7 +16,8 @@ def probe_sums(cloudwatch, name):
 def make_probe(cloudwatch, get_status):
     from chalicelib.slo.probe import HealthProbe
 
-    return HealthProbe("http://api.test/health", cloudwatch=cloudwatch, get_status=get_status, clock=lambda: T0)
+    return HealthProbe("http://api.test/health", cloudwatch=cloudwatch, namespace="ServerlessSRE", service="user-api",
+                       timeout_seconds=5, get_status=get_status, clock=lambda: T0)
 
 
 def test_successful_probe_records_one_success(cloudwatch):
@@ -43,11 +44,21 @@ def test_probe_without_a_url_fails_loudly(cloudwatch):
     from chalicelib.slo.probe import HealthProbe
 
     with pytest.raises(ValueError, match="PROBE_URL is not set"):
-        HealthProbe("", cloudwatch=cloudwatch).probe()
+        HealthProbe("", cloudwatch=cloudwatch, namespace="ServerlessSRE", service="user-api",
+                    timeout_seconds=5).probe()
 
 
-def test_default_alert_sink_logs():
-    assert isinstance(load_alert_sink("log"), LoggingAlertSink)
+def test_alerts_open_incidents_by_default(wired):
+    from chalicelib.incidents.adapters import SloAlertIncidentSink
+
+    assert isinstance(wired.slo_alert_sink, SloAlertIncidentSink)
+
+
+def test_the_log_sink_is_chosen_by_name(monkeypatch):
+    from chalicelib import wiring
+
+    monkeypatch.setenv("SLO_ALERT_SINK", "log")
+    assert isinstance(wiring.current().slo_alert_sink, LoggingAlertSink)
 
 
 def make_recording_sink():
@@ -55,14 +66,13 @@ def make_recording_sink():
 
 
 def test_alert_sink_is_switched_by_a_dotted_factory(monkeypatch):
-    monkeypatch.setenv("SLO_ALERT_SINK", f"{__name__}:make_recording_sink")
-    from chalicelib.settings import get_settings
+    from chalicelib import wiring
 
-    get_settings.cache_clear()
-    sink = load_alert_sink()
+    monkeypatch.setenv("SLO_ALERT_SINK", f"{__name__}:make_recording_sink")
+    sink = wiring.current().slo_alert_sink
     assert isinstance(sink, RecordingSink) and isinstance(sink, AlertSink)
 
 
 def test_malformed_alert_sink_setting_is_refused():
     with pytest.raises(ValueError, match="package.module:factory"):
-        load_alert_sink("not-a-path")
+        load_alert_sink_plugin("not-a-path")

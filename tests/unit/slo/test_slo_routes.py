@@ -99,10 +99,11 @@ def test_health_before_the_first_run(slo_client):
 
 
 def test_status_reader_gives_the_budget_state_for_other_flows(evaluated):
-    from chalicelib.slo.status import budget_state, releases_frozen
+    from chalicelib import wiring
 
-    states = budget_state()
+    reader = wiring.current().slo_status
+    states = reader.budget_states()
     assert {name: state.state for name, state in states.items()} == {
         "availability": "healthy", "freshness": "healthy", "latency": "healthy", "success": "healthy"}
-    assert budget_state("success").remaining_ratio == 1.0
-    assert releases_frozen() is False
+    assert reader.budget_state("success").remaining_ratio == 1.0
+    assert reader.releases_frozen() is False

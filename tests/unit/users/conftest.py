@@ -20,17 +20,10 @@ def operator_token(aws_mock):
 
 @pytest.fixture
 def client(tables):
-    from chalicelib.users.dynamodb import table_models
-    from chalicelib.users.service import get_user_service
-
-    table_models.cache_clear()
-    get_user_service.cache_clear()
     from app import app
 
     with Client(app) as test_client:
         yield test_client
-    get_user_service.cache_clear()
-    table_models.cache_clear()
 
 
 JSON = {"Content-Type": "application/json"}
@@ -78,11 +71,9 @@ def repository(request):
         return
     if request.param == "dynamodb":
         request.getfixturevalue("tables")
-        from chalicelib.users.dynamodb import DynamoDBUserRepository, table_models
+        from chalicelib import wiring
 
-        table_models.cache_clear()
-        yield DynamoDBUserRepository()
-        table_models.cache_clear()
+        yield wiring.current().user_repository
         return
     import psycopg
 

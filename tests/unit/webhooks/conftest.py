@@ -3,21 +3,9 @@ import pybreaker
 import pytest
 
 from chalicelib.resilience import FleetCircuitBreaker
-from chalicelib.webhooks import delivery, receiver, sender
-from chalicelib.webhooks.outbox import Backoff, Outbox, outbox_model
+from chalicelib.webhooks import delivery, sender
+from chalicelib.webhooks.outbox import Backoff, Outbox
 from .webhook_helpers import SIGNING_KEY, FakeClock, FakeHttp
-
-
-@pytest.fixture(autouse=True)
-def _fresh_webhook_state():
-    delivery.reset_delivery()
-    receiver.reset_receiver()
-    sender.reset_signing_key_cache()
-    outbox_model.cache_clear()
-    yield
-    delivery.reset_delivery()
-    receiver.reset_receiver()
-    outbox_model.cache_clear()
 
 
 @pytest.fixture
@@ -33,9 +21,9 @@ def tables(aws_mock):
 
 
 @pytest.fixture
-def outbox(tables, clock):
-    return Outbox(clock=clock, backoff=Backoff(base_seconds=30, max_seconds=3600, rand=lambda: 1.0),
-                  max_attempts=4)
+def outbox(tables, clock, wired):
+    return Outbox(wired.outbox.model, clock=clock, backoff=Backoff(base_seconds=30, max_seconds=3600,
+                                                                   rand=lambda: 1.0), max_attempts=4)
 
 
 @pytest.fixture
@@ -50,10 +38,10 @@ def webhook_breaker(clock):
 
 
 @pytest.fixture
-def make_delivery(outbox, http, webhook_breaker, clock):
+def make_delivery(outbox, http, webhook_breaker, clock, wired):
     def make(url="https://hooks.example.com/users"):
         return delivery.WebhookDelivery(
-            outbox=outbox, breaker=webhook_breaker, clock=clock,
+            outbox=outbox, breaker=webhook_breaker, clock=clock, counters=wired.counters, logger=wired.logger,
             sender=sender.WebhookSender(url=url, key_reader=lambda: SIGNING_KEY, timeout_seconds=1, http=http,
                                         clock=clock))
 

@@ -12,18 +12,15 @@ def test_drainer_does_nothing_when_webhooks_are_disabled(tables, monkeypatch):
 
 
 def test_drainer_delivers_all_pending_on_request(tables, monkeypatch):
-    from chalicelib.webhooks import delivery
+    from chalicelib import wiring
     from chalicelib.webhooks.events import user_created_event
-    from chalicelib.webhooks.outbox import Outbox
+    from chalicelib.webhooks.sender import WebhookSender
 
     from .webhook_helpers import FakeHttp
 
     monkeypatch.setenv("WEBHOOK_URL", "https://hooks.example.com/x")
     monkeypatch.setenv("BREAKER_STORAGE", "memory")
-    Outbox().enqueue(user_created_event({"id": "u-1"}, 1_800_000_000), claimed=True)
-    http = FakeHttp()
-    service = delivery.get_delivery()
-    from chalicelib.webhooks.sender import WebhookSender
-
-    service._sender = WebhookSender(key_reader=lambda: "k", http=http)
+    wired = wiring.current()
+    wired.outbox.enqueue(user_created_event({"id": "u-1"}, 1_800_000_000), claimed=True)
+    wired.webhook_sender = WebhookSender("https://hooks.example.com/x", key_reader=lambda: "k", http=FakeHttp())
     assert handler({"all_pending": True}, Context())["delivered"] == 1

@@ -69,16 +69,16 @@ def test_each_failed_attempt_doubles_the_backoff(make_delivery, outbox, http, cl
     service = make_delivery()
     http.down()
     event_id = service.notify_user_created(USER)
-    service._breaker.reset_timeout = 0.001  # keep the breaker out of this test
+    service.breaker.reset_timeout = 0.001  # keep the breaker out of this test
     clock.advance(30)
-    service._breaker.close()
+    service.breaker.close()
     service.drain()
     assert outbox.get(event_id).next_attempt_at == clock() + 60
 
 
 def test_event_is_dead_after_max_attempts(make_delivery, outbox, http, clock):
     service = make_delivery()
-    service._breaker.fail_max = 100
+    service.breaker.fail_max = 100
     http.down()
     event_id = service.notify_user_created(USER)
     for _ in range(3):
@@ -89,7 +89,7 @@ def test_event_is_dead_after_max_attempts(make_delivery, outbox, http, clock):
 
 def test_open_breaker_sends_nothing_and_keeps_the_attempt_count(make_delivery, outbox, http, clock):
     service = make_delivery()
-    service._breaker.open()
+    service.breaker.open()
     event_id = service.notify_user_created(USER)
     assert http.requests == []
     assert outbox.get(event_id).attempts == 0

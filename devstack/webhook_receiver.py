@@ -1,7 +1,7 @@
 """The local stack's webhook receiver: verifies signatures and keeps what arrived, in memory.
 
-Only for seeing (and testing) the flow locally; the routes are registered only when
-``LOCAL_WEBHOOK_RECEIVER=true``. An outage switch makes it answer 503 so the outbox and
+Only for seeing (and testing) the flow locally: ``devstack.local_routes`` registers it on the
+local stack's app, never deployed. An outage switch makes it answer 503 so the outbox and
 the ``webhook`` breaker can be watched at work.
 """
 from __future__ import annotations
@@ -9,17 +9,17 @@ from __future__ import annotations
 import json
 import threading
 import time
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Callable, Mapping
 
 from chalicelib.http.errors import ApiError, ServiceUnavailable, Unauthorized
-from chalicelib.webhooks.sender import IDEMPOTENCY_HEADER, _signing_key
+from chalicelib.webhooks.sender import IDEMPOTENCY_HEADER
 from chalicelib.webhooks.signing import verify
 
 MAX_KEPT = 1000
 
 
 class WebhookReceiver:
-    def __init__(self, key_reader: Callable[[], str] = _signing_key, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, key_reader: Callable[[], str], clock: Callable[[], float] = time.time) -> None:
         self._key_reader = key_reader
         self._clock = clock
         self._lock = threading.Lock()
@@ -68,17 +68,3 @@ class WebhookReceiver:
         with self._lock:
             self.deliveries.clear()
 
-
-_receiver: Optional[WebhookReceiver] = None
-
-
-def get_receiver() -> WebhookReceiver:
-    global _receiver
-    if _receiver is None:
-        _receiver = WebhookReceiver()
-    return _receiver
-
-
-def reset_receiver() -> None:
-    global _receiver
-    _receiver = None

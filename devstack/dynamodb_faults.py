@@ -2,42 +2,40 @@
 
 ``PUT /_local/faults/dynamodb {"operations": ["GetItem"], "error_code": "InternalServerError",
 "hang_seconds": 0, "expires_in_seconds": 300}`` attaches the fault injector to the users
-store's pynamodb clients (once) and activates the fault in the process fault switch;
-``DELETE`` lifts it. Only registered when ``LOCAL_FAULT_CONTROL=true``.
+store's pynamodb clients (once) and activates the fault in this control's switch;
+``DELETE`` lifts it. ``devstack.local_routes`` registers it on the local stack's app only.
 """
 from __future__ import annotations
 
 import time
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from chalicelib.http.errors import ApiError
-from chalicelib.resilience.faults import ERROR_STATUS, Fault, FaultInjector, process_fault_switch
-from chalicelib.settings import get_settings
+from chalicelib.resilience.faults import ERROR_STATUS, Fault, FaultInjector, FaultSwitch
 
 DYNAMODB_OPERATIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "TransactWriteItems",
                        "TransactGetItems", "BatchGetItem", "BatchWriteItem", "DescribeTable")
-_attached: set[int] = set()
-
-
-def attach_to_users_store(injector: FaultInjector) -> None:
-    """Hook every botocore client the users repository uses (its models and its transaction connection)."""
-    from chalicelib.users.dynamodb import table_models
-
-    settings = get_settings()
-    models = table_models(settings.users_table, settings.region)
-    clients = [models.user._get_connection().connection.client, models.claim._get_connection().connection.client,
-               models.connection.client]
-    for client in clients:
-        if id(client) not in _attached:
-            injector.attach(client)
-            _attached.add(id(client))
 
 
 class LocalFaultControl:
+    """Faults below the ``database`` breaker, on the clients of the users store's models."""
     FIELDS = ("operations", "error_code", "hang_seconds", "expires_in_seconds")
 
-    def __init__(self) -> None:
-        self.switch = process_fault_switch()
+    def __init__(self, user_models: Callable[[], Any]) -> None:
+        self._user_models = user_models
+        self.switch = FaultSwitch()
+        self._injector = FaultInjector(self.switch)
+        self._attached: set[int] = set()
+
+    def attach_to_users_store(self) -> None:
+        """Hook every botocore client the users repository uses (its models and its transaction connection)."""
+        models = self._user_models()
+        clients = [models.user._get_connection().connection.client,
+                   models.claim._get_connection().connection.client, models.connection.client]
+        for client in clients:
+            if id(client) not in self._attached:
+                self._injector.attach(client)
+                self._attached.add(id(client))
 
     def activate(self, body: Mapping[str, Any]) -> dict[str, Any]:
         errors: dict[str, list[str]] = {}
@@ -55,7 +53,7 @@ class LocalFaultControl:
             errors["expires_in_seconds"] = ["A number from 1 to 3600."]
         if errors:
             raise ApiError("Validation failed", details=errors)
-        attach_to_users_store(_injector())
+        self.attach_to_users_store()
         self.switch.clear("dynamodb")
         self.switch.activate(Fault(service="dynamodb", operations=frozenset(operations), error_code=error_code,
                                    hang_seconds=float(hang), expires_at=time.time() + float(expires_in)))
@@ -68,12 +66,3 @@ class LocalFaultControl:
     def describe(self) -> dict[str, Any]:
         return {"faults": [fault.describe() for fault in self.switch.active()]}
 
-
-_process_injector: FaultInjector | None = None
-
-
-def _injector() -> FaultInjector:
-    global _process_injector
-    if _process_injector is None:
-        _process_injector = FaultInjector(process_fault_switch())
-    return _process_injector

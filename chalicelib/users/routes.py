@@ -1,12 +1,13 @@
-"""HTTP shapes of the user use cases: what each route reads from the request and answers."""
+"""The user endpoints: what each route reads from the request and answers, and the blueprint."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Callable, Optional
 from urllib.parse import urlencode
 
-from chalice.app import Request, Response
+from chalice.app import Blueprint, Request, Response
 
 from chalicelib.http.errors import ApiError
+from chalicelib.http.blueprint import ReusableBlueprint
 from chalicelib.http.request import json_object
 from chalicelib.observability.request_context import current_facts
 from chalicelib.users.service import UserService
@@ -65,3 +66,41 @@ def submit_user_form(service: UserService, request: Request) -> Response:
             raise
         return index_page(service, error=error, form=fields)
     return Response(body="", status_code=302, headers={"Location": "/", **HTML})
+
+
+def build_blueprint(wired: Callable[[], Any]) -> Blueprint:
+    """The user routes, each taking the service from ``wired()`` (``chalicelib.wiring.current``)."""
+    bp = ReusableBlueprint(__name__)
+
+    def users() -> UserService:
+        return wired().user_service
+
+    @bp.route("/", methods=["GET"])
+    def index():
+        return index_page(users())
+
+    @bp.route("/user", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+    def submit_user():
+        return submit_user_form(users(), bp.current_request)
+
+    @bp.route("/api/users", methods=["GET"])
+    def list_users_route():
+        return list_users(users(), bp.current_request)
+
+    @bp.route("/api/users", methods=["POST"])
+    def create_user_route():
+        return create_user(users(), bp.current_request)
+
+    @bp.route("/api/users/{user_id}", methods=["GET"])
+    def get_user_route(user_id):
+        return get_user(users(), user_id)
+
+    @bp.route("/api/users/{user_id}", methods=["PUT"])
+    def update_user_route(user_id):
+        return update_user(users(), bp.current_request, user_id)
+
+    @bp.route("/api/users/{user_id}", methods=["DELETE"])
+    def delete_user_route(user_id):
+        return delete_user(users(), user_id)
+
+    return bp

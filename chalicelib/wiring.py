@@ -1,0 +1,344 @@
+"""The composition root: the one place where settings become objects.
+
+``current()`` is this process's ``Wiring``, built from the environment on first use;
+``reset()`` drops it (tests do, after changing the environment). Every object below is
+built once per ``Wiring``, on first use (so importing the app builds nothing), and is
+handed its table, client and collaborators; nothing else builds or caches process-wide
+instances. ``app.py`` and every ``functions/*`` entry point take what they need from here.
+
+How the capabilities depend on each other is visible here and only here:
+SLO alerts -> incidents (``slo_alert_sink``), breaker transitions -> incidents
+(``breaker_listeners``), users -> the ``database`` breaker and the webhook outbox.
+"""
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from chalicelib.settings import Settings
+
+# Heavy modules (pynamodb, boto3, powertools' tracer) are imported inside the properties:
+# a Lambda cold start pays only for what its first request touches.
+
+
+class Wiring:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    # -- shared ----------------------------------------------------------------------------------
+    @cached_property
+    def clients(self) -> Any:
+        from chalicelib.aws import Clients
+
+        return Clients(self.settings.service.region)
+
+    def client(self, service: str) -> Any:
+        """A client of ``service`` that is built when first used."""
+        return self.clients.lazy(service)
+
+    @cached_property
+    def logger(self) -> Any:
+        from chalicelib.observability.logging import build_logger
+
+        return build_logger(self.settings.service.service_name)
+
+    @cached_property
+    def tracer(self) -> Optional[Any]:
+        if not self.settings.service.tracing_enabled:
+            return None
+        from aws_lambda_powertools import Tracer  # aws_xray_sdk costs ~140 ms: only when tracing is on
+
+        return Tracer(service=self.settings.service.service_name)
+
+    @cached_property
+    def counters(self) -> Any:
+        from chalicelib.observability.metrics import Counters
+
+        return Counters(self.settings.service.metrics_namespace, self.settings.service.service_name)
+
+    @cached_property
+    def secrets(self) -> Any:
+        from chalicelib.auth import SecretReader
+
+        return SecretReader(self.client("secretsmanager"), ttl_seconds=self.settings.service.secret_cache_seconds)
+
+    @cached_property
+    def operator_auth(self) -> Any:
+        from chalicelib.auth import OperatorAuth
+
+        return OperatorAuth(self.secrets, self.settings.service.operator_token_secret)
+
+    # -- circuit breakers ------------------------------------------------------------------------
+    @cached_property
+    def breaker_configs(self) -> dict[str, Any]:
+        from chalicelib.resilience.config import load_breaker_configs
+        from chalicelib.users.repository import CLIENT_CAUSED_ERRORS
+
+        # The users store's own errors (email taken, user missing, bad cursor) say nothing
+        # about the database's health: the database breaker does not count them.
+        return load_breaker_configs(self.settings.breakers.overrides_json,
+                                    exclusions={"database": CLIENT_CAUSED_ERRORS})
+
+    @cached_property
+    def breaker_model(self) -> Any:
+        from chalicelib.resilience.storage import breaker_model
+
+        breakers = self.settings.breakers
+        return breaker_model(breakers.table, self.settings.service.region, breakers.storage_timeout_seconds)
+
+    def breaker_listeners(self, breaker_name: str) -> list[Any]:
+        """What a transition of ``breaker_name`` is told to, besides its metric and log line."""
+        return [self.breaker_incident_listener]
+
+    @cached_property
+    def breakers(self) -> Any:
+        from chalicelib.resilience.listeners import TransitionAnnouncer
+        from chalicelib.resilience.registry import BreakerRegistry, dynamodb_storage_factory, memory_storage_factory
+
+        breakers = self.settings.breakers
+        if breakers.storage == "memory":
+            storage_factory = memory_storage_factory
+        else:
+            storage_factory = dynamodb_storage_factory(
+                self.breaker_model, cache_seconds=breakers.cache_seconds,
+                retry_seconds=breakers.storage_retry_seconds,
+                on_fallback=TransitionAnnouncer([], self.counters, self.logger).storage_fallback)
+        return BreakerRegistry(
+            self.breaker_configs, storage_factory,
+            announcer=lambda name: TransitionAnnouncer(self.breaker_listeners(name), self.counters, self.logger))
+
+    @cached_property
+    def breaker_operations(self) -> Any:
+        from chalicelib.resilience.operations import BreakerOperations
+
+        return BreakerOperations(self.breakers)
+
+    @cached_property
+    def database_guard(self) -> Any:
+        from chalicelib.resilience.fallback import DatabaseGuard, LastKnownGood
+
+        breakers = self.settings.breakers
+        return DatabaseGuard(self.breakers.get("database"), LastKnownGood(breakers.stale_cache_entries),
+                             max_stale_seconds=breakers.stale_max_age_seconds)
+
+    # -- users -----------------------------------------------------------------------------------
+    @cached_property
+    def user_models(self) -> Any:
+        from chalicelib.users.dynamodb import table_models
+
+        return table_models(self.settings.users.table, self.settings.service.region)
+
+    @cached_property
+    def user_repository(self) -> Any:
+        from chalicelib.users.dynamodb import DynamoDBUserRepository
+
+        return DynamoDBUserRepository(self.user_models)
+
+    @cached_property
+    def user_service(self) -> Any:
+        from chalicelib.users.service import UserService
+        from chalicelib.webhooks.delivery import WebhookUserEvents
+
+        # Reads/writes through the fleet-wide "database" breaker; user.created goes to the webhook outbox.
+        return UserService(self.user_repository, guard=self.database_guard,
+                           events=WebhookUserEvents(self.webhook_delivery, self.logger))
+
+    # -- webhooks --------------------------------------------------------------------------------
+    @cached_property
+    def outbox(self) -> Any:
+        from chalicelib.webhooks.outbox import Backoff, Outbox, outbox_model
+
+        webhooks = self.settings.webhooks
+        return Outbox(outbox_model(webhooks.outbox_table, self.settings.service.region),
+                      Backoff(webhooks.backoff_base_seconds, webhooks.backoff_max_seconds),
+                      max_attempts=webhooks.max_attempts)
+
+    @cached_property
+    def webhook_sender(self) -> Any:
+        from chalicelib.webhooks.sender import WebhookSender
+
+        webhooks = self.settings.webhooks
+        return WebhookSender(webhooks.url, lambda: self.secrets.read_field(webhooks.signing_secret, "key"),
+                             webhooks.timeout_seconds, allow_plain_http=self.settings.local.webhook_receiver)
+
+    @cached_property
+    def webhook_delivery(self) -> Any:
+        from chalicelib.webhooks.delivery import WebhookDelivery
+
+        return WebhookDelivery(self.outbox, self.webhook_sender, self.breakers.get("webhook"), self.counters,
+                               self.logger, batch_size=self.settings.webhooks.batch_size)
+
+    # -- incidents -------------------------------------------------------------------------------
+    @cached_property
+    def incident_store(self) -> Any:
+        from chalicelib.incidents.store import DynamoDBIncidentStore, table_models
+
+        return DynamoDBIncidentStore(table_models(self.settings.incidents.table, self.settings.service.region))
+
+    def escalation_policy(self) -> Any:
+        """Read on each use: a misconfigured policy fails the one workflow or request that needs it."""
+        from chalicelib.incidents.policy import EscalationPolicy
+
+        return EscalationPolicy.from_settings(self.settings.incidents)
+
+    @cached_property
+    def escalations(self) -> Any:
+        from chalicelib.incidents.service import StepFunctionsEscalations
+
+        return StepFunctionsEscalations(self.settings.incidents.escalation_state_machine_arn,
+                                        self.client("stepfunctions"))
+
+    @cached_property
+    def incident_service(self) -> Any:
+        from chalicelib.incidents.service import IncidentService
+
+        return IncidentService(self.incident_store, self.escalations, self.escalation_policy())
+
+    @cached_property
+    def ack_link_signer(self) -> Any:
+        from chalicelib.incidents.ack_links import AckLinkSigner
+
+        incidents = self.settings.incidents
+        return AckLinkSigner(lambda: self.secrets.read_field(incidents.ack_link_secret, "key").encode("utf-8"),
+                             ttl_seconds=incidents.ack_link_ttl_seconds,
+                             base_url=self.settings.service.public_base_url)
+
+    @cached_property
+    def escalation_steps(self) -> Any:
+        from chalicelib.incidents.escalation import EscalationSteps
+
+        return EscalationSteps(self.incident_store, load_policy=self.escalation_policy, sns=self.client("sns"),
+                               sfn=self.client("stepfunctions"), signer=self.ack_link_signer,
+                               runbooks_base_url=self.settings.service.runbooks_base_url,
+                               api_base_url=self.settings.service.public_base_url)
+
+    @cached_property
+    def unrecorded_pager(self) -> Any:
+        from chalicelib.incidents.unrecorded import UnrecordedIncidentPager
+
+        return UnrecordedIncidentPager(self.client("sns"), self.settings.incidents.pages_topic_arn,
+                                       self.settings.service.runbooks_base_url)
+
+    @cached_property
+    def breaker_incident_listener(self) -> Any:
+        from chalicelib.incidents.adapters import BreakerIncidentListener
+
+        return BreakerIncidentListener(self.incident_service, self.unrecorded_pager)
+
+    @cached_property
+    def incident_reports(self) -> Any:
+        from chalicelib.incidents.reports import REPOSITORY_RUNBOOKS, IncidentReports, SloHistoryImpact
+
+        configured = self.settings.incidents.runbooks_dir
+        return IncidentReports(Path(configured) if configured else REPOSITORY_RUNBOOKS,
+                               self.settings.service.runbooks_base_url,
+                               SloHistoryImpact(self.slo_status_store, [slo.name for slo in self.slos]))
+
+    # -- SLOs ------------------------------------------------------------------------------------
+    @cached_property
+    def slos(self) -> tuple[Any, ...]:
+        from chalicelib.slo.config import load_slos
+
+        return load_slos(settings=self.settings)
+
+    def _slo_model(self, factory_name: str, table: str) -> Any:
+        from chalicelib.slo import store
+
+        return getattr(store, factory_name)(table, self.settings.service.region)
+
+    @cached_property
+    def slo_bucket_store(self) -> Any:
+        from chalicelib.slo.store import BucketStore
+
+        return BucketStore(self._slo_model("bucket_model", self.settings.slo.buckets_table))
+
+    @cached_property
+    def slo_status_store(self) -> Any:
+        from chalicelib.slo.store import StatusStore
+
+        return StatusStore(self._slo_model("status_model", self.settings.slo.status_table))
+
+    @cached_property
+    def slo_alert_store(self) -> Any:
+        from chalicelib.slo.store import AlertStore
+
+        return AlertStore(self._slo_model("alert_model", self.settings.slo.alerts_table))
+
+    @cached_property
+    def slo_alert_sink(self) -> Any:
+        from chalicelib.slo.paging import LoggingAlertSink, load_alert_sink_plugin
+
+        choice = self.settings.slo.alert_sink
+        if choice == "incidents":
+            from chalicelib.incidents.adapters import SloAlertIncidentSink
+
+            return SloAlertIncidentSink(self.incident_service)
+        if choice == "log":
+            return LoggingAlertSink(self.logger)
+        return load_alert_sink_plugin(choice)
+
+    def slo_evaluator(self, *, sink: Any = None, clock: Optional[Callable[[], Any]] = None) -> Any:
+        """A fresh evaluator over the shared stores (its CloudWatch call count is per run)."""
+        from chalicelib.slo.alert_lifecycle import AlertLifecycle
+        from chalicelib.slo.cloudwatch import MetricReader
+        from chalicelib.slo.evaluation import Evaluator, service_counter_names
+        from chalicelib.slo.sources import service_counter
+        from chalicelib.slo.timeutil import utc_now
+
+        thresholds = self.settings.service.latency_thresholds_ms
+        lifecycle = AlertLifecycle(self.slo_alert_store, sink if sink is not None else self.slo_alert_sink,
+                                   self.logger, self.settings.service.runbooks_base_url)
+        return Evaluator(self.slos, reader=MetricReader(self.client("cloudwatch")), buckets=self.slo_bucket_store,
+                         status=self.slo_status_store, alerts=lifecycle,
+                         service_counters=[service_counter(self.settings, name)
+                                           for name in service_counter_names(thresholds)],
+                         settings=self.settings.slo, latency_thresholds_ms=thresholds, logger=self.logger,
+                         clock=clock or utc_now)
+
+    @cached_property
+    def slo_status(self) -> Any:
+        from chalicelib.slo.status import SloStatusReader
+
+        return SloStatusReader(self.slos, status=self.slo_status_store, alerts=self.slo_alert_store,
+                               buckets=self.slo_bucket_store,
+                               stale_after_seconds=self.settings.slo.stale_after_seconds)
+
+    @cached_property
+    def health_probe(self) -> Any:
+        from chalicelib.slo.probe import HealthProbe
+
+        service = self.settings.service
+        return HealthProbe(self.settings.slo.probe_url, cloudwatch=self.client("cloudwatch"),
+                           namespace=service.metrics_namespace, service=service.service_name,
+                           timeout_seconds=self.settings.slo.probe_timeout_seconds)
+
+
+_current: Optional[Wiring] = None
+_lock = threading.Lock()
+
+
+def current() -> Wiring:
+    """This process's wiring (built from the environment on first use)."""
+    global _current
+    wiring = _current
+    if wiring is None:
+        with _lock:
+            if _current is None:
+                _current = Wiring(Settings.from_env())
+            wiring = _current
+    return wiring
+
+
+def install(wiring: Optional[Wiring]) -> Optional[Wiring]:
+    """Make ``wiring`` this process's (tests, tools); ``None`` rebuilds it on next use. Returns the previous one."""
+    global _current
+    with _lock:
+        previous, _current = _current, wiring
+    return previous
+
+
+def reset() -> None:
+    """Forget every process-wide instance; the next ``current()`` re-reads the environment."""
+    install(None)

@@ -1,0 +1,68 @@
+"""Routes only the local stack has: the webhook receiver and the DynamoDB fault switch.
+
+``register_local_routes(app, wired)`` adds them to the app the local stack serves; the
+Lambda package never contains them (``scripts/package_chalice.py`` leaves ``devstack/`` out).
+Reading or switching them needs the operator token; only the signed webhook delivery
+itself (``POST /_local/webhook-receiver``, checked by its HMAC signature) does not.
+None of these requests is an SLI event: the receiver's simulated outage answers 503 by
+design, and that is not the API failing its users.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from chalice import Blueprint, Chalice
+
+from chalicelib.http.blueprint import ReusableBlueprint
+from chalicelib.http.request import check_body_size, json_object
+from chalicelib.http.routing import answer_wrong_methods_with_405
+from chalicelib.observability.request_context import exclude_from_sli
+from devstack.dynamodb_faults import LocalFaultControl
+from devstack.webhook_receiver import WebhookReceiver
+
+
+def build_blueprint(wired: Callable[[], Any], receiver: WebhookReceiver, faults: LocalFaultControl) -> Blueprint:
+    blueprint = ReusableBlueprint(__name__)
+
+    def require_operator() -> None:
+        wired().operator_auth.require(blueprint.current_request.headers)
+
+    @blueprint.route("/_local/webhook-receiver", methods=["POST", "GET", "DELETE"])
+    def local_webhook_receiver():
+        exclude_from_sli()
+        request = blueprint.current_request
+        if request.method == "POST":
+            return receiver.receive(request.headers, check_body_size(request))
+        require_operator()
+        if request.method == "DELETE":
+            receiver.clear()
+        return receiver.listing()
+
+    @blueprint.route("/_local/webhook-receiver/outage", methods=["PUT"])
+    def local_webhook_receiver_outage():
+        exclude_from_sli()
+        require_operator()
+        return receiver.set_outage(json_object(blueprint.current_request, allowed=("enabled",)))
+
+    @blueprint.route("/_local/faults/dynamodb", methods=["GET", "PUT", "DELETE"])
+    def local_dynamodb_fault():
+        """Make the users store's DynamoDB calls fail in this process."""
+        exclude_from_sli()
+        request = blueprint.current_request
+        require_operator()
+        if request.method == "PUT":
+            return faults.activate(json_object(request, allowed=LocalFaultControl.FIELDS))
+        if request.method == "DELETE":
+            return faults.clear()
+        return faults.describe()
+
+    return blueprint
+
+
+def register_local_routes(app: Chalice, wired: Callable[[], Any]) -> tuple[WebhookReceiver, LocalFaultControl]:
+    """Add the local-only routes to ``app``; returns the receiver and the fault control they act on."""
+    receiver = WebhookReceiver(lambda: wired().secrets.read_field(wired().settings.webhooks.signing_secret, "key"))
+    faults = LocalFaultControl(lambda: wired().user_models)
+    app.register_blueprint(build_blueprint(wired, receiver, faults))
+    answer_wrong_methods_with_405(app)
+    return receiver, faults

@@ -1,0 +1,83 @@
+"""The SLO engine's records that other capabilities read: produced by a real run, kept as golden JSON.
+
+Consumers (incidents, the status reader, later chaos and the dashboard) read these files in
+their own tests; see tests/support/golden.py.
+"""
+from datetime import timedelta
+
+import pytest
+
+from chalicelib.slo.records import Alert, HistoryPoint, ServiceSnapshot, SloSnapshot
+from chalicelib.wiring import current as wired
+from tests.support.golden import check_golden, golden
+from tests.unit.slo.helpers import T0
+
+
+def burn_then_recover(make_evaluator, put_counts, clock):
+    """An hour of failures (page-fast fires), then ten good minutes (it resolves)."""
+    for minute in range(60):
+        put_counts(T0 - timedelta(minutes=60 - minute), requests=100, valid_requests=100, good_availability=0,
+                   latency_good_200ms=100, server_errors=100)
+    evaluator = make_evaluator()
+    evaluator.run()
+    for minute in range(10):
+        put_counts(T0 + timedelta(minutes=minute), requests=1000, valid_requests=1000, good_availability=1000,
+                   latency_good_200ms=1000)
+    clock.advance(minutes=10)
+    evaluator.run()
+
+
+@pytest.fixture
+def produced(make_evaluator, put_counts, clock, sink):
+    burn_then_recover(make_evaluator, put_counts, clock)
+    status = wired().slo_status_store
+    return {
+        "slo_snapshot": status.latest(["success"])["success"],
+        "slo_history_point": status.history("success", T0, clock.now)[0],
+        "slo_alert": Alert.from_json(sink.opened[0]),
+        "slo_alert_resolved": Alert.from_json(sink.resolved[0]),
+        "slo_service_snapshot": status.service_snapshot(),
+    }
+
+
+@pytest.mark.parametrize("name", ["slo_snapshot", "slo_history_point", "slo_alert", "slo_alert_resolved",
+                                  "slo_service_snapshot"])
+def test_the_evaluator_produces_the_golden_record(produced, name):
+    check_golden(name, produced[name].to_json())
+
+
+@pytest.mark.parametrize("record_type, name", [
+    (SloSnapshot, "slo_snapshot"), (HistoryPoint, "slo_history_point"), (Alert, "slo_alert"),
+    (Alert, "slo_alert_resolved"), (ServiceSnapshot, "slo_service_snapshot")])
+def test_each_record_reads_back_what_it_wrote(record_type, name):
+    record = record_type.from_json(golden(name))
+    assert record.to_json() == golden(name)
+    assert record_type.from_json(record.to_json()) == record
+
+
+def test_the_history_point_carries_the_budget_remaining_ratio():
+    point = HistoryPoint.from_json(golden("slo_history_point"))
+    assert point.budget_remaining_ratio is not None and point.budget_remaining_ratio < 1
+
+
+def test_the_status_reader_reads_budget_state_from_the_golden_snapshot(wired_reader):
+    snapshot = SloSnapshot.from_json(golden("slo_snapshot"))
+    wired_reader.status.saved = {snapshot.slo: snapshot}
+    state = wired_reader.budget_state("success")
+    assert (state.state, state.remaining_ratio, state.freezes_releases) == (
+        snapshot.budget.state, snapshot.budget.remaining_ratio, snapshot.budget.freezes_releases)
+
+
+class SnapshotsOnly:
+    def __init__(self):
+        self.saved = {}
+
+    def latest(self, names):
+        return {name: self.saved[name] for name in names if name in self.saved}
+
+
+@pytest.fixture
+def wired_reader(shipped_slos):
+    from chalicelib.slo.status import SloStatusReader
+
+    return SloStatusReader(shipped_slos, status=SnapshotsOnly(), alerts=None, buckets=None, stale_after_seconds=300)
