@@ -17,9 +17,13 @@ def restore_dynamo_handler():
     from moto.dynamodb import models
 
     saved = {name: DynamoHandler.__dict__.get(name) for name in ("serialized", "call_action")}
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
     saved_transact, saved_copy = models.DynamoDBBackend.transact_write_items, models.copy
+    saved_cast = DynamoType.__dict__["cast_value"]
     yield
     models.DynamoDBBackend.transact_write_items, models.copy = saved_transact, saved_copy
+    DynamoType.cast_value = saved_cast
     for name, value in saved.items():
         if value is None:
             if name in DynamoHandler.__dict__:
@@ -101,3 +105,23 @@ def test_a_committed_transaction_writes_every_item(aws_mock, restore_dynamo_hand
     client.transact_write_items(TransactItems=claim_and_user("ada@example.com", "1"))
     assert client.get_item(TableName="t", Key={"pk": {"S": "USER#1"}})["Item"]["name"] == {"S": "Ada"}
     assert client.get_item(TableName="t", Key={"pk": {"S": "EMAIL#ada@example.com"}})["Item"]["user"] == {"S": "1"}
+
+
+def test_queries_return_the_same_order_with_strings_compared_directly(aws_mock, restore_dynamo_handler):
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    client.create_table(TableName="q", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                                  {"AttributeName": "sk", "KeyType": "RANGE"}],
+                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                              {"AttributeName": "sk", "AttributeType": "S"}],
+                        BillingMode="PAY_PER_REQUEST")
+    for key in ("b", "a10", "a9", "Z", "é", "a"):
+        client.put_item(TableName="q", Item={"pk": {"S": "p"}, "sk": {"S": key}, "n": {"N": str(len(key))}})
+
+    def order():
+        return [item["sk"]["S"] for item in client.query(
+            TableName="q", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "p"}},
+            ScanIndexForward=False)["Items"]]
+
+    expected = order()
+    embedded_aws.compare_strings_directly()
+    assert order() == expected == ["é", "b", "a9", "a10", "a", "Z"]
