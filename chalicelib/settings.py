@@ -101,6 +101,8 @@ class BreakerSettings:
     stale_cache_entries: int = 2000
     # Oldest last-known-good value a fallback serves; bounds fleet-wide staleness after a write.
     stale_max_age_seconds: float = 300.0
+    # Where transitions are handed off to the incident flow (infra/queues.json, set at provisioning).
+    transitions_queue_url: str = ""
 
     @classmethod
     def from_env(cls, env: Environ) -> "BreakerSettings":
@@ -113,6 +115,7 @@ class BreakerSettings:
             overrides_json=_text(env, "CIRCUIT_BREAKERS", ""),
             stale_cache_entries=_int(env, "STALE_CACHE_ENTRIES", 2000),
             stale_max_age_seconds=_float(env, "STALE_MAX_AGE_SECONDS", 300),
+            transitions_queue_url=_stripped(env, "BREAKER_TRANSITIONS_QUEUE_URL"),
         )
 
 

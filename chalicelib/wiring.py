@@ -8,7 +8,7 @@ instances. ``app.py`` and every ``functions/*`` entry point take what they need 
 
 How the capabilities depend on each other is visible here and only here:
 SLO alerts -> incidents (``slo_alert_sink``), breaker transitions -> incidents
-(``breaker_listeners``), users -> the ``database`` breaker and the webhook outbox.
+(``breaker_listeners``, through a queue), users -> the ``database`` breaker and the webhook outbox.
 """
 from __future__ import annotations
 
@@ -90,7 +90,18 @@ class Wiring:
 
     def breaker_listeners(self, breaker_name: str) -> list[Any]:
         """What a transition of ``breaker_name`` is told to, besides its metric and log line."""
-        return [self.breaker_incident_listener]
+        return [self.breaker_transition_queue]
+
+    @cached_property
+    def breaker_transition_queue(self) -> Any:
+        """Breaker transitions go to the incident flow through a queue, so no request waits for it;
+        one that cannot be queued pages the on-call level directly."""
+        from chalicelib.resilience.handoff import TransitionQueue
+
+        return TransitionQueue(self.client("sqs"), self.settings.breakers.transitions_queue_url,
+                               on_unsent=lambda transition, reason: self.breaker_incidents.page_unrecorded(
+                                   transition, reason),
+                               logger=self.logger)
 
     @cached_property
     def breakers(self) -> Any:
@@ -222,10 +233,11 @@ class Wiring:
                                        self.settings.service.runbooks_base_url)
 
     @cached_property
-    def breaker_incident_listener(self) -> Any:
-        from chalicelib.incidents.adapters import BreakerIncidentListener
+    def breaker_incidents(self) -> Any:
+        """What the breaker-transitions queue's consumer (functions/breaker_incidents.py) records with."""
+        from chalicelib.incidents.adapters import BreakerIncidents
 
-        return BreakerIncidentListener(self.incident_service, self.unrecorded_pager)
+        return BreakerIncidents(self.incident_service, self.unrecorded_pager)
 
     @cached_property
     def incident_reports(self) -> Any:

@@ -25,6 +25,18 @@ def provision_topics(sns: Any) -> dict[str, str]:
             for key, spec in definitions("topics").items()}
 
 
+def provision_queues(sqs: Any) -> dict[str, str]:
+    """Create each queue of infra/queues.json; returns logical name -> queue URL."""
+    urls = {}
+    for key, spec in definitions("queues").items():
+        attributes = {"VisibilityTimeout": str(spec.get("visibility_timeout_seconds", 30)),
+                      "MessageRetentionPeriod": str(spec.get("retention_seconds", 345600))}
+        if spec.get("fifo"):
+            attributes["FifoQueue"] = "true"
+        urls[key] = sqs.create_queue(QueueName=resource_name(spec), Attributes=attributes)["QueueUrl"]
+    return urls
+
+
 # The operator-token secret holds named operators (chalicelib/auth.py); locally there is one.
 LOCAL_OPERATOR = "local-operator"
 

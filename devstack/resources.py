@@ -13,7 +13,7 @@ INFRA = ROOT / "infra"
 
 @lru_cache(maxsize=None)
 def definitions(kind: str) -> dict[str, Any]:
-    """``kind`` is one of tables, functions, topics, secrets, statemachines."""
+    """``kind`` is one of tables, functions, topics, queues, secrets, statemachines."""
     return json.loads((INFRA / f"{kind}.json").read_text(encoding="utf-8"))
 
 

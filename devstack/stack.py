@@ -58,6 +58,7 @@ class LocalStack:
         self._forwarder: Any = None
         self._session: Any = None
         self._ready = threading.Event()
+        self._consumers: list[Any] = []
 
     def client(self, service: str) -> Any:
         return self._session.client(service, endpoint_url=self.aws_endpoint)
@@ -90,7 +91,7 @@ class LocalStack:
             time.sleep(0.1)
 
     def _provision(self) -> None:
-        from devstack.provision import provision_secrets, provision_tables, provision_topics
+        from devstack.provision import provision_queues, provision_secrets, provision_tables, provision_topics
 
         self.resources["tables"] = provision_tables(self.client("dynamodb"))
         self.resources["topics"] = provision_topics(self.client("sns"))
@@ -98,6 +99,10 @@ class LocalStack:
             if spec.get("arn_setting"):
                 os.environ[spec["arn_setting"]] = self.resources["topics"][key]
         self.resources["secrets"] = provision_secrets(self.client("secretsmanager"))
+        self.resources["queues"] = provision_queues(self.client("sqs"))
+        for key, spec in definitions("queues").items():
+            if spec.get("url_setting"):
+                os.environ[spec["url_setting"]] = self.resources["queues"][key]
         if definitions("statemachines") and importlib.util.find_spec("devstack.statemachines"):
             from devstack.statemachines import provision_statemachines
 
@@ -156,6 +161,7 @@ class LocalStack:
         self._gateway = create_gateway(app, self.config.host, self.config.port)
         threading.Thread(target=self._gateway.server.serve_forever, name="devstack-gateway", daemon=True).start()
 
+        self._start_queue_consumers()
         if self.config.schedules:
             from devstack.scheduler import Scheduler
 
@@ -164,6 +170,16 @@ class LocalStack:
             self._scheduler = Scheduler(schedules, self.invoke)
             self._scheduler.start()
         self._ready.set()
+
+    def _start_queue_consumers(self) -> None:
+        from devstack.queue_consumers import QueueConsumer
+
+        for key, spec in definitions("queues").items():
+            if spec.get("consumer"):
+                consumer = QueueConsumer(self.client("sqs"), self.resources["queues"][key], spec["consumer"],
+                                         self.invoke, batch_size=spec.get("batch_size", 10))
+                consumer.start()
+                self._consumers.append(consumer)
 
     def _start_control(self) -> None:
         from devstack.control import control_server
@@ -183,6 +199,10 @@ class LocalStack:
             gateway.shutdown()
             gateway.server_close()
             stopped.append(f"app server on {self.base_url}")
+        for consumer in self._consumers:
+            consumer.stop()
+        if self._consumers:
+            stopped.append(f"queue consumers ({sum(c.delivered for c in self._consumers)} messages delivered)")
         if self._scheduler is not None:
             self._scheduler.stop()
             stopped.append(f"scheduler ({sum(self._scheduler.runs.values())} scheduled runs)")

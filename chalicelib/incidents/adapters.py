@@ -1,14 +1,15 @@
 """Where alert sources hand over to the incident flow (``chalicelib.wiring`` connects them).
 
 - ``SloAlertIncidentSink`` is the SLO engine's ``AlertSink`` (``SLO_ALERT_SINK=incidents``).
-- ``BreakerIncidentListener`` is a breaker transition listener.
+- ``BreakerIncidents`` records breaker transitions handed off through the breaker-transitions queue.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 
 from chalicelib.incidents.service import IncidentTrigger
 from chalicelib.incidents.unrecorded import UnrecordedIncidentPager
+from chalicelib.resilience.records import BreakerTransition
 from chalicelib.slo.records import Alert
 
 SLO_FIGURES = ("id", "tier", "long_window", "short_window", "long_burn_rate", "short_burn_rate",
@@ -50,35 +51,49 @@ class SloAlertIncidentSink:
         self._incidents.signal_recovered(slo_fingerprint(alert), f"SLO alert {alert.id} resolved", signal=alert.id)
 
 
-class BreakerIncidentListener:
+class BreakerIncidents:
     """A trip opens a P2 incident; the breaker closing is its recovery.
 
-    When the incident cannot be recorded (the database breaker trips because
-    DynamoDB fails, and incidents live there too), the on-call level is paged
-    directly instead, so the trip is never lost.
+    ``record`` runs in the consumer of the breaker-transitions queue, never in the request
+    that tripped the breaker. When the incident cannot be recorded (the database breaker
+    trips because DynamoDB fails, and incidents live there too), the on-call level is paged
+    directly on the first attempt, and ``record`` raises so the queue redelivers the
+    transition until the incidents table answers and the incident is recorded.
     """
 
-    def __init__(self, incidents: IncidentTrigger, fallback_pager: UnrecordedIncidentPager) -> None:
+    def __init__(self, incidents: IncidentTrigger, fallback_pager: Optional[UnrecordedIncidentPager]) -> None:
         self._incidents = incidents
         self._fallback_pager = fallback_pager
 
-    def __call__(self, breaker_name: str, old_state: str, new_state: str, details: Mapping[str, Any]) -> None:
-        fingerprint = f"breaker:{breaker_name}"
-        if new_state == "open":
-            figures = {"state": new_state, "previous_state": old_state,
-                       **{key: details[key] for key in BREAKER_FIGURES if details.get(key) is not None}}
-            title = f"Circuit breaker {breaker_name} is open"
-            summary = (f"Circuit breaker {breaker_name} opened ({details.get('reason', 'failures')}); "
-                       f"calls to {breaker_name} fail fast or degrade")
+    def record(self, transition: BreakerTransition, *, first_attempt: bool = True) -> None:
+        name, details = transition.breaker, transition.details
+        fingerprint = f"breaker:{name}"
+        if transition.new_state == "open":
+            title, summary, figures = _trip(transition)
             try:
                 self._incidents.trigger(fingerprint, "P2", title, "breaker", figures, summary=summary,
-                                        runbook=breaker_runbook(breaker_name), target=breaker_name)
-            except Exception as exc:  # whatever stopped the record, the page must still go out
-                self._fallback_pager.page(severity="P2", title=title, summary=summary,
-                                          runbook=breaker_runbook(breaker_name), figures=figures,
-                                          reason=f"{type(exc).__name__}: {exc}")
+                                        runbook=breaker_runbook(name), target=name)
+            except Exception as exc:  # whatever stopped the record, the page must still go out, once
+                if first_attempt:
+                    self.page_unrecorded(transition, f"{type(exc).__name__}: {exc}")
                 raise
-        elif new_state == "closed":
-            self._incidents.signal_recovered(fingerprint, f"breaker {breaker_name} closed "
-                                                          f"({details.get('reason', 'probe')})")
+        elif transition.new_state == "closed":
+            self._incidents.signal_recovered(fingerprint, f"breaker {name} closed ({details.get('reason', 'probe')})")
 
+    def page_unrecorded(self, transition: BreakerTransition, reason: str) -> None:
+        """Page the on-call level directly about a trip not (yet) recorded as an incident."""
+        if transition.new_state != "open" or self._fallback_pager is None:
+            return
+        title, summary, figures = _trip(transition)
+        self._fallback_pager.page(severity="P2", title=title, summary=summary,
+                                  runbook=breaker_runbook(transition.breaker), figures=figures, reason=reason)
+
+
+def _trip(transition: BreakerTransition) -> tuple[str, str, dict[str, Any]]:
+    name, details = transition.breaker, transition.details
+    figures = {"state": transition.new_state, "previous_state": transition.old_state,
+               **{key: details[key] for key in BREAKER_FIGURES if details.get(key) is not None}}
+    title = f"Circuit breaker {name} is open"
+    summary = (f"Circuit breaker {name} opened ({details.get('reason', 'failures')}); "
+               f"calls to {name} fail fast or degrade")
+    return title, summary, figures

@@ -15,7 +15,7 @@ class BreakerOperations:
         self.registry = registry
 
     def list(self) -> dict[str, Any]:
-        return {"circuit_breakers": [self.registry.describe(name) for name in self.registry.names()]}
+        return {"circuit_breakers": [self.registry.describe(name).to_json() for name in self.registry.names()]}
 
     def act(self, name: str, action: str, body: Optional[Mapping[str, Any]] = None, *,
             operator: str) -> dict[str, Any]:
@@ -33,7 +33,7 @@ class BreakerOperations:
             getattr(breaker, action)(actor=actor)
         except RuntimeError as exc:  # lost five races in a row: the breaker is flapping right now
             raise ServiceUnavailable(str(exc), retry_after_seconds=1) from None
-        return self.registry.describe(name)
+        return self.registry.describe(name).to_json()
 
 
 def _reason(body: Mapping[str, Any]) -> Optional[str]:

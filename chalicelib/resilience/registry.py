@@ -10,6 +10,7 @@ import pybreaker
 from chalicelib.resilience.breaker import FleetCircuitBreaker
 from chalicelib.resilience.config import BreakerConfig
 from chalicelib.resilience.listeners import TransitionAnnouncement, ignore_transition
+from chalicelib.resilience.records import BreakerDescription
 
 StorageFactory = Callable[[BreakerConfig], pybreaker.CircuitBreakerStorage]
 FallbackListener = Callable[[str, bool, Optional[BaseException]], None]
@@ -65,24 +66,18 @@ class BreakerRegistry:
                     announce=self._announcer(name))
             return self._breakers[name]
 
-    def describe(self, name: str) -> dict[str, Any]:
-        """The view ``GET /sre/circuit-breakers`` shows for one breaker."""
+    def describe(self, name: str) -> BreakerDescription:
+        """What ``GET /sre/circuit-breakers`` shows for one breaker."""
         breaker = self.get(name)
         record = breaker.store.refresh()
         left = breaker.seconds_until_half_open(record)
-        return {
-            "name": name,
-            "state": record.state,
-            "forced_open": record.forced,
-            "failure_count": record.failures,
-            "success_count": record.successes,
-            "thresholds": self.configs[name].describe(),
-            "opened_at": _iso(record.opened_at),
-            "seconds_until_half_open": None if left is None else round(left, 3),
-            "probe_lease_until": _iso(record.probe_lease_until) if record.state == "half-open" else None,
-            "shared_state": breaker.store.shared,
-            "recent_transitions": [{**entry, "at": _iso(entry.get("at"))} for entry in reversed(record.transitions)],
-        }
+        return BreakerDescription(
+            name=name, state=record.state, forced_open=record.forced, failure_count=record.failures,
+            success_count=record.successes, thresholds=self.configs[name].describe(),
+            opened_at=_iso(record.opened_at), seconds_until_half_open=None if left is None else round(left, 3),
+            probe_lease_until=_iso(record.probe_lease_until) if record.state == "half-open" else None,
+            shared_state=breaker.store.shared,
+            recent_transitions=tuple({**entry, "at": _iso(entry.get("at"))} for entry in reversed(record.transitions)))
 
 
 def _iso(epoch: Optional[float]) -> Optional[str]:

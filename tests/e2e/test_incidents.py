@@ -1,8 +1,8 @@
 """Incidents end to end on the local stack: alert or breaker -> incident -> page -> ack / resolve.
 
-The stack must hand SLO alerts to the incident flow
-(``SLO_ALERT_SINK=chalicelib.incidents.adapters:SloAlertIncidentSink``) and register
-``BreakerIncidentListener`` as a breaker transition listener.
+SLO alerts open incidents (``SLO_ALERT_SINK=incidents``, the default); breaker transitions
+reach them through the breaker-transitions queue, which the local stack consumes as SQS
+would invoke ``functions/breaker_incidents.py``.
 """
 from __future__ import annotations
 

@@ -12,6 +12,8 @@ locals {
     topics        = jsondecode(file("${var.infra_dir}/topics.json"))
     secrets       = jsondecode(file("${var.infra_dir}/secrets.json"))
     statemachines = jsondecode(file("${var.infra_dir}/statemachines.json"))
+    # Optional: an infra/ without queues declares none.
+    queues = fileexists("${var.infra_dir}/queues.json") ? jsondecode(file("${var.infra_dir}/queues.json")) : {}
   }
 
   tables = {
@@ -40,6 +42,7 @@ locals {
     [for k in keys(local.raw.topics) : "topic:${k}"],
     [for k in keys(local.raw.secrets) : "secret:${k}"],
     [for k in keys(local.raw.statemachines) : "statemachine:${k}"],
+    [for k in keys(local.raw.queues) : "queue:${k}"],
     [for k in keys(local.raw.functions) : "function:${k}"],
     ["metrics:read"],
   )
@@ -59,6 +62,18 @@ locals {
     for key, t in local.raw.topics : key => {
       name_setting = try(t.name_setting, null)
       arn_setting  = try(t.arn_setting, null)
+    }
+  }
+
+  queues = {
+    for key, q in local.raw.queues : key => {
+      url_setting                = try(q.url_setting, null)
+      arn_setting                = try(q.arn_setting, null)
+      fifo                       = try(q.fifo, false)
+      consumer                   = try(q.consumer, null)
+      batch_size                 = try(q.batch_size, 10)
+      visibility_timeout_seconds = try(q.visibility_timeout_seconds, 30)
+      retention_seconds          = try(q.retention_seconds, 345600)
     }
   }
 

@@ -13,6 +13,11 @@ output "topics" {
   value       = local.topics
 }
 
+output "queues" {
+  description = "SQS queue definitions by logical name, with their consumer function."
+  value       = local.queues
+}
+
 output "secrets" {
   description = "Secrets Manager secret definitions by logical name."
   value       = local.secrets

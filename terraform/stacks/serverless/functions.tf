@@ -28,6 +28,8 @@ locals {
     { for k, s in local.catalog.secrets : s.arn_setting => module.secrets[k].arn if s.arn_setting != null },
     { for k, m in local.catalog.statemachines : m.name_setting => local.statemachine_names[k] if m.name_setting != null },
     { for k, m in local.catalog.statemachines : m.arn_setting => local.statemachine_arns[k] if m.arn_setting != null },
+    { for k, q in local.catalog.queues : q.url_setting => aws_sqs_queue.queues[k].url if q.url_setting != null },
+    { for k, q in local.catalog.queues : q.arn_setting => aws_sqs_queue.queues[k].arn if q.arn_setting != null },
   )
 
   function_environment = merge(
@@ -56,7 +58,7 @@ locals {
   )
   access_keys = {
     for fn, entries in local.access : fn => {
-      for kind in ["table", "topic", "secret", "statemachine", "function", "metrics"] :
+      for kind in ["table", "topic", "secret", "statemachine", "function", "queue", "metrics"] :
       kind => [for entry in entries : split(":", entry)[1] if split(":", entry)[0] == kind]
     }
   }
@@ -110,6 +112,16 @@ locals {
         actions   = ["lambda:InvokeFunction"]
         resources = [for f in k.function : local.function_arns[f]]
       }],
+      length(k.queue) == 0 ? [] : [{
+        sid       = "SendToQueues"
+        actions   = ["sqs:SendMessage", "sqs:GetQueueAttributes"]
+        resources = [for q in k.queue : aws_sqs_queue.queues[q].arn]
+      }],
+      length([for q, spec in local.catalog.queues : q if spec.consumer == fn]) == 0 ? [] : [{
+        sid       = "ConsumeQueues"
+        actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
+        resources = [for q, spec in local.catalog.queues : aws_sqs_queue.queues[q].arn if spec.consumer == fn]
+      }],
       length(k.metrics) == 0 ? [] : [{
         sid = "ReadMetrics"
         # CloudWatch metric reads have no resource-level permissions.
@@ -158,4 +170,26 @@ module "functions" {
   dead_letter_queue_arn = aws_sqs_queue.dead_letters.arn
   policy_statements     = local.function_statements[each.key]
   schedule              = each.value.schedule
+}
+
+# infra/queues.json: each queue, and its consumer function fed by an event source mapping that
+# reports failed messages one by one (they come back after the visibility timeout).
+resource "aws_sqs_queue" "queues" {
+  for_each = local.catalog.queues
+
+  name                        = each.value.fifo ? "${local.prefix}-${each.key}.fifo" : "${local.prefix}-${each.key}"
+  fifo_queue                  = each.value.fifo
+  content_based_deduplication = false
+  visibility_timeout_seconds  = each.value.visibility_timeout_seconds
+  message_retention_seconds   = each.value.retention_seconds
+  kms_master_key_id           = module.kms.arn
+}
+
+resource "aws_lambda_event_source_mapping" "queues" {
+  for_each = { for k, q in local.catalog.queues : k => q if q.consumer != null }
+
+  event_source_arn        = aws_sqs_queue.queues[each.key].arn
+  function_name           = module.functions[each.value.consumer].arn
+  batch_size              = each.value.batch_size
+  function_response_types = ["ReportBatchItemFailures"]
 }

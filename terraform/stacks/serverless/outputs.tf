@@ -28,6 +28,16 @@ output "schedules" {
   value       = { for k, f in module.functions : k => f.schedule_expression if f.schedule_expression != null }
 }
 
+output "queue_urls" {
+  description = "SQS queue URLs by logical name."
+  value       = { for k, q in aws_sqs_queue.queues : k => q.url }
+}
+
+output "queue_consumers" {
+  description = "Function each queue is delivered to, by queue."
+  value       = { for k, m in aws_lambda_event_source_mapping.queues : k => m.function_name }
+}
+
 output "function_permissions" {
   description = "IAM statements each function gets besides logs, X-Ray, its DLQ and the stack key."
   value       = local.function_statements

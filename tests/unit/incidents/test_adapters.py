@@ -5,7 +5,8 @@ import pytest
 
 from dataclasses import replace
 
-from chalicelib.incidents.adapters import BreakerIncidentListener, SloAlertIncidentSink
+from chalicelib.incidents.adapters import BreakerIncidents, SloAlertIncidentSink
+from chalicelib.resilience.records import BreakerTransition
 from chalicelib.slo.records import Alert
 from tests.support.golden import golden
 
@@ -62,7 +63,7 @@ def test_resolved_alert_signals_recovery_of_that_alert(recorder):
 
 
 def test_breaker_trip_opens_p2_with_breaker_runbook(recorder):
-    BreakerIncidentListener(recorder, fallback_pager=None)("database", "closed", "open", {"reason": "failures", "failures": 5})
+    BreakerIncidents(recorder, fallback_pager=None).record(BreakerTransition("database", "closed", "open", {"reason": "failures", "failures": 5}))
     opened = recorder.triggered[0]
     assert (opened["severity"], opened["fingerprint"], opened["runbook"]) == (
         "P2", "breaker:database", "runbooks/breaker-database.md")
@@ -70,12 +71,12 @@ def test_breaker_trip_opens_p2_with_breaker_runbook(recorder):
 
 
 def test_breaker_close_signals_recovery(recorder):
-    BreakerIncidentListener(recorder, fallback_pager=None)("database", "half_open", "closed", {"reason": "probe_succeeded"})
+    BreakerIncidents(recorder, fallback_pager=None).record(BreakerTransition("database", "half_open", "closed", {"reason": "probe_succeeded"}))
     assert recorder.recovered == [("breaker:database", "breaker database closed (probe_succeeded)", None)]
 
 
 def test_half_open_changes_nothing(recorder):
-    BreakerIncidentListener(recorder, fallback_pager=None)("database", "open", "half_open", {"reason": "probe"})
+    BreakerIncidents(recorder, fallback_pager=None).record(BreakerTransition("database", "open", "half_open", {"reason": "probe"}))
     assert recorder.triggered == [] and recorder.recovered == []
 
 

@@ -4,7 +4,8 @@ import json
 import boto3
 import pytest
 
-from chalicelib.incidents.adapters import BreakerIncidentListener
+from chalicelib.incidents.adapters import BreakerIncidents
+from chalicelib.resilience.records import BreakerTransition
 from chalicelib.incidents.unrecorded import UnrecordedIncidentPager
 
 RUNBOOKS = "https://github.com/serverless-sre/serverless-sre/blob/main/runbooks"
@@ -44,21 +45,32 @@ def received(sqs, queue_url):
     return [json.loads(message["Body"]) for message in messages]
 
 
+TRIP = BreakerTransition("database", "closed", "open", {"reason": "failures", "failures": 5})
+
+
 def test_an_unrecordable_trip_is_paged_directly_and_still_reported_as_failed(pages_queue):
     sns, sqs, topic_arn, queue_url = pages_queue
-    listener = BreakerIncidentListener(BrokenStore(), UnrecordedIncidentPager(sns, topic_arn, RUNBOOKS))
+    incidents = BreakerIncidents(BrokenStore(), UnrecordedIncidentPager(sns, topic_arn, RUNBOOKS))
     with pytest.raises(ConnectionError):
-        listener("database", "closed", "open", {"reason": "failures", "failures": 5})
+        incidents.record(TRIP, first_attempt=True)
     [page] = received(sqs, queue_url)
     assert page["Subject"].startswith("[P2] NOT RECORDED: Circuit breaker database is open")
     assert "could NOT be recorded" in page["Message"]
     assert "breaker-database.md" in page["Message"]
 
 
+def test_a_redelivered_trip_that_still_cannot_be_recorded_pages_no_one_again(pages_queue):
+    sns, sqs, topic_arn, queue_url = pages_queue
+    incidents = BreakerIncidents(BrokenStore(), UnrecordedIncidentPager(sns, topic_arn, RUNBOOKS))
+    with pytest.raises(ConnectionError):
+        incidents.record(TRIP, first_attempt=False)
+    assert received(sqs, queue_url) == []
+
+
 def test_a_recorded_trip_sends_no_direct_page(pages_queue):
     sns, sqs, topic_arn, queue_url = pages_queue
     store = WorkingStore()
-    BreakerIncidentListener(store, UnrecordedIncidentPager(sns, topic_arn, RUNBOOKS))(
-        "database", "closed", "open", {"reason": "failures"})
+    BreakerIncidents(store, UnrecordedIncidentPager(sns, topic_arn, RUNBOOKS)).record(
+        BreakerTransition("database", "closed", "open", {"reason": "failures"}))
     assert len(store.triggered) == 1
     assert received(sqs, queue_url) == []

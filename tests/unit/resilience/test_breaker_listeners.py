@@ -32,9 +32,9 @@ def test_a_breakers_listener_hears_its_trip(clock):
     assert (name, old, new, details["reason"], details["failures"]) == ("dep", "closed", "open", "failures", 1)
 
 
-def test_the_wiring_gives_each_breaker_the_incident_listener(wired):
+def test_the_wiring_hands_each_breakers_transitions_to_the_incident_queue(wired):
     announce = wired.breakers.get("webhook")._announce
-    assert wired.breaker_incident_listener in announce.listeners
+    assert wired.breaker_transition_queue in announce.listeners
 
 
 def test_transition_emits_a_metric_with_breaker_and_state(emitted):

@@ -45,12 +45,18 @@ run "repository_entries_and_app_routes" {
     error_message = "one state machine per infra/statemachines.json entry"
   }
 
+  # one queue per infra entry, each delivered to its consumer
+  assert {
+    condition     = toset(keys(output.queue_urls)) == toset(keys(jsondecode(file("../../../infra/queues.json"))))
+    error_message = "one SQS queue per infra/queues.json entry"
+  }
+
   # every name setting reaches the functions
   assert {
     condition = alltrue(flatten([
-      for f in ["tables", "topics", "secrets", "statemachines"] : [
+      for f in ["tables", "topics", "secrets", "statemachines", "queues"] : [
         for entry in values(jsondecode(file("../../../infra/${f}.json"))) :
-        [for setting in ["name_setting", "arn_setting"] : contains(keys(output.function_environment), entry[setting]) if try(entry[setting], null) != null]
+        [for setting in ["name_setting", "arn_setting", "url_setting"] : contains(keys(output.function_environment), entry[setting]) if try(entry[setting], null) != null]
       ]
     ]))
     error_message = "every name_setting and arn_setting of infra/*.json must be set on the functions"
