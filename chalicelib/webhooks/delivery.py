@@ -20,12 +20,12 @@ from typing import Any, Callable, Mapping, Optional
 from chalicelib.resilience.breaker import BreakerOpenError
 from chalicelib.resilience.listeners import MetricCounter
 from chalicelib.webhooks.events import WebhookEvent, user_created_event
-from chalicelib.webhooks.outbox import DEAD, Outbox, OutboxEntry
+from chalicelib.webhooks.outbox import DEAD, OutboxEntry, OutboxStore
 from chalicelib.webhooks.sender import WebhookSender
 
 
 class WebhookDelivery:
-    def __init__(self, outbox: Outbox, sender: WebhookSender, breaker: Any, counters: MetricCounter, logger: Any,
+    def __init__(self, outbox: OutboxStore, sender: WebhookSender, breaker: Any, counters: MetricCounter, logger: Any,
                  *, batch_size: int = 50, clock: Callable[[], float] = time.time) -> None:
         self.outbox = outbox
         self.sender = sender

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Protocol
 
 from chalicelib.dynamodb import index_meta, is_conditional_failure, table_meta
 from chalicelib.webhooks.events import WebhookEvent
@@ -76,7 +76,27 @@ class Backoff:
         return ceiling * (0.5 + 0.5 * self._rand())
 
 
+class OutboxStore(Protocol):
+    """The outbox port the delivery works through (contract: tests/unit/webhooks/test_outbox_contract.py)."""
+
+    def enqueue(self, event: WebhookEvent, *, claimed: bool = False) -> Optional[OutboxEntry]: ...
+
+    def get(self, event_id: str) -> Optional[OutboxEntry]: ...
+
+    def due(self, limit: int, *, all_pending: bool = False) -> list[OutboxEntry]: ...
+
+    def claim(self, entry: OutboxEntry) -> Optional[OutboxEntry]: ...
+
+    def release(self, entry: OutboxEntry, retry_in_seconds: float) -> None: ...
+
+    def mark_delivered(self, event_id: str) -> None: ...
+
+    def record_failure(self, entry: OutboxEntry, error: str) -> str: ...
+
+
 class Outbox:
+    """The outbox in DynamoDB."""
+
     def __init__(self, model: Any, backoff: Optional[Backoff] = None,
                  clock: Callable[[], float] = time.time, max_attempts: int = 15) -> None:
         self.model = model

@@ -7,7 +7,7 @@ from chalice.test import Client
 
 from chalicelib.webhooks.events import user_created_event
 from chalicelib.webhooks.signing import signed_headers
-from tests.unit.webhooks.webhook_helpers import FakeHttp
+from tests.support.webhooks import FakeHttp
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import pytest
 from chalicelib.resilience import FleetCircuitBreaker
 from chalicelib.webhooks import delivery, sender
 from chalicelib.webhooks.outbox import Backoff, Outbox
-from .webhook_helpers import SIGNING_KEY, FakeClock, FakeHttp
+from tests.support.webhooks import SIGNING_KEY, FakeClock, FakeHttp
 
 
 @pytest.fixture

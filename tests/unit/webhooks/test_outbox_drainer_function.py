@@ -16,7 +16,7 @@ def test_drainer_delivers_all_pending_on_request(tables, monkeypatch):
     from chalicelib.webhooks.events import user_created_event
     from chalicelib.webhooks.sender import WebhookSender
 
-    from .webhook_helpers import FakeHttp
+    from tests.support.webhooks import FakeHttp
 
     monkeypatch.setenv("WEBHOOK_URL", "https://hooks.example.com/x")
     monkeypatch.setenv("BREAKER_STORAGE", "memory")

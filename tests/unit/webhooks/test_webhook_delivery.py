@@ -6,7 +6,7 @@ from chalicelib.webhooks.events import user_created_event
 from chalicelib.webhooks.sender import WebhookNotConfigured, WebhookSender
 from chalicelib.webhooks.signing import verify
 
-from .webhook_helpers import SIGNING_KEY
+from tests.support.webhooks import SIGNING_KEY
 
 USER = {"id": "5b0c1a8e-0000-4000-8000-000000000001", "name": "Ada", "email": "ada@example.com",
         "created_at": "2027-01-01T00:00:00.000000Z"}

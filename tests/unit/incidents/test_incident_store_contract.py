@@ -1,0 +1,127 @@
+"""One contract for the incident store port, run against the DynamoDB store and the in-memory one."""
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.incidents.model import IncidentMissing, TimelineEvent, TransitionRejected
+from tests.support.golden import golden
+
+AT = "2026-01-05T09:00:00.000000Z"
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def store(request):
+    if request.param == "memory":
+        from tests.support.incidents import InMemoryIncidentStore
+
+        return InMemoryIncidentStore()
+    return request.getfixturevalue("incidents_table")
+
+
+def incident(id="inc-0123456789abcdef", fingerprint="breaker:database", opened_at=AT, **fields):
+    from dataclasses import replace
+
+    from chalicelib.incidents.model import Incident
+
+    base = Incident.from_json(golden("incident"))
+    return replace(base, id=id, fingerprint=fingerprint, opened_at=opened_at, status="triggered",
+                   acknowledged_at=None, acknowledged_by=None, mitigated_at=None, resolved_at=None,
+                   resolved_by=None, escalation_level=0, escalation_status="not_started", escalation_execution=None,
+                   open_signals=(fingerprint,), timeline=base.timeline[:1], **fields)
+
+
+def event(kind="note", at="2026-01-05T09:01:00.000000Z", actor=None):
+    return TimelineEvent(at=at, kind=kind, message=kind, actor=actor)
+
+
+def test_a_created_incident_reads_back_as_it_was_written(store):
+    created, new = store.create(incident())
+    assert new and store.get(created.id) == created
+
+
+def test_one_open_incident_per_fingerprint(store):
+    first, _ = store.create(incident())
+    again, created = store.create(incident(id="inc-fedcba9876543210"))
+    assert (created, again.id) == (False, first.id)
+    assert store.open_incident_for("breaker:database").id == first.id
+
+
+def test_resolving_frees_the_fingerprint(store):
+    store.create(incident())
+    resolved, changed = store.transition("inc-0123456789abcdef", "resolved", event("resolved"), "alice")
+    assert changed and resolved.resolved_by == "alice" and resolved.mitigated_at == resolved.resolved_at
+    assert store.open_incident_for("breaker:database") is None
+    _, created = store.create(incident(id="inc-fedcba9876543210"))
+    assert created
+
+
+def test_moving_back_or_out_of_resolved_is_refused_or_a_no_op(store):
+    store.create(incident())
+    store.transition("inc-0123456789abcdef", "mitigated", event("mitigated"), "alice")
+    same, changed = store.transition("inc-0123456789abcdef", "acknowledged", event("acknowledged"), "bob")
+    assert not changed and same.acknowledged_by == "alice"
+    store.transition("inc-0123456789abcdef", "resolved", event("resolved"), "alice")
+    with pytest.raises(TransitionRejected):
+        store.transition("inc-0123456789abcdef", "acknowledged", event("acknowledged"), "bob")
+
+
+def test_a_missing_incident_is_reported(store):
+    with pytest.raises(IncidentMissing):
+        store.get("inc-0000000000000000")
+    with pytest.raises(IncidentMissing):
+        store.transition("inc-0000000000000000", "acknowledged", event(), "alice")
+
+
+def test_append_adds_to_the_timeline_and_sets_fields(store):
+    store.create(incident())
+    updated = store.append("inc-0123456789abcdef", event("paged"), escalation_level=2, escalation_status="paging")
+    assert updated.timeline[-1].kind == "paged" and (updated.escalation_level, updated.escalation_status) == (
+        2, "paging")
+
+
+def test_a_retrigger_counts_and_adds_its_signal_only_while_open(store):
+    store.create(incident())
+    updated = store.record_retrigger("inc-0123456789abcdef", event("retriggered"), "alert-2")
+    assert updated.trigger_count == 2 and set(updated.open_signals) == {"breaker:database", "alert-2"}
+    store.transition("inc-0123456789abcdef", "resolved", event("resolved"), "alice")
+    assert store.record_retrigger("inc-0123456789abcdef", event("retriggered"), "alert-3") is None
+
+
+def test_clearing_a_signal_keeps_the_others(store):
+    store.create(incident())
+    store.record_retrigger("inc-0123456789abcdef", event("retriggered"), "alert-2")
+    updated = store.clear_signal("inc-0123456789abcdef", "breaker:database", event("recovered"))
+    assert updated.open_signals == ("alert-2",)
+
+
+def test_the_ack_token_is_stored_only_while_triggered(store):
+    store.create(incident())
+    waiting = store.await_ack("inc-0123456789abcdef", event("awaiting_ack"), "token-1", "arn:exec")
+    assert (waiting.task_token, waiting.escalation_status) == ("token-1", "awaiting_ack")
+    store.transition("inc-0123456789abcdef", "acknowledged", event("acknowledged"), "alice")
+    assert store.await_ack("inc-0123456789abcdef", event("awaiting_ack"), "token-2", None) is None
+
+
+def test_an_ack_link_is_used_once(store):
+    store.create(incident())
+    assert store.use_ack_link("inc-0123456789abcdef", "a" * 16) is True
+    assert store.use_ack_link("inc-0123456789abcdef", "a" * 16) is False
+
+
+def test_experiments_are_added_once(store):
+    store.create(incident(experiment_ids=()))
+    store.add_experiment("inc-0123456789abcdef", "exp-1")
+    store.add_experiment("inc-0123456789abcdef", "exp-1")
+    assert store.get("inc-0123456789abcdef").experiment_ids == ("exp-1",)
+
+
+def test_listing_is_newest_first_and_filters(store):
+    store.create(incident(id="inc-000000000000000a", fingerprint="a", opened_at="2026-01-05T09:00:00.000000Z"))
+    store.create(incident(id="inc-000000000000000b", fingerprint="b", opened_at="2026-01-05T10:00:00.000000Z",
+                          severity="P1"))
+    store.transition("inc-000000000000000a", "resolved", event("resolved"), "alice")
+    assert [i.id for i in store.list()] == ["inc-000000000000000b", "inc-000000000000000a"]
+    assert [i.id for i in store.list(status="resolved")] == ["inc-000000000000000a"]
+    assert [i.id for i in store.list(severity="P1")] == ["inc-000000000000000b"]
+    assert [i.id for i in store.list(since="2026-01-05T09:30:00.000000Z")] == ["inc-000000000000000b"]
+    assert len(store.list(limit=1)) == 1
