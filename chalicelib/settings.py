@@ -226,6 +226,43 @@ class SloSettings:
 
 
 @dataclass(frozen=True)
+class CapacitySettings:
+    """Capacity planning (chalicelib/capacity): what is collected, forecast and recommended."""
+    table: str = "serverless-sre-capacity"
+    # The API function whose AWS/Lambda figures and configuration are read (deployed name).
+    api_function_name: str = "serverless-sre-api"
+    # Days of hourly CloudWatch data read per collection, and recent hours kept in the report.
+    window_days: int = 28
+    hourly_hours: int = 48
+    min_history_days: int = 14
+    # Share of a limit a forecast peak may reach before a recommendation asks for more.
+    target_utilization: float = 0.7
+    # Days ahead a forecast peak is planned for (DynamoDB warm throughput, task bounds).
+    planning_days: int = 30
+    # ECS variant: the service and its load balancer target group (dimensions of AWS/ECS and AWS/ApplicationELB).
+    ecs_cluster_name: str = ""
+    ecs_service_name: str = ""
+    alb_target_group: str = ""
+    alb_load_balancer: str = ""
+
+    @classmethod
+    def from_env(cls, env: Environ) -> "CapacitySettings":
+        return cls(
+            table=_text(env, "CAPACITY_TABLE", "serverless-sre-capacity"),
+            api_function_name=_text(env, "API_FUNCTION_NAME", "serverless-sre-api"),
+            window_days=_int(env, "CAPACITY_WINDOW_DAYS", 28),
+            hourly_hours=_int(env, "CAPACITY_HOURLY_HOURS", 48),
+            min_history_days=_int(env, "CAPACITY_MIN_HISTORY_DAYS", 14),
+            target_utilization=_float(env, "CAPACITY_TARGET_UTILIZATION", 0.7),
+            planning_days=_int(env, "CAPACITY_PLANNING_DAYS", 30),
+            ecs_cluster_name=_stripped(env, "ECS_CLUSTER_NAME"),
+            ecs_service_name=_stripped(env, "ECS_SERVICE_NAME"),
+            alb_target_group=_stripped(env, "ALB_TARGET_GROUP"),
+            alb_load_balancer=_stripped(env, "ALB_LOAD_BALANCER"),
+        )
+
+
+@dataclass(frozen=True)
 class LocalSettings:
     """Local stack only (set by devstack): the webhook may go to the local receiver on plain http."""
     webhook_receiver: bool = False
@@ -243,6 +280,7 @@ class Settings:
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     incidents: IncidentSettings = field(default_factory=IncidentSettings)
     slo: SloSettings = field(default_factory=SloSettings)
+    capacity: CapacitySettings = field(default_factory=CapacitySettings)
     local: LocalSettings = field(default_factory=LocalSettings)
 
     @classmethod
@@ -251,4 +289,4 @@ class Settings:
         return cls(service=ServiceSettings.from_env(env), users=UserSettings.from_env(env),
                    breakers=BreakerSettings.from_env(env), webhooks=WebhookSettings.from_env(env),
                    incidents=IncidentSettings.from_env(env), slo=SloSettings.from_env(env),
-                   local=LocalSettings.from_env(env))
+                   capacity=CapacitySettings.from_env(env), local=LocalSettings.from_env(env))

@@ -326,6 +326,26 @@ class Wiring:
                            namespace=service.metrics_namespace, service=service.service_name,
                            timeout_seconds=self.settings.slo.probe_timeout_seconds)
 
+    # -- capacity --------------------------------------------------------------------------------
+    @cached_property
+    def capacity_store(self) -> Any:
+        from chalicelib.capacity.store import DynamoDBCapacityStore, capacity_model
+
+        return DynamoDBCapacityStore(capacity_model(self.settings.capacity.table, self.settings.service.region))
+
+    def capacity_collector(self, *, clock: Optional[Callable[[], Any]] = None) -> Any:
+        from chalicelib.capacity.collector import CapacityCollector, table_names
+        from chalicelib.slo.timeutil import utc_now
+
+        service = self.settings.service
+        return CapacityCollector(
+            self.settings.capacity, namespace=service.metrics_namespace, service=service.service_name,
+            tables=table_names(self.settings), local=service.local_metrics_sink,
+            cloudwatch=self.client("cloudwatch"), lambda_client=self.client("lambda"),
+            dynamodb=self.client("dynamodb"), ecs=self.client("ecs"),
+            autoscaling=self.client("application-autoscaling"), store=self.capacity_store,
+            clock=clock or utc_now)
+
 
 _current: Optional[Wiring] = None
 _lock = threading.Lock()

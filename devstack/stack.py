@@ -56,6 +56,8 @@ class LocalStack:
         self._control: Any = None
         self._scheduler: Any = None
         self._forwarder: Any = None
+        self._meter: Any = None
+        self._meter_middleware: Any = None
         self._session: Any = None
         self._ready = threading.Event()
         self._consumers: list[Any] = []
@@ -114,7 +116,10 @@ class LocalStack:
 
         if self._forwarder is not None:
             self._forwarder.flush()
-        return invoke(function_key, event)
+        if self._meter is None:
+            return invoke(function_key, event)
+        with self._meter.invocation(f"serverless-sre-{function_key}"):
+            return invoke(function_key, event)
 
     def status(self) -> dict[str, Any]:
         return {"ready": self._ready.is_set(), "base_url": self.base_url, "aws_endpoint": self.aws_endpoint,
@@ -157,6 +162,11 @@ class LocalStack:
         from devstack.local_routes import register_local_routes
 
         register_local_routes(app, wiring.current)
+        from devstack.lambda_metrics import InvocationMeter
+
+        self._meter = InvocationMeter(self._forwarder)
+        self._meter_middleware = self._meter.http_middleware(wiring.current().settings.capacity.api_function_name)
+        app.register_middleware(self._meter_middleware, "http")
 
         self._gateway = create_gateway(app, self.config.host, self.config.port)
         threading.Thread(target=self._gateway.server.serve_forever, name="devstack-gateway", daemon=True).start()
@@ -203,6 +213,11 @@ class LocalStack:
             consumer.stop()
         if self._consumers:
             stopped.append(f"queue consumers ({sum(c.delivered for c in self._consumers)} messages delivered)")
+        if self._meter_middleware is not None:  # the app object outlives the stack in one process
+            from app import app
+
+            app.middleware_handlers.remove((self._meter_middleware, "http"))
+            self._meter_middleware = None
         if self._scheduler is not None:
             self._scheduler.stop()
             stopped.append(f"scheduler ({sum(self._scheduler.runs.values())} scheduled runs)")

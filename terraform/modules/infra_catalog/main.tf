@@ -35,7 +35,9 @@ locals {
 
   # Lambda entry points. `access` lists the resources a function may touch
   # ("table:<key>", "topic:<key>", "secret:<key>", "statemachine:<key>",
-  # "function:<key>", "metrics:read"); without it a function may use every
+  # "function:<key>", "metrics:read", "capacity:read" (the API function's
+  # configuration, the account's Lambda limits, ECS services and their scaling
+  # bounds: what capacity planning reads)); without it a function may use every
   # resource declared in infra/ (still never anything outside the project).
   all_access = concat(
     [for k in keys(local.raw.tables) : "table:${k}"],
@@ -44,7 +46,7 @@ locals {
     [for k in keys(local.raw.statemachines) : "statemachine:${k}"],
     [for k in keys(local.raw.queues) : "queue:${k}"],
     [for k in keys(local.raw.functions) : "function:${k}"],
-    ["metrics:read"],
+    ["metrics:read", "capacity:read"],
   )
 
   functions = {

@@ -38,6 +38,7 @@ locals {
       POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
       POWERTOOLS_TRACE_DISABLED    = tostring(!var.powertools_tracing)
       STAGE                        = var.stage
+      API_FUNCTION_NAME            = local.prefix
     },
     local.resource_environment,
     var.environment,
@@ -58,7 +59,7 @@ locals {
   )
   access_keys = {
     for fn, entries in local.access : fn => {
-      for kind in ["table", "topic", "secret", "statemachine", "function", "queue", "metrics"] :
+      for kind in ["table", "topic", "secret", "statemachine", "function", "queue", "metrics", "capacity"] :
       kind => [for entry in entries : split(":", entry)[1] if split(":", entry)[0] == kind]
     }
   }
@@ -128,6 +129,22 @@ locals {
         actions   = ["cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics", "cloudwatch:ListMetrics"]
         resources = ["*"]
       }],
+      length(k.capacity) == 0 ? [] : [
+        {
+          sid = "ReadApiFunctionCapacity"
+          actions = ["lambda:GetFunctionConfiguration", "lambda:GetFunctionConcurrency",
+          "lambda:GetProvisionedConcurrencyConfig"]
+          resources = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.prefix}",
+          "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.prefix}:*"]
+        },
+        {
+          sid = "ReadCapacityLimits"
+          # GetAccountSettings and the Describe calls of ECS and Application Auto Scaling take no resource.
+          actions = ["lambda:GetAccountSettings", "ecs:DescribeServices",
+          "application-autoscaling:DescribeScalableTargets"]
+          resources = ["*"]
+        },
+      ],
     )
   }
 }
