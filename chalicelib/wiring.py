@@ -346,6 +346,12 @@ class Wiring:
             autoscaling=self.client("application-autoscaling"), store=self.capacity_store,
             clock=clock or utc_now)
 
+    @cached_property
+    def capacity_planner(self) -> Any:
+        from chalicelib.capacity.plan import CapacityPlanner
+
+        return CapacityPlanner(self.settings.capacity, self.capacity_store)
+
 
 _current: Optional[Wiring] = None
 _lock = threading.Lock()

@@ -130,3 +130,10 @@ def test_a_run_stores_the_report(known_week, capacity_tables, wired):
     report = subject.run(now=T0 + timedelta(hours=1))
     assert store.latest_report() == report
     assert UtilizationReport.from_json(report.to_json()) == report
+
+
+def test_the_report_is_its_golden_record(known_week, capacity_tables, wired):
+    from tests.support.golden import check_golden
+
+    check_golden("capacity_utilization_report", collector(wired, local=True).collect(
+        now=T0 + timedelta(hours=1)).to_json())

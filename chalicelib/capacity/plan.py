@@ -1,0 +1,204 @@
+"""The capacity plan: utilization, forecasts, the measured saturation point and recommendations.
+
+Every recommendation carries its reason and the figures behind it; where a figure it needs
+was not measured (locally, or no capacity test yet) it says so instead of guessing.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Optional
+
+from chalicelib.capacity.forecast import Forecast, forecast
+from chalicelib.capacity.records import SaturationPoint, Series, UtilizationReport
+from chalicelib.slo.timeutil import utc_now
+
+Json = dict[str, Any]
+CONCURRENT_EXECUTION = "concurrent execution"
+TASK = "task"
+
+
+def _recommendation(kind: str, resource: str, action: str, reason: str, **figures: Any) -> Json:
+    return {"kind": kind, "resource": resource, "action": action, "reason": reason, "figures": figures}
+
+
+def _planned_peak(series: Series, result: Optional[Forecast], days: int) -> tuple[Optional[float], str]:
+    """The upper band of the forecast ``days`` ahead (the plan covers the interval, not just the point);
+    the latest peak when there is no trend to extend."""
+    if result is not None and result.model is not None:
+        from chalicelib.capacity.forecast import FITTERS
+
+        fit = FITTERS[result.model]([value for _, value in series.daily_peaks])
+        return round(fit.point(days) + fit.half_width(days), 4), f"{result.model} forecast, upper 95% band, {days} days ahead"
+    if series.latest_peak is None:
+        return None, "no data"
+    return series.latest_peak, "latest daily peak (too little history for a trend)"
+
+
+class CapacityPlanner:
+    def __init__(self, settings: Any, store: Any, clock: Callable[[], Any] = utc_now) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+
+    def plan(self) -> Json:
+        report = self.store.latest_report()
+        saturation = {unit: self.store.latest_saturation(unit) for unit in (CONCURRENT_EXECUTION, TASK)}
+        body: Json = {"computed_at": self.clock().isoformat(),
+                      "saturation_point": {unit: None if point is None else point.to_json()
+                                           for unit, point in saturation.items()}}
+        if report is None:
+            body.update(collected_at=None, data={"days_of_data": 0, "series": 0, "local": None,
+                                                 "note": "no utilization collected yet"},
+                        utilization=[], forecasts=[], recommendations=[])
+            return body
+        forecasts = {series.name: forecast(series.name, [value for _, value in series.daily_peaks],
+                                           [limit.value for limit in series.limits],
+                                           min_history_days=self.settings.min_history_days)
+                     for series in report.series if series.available}
+        body.update(
+            collected_at=report.collected_at,
+            data={"days_of_data": report.days_of_data, "series": len(report.series), "local": report.local,
+                  "window_start": report.window_start, "window_end": report.window_end,
+                  "errors": list(report.errors)},
+            utilization=[self._utilization(series) for series in report.series],
+            forecasts=[result.to_json() for result in forecasts.values()],
+            recommendations=self.recommendations(report, forecasts, saturation))
+        return body
+
+    @staticmethod
+    def _utilization(series: Series) -> Json:
+        shares = series.utilization()
+        return {"series": series.name, "description": series.description, "unit": series.unit,
+                "daily_statistic": series.daily_statistic, "available": series.available, "note": series.note,
+                "latest_peak": series.latest_peak, "days": len(series.daily_peaks),
+                "hourly": [{"hour": hour, "value": value} for hour, value in series.hourly],
+                "limits": [{**limit.to_json(), "utilization": shares[limit.name]} for limit in series.limits]}
+
+    # -- recommendations -------------------------------------------------------------------------
+    def recommendations(self, report: UtilizationReport, forecasts: dict[str, Forecast],
+                        saturation: dict[str, Optional[SaturationPoint]]) -> list[Json]:
+        found = [self._reserved_concurrency(report, forecasts, saturation.get(CONCURRENT_EXECUTION)),
+                 self._provisioned_concurrency(report),
+                 self._memory_size(report)]
+        found += self._warm_throughput(report, forecasts)
+        found.append(self._ecs_task_bounds(report, forecasts, saturation.get(TASK)))
+        return found
+
+    def _reserved_concurrency(self, report: UtilizationReport, forecasts: dict[str, Forecast],
+                              point: Optional[SaturationPoint]) -> Json:
+        function = report.configuration.get("lambda", {}).get("function_name", "api")
+        series = report.get("lambda.concurrent_executions")
+        if series is None or not series.available or series.latest_peak is None:
+            return _recommendation("reserved_concurrency", function, "not assessed",
+                                   "no concurrency figures were collected")
+        days = self.settings.planning_days
+        target = self.settings.target_utilization
+        peak, basis = _planned_peak(series, forecasts.get(series.name), days)
+        figures: Json = {"planned_peak_concurrency": peak, "basis": basis, "target_utilization": target}
+        requests = report.get("requests")
+        if point is not None and point.rps_per_unit and requests is not None and requests.latest_peak is not None:
+            planned_requests, request_basis = _planned_peak(requests, forecasts.get("requests"), days)
+            # The busiest hour's average rate: bursts within the hour need more; the target leaves room.
+            needed = (planned_requests or 0) / 3600 / point.rps_per_unit
+            figures.update(planned_peak_rps=round((planned_requests or 0) / 3600, 3),
+                           saturation_rps_per_execution=point.rps_per_unit,
+                           concurrency_needed_at_saturation=round(needed, 2), requests_basis=request_basis)
+            peak = max(peak or 0, needed)
+        limit = next((limit for limit in series.limits if limit.name == "reserved concurrency"), None)
+        limit = limit or next((limit for limit in series.limits if limit.name == "account concurrency limit"), None)
+        wanted = math.ceil((peak or 0) / target) if peak else 0
+        figures["recommended_reserved_concurrency"] = wanted
+        if limit is None:
+            return _recommendation("reserved_concurrency", function, "not assessed",
+                                   "the reserved concurrency and account limit are not known here "
+                                   f"({series.note or 'the Lambda API did not answer'}); "
+                                   f"at {target:.0%} utilization the planned peak needs {wanted}", **figures)
+        figures.update(limit=limit.name, limit_value=limit.value,
+                       planned_utilization=round((peak or 0) / limit.value, 4) if limit.value else None)
+        if (peak or 0) > target * limit.value:
+            return _recommendation("reserved_concurrency", function, f"raise to {wanted}",
+                                   f"the planned peak of {peak:.4g} concurrent executions is above {target:.0%} of "
+                                   f"the {limit.name} ({limit.value:g})", **figures)
+        return _recommendation("reserved_concurrency", function, "no change",
+                               f"the planned peak of {peak:.4g} stays within {target:.0%} of the {limit.name} "
+                               f"({limit.value:g})", **figures)
+
+    def _provisioned_concurrency(self, report: UtilizationReport) -> Json:
+        function = report.configuration.get("lambda", {}).get("function_name", "api")
+        return _recommendation("provisioned_concurrency", function, "not assessed",
+                               "the cold-start share of slow requests is not measured yet: provisioned concurrency "
+                               "is recommended only from that figure")
+
+    def _memory_size(self, report: UtilizationReport) -> Json:
+        config = report.configuration.get("lambda", {})
+        function = config.get("function_name", "api")
+        longest = report.get("lambda.duration_max")
+        average = report.get("lambda.duration_average")
+        figures: Json = {"memory_mb": config.get("memory_mb"), "timeout_seconds": config.get("timeout_seconds"),
+                         "duration_max_ms": longest.latest_peak if longest else None,
+                         "duration_average_ms": average.latest_peak if average else None,
+                         "sizes_measured": [config["memory_mb"]] if config.get("memory_mb") else []}
+        timeout_ms = (config.get("timeout_seconds") or 0) * 1000
+        if timeout_ms and figures["duration_max_ms"] and figures["duration_max_ms"] > 0.5 * timeout_ms:
+            return _recommendation("memory_size", function, "raise memory or the timeout",
+                                   f"the longest invocation ({figures['duration_max_ms']:.0f} ms) used more than "
+                                   f"half the {config['timeout_seconds']} s timeout", **figures)
+        return _recommendation("memory_size", function, "not assessed",
+                               "duration is measured at one memory size only; a size is recommended from "
+                               "durations measured at several", **figures)
+
+    def _warm_throughput(self, report: UtilizationReport, forecasts: dict[str, Forecast]) -> list[Json]:
+        found = []
+        for series in report.series:
+            if not series.name.startswith("dynamodb."):
+                continue
+            resource = series.description.split(":", 1)[0]
+            if not series.available:
+                found.append(_recommendation("dynamodb_warm_throughput", resource, "not assessed",
+                                             f"{series.name}: {series.note}"))
+                continue
+            ceiling = next((limit for limit in series.limits if limit.name.startswith("on-demand instant")), None)
+            if ceiling is None:
+                continue
+            days = self.settings.planning_days
+            peak, basis = _planned_peak(series, forecasts.get(series.name), days)
+            result = forecasts.get(series.name)
+            crossing = next((limit for limit in (result.limits if result else ()) if limit.limit == ceiling.value),
+                            None)
+            figures = {"series": series.name, "planned_peak_units_per_second": peak, "basis": basis,
+                       "instant_ceiling": ceiling.value,
+                       "days_until_ceiling": crossing.to_json() if crossing else None}
+            if peak is not None and peak > ceiling.value:
+                found.append(_recommendation(
+                    "dynamodb_warm_throughput", resource, f"pre-warm to {math.ceil(peak)} units per second",
+                    f"the planned peak ({peak:.4g}/s) exceeds double the previous peak ({ceiling.value:.4g}/s), "
+                    f"which on-demand serves at once; warm throughput set before the peak avoids throttling",
+                    **figures))
+            else:
+                found.append(_recommendation("dynamodb_warm_throughput", resource, "no change",
+                                             "the planned peak stays within double the previous peak", **figures))
+        return found
+
+    def _ecs_task_bounds(self, report: UtilizationReport, forecasts: dict[str, Forecast],
+                         point: Optional[SaturationPoint]) -> Json:
+        ecs = report.configuration.get("ecs", {})
+        if not ecs.get("available"):
+            return _recommendation("ecs_task_bounds", "ecs service", "not assessed", ecs.get("note", "no ECS data"))
+        resource = f"{ecs.get('cluster')}/{ecs.get('service')}"
+        requests = report.get("requests")
+        if point is None or not point.rps_per_unit or requests is None or requests.latest_peak is None:
+            return _recommendation("ecs_task_bounds", resource, "not assessed",
+                                   "needs a measured saturation point per task and collected request figures",
+                                   min_tasks=ecs.get("min_tasks"), max_tasks=ecs.get("max_tasks"))
+        planned, basis = _planned_peak(requests, forecasts.get("requests"), self.settings.planning_days)
+        target = self.settings.target_utilization
+        needed = math.ceil((planned or 0) / 3600 / (point.rps_per_unit * target))
+        figures = {"planned_peak_rps": round((planned or 0) / 3600, 3), "basis": basis,
+                   "saturation_rps_per_task": point.rps_per_unit, "tasks_needed": needed,
+                   "min_tasks": ecs.get("min_tasks"), "max_tasks": ecs.get("max_tasks")}
+        if ecs.get("max_tasks") is not None and needed > ecs["max_tasks"]:
+            return _recommendation("ecs_task_bounds", resource, f"raise max tasks to {needed}",
+                                   f"the planned peak needs {needed} tasks at {target:.0%} of the measured "
+                                   f"saturation point; the scaling bound is {ecs['max_tasks']}", **figures)
+        return _recommendation("ecs_task_bounds", resource, "no change",
+                               f"the planned peak needs {needed} tasks, within the scaling bounds", **figures)

@@ -1,0 +1,47 @@
+"""The capacity endpoints: ``GET /sre/capacity`` (the plan) and ``POST /sre/capacity/collect``
+(collect utilization now, operator token; the daily schedule does the same)."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from chalice import Blueprint
+
+from chalicelib.auth import operator_action
+from chalicelib.http.blueprint import ReusableBlueprint
+from chalicelib.http.errors import ApiError
+
+
+def _no_query(request: Any) -> None:
+    unknown = sorted(request.query_params or {})
+    if unknown:
+        raise ApiError("Validation failed", details={name: ["Unknown query parameter."] for name in unknown})
+
+
+def _no_body(request: Any) -> None:
+    raw = request.raw_body
+    if raw and raw.strip() not in (b"", b"{}"):
+        raise ApiError("Validation failed", details={"body": ["This endpoint takes no body (or an empty object)."]})
+
+
+def build_blueprint(wired: Callable[[], Any]) -> Blueprint:
+    """The capacity routes, through ``wired()`` (``chalicelib.wiring.current``)."""
+    blueprint = ReusableBlueprint(__name__)
+
+    @blueprint.route("/sre/capacity", methods=["GET"])
+    def capacity_plan() -> dict[str, Any]:
+        _no_query(blueprint.current_request)
+        return wired().capacity_planner.plan()
+
+    @blueprint.route("/sre/capacity/collect", methods=["POST"])
+    def collect_capacity() -> dict[str, Any]:
+        request = blueprint.current_request
+        with operator_action(wired().operator_auth, request.headers, "capacity.collect", "utilization") as acting:
+            _no_query(request)
+            _no_body(request)
+            report = wired().capacity_collector().run()
+            acting.target = f"utilization report {report.collected_at}"
+            return {"collected_at": report.collected_at, "series": len(report.series),
+                    "days_of_data": report.days_of_data, "errors": list(report.errors),
+                    "operator": acting.operator}
+
+    return blueprint

@@ -1,0 +1,85 @@
+"""The capacity endpoints through a Chalice app with the project's middleware, against moto."""
+import json
+from datetime import timedelta
+
+import boto3
+import jsonschema
+import pytest
+
+from tests.unit.capacity.test_collector import T0, known_week  # noqa: F401  (fixture)
+
+OPERATOR_TOKEN = "operator-token-for-capacity-tests"
+OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}", "Content-Type": "application/json"}
+
+
+@pytest.fixture
+def api_client(capacity_tables, wired):
+    from chalice import Chalice
+    from chalice.test import Client
+
+    from chalicelib import wiring
+    from chalicelib.capacity import routes
+    from chalicelib.observability.middleware import http_middleware
+
+    boto3.client("secretsmanager", region_name="us-east-1").create_secret(
+        Name="serverless-sre/operator-token", SecretString=json.dumps({"alice": OPERATOR_TOKEN}))
+    # Collect as of the hour after the known week.
+    wired.capacity_collector = lambda: wiring.Wiring.capacity_collector(wired, clock=lambda: T0 + timedelta(hours=1))
+    app = Chalice(app_name="capacity-test")
+    app.register_middleware(http_middleware, "http")
+    app.register_blueprint(routes.build_blueprint(wiring.current))
+    with Client(app) as client:
+        yield client
+
+
+def plan_schema():
+    from chalicelib.web.openapi import openapi_document
+
+    schemas = openapi_document()["components"]["schemas"]
+    return json.loads(json.dumps(schemas["CapacityPlan"]).replace("#/components/schemas/", "#/$defs/"))
+
+
+def test_collect_requires_the_operator_token(api_client):
+    assert api_client.http.post("/sre/capacity/collect", body="").status_code == 401
+
+
+def test_collect_on_demand_stores_the_known_week_and_says_who(api_client, known_week):
+    response = api_client.http.post("/sre/capacity/collect", headers=OPERATOR, body="")
+    assert response.status_code == 200, response.body
+    assert response.json_body["days_of_data"] == 7
+    assert response.json_body["operator"] == "alice"
+    assert response.json_body["collected_at"] == (T0 + timedelta(hours=1)).isoformat()
+
+
+def test_collect_refuses_a_body(api_client):
+    response = api_client.http.post("/sre/capacity/collect", headers=OPERATOR, body=json.dumps({"days": 3}))
+    assert response.status_code == 400
+    assert "body" in response.json_body["details"]
+
+
+def test_the_plan_before_any_collection_is_valid_and_says_so(api_client):
+    response = api_client.http.get("/sre/capacity")
+    assert response.status_code == 200
+    jsonschema.validate(response.json_body, plan_schema())
+    assert response.json_body["data"]["note"] == "no utilization collected yet"
+
+
+def test_the_plan_after_a_collection_has_utilization_forecasts_and_recommendations(api_client, known_week):
+    api_client.http.post("/sre/capacity/collect", headers=OPERATOR, body="")
+    body = api_client.http.get("/sre/capacity").json_body
+    jsonschema.validate(body, plan_schema())
+    assert body["collected_at"] == (T0 + timedelta(hours=1)).isoformat()
+    assert body["data"]["days_of_data"] == 7
+    utilization = {item["series"]: item for item in body["utilization"]}
+    assert utilization["requests"]["latest_peak"] == 1600
+    forecasts = {item["series"]: item for item in body["forecasts"]}
+    assert forecasts["requests"]["insufficient_history"] is True
+    assert {item["kind"] for item in body["recommendations"]} >= {
+        "reserved_concurrency", "provisioned_concurrency", "memory_size", "dynamodb_warm_throughput",
+        "ecs_task_bounds"}
+
+
+def test_unknown_query_parameters_are_a_400(api_client):
+    response = api_client.http.get("/sre/capacity?days=3")
+    assert response.status_code == 400
+    assert "days" in response.json_body["details"]
