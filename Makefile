@@ -7,7 +7,7 @@ SYSTEM_STAMP := $(VENV)/.system-packages
 # checkov pins boto3 and friends below our pins, so it gets a venv of its own.
 CHECKOV_STAMP := $(VENV)/checkov/.installed
 
-.PHONY: run test load bench bench-soak package clean
+.PHONY: run test load capacity-test bench bench-soak package clean
 
 # Then the `loadgen` command (pyproject.toml); compat mode puts the repository on the venv's path.
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
@@ -39,6 +39,12 @@ SCENARIO ?= crud-mix
 LOAD_ARGS ?= --clients 8 --duration 30s --check
 load: $(STAMP)
 	$(VENV)/bin/loadgen $(SCENARIO) $(LOAD_ARGS)
+
+# The saturation point of a running stack (make run), recorded for GET /sre/capacity:
+# make capacity-test OPERATOR_TOKEN=<token> CAPACITY_ARGS="--ramp 5:5:60 --step-duration 5s"
+CAPACITY_ARGS ?=
+capacity-test: $(STAMP)
+	$(PY) -m tools.capacity_test $(CAPACITY_ARGS)
 
 bench: $(STAMP)
 	$(PY) -m bench

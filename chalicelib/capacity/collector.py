@@ -276,7 +276,7 @@ class CapacityCollector:
         now = (now or self.clock()).astimezone(timezone.utc)
         window_end = floor_day(now)
         window_start = window_end - timedelta(days=self.settings.window_days)
-        hours_end = floor_hour(now)
+        hours_end = floor_hour(now) + HOUR  # the current hour so far is the last hourly figure
         collected = _Collected()
         lambda_config = self._lambda_configuration(collected)
         table_config = self._table_configuration(collected)

@@ -1,5 +1,6 @@
-"""The capacity endpoints: ``GET /sre/capacity`` (the plan) and ``POST /sre/capacity/collect``
-(collect utilization now, operator token; the daily schedule does the same)."""
+"""The capacity endpoints: ``GET /sre/capacity`` (the plan), ``POST /sre/capacity/collect``
+(collect utilization now; the daily schedule does the same) and ``POST /sre/capacity/saturation``
+(record what a capacity test measured). Both writes need the operator token."""
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -9,6 +10,7 @@ from chalice import Blueprint
 from chalicelib.auth import operator_action
 from chalicelib.http.blueprint import ReusableBlueprint
 from chalicelib.http.errors import ApiError
+from chalicelib.http.request import json_object
 
 
 def _no_query(request: Any) -> None:
@@ -43,5 +45,18 @@ def build_blueprint(wired: Callable[[], Any]) -> Blueprint:
             return {"collected_at": report.collected_at, "series": len(report.series),
                     "days_of_data": report.days_of_data, "errors": list(report.errors),
                     "operator": acting.operator}
+
+    @blueprint.route("/sre/capacity/saturation", methods=["POST"])
+    def record_saturation_point() -> dict[str, Any]:
+        from chalicelib.capacity.saturation import saturation_from_body
+        from chalicelib.slo.timeutil import utc_now
+
+        request = blueprint.current_request
+        with operator_action(wired().operator_auth, request.headers, "capacity.saturation", "saturation point") as acting:
+            _no_query(request)
+            point = saturation_from_body(json_object(request), utc_now().isoformat())
+            wired().capacity_store.put_saturation(point)
+            acting.target = f"saturation point per {point.capacity_unit} {point.measured_at}"
+            return {"saturation_point": point.to_json(), "operator": acting.operator}
 
     return blueprint

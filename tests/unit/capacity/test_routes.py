@@ -83,3 +83,47 @@ def test_unknown_query_parameters_are_a_400(api_client):
     response = api_client.http.get("/sre/capacity?days=3")
     assert response.status_code == 400
     assert "days" in response.json_body["details"]
+
+
+def saturation_body(**overrides):
+    body = {"scenario": "users-list", "target": "http://127.0.0.1:8000", "highest_holding_rps": 40,
+            "breaking_rps": 50, "breaking_reason": "latency (latency) measured 0.95 against 0.99",
+            "capacity_unit": "concurrent execution", "capacity_units": 2.0,
+            "steps": [{"offered_rps": 40, "achieved_rps": 39.9, "p99_ms": 80.0, "concurrency": 2.0, "held": True,
+                       "broke": None}]}
+    return {**body, **overrides}
+
+
+def test_a_recorded_saturation_point_appears_in_the_plan_per_unit(api_client):
+    response = api_client.http.post("/sre/capacity/saturation", headers=OPERATOR, body=json.dumps(saturation_body()))
+    assert response.status_code == 200, response.body
+    assert response.json_body["saturation_point"]["rps_per_unit"] == 20
+    plan = api_client.http.get("/sre/capacity").json_body
+    assert plan["saturation_point"]["concurrent execution"]["highest_holding_rps"] == 40
+    assert plan["saturation_point"]["task"] is None
+
+
+def test_recording_a_saturation_point_requires_the_operator_token(api_client):
+    response = api_client.http.post("/sre/capacity/saturation", headers={"Content-Type": "application/json"},
+                                    body=json.dumps(saturation_body()))
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("overrides, field", [
+    ({"capacity_unit": "pod"}, "capacity_unit"),
+    ({"capacity_units": 0}, "capacity_units"),
+    ({"highest_holding_rps": -1}, "highest_holding_rps"),
+    ({"highest_holding_rps": True}, "highest_holding_rps"),
+    ({"highest_holding_rps": 1e300}, "highest_holding_rps"),
+    ({"scenario": ""}, "scenario"),
+    ({"breaking_reason": "x" * 501}, "breaking_reason"),
+    ({"steps": [{"offered_rps": "fast"}]}, "steps"),
+    ({"steps": [{"colour": 1}]}, "steps"),
+    ({"steps": "none"}, "steps"),
+    ({"extra": 1}, "extra"),
+])
+def test_a_bad_saturation_point_says_which_field(api_client, overrides, field):
+    response = api_client.http.post("/sre/capacity/saturation", headers=OPERATOR,
+                                    body=json.dumps(saturation_body(**overrides)))
+    assert response.status_code == 400
+    assert field in response.json_body["details"]

@@ -1,0 +1,83 @@
+"""A capacity test's measured saturation point, as an operator records it (``POST /sre/capacity/saturation``).
+
+The test runs outside the service (``make capacity-test``, or a step of a chaos experiment)
+and posts what it measured; the body is checked field by field so a stored point is always
+one the plan can use.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping
+
+from chalicelib.capacity.records import SaturationPoint
+from chalicelib.http.errors import ApiError
+
+CAPACITY_UNITS = ("concurrent execution", "task")
+MAX_STEPS = 100
+MAX_RPS = 1e7
+STEP_FIELDS = {"offered_rps": "number", "achieved_rps": "number", "p50_ms": "number", "p99_ms": "number",
+               "mean_ms": "number", "concurrency": "number", "completed": "integer", "held": "boolean",
+               "broke": "text"}
+FIELDS = ("scenario", "target", "highest_holding_rps", "breaking_rps", "breaking_reason", "capacity_unit",
+          "capacity_units", "steps")
+
+
+def _number(value: Any, *, nullable: bool = False, positive: bool = False) -> bool:
+    if value is None:
+        return nullable
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return False
+    return (value > 0 if positive else value >= 0) and value <= MAX_RPS
+
+
+def _text(value: Any, limit: int) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= limit and value.isprintable()
+
+
+def _step_problems(steps: Any) -> list[str]:
+    if not isinstance(steps, list) or len(steps) > MAX_STEPS:
+        return [f"Must be a list of at most {MAX_STEPS} objects."]
+    problems = []
+    for index, step in enumerate(steps):
+        if not isinstance(step, dict):
+            problems.append(f"Step {index} must be an object.")
+            continue
+        for name, value in step.items():
+            kind = STEP_FIELDS.get(name)
+            ok = {"number": lambda v: _number(v, nullable=True),
+                  "integer": lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 10 ** 9,
+                  "boolean": lambda v: isinstance(v, bool),
+                  "text": lambda v: v is None or _text(v, 500)}.get(kind or "", lambda v: False)(value)
+            if not ok:
+                problems.append(f"Step {index}: {name!r} is unknown or of the wrong type.")
+    return problems
+
+
+def saturation_from_body(body: Mapping[str, Any], measured_at: str) -> SaturationPoint:
+    problems: dict[str, list[str]] = {}
+    for name in sorted(set(body) - set(FIELDS)):
+        problems[name] = ["Unknown field."]
+    checks = {
+        "scenario": (_text(body.get("scenario"), 100), "Required text of at most 100 characters."),
+        "target": (_text(body.get("target"), 200), "Required text of at most 200 characters."),
+        "highest_holding_rps": (_number(body.get("highest_holding_rps"), nullable=True),
+                                f"A number from 0 to {MAX_RPS:g}, or null when no step held."),
+        "breaking_rps": (_number(body.get("breaking_rps"), nullable=True),
+                         f"A number from 0 to {MAX_RPS:g}, or null when no step broke."),
+        "breaking_reason": (_text(body.get("breaking_reason"), 500), "Required text of at most 500 characters."),
+        "capacity_unit": (body.get("capacity_unit") in CAPACITY_UNITS, f"One of {', '.join(CAPACITY_UNITS)}."),
+        "capacity_units": (_number(body.get("capacity_units"), positive=True),
+                           "A number above 0: the concurrency or tasks that served the highest holding step."),
+    }
+    for name, (ok, message) in checks.items():
+        if not ok:
+            problems.setdefault(name, []).append(message)
+    step_problems = _step_problems(body.get("steps", []))
+    if step_problems:
+        problems["steps"] = step_problems
+    if problems:
+        raise ApiError("Validation failed", details=problems)
+    return SaturationPoint(measured_at=measured_at, target=body["target"], scenario=body["scenario"],
+                           highest_holding_rps=body["highest_holding_rps"], breaking_rps=body["breaking_rps"],
+                           breaking_reason=body["breaking_reason"], capacity_unit=body["capacity_unit"],
+                           capacity_units=body["capacity_units"], steps=tuple(body.get("steps", [])))

@@ -1,0 +1,70 @@
+"""Step mode: the ramp's rates and when a step counts as broken (no network: judged from summaries)."""
+import pytest
+
+from tools.loadgen import parse_scenario
+from tools.loadgen.report import SloObjective
+from tools.loadgen.steps import StepRamp, _judge, run_steps, step_record
+
+
+def summary(*, completed=100, dropped=0, met=(True, True), mean_ms=10.0):
+    verdicts = [{"slo": "latency", "kind": "latency", "objective": 0.99, "measured": 0.999 if met[0] else 0.9,
+                 "met": met[0]},
+                {"slo": "success", "kind": "success", "objective": 0.999, "measured": 1.0 if met[1] else 0.98,
+                 "met": met[1]}]
+    return {"slo": verdicts, "requests": {"completed": completed, "dropped_iterations": dropped},
+            "profile": {"max_in_flight": 256}, "rate": {"achieved_rps": completed / 10},
+            "latency_ms": {"p50_ms": 5.0, "p99_ms": 50.0, "mean_ms": mean_ms},
+            "service_time_ms": {"mean_ms": mean_ms}}
+
+
+def test_a_ramp_goes_from_start_to_max_by_step():
+    assert StepRamp.parse("5:5:20", "2s").rates() == [5, 10, 15, 20]
+    assert StepRamp.parse("5:10:20", "2s").rates() == [5, 15]
+
+
+@pytest.mark.parametrize("text", ["5:5", "0:5:10", "10:5:5", "5:0:10", "a:b:c"])
+def test_a_bad_ramp_is_refused(text):
+    with pytest.raises(ValueError):
+        StepRamp.parse(text, "2s")
+
+
+def test_a_step_that_met_every_objective_and_served_the_rate_held():
+    assert _judge(summary(), offered=10, step_seconds=10) is None
+
+
+def test_a_missed_latency_objective_breaks_the_step_and_says_which():
+    reason = _judge(summary(met=(False, True)), offered=10, step_seconds=10)
+    assert reason == "latency (latency) measured 0.9 against 0.99"
+
+
+def test_a_server_that_fell_behind_the_offered_rate_breaks_the_step():
+    assert "served 80 of 100" in _judge(summary(completed=80), offered=10, step_seconds=10)
+
+
+def test_dropped_iterations_break_the_step():
+    assert "iterations dropped" in _judge(summary(dropped=5), offered=10, step_seconds=10)
+
+
+def test_a_steps_concurrency_is_rate_times_time_in_the_system():
+    assert step_record(summary(completed=200, mean_ms=50), offered=20, broke=None)["concurrency"] == 1.0
+
+
+HEALTH = {"name": "health", "requests": [{"name": "ping", "method": "GET", "path": "/ping"}]}
+OBJECTIVES = [SloObjective("latency", "latency", 0.95, 200), SloObjective("success", "success", 0.99)]
+
+
+def test_a_ramp_the_service_holds_ends_above_the_saturation_point(service):
+    result = run_steps(service.base_url, parse_scenario(HEALTH), StepRamp.parse("10:10:30", "0.5s"),
+                       slos=OBJECTIVES)
+    assert [step["offered_rps"] for step in result["steps"]] == [10, 20, 30]
+    assert result["highest_holding_rps"] == 30 and result["breaking_rps"] is None
+    assert "above the ramp" in result["breaking_reason"]
+
+
+def test_the_ramp_stops_at_the_first_step_that_breaks_an_objective(service):
+    service.fail_every = 2
+    result = run_steps(service.base_url, parse_scenario(HEALTH), StepRamp.parse("10:10:30", "0.5s"),
+                       slos=OBJECTIVES)
+    assert len(result["steps"]) == 1
+    assert result["highest_holding_rps"] is None and result["breaking_rps"] == 10
+    assert result["breaking_reason"].startswith("success (success)")

@@ -1,0 +1,98 @@
+"""``make capacity-test``: find the saturation point of a running stack and record it.
+
+Raises the arrival rate step by step (the load generator's step mode) until the latency or
+success SLO breaks, then records the highest rate that held, per unit of capacity, through
+``POST /sre/capacity/saturation`` (operator token), where ``GET /sre/capacity`` turns it into
+recommendations. The unit is a concurrent execution (the concurrency of the highest holding
+step, by Little's law from the client's figures) or, for the ECS variant, a task (``--tasks``).
+
+    make capacity-test CAPACITY_ARGS="--ramp 5:5:60 --step-duration 5s"
+
+Targets 127.0.0.1 by default; the operator token comes from ``--token`` or ``OPERATOR_TOKEN``
+(``make run`` prints it).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any, Optional
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+STEP_FIELDS = ("offered_rps", "achieved_rps", "completed", "p50_ms", "p99_ms", "mean_ms", "concurrency", "held",
+               "broke")
+
+
+def saturation_body(result: dict[str, Any], *, tasks: Optional[int]) -> dict[str, Any]:
+    """The body of ``POST /sre/capacity/saturation`` for a step-mode result."""
+    if tasks:
+        unit, units = "task", float(tasks)
+    else:
+        unit, units = "concurrent execution", max(result["concurrency_at_highest"] or 0.0, 1e-3)
+    return {"scenario": result["scenario"], "target": result["target"],
+            "highest_holding_rps": result["highest_holding_rps"], "breaking_rps": result["breaking_rps"],
+            "breaking_reason": result["breaking_reason"][:500], "capacity_unit": unit, "capacity_units": units,
+            "steps": [{name: step[name] for name in STEP_FIELDS if step.get(name) is not None}
+                      for step in result["steps"]]}
+
+
+def record(base_url: str, token: str, body: dict[str, Any], timeout: float = 30.0) -> dict[str, Any]:
+    import requests
+
+    response = requests.post(f"{base_url}/sre/capacity/saturation", data=json.dumps(body), timeout=timeout,
+                             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    if response.status_code != 200:
+        raise RuntimeError(f"recording the saturation point failed: {response.status_code} {response.text}")
+    return response.json()["saturation_point"]
+
+
+def capacity_test(base_url: str, token: Optional[str], *, scenario: str = "users-list", ramp: str = "5:5:60",
+                  step_duration: str = "5s", tasks: Optional[int] = None, seed: Optional[int] = None,
+                  max_in_flight: int = 256) -> dict[str, Any]:
+    from tools.loadgen import load_scenario
+    from tools.loadgen.steps import StepRamp, run_steps
+
+    result = run_steps(base_url, load_scenario(scenario), StepRamp.parse(ramp, step_duration), seed=seed,
+                       max_in_flight=max_in_flight)
+    body = saturation_body(result, tasks=tasks)
+    stored = record(base_url, token, body) if token else None
+    return {"result": result, "recorded": stored}
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="capacity-test", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--base-url", default=DEFAULT_BASE_URL)
+    parser.add_argument("--scenario", default="users-list")
+    parser.add_argument("--ramp", default="5:5:60", help="START:STEP:MAX requests/s (default 5:5:60)")
+    parser.add_argument("--step-duration", default="5s", help="each step's duration (default 5s)")
+    parser.add_argument("--tasks", type=int, help="ECS variant: the running tasks (the unit becomes a task)")
+    parser.add_argument("--token", default=os.environ.get("OPERATOR_TOKEN"), help="operator token (OPERATOR_TOKEN)")
+    parser.add_argument("--no-record", action="store_true", help="measure only; store nothing")
+    parser.add_argument("--seed", type=int)
+    args = parser.parse_args(argv)
+    if not args.token and not args.no_record:
+        print("capacity-test: an operator token is needed to record the point (--token or OPERATOR_TOKEN; "
+              "make run prints it), or pass --no-record", file=sys.stderr)
+        return 2
+    try:
+        outcome = capacity_test(args.base_url, None if args.no_record else args.token, scenario=args.scenario,
+                                ramp=args.ramp, step_duration=args.step_duration, tasks=args.tasks, seed=args.seed)
+    except (ValueError, RuntimeError) as exc:
+        print(f"capacity-test: {exc}", file=sys.stderr)
+        return 1
+    result = outcome["result"]
+    for step in result["steps"]:
+        print(f"{step['offered_rps']:>8g} req/s offered  {step['achieved_rps']:>8g} served  "
+              f"p99 {step['p99_ms']:>8.1f} ms  concurrency {step['concurrency']:>6g}  "
+              f"{'held' if step['held'] else 'BROKE: ' + step['broke']}")
+    print(f"highest rate that held the SLOs: {result['highest_holding_rps']} req/s; {result['breaking_reason']}")
+    if outcome["recorded"]:
+        point = outcome["recorded"]
+        print(f"recorded: {point['rps_per_unit']} req/s per {point['capacity_unit']} at {point['measured_at']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

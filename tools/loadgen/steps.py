@@ -1,0 +1,112 @@
+"""Step mode: constant arrival rates, one step after another, until an SLO objective breaks.
+
+Each step is an open-model run at one rate (latency counted from each request's scheduled
+start, so queueing shows), judged against the SLO objectives like any run. The ramp stops at
+the first step that misses one, or that the server could not keep up with (fewer than
+``MIN_ACHIEVED_SHARE`` of the offered requests completed, or iterations dropped because
+``max_in_flight`` requests were outstanding): the rate of the step before is the highest that held.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Iterable, Optional
+
+from tools.loadgen.profile import LoadProfile, parse_duration
+from tools.loadgen.scenario import Scenario
+
+MIN_ACHIEVED_SHARE = 0.9  # of the offered rate, for a step to count as served
+MAX_DROPPED_SHARE = 0.01
+
+
+@dataclass(frozen=True)
+class StepRamp:
+    start_rps: float
+    step_rps: float
+    max_rps: float
+    step_seconds: float
+
+    def __post_init__(self) -> None:
+        if self.start_rps <= 0 or self.step_rps <= 0 or self.max_rps < self.start_rps or self.step_seconds <= 0:
+            raise ValueError("steps need 0 < start <= max, a positive step and a positive step duration")
+
+    @classmethod
+    def parse(cls, text: str, step_duration: str | float) -> "StepRamp":
+        """``5:5:50``: from 5 requests/s, 5 more each step, up to 50."""
+        parts = text.split(":")
+        if len(parts) != 3:
+            raise ValueError(f"not a ramp: {text!r} (use START:STEP:MAX, e.g. 5:5:50)")
+        start, step, maximum = (float(part) for part in parts)
+        return cls(start, step, maximum, parse_duration(step_duration))
+
+    def rates(self) -> list[float]:
+        count = int(math.floor((self.max_rps - self.start_rps) / self.step_rps + 1e-9)) + 1
+        return [round(self.start_rps + index * self.step_rps, 6) for index in range(count)]
+
+
+def _judge(summary: dict[str, Any], offered: float, step_seconds: float) -> Optional[str]:
+    """Why the step broke, or None when it held."""
+    missed = [verdict for verdict in summary["slo"] if verdict["met"] is False]
+    if missed:
+        return "; ".join(f"{verdict['slo']} ({verdict['kind']}) measured {verdict['measured']} "
+                         f"against {verdict['objective']}" for verdict in missed)
+    if all(verdict["met"] is None for verdict in summary["slo"]):
+        return "no valid requests to judge"
+    expected = offered * step_seconds
+    dropped = summary["requests"]["dropped_iterations"]
+    if dropped > MAX_DROPPED_SHARE * expected:
+        return f"{dropped} iterations dropped: {summary['profile']['max_in_flight']} requests were outstanding"
+    if summary["requests"]["completed"] < MIN_ACHIEVED_SHARE * expected:
+        return (f"served {summary['requests']['completed']} of {expected:.0f} offered requests "
+                f"(below {MIN_ACHIEVED_SHARE:.0%})")
+    return None
+
+
+def step_record(summary: dict[str, Any], offered: float, broke: Optional[str]) -> dict[str, Any]:
+    latency = summary["latency_ms"]
+    achieved = summary["rate"]["achieved_rps"]
+    mean_seconds = (summary["service_time_ms"].get("mean_ms") or 0) / 1000
+    return {"offered_rps": offered, "achieved_rps": achieved, "completed": summary["requests"]["completed"],
+            "p50_ms": latency.get("p50_ms"), "p99_ms": latency.get("p99_ms"), "mean_ms": latency.get("mean_ms"),
+            # Little's law: requests in flight on average = arrival rate x time in the system. Each request
+            # in flight is one Lambda execution, so this is the concurrency the step used.
+            "concurrency": round(achieved * mean_seconds, 3),
+            "slo": summary["slo"], "held": broke is None, "broke": broke}
+
+
+async def run_steps_async(base_url: str, scenario: Scenario, ramp: StepRamp, *,
+                          slos: Optional[Iterable[Any]] = None, max_in_flight: int = 256, timeout: float = 10.0,
+                          seed: Optional[int] = None) -> dict[str, Any]:
+    """Run the ramp; returns every step and the highest rate that held the objectives."""
+    from tools.loadgen import run_load_async
+
+    objectives = list(slos) if slos is not None else None
+    steps = []
+    broke_at: Optional[dict[str, Any]] = None
+    for rate in ramp.rates():
+        expected = rate * ramp.step_seconds
+        profile = LoadProfile.constant_rate(rate, ramp.step_seconds, max_requests=int(expected * 1.2) + 10,
+                                            max_in_flight=max_in_flight, timeout=timeout)
+        summary = await run_load_async(base_url, scenario, profile, slos=objectives, seed=seed)
+        broke = _judge(summary, rate, ramp.step_seconds)
+        steps.append(step_record(summary, rate, broke))
+        if broke is not None:
+            broke_at = steps[-1]
+            break
+    held = [step for step in steps if step["held"]]
+    highest = held[-1] if held else None
+    return {"scenario": scenario.name, "target": base_url,
+            "ramp": {"start_rps": ramp.start_rps, "step_rps": ramp.step_rps, "max_rps": ramp.max_rps,
+                     "step_seconds": ramp.step_seconds},
+            "steps": steps,
+            "highest_holding_rps": highest["offered_rps"] if highest else None,
+            "concurrency_at_highest": highest["concurrency"] if highest else None,
+            "breaking_rps": broke_at["offered_rps"] if broke_at else None,
+            "breaking_reason": broke_at["broke"] if broke_at else
+            f"held every step up to {ramp.max_rps:g} requests/s: the saturation point is above the ramp"}
+
+
+def run_steps(base_url: str, scenario: Scenario, ramp: StepRamp, **kwargs: Any) -> dict[str, Any]:
+    import asyncio
+
+    return asyncio.run(run_steps_async(base_url, scenario, ramp, **kwargs))
