@@ -215,6 +215,21 @@ resource "aws_appautoscaling_policy" "cpu" {
   }
 }
 
+resource "aws_appautoscaling_policy" "memory" {
+  name               = "${var.name}-memory"
+  policy_type        = "TargetTrackingScaling"
+  service_namespace  = aws_appautoscaling_target.app.service_namespace
+  resource_id        = aws_appautoscaling_target.app.resource_id
+  scalable_dimension = aws_appautoscaling_target.app.scalable_dimension
+
+  target_tracking_scaling_policy_configuration {
+    target_value = var.memory_target_percent
+    predefined_metric_specification {
+      predefined_metric_type = "ECSServiceAverageMemoryUtilization"
+    }
+  }
+}
+
 resource "aws_appautoscaling_policy" "requests" {
   name               = "${var.name}-requests"
   policy_type        = "TargetTrackingScaling"

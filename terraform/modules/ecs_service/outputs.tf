@@ -22,3 +22,18 @@ output "container_definitions" {
   description = "Rendered container definitions."
   value       = aws_ecs_task_definition.app.container_definitions
 }
+
+output "scaling_policies" {
+  description = "Target-tracking policies: metric and target value per policy."
+  value = {
+    for key, policy in {
+      cpu      = aws_appautoscaling_policy.cpu
+      memory   = aws_appautoscaling_policy.memory
+      requests = aws_appautoscaling_policy.requests
+    } :
+    key => {
+      metric       = policy.target_tracking_scaling_policy_configuration[0].predefined_metric_specification[0].predefined_metric_type
+      target_value = policy.target_tracking_scaling_policy_configuration[0].target_value
+    }
+  }
+}

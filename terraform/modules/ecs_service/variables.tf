@@ -81,6 +81,12 @@ variable "cpu_target_percent" {
   default     = 60
 }
 
+variable "memory_target_percent" {
+  description = "Average memory the service scales to hold."
+  type        = number
+  default     = 70
+}
+
 variable "requests_per_target" {
   description = "ALB requests per task per minute the service scales to hold."
   type        = number

@@ -95,6 +95,8 @@ resource "aws_lambda_function" "this" {
   memory_size                    = var.memory_mb
   reserved_concurrent_executions = var.reserved_concurrency
   kms_key_arn                    = var.kms_key_arn
+  # Provisioned concurrency needs a published version behind an alias.
+  publish = var.alias_name != null
 
   environment {
     variables = var.environment
@@ -109,6 +111,41 @@ resource "aws_lambda_function" "this" {
   }
 
   depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.this]
+}
+
+resource "aws_lambda_alias" "this" {
+  count            = var.alias_name == null ? 0 : 1
+  name             = var.alias_name
+  description      = "The version callers invoke; provisioned concurrency is kept on it."
+  function_name    = aws_lambda_function.this.function_name
+  function_version = aws_lambda_function.this.version
+}
+
+# Keeps the alias's provisioned concurrency at the target share in use, between the bounds
+# (capacity plan: infra/capacity.json).
+resource "aws_appautoscaling_target" "provisioned_concurrency" {
+  count              = var.alias_name != null && var.provisioned_concurrency != null ? 1 : 0
+  service_namespace  = "lambda"
+  resource_id        = "function:${aws_lambda_function.this.function_name}:${aws_lambda_alias.this[0].name}"
+  scalable_dimension = "lambda:function:ProvisionedConcurrency"
+  min_capacity       = var.provisioned_concurrency.min
+  max_capacity       = var.provisioned_concurrency.max
+}
+
+resource "aws_appautoscaling_policy" "provisioned_concurrency" {
+  count              = length(aws_appautoscaling_target.provisioned_concurrency)
+  name               = "${var.name}-provisioned-concurrency"
+  policy_type        = "TargetTrackingScaling"
+  service_namespace  = aws_appautoscaling_target.provisioned_concurrency[0].service_namespace
+  resource_id        = aws_appautoscaling_target.provisioned_concurrency[0].resource_id
+  scalable_dimension = aws_appautoscaling_target.provisioned_concurrency[0].scalable_dimension
+
+  target_tracking_scaling_policy_configuration {
+    target_value = var.provisioned_concurrency.target_utilization
+    predefined_metric_specification {
+      predefined_metric_type = "LambdaProvisionedConcurrencyUtilization"
+    }
+  }
 }
 
 resource "aws_cloudwatch_event_rule" "schedule" {

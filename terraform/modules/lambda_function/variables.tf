@@ -89,3 +89,29 @@ variable "schedule" {
   type        = string
   default     = null
 }
+
+variable "alias_name" {
+  description = "Publish versions and point this alias at the latest; null: no versions, no alias."
+  type        = string
+  default     = null
+}
+
+variable "provisioned_concurrency" {
+  description = "Target-tracking Application Auto Scaling of the alias's provisioned concurrency: bounds and the utilization it holds; null: none."
+  type = object({
+    min                = number
+    max                = number
+    target_utilization = number
+  })
+  default = null
+
+  validation {
+    condition = var.provisioned_concurrency == null ? true : (
+      var.provisioned_concurrency.min >= 0 &&
+      var.provisioned_concurrency.max >= var.provisioned_concurrency.min &&
+      var.provisioned_concurrency.target_utilization > 0 &&
+      var.provisioned_concurrency.target_utilization < 1
+    )
+    error_message = "provisioned_concurrency needs 0 <= min <= max and a target utilization between 0 and 1."
+  }
+}

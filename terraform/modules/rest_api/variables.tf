@@ -19,6 +19,12 @@ variable "lambda_function_name" {
   type        = string
 }
 
+variable "lambda_qualifier" {
+  description = "Alias of the function the integration invokes, or null for the unqualified function."
+  type        = string
+  default     = null
+}
+
 variable "kms_key_arn" {
   description = "Key encrypting the access and WAF log groups."
   type        = string

@@ -7,6 +7,8 @@ locals {
   prefix = module.labels.prefix
   # ALB and target group names are capped at 32 characters.
   short_prefix = substr(local.prefix, 0, 28)
+  # Scaling targets, shared with the serverless stack and capacity planning.
+  capacity_plan = jsondecode(file(coalesce(var.capacity_plan_file, "${path.module}/../../../infra/capacity.json")))
 }
 
 module "labels" {
@@ -85,6 +87,9 @@ module "service" {
   memory                = var.task_memory
   min_count             = var.min_tasks
   max_count             = var.max_tasks
+  cpu_target_percent    = coalesce(var.cpu_target_percent, local.capacity_plan.ecs.cpu_target_percent)
+  memory_target_percent = coalesce(var.memory_target_percent, local.capacity_plan.ecs.memory_target_percent)
+  requests_per_target   = coalesce(var.requests_per_task_per_minute, local.capacity_plan.ecs.requests_per_task_per_minute)
   desired_count         = var.min_tasks
   kms_key_arn           = module.kms.arn
   log_retention_days    = var.log_retention_days

@@ -42,3 +42,8 @@ output "private_subnet_ids" {
   description = "Private subnets of the tasks and the database."
   value       = module.network.private_subnet_ids
 }
+
+output "scaling_policies" {
+  description = "Target-tracking policies of the service (CPU, memory, requests per task): metric and target."
+  value       = module.service.scaling_policies
+}

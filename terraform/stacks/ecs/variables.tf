@@ -115,3 +115,27 @@ variable "alarm_emails" {
   type        = list(string)
   default     = []
 }
+
+variable "capacity_plan_file" {
+  description = "The capacity plan (scaling targets) JSON; null: the repository's infra/capacity.json."
+  type        = string
+  default     = null
+}
+
+variable "cpu_target_percent" {
+  description = "Average CPU target tracking holds; null: infra/capacity.json."
+  type        = number
+  default     = null
+}
+
+variable "memory_target_percent" {
+  description = "Average memory target tracking holds; null: infra/capacity.json."
+  type        = number
+  default     = null
+}
+
+variable "requests_per_task_per_minute" {
+  description = "Load balancer requests per task per minute target tracking holds; null: infra/capacity.json."
+  type        = number
+  default     = null
+}

@@ -13,9 +13,10 @@ module "api" {
   source = "../../modules/rest_api"
 
   name                        = local.prefix
-  openapi_body                = replace(file(local.api_definition), local.api_invoke_arn_token, module.api_function.invoke_arn)
+  openapi_body                = replace(file(local.api_definition), local.api_invoke_arn_token, module.api_function.alias_invoke_arn)
   stage_name                  = var.api_stage_name
   lambda_function_name        = module.api_function.name
+  lambda_qualifier            = module.api_function.alias_name
   kms_key_arn                 = module.kms.arn
   log_retention_days          = var.log_retention_days
   throttling_rate_limit       = var.api_throttling_rate_limit

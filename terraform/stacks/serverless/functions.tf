@@ -166,6 +166,13 @@ module "api_function" {
   log_retention_days    = var.log_retention_days
   dead_letter_queue_arn = aws_sqs_queue.dead_letters.arn
   policy_statements     = local.function_statements["api"]
+
+  alias_name = var.api_alias_name
+  provisioned_concurrency = {
+    min                = coalesce(var.api_provisioned_concurrency_min, local.capacity_plan.api_provisioned_concurrency.min)
+    max                = coalesce(var.api_provisioned_concurrency_max, local.capacity_plan.api_provisioned_concurrency.max)
+    target_utilization = coalesce(var.api_provisioned_concurrency_target, local.capacity_plan.target_utilization)
+  }
 }
 
 module "functions" {

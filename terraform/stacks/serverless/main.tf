@@ -13,6 +13,8 @@ locals {
 
   prefix  = module.labels.prefix
   catalog = module.catalog
+  # Targets and bounds of auto-scaling, shared with the ECS variant and capacity planning.
+  capacity_plan = jsondecode(file("${local.infra_dir}/capacity.json"))
 
   partition  = data.aws_partition.current.partition
   region     = data.aws_region.current.name

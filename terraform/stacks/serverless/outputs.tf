@@ -87,3 +87,18 @@ output "api_client_environment" {
   description = "What the non-API functions know of the API: the probe URL and the gateway metrics' dimensions."
   value       = local.api_client_environment
 }
+
+output "api_invoke_target" {
+  description = "What API Gateway invokes: the API function's alias."
+  value       = { alias = module.api_function.alias_name, invoke_arn = module.api_function.alias_invoke_arn }
+}
+
+output "api_provisioned_concurrency_scaling" {
+  description = "Target tracking of the API alias's provisioned concurrency: resource, bounds, metric and target."
+  value       = module.api_function.provisioned_concurrency_scaling
+
+  precondition {
+    condition     = var.api_reserved_concurrency < 0 || module.api_function.provisioned_concurrency_scaling.max <= var.api_reserved_concurrency
+    error_message = "The API alias's provisioned concurrency ceiling cannot exceed the function's reserved concurrency."
+  }
+}

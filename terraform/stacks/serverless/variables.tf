@@ -159,3 +159,27 @@ variable "api_certificate_arn" {
   type        = string
   default     = null
 }
+
+variable "api_alias_name" {
+  description = "Alias of the API function that API Gateway invokes and that keeps provisioned concurrency."
+  type        = string
+  default     = "live"
+}
+
+variable "api_provisioned_concurrency_min" {
+  description = "Provisioned concurrency floor of the API alias; null: infra/capacity.json."
+  type        = number
+  default     = null
+}
+
+variable "api_provisioned_concurrency_max" {
+  description = "Provisioned concurrency ceiling of the API alias (at most its reserved concurrency); null: infra/capacity.json."
+  type        = number
+  default     = null
+}
+
+variable "api_provisioned_concurrency_target" {
+  description = "Share of provisioned concurrency in use that target tracking holds (0-1); null: infra/capacity.json."
+  type        = number
+  default     = null
+}

@@ -81,3 +81,9 @@ mock_resource "aws_ecs_task_definition" {
 mock_resource "aws_ecs_cluster" {
   defaults = { arn = "arn:aws:ecs:us-east-1:123456789012:cluster/mock" }
 }
+mock_resource "aws_lambda_alias" {
+  defaults = {
+    arn        = "arn:aws:lambda:us-east-1:123456789012:function:mock:live"
+    invoke_arn = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:mock:live/invocations"
+  }
+}

@@ -50,3 +50,31 @@ run "database_tasks_and_scaling" {
     error_message = "one private subnet per AZ"
   }
 }
+
+# CPU, memory and request-count target tracking take their targets from the capacity plan.
+run "scaling_targets_from_the_capacity_plan" {
+  command = plan
+
+  assert {
+    condition = output.scaling_policies == {
+      cpu      = { metric = "ECSServiceAverageCPUUtilization", target_value = jsondecode(file("../../../infra/capacity.json")).ecs.cpu_target_percent }
+      memory   = { metric = "ECSServiceAverageMemoryUtilization", target_value = jsondecode(file("../../../infra/capacity.json")).ecs.memory_target_percent }
+      requests = { metric = "ALBRequestCountPerTarget", target_value = jsondecode(file("../../../infra/capacity.json")).ecs.requests_per_task_per_minute }
+    }
+    error_message = "the ECS policies follow infra/capacity.json"
+  }
+}
+
+run "scaling_targets_from_another_plan_file" {
+  command = plan
+
+  variables {
+    capacity_plan_file = "../serverless/tests/fixtures/infra/capacity.json"
+  }
+
+  assert {
+    condition = (output.scaling_policies.cpu.target_value == 55 && output.scaling_policies.memory.target_value == 65
+    && output.scaling_policies.requests.target_value == 800)
+    error_message = "every ECS target comes from the plan file the stack is given"
+  }
+}

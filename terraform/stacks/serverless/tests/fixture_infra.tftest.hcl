@@ -163,3 +163,52 @@ run "gateway_answers_json" {
     error_message = "every integration URI must be rendered"
   }
 }
+
+# Provisioned concurrency of the API alias follows the capacity plan of the infra directory.
+run "api_provisioned_concurrency_follows_the_capacity_plan" {
+  command = plan
+
+  assert {
+    condition = output.api_provisioned_concurrency_scaling == {
+      resource_id  = "function:serverless-sre-prod:live"
+      dimension    = "lambda:function:ProvisionedConcurrency"
+      min          = 3
+      max          = 7
+      metric       = "LambdaProvisionedConcurrencyUtilization"
+      target_value = 0.6
+    }
+    error_message = "target tracking on the live alias, bounds and target from tests/fixtures/infra/capacity.json"
+  }
+
+  assert {
+    condition     = output.api_invoke_target.alias == "live" && endswith(output.api_invoke_target.invoke_arn, ":live/invocations")
+    error_message = "API Gateway invokes the alias that keeps the provisioned concurrency"
+  }
+}
+
+run "variables_override_the_plans_bounds_and_target" {
+  command = plan
+
+  variables {
+    api_provisioned_concurrency_min    = 0
+    api_provisioned_concurrency_max    = 40
+    api_provisioned_concurrency_target = 0.5
+  }
+
+  assert {
+    condition = (output.api_provisioned_concurrency_scaling.min == 0 && output.api_provisioned_concurrency_scaling.max == 40
+    && output.api_provisioned_concurrency_scaling.target_value == 0.5)
+    error_message = "the variables win over infra/capacity.json"
+  }
+}
+
+run "provisioned_concurrency_above_the_reserved_concurrency_is_refused" {
+  command = plan
+
+  variables {
+    api_reserved_concurrency        = 10
+    api_provisioned_concurrency_max = 20
+  }
+
+  expect_failures = [output.api_provisioned_concurrency_scaling]
+}

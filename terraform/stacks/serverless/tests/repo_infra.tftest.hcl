@@ -79,3 +79,20 @@ run "repository_entries_and_app_routes" {
     error_message = "unknown paths answer 404"
   }
 }
+
+# The repository's capacity plan sets the API alias's provisioned concurrency scaling.
+run "repository_capacity_plan" {
+  command = plan
+
+  assert {
+    condition = output.api_provisioned_concurrency_scaling == {
+      resource_id  = "function:serverless-sre-prod:live"
+      dimension    = "lambda:function:ProvisionedConcurrency"
+      min          = jsondecode(file("../../../infra/capacity.json")).api_provisioned_concurrency.min
+      max          = jsondecode(file("../../../infra/capacity.json")).api_provisioned_concurrency.max
+      metric       = "LambdaProvisionedConcurrencyUtilization"
+      target_value = jsondecode(file("../../../infra/capacity.json")).target_utilization
+    }
+    error_message = "provisioned concurrency target tracking follows infra/capacity.json"
+  }
+}
