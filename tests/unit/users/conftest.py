@@ -71,6 +71,15 @@ def repository(request):
         return
     if request.param == "dynamodb":
         request.getfixturevalue("tables")
+        # moto's DynamoDB backend is not thread-safe (a TransactWriteItems racing another can let two
+        # conflicting transactions both commit); serialize it as the embedded AWS does.
+        from moto.dynamodb.responses import DynamoHandler
+
+        from devstack.embedded_aws import serialize_dynamodb
+
+        monkeypatch = request.getfixturevalue("monkeypatch")
+        monkeypatch.setattr(DynamoHandler, "call_action", DynamoHandler.call_action)
+        serialize_dynamodb()
         from chalicelib import wiring
 
         yield wiring.current().user_repository
