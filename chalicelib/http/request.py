@@ -50,10 +50,10 @@ def json_object(request: Any, *, allowed: Iterable[str] | None = None) -> dict[s
 
 
 def query_int(params: Any, name: str, *, default: int, minimum: int, maximum: int) -> int:
-    """A whole-number query parameter: absent or empty gives ``default``; anything but 1-18 ASCII
+    """A whole-number query parameter: absent gives ``default``; anything but 1-18 ASCII
     digits within ``[minimum, maximum]`` is a 400 naming the parameter and the range."""
     raw = (params or {}).get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     value = strict.parse_bounded_int(raw, minimum, maximum)
     if value is None:

@@ -57,12 +57,12 @@ def _text(body: Mapping[str, Any], name: str, limit: int, errors: dict, *,
     if not isinstance(value, str):
         errors[name] = ["Not a valid string."]
         return None
-    value = value.strip()
+    sent, value = value, value.strip()
     if required and not value:
         errors[name] = ["Must not be empty."]
-    elif len(value) > limit:
+    elif len(sent) > limit:  # what was sent, as the OpenAPI document's maxLength counts
         errors[name] = [f"Longer than maximum length {limit}."]
-    elif any(ord(char) < 32 and char not in "\n\t" for char in value):
+    elif any(ord(char) < 32 and char not in "\n\t" for char in sent):
         errors[name] = ["Must not contain control characters."]
     return value
 
@@ -70,9 +70,9 @@ def _text(body: Mapping[str, Any], name: str, limit: int, errors: dict, *,
 def list_incidents(service: IncidentService, request: Any) -> dict[str, Any]:
     params = _query(request, ("status", "severity", "limit"))
     errors: dict[str, list[str]] = {}
-    if params.get("status") and params["status"] not in STATUSES:
+    if "status" in params and params["status"] not in STATUSES:
         errors["status"] = [f"Must be one of: {', '.join(STATUSES)}."]
-    if params.get("severity") and params["severity"] not in SEVERITIES:
+    if "severity" in params and params["severity"] not in SEVERITIES:
         errors["severity"] = [f"Must be one of: {', '.join(SEVERITIES)}."]
     maximum = PAGE_SIZE_MAX
     limit = parse_bounded_int(params.get("limit", str(PAGE_SIZE_DEFAULT)), 1, maximum)

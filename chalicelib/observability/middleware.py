@@ -86,9 +86,20 @@ def describe_failure(exc: BaseException, depth: int = 4) -> str:
     return " <- ".join(parts)
 
 
+def _reject_repeated_query_parameters(request: Request) -> None:
+    """``?limit=5&limit=abc`` is ambiguous (views read one value): a 400 instead of a guess."""
+    params = request.query_params
+    if not params or not hasattr(params, "getlist"):
+        return
+    repeated = sorted(name for name in params if len(params.getlist(name)) > 1)
+    if repeated:
+        raise ApiError("Validation failed", details={name: ["Given more than once."] for name in repeated})
+
+
 def _call_view(request: Request, get_response: Callable[[Request], Response]) -> Response:
     try:
         check_body_size(request)
+        _reject_repeated_query_parameters(request)
         return get_response(request)
     except ApiError as exc:
         if exc.status_code >= 500:

@@ -23,7 +23,7 @@ def list_users(service: UserService, request: Request) -> Response:
     headers = {}
     if page.next_cursor:
         headers[NEXT_CURSOR_HEADER] = page.next_cursor
-        query = urlencode({"limit": params.get("limit") or "", "cursor": page.next_cursor})
+        query = urlencode({**({"limit": params["limit"]} if "limit" in params else {}), "cursor": page.next_cursor})
         headers["Link"] = f'</api/users?{query}>; rel="next"'
     return Response(body=[user.to_json() for user in page.users], headers=headers, status_code=200)
 
@@ -64,7 +64,8 @@ def submit_user_form(service: UserService, request: Request) -> Response:
     except ApiError as error:
         if error.status_code >= 500:
             raise
-        return index_page(service, error=error, form=fields)
+        # The page with the error, under the status the JSON API gives the same mistake.
+        return index_page(service, error=error, form=fields, status_code=error.status_code)
     return Response(body="", status_code=302, headers={"Location": "/", **HTML})
 
 

@@ -122,5 +122,6 @@ class UserService:
 
 
 def _page_size(raw: Optional[str]) -> int:
-    return query_int({"limit": raw}, "limit", default=PAGE_SIZE_DEFAULT, minimum=1, maximum=PAGE_SIZE_MAX)
+    params = {} if raw is None else {"limit": raw}
+    return query_int(params, "limit", default=PAGE_SIZE_DEFAULT, minimum=1, maximum=PAGE_SIZE_MAX)
 

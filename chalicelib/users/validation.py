@@ -38,7 +38,8 @@ def _check_name(value: Any) -> tuple[str | None, list[str]]:
     if _has_control_characters(value):
         return None, ["Must not contain control characters."]
     name = value.strip()
-    if not 1 <= len(name) <= NAME_MAX:
+    # The limit counts what was sent, as the OpenAPI document's maxLength does.
+    if not name or len(value) > NAME_MAX:
         return None, [f"Length must be between 1 and {NAME_MAX}."]
     return name, []
 
@@ -49,7 +50,7 @@ def _check_email(value: Any) -> tuple[str | None, list[str]]:
     if _has_control_characters(value):
         return None, ["Must not contain control characters."]
     email = value.strip()
-    if len(email) > EMAIL_MAX:
+    if len(value) > EMAIL_MAX:
         return None, [f"Longer than maximum length {EMAIL_MAX}."]
     local, _, _ = email.partition("@")
     if not _EMAIL.match(email) or len(local) > 64:

@@ -1,6 +1,7 @@
 """The local stack as a client sees it: started once per session in its own process, on free ports."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -8,7 +9,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import boto3
 import pytest
@@ -81,8 +82,9 @@ def _wait_until_ready(process: subprocess.Popen, stack: RunningStack) -> None:
     raise RuntimeError(f"local stack not ready after {START_TIMEOUT_SECONDS}s:\n{stack.log_tail()}")
 
 
-@pytest.fixture(scope="session")
-def stack():
+@contextlib.contextmanager
+def running_stack() -> Iterator[RunningStack]:
+    """A local stack in its own process on free ports, stopped on exit."""
     host = "127.0.0.1"
     port, aws_port, control_port = free_port(host), free_port(host), free_port(host)
     log_dir = Path(tempfile.mkdtemp(prefix="devstack-"))
@@ -106,3 +108,9 @@ def stack():
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def stack():
+    with running_stack() as running:
+        yield running

@@ -82,7 +82,9 @@ def test_list_filters_by_status_and_severity(api_client, operator, incident_id):
 
 @pytest.mark.parametrize("query, field", [("status=open", "status"), ("severity=high", "severity"),
                                           ("limit=0", "limit"), ("colour=red", "colour"),
-                                          ("limit=%C2%B2", "limit"), ("limit=" + "9" * 5000, "limit")])
+                                          ("limit=%C2%B2", "limit"), ("limit=" + "9" * 5000, "limit"),
+                                          ("severity=", "severity"), ("status=", "status"), ("limit=", "limit"),
+                                          ("limit=5&limit=abc", "limit")])
 def test_bad_list_filters_are_400(api_client, query, field):
     response = api_client.http.get(f"/sre/incidents?{query}")
     assert response.status_code == 400

@@ -22,17 +22,17 @@ def test_form_post_creates_and_redirects_home(client, tables):
     assert [user["email"] for user in json.loads(client.http.get("/api/users").body)] == ["ada@example.com"]
 
 
-def test_invalid_form_rerenders_the_page_with_the_error_and_creates_nothing(client, tables):
+def test_invalid_form_answers_400_with_the_page_showing_the_error_and_creates_nothing(client, tables):
     response = client.http.post("/user", headers=FORM, body="name=&email=nope")
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Not a valid email address." in response.body.decode()
     assert json.loads(client.http.get("/api/users").body) == []
 
 
-def test_duplicate_email_in_the_form_shows_the_error(client, created):
+def test_duplicate_email_in_the_form_answers_409_with_the_page_showing_the_error(client, created):
     created(email="ada@example.com")
     response = client.http.post("/user", headers=FORM, body="name=Other&email=ADA%40example.com")
-    assert response.status_code == 200
+    assert response.status_code == 409
     assert "Email already exists" in response.body.decode()
 
 

@@ -1,0 +1,46 @@
+"""The OpenAPI document says what the server does: Schemathesis with every check, against a
+local stack of its own (its control-plane calls open breakers and incidents), once as an
+anonymous client and once with the operator token. Bounded: a fixed seed, examples per
+operation and time budget per run."""
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import running_stack
+
+pytestmark = pytest.mark.e2e
+
+CONFIG = Path(__file__).with_name("schemathesis.toml")
+SECONDS_PER_RUN = 45
+MAX_EXAMPLES = 20
+SEED = 20261205
+
+
+@pytest.fixture(scope="module")
+def own_stack():
+    with running_stack() as running:
+        yield running
+
+
+def schemathesis(stack, *extra):
+    command = [str(Path(sys.executable).with_name("st")), "--config-file", str(CONFIG), "run",
+               stack.url("/openapi.json"), "--checks", "all", "--max-examples", str(MAX_EXAMPLES),
+               "--max-time", str(SECONDS_PER_RUN), "--seed", str(SEED), "--request-timeout", "30",
+               "--generation-database", "none", "--no-color", *extra]
+    with tempfile.TemporaryDirectory(prefix="schemathesis-") as workdir:  # nothing left in the repo
+        result = subprocess.run(command, cwd=workdir, capture_output=True, text=True,
+                                timeout=SECONDS_PER_RUN * 3)
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_an_anonymous_client_finds_no_difference_between_document_and_server(own_stack):
+    code, output = schemathesis(own_stack)
+    assert code == 0, output[-20000:]
+
+
+def test_an_operator_finds_no_difference_between_document_and_server(own_stack):
+    code, output = schemathesis(own_stack, "--header", f"Authorization: Bearer {own_stack.operator_token}")
+    assert code == 0, output[-20000:]
