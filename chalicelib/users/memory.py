@@ -9,6 +9,7 @@ import bisect
 import threading
 from typing import Optional
 
+from chalicelib.http.strict import parse_bounded_int
 from chalicelib.users.model import User, UserPage, new_user_id, utc_now_iso
 from chalicelib.users.repository import EmailTaken, InvalidCursor, UserMissing
 from chalicelib.users.validation import UserInput
@@ -25,9 +26,10 @@ def _decode_cursor(cursor: str) -> int:
         text = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii")).decode("ascii")
     except (ValueError, UnicodeError):
         raise InvalidCursor(cursor) from None
-    if not text.startswith(_CURSOR_PREFIX) or not text[len(_CURSOR_PREFIX):].isdigit():
+    sequence = parse_bounded_int(text[len(_CURSOR_PREFIX):], 0, 10**18) if text.startswith(_CURSOR_PREFIX) else None
+    if sequence is None:
         raise InvalidCursor(cursor)
-    return int(text[len(_CURSOR_PREFIX):])
+    return sequence
 
 
 class InMemoryUserRepository:

@@ -104,5 +104,13 @@ def test_a_forged_cursor_is_rejected(repository):
         repository.list_page(10, "bm90LWEtY3Vyc29y")
 
 
+@pytest.mark.parametrize("decoded", [b"mem:" + b"9" * 5000, b"[" * 50000, b'{"pk": NaN}', b"\xff\xfe"])
+def test_a_cursor_that_decodes_to_anything_odd_is_rejected_not_a_crash(repository, decoded):
+    import base64
+
+    with pytest.raises(InvalidCursor):
+        repository.list_page(10, base64.urlsafe_b64encode(decoded).decode().rstrip("="))
+
+
 def test_ping_succeeds_when_the_store_answers(repository):
     repository.ping()
