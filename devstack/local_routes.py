@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from chalice import Blueprint, Chalice
 
+from chalicelib.auth import operator_action
 from chalicelib.http.blueprint import ReusableBlueprint
 from chalicelib.http.request import check_body_size, json_object
 from chalicelib.http.routing import answer_wrong_methods_with_405
@@ -27,34 +28,41 @@ def build_blueprint(wired: Callable[[], Any], receiver: WebhookReceiver, faults:
     def require_operator() -> None:
         wired().operator_auth.require(blueprint.current_request.headers)
 
+    def audited(action: str, target: str) -> Any:
+        """Switching local faults is a control-plane action like any other: audited by name."""
+        return operator_action(wired().operator_auth, blueprint.current_request.headers, action, target)
+
     @blueprint.route("/_local/webhook-receiver", methods=["POST", "GET", "DELETE"])
     def local_webhook_receiver():
         exclude_from_sli()
         request = blueprint.current_request
         if request.method == "POST":
             return receiver.receive(request.headers, check_body_size(request))
-        require_operator()
         if request.method == "DELETE":
-            receiver.clear()
+            with audited("local-webhook-receiver.clear", "webhook-receiver"):
+                receiver.clear()
+                return receiver.listing()
+        require_operator()
         return receiver.listing()
 
     @blueprint.route("/_local/webhook-receiver/outage", methods=["PUT"])
     def local_webhook_receiver_outage():
         exclude_from_sli()
-        require_operator()
-        return receiver.set_outage(json_object(blueprint.current_request, allowed=("enabled",)))
+        with audited("local-webhook-receiver.outage", "webhook-receiver"):
+            return receiver.set_outage(json_object(blueprint.current_request, allowed=("enabled",)))
 
     @blueprint.route("/_local/faults/dynamodb", methods=["GET", "PUT", "DELETE"])
     def local_dynamodb_fault():
         """Make the users store's DynamoDB calls fail in this process."""
         exclude_from_sli()
         request = blueprint.current_request
-        require_operator()
-        if request.method == "PUT":
-            return faults.activate(json_object(request, allowed=LocalFaultControl.FIELDS))
-        if request.method == "DELETE":
+        if request.method == "GET":
+            require_operator()
+            return faults.describe()
+        with audited(f"local-fault.{'activate' if request.method == 'PUT' else 'clear'}", "dynamodb"):
+            if request.method == "PUT":
+                return faults.activate(json_object(request, allowed=LocalFaultControl.FIELDS))
             return faults.clear()
-        return faults.describe()
 
     return blueprint
 

@@ -132,6 +132,23 @@ def test_a_dynamodb_fault_makes_the_users_store_fail_below_the_breaker(client, o
     assert wired.user_repository.get("0" * 26) is None
 
 
+def test_switching_a_local_fault_is_audited_under_the_operators_name(client, operator, capsys):
+    capsys.readouterr()
+    client.http.put("/_local/webhook-receiver/outage", headers=operator, body=json.dumps({"enabled": True}))
+    client.http.put("/_local/faults/dynamodb", headers=operator,
+                    body=json.dumps({"operations": ["GetItem"], "error_code": "InternalServerError"}))
+    client.http.delete("/_local/faults/dynamodb", headers={"Authorization": "Bearer wrong"})
+    audits = [json.loads(line)["audit"] for line in capsys.readouterr().out.splitlines()
+              if line.startswith("{") and '"message":"audit"' in line]
+    assert audits == [
+        {"who": "local-operator", "action": "local-webhook-receiver.outage", "target": "webhook-receiver",
+         "outcome": "done"},
+        {"who": "local-operator", "action": "local-fault.activate", "target": "dynamodb", "outcome": "done"},
+        {"who": "unauthenticated", "action": "local-fault.clear", "target": "dynamodb",
+         "outcome": "refused 403: Operator token is not valid"},
+    ]
+
+
 def test_signed_webhook_from_the_real_sender_verifies(signing_key):
     from chalicelib.webhooks.sender import WebhookSender
     from devstack.webhook_receiver import WebhookReceiver
