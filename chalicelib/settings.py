@@ -79,8 +79,6 @@ class ServiceSettings:
 @dataclass(frozen=True)
 class UserSettings:
     table: str = "serverless-sre-users"
-    page_size_default: int = 100
-    page_size_max: int = 1000
 
     @classmethod
     def from_env(cls, env: Environ) -> "UserSettings":
@@ -166,8 +164,6 @@ class IncidentSettings:
     ack_link_ttl_seconds: int = 86400
     # Folder the API reads the communication/postmortem templates from; empty = the repository's runbooks/.
     runbooks_dir: str = ""
-    page_size_default: int = 100
-    page_size_max: int = 1000
 
     @classmethod
     def from_env(cls, env: Environ) -> "IncidentSettings":

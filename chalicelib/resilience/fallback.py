@@ -111,10 +111,6 @@ class LastKnownGood:
             self._entries.move_to_end(key)
             return self._clock() - entry[0], entry[1]
 
-    def forget(self, keys: Iterable[str] = (), prefixes: Iterable[str] = ()) -> None:
-        with self._lock:
-            self._forget(keys, tuple(prefixes))
-
     def _forget(self, keys: Iterable[str], prefixes: tuple[str, ...]) -> None:
         for key in list(keys):
             self._entries.pop(key, None)

@@ -88,9 +88,6 @@ class FaultInjector:
         client.meta.events.register(f"before-call.{service}.*", self._before_call, unique_id=f"fault-{id(self)}")
         return client
 
-    def detach(self, client: Any, service: str = "dynamodb") -> None:
-        client.meta.events.unregister(f"before-call.{service}.*", unique_id=f"fault-{id(self)}")
-
     def attach_to_model(self, model_cls: Any) -> Any:
         """Register on the botocore client of a pynamodb model class."""
         # pynamodb builds one client per model connection; attaching touches only this model.

@@ -20,7 +20,6 @@ import pybreaker
 CLOSED = pybreaker.STATE_CLOSED
 OPEN = pybreaker.STATE_OPEN
 HALF_OPEN = pybreaker.STATE_HALF_OPEN
-STATES = (CLOSED, OPEN, HALF_OPEN)
 MAX_TRANSITIONS_KEPT = 10
 
 

@@ -83,7 +83,6 @@ class DynamoDBCircuitStorage(pybreaker.CircuitBreakerStorage):
         self._cached: Optional[BreakerRecord] = None
         self._cached_at = float("-inf")
         self._fallback: Optional[BreakerRecord] = None  # set while the table is unreachable
-        self._fallback_since = 0.0
         self._next_retry_at = 0.0
         self.reads = 0  # table reads made by this process (the bench reports them)
 
@@ -130,7 +129,6 @@ class DynamoDBCircuitStorage(pybreaker.CircuitBreakerStorage):
         self._next_retry_at = now + self.retry_seconds
         if self._fallback is None:
             self._fallback = self._cached or BreakerRecord()
-            self._fallback_since = now
             if self._on_fallback:
                 self._on_fallback(self.breaker_name, True, exc)
         return self._fallback

@@ -1,17 +1,6 @@
-"""Test doubles for the webhook tests."""
+"""Webhook test doubles: a fake HTTP pool and an in-memory outbox."""
 
 SIGNING_KEY = "test-signing-key"
-
-
-class FakeClock:
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class FakeResponse:

@@ -17,24 +17,14 @@ from typing import Any, Optional
 
 import pytest
 
+from tests.support.clocks import ManualClock
+
 OPERATOR_TOKEN = "operator-token-for-tests"
 OTHER_OPERATOR_TOKEN = "other-operator-token-for-tests"
 LINK_KEY = "ack-link-key-for-tests"
 START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 LEVELS = (1, 2, 3, 4)
 WAIT_CAP_SECONDS = 20  # a test that forgot to expire a wait fails instead of hanging
-
-
-class ManualClock:
-    def __init__(self, start: datetime = START) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
 
 
 class FakeEscalations:
@@ -69,7 +59,7 @@ def boto_session():
 
 @pytest.fixture
 def clock() -> ManualClock:
-    return ManualClock()
+    return ManualClock(START)
 
 
 @pytest.fixture

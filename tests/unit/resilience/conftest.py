@@ -2,12 +2,14 @@ import pybreaker
 import pytest
 
 from chalicelib import resilience
-from .resilience_helpers import ClientMistake, FakeClock, create_breakers_table
+from tests.support.clocks import EpochClock
+
+from .resilience_helpers import ClientMistake, create_breakers_table
 
 
 @pytest.fixture
 def clock():
-    return FakeClock()
+    return EpochClock()
 
 
 @pytest.fixture

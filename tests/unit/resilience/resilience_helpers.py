@@ -1,17 +1,6 @@
 """Shared test doubles for the resilience tests (imported by conftest and test modules)."""
 
 
-class FakeClock:
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 class Boom(Exception):
     """A dependency failure."""
 

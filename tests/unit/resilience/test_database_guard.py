@@ -124,9 +124,9 @@ def test_reads_just_after_a_write_are_not_remembered_until_it_settles(guard, clo
 
 
 def test_a_value_older_than_the_stale_limit_is_not_served(breaker):
-    from tests.unit.resilience.resilience_helpers import FakeClock
+    from tests.support.clocks import EpochClock
 
-    cache_clock = FakeClock()  # the breaker's own clock stays put: it stays open
+    cache_clock = EpochClock()  # the breaker's own clock stays put: it stays open
     guard = DatabaseGuard(breaker=breaker, cache=LastKnownGood(clock=cache_clock), max_stale_seconds=300)
     guard.read("user:1", lambda: "ada")
     breaker.open()

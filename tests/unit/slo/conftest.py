@@ -3,7 +3,8 @@ from datetime import datetime, timedelta
 import boto3
 import pytest
 
-from tests.unit.slo.helpers import SERVICE, T0, Clock, RecordingSink
+from tests.support.clocks import ManualClock
+from tests.unit.slo.helpers import SERVICE, T0, RecordingSink
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +47,7 @@ def shipped_slos():
 
 @pytest.fixture
 def clock():
-    return Clock(T0)
+    return ManualClock(T0)
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """Shared test helpers of the SLO tests (fixtures live in conftest.py)."""
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
 SERVICE = [{"Name": "service", "Value": "user-api"}]
@@ -19,14 +19,3 @@ class RecordingSink:
     def alert_resolved(self, alert):
         self.resolved.append(alert.to_json())
 
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now

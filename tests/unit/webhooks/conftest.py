@@ -5,12 +5,13 @@ import pytest
 from chalicelib.resilience import FleetCircuitBreaker
 from chalicelib.webhooks import delivery, sender
 from chalicelib.webhooks.outbox import Backoff, Outbox
-from tests.support.webhooks import SIGNING_KEY, FakeClock, FakeHttp
+from tests.support.clocks import EpochClock
+from tests.support.webhooks import SIGNING_KEY, FakeHttp
 
 
 @pytest.fixture
 def clock():
-    return FakeClock()
+    return EpochClock()
 
 
 @pytest.fixture
