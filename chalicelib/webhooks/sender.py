@@ -8,6 +8,7 @@ from chalicelib.webhooks.events import WebhookEvent
 from chalicelib.webhooks.signing import signed_headers
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+POOL_CONNECTIONS = 16
 
 
 class WebhookFailed(Exception):
@@ -38,7 +39,9 @@ class WebhookSender:
         if self._http is None:
             import urllib3
 
-            self._http = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(
+            # Concurrent requests each deliver their user.created: urllib3's default of one kept
+            # connection per host discarded (and warned about) every other one under load.
+            self._http = urllib3.PoolManager(retries=False, maxsize=POOL_CONNECTIONS, timeout=urllib3.Timeout(
                 connect=self.timeout_seconds, read=self.timeout_seconds))
         return self._http
 
