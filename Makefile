@@ -16,8 +16,10 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation --config-settings editable_mode=compat -e .
 	@touch $(STAMP)
 
-run: $(STAMP)
-	$(PY) -m devstack $(RUN_ARGS)
+# VARIANT=ecs: the container's command (gunicorn) against a local PostgreSQL instead of the in-process app.
+VARIANT ?= lambda
+run: $(STAMP) $(SYSTEM_STAMP)
+	$(PY) -m devstack --variant $(VARIANT) $(RUN_ARGS)
 
 $(SYSTEM_STAMP): $(STAMP)
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \

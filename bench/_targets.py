@@ -21,18 +21,20 @@ class Target:
     """One server process; ``base_url`` answers once ``start()`` returns."""
 
     def __init__(self, label: str, command: list[str], base_url: str, ready_path: str,
-                 control_url: Optional[str] = None, log_dir: Optional[Path] = None) -> None:
+                 control_url: Optional[str] = None, log_dir: Optional[Path] = None,
+                 env: Optional[dict[str, str]] = None) -> None:
         self.label = label
         self.command = command
         self.base_url = base_url
         self.ready_path = ready_path
         self.control_url = control_url
         self.log_dir = log_dir or Path(tempfile.mkdtemp(prefix="bench-"))
+        self.extra_env = env or {}
         self.process: Optional[subprocess.Popen] = None
 
     def start(self) -> "Target":
         env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
-        env["PYTHONUNBUFFERED"] = "1"
+        env.update(self.extra_env, PYTHONUNBUFFERED="1")
         with open(self.log_dir / "console.log", "wb") as console:
             self.process = subprocess.Popen(self.command, cwd=ROOT, env=env, stdout=console, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
@@ -90,15 +92,19 @@ def in_memory_app() -> Target:
                   f"http://127.0.0.1:{port}", "/health/live")
 
 
-def local_stack(schedules: bool = True) -> Target:
+def local_stack(schedules: bool = True, variant: str = "lambda", workers: Optional[int] = None) -> Target:
+    """The local stack; ``variant="ecs"``: the container's gunicorn on PostgreSQL, ``workers`` processes."""
     port, aws_port, control_port = free_port(), free_port(), free_port()
-    log_dir = Path(tempfile.mkdtemp(prefix="bench-stack-"))
+    log_dir = Path(tempfile.mkdtemp(prefix=f"bench-stack-{variant}-"))
     command = [sys.executable, "-m", "devstack", "--port", str(port), "--aws-port", str(aws_port),
-               "--control-port", str(control_port), "--log-file", str(log_dir / "service.log")]
+               "--control-port", str(control_port), "--log-file", str(log_dir / "service.log"),
+               "--variant", variant]
     if not schedules:
         command.append("--no-schedules")
-    return Target("local stack", command, f"http://127.0.0.1:{port}", "/health/live",
-                  control_url=f"http://127.0.0.1:{control_port}", log_dir=log_dir)
+    label = "local stack" if variant == "lambda" else f"local stack ({variant})"
+    return Target(label, command, f"http://127.0.0.1:{port}", "/health/live",
+                  control_url=f"http://127.0.0.1:{control_port}", log_dir=log_dir,
+                  env={"WEB_CONCURRENCY": str(workers)} if workers else None)
 
 
 def flask_peer() -> Target:

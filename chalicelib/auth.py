@@ -46,6 +46,10 @@ class SecretReader:
         self._cache[secret_id] = (now, value)
         return value
 
+    def forget(self, secret_id: str) -> None:
+        """The next read asks Secrets Manager again (the secret was rotated)."""
+        self._cache.pop(secret_id, None)
+
     def read_field(self, secret_id: str, field: str) -> str:
         """A secret stored either as a plain string or as JSON with ``field``."""
         raw = self.read(secret_id)

@@ -79,10 +79,49 @@ class ServiceSettings:
 @dataclass(frozen=True)
 class UserSettings:
     table: str = "serverless-sre-users"
+    # Where users live: "dynamodb" (the serverless stack) or "postgres" (the ECS/RDS variant).
+    store: str = "dynamodb"
 
     @classmethod
     def from_env(cls, env: Environ) -> "UserSettings":
-        return cls(table=_text(env, "USERS_TABLE", "serverless-sre-users"))
+        return cls(table=_text(env, "USERS_TABLE", "serverless-sre-users"),
+                   store=_text(env, "USERS_STORE", "dynamodb").strip().lower())
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """PostgreSQL (USERS_STORE=postgres): where it is, the Secrets Manager secret with the
+    credentials (the JSON RDS manages: {"username", "password"}; its host/port are used when
+    set), and the connection pool of each server process."""
+    host: str = ""
+    port: int = 5432
+    name: str = "postgres"
+    secret_id: str = ""
+    sslmode: str = "require"
+    connect_timeout_seconds: int = 3
+    pool_min_size: int = 1
+    # One connection per server thread is enough (container/gunicorn_conf.py: WEB_THREADS).
+    pool_max_size: int = 8
+    # How long a request waits for a free pooled connection before the store counts as unavailable.
+    pool_timeout_seconds: float = 2.0
+    # How long the pool keeps retrying a failed connection with growing delays before it gives up
+    # and lets the next request try at once: bounds how long the pool lags a recovered database.
+    pool_reconnect_seconds: float = 10.0
+
+    @classmethod
+    def from_env(cls, env: Environ) -> "DatabaseSettings":
+        return cls(
+            host=_stripped(env, "DB_HOST"),
+            port=_int(env, "DB_PORT", 5432),
+            name=_text(env, "DB_NAME", "postgres"),
+            secret_id=_stripped(env, "DB_SECRET_ID"),
+            sslmode=_text(env, "DB_SSLMODE", "require"),
+            connect_timeout_seconds=_int(env, "DB_CONNECT_TIMEOUT_SECONDS", 3),
+            pool_min_size=_int(env, "DB_POOL_MIN_SIZE", 1),
+            pool_max_size=_int(env, "DB_POOL_MAX_SIZE", _int(env, "WEB_THREADS", 8)),
+            pool_timeout_seconds=_float(env, "DB_POOL_TIMEOUT_SECONDS", 2),
+            pool_reconnect_seconds=_float(env, "DB_POOL_RECONNECT_SECONDS", 10),
+        )
 
 
 @dataclass(frozen=True)
@@ -272,6 +311,7 @@ class LocalSettings:
 class Settings:
     service: ServiceSettings = field(default_factory=ServiceSettings)
     users: UserSettings = field(default_factory=UserSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
     breakers: BreakerSettings = field(default_factory=BreakerSettings)
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     incidents: IncidentSettings = field(default_factory=IncidentSettings)
@@ -283,6 +323,6 @@ class Settings:
     def from_env(cls, env: Optional[Environ] = None) -> "Settings":
         env = os.environ if env is None else env
         return cls(service=ServiceSettings.from_env(env), users=UserSettings.from_env(env),
-                   breakers=BreakerSettings.from_env(env), webhooks=WebhookSettings.from_env(env),
+                   database=DatabaseSettings.from_env(env), breakers=BreakerSettings.from_env(env), webhooks=WebhookSettings.from_env(env),
                    incidents=IncidentSettings.from_env(env), slo=SloSettings.from_env(env),
                    capacity=CapacitySettings.from_env(env), local=LocalSettings.from_env(env))

@@ -143,9 +143,37 @@ class Wiring:
 
     @cached_property
     def user_repository(self) -> Any:
-        from chalicelib.users.dynamodb import DynamoDBUserRepository
+        """The users store USERS_STORE names: DynamoDB, or PostgreSQL through a pool (ECS/RDS variant)."""
+        store = self.settings.users.store
+        if store == "dynamodb":
+            from chalicelib.users.dynamodb import DynamoDBUserRepository
 
-        return DynamoDBUserRepository(self.user_models)
+            return DynamoDBUserRepository(self.user_models)
+        if store == "postgres":
+            from chalicelib.users.postgres import PostgresUserRepository
+            from chalicelib.users.postgres_connection import create_pool
+
+            pool = create_pool(self.settings.database, self.database_credentials)
+            return PostgresUserRepository(pool.connection, close=pool.close)
+        raise ValueError(f"USERS_STORE={store!r}: expected one of dynamodb, postgres")
+
+    @cached_property
+    def database_credentials(self) -> Any:
+        from chalicelib.users.postgres_connection import DatabaseCredentials
+
+        return DatabaseCredentials(self.settings.database, self.secrets, self.settings.service.service_name)
+
+    def database_connection(self) -> Any:
+        """One new PostgreSQL connection (the migration command's)."""
+        from chalicelib.users.postgres_connection import connect
+
+        return connect(self.database_credentials)
+
+    def close(self) -> None:
+        """Release what holds connections (a server process stopping): the PostgreSQL pool."""
+        repository = self.__dict__.get("user_repository")
+        if repository is not None and hasattr(repository, "close"):
+            repository.close()
 
     @cached_property
     def user_service(self) -> Any:

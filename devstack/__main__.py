@@ -26,6 +26,9 @@ def parse_args(argv: list[str]) -> tuple[StackConfig, Path]:
     parser.add_argument("--control-port", type=int,
                         default=int(os.environ["DEVSTACK_CONTROL_PORT"]) if os.environ.get("DEVSTACK_CONTROL_PORT")
                         else None, help="loopback control API port (env DEVSTACK_CONTROL_PORT; off by default)")
+    parser.add_argument("--variant", choices=("lambda", "ecs"), default=os.environ.get("VARIANT") or "lambda",
+                        help="lambda: the app in-process, users in DynamoDB (default); ecs: the container's "
+                             "command (gunicorn) against a local PostgreSQL (env VARIANT)")
     parser.add_argument("--no-schedules", action="store_true",
                         help="do not fire scheduled functions (tests fire them through the control API)")
     parser.add_argument("--log-file", type=Path, default=os.environ.get("DEVSTACK_LOG_FILE"),
@@ -34,11 +37,11 @@ def parse_args(argv: list[str]) -> tuple[StackConfig, Path]:
     args = parser.parse_args(argv)
     log_file = args.log_file or Path(".devstack") / f"service-{args.port}.log"
     return StackConfig(host=args.host, port=args.port, aws_port=args.aws_port, control_port=args.control_port,
-                       schedules=not args.no_schedules), log_file
+                       schedules=not args.no_schedules, variant=args.variant), log_file
 
 
 def banner(stack: LocalStack, log_file: Path) -> str:
-    return (f"serverless-sre is running\n"
+    return (f"serverless-sre is running ({stack.config.variant} variant)\n"
             f"  app:            {stack.base_url}/\n"
             f"  API:            {stack.base_url}/api/users\n"
             f"  health:         {stack.base_url}/health\n"

@@ -9,14 +9,18 @@ import json
 import logging
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 log = logging.getLogger("devstack.control")
 
 
 def control_server(host: str, port: int, *, status: Callable[[], dict[str, Any]],
                    invoke: Callable[[str, Any], Any], flush_metrics: Callable[[], int],
-                   invoke_lambda: Callable[[str, bytes, dict], bytes]) -> ThreadingHTTPServer:
+                   invoke_lambda: Callable[[str, bytes, dict], bytes],
+                   actions: Optional[dict[str, Callable[[], Any]]] = None) -> ThreadingHTTPServer:
+    """``actions``: more ``POST /<name>`` endpoints (the ECS variant's database stop/start)."""
+    actions = actions or {}
+
     class Handler(BaseHTTPRequestHandler):
         def _reply(self, status_code: int, body: Any) -> None:
             payload = json.dumps(body, default=str).encode()
@@ -37,6 +41,9 @@ def control_server(host: str, port: int, *, status: Callable[[], dict[str, Any]]
             raw = self.rfile.read(length) if length else b""
             if self.path == "/metrics/flush":
                 self._reply(200, {"sent": flush_metrics()})
+                return
+            if self.path.strip("/") in actions:
+                self._reply(200, actions[self.path.strip("/")]())
                 return
             parts = self.path.strip("/").split("/")
             if len(parts) == 3 and parts[0] == "lambda" and parts[2] == "invoke":

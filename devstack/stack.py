@@ -38,6 +38,9 @@ class StackConfig:
     control_port: Optional[int] = None  # None: any free port (the embedded AWS needs it to run functions)
     schedules: bool = True
     metrics_interval: float = 1.0
+    # "lambda": the app in-process behind Chalice's local gateway, users in DynamoDB;
+    # "ecs": the container's command (gunicorn) against a local PostgreSQL (devstack/ecs.py).
+    variant: str = "lambda"
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
@@ -61,6 +64,7 @@ class LocalStack:
         self._session: Any = None
         self._ready = threading.Event()
         self._consumers: list[Any] = []
+        self._ecs: Any = None
 
     def client(self, service: str) -> Any:
         return self._session.client(service, endpoint_url=self.aws_endpoint)
@@ -122,7 +126,7 @@ class LocalStack:
             return invoke(function_key, event)
 
     def status(self) -> dict[str, Any]:
-        return {"ready": self._ready.is_set(), "base_url": self.base_url, "aws_endpoint": self.aws_endpoint,
+        return {"ready": self._ready.is_set(), "variant": self.config.variant, "base_url": self.base_url, "aws_endpoint": self.aws_endpoint,
                 "pids": {"stack": os.getpid(), "embedded_aws": getattr(self._moto, "pid", None)},
                 "resources": {kind: sorted(names) for kind, names in self.resources.items()},
                 "schedules": {"runs": getattr(self._scheduler, "runs", {}),
@@ -156,20 +160,28 @@ class LocalStack:
         add_record_listener(self._forwarder)
         self._forwarder.start()
 
-        from app import app
-        from chalicelib import wiring
-        from devstack.gateway import create_gateway
-        from devstack.local_routes import register_local_routes
+        if self.config.variant == "ecs":
+            from devstack.ecs import EcsVariant
 
-        register_local_routes(app, wiring.current)
-        from devstack.lambda_metrics import InvocationMeter
+            self._ecs = EcsVariant(self.config.host, self.config.port, self.client("secretsmanager"),
+                                   on_emf=self._forwarder)
+            self._ecs.start()
+        else:
+            from app import app
+            from chalicelib import wiring
+            from devstack.gateway import create_gateway
+            from devstack.local_routes import register_local_routes
 
-        self._meter = InvocationMeter(self._forwarder)
-        self._meter_middleware = self._meter.http_middleware(wiring.current().settings.capacity.api_function_name)
-        app.register_middleware(self._meter_middleware, "http")
+            register_local_routes(app, wiring.current)
+            from devstack.lambda_metrics import InvocationMeter
 
-        self._gateway = create_gateway(app, self.config.host, self.config.port)
-        threading.Thread(target=self._gateway.server.serve_forever, name="devstack-gateway", daemon=True).start()
+            self._meter = InvocationMeter(self._forwarder)
+            self._meter_middleware = self._meter.http_middleware(
+                wiring.current().settings.capacity.api_function_name)
+            app.register_middleware(self._meter_middleware, "http")
+            self._gateway = create_gateway(app, self.config.host, self.config.port)
+            threading.Thread(target=self._gateway.server.serve_forever, name="devstack-gateway",
+                             daemon=True).start()
 
         self._start_queue_consumers()
         if self.config.schedules:
@@ -198,8 +210,11 @@ class LocalStack:
         def flush_metrics() -> int:
             return self._forwarder.flush() if self._forwarder is not None else 0
 
+        # The ECS variant's outage switch: its PostgreSQL really stops and starts.
+        actions = ({"database/stop": lambda: self._ecs.stop_database(),
+                    "database/start": lambda: self._ecs.start_database()} if self.config.variant == "ecs" else {})
         self._control = control_server(CONTROL_HOST, self.control_port, status=self.status, invoke=self.invoke,
-                                       flush_metrics=flush_metrics, invoke_lambda=call_handler)
+                                       flush_metrics=flush_metrics, invoke_lambda=call_handler, actions=actions)
 
     def stop(self) -> list[str]:
         """Stop every part that was started, the app first; returns what was stopped, in order."""
@@ -218,6 +233,9 @@ class LocalStack:
 
             app.middleware_handlers.remove((self._meter_middleware, "http"))
             self._meter_middleware = None
+        if self._ecs is not None:
+            self._ecs.stop()
+            stopped.append(f"gunicorn on {self.base_url} and its PostgreSQL")
         if self._scheduler is not None:
             self._scheduler.stop()
             stopped.append(f"scheduler ({sum(self._scheduler.runs.values())} scheduled runs)")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Callable, Optional
 
 from chalicelib.http import strict
@@ -17,8 +16,10 @@ from chalicelib.users.model import User, UserPage, new_user_id
 from chalicelib.users.repository import EmailTaken, InvalidCursor, StorageUnavailable, UserMissing
 from chalicelib.users.validation import UserInput
 
-SCHEMA = Path(__file__).with_name("postgres.sql")
-_COLUMNS = "id, name, email, created_at, updated_at"
+# The server formats ids and times as the API returns them (ISO-8601 UTC, microseconds, "Z"):
+# converting 100 rows' datetimes and UUIDs in Python took half of a list request's time.
+_ISO_UTC = "to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+_COLUMNS = f"id::text, name, email, {_ISO_UTC.format('created_at')}, {_ISO_UTC.format('updated_at')}"
 
 
 def _iso(moment: Optional[datetime]) -> Optional[str]:
@@ -29,7 +30,7 @@ def _iso(moment: Optional[datetime]) -> Optional[str]:
 
 def _to_user(row: tuple) -> User:
     user_id, name, email, created_at, updated_at = row
-    return User(id=str(user_id), name=name, email=email, created_at=_iso(created_at), updated_at=_iso(updated_at))
+    return User(id=user_id, name=name, email=email, created_at=created_at, updated_at=updated_at)
 
 
 def _encode_cursor(user: User) -> str:
@@ -53,25 +54,36 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 class PostgresUserRepository:
-    def __init__(self, connect: Callable[[], Any]) -> None:
-        """``connect`` returns a new psycopg connection (a pool's ``connection`` works too)."""
+    def __init__(self, connect: Callable[[], Any], close: Optional[Callable[[], None]] = None) -> None:
+        """``connect`` returns a new psycopg connection (a pool's ``connection`` works too);
+        ``close`` releases what it holds (the pool's ``close``)."""
         self._connect = connect
+        self._close = close
+
+    def close(self) -> None:
+        if self._close is not None:
+            self._close()
 
     def _run(self, work: Callable[[Any], Any]) -> Any:
         import psycopg  # the Lambda package does not ship psycopg; only the RDS variant imports it
 
+        # Every operation is one statement, atomic on its own: no BEGIN/COMMIT round trips around it.
+        # (On a connection that is not in autocommit mode, leaving the block commits.)
         try:
             with self._connect() as connection:
-                with connection.transaction():
-                    with connection.cursor() as cursor:
-                        return work(cursor)
+                with connection.cursor() as cursor:
+                    return work(cursor)
         except psycopg.errors.UniqueViolation:
             raise
         except psycopg.OperationalError as exc:
             raise StorageUnavailable(str(exc)) from exc
 
     def ensure_schema(self) -> None:
-        self._run(lambda cursor: cursor.execute(SCHEMA.read_text(encoding="utf-8")))
+        """Apply pending migrations (deployments run ``python -m chalicelib.users.migrate`` instead)."""
+        from chalicelib.users.migrate import migrate
+
+        with self._connect() as connection:
+            migrate(connection)
 
     def create(self, data: UserInput) -> User:
         import psycopg

@@ -1,4 +1,9 @@
-"""The local stack as a client sees it: started once per session in its own process, on free ports."""
+"""The local stack as a client sees it: started once per session in its own process, on free ports.
+
+``stack`` is parametrized over the two variants: ``lambda`` (the app in-process, DynamoDB) and
+``ecs`` (the container's gunicorn command, PostgreSQL). Modules about the SRE plane alone pin
+``lambda`` with ``pytest.mark.parametrize("stack", ["lambda"], indirect=True)``.
+"""
 from __future__ import annotations
 
 import contextlib
@@ -20,10 +25,13 @@ from devstack.provision import LOCAL_OPERATOR
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 90
+VARIANTS = ("lambda", "ecs")
 
 
 class RunningStack:
-    def __init__(self, base_url: str, aws_endpoint: str, control_url: str, log_path: Path) -> None:
+    def __init__(self, base_url: str, aws_endpoint: str, control_url: str, log_path: Path,
+                 variant: str = "lambda") -> None:
+        self.variant = variant
         self.base_url = base_url
         self.aws_endpoint = aws_endpoint
         self.control_url = control_url
@@ -52,6 +60,12 @@ class RunningStack:
         if response.status_code != 200:
             raise AssertionError(f"{function_key} failed: {response.status_code} {response.text}")
         return response.json()["result"]
+
+    def database(self, action: str) -> dict[str, Any]:
+        """ECS variant: ``stop`` or ``start`` its PostgreSQL server for real."""
+        response = requests.post(f"{self.control_url}/database/{action}", timeout=60)
+        assert response.status_code == 200, response.text
+        return response.json()
 
     def flush_metrics(self) -> int:
         return requests.post(f"{self.control_url}/metrics/flush", timeout=30).json()["sent"]
@@ -83,21 +97,22 @@ def _wait_until_ready(process: subprocess.Popen, stack: RunningStack) -> None:
 
 
 @contextlib.contextmanager
-def running_stack() -> Iterator[RunningStack]:
-    """A local stack in its own process on free ports, stopped on exit."""
+def running_stack(variant: str = "lambda") -> Iterator[RunningStack]:
+    """A local stack of one variant in its own process on free ports, stopped on exit."""
     host = "127.0.0.1"
     port, aws_port, control_port = free_port(host), free_port(host), free_port(host)
-    log_dir = Path(tempfile.mkdtemp(prefix="devstack-"))
+    log_dir = Path(tempfile.mkdtemp(prefix=f"devstack-{variant}-"))
     log_path = log_dir / "stack.log"
     env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
     env["PYTHONUNBUFFERED"] = "1"
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "devstack", "--host", host, "--port", str(port), "--aws-port", str(aws_port),
-             "--control-port", str(control_port), "--no-schedules", "--log-file", str(log_dir / "service.log")],
+             "--control-port", str(control_port), "--no-schedules", "--log-file", str(log_dir / "service.log"),
+             "--variant", variant],
             cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     running = RunningStack(f"http://{host}:{port}", f"http://{host}:{aws_port}",
-                           f"http://{host}:{control_port}", log_path)
+                           f"http://{host}:{control_port}", log_path, variant)
     try:
         _wait_until_ready(process, running)
         yield running
@@ -110,7 +125,7 @@ def running_stack() -> Iterator[RunningStack]:
             process.wait(timeout=5)
 
 
-@pytest.fixture(scope="session")
-def stack():
-    with running_stack() as running:
+@pytest.fixture(scope="session", params=VARIANTS)
+def stack(request):
+    with running_stack(request.param) as running:
         yield running

@@ -2,9 +2,11 @@
 
 The stale-read / 503 part forces the ``database`` breaker open through the operator
 endpoint; the fault part injects DynamoDB errors below the breaker through the local
-fault switch (``devstack.local_routes``); the webhook part needs the local receiver
-(``WEBHOOK_URL`` pointing at it, as the local stack sets it).
+fault switch (``devstack.local_routes``) in the Lambda variant, and stops the PostgreSQL
+server in the ECS variant; the webhook part needs the local receiver (``WEBHOOK_URL``
+pointing at it, as the local stack sets it), which only the Lambda variant serves.
 """
+import time
 import uuid
 
 import pytest
@@ -84,6 +86,7 @@ def test_open_database_breaker_serves_stale_reads_and_refuses_writes(stack, data
     assert write.status_code == 503 and int(write.headers["Retry-After"]) >= 1 and "error" in write.json()
 
 
+@pytest.mark.parametrize("stack", ["lambda"], indirect=True)
 def test_dynamodb_faults_below_the_breaker_trip_it_and_lose_no_user(stack, fault_control):
     known = create(stack, unique_email()).json()
     stack.http.get(stack.url(f"/api/users/{known['id']}"))
@@ -105,6 +108,43 @@ def test_dynamodb_faults_below_the_breaker_trip_it_and_lose_no_user(stack, fault
     assert all(listed.count(email) == 1 for email in emails)
 
 
+@pytest.fixture
+def database_outage(stack):
+    yield
+    stack.database("start")
+    operate(stack, "database", "reset")
+
+
+def wait_until_ready(stack, seconds=30):
+    deadline = time.monotonic() + seconds
+    while stack.http.get(stack.url("/health/ready")).status_code != 200:
+        assert time.monotonic() < deadline, "the user store did not come back"
+        time.sleep(0.2)
+
+
+@pytest.mark.parametrize("stack", ["ecs"], indirect=True)
+def test_a_postgres_outage_trips_the_breaker_serves_stale_reads_and_loses_no_user(stack, database_outage):
+    known = create(stack, unique_email()).json()
+    stack.http.get(stack.url(f"/api/users/{known['id']}"))
+    stack.database("stop")
+    reads = [stack.http.get(stack.url(f"/api/users/{known['id']}")) for _ in range(6)]
+    emails = [unique_email("outage") for _ in range(4)]
+    refused = [create(stack, email).status_code for email in emails]
+    assert {r.status_code for r in reads} == {200} and {r.headers.get("X-Data-Stale") for r in reads} == {"true"}
+    assert breaker(stack, "database")["state"] == "open"
+    assert set(refused) == {503}
+
+    stack.database("start")
+    wait_until_ready(stack)
+    operate(stack, "database", "close")
+    retried = [create(stack, email).status_code for email in emails]  # clients retry what was refused
+    listed = [u["email"] for u in stack.http.get(stack.url("/api/users?limit=1000")).json()]
+    assert retried == [201] * len(emails)
+    assert all(listed.count(email) == 1 for email in emails)
+
+
+# The receiver is a devstack route; the ECS variant serves the container's app alone.
+@pytest.mark.parametrize("stack", ["lambda"], indirect=True)
 def test_webhook_events_are_all_delivered_after_the_receiver_recovers(stack, receiver):
     stack.http.put(stack.url(f"{RECEIVER_PATH}/outage"), headers=stack.operator_headers(), json={"enabled": True})
     created = [create(stack, unique_email("hook")) for _ in range(5)]

@@ -3,7 +3,8 @@ import pytest
 
 from tools.capacity_test import capacity_test
 
-pytestmark = pytest.mark.e2e
+# Lambda figures (concurrency, invocations): the Lambda variant only.
+pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("stack", ["lambda"], indirect=True)]
 
 
 def test_the_capacity_test_records_the_highest_rate_that_held(stack):

@@ -3,7 +3,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+# The SRE plane is the same in both variants: run once, against the Lambda variant.
+pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("stack", ["lambda"], indirect=True)]
 
 
 def evaluate(stack):

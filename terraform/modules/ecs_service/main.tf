@@ -87,10 +87,90 @@ resource "aws_iam_role_policy" "execution" {
   policy = data.aws_iam_policy_document.execution.json
 }
 
-# Assumed by the application itself: it needs no AWS API.
+# Assumed by the application itself: it reads the database credentials at run time (RDS rotates
+# them), and uses the SRE plane's resources (var.task_policy_statements).
 resource "aws_iam_role" "task" {
   name               = "${var.name}-task"
   assume_role_policy = data.aws_iam_policy_document.tasks_assume.json
+}
+
+data "aws_iam_policy_document" "task" {
+  count = length(var.task_secret_arns) + length(var.task_policy_statements) > 0 ? 1 : 0
+
+  dynamic "statement" {
+    for_each = length(var.task_secret_arns) > 0 ? [var.task_secret_arns] : []
+    content {
+      sid       = "DatabaseSecret"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = statement.value
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.task_policy_statements
+    content {
+      sid       = statement.value.sid
+      actions   = statement.value.actions
+      resources = statement.value.resources
+    }
+  }
+
+  statement {
+    sid       = "StackKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "task" {
+  count  = length(var.task_secret_arns) + length(var.task_policy_statements) > 0 ? 1 : 0
+  name   = "task"
+  role   = aws_iam_role.task.id
+  policy = data.aws_iam_policy_document.task[0].json
+}
+
+locals {
+  log_configuration = {
+    logDriver = "awslogs"
+    options = {
+      awslogs-group         = aws_cloudwatch_log_group.app.name
+      awslogs-region        = data.aws_region.current.name
+      awslogs-stream-prefix = "app"
+    }
+  }
+  environment = [for k, v in var.environment : { name = k, value = v }]
+  secrets     = [for k, v in var.secrets : { name = k, valueFrom = v }]
+
+  # The one-shot migration runs to completion in every new task before the server starts
+  # (concurrent runs wait on a database lock; applied migrations are skipped).
+  migrate_container = var.migrate_command == null ? [] : [{
+    name                   = "migrate"
+    image                  = var.container_image
+    essential              = false
+    readonlyRootFilesystem = true
+    command                = var.migrate_command
+    environment            = local.environment
+    secrets                = local.secrets
+    logConfiguration       = local.log_configuration
+  }]
+
+  app_container = merge({
+    name                   = "app"
+    image                  = var.container_image
+    essential              = true
+    readonlyRootFilesystem = true
+    portMappings           = [{ containerPort = var.container_port, protocol = "tcp" }]
+    environment            = local.environment
+    secrets                = local.secrets
+    # gunicorn needs a writable temp dir on a read-only root.
+    mountPoints      = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
+    logConfiguration = local.log_configuration
+    },
+    var.migrate_command == null ? {} : { dependsOn = [{ containerName = "migrate", condition = "SUCCESS" }] },
+    var.health_check_command == null ? {} : {
+      healthCheck = { command = var.health_check_command, interval = 15, timeout = 5, retries = 3, startPeriod = 20 }
+    },
+  )
 }
 
 resource "aws_ecs_task_definition" "app" {
@@ -102,25 +182,7 @@ resource "aws_ecs_task_definition" "app" {
   execution_role_arn       = aws_iam_role.execution.arn
   task_role_arn            = aws_iam_role.task.arn
 
-  container_definitions = jsonencode([{
-    name                   = "app"
-    image                  = var.container_image
-    essential              = true
-    readonlyRootFilesystem = true
-    portMappings           = [{ containerPort = var.container_port, protocol = "tcp" }]
-    environment            = [for k, v in var.environment : { name = k, value = v }]
-    secrets                = [for k, v in var.secrets : { name = k, valueFrom = v }]
-    # gunicorn needs a writable temp dir on a read-only root.
-    mountPoints = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
-    logConfiguration = {
-      logDriver = "awslogs"
-      options = {
-        awslogs-group         = aws_cloudwatch_log_group.app.name
-        awslogs-region        = data.aws_region.current.name
-        awslogs-stream-prefix = "app"
-      }
-    }
-  }])
+  container_definitions = jsonencode(concat(local.migrate_container, [local.app_container]))
 
   volume {
     name = "tmp"

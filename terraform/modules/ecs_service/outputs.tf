@@ -37,3 +37,8 @@ output "scaling_policies" {
     }
   }
 }
+
+output "task_policy_actions" {
+  description = "Every action the application's own role may take."
+  value       = distinct(concat(length(var.task_secret_arns) > 0 ? ["secretsmanager:GetSecretValue"] : [], flatten([for s in var.task_policy_statements : s.actions])))
+}

@@ -116,6 +116,34 @@ variable "secret_arns" {
   default     = []
 }
 
+variable "task_secret_arns" {
+  description = "Secrets the application reads itself at run time (the RDS-managed database secret, which rotates)."
+  type        = list(string)
+  default     = []
+}
+
+variable "task_policy_statements" {
+  description = "More permissions of the application (the SRE plane's tables, topics, secrets, workflows)."
+  type = list(object({
+    sid       = string
+    actions   = list(string)
+    resources = list(string)
+  }))
+  default = []
+}
+
+variable "migrate_command" {
+  description = "Command of an init container run to completion before the app starts (schema migrations); null for none."
+  type        = list(string)
+  default     = null
+}
+
+variable "health_check_command" {
+  description = "Container health check command (ECS ignores the image's HEALTHCHECK); null for none."
+  type        = list(string)
+  default     = null
+}
+
 variable "kms_key_arn" {
   description = "Key of the log group and the injected secrets."
   type        = string

@@ -4,6 +4,13 @@
 # with the serverless stack.
 
 locals {
+  repo_root         = abspath("${path.module}/../../..")
+  infra_dir         = coalesce(var.infra_dir, "${local.repo_root}/infra")
+  statemachines_dir = coalesce(var.statemachines_dir, local.repo_root)
+  lambda_package    = coalesce(var.lambda_package, "${local.repo_root}/build/lambda/deployment.zip")
+  # Where people and the probe reach the API (the certificate's name; default the ALB's).
+  public_url = coalesce(var.public_url, "https://${module.alb.dns_name}")
+
   prefix = module.labels.prefix
   # ALB and target group names are capped at 32 characters.
   short_prefix = substr(local.prefix, 0, 28)
@@ -70,6 +77,31 @@ module "database" {
   deletion_protection    = var.deletion_protection
 }
 
+# The SRE plane stays serverless here too: tables, topics, secrets, state machines and the
+# scheduled functions (SLO evaluator, probe, outbox drainer, escalation steps) as Lambdas
+# from the same package (make package). The probe calls the load balancer as clients do;
+# without API Gateway the success SLO counts the app's own EMF counters.
+module "sre_plane" {
+  source = "../../modules/sre_plane"
+
+  prefix                                = "${local.prefix}-ecs"
+  app_name                              = var.app_name
+  stage                                 = "${var.stage}-ecs"
+  infra_dir                             = local.infra_dir
+  statemachines_dir                     = local.statemachines_dir
+  lambda_package                        = local.lambda_package
+  runtime                               = var.runtime
+  service_name                          = "user-api"
+  metrics_namespace                     = "ServerlessSRE"
+  powertools_tracing                    = false
+  environment                           = var.environment
+  default_function_reserved_concurrency = var.default_function_reserved_concurrency
+  kms_key_arn                           = module.kms.arn
+  log_retention_days                    = var.log_retention_days
+  table_deletion_protection             = var.deletion_protection
+  api_client_environment                = { PROBE_URL = "${local.public_url}/health" }
+}
+
 module "service" {
   source = "../../modules/ecs_service"
 
@@ -94,16 +126,29 @@ module "service" {
   kms_key_arn           = module.kms.arn
   log_retention_days    = var.log_retention_days
 
-  environment = {
-    DB_HOST = module.database.address
-    DB_PORT = tostring(module.database.port)
-    DB_NAME = module.database.database_name
-    DB_USER = module.database.username
-    DB_SSL  = "require"
-  }
-  # RDS keeps the master credentials as JSON; the agent injects the password.
-  secrets     = { DB_PASSWORD = "${module.database.master_secret_arn}:password::" }
-  secret_arns = [module.database.master_secret_arn]
+  # The image built from the repository's Dockerfile: the Chalice app behind gunicorn, users in
+  # PostgreSQL. The app reads the RDS-managed secret ({"username", "password"}) itself and
+  # re-reads it after a rotation, so no password is injected into the environment.
+  environment = merge(module.sre_plane.function_environment, {
+    USERS_STORE                  = "postgres"
+    DB_HOST                      = module.database.address
+    DB_PORT                      = tostring(module.database.port)
+    DB_NAME                      = module.database.database_name
+    DB_SECRET_ID                 = module.database.master_secret_arn
+    DB_SSLMODE                   = "require"
+    PORT                         = tostring(var.container_port)
+    WEB_CONCURRENCY              = tostring(var.web_concurrency)
+    WEB_WORKER_TMP_DIR           = "/tmp"
+    AWS_REGION                   = var.region
+    POWERTOOLS_SERVICE_NAME      = "user-api"
+    POWERTOOLS_METRICS_NAMESPACE = "ServerlessSRE"
+    PUBLIC_BASE_URL              = local.public_url
+  }, var.environment)
+  task_secret_arns       = [module.database.master_secret_arn]
+  task_policy_statements = module.sre_plane.function_statements["api"]
+  # container.MIGRATE_COMMAND and the image's HEALTHCHECK (tests/unit/terraform keeps them equal).
+  migrate_command      = ["python", "-m", "chalicelib.users.migrate"]
+  health_check_command = ["CMD", "python", "-m", "container.healthcheck"]
 }
 
 module "alarm_topic" {
@@ -156,4 +201,32 @@ module "alarms" {
       comparison_operator = "LessThanThreshold"
     }
   }
+}
+
+# SLO page alarms go to their own topic (the on-call), apart from the platform alarms above.
+module "pages_topic" {
+  source = "../../modules/alert_topic"
+
+  name               = "${local.prefix}-ecs-pages"
+  kms_key_arn        = module.kms.arn
+  email_subscribers  = var.page_emails
+  publisher_services = ["cloudwatch.amazonaws.com"]
+}
+
+# The SLOs watched by CloudWatch, from the same slos/*.yaml: the containers emit the same EMF
+# metrics (awslogs driver), and without API Gateway the success SLO uses its fallback (app) SLI.
+module "slo_alarms" {
+  source = "../../modules/slo_alarms"
+
+  slo_dir                      = coalesce(var.slo_dir, "${path.module}/../../../slos")
+  name_prefix                  = "${local.prefix}-ecs"
+  region                       = var.region
+  metrics_namespace            = "ServerlessSRE"
+  service_name                 = "user-api"
+  page_topic_arn               = module.pages_topic.arn
+  ticket_topic_arn             = module.alarm_topic.arn
+  lambda_function_names        = { for k, f in module.sre_plane.functions : k => f.name }
+  escalation_state_machine_arn = try(module.sre_plane.statemachines["escalation"].arn, null)
+  throttle_metrics = [["AWS/WAFV2", "BlockedRequests", "WebACL", "${local.prefix}-alb", "Region", var.region,
+  "Rule", "${local.prefix}-alb-rate-limit", { label = "WAF rate limit (per IP)" }]]
 }

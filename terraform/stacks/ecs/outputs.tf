@@ -47,3 +47,28 @@ output "scaling_policies" {
   description = "Target-tracking policies of the service (CPU, memory, requests per task): metric and target."
   value       = module.service.scaling_policies
 }
+
+output "slo_tier_alarms" {
+  description = "SLO composite alarms per tier (rule and notified topic)."
+  value       = module.slo_alarms.tier_alarms
+}
+
+output "slo_window_alarms" {
+  description = "SLO burn-rate alarms per window."
+  value       = module.slo_alarms.window_alarms
+}
+
+output "sre_plane_schedules" {
+  description = "The SRE plane's scheduled functions (key => schedule expression)."
+  value       = { for k, f in module.sre_plane.functions : k => f.schedule_expression if f.schedule_expression != null }
+}
+
+output "task_policy_actions" {
+  description = "Every action the application's role may take."
+  value       = module.service.task_policy_actions
+}
+
+output "slo_evaluator_lag_alarm" {
+  description = "The alarm on the SLO evaluator's lag."
+  value       = module.slo_alarms.evaluator_lag_alarm
+}

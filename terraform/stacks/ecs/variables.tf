@@ -46,7 +46,7 @@ variable "certificate_arn" {
 }
 
 variable "container_image" {
-  description = "Image of the original Flask user service."
+  description = "Image built from the repository's Dockerfile (the app behind gunicorn)."
   type        = string
 }
 
@@ -57,9 +57,21 @@ variable "image_repository_arn" {
 }
 
 variable "container_port" {
-  description = "Port the container listens on."
+  description = "Port the container listens on (PORT; the image's default is 8080)."
   type        = number
-  default     = 5000
+  default     = 8080
+}
+
+variable "web_concurrency" {
+  description = "gunicorn worker processes per task (WEB_CONCURRENCY); each serves WEB_THREADS requests at once."
+  type        = number
+  default     = 2
+}
+
+variable "environment" {
+  description = "Extra environment variables of the app and migration containers (e.g. WEB_THREADS, LATENCY_THRESHOLDS_MS)."
+  type        = map(string)
+  default     = {}
 }
 
 variable "task_cpu" {
@@ -122,6 +134,18 @@ variable "capacity_plan_file" {
   default     = null
 }
 
+variable "page_emails" {
+  description = "E-mail addresses paged by the SLO page alarms."
+  type        = list(string)
+  default     = []
+}
+
+variable "slo_dir" {
+  description = "Folder of the OpenSLO files the alarms and dashboard are compiled from (default: the repository's slos/)."
+  type        = string
+  default     = null
+}
+
 variable "cpu_target_percent" {
   description = "Average CPU target tracking holds; null: infra/capacity.json."
   type        = number
@@ -138,4 +162,40 @@ variable "requests_per_task_per_minute" {
   description = "Load balancer requests per task per minute target tracking holds; null: infra/capacity.json."
   type        = number
   default     = null
+}
+
+variable "public_url" {
+  description = "Base URL clients use (matching certificate_arn); default https://<ALB DNS name>."
+  type        = string
+  default     = null
+}
+
+variable "infra_dir" {
+  description = "Folder of infra/*.json (default: the repository's)."
+  type        = string
+  default     = null
+}
+
+variable "statemachines_dir" {
+  description = "Folder the state machine definition paths are relative to (default: the repository root)."
+  type        = string
+  default     = null
+}
+
+variable "lambda_package" {
+  description = "The SRE plane's Lambda package (default: build/lambda/deployment.zip from make package)."
+  type        = string
+  default     = null
+}
+
+variable "runtime" {
+  description = "Lambda runtime of the SRE plane."
+  type        = string
+  default     = "python3.11"
+}
+
+variable "default_function_reserved_concurrency" {
+  description = "Reserved concurrency of each SRE plane function."
+  type        = number
+  default     = 5
 }

@@ -12,7 +12,7 @@ module "alarm_topic" {
 }
 
 locals {
-  all_function_names = merge({ api = module.api_function.name }, { for k, f in module.functions : k => f.name })
+  all_function_names = merge({ api = module.api_function.name }, { for k, f in module.sre_plane.functions : k => f.name })
 
   alarms = merge(
     {
@@ -27,7 +27,7 @@ locals {
         description        = "Failed asynchronous invocations are waiting in the dead-letter queue"
         namespace          = "AWS/SQS"
         metric_name        = "ApproximateNumberOfMessagesVisible"
-        dimensions         = { QueueName = aws_sqs_queue.dead_letters.name }
+        dimensions         = { QueueName = module.sre_plane.dead_letter_queue.name }
         statistic          = "Maximum"
         evaluation_periods = 1
         threshold          = 1
@@ -52,7 +52,7 @@ locals {
       }
     },
     {
-      for k, m in module.statemachines : "${k}-failed" => {
+      for k, m in module.sre_plane.statemachines : "${k}-failed" => {
         description        = "State machine ${m.name} executions failed"
         namespace          = "AWS/States"
         metric_name        = "ExecutionsFailed"
@@ -70,4 +70,22 @@ module "alarms" {
   name_prefix = local.prefix
   topic_arn   = module.alarm_topic.arn
   alarms      = local.alarms
+}
+
+# The SLOs watched by AWS itself, compiled from the files the evaluator reads: burn-rate alarm
+# pairs per tier (pages to the incident pages topic, tickets to the alarm topic), an alarm on
+# the evaluator's own lag, and the SLO dashboard.
+module "slo_alarms" {
+  source = "../../modules/slo_alarms"
+
+  slo_dir                      = coalesce(var.slo_dir, "${local.repo_root}/slos")
+  name_prefix                  = local.prefix
+  region                       = local.region
+  metrics_namespace            = var.metrics_namespace
+  service_name                 = var.service_name
+  api_gateway                  = { name = module.api.name, stage = module.api.stage_name }
+  page_topic_arn               = module.sre_plane.topic_arns[var.pages_topic_key]
+  ticket_topic_arn             = module.alarm_topic.arn
+  lambda_function_names        = local.all_function_names
+  escalation_state_machine_arn = try(module.sre_plane.statemachines["escalation"].arn, null)
 }

@@ -1,152 +1,72 @@
-# The Chalice API function and one function per infra/functions.json entry,
-# all from the same package, each with a role holding only its own access.
+# The Chalice API function; the SRE plane (tables, topics, secrets, the other functions and the
+# state machines of infra/*.json) is modules/sre_plane, shared with the ECS stack.
+
+module "sre_plane" {
+  source = "../../modules/sre_plane"
+
+  prefix                                = local.prefix
+  app_name                              = var.app_name
+  stage                                 = var.stage
+  infra_dir                             = local.infra_dir
+  statemachines_dir                     = local.statemachines_dir
+  lambda_package                        = local.lambda_package
+  runtime                               = var.runtime
+  service_name                          = var.service_name
+  metrics_namespace                     = var.metrics_namespace
+  powertools_tracing                    = var.powertools_tracing
+  environment                           = var.environment
+  function_reserved_concurrency         = var.function_reserved_concurrency
+  default_function_reserved_concurrency = var.default_function_reserved_concurrency
+  kms_key_arn                           = module.kms.arn
+  log_retention_days                    = var.log_retention_days
+  table_deletion_protection             = var.table_deletion_protection
+  # The functions reach the API as a client does: the probe calls its /health, and the
+  # evaluator counts the success SLI from the gateway's own AWS/ApiGateway metrics.
+  api_client_environment = local.api_client_environment
+}
 
 locals {
-  package_hash = filebase64sha256(local.lambda_package)
-
-  # Function and state machine ARNs are built from their names, so functions
-  # and workflows can refer to each other without dependency cycles.
-  function_names = { for key in keys(local.catalog.functions) : key => "${local.prefix}-${key}" }
-  function_arns = {
-    for key, name in local.function_names :
-    key => "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${name}"
-  }
-  statemachine_names = { for key in keys(local.catalog.statemachines) : key => "${local.prefix}-${key}" }
-  statemachine_arns = {
-    for key, name in local.statemachine_names :
-    key => "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${name}"
-  }
-
-  # Every name_setting -> the deployed name, every arn_setting -> the ARN.
-  # Each function gets all of them; IAM decides what it may use.
-  resource_environment = merge(
-    { for k, t in local.catalog.tables : t.name_setting => module.tables[k].name if t.name_setting != null },
-    { for k, t in local.catalog.tables : t.arn_setting => module.tables[k].arn if t.arn_setting != null },
-    { for k, t in local.catalog.topics : t.name_setting => module.topics[k].name if t.name_setting != null },
-    { for k, t in local.catalog.topics : t.arn_setting => module.topics[k].arn if t.arn_setting != null },
-    { for k, s in local.catalog.secrets : s.name_setting => local.secret_names[k] if s.name_setting != null },
-    { for k, s in local.catalog.secrets : s.arn_setting => module.secrets[k].arn if s.arn_setting != null },
-    { for k, m in local.catalog.statemachines : m.name_setting => local.statemachine_names[k] if m.name_setting != null },
-    { for k, m in local.catalog.statemachines : m.arn_setting => local.statemachine_arns[k] if m.arn_setting != null },
-    { for k, q in local.catalog.queues : q.url_setting => aws_sqs_queue.queues[k].url if q.url_setting != null },
-    { for k, q in local.catalog.queues : q.arn_setting => aws_sqs_queue.queues[k].arn if q.arn_setting != null },
-  )
-
-  function_environment = merge(
-    {
-      POWERTOOLS_SERVICE_NAME      = var.service_name
-      POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
-      POWERTOOLS_TRACE_DISABLED    = tostring(!var.powertools_tracing)
-      STAGE                        = var.stage
-      API_FUNCTION_NAME            = local.prefix
-    },
-    local.resource_environment,
-    var.environment,
-  )
-
-  # The other functions reach the API as a client does: the probe calls its /health, and the
-  # evaluator counts the success SLI from the gateway's own AWS/ApiGateway metrics.
   api_client_environment = {
     PROBE_URL         = "${module.api.invoke_url}/health"
     API_GATEWAY_NAME  = module.api.name
     API_GATEWAY_STAGE = var.api_stage_name
   }
+}
 
-  # The API serves every control-plane endpoint, so it may use every resource.
-  access = merge(
-    { api = local.catalog.all_access },
-    { for key, f in local.catalog.functions : key => f.access },
-  )
-  access_keys = {
-    for fn, entries in local.access : fn => {
-      for kind in ["table", "topic", "secret", "statemachine", "function", "queue", "metrics", "capacity"] :
-      kind => [for entry in entries : split(":", entry)[1] if split(":", entry)[0] == kind]
-    }
-  }
+# State addresses from before the SRE plane became a module.
+moved {
+  from = module.catalog
+  to   = module.sre_plane.module.catalog
+}
 
-  dynamodb_actions = [
-    "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan",
-    "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
-    "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable",
-  ]
+moved {
+  from = module.tables
+  to   = module.sre_plane.module.tables
+}
 
-  function_statements = {
-    for fn, k in local.access_keys : fn => concat(
-      length(k.table) == 0 ? [] : [{
-        sid       = "Tables"
-        actions   = local.dynamodb_actions
-        resources = flatten([for t in k.table : [module.tables[t].arn, "${module.tables[t].arn}/index/*"]])
-      }],
-      length(k.topic) == 0 ? [] : [{
-        sid       = "Topics"
-        actions   = ["sns:Publish"]
-        resources = [for t in k.topic : module.topics[t].arn]
-      }],
-      length(k.secret) == 0 ? [] : [{
-        sid       = "Secrets"
-        actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
-        resources = [for s in k.secret : module.secrets[s].arn]
-      }],
-      length(k.statemachine) == 0 ? [] : [
-        {
-          sid       = "StartWorkflows"
-          actions   = ["states:StartExecution"]
-          resources = [for m in k.statemachine : local.statemachine_arns[m]]
-        },
-        {
-          sid     = "OwnWorkflowExecutions"
-          actions = ["states:DescribeExecution", "states:StopExecution", "states:GetExecutionHistory"]
-          resources = [
-            for m in k.statemachine :
-            "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.statemachine_names[m]}:*"
-          ]
-        },
-        {
-          sid = "TaskTokens"
-          # SendTask* take a task token, not a resource: IAM cannot scope them.
-          actions   = ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"]
-          resources = ["*"]
-        },
-      ],
-      length(k.function) == 0 ? [] : [{
-        sid       = "InvokeFunctions"
-        actions   = ["lambda:InvokeFunction"]
-        resources = [for f in k.function : local.function_arns[f]]
-      }],
-      length(k.queue) == 0 ? [] : [{
-        sid       = "SendToQueues"
-        actions   = ["sqs:SendMessage", "sqs:GetQueueAttributes"]
-        resources = [for q in k.queue : aws_sqs_queue.queues[q].arn]
-      }],
-      length([for q, spec in local.catalog.queues : q if spec.consumer == fn]) == 0 ? [] : [{
-        sid       = "ConsumeQueues"
-        actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
-        resources = [for q, spec in local.catalog.queues : aws_sqs_queue.queues[q].arn if spec.consumer == fn]
-      }],
-      length(k.metrics) == 0 ? [] : [{
-        sid = "ReadMetrics"
-        # CloudWatch metric reads have no resource-level permissions.
-        actions   = ["cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics", "cloudwatch:ListMetrics"]
-        resources = ["*"]
-      }],
-      length(k.capacity) == 0 ? [] : [
-        {
-          sid = "ReadApiFunctionCapacity"
-          actions = ["lambda:GetFunctionConfiguration", "lambda:GetFunctionConcurrency",
-          "lambda:GetProvisionedConcurrencyConfig"]
-          resources = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.prefix}",
-          "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.prefix}:*"]
-        },
-        {
-          sid = "ReadCapacityLimits"
-          # GetAccountSettings and the Describe calls of ECS and Application Auto Scaling take no resource.
-          actions = ["lambda:GetAccountSettings", "ecs:DescribeServices",
-          "application-autoscaling:DescribeScalableTargets"]
-          resources = ["*"]
-        },
-      ],
-    )
-  }
+moved {
+  from = module.topics
+  to   = module.sre_plane.module.topics
+}
+
+moved {
+  from = module.secrets
+  to   = module.sre_plane.module.secrets
+}
+
+moved {
+  from = module.functions
+  to   = module.sre_plane.module.functions
+}
+
+moved {
+  from = module.statemachines
+  to   = module.sre_plane.module.statemachines
+}
+
+moved {
+  from = aws_sqs_queue.dead_letters
+  to   = module.sre_plane.aws_sqs_queue.dead_letters
 }
 
 module "api_function" {
@@ -157,15 +77,15 @@ module "api_function" {
   handler               = "app.app"
   runtime               = var.runtime
   package_file          = local.lambda_package
-  package_hash          = local.package_hash
+  package_hash          = module.sre_plane.package_hash
   timeout_seconds       = var.api_timeout_seconds
   memory_mb             = var.api_memory_mb
   reserved_concurrency  = var.api_reserved_concurrency
-  environment           = local.function_environment
+  environment           = module.sre_plane.function_environment
   kms_key_arn           = module.kms.arn
   log_retention_days    = var.log_retention_days
-  dead_letter_queue_arn = aws_sqs_queue.dead_letters.arn
-  policy_statements     = local.function_statements["api"]
+  dead_letter_queue_arn = module.sre_plane.dead_letter_queue.arn
+  policy_statements     = module.sre_plane.function_statements["api"]
 
   alias_name = var.api_alias_name
   provisioned_concurrency = {
@@ -175,45 +95,3 @@ module "api_function" {
   }
 }
 
-module "functions" {
-  source   = "../../modules/lambda_function"
-  for_each = local.catalog.functions
-
-  name                  = local.function_names[each.key]
-  description           = "${var.app_name} ${each.key} (${each.value.handler})"
-  handler               = each.value.handler
-  runtime               = var.runtime
-  package_file          = local.lambda_package
-  package_hash          = local.package_hash
-  timeout_seconds       = each.value.timeout_seconds
-  memory_mb             = each.value.memory_mb
-  reserved_concurrency  = lookup(var.function_reserved_concurrency, each.key, var.default_function_reserved_concurrency)
-  environment           = merge(local.function_environment, local.api_client_environment)
-  kms_key_arn           = module.kms.arn
-  log_retention_days    = var.log_retention_days
-  dead_letter_queue_arn = aws_sqs_queue.dead_letters.arn
-  policy_statements     = local.function_statements[each.key]
-  schedule              = each.value.schedule
-}
-
-# infra/queues.json: each queue, and its consumer function fed by an event source mapping that
-# reports failed messages one by one (they come back after the visibility timeout).
-resource "aws_sqs_queue" "queues" {
-  for_each = local.catalog.queues
-
-  name                        = each.value.fifo ? "${local.prefix}-${each.key}.fifo" : "${local.prefix}-${each.key}"
-  fifo_queue                  = each.value.fifo
-  content_based_deduplication = false
-  visibility_timeout_seconds  = each.value.visibility_timeout_seconds
-  message_retention_seconds   = each.value.retention_seconds
-  kms_master_key_id           = module.kms.arn
-}
-
-resource "aws_lambda_event_source_mapping" "queues" {
-  for_each = { for k, q in local.catalog.queues : k => q if q.consumer != null }
-
-  event_source_arn        = aws_sqs_queue.queues[each.key].arn
-  function_name           = module.functions[each.value.consumer].arn
-  batch_size              = each.value.batch_size
-  function_response_types = ["ReportBatchItemFailures"]
-}

@@ -11,8 +11,7 @@ locals {
   # The token scripts/package_chalice.py writes where the integration URI goes.
   api_invoke_arn_token = "@@API_HANDLER_INVOKE_ARN@@"
 
-  prefix  = module.labels.prefix
-  catalog = module.catalog
+  prefix = module.labels.prefix
   # Targets and bounds of auto-scaling, shared with the ECS variant and capacity planning.
   capacity_plan = jsondecode(file("${local.infra_dir}/capacity.json"))
 
@@ -33,52 +32,9 @@ module "labels" {
   extra_tags = var.tags
 }
 
-module "catalog" {
-  source    = "../../modules/infra_catalog"
-  infra_dir = local.infra_dir
-}
-
 module "kms" {
   source      = "../../modules/kms_key"
   alias       = local.prefix
   description = "${local.prefix}: tables, topics, secrets, queues, logs and function environments"
 }
 
-module "tables" {
-  source   = "../../modules/dynamodb_table"
-  for_each = local.catalog.tables
-
-  name                = "${local.prefix}-${each.key}"
-  definition          = each.value
-  kms_key_arn         = module.kms.arn
-  deletion_protection = var.table_deletion_protection
-}
-
-module "topics" {
-  source   = "../../modules/alert_topic"
-  for_each = local.catalog.topics
-
-  name        = "${local.prefix}-${each.key}"
-  kms_key_arn = module.kms.arn
-}
-
-locals {
-  secret_names = { for key in keys(local.catalog.secrets) : key => "${var.app_name}/${var.stage}/${key}" }
-}
-
-module "secrets" {
-  source   = "../../modules/secret"
-  for_each = local.catalog.secrets
-
-  name        = local.secret_names[each.key]
-  description = each.value.description
-  kms_key_arn = module.kms.arn
-  generate    = each.value.generate
-}
-
-# Failed asynchronous invocations (schedules) of every function land here.
-resource "aws_sqs_queue" "dead_letters" {
-  name                      = "${local.prefix}-dead-letters"
-  kms_master_key_id         = module.kms.arn
-  message_retention_seconds = 1209600
-}

@@ -15,37 +15,37 @@ output "api_function_name" {
 
 output "table_names" {
   description = "DynamoDB table names by logical name."
-  value       = { for k, t in module.tables : k => t.name }
+  value       = { for k, t in module.sre_plane.tables : k => t.name }
 }
 
 output "function_names" {
   description = "Non-HTTP function names by key."
-  value       = { for k, f in module.functions : k => f.name }
+  value       = { for k, f in module.sre_plane.functions : k => f.name }
 }
 
 output "schedules" {
   description = "EventBridge schedule expression per scheduled function."
-  value       = { for k, f in module.functions : k => f.schedule_expression if f.schedule_expression != null }
+  value       = { for k, f in module.sre_plane.functions : k => f.schedule_expression if f.schedule_expression != null }
 }
 
 output "queue_urls" {
   description = "SQS queue URLs by logical name."
-  value       = { for k, q in aws_sqs_queue.queues : k => q.url }
+  value       = module.sre_plane.queue_urls
 }
 
 output "queue_consumers" {
   description = "Function each queue is delivered to, by queue."
-  value       = { for k, m in aws_lambda_event_source_mapping.queues : k => m.function_name }
+  value       = module.sre_plane.queue_consumers
 }
 
 output "function_permissions" {
   description = "IAM statements each function gets besides logs, X-Ray, its DLQ and the stack key."
-  value       = local.function_statements
+  value       = module.sre_plane.function_statements
 }
 
 output "statemachine_definitions" {
   description = "Rendered ASL per state machine."
-  value       = { for k, m in module.statemachines : k => m.definition }
+  value       = { for k, m in module.sre_plane.statemachines : k => m.definition }
 }
 
 output "api_gateway_responses" {
@@ -60,22 +60,22 @@ output "api_body" {
 
 output "topic_arns" {
   description = "SNS topic ARNs by logical name."
-  value       = { for k, t in module.topics : k => t.arn }
+  value       = module.sre_plane.topic_arns
 }
 
 output "secret_names" {
   description = "Secrets Manager names by logical name."
-  value       = { for k, s in module.secrets : k => local.secret_names[k] }
+  value       = { for k, s in module.sre_plane.secrets : k => s.name }
 }
 
 output "statemachine_arns" {
   description = "State machine ARNs by name."
-  value       = { for k, m in module.statemachines : k => m.arn }
+  value       = { for k, m in module.sre_plane.statemachines : k => m.arn }
 }
 
 output "function_environment" {
   description = "Environment every function gets (name settings -> deployed names/ARNs)."
-  value       = local.function_environment
+  value       = module.sre_plane.function_environment
 }
 
 output "alarm_topic_arn" {
@@ -101,4 +101,29 @@ output "api_provisioned_concurrency_scaling" {
     condition     = var.api_reserved_concurrency < 0 || module.api_function.provisioned_concurrency_scaling.max <= var.api_reserved_concurrency
     error_message = "The API alias's provisioned concurrency ceiling cannot exceed the function's reserved concurrency."
   }
+}
+
+output "slo_window_alarms" {
+  description = "SLO burn-rate alarms per window (name, threshold, period, expression)."
+  value       = module.slo_alarms.window_alarms
+}
+
+output "slo_tier_alarms" {
+  description = "SLO composite alarms per tier (rule and notified topic)."
+  value       = module.slo_alarms.tier_alarms
+}
+
+output "slo_evaluator_lag_alarm" {
+  description = "The alarm on the SLO evaluator's lag."
+  value       = module.slo_alarms.evaluator_lag_alarm
+}
+
+output "slo_dashboard_widgets" {
+  description = "Titles of the SLO dashboard's widgets."
+  value       = module.slo_alarms.dashboard_widget_titles
+}
+
+output "pages_topic_arn" {
+  description = "The incident pages topic."
+  value       = module.sre_plane.topic_arns[var.pages_topic_key]
 }

@@ -183,3 +183,15 @@ variable "api_provisioned_concurrency_target" {
   type        = number
   default     = null
 }
+
+variable "slo_dir" {
+  description = "Folder of the OpenSLO files the alarms and dashboard are compiled from (default: the repository's slos/)."
+  type        = string
+  default     = null
+}
+
+variable "pages_topic_key" {
+  description = "Key in infra/topics.json of the topic SLO page alarms notify (the incident pages topic)."
+  type        = string
+  default     = "incident-pages"
+}

@@ -17,7 +17,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[3]
 STACKS = ("serverless", "ecs")
-COPIED = ("terraform", "infra", "statemachines")
+COPIED = ("terraform", "infra", "statemachines", "slos")
 PROVIDER = Path("registry.terraform.io/hashicorp/aws")
 MIRROR_CANDIDATES = (
     os.environ.get("TF_PLUGIN_MIRROR"),

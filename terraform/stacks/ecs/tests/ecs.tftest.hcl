@@ -25,17 +25,31 @@ run "database_tasks_and_scaling" {
     error_message = "RDS must be Multi-AZ, encrypted, private, with an RDS-managed secret"
   }
 
-  # the password reaches the tasks from the secret, never as plain environment
+  # the app reads the RDS-managed secret itself (it rotates); no password in any container's environment
   assert {
     condition = one([
-      for s in jsondecode(output.container_definitions)[0].secrets : s.valueFrom if s.name == "DB_PASSWORD"
-    ]) == "${output.database_secret_arn}:password::"
-    error_message = "DB_PASSWORD must be injected from the RDS secret"
+      for e in one([for c in jsondecode(output.container_definitions) : c if c.name == "app"]).environment : e.value if e.name == "DB_SECRET_ID"
+    ]) == output.database_secret_arn
+    error_message = "DB_SECRET_ID must name the RDS-managed secret"
   }
 
   assert {
-    condition     = !contains([for e in jsondecode(output.container_definitions)[0].environment : e.name], "DB_PASSWORD")
-    error_message = "the password must not be a plain environment variable"
+    condition = alltrue([for c in jsondecode(output.container_definitions) : !contains(
+    concat([for e in c.environment : e.name], [for s in c.secrets : s.name]), "DB_PASSWORD")])
+    error_message = "no container may carry the password in its environment"
+  }
+
+  # the schema migration runs to completion in each task before the server starts
+  assert {
+    condition = (one([for c in jsondecode(output.container_definitions) : c if c.name == "migrate"]).command == ["python", "-m", "chalicelib.users.migrate"]
+      && one([for c in jsondecode(output.container_definitions) : c if c.name == "migrate"]).essential == false
+    && one([for c in jsondecode(output.container_definitions) : c if c.name == "app"]).dependsOn == [{ containerName = "migrate", condition = "SUCCESS" }])
+    error_message = "the app container must wait for the migrate init container to succeed"
+  }
+
+  assert {
+    condition     = one([for c in jsondecode(output.container_definitions) : c if c.name == "app"]).healthCheck.command == ["CMD", "python", "-m", "container.healthcheck"]
+    error_message = "the task's health check must be the image's (/health/live)"
   }
 
   # the service autoscales between the configured bounds
@@ -48,6 +62,34 @@ run "database_tasks_and_scaling" {
   assert {
     condition     = length(output.private_subnet_ids) == 2
     error_message = "one private subnet per AZ"
+  }
+
+  # the SLOs are watched here too; success falls back to the app's own counters (no API Gateway)
+  assert {
+    condition     = length(output.slo_tier_alarms) >= 16 && length(output.slo_window_alarms) == 2 * length(output.slo_tier_alarms)
+    error_message = "every SLO tier has its alarm pair in the ECS stack too"
+  }
+
+  assert {
+    condition     = output.slo_window_alarms["success-page-fast-long"].expression == "IF(valid >= 100, (1 - good / valid) / 0.01, 0)"
+    error_message = "the success SLO uses its app-counter fallback without API Gateway"
+  }
+
+  # the SRE plane is serverless here too: the evaluator runs every minute and its lag is watched
+  assert {
+    condition     = contains(keys(output.sre_plane_schedules), "slo-evaluator") && output.slo_evaluator_lag_alarm != null
+    error_message = "the ECS stack deploys the scheduled SLO evaluator and alarms on its lag"
+  }
+
+  assert {
+    condition = alltrue([for name in ["BREAKERS_TABLE", "INCIDENTS_TABLE", "ESCALATION_STATE_MACHINE_ARN"] : contains(
+    [for e in one([for c in jsondecode(output.container_definitions) : c if c.name == "app"]).environment : e.name], name)])
+    error_message = "the app container knows the SRE plane's resources"
+  }
+
+  assert {
+    condition     = alltrue([for action in ["dynamodb:PutItem", "states:StartExecution", "secretsmanager:GetSecretValue"] : contains(output.task_policy_actions, action)])
+    error_message = "the task role may use the SRE plane's tables and start escalations"
   }
 }
 

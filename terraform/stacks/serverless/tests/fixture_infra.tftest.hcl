@@ -11,6 +11,7 @@ variables {
   statemachines_dir = "tests/fixtures"
   api_definition    = "tests/fixtures/api.json"
   lambda_package    = "tests/fixtures/deployment.zip"
+  pages_topic_key   = "pages"
 }
 
 # Tables, functions, schedules, settings, IAM and workflows from the fixture entries.

@@ -58,8 +58,8 @@ module "statemachines" {
   for_each = local.catalog.statemachines
 
   name               = local.statemachine_names[each.key]
-  definition         = templatefile("${local.statemachines_dir}/${each.value.definition}", local.placeholder_values[each.key])
+  definition         = templatefile("${var.statemachines_dir}/${each.value.definition}", local.placeholder_values[each.key])
   policy_statements  = local.workflow_statements[each.key]
-  kms_key_arn        = module.kms.arn
+  kms_key_arn        = var.kms_key_arn
   log_retention_days = var.log_retention_days
 }

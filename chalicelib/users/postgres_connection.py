@@ -1,0 +1,118 @@
+"""Connections to the RDS variant's PostgreSQL: credentials from Secrets Manager, a psycopg pool.
+
+RDS manages the master user's secret (``manage_master_user_password``) and rotates it. So the
+password is read from Secrets Manager when a connection is opened (cached for
+``SECRET_CACHE_SECONDS``) rather than injected once into the task's environment, and a connection
+refused for a bad password re-reads the secret once: after a rotation the pool reconnects with
+the new password instead of failing until the tasks are replaced.
+"""
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from chalicelib.settings import DatabaseSettings
+
+
+class DatabaseCredentials:
+    """Connection keyword arguments for psycopg, from the settings and the RDS-managed secret
+    (``secrets``: a ``chalicelib.auth.SecretReader``)."""
+
+    def __init__(self, settings: DatabaseSettings, secrets: Any, application_name: str = "user-api") -> None:
+        self._settings = settings
+        self._secrets = secrets
+        self._application_name = application_name
+
+    def _secret(self) -> dict[str, Any]:
+        secret_id = self._settings.secret_id
+        if not secret_id:
+            raise RuntimeError("DB_SECRET_ID is not set: the PostgreSQL user store reads its credentials from it")
+        try:
+            parsed = json.loads(self._secrets.read(secret_id))
+        except ValueError:
+            raise RuntimeError(f"secret {secret_id} is not the JSON RDS manages ({{\"username\", \"password\"}})") \
+                from None
+        if not isinstance(parsed, dict) or not {"username", "password"} <= parsed.keys():
+            raise RuntimeError(f"secret {secret_id} lacks username or password")
+        return parsed
+
+    def __call__(self) -> dict[str, Any]:
+        secret, settings = self._secret(), self._settings
+        host = settings.host or secret.get("host")
+        if not host:
+            raise RuntimeError("DB_HOST is not set and the database secret names no host")
+        return {"host": host, "port": int(secret.get("port") or settings.port),
+                "dbname": settings.name or secret.get("dbname"), "user": secret["username"],
+                "password": secret["password"], "sslmode": settings.sslmode,
+                "connect_timeout": settings.connect_timeout_seconds,
+                "application_name": self._application_name}
+
+    def forget(self) -> None:
+        self._secrets.forget(self._settings.secret_id)
+
+
+def _refused_credentials(exc: Exception) -> bool:
+    # psycopg reports a failed connection attempt as a bare OperationalError (no SQLSTATE), so the
+    # server's message is what tells a refused password from an unreachable server.
+    return getattr(exc, "sqlstate", None) in ("28P01", "28000") or "password authentication failed" in str(exc)
+
+
+def _connect(credentials: DatabaseCredentials, connection_class: Any = None, **overrides: Any) -> Any:
+    import psycopg  # only the RDS variant imports the driver
+
+    connection_class = connection_class or psycopg.Connection
+    arguments = credentials()
+    try:
+        return connection_class.connect(**{**arguments, **overrides})
+    except psycopg.OperationalError as exc:
+        if not _refused_credentials(exc):
+            raise
+        credentials.forget()  # rotated since it was cached?
+        fresh = credentials()
+        if fresh["password"] == arguments["password"]:
+            raise
+        return connection_class.connect(**{**fresh, **overrides})
+
+
+def connect(credentials: DatabaseCredentials) -> Any:
+    """One connection (the migration command's)."""
+    return _connect(credentials)
+
+
+# A connection idle longer than this is checked (one round trip) before it is handed out; one
+# used more recently is not: checking every checkout doubled the round trips of a list request.
+# After a database restart, a connection in constant use fails its next statement once (503 or a
+# stale read, counted by the breaker) and the pool replaces it.
+CHECK_IF_IDLE_SECONDS = 1.0
+
+
+def _stamp_idle(connection: Any) -> None:
+    connection._idle_since = time.monotonic()
+
+
+def _check_if_idle(connection: Any) -> None:
+    from psycopg_pool import ConnectionPool
+
+    if time.monotonic() - getattr(connection, "_idle_since", 0.0) > CHECK_IF_IDLE_SECONDS:
+        ConnectionPool.check_connection(connection)
+
+
+def create_pool(settings: DatabaseSettings, credentials: DatabaseCredentials) -> Any:
+    """An open psycopg_pool.ConnectionPool of autocommit connections, checked when idle for a while."""
+    import psycopg
+    from psycopg_pool import ConnectionPool
+
+    class RotatingCredentialsConnection(psycopg.Connection):
+        @classmethod
+        def connect(cls, conninfo: str = "", **kwargs: Any) -> Any:  # type: ignore[override]
+            return _connect(credentials, super(RotatingCredentialsConnection, cls), **{**kwargs, "autocommit": True})
+
+    return ConnectionPool(
+        connection_class=RotatingCredentialsConnection,
+        min_size=settings.pool_min_size, max_size=max(settings.pool_max_size, settings.pool_min_size),
+        timeout=settings.pool_timeout_seconds, reconnect_timeout=settings.pool_reconnect_seconds,
+        # A connection the server dropped while it sat idle (restart, failover) fails the check and
+        # is replaced instead of failing the request that receives it.
+        check=_check_if_idle, reset=_stamp_idle,
+        name="users", open=True)

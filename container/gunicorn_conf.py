@@ -1,0 +1,45 @@
+"""gunicorn settings of the container, every one from the environment.
+
+WEB_CONCURRENCY  worker processes (default: 2 per CPU)
+WEB_THREADS      threads per worker (default 8; each request holds one thread and at most one
+                 PostgreSQL connection, so DB_POOL_MAX_SIZE defaults to the same number)
+PORT             listening port (default 8080), on HOST (default 0.0.0.0)
+WEB_TIMEOUT      seconds a worker may spend on one request before it is restarted (default 30)
+WEB_KEEPALIVE    seconds an idle keep-alive connection is kept (default 65: above the ALB's 60 s idle
+                 timeout, so the load balancer closes first and never sends on a closed connection)
+"""
+import multiprocessing
+import os
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "")
+    return int(value) if value.strip() else default
+
+
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{_int('PORT', 8080)}"
+workers = _int("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count())
+# gthread, with gunicorn's own error answers in JSON (container/worker.py).
+worker_class = "container.worker.JsonErrorThreadWorker"
+threads = _int("WEB_THREADS", 8)
+timeout = _int("WEB_TIMEOUT", 30)
+graceful_timeout = _int("WEB_GRACEFUL_TIMEOUT", 20)
+keepalive = _int("WEB_KEEPALIVE", 65)
+# The app writes its own JSON logs and one EMF record per request to stdout (the awslogs
+# driver ships them; CloudWatch turns EMF into metrics). gunicorn's access log would repeat them.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("WEB_LOG_LEVEL", "warning")
+# Each worker builds its clients and its PostgreSQL pool after the fork, on first use.
+preload_app = False
+# gunicorn's largest request line (the default is 4094); longer lines are 414, as API Gateway answers.
+limit_request_line = 8190
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+worker_tmp_dir = os.environ.get("WEB_WORKER_TMP_DIR", "/dev/shm" if os.path.isdir("/dev/shm") else None)
+
+
+def worker_exit(server, worker):  # noqa: ANN001 - gunicorn's hook signature
+    """Close the worker's PostgreSQL pool, so the server sees clean disconnects."""
+    from chalicelib import wiring
+
+    wiring.current().close()

@@ -1,0 +1,161 @@
+"""The PostgreSQL user store as the container runs it: migrations, RDS-managed credentials, the pool, the app."""
+import json
+
+import boto3
+import psycopg
+import pytest
+from chalice.test import Client
+
+from chalicelib import wiring
+from chalicelib.users import migrate
+from chalicelib.users.postgres_connection import DatabaseCredentials, connect, create_pool
+from devstack.ports import free_port
+from tests.postgres_server import PostgresCluster
+
+SECRET_ID = "serverless-sre/database"
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """Served on 127.0.0.1 with a password, as RDS is."""
+    server = PostgresCluster(tcp_port=free_port(), password="first-password")
+    server.start()
+    yield server
+    server.destroy()
+
+
+@pytest.fixture
+def empty_database(cluster):
+    with psycopg.connect(cluster.socket_dsn, autocommit=True) as connection:
+        connection.execute("DROP TABLE IF EXISTS users, schema_migrations")
+    return cluster
+
+
+@pytest.fixture
+def database_secret(aws_mock, cluster, monkeypatch):
+    """The RDS-managed secret's shape, and the settings the ECS task definition sets."""
+    secrets = boto3.client("secretsmanager", region_name="us-east-1")
+    secrets.create_secret(Name=SECRET_ID, SecretString=json.dumps({"username": "sre", "password": cluster.password}))
+    monkeypatch.setenv("DB_SECRET_ID", SECRET_ID)
+    monkeypatch.setenv("DB_HOST", "127.0.0.1")
+    monkeypatch.setenv("DB_PORT", str(cluster.tcp_port))
+    monkeypatch.setenv("DB_SSLMODE", "disable")
+    wiring.reset()
+    return secrets
+
+
+def test_migrations_apply_each_file_once_and_record_its_version(empty_database):
+    with psycopg.connect(empty_database.socket_dsn) as connection:
+        assert migrate.migrate(connection) == ["0001"]
+        assert migrate.migrate(connection) == []
+        versions = connection.execute("SELECT version, name FROM schema_migrations").fetchall()
+        assert versions == [("0001", "0001_users")]
+        assert connection.execute("SELECT count(*) FROM users").fetchone() == (0,)
+
+
+def test_a_misnamed_migration_file_is_an_error_not_skipped(tmp_path):
+    (tmp_path / "0001_users.sql").write_text("SELECT 1")
+    (tmp_path / "add-index.sql").write_text("SELECT 1")
+    with pytest.raises(ValueError, match="add-index.sql"):
+        migrate.migration_files(tmp_path)
+
+
+def test_the_migrate_command_connects_with_the_secret_and_migrates(empty_database, database_secret, capsys):
+    assert migrate.main([]) == 0
+    assert "applied 0001" in capsys.readouterr().out
+
+
+def test_credentials_are_the_rds_managed_secret_and_the_task_settings(database_secret, cluster):
+    arguments = wiring.current().database_credentials()
+    assert (arguments["host"], arguments["port"], arguments["user"], arguments["password"]) == (
+        "127.0.0.1", cluster.tcp_port, "sre", cluster.password)
+
+
+def test_a_secret_without_a_password_is_refused_with_its_name(database_secret):
+    database_secret.put_secret_value(SecretId=SECRET_ID, SecretString=json.dumps({"username": "sre"}))
+    with pytest.raises(RuntimeError, match=SECRET_ID):
+        wiring.current().database_credentials()
+
+
+def test_a_rotated_password_is_read_again_when_the_server_refuses_the_cached_one(database_secret, cluster):
+    credentials = wiring.current().database_credentials
+    connect(credentials).close()  # caches the current password
+    try:
+        with psycopg.connect(cluster.socket_dsn, autocommit=True) as admin:
+            admin.execute("ALTER USER sre PASSWORD 'rotated-password'")
+        database_secret.put_secret_value(SecretId=SECRET_ID,
+                                         SecretString=json.dumps({"username": "sre", "password": "rotated-password"}))
+        with connect(credentials) as connection:
+            assert connection.execute("SELECT current_user").fetchone() == ("sre",)
+    finally:
+        with psycopg.connect(cluster.socket_dsn, autocommit=True) as admin:
+            admin.execute(f"ALTER USER sre PASSWORD '{cluster.password}'")
+
+
+def test_the_pool_hands_out_working_connections_up_to_its_size(database_secret, monkeypatch):
+    monkeypatch.setenv("DB_POOL_MAX_SIZE", "3")
+    wiring.reset()
+    wired = wiring.current()
+    pool = create_pool(wired.settings.database, wired.database_credentials)
+    try:
+        with pool.connection() as first, pool.connection() as second:
+            assert first.execute("SELECT 1").fetchone() == (1,) and second is not first
+        assert pool.get_stats()["pool_max"] == 3
+    finally:
+        pool.close()
+
+
+@pytest.fixture
+def postgres_client(empty_database, database_secret, monkeypatch):
+    from devstack.provision import provision_tables
+
+    monkeypatch.setenv("USERS_STORE", "postgres")
+    monkeypatch.setenv("BREAKER_STORAGE", "memory")
+    wiring.reset()
+    provision_tables(boto3.client("dynamodb", region_name="us-east-1"))  # webhook outbox
+    assert migrate.main([]) == 0
+    from app import app
+
+    with Client(app) as client:
+        yield client
+    wiring.current().close()
+
+
+def test_the_app_keeps_its_users_in_postgres_when_configured(postgres_client, empty_database):
+    created = postgres_client.http.post("/api/users", headers={"Content-Type": "application/json"},
+                                        body=json.dumps({"name": "Ada", "email": "ada@example.com"}))
+    assert created.status_code == 201, created.body
+    user = created.json_body
+    assert postgres_client.http.get(f"/api/users/{user['id']}").json_body == user
+    with psycopg.connect(empty_database.socket_dsn) as connection:
+        assert connection.execute("SELECT email FROM users").fetchall() == [("ada@example.com",)]
+
+
+def test_an_unknown_users_store_is_refused_by_name(monkeypatch):
+    monkeypatch.setenv("USERS_STORE", "sqlite")
+    wiring.reset()
+    with pytest.raises(ValueError, match="USERS_STORE='sqlite'"):
+        wiring.current().user_repository
+
+
+def test_a_pooled_connection_is_checked_only_after_sitting_idle(cluster):
+    from chalicelib.users import postgres_connection
+
+    connection = psycopg.connect(cluster.socket_dsn)
+    connection.close()  # a check on it would fail
+    postgres_connection._stamp_idle(connection)
+    postgres_connection._check_if_idle(connection)  # just used: handed out unchecked
+    connection._idle_since -= postgres_connection.CHECK_IF_IDLE_SECONDS + 1
+    with pytest.raises(psycopg.OperationalError):
+        postgres_connection._check_if_idle(connection)
+
+
+def test_pooled_connections_commit_each_statement_on_its_own(database_secret, empty_database):
+    migrate.main([])
+    wired = wiring.current()
+    pool = create_pool(wired.settings.database, wired.database_credentials)
+    try:
+        with pool.connection() as connection:
+            assert connection.autocommit is True
+    finally:
+        pool.close()
