@@ -263,6 +263,24 @@ class CapacitySettings:
 
 
 @dataclass(frozen=True)
+class ChaosSettings:
+    """Chaos experiments (chalicelib/chaos): fault records, the journal, the workflow, the catalog."""
+    faults_table: str = "serverless-sre-chaos-faults"
+    # "dynamodb" (fleet-wide) or "memory" (per process: single-process tools and benchmarks).
+    fault_store: str = "dynamodb"
+    # How long a process answers from its copy of the fault records (one store read per period).
+    cache_seconds: float = 5.0
+
+    @classmethod
+    def from_env(cls, env: Environ) -> "ChaosSettings":
+        return cls(
+            faults_table=_text(env, "CHAOS_FAULTS_TABLE", "serverless-sre-chaos-faults"),
+            fault_store=_text(env, "CHAOS_FAULT_STORE", "dynamodb"),
+            cache_seconds=_float(env, "CHAOS_FAULT_CACHE_SECONDS", 5),
+        )
+
+
+@dataclass(frozen=True)
 class LocalSettings:
     """Local stack only (set by devstack): the webhook may go to the local receiver on plain http."""
     webhook_receiver: bool = False
@@ -281,6 +299,7 @@ class Settings:
     incidents: IncidentSettings = field(default_factory=IncidentSettings)
     slo: SloSettings = field(default_factory=SloSettings)
     capacity: CapacitySettings = field(default_factory=CapacitySettings)
+    chaos: ChaosSettings = field(default_factory=ChaosSettings)
     local: LocalSettings = field(default_factory=LocalSettings)
 
     @classmethod
@@ -289,4 +308,5 @@ class Settings:
         return cls(service=ServiceSettings.from_env(env), users=UserSettings.from_env(env),
                    breakers=BreakerSettings.from_env(env), webhooks=WebhookSettings.from_env(env),
                    incidents=IncidentSettings.from_env(env), slo=SloSettings.from_env(env),
-                   capacity=CapacitySettings.from_env(env), local=LocalSettings.from_env(env))
+                   capacity=CapacitySettings.from_env(env), chaos=ChaosSettings.from_env(env),
+                   local=LocalSettings.from_env(env))

@@ -145,7 +145,12 @@ class Wiring:
     def user_repository(self) -> Any:
         from chalicelib.users.dynamodb import DynamoDBUserRepository
 
-        return DynamoDBUserRepository(self.user_models)
+        models = self.user_models
+        # Chaos DynamoDB faults act below the ``database`` breaker, on the store's own botocore clients.
+        self.attach_chaos_dynamodb_faults([models.user._get_connection().connection.client,
+                                           models.claim._get_connection().connection.client,
+                                           models.connection.client])
+        return DynamoDBUserRepository(models)
 
     @cached_property
     def user_service(self) -> Any:
@@ -172,7 +177,8 @@ class Wiring:
 
         webhooks = self.settings.webhooks
         return WebhookSender(webhooks.url, lambda: self.secrets.read_field(webhooks.signing_secret, "key"),
-                             webhooks.timeout_seconds, allow_plain_http=self.settings.local.webhook_receiver)
+                             webhooks.timeout_seconds, allow_plain_http=self.settings.local.webhook_receiver,
+                             faults=self.chaos_faults)
 
     @cached_property
     def webhook_delivery(self) -> Any:
@@ -180,6 +186,32 @@ class Wiring:
 
         return WebhookDelivery(self.outbox, self.webhook_sender, self.breakers.get("webhook"), self.counters,
                                self.logger, batch_size=self.settings.webhooks.batch_size)
+
+    # -- chaos -----------------------------------------------------------------------------------
+    @cached_property
+    def chaos_fault_store(self) -> Any:
+        from chalicelib.chaos.store import DynamoDBFaultStore, MemoryFaultStore, fault_model
+
+        if self.settings.chaos.fault_store == "memory":
+            return MemoryFaultStore()
+        return DynamoDBFaultStore(fault_model(self.settings.chaos.faults_table, self.settings.service.region))
+
+    @cached_property
+    def chaos_faults(self) -> Any:
+        """This process's cache of the active fault records (the request path asks it)."""
+        from chalicelib.chaos.active import ActiveFaults
+
+        return ActiveFaults(self.chaos_fault_store, self.settings.chaos.cache_seconds, logger=self.logger)
+
+    def attach_chaos_dynamodb_faults(self, clients: list[Any]) -> None:
+        from chalicelib.chaos.active import DynamoDBFaultSwitch
+        from chalicelib.observability.request_context import record_chaos_experiment
+        from chalicelib.resilience.faults import FaultInjector
+
+        injector = FaultInjector(DynamoDBFaultSwitch(self.chaos_faults),
+                                 on_inject=lambda fault: record_chaos_experiment(fault.experiment_id))
+        for client in {id(client): client for client in clients}.values():
+            injector.attach(client)
 
     # -- incidents -------------------------------------------------------------------------------
     @cached_property
