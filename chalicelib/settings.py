@@ -266,17 +266,28 @@ class CapacitySettings:
 class ChaosSettings:
     """Chaos experiments (chalicelib/chaos): fault records, the journal, the workflow, the catalog."""
     faults_table: str = "serverless-sre-chaos-faults"
+    journal_table: str = "serverless-sre-chaos-journal"
     # "dynamodb" (fleet-wide) or "memory" (per process: single-process tools and benchmarks).
     fault_store: str = "dynamodb"
     # How long a process answers from its copy of the fault records (one store read per period).
     cache_seconds: float = 5.0
+    state_machine_arn: str = ""
+    catalog_dir: str = ""  # "" = <repo>/experiments
+    # Faults and target locks outlive the planned end (duration + recovery) by this much at most.
+    expiry_grace_seconds: int = 120
+    max_duration_seconds: int = 3600
 
     @classmethod
     def from_env(cls, env: Environ) -> "ChaosSettings":
         return cls(
             faults_table=_text(env, "CHAOS_FAULTS_TABLE", "serverless-sre-chaos-faults"),
+            journal_table=_text(env, "CHAOS_JOURNAL_TABLE", "serverless-sre-chaos-journal"),
             fault_store=_text(env, "CHAOS_FAULT_STORE", "dynamodb"),
             cache_seconds=_float(env, "CHAOS_FAULT_CACHE_SECONDS", 5),
+            state_machine_arn=_stripped(env, "CHAOS_STATE_MACHINE_ARN"),
+            catalog_dir=_stripped(env, "CHAOS_CATALOG_DIR"),
+            expiry_grace_seconds=_int(env, "CHAOS_EXPIRY_GRACE_SECONDS", 120),
+            max_duration_seconds=_int(env, "CHAOS_MAX_DURATION_SECONDS", 3600),
         )
 
 

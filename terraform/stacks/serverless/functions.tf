@@ -59,7 +59,7 @@ locals {
   )
   access_keys = {
     for fn, entries in local.access : fn => {
-      for kind in ["table", "topic", "secret", "statemachine", "function", "queue", "metrics", "capacity"] :
+      for kind in ["table", "topic", "secret", "statemachine", "function", "queue", "metrics", "capacity", "chaos"] :
       kind => [for entry in entries : split(":", entry)[1] if split(":", entry)[0] == kind]
     }
   }
@@ -122,6 +122,12 @@ locals {
         sid       = "ConsumeQueues"
         actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
         resources = [for q, spec in local.catalog.queues : aws_sqs_queue.queues[q].arn if spec.consumer == fn]
+      }],
+      length(k.chaos) == 0 ? [] : [{
+        sid = "ChaosLambdaThrottling"
+        # Chaos experiments lower a function's reserved concurrency and restore it (experiments/).
+        actions   = ["lambda:GetFunctionConcurrency", "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency"]
+        resources = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.prefix}*"]
       }],
       length(k.metrics) == 0 ? [] : [{
         sid = "ReadMetrics"
