@@ -18,7 +18,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
     os.environ.update({"AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
-                       "POWERTOOLS_TRACE_DISABLED": "true"})
+                       "POWERTOOLS_TRACE_DISABLED": "true",
+                       "CHAOS_FAULT_STORE": "memory"})
     console = sys.stdout
     sys.stdout = open(os.devnull, "w")  # the request records; the server's own output goes to the console
 

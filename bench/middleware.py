@@ -14,6 +14,8 @@ from typing import Any, Callable
 
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+# No AWS here: the chaos fault lookup reads an (empty) in-memory store.
+os.environ.setdefault("CHAOS_FAULT_STORE", "memory")
 
 
 def api_gateway_event(path: str) -> dict[str, Any]:

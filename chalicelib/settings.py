@@ -298,6 +298,35 @@ class CapacitySettings:
 
 
 @dataclass(frozen=True)
+class ChaosSettings:
+    """Chaos experiments (chalicelib/chaos): fault records, the journal, the workflow, the catalog."""
+    faults_table: str = "serverless-sre-chaos-faults"
+    journal_table: str = "serverless-sre-chaos-journal"
+    # "dynamodb" (fleet-wide) or "memory" (per process: single-process tools and benchmarks).
+    fault_store: str = "dynamodb"
+    # How long a process answers from its copy of the fault records (one store read per period).
+    cache_seconds: float = 5.0
+    state_machine_arn: str = ""
+    catalog_dir: str = ""  # "" = <repo>/experiments
+    # Faults and target locks outlive the planned end (duration + recovery) by this much at most.
+    expiry_grace_seconds: int = 120
+    max_duration_seconds: int = 3600
+
+    @classmethod
+    def from_env(cls, env: Environ) -> "ChaosSettings":
+        return cls(
+            faults_table=_text(env, "CHAOS_FAULTS_TABLE", "serverless-sre-chaos-faults"),
+            journal_table=_text(env, "CHAOS_JOURNAL_TABLE", "serverless-sre-chaos-journal"),
+            fault_store=_text(env, "CHAOS_FAULT_STORE", "dynamodb"),
+            cache_seconds=_float(env, "CHAOS_FAULT_CACHE_SECONDS", 5),
+            state_machine_arn=_stripped(env, "CHAOS_STATE_MACHINE_ARN"),
+            catalog_dir=_stripped(env, "CHAOS_CATALOG_DIR"),
+            expiry_grace_seconds=_int(env, "CHAOS_EXPIRY_GRACE_SECONDS", 120),
+            max_duration_seconds=_int(env, "CHAOS_MAX_DURATION_SECONDS", 3600),
+        )
+
+
+@dataclass(frozen=True)
 class LocalSettings:
     """Local stack only (set by devstack): the webhook may go to the local receiver on plain http."""
     webhook_receiver: bool = False
@@ -317,6 +346,7 @@ class Settings:
     incidents: IncidentSettings = field(default_factory=IncidentSettings)
     slo: SloSettings = field(default_factory=SloSettings)
     capacity: CapacitySettings = field(default_factory=CapacitySettings)
+    chaos: ChaosSettings = field(default_factory=ChaosSettings)
     local: LocalSettings = field(default_factory=LocalSettings)
 
     @classmethod
@@ -325,4 +355,5 @@ class Settings:
         return cls(service=ServiceSettings.from_env(env), users=UserSettings.from_env(env),
                    database=DatabaseSettings.from_env(env), breakers=BreakerSettings.from_env(env), webhooks=WebhookSettings.from_env(env),
                    incidents=IncidentSettings.from_env(env), slo=SloSettings.from_env(env),
-                   capacity=CapacitySettings.from_env(env), local=LocalSettings.from_env(env))
+                   capacity=CapacitySettings.from_env(env), chaos=ChaosSettings.from_env(env),
+                   local=LocalSettings.from_env(env))

@@ -148,7 +148,12 @@ class Wiring:
         if store == "dynamodb":
             from chalicelib.users.dynamodb import DynamoDBUserRepository
 
-            return DynamoDBUserRepository(self.user_models)
+            models = self.user_models
+            # Chaos DynamoDB faults act below the ``database`` breaker, on the store's own botocore clients.
+            self.attach_chaos_dynamodb_faults([models.user._get_connection().connection.client,
+                                               models.claim._get_connection().connection.client,
+                                               models.connection.client])
+            return DynamoDBUserRepository(models)
         if store == "postgres":
             from chalicelib.users.postgres import PostgresUserRepository
             from chalicelib.users.postgres_connection import create_pool
@@ -200,7 +205,8 @@ class Wiring:
 
         webhooks = self.settings.webhooks
         return WebhookSender(webhooks.url, lambda: self.secrets.read_field(webhooks.signing_secret, "key"),
-                             webhooks.timeout_seconds, allow_plain_http=self.settings.local.webhook_receiver)
+                             webhooks.timeout_seconds, allow_plain_http=self.settings.local.webhook_receiver,
+                             faults=self.chaos_faults)
 
     @cached_property
     def webhook_delivery(self) -> Any:
@@ -208,6 +214,80 @@ class Wiring:
 
         return WebhookDelivery(self.outbox, self.webhook_sender, self.breakers.get("webhook"), self.counters,
                                self.logger, batch_size=self.settings.webhooks.batch_size)
+
+    # -- chaos -----------------------------------------------------------------------------------
+    @cached_property
+    def chaos_fault_store(self) -> Any:
+        from chalicelib.chaos.store import DynamoDBFaultStore, MemoryFaultStore, fault_model
+
+        if self.settings.chaos.fault_store == "memory":
+            return MemoryFaultStore()
+        return DynamoDBFaultStore(fault_model(self.settings.chaos.faults_table, self.settings.service.region))
+
+    @cached_property
+    def chaos_faults(self) -> Any:
+        """This process's cache of the active fault records (the request path asks it)."""
+        from chalicelib.chaos.active import ActiveFaults
+
+        return ActiveFaults(self.chaos_fault_store, self.settings.chaos.cache_seconds, logger=self.logger)
+
+    @cached_property
+    def chaos_journal(self) -> Any:
+        from chalicelib.chaos.journal import DynamoDBJournal, journal_models
+
+        return DynamoDBJournal(journal_models(self.settings.chaos.journal_table, self.settings.service.region))
+
+    @cached_property
+    def chaos_actions(self) -> Any:
+        from chalicelib.chaos.actions import InfrastructureActions
+
+        return InfrastructureActions(self.client("lambda"), self.client("ecs"))
+
+    def new_chaos_steps(self, *, clock: Optional[Callable[[], float]] = None) -> Any:
+        """The experiment workflow's steps (tests hand them a clock the fast-forwarded waits advance)."""
+        import time
+
+        from chalicelib.chaos.definition import REPOSITORY_CATALOG
+        from chalicelib.chaos.steps import ExperimentSteps
+
+        chaos, service = self.settings.chaos, self.settings.service
+        return ExperimentSteps(
+            faults=self.chaos_fault_store, active_faults=self.chaos_faults, journal=self.chaos_journal,
+            slo_status=self.slo_status, breakers=self.breakers, incidents=self.incident_store,
+            cloudwatch=self.client("cloudwatch"), actions=self.chaos_actions,
+            namespace=service.metrics_namespace, service=service.service_name,
+            catalog_dir=Path(chaos.catalog_dir) if chaos.catalog_dir else REPOSITORY_CATALOG,
+            max_duration_seconds=chaos.max_duration_seconds, expiry_grace_seconds=chaos.expiry_grace_seconds,
+            load_base_url=service.public_base_url, logger=self.logger, clock=clock or time.time)
+
+    @cached_property
+    def chaos_steps(self) -> Any:
+        return self.new_chaos_steps()
+
+    @cached_property
+    def chaos_service(self) -> Any:
+        from chalicelib.chaos.service import ChaosService
+
+        return ChaosService(self.chaos_steps, self.chaos_journal, self.chaos_fault_store, self.chaos_faults,
+                            self.chaos_actions, self.client("stepfunctions"), self.settings.chaos.state_machine_arn)
+
+    @cached_property
+    def experiment_lookup(self) -> Any:
+        """Which experiment is running on an incident's target (pages and incidents say so)."""
+        from chalicelib.chaos.service import JournalExperimentLookup
+
+        return JournalExperimentLookup(self.chaos_journal, lambda: [slo.name for slo in self.slos],
+                                       logger=self.logger)
+
+    def attach_chaos_dynamodb_faults(self, clients: list[Any]) -> None:
+        from chalicelib.chaos.active import DynamoDBFaultSwitch
+        from chalicelib.observability.request_context import record_chaos_experiment
+        from chalicelib.resilience.faults import FaultInjector
+
+        injector = FaultInjector(DynamoDBFaultSwitch(self.chaos_faults),
+                                 on_inject=lambda fault: record_chaos_experiment(fault.experiment_id))
+        for client in {id(client): client for client in clients}.values():
+            injector.attach(client)
 
     # -- incidents -------------------------------------------------------------------------------
     @cached_property
@@ -233,7 +313,8 @@ class Wiring:
     def incident_service(self) -> Any:
         from chalicelib.incidents.service import IncidentService
 
-        return IncidentService(self.incident_store, self.escalations, self.escalation_policy())
+        return IncidentService(self.incident_store, self.escalations, self.escalation_policy(),
+                               experiments=self.experiment_lookup)
 
     @cached_property
     def ack_link_signer(self) -> Any:
@@ -251,7 +332,8 @@ class Wiring:
         return EscalationSteps(self.incident_store, load_policy=self.escalation_policy, sns=self.client("sns"),
                                sfn=self.client("stepfunctions"), signer=self.ack_link_signer,
                                runbooks_base_url=self.settings.service.runbooks_base_url,
-                               api_base_url=self.settings.service.public_base_url)
+                               api_base_url=self.settings.service.public_base_url,
+                               experiments=self.experiment_lookup)
 
     @cached_property
     def unrecorded_pager(self) -> Any:

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 INVOKE_ARN_TOKEN = "@@API_HANDLER_INVOKE_ARN@@"
-RUNTIME_PATHS = ("functions", "slos", "runbooks", "statemachines")
+RUNTIME_PATHS = ("functions", "slos", "runbooks", "statemachines", "experiments")
 # What Chalice packages from the project directory; everything else stays out of the Lambda.
 CHALICE_PROJECT_PATHS = ("app.py", "chalicelib")
 # Provided by the Lambda Python runtime; pynamodb and aws-xray-sdk still pull botocore in as a dependency.

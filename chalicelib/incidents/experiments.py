@@ -1,6 +1,7 @@
 """Which chaos experiment is running on a target, so pages can say so.
 
-The chaos package provides the real lookup; until then nothing is ever running.
+The real lookup is ``chalicelib.chaos.service.JournalExperimentLookup`` (the experiment journal's
+target locks), wired in ``chalicelib.wiring``; ``NoExperiments`` is for code built without it.
 """
 from __future__ import annotations
 

@@ -208,7 +208,9 @@ def reliability_stats(incidents: Iterable[Incident], start: datetime, end: datet
 
     MTTA: opened -> acknowledged; MTTR: opened -> resolved (both over the incidents that got
     there). MTBF: time in the window not spent in an incident of that severity, divided by the
-    number of incidents (the window itself when there were none is reported as null).
+    number of incidents (the window itself when there were none is reported as null). Incidents
+    linked to a chaos experiment (opened while it ran on their target, as it expected) are
+    counted but are no failures: MTBF leaves them out.
     """
     window_seconds = (end - start).total_seconds()
     chosen = [incident for incident in incidents if start <= parse_iso(incident.opened_at) <= end]
@@ -216,11 +218,13 @@ def reliability_stats(incidents: Iterable[Incident], start: datetime, end: datet
     def figures(group: list[Incident]) -> dict[str, Any]:
         acked = [_duration(item.opened_at, item.acknowledged_at) for item in group if item.acknowledged_at]
         resolved = [_duration(item.opened_at, item.resolved_at) for item in group if item.resolved_at]
+        failures = [item for item in group if not item.experiment_ids]
         down = sum(((min(parse_iso(item.resolved_at), end) if item.resolved_at else end)
-                    - max(parse_iso(item.opened_at), start)).total_seconds() for item in group)
+                    - max(parse_iso(item.opened_at), start)).total_seconds() for item in failures)
         return {"incidents": len(group), "acknowledged": len(acked), "resolved": len(resolved),
+                "during_experiments": len(group) - len(failures),
                 "mtta_seconds": _mean(acked), "mttr_seconds": _mean(resolved),
-                "mtbf_seconds": round(max(0.0, window_seconds - down) / len(group), 1) if group else None}
+                "mtbf_seconds": round(max(0.0, window_seconds - down) / len(failures), 1) if failures else None}
 
     return {
         "window": {"start": iso(start), "end": iso(end), "seconds": window_seconds},

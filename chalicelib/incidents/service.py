@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any, Callable, Mapping, Optional, Protocol
 
-from chalicelib.incidents.experiments import ExperimentLookup, NoExperiments
+from chalicelib.incidents.experiments import ActiveExperiment, ExperimentLookup, NoExperiments
 from chalicelib.incidents.model import (
     ACKNOWLEDGED, DEFAULT_RUNBOOK, MITIGATED, RESOLVED, SEVERITIES, SOURCES, TRIGGERED, Incident,
     TimelineEvent, iso, new_incident_id, utc_now)
@@ -161,7 +161,8 @@ class IncidentService:
             id=new_incident_id(), fingerprint=fingerprint, severity=severity, title=title, source=source,
             status=TRIGGERED, opened_at=opened.at, runbook=runbook or DEFAULT_RUNBOOK, target=target,
             details=details,
-            summary=summary or title, experiment_ids=(experiment.id,) if experiment else (),
+            summary=_with_chaos_line(summary or title, experiment),
+            experiment_ids=(experiment.id,) if experiment else (),
             open_signals=(signal,), timeline=(opened,))
         incident, created = self._store.create(candidate)
         if not created:
@@ -245,3 +246,9 @@ class IncidentService:
             "escalation_stopped", f"Escalation stopped ({outcome})", actor),
             escalation_status=f"stopped_{outcome}") or incident
 
+
+def _with_chaos_line(summary: str, experiment: Optional[ActiveExperiment]) -> str:
+    """An incident opened while an experiment runs on its target says so in its first line."""
+    if experiment is None:
+        return summary
+    return f"CHAOS EXPERIMENT IN PROGRESS: {experiment.id} is running on {experiment.target}.\n{summary}"

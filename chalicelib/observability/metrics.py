@@ -78,6 +78,9 @@ def build_request_record(*, namespace: str, service: str, route: str, status: in
     record["latency_ms"] = [round(latency_ms, 3)]
     # The record is also the access log line: CloudWatch Logs keeps these fields searchable.
     record.update(correlation_id=correlation_id, status=status, method=method)
+    if facts.chaos_experiment:
+        # A property, not a dimension: searchable in the logs without a metric series per experiment.
+        record["chaos_experiment"] = facts.chaos_experiment
     return record
 
 

@@ -96,15 +96,31 @@ def _reject_repeated_query_parameters(request: Request) -> None:
         raise ApiError("Validation failed", details={name: ["Given more than once."] for name in repeated})
 
 
-def _call_view(request: Request, get_response: Callable[[Request], Response]) -> Response:
+def _call_view(request: Request, get_response: Callable[[Request], Response], fault: Any = None) -> Response:
     try:
         check_body_size(request)
         _reject_repeated_query_parameters(request)
+        if fault is not None:
+            injected = _apply_route_fault(fault)
+            if injected is not None:
+                return injected
         return get_response(request)
     except ApiError as exc:
         if exc.status_code >= 500:
             record_failure_cause(describe_failure(exc))
         return error_response(exc.status_code, exc.body(), exc.headers)
+
+
+def _apply_route_fault(fault: Any) -> Optional[Response]:
+    """A chaos route fault: added latency before the view, or an error status instead of it."""
+    from chalicelib.chaos.model import ROUTE_LATENCY
+
+    if fault.kind == ROUTE_LATENCY:
+        time.sleep(max(0.0, fault.magnitude) / 1000.0)
+        return None
+    record_failure_cause(f"injected by chaos experiment {fault.experiment_id}")
+    return error_response(int(fault.magnitude), {"error": "Service temporarily unavailable"},
+                          {"Content-Type": "application/json"})
 
 
 def _content_type(response: Response) -> str:
@@ -125,16 +141,20 @@ def http_middleware(request: Request, get_response: Callable[[Request], Response
     started = time.perf_counter()
     from chalicelib.wiring import current
 
-    settings = current().settings.service
+    wired = current()
+    settings = wired.settings.service
     logger = get_logger()
     route = (request.context or {}).get("resourcePath", "unknown")
     correlation_id = correlation_id_for(request)
     facts = begin_request()
+    fault = wired.chaos_faults.route_fault(route)
+    if fault is not None:
+        facts.chaos_experiment = fault.experiment_id
     # Per thread (a context variable): append_keys would share them with every concurrent request.
     logger.thread_safe_append_keys(correlation_id=correlation_id, route=route)
     try:
         with request_segment(route, correlation_id):
-            response = _strict_json_body(_json_error_body(_call_view(request, get_response)), logger)
+            response = _strict_json_body(_json_error_body(_call_view(request, get_response, fault)), logger)
         response.headers[CORRELATION_HEADER] = correlation_id
         if facts.served_stale:
             response.headers["X-Data-Stale"] = "true"
@@ -144,9 +164,14 @@ def http_middleware(request: Request, get_response: Callable[[Request], Response
             namespace=settings.metrics_namespace, service=settings.service_name, route=route,
             status=response.status_code, latency_ms=latency_ms, facts=facts,
             thresholds_ms=settings.latency_thresholds_ms, correlation_id=correlation_id, method=request.method))
+        if facts.chaos_experiment:
+            logger.info("request touched by a chaos fault", extra={
+                "chaos_experiment": facts.chaos_experiment, "method": request.method,
+                "status": response.status_code, "latency_ms": round(latency_ms, 3)})
         if response.status_code >= 500:
             logger.error("request failed", extra={
                 "method": request.method, "status": response.status_code, "latency_ms": round(latency_ms, 3),
+                "chaos_experiment": facts.chaos_experiment,
                 "cause": facts.failure_cause or "not recorded: the view returned a 5xx without a cause"})
         return response
     finally:

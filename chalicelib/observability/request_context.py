@@ -14,6 +14,8 @@ class RequestFacts:
     failure_cause: Optional[str] = None
     # Requests that are not the service's users being served (the local stack's own tools).
     excluded_from_sli: bool = False
+    # The chaos experiment whose fault touched this request (route, DynamoDB or webhook fault).
+    chaos_experiment: Optional[str] = None
 
     @property
     def served_stale(self) -> bool:
@@ -47,3 +49,9 @@ def record_failure_cause(cause: str) -> None:
 def exclude_from_sli() -> None:
     """This request is no SLI event: it counts as a request, never as a valid one or an error."""
     _facts.get().excluded_from_sli = True
+
+
+def record_chaos_experiment(experiment_id: Optional[str]) -> None:
+    """A chaos fault touched this request: its logs and metrics name the experiment."""
+    if experiment_id:
+        _facts.get().chaos_experiment = experiment_id

@@ -12,7 +12,10 @@ stack and the chaos flow share it::
     switch.clear()
 
 The raised error is a real ``botocore.exceptions.ClientError`` (or ``ReadTimeoutError``
-for ``hang``), so pynamodb and the breakers see what they would see from AWS.
+for ``hang``), so pynamodb and the breakers see what they would see from AWS; a fault with
+``delay_seconds`` only slows the call down. Any object with ``match(service, operation)``
+can stand in for the switch: chaos experiments use their fault records
+(``chalicelib.chaos.active.DynamoDBFaultSwitch``).
 """
 from __future__ import annotations
 
@@ -34,6 +37,8 @@ class Fault:
     hang_seconds: float = 0.0  # > 0: sleep then raise a read timeout instead of an error response
     probability: float = 1.0
     expires_at: Optional[float] = None  # epoch seconds; the fault lifts itself after this
+    delay_seconds: float = 0.0  # > 0 (and no error): the call proceeds after this delay
+    experiment_id: Optional[str] = None  # the chaos experiment that asked for it
 
     def matches(self, service: str, operation: str, now: float) -> bool:
         if self.expires_at is not None and now >= self.expires_at:
@@ -42,7 +47,8 @@ class Fault:
 
     def describe(self) -> dict[str, Any]:
         return {"service": self.service, "operations": sorted(self.operations), "error_code": self.error_code,
-                "hang_seconds": self.hang_seconds, "probability": self.probability, "expires_at": self.expires_at}
+                "hang_seconds": self.hang_seconds, "probability": self.probability, "expires_at": self.expires_at,
+                "delay_seconds": self.delay_seconds, "experiment_id": self.experiment_id}
 
 
 class FaultSwitch:
@@ -76,11 +82,14 @@ class FaultSwitch:
 
 
 class FaultInjector:
-    def __init__(self, switch: FaultSwitch, *, sleep: Callable[[float], None] = time.sleep,
-                 rand: Callable[[], float] = random.random) -> None:
+    def __init__(self, switch: Any, *, sleep: Callable[[float], None] = time.sleep,
+                 rand: Callable[[], float] = random.random,
+                 on_inject: Optional[Callable[[Fault], None]] = None) -> None:
+        """``switch``: a ``FaultSwitch`` or anything with its ``match``; ``on_inject`` hears each injection."""
         self.switch = switch
         self._sleep = sleep
         self._rand = rand
+        self._on_inject = on_inject
         self.injected = 0
 
     def attach(self, client: Any, service: str = "dynamodb") -> Any:
@@ -100,6 +109,11 @@ class FaultInjector:
         if fault is None or self._rand() >= fault.probability:
             return None
         self.injected += 1
+        if self._on_inject is not None:
+            self._on_inject(fault)
+        if fault.delay_seconds > 0 and fault.hang_seconds <= 0 and not fault.error_code:
+            self._sleep(fault.delay_seconds)
+            return None
         if fault.hang_seconds > 0:
             from botocore.exceptions import ReadTimeoutError
 

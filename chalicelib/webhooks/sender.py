@@ -21,8 +21,12 @@ class WebhookNotConfigured(Exception):
 
 class WebhookSender:
     def __init__(self, url: str, key_reader: Callable[[], str], timeout_seconds: float = 2.0, http: Any = None,
-                 clock: Callable[[], float] = time.time, allow_plain_http: bool = False) -> None:
-        """``allow_plain_http``: the local stack's receiver answers on http://127.0.0.1."""
+                 clock: Callable[[], float] = time.time, allow_plain_http: bool = False, faults: Any = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        """``allow_plain_http``: the local stack's receiver answers on http://127.0.0.1; ``faults``: the
+        process's ``chalicelib.chaos.active.ActiveFaults`` (webhook failures and timeouts)."""
+        self._faults = faults
+        self._sleep = sleep
         self.url = url
         self.timeout_seconds = timeout_seconds
         self._key_reader = key_reader
@@ -52,10 +56,25 @@ class WebhookSender:
                 "X-Webhook-Attempt": str(attempt), "User-Agent": "serverless-sre-webhooks/1",
                 **signed_headers(self._key_reader(), int(self._clock()), body)}
 
+    def _injected_failure(self) -> None:
+        """A chaos webhook fault: the endpoint "answers" an error status, or hangs until the timeout."""
+        fault = self._faults.webhook_fault() if self._faults is not None else None
+        if fault is None:
+            return
+        from chalicelib.chaos.model import WEBHOOK_TIMEOUT
+
+        if fault.kind == WEBHOOK_TIMEOUT:
+            self._sleep(min(max(0.0, fault.magnitude), self.timeout_seconds))
+            raise WebhookFailed(f"ReadTimeoutError: no answer from the webhook endpoint "
+                                f"(injected by chaos experiment {fault.experiment_id})")
+        raise WebhookFailed(f"webhook endpoint answered {int(fault.magnitude)} "
+                            f"(injected by chaos experiment {fault.experiment_id})")
+
     def send(self, event: WebhookEvent, attempt: int = 1) -> int:
         """POST the event; returns the status code, raises ``WebhookFailed`` unless 2xx."""
         if not self.enabled:
             raise WebhookNotConfigured("WEBHOOK_URL is empty")
+        self._injected_failure()
         import urllib3
 
         try:

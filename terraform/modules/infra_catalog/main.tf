@@ -37,7 +37,8 @@ locals {
   # ("table:<key>", "topic:<key>", "secret:<key>", "statemachine:<key>",
   # "function:<key>", "metrics:read", "capacity:read" (the API function's
   # configuration, the account's Lambda limits, ECS services and their scaling
-  # bounds: what capacity planning reads)); without it a function may use every
+  # bounds: what capacity planning reads),
+  # "chaos:infrastructure" (reserved concurrency, for chaos experiments)); without it a function may use every
   # resource declared in infra/ (still never anything outside the project).
   all_access = concat(
     [for k in keys(local.raw.tables) : "table:${k}"],
@@ -46,7 +47,7 @@ locals {
     [for k in keys(local.raw.statemachines) : "statemachine:${k}"],
     [for k in keys(local.raw.queues) : "queue:${k}"],
     [for k in keys(local.raw.functions) : "function:${k}"],
-    ["metrics:read", "capacity:read"],
+    ["metrics:read", "capacity:read", "chaos:infrastructure"],
   )
 
   functions = {

@@ -50,7 +50,7 @@ locals {
   )
   access_keys = {
     for fn, entries in local.access : fn => {
-      for kind in ["table", "topic", "secret", "statemachine", "function", "queue", "metrics"] :
+      for kind in ["table", "topic", "secret", "statemachine", "function", "queue", "metrics", "capacity", "chaos"] :
       kind => [for entry in entries : split(":", entry)[1] if split(":", entry)[0] == kind]
     }
   }
@@ -114,12 +114,34 @@ locals {
         actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
         resources = [for q, spec in local.catalog.queues : aws_sqs_queue.queues[q].arn if spec.consumer == fn]
       }],
+      length(k.chaos) == 0 ? [] : [{
+        sid = "ChaosLambdaThrottling"
+        # Chaos experiments lower a function's reserved concurrency and restore it (experiments/).
+        actions   = ["lambda:GetFunctionConcurrency", "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency"]
+        resources = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.prefix}*"]
+      }],
       length(k.metrics) == 0 ? [] : [{
         sid = "ReadMetrics"
         # CloudWatch metric reads have no resource-level permissions.
         actions   = ["cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics", "cloudwatch:ListMetrics"]
         resources = ["*"]
       }],
+      length(k.capacity) == 0 ? [] : [
+        {
+          sid = "ReadApiFunctionCapacity"
+          actions = ["lambda:GetFunctionConfiguration", "lambda:GetFunctionConcurrency",
+          "lambda:GetProvisionedConcurrencyConfig"]
+          resources = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.prefix}",
+          "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.prefix}:*"]
+        },
+        {
+          sid = "ReadCapacityLimits"
+          # GetAccountSettings and the Describe calls of ECS and Application Auto Scaling take no resource.
+          actions = ["lambda:GetAccountSettings", "ecs:DescribeServices",
+          "application-autoscaling:DescribeScalableTargets"]
+          resources = ["*"]
+        },
+      ],
     )
   }
 }

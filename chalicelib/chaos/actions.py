@@ -1,0 +1,64 @@
+"""What an experiment does besides writing fault records: infrastructure actions and their undo.
+
+Each ``apply`` answers what rollback needs (the value it replaced); ``undo`` puts it back.
+Lambda throttling lowers a function's reserved concurrency (no reserved concurrency before
+is restored as "none"); ECS scale-in lowers the service's desired count; ECS task
+termination stops a share of the running tasks (the service replaces them: nothing to undo).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping
+
+
+class InfrastructureActions:
+    def __init__(self, lambda_client: Any, ecs_client: Any) -> None:
+        self._lambda = lambda_client
+        self._ecs = ecs_client
+
+    def apply(self, action: Mapping[str, Any]) -> dict[str, Any]:
+        kind = action["type"]
+        if kind == "lambda_throttle":
+            function = action["function"]
+            previous = self._lambda.get_function_concurrency(FunctionName=function).get(
+                "ReservedConcurrentExecutions")
+            self._lambda.put_function_concurrency(FunctionName=function,
+                                                  ReservedConcurrentExecutions=action["reserved_concurrency"])
+            return {"type": kind, "function": function, "previous_reserved_concurrency": previous}
+        if kind == "ecs_scale":
+            service = self._describe_service(action)
+            self._ecs.update_service(cluster=action["cluster"], service=action["service"],
+                                     desiredCount=action["desired_count"])
+            return {"type": kind, "cluster": action["cluster"], "service": action["service"],
+                    "previous_desired_count": service["desiredCount"]}
+        if kind == "ecs_stop_tasks":
+            tasks = self._ecs.list_tasks(cluster=action["cluster"], serviceName=action["service"],
+                                         desiredStatus="RUNNING").get("taskArns", [])
+            chosen = sorted(tasks)[:math.ceil(len(tasks) * action["percent"] / 100)]
+            for task in chosen:
+                self._ecs.stop_task(cluster=action["cluster"], task=task, reason="chaos experiment")
+            return {"type": kind, "cluster": action["cluster"], "service": action["service"],
+                    "running_before": len(tasks), "stopped_tasks": chosen}
+        raise ValueError(f"not an infrastructure action: {kind}")
+
+    def undo(self, saved: Mapping[str, Any]) -> dict[str, Any]:
+        kind = saved["type"]
+        if kind == "lambda_throttle":
+            previous = saved["previous_reserved_concurrency"]
+            if previous is None:
+                self._lambda.delete_function_concurrency(FunctionName=saved["function"])
+            else:
+                self._lambda.put_function_concurrency(FunctionName=saved["function"],
+                                                      ReservedConcurrentExecutions=previous)
+            return {"type": kind, "function": saved["function"], "restored_reserved_concurrency": previous}
+        if kind == "ecs_scale":
+            self._ecs.update_service(cluster=saved["cluster"], service=saved["service"],
+                                     desiredCount=saved["previous_desired_count"])
+            return {"type": kind, "service": saved["service"], "restored_desired_count": saved["previous_desired_count"]}
+        return {"type": kind, "restored": "nothing to restore: the service replaces stopped tasks"}
+
+    def _describe_service(self, action: Mapping[str, Any]) -> Mapping[str, Any]:
+        services = self._ecs.describe_services(cluster=action["cluster"], services=[action["service"]])["services"]
+        if not services:
+            raise LookupError(f"ECS service {action['service']} not found in cluster {action['cluster']}")
+        return services[0]

@@ -1,0 +1,115 @@
+"""Experiment definitions: the JSON Schema (``experiments/schema.json``), the catalog, the targets.
+
+``validate(document)`` answers the first problem as ``(field, reason)`` (the API's 400 and the
+workflow's first state both say it), or ``None``. ``targets(definition)`` names what the
+experiment acts on: two experiments on one target never run at once.
+"""
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+from chalicelib.chaos.model import ALL_ROUTES, DYNAMODB_KINDS, ROUTE_KINDS, WEBHOOK_KINDS
+
+REPOSITORY_CATALOG = Path(__file__).resolve().parents[2] / "experiments"
+CATALOG_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+ROUTE_TARGET = re.compile(r"^(\*|/[A-Za-z0-9_./{}-]{0,199})$")
+
+
+class DefinitionError(ValueError):
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field, self.reason = field, reason
+
+
+@lru_cache(maxsize=4)
+def schema(directory: Path = REPOSITORY_CATALOG) -> dict[str, Any]:
+    return json.loads((directory / "schema.json").read_text(encoding="utf-8"))
+
+
+def _field(path: Any) -> str:
+    return "/".join(str(part) for part in path) or "(document)"
+
+
+def validate(document: Any, directory: Path = REPOSITORY_CATALOG, *,
+             max_duration_seconds: Optional[int] = None) -> Optional[DefinitionError]:
+    """The first problem of ``document`` against the schema and the rules JSON Schema cannot say."""
+    from jsonschema import Draft202012Validator  # ~30 ms: only when a definition is checked
+    from jsonschema.exceptions import best_match
+
+    validator = Draft202012Validator(schema(directory))
+    error = best_match(validator.iter_errors(document))
+    if error is not None:
+        if error.validator == "oneOf" and isinstance(error.instance, Mapping):
+            # Say which variant was meant (its "type") rather than "not valid under any of the given schemas".
+            kinds = [sub.get("properties", {}).get("type", {}) for sub in error.validator_value]
+            wanted = sorted({kind.get("const") for kind in kinds if "const" in kind}
+                            | {value for kind in kinds for value in kind.get("enum", [])})
+            given = error.instance.get("type")
+            if given not in wanted:
+                return DefinitionError(_field([*error.absolute_path, "type"]), f"must be one of {', '.join(wanted)}")
+            variant = next(sub for sub, kind in zip(error.validator_value, kinds)
+                           if kind.get("const") == given or given in kind.get("enum", []))
+            inner = best_match(Draft202012Validator(variant).iter_errors(error.instance))
+            if inner is not None:
+                return DefinitionError(_field([*error.absolute_path, *inner.absolute_path]), inner.message)
+        return DefinitionError(_field(error.absolute_path), error.message)
+    if max_duration_seconds is not None and document["duration_seconds"] > max_duration_seconds:
+        return DefinitionError("duration_seconds", f"must be at most {max_duration_seconds}")
+    for index, action in enumerate(document["method"]):
+        if action["type"] != "fault":
+            continue
+        fault, where = action["fault"], f"method/{index}/fault"
+        kind, target = fault["kind"], fault["target"]
+        if kind in ROUTE_KINDS and not ROUTE_TARGET.match(target):
+            return DefinitionError(f"{where}/target", "a route fault targets a route path or *")
+        if kind in DYNAMODB_KINDS and target != "database":
+            return DefinitionError(f"{where}/target", "a DynamoDB fault targets database (the users store)")
+        if kind in WEBHOOK_KINDS and target != "webhook":
+            return DefinitionError(f"{where}/target", "a webhook fault targets webhook")
+        if kind == "route_error" and not 500 <= fault.get("magnitude", 0) <= 599:
+            return DefinitionError(f"{where}/magnitude", "a route error is an HTTP status from 500 to 599")
+        if kind == "webhook_failure" and not 400 <= fault.get("magnitude", 0) <= 599:
+            return DefinitionError(f"{where}/magnitude", "a webhook failure is an HTTP status from 400 to 599")
+        if kind in ("dynamodb_timeout", "webhook_timeout") and not 0 < fault.get("magnitude", 0) <= 60:
+            return DefinitionError(f"{where}/magnitude", "a timeout hangs for 0 to 60 seconds")
+        if kind in ("route_latency", "dynamodb_slowdown") and not 0 < fault.get("magnitude", 0) <= 30000:
+            return DefinitionError(f"{where}/magnitude", "added latency is 1 to 30000 milliseconds")
+    return None
+
+
+def targets(definition: Mapping[str, Any]) -> list[str]:
+    """What each action of the method acts on, e.g. ``database``, ``route:/api/users``, ``lambda:<name>``."""
+    found = []
+    for action in definition["method"]:
+        kind = action["type"]
+        if kind == "fault":
+            fault = action["fault"]
+            target = ("route:" + ("api" if fault["target"] == ALL_ROUTES else fault["target"])
+                      if fault["kind"] in ROUTE_KINDS else fault["target"])
+        elif kind == "lambda_throttle":
+            target = f"lambda:{action['function']}"
+        elif kind in ("ecs_stop_tasks", "ecs_scale"):
+            target = f"ecs:{action['cluster']}/{action['service']}"
+        else:
+            target = "load"
+        if target not in found:
+            found.append(target)
+    return found
+
+
+def catalog_names(directory: Path = REPOSITORY_CATALOG) -> list[str]:
+    return sorted(path.stem for path in directory.glob("*.json") if path.name != "schema.json")
+
+
+def catalog_entry(name: str, directory: Path = REPOSITORY_CATALOG) -> dict[str, Any]:
+    """The catalog definition ``name`` (raises DefinitionError naming the field ``experiment``)."""
+    if not isinstance(name, str) or not CATALOG_NAME.match(name) or name == "schema":
+        raise DefinitionError("experiment", "a catalog name: lowercase letters, digits and dashes")
+    path = directory / f"{name}.json"
+    if not path.is_file():
+        raise DefinitionError("experiment", f"no catalog experiment {name!r}; known: {', '.join(catalog_names(directory))}")
+    return json.loads(path.read_text(encoding="utf-8"))

@@ -1,0 +1,129 @@
+"""Starting, listing and stopping experiments; which experiment is running on a target.
+
+``ChaosService.start`` validates the definition, writes the journal record and the target
+locks in one transaction (a busy target is ``TargetBusy``), then starts the workflow with
+``{"experiment_id": ...}``. ``stop`` stops the execution and rolls back at once, so an
+operator never waits for the next watch interval.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import replace
+from typing import Any, Callable, Mapping, Optional
+
+from chalicelib.chaos.journal import ABORTED, ERRORED, RUNNING, ExperimentRecord
+from chalicelib.chaos.steps import ExperimentSteps, iso
+from chalicelib.incidents.experiments import ActiveExperiment
+
+WEBHOOK_ONLY = ("webhook",)
+
+
+class NotRunning(Exception):
+    pass
+
+
+class ChaosService:
+    def __init__(self, steps: ExperimentSteps, journal: Any, faults: Any, active_faults: Any, actions: Any,
+                 sfn: Any, state_machine_arn: str, clock: Callable[[], float] = time.time) -> None:
+        self._steps = steps
+        self._journal = journal
+        self._faults = faults
+        self._active = active_faults
+        self._actions = actions
+        self._sfn = sfn
+        self._state_machine_arn = state_machine_arn
+        self._clock = clock
+
+    @property
+    def configured(self) -> bool:
+        return bool(self._state_machine_arn)
+
+    def start(self, body: Mapping[str, Any], actor: str) -> ExperimentRecord:
+        """Raises DefinitionError (400), TargetBusy (409)."""
+        source, definition = self._steps.resolve(body)
+        record = self._steps.new_record(source, definition, actor)
+        self._journal.create(record, self._clock())
+        try:
+            execution = self._sfn.start_execution(stateMachineArn=self._state_machine_arn, name=record.id,
+                                                  input=json.dumps({"experiment_id": record.id}))["executionArn"]
+        except Exception as exc:  # noqa: BLE001 - recorded in the journal and re-raised (the API answers 5xx)
+            failed = replace(record, status=ERRORED, ended_at=iso(self._clock()),
+                             reason=f"the workflow did not start: {type(exc).__name__}: {exc}"[:500])
+            self._journal.save(failed)
+            self._journal.release(failed)
+            raise
+        record = replace(self._journal.get(record.id), execution_arn=execution)
+        self._journal.save(record)
+        return record
+
+    def get(self, experiment_id: str) -> ExperimentRecord:
+        return self._journal.get(experiment_id)
+
+    def listing(self, limit: int) -> list[ExperimentRecord]:
+        return self._journal.listing(limit)
+
+    def stop(self, experiment_id: str, actor: str) -> ExperimentRecord:
+        """Stop the workflow and roll back now. Raises ExperimentMissing, NotRunning."""
+        record = self._journal.get(experiment_id)
+        if record.status != RUNNING:
+            raise NotRunning(f"experiment {experiment_id} is {record.status}, not running")
+        if record.execution_arn:
+            self._stop_execution(record.execution_arn, actor)
+        record = self._journal.get(experiment_id)
+        removed = self._faults.remove_experiment(record.id)
+        self._active.invalidate()
+        restored = [self._actions.undo(saved) for saved in (record.saved or {}).get("actions", [])]
+        now = iso(self._clock())
+        final = replace(record, status=ABORTED, ended_at=now, reason=f"stopped by {actor}",
+                        saved={**dict(record.saved), "restored": restored})
+        final = final.with_event(now, "stopped", by=actor).with_event(
+            now, "rolled_back", faults_removed=removed, restored=[r["type"] for r in restored])
+        self._journal.save(final)
+        self._journal.release(final)
+        return final
+
+    def _stop_execution(self, execution_arn: str, actor: str) -> None:
+        described = self._sfn.describe_execution(executionArn=execution_arn)
+        if described["status"] == "RUNNING":
+            self._sfn.stop_execution(executionArn=execution_arn, error="ExperimentStopped",
+                                     cause=f"stopped by {actor}")
+
+
+class JournalExperimentLookup:
+    """``chalicelib.incidents.experiments.ExperimentLookup`` over the journal's target locks.
+
+    A target of an incident is a breaker (``database``, ``webhook``) or an SLO. A breaker matches
+    the experiment acting on it; an SLO matches any running experiment that acts on the API
+    (every fault but a webhook-only one spends the API's SLOs).
+    """
+
+    def __init__(self, journal: Any, slo_names: Callable[[], list[str]], clock: Callable[[], float] = time.time,
+                 logger: Any = None) -> None:
+        self._journal = journal
+        self._slo_names = slo_names
+        self._clock = clock
+        self._logger = logger
+
+    def active_for(self, target: str) -> Optional[ActiveExperiment]:
+        from chalicelib.dynamodb import storage_errors
+
+        try:
+            running = self._journal.running_on(self._clock())
+        except storage_errors() as exc:
+            # A page or an incident must never fail because the journal cannot be read.
+            if self._logger is not None:
+                self._logger.warning("chaos journal unreadable; the page cannot say whether an experiment runs",
+                                     extra={"error": f"{type(exc).__name__}: {exc}"[:300]})
+            return None
+        if not running:
+            return None
+        experiment_id = running.get(target)
+        if experiment_id is None and target in self._slo_names():
+            experiment_id = next((holder for locked, holder in sorted(running.items())
+                                  if locked not in WEBHOOK_ONLY), None)
+            target = next(locked for locked, holder in sorted(running.items()) if holder == experiment_id) \
+                if experiment_id else target
+        if experiment_id is None:
+            return None
+        return ActiveExperiment(id=experiment_id, target=target, kind="chaos")

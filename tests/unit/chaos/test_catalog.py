@@ -1,0 +1,73 @@
+"""The shipped catalog (experiments/*.json) against its JSON Schema, and what a bad definition is told."""
+import copy
+import json
+
+import pytest
+
+from chalicelib.chaos import definition as definitions
+
+SEED_LIST = {"route-latency", "dynamodb-failure", "dynamodb-slowdown", "webhook-outage", "lambda-throttling",
+             "ecs-task-termination", "load-test"}
+
+
+@pytest.mark.parametrize("name", definitions.catalog_names())
+def test_every_shipped_experiment_is_valid(name):
+    assert definitions.validate(definitions.catalog_entry(name)) is None
+
+
+def test_the_catalog_covers_the_seed_list():
+    assert SEED_LIST <= set(definitions.catalog_names())
+
+
+def test_the_catalog_speaks_chaos_toolkit_vocabulary():
+    document = definitions.catalog_entry("dynamodb-failure")
+    assert {"steady-state-hypothesis", "method", "rollbacks"} <= set(document)
+
+
+def test_targets_name_what_each_action_acts_on():
+    assert definitions.targets(definitions.catalog_entry("dynamodb-failure")) == ["database"]
+    assert definitions.targets(definitions.catalog_entry("route-latency")) == ["route:/api/users"]
+    assert definitions.targets(definitions.catalog_entry("ecs-task-termination")) == [
+        "ecs:serverless-sre-prod/serverless-sre-prod-api"]
+
+
+def _broken(change):
+    document = copy.deepcopy(definitions.catalog_entry("dynamodb-failure"))
+    change(document)
+    return definitions.validate(document)
+
+
+@pytest.mark.parametrize("change, field, reason", [
+    (lambda d: d.pop("method"), "(document)", "'method' is a required property"),
+    (lambda d: d.update(duration_seconds=0), "duration_seconds", "less than the minimum of 1"),
+    (lambda d: d.update(duration_seconds="60"), "duration_seconds", "is not of type 'integer'"),
+    (lambda d: d.update(surprise=1), "(document)", "Additional properties are not allowed"),
+    (lambda d: d["method"][0]["fault"].update(kind="meteor"), "method/0/fault/kind", "is not one of"),
+    (lambda d: d["method"][0]["fault"].update(target="users"), "method/0/fault/target", "targets database"),
+    (lambda d: d["method"][0].update(type="teleport"), "method/0/type", "must be one of"),
+    (lambda d: d["method"][0]["fault"].update(blast_radius_pct=150), "method/0/fault/blast_radius_pct",
+     "greater than the maximum of 100"),
+    (lambda d: d["stop-conditions"]["conditions"][0].pop("max"), "stop-conditions/conditions/0", "'max' is a required"),
+])
+def test_a_bad_definition_names_the_field_and_the_reason(change, field, reason):
+    problem = _broken(change)
+    assert problem is not None and problem.field == field and reason in problem.reason, problem
+
+
+def test_route_errors_must_be_server_error_statuses():
+    document = copy.deepcopy(definitions.catalog_entry("route-latency"))
+    document["method"][0]["fault"].update(kind="route_error", magnitude=404)
+    assert definitions.validate(document).field == "method/0/fault/magnitude"
+
+
+def test_catalog_names_cannot_escape_the_folder():
+    for name in ("../secrets", "schema", "UPPER", ""):
+        with pytest.raises(definitions.DefinitionError) as raised:
+            definitions.catalog_entry(name)
+        assert raised.value.field == "experiment"
+
+
+def test_the_schema_itself_is_a_valid_json_schema():
+    from jsonschema import Draft202012Validator
+
+    Draft202012Validator.check_schema(json.loads((definitions.REPOSITORY_CATALOG / "schema.json").read_text()))

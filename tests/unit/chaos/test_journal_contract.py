@@ -1,0 +1,74 @@
+"""One contract for every experiment journal: the in-memory fake and DynamoDB."""
+import time
+from dataclasses import replace
+
+import pytest
+
+from chalicelib.chaos.journal import ExperimentMissing, ExperimentRecord, MemoryJournal, TargetBusy
+from tests.support.golden import check_golden, golden
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def journal(request):
+    if request.param == "memory":
+        return MemoryJournal()
+    request.getfixturevalue("tables")
+    return request.getfixturevalue("wired").chaos_journal
+
+
+def record(experiment_id="exp-000000000001", targets=("database",), ends_in=300.0, started_at="2026-12-05T02:00:00Z"):
+    return ExperimentRecord.from_json({**golden("chaos_experiment"), "id": experiment_id, "targets": list(targets),
+                                       "status": "running", "ends_by": time.time() + ends_in,
+                                       "started_at": started_at})
+
+
+def test_the_journal_record_matches_its_golden_json():
+    produced = ExperimentRecord.from_json(golden("chaos_experiment"))
+    check_golden("chaos_experiment", produced.to_json())
+
+
+def test_a_created_record_reads_back_and_holds_its_targets(journal):
+    created = record()
+    journal.create(created, time.time())
+    assert journal.get(created.id) == created
+    assert journal.running_on(time.time()) == {"database": created.id}
+
+
+def test_a_second_experiment_on_a_held_target_is_refused(journal):
+    journal.create(record(), time.time())
+    with pytest.raises(TargetBusy) as busy:
+        journal.create(record("exp-000000000002", targets=("webhook", "database")), time.time())
+    assert (busy.value.target, busy.value.experiment_id) == ("database", "exp-000000000001")
+    with pytest.raises(ExperimentMissing):
+        journal.get("exp-000000000002")
+
+
+def test_an_expired_lock_frees_its_target_even_if_nobody_released_it(journal):
+    journal.create(record(ends_in=-1), time.time())
+    assert journal.running_on(time.time()) == {}
+    journal.create(record("exp-000000000002"), time.time())
+
+
+def test_released_targets_are_free_and_someone_elses_lock_stays(journal):
+    first = record()
+    journal.create(first, time.time())
+    journal.release(first)
+    second = record("exp-000000000002")
+    journal.create(second, time.time())
+    journal.release(first)
+    assert journal.running_on(time.time()) == {"database": second.id}
+
+
+def test_saved_changes_are_read_back_and_listed_newest_first(journal):
+    older, newer = record(started_at="2026-12-05T01:00:00Z"), record("exp-000000000002", targets=("webhook",))
+    journal.create(older, time.time())
+    journal.create(newer, time.time())
+    journal.save(replace(older, status="completed", reason="fine"))
+    assert journal.get(older.id).status == "completed"
+    assert [r.id for r in journal.listing(10)] == [newer.id, older.id]
+    assert [r.id for r in journal.listing(1)] == [newer.id]
+
+
+def test_an_unknown_experiment_is_missing(journal):
+    with pytest.raises(ExperimentMissing):
+        journal.get("exp-ffffffffffff")

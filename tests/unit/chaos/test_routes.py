@@ -1,0 +1,111 @@
+"""POST/GET /sre/chaos/experiments and /{id}/stop through the app (mock_aws; the workflow does not run here)."""
+import json
+import time
+
+import boto3
+import pytest
+from chalice.test import Client
+
+TOKEN = "chaos-operator-token"
+
+
+@pytest.fixture
+def client(tables, monkeypatch):
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    iam = boto3.client("iam", region_name="us-east-1")
+    role = iam.create_role(RoleName="sfn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    machine = sfn.create_state_machine(name="chaos", roleArn=role, definition=json.dumps(
+        {"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": 3600, "End": True}}}))["stateMachineArn"]
+    monkeypatch.setenv("CHAOS_STATE_MACHINE_ARN", machine)
+    boto3.client("secretsmanager", region_name="us-east-1").create_secret(
+        Name="serverless-sre/operator-token", SecretString=json.dumps({"alice": TOKEN}))
+    from chalicelib import wiring
+
+    wiring.reset()
+    from app import app
+
+    with Client(app) as test_client:
+        yield test_client
+
+
+def send(client, method, path, body=None, token=TOKEN):
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    raw = body if isinstance(body, str) or body is None else json.dumps(body)
+    return getattr(client.http, method)(path, headers=headers, body=raw)
+
+
+def test_starting_a_catalog_experiment_answers_202_with_the_running_record(client):
+    response = send(client, "post", "/sre/chaos/experiments", {"experiment": "dynamodb-failure"})
+    assert response.status_code == 202, response.body
+    body = response.json_body
+    assert (body["status"], body["source"], body["started_by"], body["targets"]) == (
+        "running", "dynamodb-failure", "alice", ["database"])
+    assert body["execution_arn"].endswith(f":{body['id']}")
+
+
+def test_an_inline_definition_is_accepted(client):
+    from chalicelib.chaos.definition import catalog_entry
+
+    response = send(client, "post", "/sre/chaos/experiments", {"definition": catalog_entry("route-latency")})
+    assert response.status_code == 202 and response.json_body["source"] == "inline"
+
+
+def test_a_second_experiment_on_a_busy_target_is_409(client):
+    first = send(client, "post", "/sre/chaos/experiments", {"experiment": "dynamodb-failure"}).json_body
+    response = send(client, "post", "/sre/chaos/experiments", {"experiment": "dynamodb-slowdown"})
+    assert response.status_code == 409
+    assert response.json_body["details"] == {"target": "database", "running_experiment": first["id"]}
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"experiment": "no-such-thing"}, "experiment"),
+    ({}, "experiment"),
+    ({"experiment": "route-latency", "definition": {}}, "experiment"),
+    ({"definition": {"title": "x"}}, "(document)"),
+    ({"definition": {"title": "x", "duration_seconds": 10, "steady-state-hypothesis": {"title": "t", "probes": []},
+                     "method": [{"name": "n", "type": "fault", "fault": {"kind": "route_error", "target": "*",
+                                                                         "magnitude": 200}}]}},
+     "method/0/fault/magnitude"),
+])
+def test_a_bad_definition_is_400_naming_the_field_and_reason(client, body, field):
+    response = send(client, "post", "/sre/chaos/experiments", body)
+    assert response.status_code == 400, response.body
+    assert field in response.json_body["details"] and response.json_body["details"][field][0]
+
+
+def test_unknown_fields_and_bad_json_are_400(client):
+    assert send(client, "post", "/sre/chaos/experiments", {"experiment": "route-latency", "x": 1}).status_code == 400
+    assert send(client, "post", "/sre/chaos/experiments", '{"experiment": NaN}').status_code == 400
+
+
+def test_starting_needs_the_operator_token(client):
+    assert send(client, "post", "/sre/chaos/experiments", {"experiment": "route-latency"}, token=None).status_code == 401
+    assert send(client, "post", "/sre/chaos/experiments", {"experiment": "route-latency"},
+                token="wrong").status_code in (401, 403)
+
+
+def test_list_and_get_show_the_journal(client):
+    started = send(client, "post", "/sre/chaos/experiments", {"experiment": "webhook-outage"}).json_body
+    listed = send(client, "get", "/sre/chaos/experiments").json_body["experiments"]
+    assert [item["id"] for item in listed] == [started["id"]]
+    assert send(client, "get", f"/sre/chaos/experiments/{started['id']}").json_body["title"] == started["title"]
+    assert send(client, "get", "/sre/chaos/experiments/exp-ffffffffffff").status_code == 404
+    assert send(client, "get", "/sre/chaos/experiments/nope").status_code == 404
+    assert send(client, "get", "/sre/chaos/experiments?limit=0").status_code == 400
+
+
+def test_stop_rolls_back_now_and_frees_the_target(client):
+    from chalicelib import wiring
+
+    started = send(client, "post", "/sre/chaos/experiments", {"experiment": "dynamodb-failure"}).json_body
+    steps = wiring.current().chaos_steps
+    steps.inject({"experiment_id": started["id"], "plan": {}})
+    assert wiring.current().chaos_fault_store.active(time.time())
+    response = send(client, "post", f"/sre/chaos/experiments/{started['id']}/stop")
+    assert response.status_code == 200, response.body
+    assert (response.json_body["status"], response.json_body["reason"]) == ("aborted", "stopped by alice")
+    assert wiring.current().chaos_fault_store.active(time.time()) == []
+    assert send(client, "post", f"/sre/chaos/experiments/{started['id']}/stop").status_code == 409
+    assert send(client, "post", "/sre/chaos/experiments", {"experiment": "dynamodb-failure"}).status_code == 202
