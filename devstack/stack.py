@@ -93,10 +93,13 @@ class LocalStack:
             time.sleep(0.1)
 
     def _provision(self) -> None:
-        from devstack.provision import provision_queues, provision_secrets, provision_tables, provision_topics
+        from devstack.provision import (provision_audience_inboxes, provision_queues, provision_secrets,
+                                        provision_tables, provision_topics)
 
         self.resources["tables"] = provision_tables(self.client("dynamodb"))
         self.resources["topics"] = provision_topics(self.client("sns"))
+        self.resources["inboxes"] = provision_audience_inboxes(self.client("sns"), self.client("sqs"),
+                                                               self.resources["topics"])
         for key, spec in definitions("topics").items():  # Terraform sets these on every function
             if spec.get("arn_setting"):
                 os.environ[spec["arn_setting"]] = self.resources["topics"][key]

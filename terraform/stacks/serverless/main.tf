@@ -62,6 +62,41 @@ module "topics" {
   kms_key_arn = module.kms.arn
 }
 
+# One subscription per subscriber of an audience, filtered by the audience's policy on
+# the message attributes, so each escalation level only receives its own pages.
+locals {
+  topic_subscriptions = merge(concat([{}], flatten([
+    for topic, audiences in var.topic_subscribers : [
+      for audience, subscribers in audiences : {
+        for index, subscriber in subscribers : "${topic}/${audience}/${index}" => {
+          topic         = topic
+          audience      = audience
+          protocol      = subscriber.protocol
+          endpoint      = subscriber.endpoint
+          filter_policy = try(local.catalog.topics[topic].audiences[audience].filter_policy, null)
+        }
+      }
+    ]
+  ]))...)
+}
+
+resource "aws_sns_topic_subscription" "audiences" {
+  for_each = local.topic_subscriptions
+
+  topic_arn           = module.topics[each.value.topic].arn
+  protocol            = each.value.protocol
+  endpoint            = each.value.endpoint
+  filter_policy       = jsonencode(each.value.filter_policy)
+  filter_policy_scope = "MessageAttributes"
+
+  lifecycle {
+    precondition {
+      condition     = each.value.filter_policy != null
+      error_message = "topic_subscribers: ${each.value.topic} has no audience ${each.value.audience} in infra/topics.json."
+    }
+  }
+}
+
 locals {
   secret_names = { for key in keys(local.catalog.secrets) : key => "${var.app_name}/${var.stage}/${key}" }
 }
