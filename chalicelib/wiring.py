@@ -13,6 +13,7 @@ SLO alerts -> incidents (``slo_alert_sink``), breaker transitions -> incidents
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -315,6 +316,15 @@ class Wiring:
                                        self.settings.service.runbooks_base_url)
 
     @cached_property
+    def ticket_service(self) -> Any:
+        from chalicelib.incidents.tickets import DynamoDBTicketStore, SnsTicketPublisher, TicketService, ticket_model
+
+        incidents, service = self.settings.incidents, self.settings.service
+        return TicketService(DynamoDBTicketStore(ticket_model(incidents.table, service.region)),
+                             SnsTicketPublisher(self.client("sns"), incidents.tickets_topic_arn,
+                                                service.runbooks_base_url, service.public_base_url))
+
+    @cached_property
     def breaker_incidents(self) -> Any:
         """What the breaker-transitions queue's consumer (functions/breaker_incidents.py) records with."""
         from chalicelib.incidents.adapters import BreakerIncidents
@@ -368,7 +378,8 @@ class Wiring:
         if choice == "incidents":
             from chalicelib.incidents.adapters import SloAlertIncidentSink
 
-            return SloAlertIncidentSink(self.incident_service)
+            return SloAlertIncidentSink(self.incident_service, self.ticket_service,
+                                        timedelta(seconds=self.settings.incidents.hold_down_seconds))
         if choice == "log":
             return LoggingAlertSink(self.logger)
         return load_alert_sink_plugin(choice)

@@ -3,6 +3,8 @@
 - ``SloSnapshot``: the latest figures of one SLO (``/sre/slos``, the release freeze, chaos).
 - ``HistoryPoint``: one hourly point of an SLO's history (charts, postmortem budget impact).
 - ``Alert``: a burn-rate alert, as handed to an ``AlertSink`` (the incident flow).
+- ``SloEvaluation``: one SLO's page picture after a run (the incident flow keeps one incident
+  per SLO problem from it).
 - ``ServiceWindow`` / ``ServiceSnapshot``: the service's own request figures (``/sre/metrics``).
 
 ``to_json`` is what is stored and served; ``from_json(to_json(x)) == x``. Golden fixtures of
@@ -152,6 +154,31 @@ class Alert:
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> "Alert":
         return cls(**{name: body[name] for name in cls.__dataclass_fields__ if name in body})
+
+
+@dataclass(frozen=True)
+class SloEvaluation:
+    """One SLO after one evaluator run, as the incident side needs it."""
+
+    slo: str
+    display_name: str
+    at: str  # the evaluated minute
+    page_tiers: tuple[str, ...]  # the SLO's page tiers, fastest first
+    firing_pages: tuple[Alert, ...] = ()  # its open page-tier alerts, fastest first
+    budget_state: str = "insufficient_history"
+    budget_remaining_ratio: Optional[float] = None
+
+    def to_json(self) -> Json:
+        return {"slo": self.slo, "display_name": self.display_name, "at": self.at,
+                "page_tiers": list(self.page_tiers), "firing_pages": [alert.to_json() for alert in self.firing_pages],
+                "budget_state": self.budget_state, "budget_remaining_ratio": self.budget_remaining_ratio}
+
+    @classmethod
+    def from_json(cls, body: Mapping[str, Any]) -> "SloEvaluation":
+        return cls(slo=body["slo"], display_name=body["display_name"], at=body["at"],
+                   page_tiers=tuple(body["page_tiers"]),
+                   firing_pages=tuple(Alert.from_json(alert) for alert in body.get("firing_pages") or ()),
+                   budget_state=body["budget_state"], budget_remaining_ratio=body.get("budget_remaining_ratio"))
 
 
 @dataclass(frozen=True)

@@ -43,11 +43,16 @@ class FakeEscalations:
     def __init__(self) -> None:
         self.started: list[str] = []
         self.stopped: list[tuple[str, dict]] = []
+        self.aborted: list[tuple[str, str]] = []
         self.stale = False
 
     def start(self, incident: Any) -> str:
         self.started.append(incident.id)
         return f"arn:aws:states:us-east-1:123456789012:execution:escalation:{incident.id}"
+
+    def abort(self, execution_arn: str, reason: str) -> bool:
+        self.aborted.append((execution_arn, reason))
+        return True
 
     def stop(self, task_token: str, outcome: dict) -> bool:
         self.stopped.append((task_token, dict(outcome)))
