@@ -182,3 +182,33 @@ def test_a_suppressed_ticket_alert_resolves_its_ticket_with_the_reason(sink, tic
                                 resolution="suppressed by page-slow"))
     [ticket] = tickets.list()
     assert (ticket.status, ticket.resolution) == ("resolved", "suppressed by page-slow")
+
+
+@pytest.fixture
+def tickets_client(api_client, tickets, wired):
+    wired.ticket_service = tickets
+    return api_client
+
+
+def test_tickets_are_listed_and_read_by_the_api(tickets_client, sink, clock):
+    sink.alert_opened(_alert("ticket-fast", clock))
+    listing = tickets_client.http.get("/sre/tickets?status=open&slo=success")
+    assert listing.status_code == 200
+    [ticket] = listing.json_body["tickets"]
+    assert (ticket["tier"], ticket["status"], ticket["incident_id"]) == ("ticket-fast", "open", None)
+    single = tickets_client.http.get(f"/sre/tickets/{ticket['id']}")
+    assert single.status_code == 200 and single.json_body == ticket
+
+
+@pytest.mark.parametrize("query, field", [("status=closed", "status"), ("limit=0", "limit"),
+                                          ("limit=%C2%B2", "limit"), ("limit=" + "9" * 5000, "limit"),
+                                          ("slo=%00", "slo"), ("colour=red", "colour")])
+def test_bad_ticket_queries_are_400(tickets_client, query, field):
+    response = tickets_client.http.get(f"/sre/tickets?{query}")
+    assert response.status_code == 400
+    assert field in response.json_body["details"]
+
+
+@pytest.mark.parametrize("ticket_id", ["tkt-0123456789abcdef", "inc-0123456789abcdef", "nope"])
+def test_unknown_ticket_is_404(tickets_client, ticket_id):
+    assert tickets_client.http.get(f"/sre/tickets/{ticket_id}").status_code == 404
