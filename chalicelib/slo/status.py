@@ -113,7 +113,20 @@ class SloStatusReader:
         if state == "resolved":
             recent = [alert for alert in recent if alert.state == "resolved"]
         return {"open": [alert.to_json() for alert in open_alerts] if state != "resolved" else [],
-                "recent": [alert.to_json() for alert in recent]}
+                "recent": [alert.to_json() for alert in recent], "tiers": self.tier_states()}
+
+    def tier_states(self) -> list[dict[str, Any]]:
+        """Every SLO tier as last evaluated: firing, suppressed (and by which faster tier), ok or
+        insufficient_data."""
+        snapshots = self.status.latest(slo.name for slo in self.slos)
+        rows = []
+        for slo in self.slos:
+            snapshot = snapshots.get(slo.name)
+            for tier in snapshot.tiers if snapshot else ():
+                rows.append({"slo": slo.name, "tier": tier["name"], "severity": tier["severity"],
+                             "state": tier["state"], "suppressed_by": tier.get("suppressed_by"),
+                             "evaluated_at": snapshot.evaluated_at})
+        return rows
 
     def service_metrics(self) -> dict[str, Any]:
         snapshot = self.status.service_snapshot()

@@ -212,3 +212,12 @@ def test_bad_ticket_queries_are_400(tickets_client, query, field):
 @pytest.mark.parametrize("ticket_id", ["tkt-0123456789abcdef", "inc-0123456789abcdef", "nope"])
 def test_unknown_ticket_is_404(tickets_client, ticket_id):
     assert tickets_client.http.get(f"/sre/tickets/{ticket_id}").status_code == 404
+
+
+def test_the_golden_evaluation_opens_one_incident_at_the_fastest_firing_tiers_severity(sink, service, clock):
+    evaluation = SloEvaluation.from_json(golden("slo_evaluation"))
+    sink.slo_evaluated(evaluation)
+    incident = _only_incident(service)
+    assert (incident.fingerprint, incident.target) == (f"slo:{evaluation.slo}", evaluation.slo)
+    assert incident.details["firing"] == [alert.tier for alert in evaluation.firing_pages]
+    assert incident.severity == ("P1" if evaluation.budget_state != "exhausted" else "P0")

@@ -132,6 +132,41 @@ def test_alert_resolves_when_the_burn_stops_and_is_kept(make_evaluator, put_coun
     assert "page-fast" not in [alert.tier for alert in wired().slo_alert_store.listing("open", 10)]
 
 
+def test_a_suppressed_tier_alert_closes_saying_by_which_tier(make_evaluator, put_counts, clock, sink):
+    fill(put_counts, T0 - timedelta(hours=4), 240, valid_requests=100, good_availability=93, latency_good_200ms=100)
+    evaluator = make_evaluator()
+    evaluator.run()
+    assert [alert["tier"] for alert in sink.opened if alert["slo"] == "success"] == ["page-slow"]
+    fill(put_counts, T0, 10, valid_requests=100, good_availability=0, latency_good_200ms=100)
+    clock.advance(minutes=10)
+    evaluator.run()
+    assert [alert["tier"] for alert in sink.opened if alert["slo"] == "success"] == ["page-slow", "page-fast"]
+    [closed] = [alert for alert in sink.resolved if alert["slo"] == "success"]
+    assert (closed["tier"], closed["state"], closed["resolution"]) == ("page-slow", "resolved",
+                                                                       "suppressed by page-fast")
+    tiers = {tier["name"]: tier for tier in latest_tiers("success")}
+    assert (tiers["page-slow"]["state"], tiers["page-slow"]["suppressed_by"]) == ("suppressed", "page-fast")
+
+
+def latest_tiers(name):
+    from chalicelib.wiring import current
+
+    return current().slo_status_store.latest([name])[name].tiers
+
+
+def test_every_run_hands_each_slos_page_picture_to_the_sink(make_evaluator, put_counts, clock, sink):
+    fill(put_counts, T0 - timedelta(minutes=60), 60, valid_requests=100, good_availability=0, latency_good_200ms=100)
+    evaluator = make_evaluator()
+    evaluator.run()
+    clock.advance(minutes=1)
+    evaluator.run()
+    success = [evaluation for evaluation in sink.evaluations if evaluation.slo == "success"]
+    assert [(e.at, [alert.tier for alert in e.firing_pages]) for e in success] == [
+        ("2026-12-01T12:00:00Z", ["page-fast"]), ("2026-12-01T12:01:00Z", ["page-fast"])]
+    assert success[0].page_tiers == ("page-fast", "page-slow")
+    assert {evaluation.slo for evaluation in sink.evaluations} == {"availability", "freshness", "latency", "success"}
+
+
 def test_failed_hand_off_is_retried_next_run(make_evaluator, put_counts, clock):
     flaky = RecordingSink(fail_opened=1)
     fill(put_counts, T0 - timedelta(minutes=60), 60, valid_requests=100, good_availability=0, latency_good_200ms=100)

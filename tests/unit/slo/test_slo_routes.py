@@ -80,6 +80,10 @@ def test_alerts_list_open_and_recent(slo_client, make_evaluator, put_counts):
     assert status == 200
     assert [(a["slo"], a["tier"]) for a in body["open"]] == [("success", "page-fast")]
     assert [a["state"] for a in body["recent"]] == ["open"]
+    success = {row["tier"]: row for row in body["tiers"] if row["slo"] == "success"}
+    assert (success["page-fast"]["state"], success["page-fast"]["suppressed_by"]) == ("firing", None)
+    assert [(row["state"], row["suppressed_by"]) for name, row in success.items() if name != "page-fast"] == [
+        ("suppressed", "page-fast")] * 3
 
 
 def test_metrics_report_rates_per_window(slo_client, evaluated):
