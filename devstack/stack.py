@@ -37,6 +37,8 @@ class StackConfig:
     aws_port: int = 0  # 0: any free port
     control_port: Optional[int] = None  # None: any free port (the embedded AWS needs it to run functions)
     schedules: bool = True
+    # Seconds per scheduled function key, replacing its infra/functions.json rate locally.
+    schedule_overrides: dict[str, float] = field(default_factory=dict)
     metrics_interval: float = 1.0
     extra_env: dict[str, str] = field(default_factory=dict)
 
@@ -180,7 +182,7 @@ class LocalStack:
 
             schedules = {key: spec["schedule"] for key, spec in definitions("functions").items()
                          if spec.get("schedule")}
-            self._scheduler = Scheduler(schedules, self.invoke)
+            self._scheduler = Scheduler(schedules, self.invoke, period_overrides=self.config.schedule_overrides)
             self._scheduler.start()
         self._ready.set()
 

@@ -83,8 +83,9 @@ def _wait_until_ready(process: subprocess.Popen, stack: RunningStack) -> None:
 
 
 @contextlib.contextmanager
-def running_stack() -> Iterator[RunningStack]:
-    """A local stack in its own process on free ports, stopped on exit."""
+def running_stack(*extra_args: str, schedules: bool = False) -> Iterator[RunningStack]:
+    """A local stack in its own process on free ports, stopped on exit; tests fire its scheduled
+    functions themselves unless ``schedules``."""
     host = "127.0.0.1"
     port, aws_port, control_port = free_port(host), free_port(host), free_port(host)
     log_dir = Path(tempfile.mkdtemp(prefix="devstack-"))
@@ -94,7 +95,8 @@ def running_stack() -> Iterator[RunningStack]:
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "devstack", "--host", host, "--port", str(port), "--aws-port", str(aws_port),
-             "--control-port", str(control_port), "--no-schedules", "--log-file", str(log_dir / "service.log")],
+             "--control-port", str(control_port), "--log-file", str(log_dir / "service.log"),
+             *([] if schedules else ["--no-schedules"]), *extra_args],
             cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     running = RunningStack(f"http://{host}:{port}", f"http://{host}:{aws_port}",
                            f"http://{host}:{control_port}", log_path)
