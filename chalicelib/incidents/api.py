@@ -238,13 +238,12 @@ def list_tickets(tickets: Any, request: Any) -> dict[str, Any]:
     slo = params.get("slo")
     if slo is not None and not (slo.isascii() and 1 <= len(slo) <= 63 and slo.replace("-", "").isalnum()):
         errors["slo"] = ["Must be an SLO name (letters, digits and '-')."]
-    limit_raw = params.get("limit", "50")
-    if not (limit_raw.isascii() and limit_raw.isdigit() and len(limit_raw) <= 4
-            and 1 <= int(limit_raw) <= TICKETS_MAX):
-        errors["limit"] = [f"Must be an integer between 1 and {TICKETS_MAX}."]
+    limit = parse_bounded_int(params.get("limit") or "50", 1, TICKETS_MAX)
+    if limit is None:
+        errors["limit"] = [f"Must be a whole number from 1 to {TICKETS_MAX}."]
     if errors:
         raise ValidationFailed(errors)
-    found = tickets.list(status=status or None, slo=slo, limit=int(limit_raw))
+    found = tickets.list(status=status or None, slo=slo, limit=limit)
     return {"tickets": [ticket.to_json() for ticket in found], "count": len(found)}
 
 
