@@ -206,6 +206,9 @@ class SloSettings:
     reread_minutes: int = 5
     catchup_hours: int = 24
     history_days: int = 7
+    # How much of its period an SLO must have data for before its budget state means anything
+    # (until then it is insufficient_history and the budget policy does not act on it).
+    min_history: str = "1d"
     stale_after_seconds: int = 300
     # "incidents" (default: alerts open incidents), "log", or "package.module:factory" returning an AlertSink.
     alert_sink: str = "incidents"
@@ -225,6 +228,7 @@ class SloSettings:
             reread_minutes=_int(env, "SLO_REREAD_MINUTES", 5),
             catchup_hours=_int(env, "SLO_CATCHUP_HOURS", 24),
             history_days=_int(env, "SLO_HISTORY_DAYS", 7),
+            min_history=_text(env, "SLO_MIN_HISTORY", "1d"),
             stale_after_seconds=_int(env, "SLO_STALE_AFTER_SECONDS", 300),
             alert_sink=_text(env, "SLO_ALERT_SINK", "incidents").strip(),
             api_gateway_name=_stripped(env, "API_GATEWAY_NAME"),

@@ -408,7 +408,8 @@ class Wiring:
 
         return SloStatusReader(self.slos, status=self.slo_status_store, alerts=self.slo_alert_store,
                                buckets=self.slo_bucket_store,
-                               stale_after_seconds=self.settings.slo.stale_after_seconds)
+                               stale_after_seconds=self.settings.slo.stale_after_seconds,
+                               history_days=self.settings.slo.history_days)
 
     @cached_property
     def health_probe(self) -> Any:

@@ -20,8 +20,10 @@ Json = dict[str, Any]
 
 @dataclass(frozen=True)
 class BudgetSummary:
-    state: str  # healthy | warning | exhausted
-    insufficient_data: bool
+    state: str  # healthy | warning | exhausted | insufficient_history
+    # how much of the period holds data: since, minutes, required_minutes, valid_events,
+    # required_events, sufficient (chalicelib.slo.budget.HistoryCoverage)
+    history: Mapping[str, Any]
     remaining_ratio: Optional[float]
     total: Optional[float]
     consumed: Optional[float]
@@ -30,14 +32,14 @@ class BudgetSummary:
     freezes_releases: bool
 
     def to_json(self) -> Json:
-        return {"state": self.state, "insufficient_data": self.insufficient_data,
+        return {"state": self.state, "history": dict(self.history),
                 "remaining_ratio": self.remaining_ratio, "total": self.total, "consumed": self.consumed,
                 "remaining": self.remaining, "warning_below": self.warning_below,
                 "freezes_releases": self.freezes_releases}
 
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> "BudgetSummary":
-        return cls(state=body["state"], insufficient_data=bool(body["insufficient_data"]),
+        return cls(state=body["state"], history=dict(body["history"]),
                    remaining_ratio=body["remaining_ratio"], total=body["total"], consumed=body["consumed"],
                    remaining=body["remaining"], warning_below=body["warning_below"],
                    freezes_releases=bool(body["freezes_releases"]))
@@ -93,17 +95,22 @@ class HistoryPoint:
     burn_rate_1h: Optional[float]
     state: str
     firing: tuple[str, ...] = ()
+    history_minutes: int = 0
+    history_sufficient: bool = False
 
     def to_json(self) -> Json:
         return {"at": self.at, "sli": self.sli, "good": self.good, "valid": self.valid,
                 "budget_remaining_ratio": self.budget_remaining_ratio, "burn_rate_1h": self.burn_rate_1h,
-                "state": self.state, "firing": list(self.firing)}
+                "state": self.state, "firing": list(self.firing), "history_minutes": self.history_minutes,
+                "history_sufficient": self.history_sufficient}
 
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> "HistoryPoint":
         return cls(at=body["at"], sli=body["sli"], good=int(body["good"]), valid=int(body["valid"]),
                    budget_remaining_ratio=body["budget_remaining_ratio"], burn_rate_1h=body["burn_rate_1h"],
-                   state=body["state"], firing=tuple(body.get("firing") or ()))
+                   state=body["state"], firing=tuple(body.get("firing") or ()),
+                   history_minutes=int(body.get("history_minutes", 0)),
+                   history_sufficient=bool(body.get("history_sufficient", False)))
 
     @classmethod
     def of(cls, snapshot: SloSnapshot, firing_state: str = "firing") -> "HistoryPoint":
@@ -112,7 +119,9 @@ class HistoryPoint:
         return cls(at=snapshot.evaluated_at, sli=period["sli"], good=period["good"], valid=period["valid"],
                    budget_remaining_ratio=period["budget_remaining_ratio"], burn_rate_1h=hour["burn_rate"],
                    state=snapshot.budget.state,
-                   firing=tuple(tier["name"] for tier in snapshot.tiers if tier["state"] == firing_state))
+                   firing=tuple(tier["name"] for tier in snapshot.tiers if tier["state"] == firing_state),
+                   history_minutes=int(snapshot.budget.history.get("minutes", 0)),
+                   history_sufficient=bool(snapshot.budget.history.get("sufficient", False)))
 
 
 @dataclass(frozen=True)
