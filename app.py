@@ -19,7 +19,8 @@ app.register_middleware(http_middleware, "http")
 
 @app.route("/health", methods=["GET"])
 def health_check():
-    return health.health(wiring.current().user_service.ping)
+    current = wiring.current()
+    return health.health(current.user_service.ping, open_breakers=current.breakers.open_breakers)
 
 
 @app.route("/health/ready", methods=["GET"])

@@ -16,7 +16,7 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from typing import Any, Iterator, Optional
 
 import boto3
 import botocore.client
@@ -95,6 +95,10 @@ class FlatMinutes:
     def __init__(self, minutes: dict[datetime, dict[str, int]]) -> None:
         self.minutes = minutes
 
+    def first_data(self, start: datetime, end: datetime) -> Optional[datetime]:
+        return min((moment for moment, counts in self.minutes.items()
+                    if start <= moment < end and counts.get("valid", 0) > 0), default=None)
+
     def window(self, start: datetime, end: datetime) -> dict[str, int]:
         total = {"good": 0, "valid": 0}
         for moment, counts in self.minutes.items():
@@ -124,7 +128,7 @@ class NaiveEvaluator(Evaluator):
         minutes = {parse_bucket_key(item.start): {key: int(value) for key, value in item.counts.as_dict().items()}
                    for item in model.query(flat_partition(slo.name),
                                            model.start.between(bucket_key(start), bucket_key(end - MINUTE)))}
-        snapshot = slo_snapshot(slo, FlatMinutes(minutes), end)
+        snapshot = slo_snapshot(slo, FlatMinutes(minutes), end, self.min_history_minutes)
         open_ids, opened, resolved = self.alerts.process(slo, snapshot, end)
         report.alerts_opened += opened
         report.alerts_resolved += resolved

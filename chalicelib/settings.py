@@ -190,6 +190,12 @@ class IncidentSettings:
     pages_topic: str = "serverless-sre-incident-pages"
     # Its ARN, for the direct page sent when an incident cannot be recorded.
     pages_topic_arn: str = ""
+    # Tickets (ticket-tier SLO alerts) go to their own topic, never to the pages topic.
+    tickets_topic: str = "serverless-sre-incident-tickets"
+    tickets_topic_arn: str = ""
+    # An SLO incident resolves only once no page tier has fired for this long; firing again
+    # within it reopens the same incident.
+    hold_down_seconds: int = 600
     escalation_state_machine_arn: str = ""
     # Ack deadline per severity before the next escalation level is paged, in seconds.
     response_seconds: str = "P0=900,P1=3600,P2=14400,P3=86400"
@@ -210,6 +216,9 @@ class IncidentSettings:
             table=_text(env, "INCIDENTS_TABLE", "serverless-sre-incidents"),
             pages_topic=_text(env, "INCIDENT_PAGES_TOPIC", "serverless-sre-incident-pages"),
             pages_topic_arn=_stripped(env, "INCIDENT_PAGES_TOPIC_ARN"),
+            tickets_topic=_text(env, "INCIDENT_TICKETS_TOPIC", "serverless-sre-incident-tickets"),
+            tickets_topic_arn=_stripped(env, "INCIDENT_TICKETS_TOPIC_ARN"),
+            hold_down_seconds=_int(env, "INCIDENT_HOLD_DOWN_SECONDS", 600),
             escalation_state_machine_arn=_stripped(env, "ESCALATION_STATE_MACHINE_ARN"),
             response_seconds=_text(env, "INCIDENT_RESPONSE_SECONDS", "P0=900,P1=3600,P2=14400,P3=86400"),
             escalation_levels=_stripped(env, "ESCALATION_LEVELS"),
@@ -232,6 +241,9 @@ class SloSettings:
     reread_minutes: int = 5
     catchup_hours: int = 24
     history_days: int = 7
+    # How much of its period an SLO must have data for before its budget state means anything
+    # (until then it is insufficient_history and the budget policy does not act on it).
+    min_history: str = "1d"
     stale_after_seconds: int = 300
     # "incidents" (default: alerts open incidents), "log", or "package.module:factory" returning an AlertSink.
     alert_sink: str = "incidents"
@@ -251,6 +263,7 @@ class SloSettings:
             reread_minutes=_int(env, "SLO_REREAD_MINUTES", 5),
             catchup_hours=_int(env, "SLO_CATCHUP_HOURS", 24),
             history_days=_int(env, "SLO_HISTORY_DAYS", 7),
+            min_history=_text(env, "SLO_MIN_HISTORY", "1d"),
             stale_after_seconds=_int(env, "SLO_STALE_AFTER_SECONDS", 300),
             alert_sink=_text(env, "SLO_ALERT_SINK", "incidents").strip(),
             api_gateway_name=_stripped(env, "API_GATEWAY_NAME"),

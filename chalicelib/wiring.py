@@ -13,6 +13,7 @@ SLO alerts -> incidents (``slo_alert_sink``), breaker transitions -> incidents
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -343,6 +344,15 @@ class Wiring:
                                        self.settings.service.runbooks_base_url)
 
     @cached_property
+    def ticket_service(self) -> Any:
+        from chalicelib.incidents.tickets import DynamoDBTicketStore, SnsTicketPublisher, TicketService, ticket_model
+
+        incidents, service = self.settings.incidents, self.settings.service
+        return TicketService(DynamoDBTicketStore(ticket_model(incidents.table, service.region)),
+                             SnsTicketPublisher(self.client("sns"), incidents.tickets_topic_arn,
+                                                service.runbooks_base_url, service.public_base_url))
+
+    @cached_property
     def breaker_incidents(self) -> Any:
         """What the breaker-transitions queue's consumer (functions/breaker_incidents.py) records with."""
         from chalicelib.incidents.adapters import BreakerIncidents
@@ -396,7 +406,8 @@ class Wiring:
         if choice == "incidents":
             from chalicelib.incidents.adapters import SloAlertIncidentSink
 
-            return SloAlertIncidentSink(self.incident_service)
+            return SloAlertIncidentSink(self.incident_service, self.ticket_service,
+                                        timedelta(seconds=self.settings.incidents.hold_down_seconds))
         if choice == "log":
             return LoggingAlertSink(self.logger)
         return load_alert_sink_plugin(choice)
@@ -425,7 +436,8 @@ class Wiring:
 
         return SloStatusReader(self.slos, status=self.slo_status_store, alerts=self.slo_alert_store,
                                buckets=self.slo_bucket_store,
-                               stale_after_seconds=self.settings.slo.stale_after_seconds)
+                               stale_after_seconds=self.settings.slo.stale_after_seconds,
+                               history_days=self.settings.slo.history_days)
 
     @cached_property
     def health_probe(self) -> Any:

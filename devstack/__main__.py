@@ -34,10 +34,23 @@ def parse_args(argv: list[str]) -> tuple[StackConfig, Path]:
     parser.add_argument("--log-file", type=Path, default=os.environ.get("DEVSTACK_LOG_FILE"),
                         help="where every request record and log line goes (env DEVSTACK_LOG_FILE, "
                              "default .devstack/service-<port>.log)")
+    parser.add_argument("--schedule", action="append", default=[], metavar="FUNCTION=SECONDS",
+                        help="run a scheduled function every SECONDS instead of its rate (repeatable; "
+                             "env DEVSTACK_SCHEDULES, comma-separated), e.g. slo-evaluator=15")
     args = parser.parse_args(argv)
+    overrides = {}
+    for item in [*filter(None, os.environ.get("DEVSTACK_SCHEDULES", "").split(",")), *args.schedule]:
+        key, sep, seconds = item.strip().partition("=")
+        try:
+            overrides[key] = float(seconds)
+        except ValueError:
+            sep = ""
+        if not sep or not key or overrides.get(key, 0) <= 0:
+            parser.error(f"--schedule takes FUNCTION=SECONDS (positive), not {item!r}")
     log_file = args.log_file or Path(".devstack") / f"service-{args.port}.log"
     return StackConfig(host=args.host, port=args.port, aws_port=args.aws_port, control_port=args.control_port,
-                       schedules=not args.no_schedules, variant=args.variant), log_file
+                       schedules=not args.no_schedules, schedule_overrides=overrides,
+                       variant=args.variant), log_file
 
 
 def banner(stack: LocalStack, log_file: Path) -> str:

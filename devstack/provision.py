@@ -37,6 +37,25 @@ def provision_queues(sqs: Any) -> dict[str, str]:
     return urls
 
 
+def audience_queue_name(topic_arn: str, audience: str) -> str:
+    return f"{topic_arn.rsplit(':', 1)[1]}-{audience}"
+
+
+def provision_audience_inboxes(sns: Any, sqs: Any, topic_arns: dict[str, str]) -> dict[str, str]:
+    """One SQS queue per audience of each topic, subscribed with the audience's filter policy
+    (what Terraform's ``topic_subscribers`` does with real endpoints); returns
+    ``"<topic key>/<audience>" -> queue URL``."""
+    inboxes = {}
+    for key, spec in definitions("topics").items():
+        for audience, entry in spec.get("audiences", {}).items():
+            url = sqs.create_queue(QueueName=audience_queue_name(topic_arns[key], audience))["QueueUrl"]
+            queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            sns.subscribe(TopicArn=topic_arns[key], Protocol="sqs", Endpoint=queue_arn, Attributes={
+                "FilterPolicy": json.dumps(entry["filter_policy"]), "FilterPolicyScope": "MessageAttributes"})
+            inboxes[f"{key}/{audience}"] = url
+    return inboxes
+
+
 # The operator-token secret holds named operators (chalicelib/auth.py); locally there is one.
 LOCAL_OPERATOR = "local-operator"
 

@@ -36,8 +36,17 @@ class Scheduler:
 
     def __init__(self, schedules: dict[str, str], invoke: Callable[[str, Any], Any],
                  clock: Callable[[], float] = time.monotonic,
-                 wall_clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
-        self._periods = {key: rate_seconds(expression) for key, expression in schedules.items()}
+                 wall_clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+                 period_overrides: Optional[dict[str, float]] = None) -> None:
+        """``period_overrides``: seconds per function key, replacing its rate (a test that measures
+        detection delay runs the evaluator more often than the deployed minute)."""
+        overrides = dict(period_overrides or {})
+        unknown = sorted(set(overrides) - set(schedules))
+        if unknown:
+            raise ValueError(f"schedule override for unscheduled function(s): {', '.join(unknown)}")
+        if any(seconds <= 0 for seconds in overrides.values()):
+            raise ValueError("schedule overrides must be positive seconds")
+        self._periods = {key: overrides.get(key) or rate_seconds(expression) for key, expression in schedules.items()}
         self._invoke = invoke
         self._clock = clock
         self._wall_clock = wall_clock

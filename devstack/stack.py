@@ -37,6 +37,8 @@ class StackConfig:
     aws_port: int = 0  # 0: any free port
     control_port: Optional[int] = None  # None: any free port (the embedded AWS needs it to run functions)
     schedules: bool = True
+    # Seconds per scheduled function key, replacing its infra/functions.json rate locally.
+    schedule_overrides: dict[str, float] = field(default_factory=dict)
     metrics_interval: float = 1.0
     # "lambda": the app in-process behind Chalice's local gateway, users in DynamoDB;
     # "ecs": the container's command (gunicorn) against a local PostgreSQL (devstack/ecs.py).
@@ -97,10 +99,13 @@ class LocalStack:
             time.sleep(0.1)
 
     def _provision(self) -> None:
-        from devstack.provision import provision_queues, provision_secrets, provision_tables, provision_topics
+        from devstack.provision import (provision_audience_inboxes, provision_queues, provision_secrets,
+                                        provision_tables, provision_topics)
 
         self.resources["tables"] = provision_tables(self.client("dynamodb"))
         self.resources["topics"] = provision_topics(self.client("sns"))
+        self.resources["inboxes"] = provision_audience_inboxes(self.client("sns"), self.client("sqs"),
+                                                               self.resources["topics"])
         for key, spec in definitions("topics").items():  # Terraform sets these on every function
             if spec.get("arn_setting"):
                 os.environ[spec["arn_setting"]] = self.resources["topics"][key]
@@ -189,7 +194,7 @@ class LocalStack:
 
             schedules = {key: spec["schedule"] for key, spec in definitions("functions").items()
                          if spec.get("schedule")}
-            self._scheduler = Scheduler(schedules, self.invoke)
+            self._scheduler = Scheduler(schedules, self.invoke, period_overrides=self.config.schedule_overrides)
             self._scheduler.start()
         self._ready.set()
 

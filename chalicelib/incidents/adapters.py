@@ -5,28 +5,34 @@
 """
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, Mapping, Optional
 
+from chalicelib.incidents.model import iso, parse_iso
 from chalicelib.incidents.service import IncidentTrigger
 from chalicelib.incidents.unrecorded import UnrecordedIncidentPager
 from chalicelib.resilience.records import BreakerTransition
-from chalicelib.slo.records import Alert
+from chalicelib.slo.records import Alert, SloEvaluation
 
 SLO_FIGURES = ("id", "tier", "long_window", "short_window", "long_burn_rate", "short_burn_rate",
                "burn_rate_threshold", "budget_remaining_ratio", "opened_at")
 BREAKER_FIGURES = ("reason", "failures", "opened_at", "shared", "at")
+# A page links the SLO's tickets opened this long before it (the slowest ticket tier's long window).
+TICKET_LINK_LOOKBACK = timedelta(days=3)
 
 
-def slo_fingerprint(alert: Alert) -> str:
-    """One incident per SLO and alert class: page-fast and page-slow firing together are one problem."""
-    return f"slo:{alert.slo}:{alert.severity or 'page'}"
+def slo_fingerprint(slo: str) -> str:
+    """One incident per SLO problem: every page tier of the SLO feeds the same incident."""
+    return f"slo:{slo}"
 
 
-def slo_severity(alert: Alert) -> str:
-    if alert.severity == "ticket":
-        return "P3"
-    remaining = alert.budget_remaining_ratio
-    return "P0" if isinstance(remaining, (int, float)) and remaining <= 0 else "P1"
+def page_severity(tier: str, page_tiers: tuple[str, ...], budget_state: str) -> str:
+    """The fastest page tier is P1, slower page tiers P2; one step more once the budget is
+    exhausted (a budget still gathering history is never exhausted)."""
+    severity = "P1" if page_tiers and tier == page_tiers[0] else "P2"
+    if budget_state == "exhausted":
+        severity = {"P1": "P0", "P2": "P1"}[severity]
+    return severity
 
 
 def breaker_runbook(breaker_name: str) -> str:
@@ -34,21 +40,45 @@ def breaker_runbook(breaker_name: str) -> str:
 
 
 class SloAlertIncidentSink:
-    """Page-tier burn alerts open P1 incidents (P0 once the budget is exhausted), ticket-tier P3."""
+    """Page tiers keep one incident per SLO (opened, raised, lowered, held down, resolved from
+    each run's picture); ticket tiers open tickets, which never page."""
 
-    def __init__(self, incidents: IncidentTrigger) -> None:
+    def __init__(self, incidents: Any, tickets: Any, hold_down: timedelta) -> None:
         self._incidents = incidents
+        self._tickets = tickets
+        self._hold_down = hold_down
 
     def alert_opened(self, alert: Alert) -> None:
-        name = alert.slo_display_name or alert.slo
-        stored = alert.to_json()
-        self._incidents.trigger(
-            slo_fingerprint(alert), slo_severity(alert), f"{name}: error budget burn ({alert.tier})", "slo",
-            {key: stored[key] for key in SLO_FIGURES if stored.get(key) is not None},
-            summary=alert.summary or "", runbook=alert.runbook, target=alert.slo, signal=alert.id)
+        if alert.severity != "ticket":
+            return  # pages are followed from the whole picture in slo_evaluated
+        incident = self._incidents.open_incident_for(slo_fingerprint(alert.slo))
+        ticket = self._tickets.open_for_alert(alert.to_json(), incident.id if incident else None)
+        if incident is not None:
+            self._incidents.link_ticket(incident.id, ticket.id, f"{alert.tier} fires while the SLO pages")
 
     def alert_resolved(self, alert: Alert) -> None:
-        self._incidents.signal_recovered(slo_fingerprint(alert), f"SLO alert {alert.id} resolved", signal=alert.id)
+        if alert.severity == "ticket":
+            self._tickets.resolve_for_alert(alert.to_json())
+
+    def slo_evaluated(self, evaluation: SloEvaluation) -> None:
+        fingerprint = slo_fingerprint(evaluation.slo)
+        at = parse_iso(evaluation.at)
+        if not evaluation.firing_pages:
+            self._incidents.hold_quiet(fingerprint, at, self._hold_down, reason="no page tier fires")
+            return
+        top = evaluation.firing_pages[0]
+        severity = page_severity(top.tier, evaluation.page_tiers, evaluation.budget_state)
+        stored = top.to_json()
+        details: dict[str, Any] = {key: stored[key] for key in SLO_FIGURES if stored.get(key) is not None}
+        details["firing"] = [alert.tier for alert in evaluation.firing_pages]
+        details["budget_state"] = evaluation.budget_state
+        incident, action = self._incidents.hold_open(
+            fingerprint, severity, f"{evaluation.display_name}: error budget burning", "slo", details,
+            summary=top.summary or "", runbook=top.runbook, target=evaluation.slo, cause=f"{top.tier} fires")
+        if action in ("opened", "reopened"):
+            since = iso(at - TICKET_LINK_LOOKBACK)
+            for ticket in self._tickets.link_recent(evaluation.slo, incident.id, since):
+                self._incidents.link_ticket(incident.id, ticket.id, "its SLO now pages")
 
 
 class BreakerIncidents:

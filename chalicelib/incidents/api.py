@@ -220,3 +220,39 @@ def use_ack_link(service: IncidentService, signer: AckLinkSigner, request: Any, 
     audit(responder, "incident.acknowledge", incident_id, "changed" if changed else "unchanged")
     return _html(f"{incident.id} acknowledged", (
         f"<p>Acknowledged by {html.escape(incident.acknowledged_by or '')}. Escalation stopped.</p>"), 200)
+
+
+# -- tickets -------------------------------------------------------------------------------------
+
+TICKETS_MAX = 500
+
+
+def list_tickets(tickets: Any, request: Any) -> dict[str, Any]:
+    from chalicelib.incidents.tickets import TICKET_STATUSES
+
+    params = _query(request, ("status", "slo", "limit"))
+    errors: dict[str, list[str]] = {}
+    status = params.get("status")
+    if status and status not in TICKET_STATUSES:
+        errors["status"] = [f"Must be one of: {', '.join(TICKET_STATUSES)}."]
+    slo = params.get("slo")
+    if slo is not None and not (slo.isascii() and 1 <= len(slo) <= 63 and slo.replace("-", "").isalnum()):
+        errors["slo"] = ["Must be an SLO name (letters, digits and '-')."]
+    limit = parse_bounded_int(params.get("limit") or "50", 1, TICKETS_MAX)
+    if limit is None:
+        errors["limit"] = [f"Must be a whole number from 1 to {TICKETS_MAX}."]
+    if errors:
+        raise ValidationFailed(errors)
+    found = tickets.list(status=status or None, slo=slo, limit=limit)
+    return {"tickets": [ticket.to_json() for ticket in found], "count": len(found)}
+
+
+def get_ticket(tickets: Any, ticket_id: str) -> dict[str, Any]:
+    from chalicelib.incidents.tickets import TicketMissing, is_ticket_id
+
+    if not is_ticket_id(ticket_id):
+        raise NotFound(f"Ticket {ticket_id!r} not found")
+    try:
+        return tickets.get(ticket_id).to_json()
+    except TicketMissing:
+        raise NotFound(f"Ticket {ticket_id} not found") from None

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Mapping, Optional
 
-SEVERITIES = ("P0", "P1", "P2", "P3")
+SEVERITIES = ("P0", "P1", "P2", "P3")  # most severe first
 SOURCES = ("slo", "breaker", "chaos", "manual")
 
 TRIGGERED = "triggered"
@@ -107,6 +107,11 @@ class Incident:
     # Triggers not yet recovered (alert ids, breaker names); auto-resolve waits for all of them.
     open_signals: tuple[str, ...] = ()
     timeline: tuple[TimelineEvent, ...] = ()
+    # The severity before the last raise (a page then says it was raised).
+    previous_severity: Optional[str] = None
+    # Since when nothing has fired; the incident resolves once this is a hold-down period ago.
+    quiet_since: Optional[str] = None
+    linked_tickets: tuple[str, ...] = ()
 
     @property
     def is_open(self) -> bool:
@@ -125,6 +130,8 @@ class Incident:
             "escalation": {"level": self.escalation_level, "status": self.escalation_status,
                            "execution": self.escalation_execution},
             "experiment_ids": list(self.experiment_ids), "open_signals": list(self.open_signals),
+            "previous_severity": self.previous_severity, "quiet_since": self.quiet_since,
+            "linked_tickets": list(self.linked_tickets),
         }
         if with_timeline:
             body["timeline"] = [event.to_json() for event in self.timeline]
@@ -145,4 +152,9 @@ class Incident:
             escalation_level=int(escalation.get("level", 0)), escalation_status=escalation.get("status", "not_started"),
             escalation_execution=escalation.get("execution"),
             experiment_ids=tuple(body.get("experiment_ids") or ()), open_signals=tuple(body.get("open_signals") or ()),
-            timeline=tuple(TimelineEvent.from_json(event) for event in body.get("timeline") or ()))
+            timeline=tuple(TimelineEvent.from_json(event) for event in body.get("timeline") or ()),
+            previous_severity=body.get("previous_severity"), quiet_since=body.get("quiet_since"),
+            linked_tickets=tuple(body.get("linked_tickets") or ()))
+
+def more_severe(first: str, second: str) -> bool:
+    return SEVERITIES.index(first) < SEVERITIES.index(second)

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any, Optional
 
 from chalicelib.incidents.experiments import ActiveExperiment
-from chalicelib.incidents.model import Incident
+from chalicelib.incidents.model import Incident, more_severe
 
 SUBJECT_MAX = 100  # SNS limit for email subjects
 JSON_PROTOCOLS = ("http", "https", "sqs", "lambda", "email-json", "application", "firehose")
@@ -79,22 +79,30 @@ def _ascii_line(text: str) -> str:
     return "".join(char if 32 <= ord(char) < 127 else "?" for char in text)
 
 
+def raised_from(incident: Incident) -> Optional[str]:
+    """The severity this incident was raised from, when its last change was a raise."""
+    previous = incident.previous_severity
+    return previous if previous and more_severe(incident.severity, previous) else None
+
+
 def render_page(incident: Incident, context: PageContext) -> Page:
     chaos = _chaos_line(context.experiment)
     repeat = f" (repeat {context.repeat})" if context.repeat else ""
-    subject = _ascii_line(f"{'[CHAOS] ' if chaos else ''}[{incident.severity}] {incident.title}")
+    raised = raised_from(incident)
+    raised_note = f" (raised from {raised})" if raised else ""
+    subject = _ascii_line(f"{'[CHAOS] ' if chaos else ''}[{incident.severity}]{raised_note} {incident.title}")
     if len(subject) > SUBJECT_MAX:
         subject = subject[:SUBJECT_MAX - 3] + "..."
     link = runbook_url(incident.runbook, context.runbooks_base_url)
     minutes = max(1, context.ack_deadline_seconds // 60)
     api_ack = f"POST {context.api_base_url.rstrip('/')}/sre/incidents/{incident.id}/ack"
-    sms = (f"{chaos + ' ' if chaos else ''}[{incident.severity}] {incident.title[:80]} ({incident.id}), "
+    sms = (f"{chaos + ' ' if chaos else ''}[{incident.severity}]{raised_note} {incident.title[:80]} ({incident.id}), "
            f"level {context.level}{repeat}. Ack: {context.ack_url}")
     email_lines = [
         f"[{incident.severity}] {incident.title}",
         "",
         f"Incident:   {incident.id}",
-        f"Severity:   {incident.severity}",
+        f"Severity:   {incident.severity}" + (f" (raised from {raised}; the escalation restarted)" if raised else ""),
         f"Source:     {incident.source}",
         f"Status:     {incident.status}",
         f"Opened at:  {incident.opened_at}",
@@ -119,6 +127,7 @@ def render_page(incident: Incident, context: PageContext) -> Page:
         "type": "incident.page",
         "incident_id": incident.id,
         "severity": incident.severity,
+        "raised_from": raised,
         "title": incident.title,
         "summary": incident.summary or incident.title,
         "source": incident.source,

@@ -82,8 +82,10 @@ def render_update(incident: Incident, stage: str, now: datetime, message: str = 
     templates = templates if templates is not None else communication_templates()
     if stage not in templates:
         raise TemplateMissing(stage)
-    return fill(templates[stage], {**_incident_values(incident, now, runbooks_base_url),
-                                   "message": message or "More details in the next update."}).strip() + "\n"
+    # Only an update that promises another one may say so; the resolution is the last word.
+    default = "" if stage == "resolved" else "More details in the next update."
+    text = fill(templates[stage], {**_incident_values(incident, now, runbooks_base_url), "message": message or default})
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
 # -- SLO impact ----------------------------------------------------------------------------------
@@ -207,8 +209,9 @@ def reliability_stats(incidents: Iterable[Incident], start: datetime, end: datet
     """Per severity and overall, for incidents opened in [start, end].
 
     MTTA: opened -> acknowledged; MTTR: opened -> resolved (both over the incidents that got
-    there). MTBF: time in the window not spent in an incident of that severity, divided by the
-    number of incidents (the window itself when there were none is reported as null). Incidents
+    there). MTBF: the mean time from one failure's start to the next one's (uptime plus repair
+    between consecutive incidents), so it needs at least two incidents in the window; with fewer
+    it is null and ``mtbf_reason`` says why, rather than passing the window length off as a figure. Incidents
     linked to a chaos experiment (opened while it ran on their target, as it expected) are
     counted but are no failures: MTBF leaves them out.
     """
@@ -219,12 +222,15 @@ def reliability_stats(incidents: Iterable[Incident], start: datetime, end: datet
         acked = [_duration(item.opened_at, item.acknowledged_at) for item in group if item.acknowledged_at]
         resolved = [_duration(item.opened_at, item.resolved_at) for item in group if item.resolved_at]
         failures = [item for item in group if not item.experiment_ids]
-        down = sum(((min(parse_iso(item.resolved_at), end) if item.resolved_at else end)
-                    - max(parse_iso(item.opened_at), start)).total_seconds() for item in failures)
+        starts = sorted(parse_iso(item.opened_at) for item in failures)
+        gaps = [(later - earlier).total_seconds() for earlier, later in zip(starts, starts[1:])]
+        reason = None if gaps else (
+            f"{len(failures)} failure{'' if len(failures) == 1 else 's'} in the window; "
+            f"MTBF needs at least two")
         return {"incidents": len(group), "acknowledged": len(acked), "resolved": len(resolved),
                 "during_experiments": len(group) - len(failures),
                 "mtta_seconds": _mean(acked), "mttr_seconds": _mean(resolved),
-                "mtbf_seconds": round(max(0.0, window_seconds - down) / len(failures), 1) if failures else None}
+                "mtbf_seconds": _mean(gaps), "mtbf_reason": reason}
 
     return {
         "window": {"start": iso(start), "end": iso(end), "seconds": window_seconds},

@@ -24,6 +24,9 @@ def build_blueprint(wired: Callable[[], Any]) -> Blueprint:
     def reports() -> Any:
         return wired().incident_reports
 
+    def get_ticket_service() -> Any:
+        return wired().ticket_service
+
     def acting(action: str, target: str) -> Any:
         return operator_action(wired().operator_auth, bp.current_request.headers, action, target)
 
@@ -77,6 +80,14 @@ def build_blueprint(wired: Callable[[], Any]) -> Blueprint:
     def incident_communication(incident_id, stage):
         return api.communication(get_incident_service(), reports(), bp.current_request, incident_id, stage,
                                  utc_now)
+
+    @bp.route("/sre/tickets", methods=["GET"])
+    def list_tickets():
+        return api.list_tickets(get_ticket_service(), bp.current_request)
+
+    @bp.route("/sre/tickets/{ticket_id}", methods=["GET"])
+    def get_ticket(ticket_id):
+        return api.get_ticket(get_ticket_service(), ticket_id)
 
     return bp
 

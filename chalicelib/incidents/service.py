@@ -14,7 +14,7 @@ from typing import Any, Callable, Mapping, Optional, Protocol
 from chalicelib.incidents.experiments import ActiveExperiment, ExperimentLookup, NoExperiments
 from chalicelib.incidents.model import (
     ACKNOWLEDGED, DEFAULT_RUNBOOK, MITIGATED, RESOLVED, SEVERITIES, SOURCES, TRIGGERED, Incident,
-    TimelineEvent, iso, new_incident_id, utc_now)
+    TimelineEvent, iso, more_severe, new_incident_id, parse_iso, utc_now)
 from chalicelib.incidents.policy import EscalationPolicy
 
 # Errors SendTaskSuccess answers when the task already ended (timed out at that very moment,
@@ -91,6 +91,18 @@ class StepFunctionsEscalations:
             raise EscalationUnavailable(f"StartExecution failed: {exc}") from exc
         return response["executionArn"]
 
+    def abort(self, execution_arn: str, reason: str) -> bool:
+        """Stop an escalation wherever it is (a restart at a new severity); False when it had ended."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._sfn().stop_execution(executionArn=execution_arn, cause=reason[:32768])
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("ExecutionDoesNotExist", "InvalidArn"):
+                return False
+            raise
+        return True
+
     def stop(self, task_token: str, outcome: Mapping[str, Any]) -> bool:
         """Send the token back; False when the task had already ended."""
         from botocore.exceptions import ClientError
@@ -127,6 +139,9 @@ class IncidentService:
     # -- reading ---------------------------------------------------------------------------------
     def get(self, incident_id: str) -> Incident:
         return self._store.get(incident_id)
+
+    def open_incident_for(self, fingerprint: str) -> Optional[Incident]:
+        return self._store.open_incident_for(fingerprint)
 
     def list(self, *, status: Optional[str] = None, severity: Optional[str] = None,
              since: Optional[str] = None, limit: Optional[int] = None) -> list[Incident]:
@@ -205,6 +220,90 @@ class IncidentService:
         if noted is None or noted.open_signals or not auto:
             return noted or incident
         return self.resolve(incident.id, actor=f"auto-resolve ({incident.source})", note=reason)[0]
+
+    # -- sources that report their whole state every run (the SLO loop) -------------------------
+    def hold_open(self, fingerprint: str, severity: str, title: str, source: str,
+                  details: Optional[Mapping[str, Any]] = None, *, summary: str = "", runbook: Optional[str] = None,
+                  target: Optional[str] = None, cause: str = "") -> tuple[Incident, str]:
+        """Something fires at ``severity`` now: one open incident per fingerprint follows it.
+
+        Answers the incident and what happened: ``opened`` (paged), ``raised`` (more severe: the
+        escalation restarts at the new severity's deadline and its page says it was raised),
+        ``lowered`` (noted, nobody paged), ``reopened`` (it fired again within the hold-down: the
+        same incident carries on) or ``unchanged``.
+        """
+        current = self._store.open_incident_for(fingerprint)
+        if current is None:
+            incident, created = self.trigger(fingerprint, severity, title, source, details, summary=summary,
+                                             runbook=runbook, target=target)
+            return incident, "opened" if created else "unchanged"
+        fields: dict[str, Any] = {}
+        notes, action = [], "unchanged"
+        if current.quiet_since:
+            fields["quiet_since"] = None
+            notes.append(f"Fired again within the hold-down (quiet since {current.quiet_since}): "
+                         f"the same incident carries on")
+            action = "reopened"
+        if severity != current.severity:
+            raised = more_severe(severity, current.severity)
+            action = "raised" if raised else "lowered"
+            fields.update(severity=severity, previous_severity=current.severity, details=dict(details or {}),
+                          summary=summary or current.summary)
+            if raised:
+                notes.append(f"Severity raised from {current.severity} to {severity}: {cause or summary}")
+            else:
+                notes.append(f"Severity lowered from {current.severity} to {severity}: {cause or summary} "
+                             f"(nobody paged)")
+        if not fields:
+            return current, "unchanged"
+        kind = {"raised": "severity_raised", "lowered": "severity_lowered"}.get(action, "reopened")
+        updated = self._store.update_open(current.id, self._event(kind, "; ".join(notes), severity=severity),
+                                          **fields)
+        if updated is None:  # resolved meanwhile: this is a new problem
+            return self.hold_open(fingerprint, severity, title, source, details, summary=summary, runbook=runbook,
+                                  target=target, cause=cause)
+        if action == "raised" and updated.status == TRIGGERED:
+            updated = self._restart_escalation(updated)
+        return updated, action
+
+    def hold_quiet(self, fingerprint: str, at: datetime, hold_down: timedelta,
+                   reason: str = "nothing fires") -> tuple[Optional[Incident], str]:
+        """Nothing fires now: start the hold-down, or resolve once it has lasted ``hold_down``.
+
+        Answers ``none`` (no open incident), ``holding`` or ``resolved``.
+        """
+        current = self._store.open_incident_for(fingerprint)
+        if current is None:
+            return None, "none"
+        minutes = f"{hold_down.total_seconds() / 60:g}"
+        if not current.quiet_since:
+            until = iso(at + hold_down)
+            held = self._store.update_open(current.id, self._event(
+                "hold_down", f"Quiet: {reason} since {iso(at)}; resolves at {until} unless it fires again "
+                             f"(hold-down {minutes} min)"), quiet_since=iso(at))
+            return held or current, "holding"
+        quiet_since = parse_iso(current.quiet_since)
+        if at - quiet_since < hold_down or current.source not in self._policy.auto_resolve_sources:
+            return current, "holding"
+        resolved, _ = self.resolve(current.id, actor=f"auto-resolve ({current.source})",
+                                   note=f"{reason} for the {minutes}-minute hold-down since {current.quiet_since}")
+        return resolved, "resolved"
+
+    def link_ticket(self, incident_id: str, ticket_id: str, why: str) -> Optional[Incident]:
+        return self._store.link_ticket(incident_id, ticket_id, self._event(
+            "ticket_linked", f"Ticket {ticket_id} linked: {why}", ticket_id=ticket_id))
+
+    def _restart_escalation(self, incident: Incident) -> Incident:
+        if incident.escalation_execution:
+            try:
+                self._escalations.abort(incident.escalation_execution, f"severity raised to {incident.severity}")
+            except Exception as exc:  # the new escalation still starts; the old one stops at its next step
+                _logger().warning("Escalation not aborted", extra={"incident_id": incident.id,
+                                                                   "error": type(exc).__name__})
+        cleared = self._store.append(incident.id, self._event(
+            "escalation_restarted", f"Escalation restarts at {incident.severity}'s deadline"),
+            task_token=None) or incident
+        return self._start_escalation(cleared)
 
     # -- responding ------------------------------------------------------------------------------
     def acknowledge(self, incident_id: str, actor: str, note: str = "") -> tuple[Incident, bool]:

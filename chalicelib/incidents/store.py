@@ -76,6 +76,9 @@ def table_models(table_name: str, region: str) -> Any:
         experiment_ids = UnicodeSetAttribute(null=True)
         used_ack_links = UnicodeSetAttribute(null=True)
         open_signals = UnicodeSetAttribute(null=True)
+        previous_severity = UnicodeAttribute(null=True)
+        quiet_since = UnicodeAttribute(null=True)
+        linked_tickets = UnicodeSetAttribute(null=True)
         timeline = ListAttribute(of=TimelineEntry, default=list)
         by_opened = ByOpened()
 
@@ -110,7 +113,9 @@ def _to_incident(item: Any) -> Incident:
         escalation_execution=item.escalation_execution, task_token=item.task_token,
         experiment_ids=tuple(sorted(item.experiment_ids or ())),
         open_signals=tuple(sorted(item.open_signals or ())),
-        timeline=tuple(_to_event(entry) for entry in item.timeline or ()))
+        timeline=tuple(_to_event(entry) for entry in item.timeline or ()),
+        previous_severity=item.previous_severity, quiet_since=item.quiet_since,
+        linked_tickets=tuple(sorted(item.linked_tickets or ())))
 
 
 class DynamoDBIncidentStore:
@@ -237,6 +242,18 @@ class DynamoDBIncidentStore:
         return self._update(incident_id, [model.open_signals.delete({signal}),
                                           model.timeline.set(model.timeline.append([self._entry(event)]))],
                             model.status.is_in(*OPEN_STATUSES))
+
+    def update_open(self, incident_id: str, event: TimelineEvent, **fields: Any) -> Optional[Incident]:
+        """``append`` while the incident is open; None once it is resolved."""
+        return self.append(incident_id, event, condition=self._models.incident.status.is_in(*OPEN_STATUSES),
+                           **fields)
+
+    def link_ticket(self, incident_id: str, ticket_id: str, event: TimelineEvent) -> Optional[Incident]:
+        """Add ``ticket_id`` to the incident's linked tickets (once) and note it."""
+        model = self._models.incident
+        return self._update(incident_id, [model.linked_tickets.add({ticket_id}),
+                                          model.timeline.set(model.timeline.append([self._entry(event)]))],
+                            ~model.linked_tickets.contains(ticket_id))
 
     def add_experiment(self, incident_id: str, experiment_id: str) -> None:
         model = self._models.incident

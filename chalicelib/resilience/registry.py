@@ -80,6 +80,19 @@ class BreakerRegistry:
             recent_transitions=tuple({**entry, "at": _iso(entry.get("at"))} for entry in reversed(record.transitions)))
 
 
+    def open_breakers(self) -> list[dict[str, Any]]:
+        """Breakers not closed (open, forced open or half-open), with when and why they opened."""
+        found = []
+        for name in self.names():
+            record = self.get(name).store.refresh()
+            if record.state == "closed":
+                continue
+            opened = next((entry for entry in reversed(record.transitions) if entry.get("to") == "open"), {})
+            found.append({"name": name, "state": record.state, "forced_open": record.forced,
+                          "opened_at": _iso(record.opened_at), "reason": opened.get("reason") or "failures"})
+        return found
+
+
 def _iso(epoch: Optional[float]) -> Optional[str]:
     if epoch is None:
         return None

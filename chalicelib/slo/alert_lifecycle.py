@@ -1,5 +1,7 @@
 """An alert's life: opened once per (SLO, tier) while the tier fires, handed to the sink until
-the sink takes it, resolved when the burn rate is back under the threshold (or the tier is gone).
+the sink takes it, resolved when the burn rate is back under the threshold, when a faster tier
+of the same SLO fires (suppressed, saying by which tier) or when the tier is gone. After each
+SLO the sink gets the SLO's whole page picture (``SloEvaluation``).
 
 The open lock in the alerts table makes "one open alert per tier" hold across concurrent runs;
 a sink that raises on ``alert_opened`` is retried on the next run until it succeeds.
@@ -12,7 +14,7 @@ from typing import Any, Mapping, Optional, Protocol
 from chalicelib.slo import alerting
 from chalicelib.slo.config import BurnRateTier, SloDefinition
 from chalicelib.slo.paging import AlertSink
-from chalicelib.slo.records import Alert, SloSnapshot
+from chalicelib.slo.records import Alert, SloEvaluation, SloSnapshot
 from chalicelib.slo.timeutil import bucket_key, format_minutes, iso
 
 TIER_REMOVED = "tier removed from the SLO"
@@ -58,6 +60,15 @@ def resolved(alert: Alert, end: datetime, verdict: Mapping[str, Any], reason: st
                    resolved_short_burn_rate=verdict.get("short_burn_rate"))
 
 
+def evaluation_of(slo: SloDefinition, snapshot: SloSnapshot, open_alerts: list[Alert],
+                  end: datetime) -> SloEvaluation:
+    return SloEvaluation(
+        slo=slo.name, display_name=slo.display_name, at=iso(end),
+        page_tiers=tuple(tier.name for tier in slo.tiers if tier.severity == "page"),
+        firing_pages=tuple(alert for alert in open_alerts if alert.severity == "page"),
+        budget_state=snapshot.budget.state, budget_remaining_ratio=snapshot.budget.remaining_ratio)
+
+
 class AlertLifecycle:
     def __init__(self, locks: AlertLocks, sink: AlertSink, logger: Any, runbooks_base_url: str) -> None:
         self.locks = locks
@@ -70,6 +81,7 @@ class AlertLifecycle:
         locks = self.locks.open_alerts(slo.name)
         verdicts = {verdict["name"]: verdict for verdict in snapshot.tiers}
         open_ids: list[str] = []
+        open_alerts: list[Alert] = []
         opened: list[str] = []
         resolved_ids: list[str] = []
         for tier in slo.tiers:
@@ -85,13 +97,26 @@ class AlertLifecycle:
             elif verdict["state"] == alerting.OK and lock is not None:
                 resolved_ids.append(self._resolve(lock, end, verdict, BURN_RATE_RECOVERED))
                 lock = None
+            elif verdict["state"] == alerting.SUPPRESSED and lock is not None:
+                resolved_ids.append(self._resolve(lock, end, verdict, f"suppressed by {verdict['suppressed_by']}"))
+                lock = None
             elif lock is not None and not lock.handed_off:
                 self._hand_off(lock)
             if lock is not None:
                 open_ids.append(lock.alert.id)
+                open_alerts.append(lock.alert)
         for lock in locks.values():  # tiers no longer configured
             resolved_ids.append(self._resolve(lock, end, {}, TIER_REMOVED))
+        self._settle(evaluation_of(slo, snapshot, open_alerts, end))
         return open_ids, opened, resolved_ids
+
+    def _settle(self, evaluation: SloEvaluation) -> None:
+        """Hand the SLO's whole page picture to the sink: it keeps one incident per problem."""
+        try:
+            self.sink.slo_evaluated(evaluation)
+        except Exception:  # the next run hands the same picture over again
+            self.logger.exception("alert sink failed on the SLO's page state; next run retries",
+                                  extra={"slo": evaluation.slo})
 
     def _hand_off(self, lock: OpenAlert) -> None:
         try:

@@ -3,7 +3,8 @@
 A tier fires when both its long and its short window burn at least its burn rate. Fewer than
 ``min_events`` valid events in the long window (or none in the short one) is insufficient
 data: the tier neither fires nor resolves. Tiers are ordered fastest first; while one fires,
-the slower tiers of the same SLO are ``suppressed`` (they open no alert of their own).
+the slower tiers of the same SLO are ``suppressed`` by it (an alert of theirs closes, saying by
+which tier; they open none while it fires).
 """
 from __future__ import annotations
 
@@ -24,11 +25,12 @@ class TierVerdict:
     short_burn_rate: Optional[float]
     long_valid: int
     short_valid: int
+    suppressed_by: Optional[str] = None  # the faster tier firing, when state is suppressed
 
     def to_json(self) -> dict:
         return {**self.tier.describe(), "state": self.state, "long_burn_rate": self.long_burn_rate,
                 "short_burn_rate": self.short_burn_rate, "long_valid": self.long_valid,
-                "short_valid": self.short_valid}
+                "short_valid": self.short_valid, "suppressed_by": self.suppressed_by}
 
 
 def tier_state(tier: BurnRateTier, long: WindowFigures, short: WindowFigures, min_events: int) -> str:
@@ -43,12 +45,15 @@ def tier_state(tier: BurnRateTier, long: WindowFigures, short: WindowFigures, mi
 def evaluate_tiers(tiers: tuple[BurnRateTier, ...], figures_by_minutes: Mapping[int, WindowFigures],
                    min_events: int) -> list[TierVerdict]:
     verdicts = []
-    faster_firing = False
+    firing: Optional[str] = None  # the fastest tier firing so far
     for tier in tiers:
         long, short = figures_by_minutes[tier.long_minutes], figures_by_minutes[tier.short_minutes]
         state = tier_state(tier, long, short, min_events)
-        if state == FIRING and faster_firing:
-            state = SUPPRESSED
-        faster_firing = faster_firing or state == FIRING
-        verdicts.append(TierVerdict(tier, state, long.burn_rate, short.burn_rate, long.valid, short.valid))
+        suppressed_by = None
+        if state == FIRING and firing is not None:
+            state, suppressed_by = SUPPRESSED, firing
+        elif state == FIRING:
+            firing = tier.name
+        verdicts.append(TierVerdict(tier, state, long.burn_rate, short.burn_rate, long.valid, short.valid,
+                                    suppressed_by))
     return verdicts

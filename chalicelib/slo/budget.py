@@ -11,6 +11,10 @@ from dataclasses import asdict, dataclass
 from typing import Any, Optional
 
 HEALTHY, WARNING, EXHAUSTED = "healthy", "warning", "exhausted"
+# Too little of the period has data (or too few events) for the remaining ratio to mean anything:
+# the figures are shown, the budget policy (release freeze, "exhausted" severity) ignores it.
+INSUFFICIENT_HISTORY = "insufficient_history"
+STATES = (HEALTHY, WARNING, EXHAUSTED, INSUFFICIENT_HISTORY)
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,33 @@ def seconds_to_exhaustion(period_remaining_ratio: float, period_minutes: int,
     if not burn_rate:
         return None
     return period_remaining_ratio * period_minutes * 60 / burn_rate
+
+
+@dataclass(frozen=True)
+class HistoryCoverage:
+    """How much of the period window holds data, against what the budget needs."""
+
+    since: Optional[str]  # the first minute (hour precision) with valid events in the period window
+    minutes: int
+    required_minutes: int
+    valid_events: int
+    required_events: int
+
+    @property
+    def sufficient(self) -> bool:
+        return self.minutes >= self.required_minutes and self.valid_events >= self.required_events
+
+    def to_json(self) -> dict[str, Any]:
+        return {"since": self.since, "minutes": self.minutes, "required_minutes": self.required_minutes,
+                "valid_events": self.valid_events, "required_events": self.required_events,
+                "sufficient": self.sufficient}
+
+
+def assessed_state(period_remaining_ratio: float, warning_below: float, history: HistoryCoverage) -> str:
+    """The budget state the policy acts on; ``insufficient_history`` until the history suffices."""
+    if not history.sufficient:
+        return INSUFFICIENT_HISTORY
+    return budget_state(period_remaining_ratio, warning_below)
 
 
 def budget_state(period_remaining_ratio: float, warning_below: float) -> str:

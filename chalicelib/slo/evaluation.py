@@ -23,7 +23,7 @@ from chalicelib.slo.records import BudgetSummary, HistoryPoint, ServiceSnapshot,
 from chalicelib.slo.rollup import BucketWriter, SeriesView, apply_minutes
 from chalicelib.slo.sources import AppCounters, MetricRef
 from chalicelib.slo.store import SERVICE_SERIES, Counts
-from chalicelib.slo.timeutil import MINUTE, floor_minute, format_minutes, iso, parse_iso, utc_now
+from chalicelib.slo.timeutil import MINUTE, duration_minutes, floor_minute, format_minutes, iso, parse_iso, utc_now
 
 DISPLAY_WINDOWS = (5, 30, 60, 120, 360, 1440, 4320)
 SERVICE_COUNTERS = ("requests", "valid_requests", "server_errors", "data_queries", "fresh_data_queries",
@@ -88,6 +88,7 @@ class Evaluator:
         self.latency_thresholds_ms = tuple(latency_thresholds_ms)
         self.logger = logger
         self.clock = clock
+        self.min_history_minutes = duration_minutes(settings.min_history)
 
     def run(self, now: Optional[datetime] = None) -> RunReport:
         started = time.perf_counter()
@@ -150,7 +151,7 @@ class Evaluator:
                 minutes[minute] = {"good": counts[0], "valid": counts[1]}
         view = SeriesView(self.buckets, slo.name)
         report.minutes_changed += apply_minutes(self.buckets, view, minutes, fetch_start, end, self._retention())
-        snapshot = slo_snapshot(slo, view, end)
+        snapshot = slo_snapshot(slo, view, end, self.min_history_minutes)
         open_ids, opened, resolved = self.alerts.process(slo, snapshot, end)
         report.alerts_opened += opened
         report.alerts_resolved += resolved
@@ -177,7 +178,16 @@ def service_counter_names(latency_thresholds_ms: Iterable[int]) -> tuple[str, ..
     return SERVICE_COUNTERS + tuple(f"latency_good_{ms}ms" for ms in latency_thresholds_ms)
 
 
-def slo_snapshot(slo: SloDefinition, view: SeriesView, end: datetime) -> SloSnapshot:
+def history_coverage(slo: SloDefinition, view: SeriesView, end: datetime, valid_events: int,
+                     min_history_minutes: int) -> budget.HistoryCoverage:
+    first = view.first_data(end - timedelta(minutes=slo.period_minutes), end)
+    return budget.HistoryCoverage(
+        since=iso(first) if first is not None else None, minutes=int((end - first) / MINUTE) if first else 0,
+        required_minutes=min(min_history_minutes, slo.period_minutes), valid_events=valid_events,
+        required_events=slo.min_events)
+
+
+def slo_snapshot(slo: SloDefinition, view: SeriesView, end: datetime, min_history_minutes: int = 1440) -> SloSnapshot:
     """Every window's figures, the tiers' verdicts and the budget state, from the series' buckets."""
     wanted = set(DISPLAY_WINDOWS) | {slo.period_minutes}
     wanted.update(minutes for tier in slo.tiers for minutes in (tier.long_minutes, tier.short_minutes))
@@ -187,11 +197,10 @@ def slo_snapshot(slo: SloDefinition, view: SeriesView, end: datetime) -> SloSnap
         figures[minutes] = budget.window_figures(format_minutes(minutes), minutes, counts.get("good", 0),
                                                  counts.get("valid", 0), slo.target)
     period = figures[slo.period_minutes]
+    # The tiers need only their own windows; the budget needs history before the policy acts on it.
     verdicts = alerting.evaluate_tiers(slo.tiers, figures, slo.min_events)
-    # Too few events in the whole period is no evidence to freeze releases or refuse experiments on.
-    insufficient = period.valid < slo.min_events
-    state = budget.HEALTHY if insufficient else budget.budget_state(period.budget_remaining_ratio,
-                                                                     slo.policy.warning_below)
+    history = history_coverage(slo, view, end, period.valid, min_history_minutes)
+    state = budget.assessed_state(period.budget_remaining_ratio, slo.policy.warning_below, history)
     windows = {}
     for minutes in sorted(set(DISPLAY_WINDOWS) | {slo.period_minutes}):
         item = figures[minutes].to_json()
@@ -202,7 +211,7 @@ def slo_snapshot(slo: SloDefinition, view: SeriesView, end: datetime) -> SloSnap
         slo=slo.name, display_name=slo.display_name, evaluated_at=iso(end), target=slo.target,
         period=format_minutes(slo.period_minutes), budgeting_method=slo.budgeting_method, unit=slo.unit,
         indicator=slo.indicator.name, windows=windows,
-        budget=BudgetSummary(state=state, insufficient_data=insufficient,
+        budget=BudgetSummary(state=state, history=history.to_json(),
                              remaining_ratio=period.budget_remaining_ratio, total=period.budget_total,
                              consumed=period.budget_consumed, remaining=period.budget_remaining,
                              warning_below=slo.policy.warning_below,

@@ -3,6 +3,8 @@
 - ``SloSnapshot``: the latest figures of one SLO (``/sre/slos``, the release freeze, chaos).
 - ``HistoryPoint``: one hourly point of an SLO's history (charts, postmortem budget impact).
 - ``Alert``: a burn-rate alert, as handed to an ``AlertSink`` (the incident flow).
+- ``SloEvaluation``: one SLO's page picture after a run (the incident flow keeps one incident
+  per SLO problem from it).
 - ``ServiceWindow`` / ``ServiceSnapshot``: the service's own request figures (``/sre/metrics``).
 
 ``to_json`` is what is stored and served; ``from_json(to_json(x)) == x``. Golden fixtures of
@@ -18,8 +20,10 @@ Json = dict[str, Any]
 
 @dataclass(frozen=True)
 class BudgetSummary:
-    state: str  # healthy | warning | exhausted
-    insufficient_data: bool
+    state: str  # healthy | warning | exhausted | insufficient_history
+    # how much of the period holds data: since, minutes, required_minutes, valid_events,
+    # required_events, sufficient (chalicelib.slo.budget.HistoryCoverage)
+    history: Mapping[str, Any]
     remaining_ratio: Optional[float]
     total: Optional[float]
     consumed: Optional[float]
@@ -28,14 +32,14 @@ class BudgetSummary:
     freezes_releases: bool
 
     def to_json(self) -> Json:
-        return {"state": self.state, "insufficient_data": self.insufficient_data,
+        return {"state": self.state, "history": dict(self.history),
                 "remaining_ratio": self.remaining_ratio, "total": self.total, "consumed": self.consumed,
                 "remaining": self.remaining, "warning_below": self.warning_below,
                 "freezes_releases": self.freezes_releases}
 
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> "BudgetSummary":
-        return cls(state=body["state"], insufficient_data=bool(body["insufficient_data"]),
+        return cls(state=body["state"], history=dict(body["history"]),
                    remaining_ratio=body["remaining_ratio"], total=body["total"], consumed=body["consumed"],
                    remaining=body["remaining"], warning_below=body["warning_below"],
                    freezes_releases=bool(body["freezes_releases"]))
@@ -91,17 +95,22 @@ class HistoryPoint:
     burn_rate_1h: Optional[float]
     state: str
     firing: tuple[str, ...] = ()
+    history_minutes: int = 0
+    history_sufficient: bool = False
 
     def to_json(self) -> Json:
         return {"at": self.at, "sli": self.sli, "good": self.good, "valid": self.valid,
                 "budget_remaining_ratio": self.budget_remaining_ratio, "burn_rate_1h": self.burn_rate_1h,
-                "state": self.state, "firing": list(self.firing)}
+                "state": self.state, "firing": list(self.firing), "history_minutes": self.history_minutes,
+                "history_sufficient": self.history_sufficient}
 
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> "HistoryPoint":
         return cls(at=body["at"], sli=body["sli"], good=int(body["good"]), valid=int(body["valid"]),
                    budget_remaining_ratio=body["budget_remaining_ratio"], burn_rate_1h=body["burn_rate_1h"],
-                   state=body["state"], firing=tuple(body.get("firing") or ()))
+                   state=body["state"], firing=tuple(body.get("firing") or ()),
+                   history_minutes=int(body.get("history_minutes", 0)),
+                   history_sufficient=bool(body.get("history_sufficient", False)))
 
     @classmethod
     def of(cls, snapshot: SloSnapshot, firing_state: str = "firing") -> "HistoryPoint":
@@ -110,7 +119,9 @@ class HistoryPoint:
         return cls(at=snapshot.evaluated_at, sli=period["sli"], good=period["good"], valid=period["valid"],
                    budget_remaining_ratio=period["budget_remaining_ratio"], burn_rate_1h=hour["burn_rate"],
                    state=snapshot.budget.state,
-                   firing=tuple(tier["name"] for tier in snapshot.tiers if tier["state"] == firing_state))
+                   firing=tuple(tier["name"] for tier in snapshot.tiers if tier["state"] == firing_state),
+                   history_minutes=int(snapshot.budget.history.get("minutes", 0)),
+                   history_sufficient=bool(snapshot.budget.history.get("sufficient", False)))
 
 
 @dataclass(frozen=True)
@@ -152,6 +163,31 @@ class Alert:
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> "Alert":
         return cls(**{name: body[name] for name in cls.__dataclass_fields__ if name in body})
+
+
+@dataclass(frozen=True)
+class SloEvaluation:
+    """One SLO after one evaluator run, as the incident side needs it."""
+
+    slo: str
+    display_name: str
+    at: str  # the evaluated minute
+    page_tiers: tuple[str, ...]  # the SLO's page tiers, fastest first
+    firing_pages: tuple[Alert, ...] = ()  # its open page-tier alerts, fastest first
+    budget_state: str = "insufficient_history"
+    budget_remaining_ratio: Optional[float] = None
+
+    def to_json(self) -> Json:
+        return {"slo": self.slo, "display_name": self.display_name, "at": self.at,
+                "page_tiers": list(self.page_tiers), "firing_pages": [alert.to_json() for alert in self.firing_pages],
+                "budget_state": self.budget_state, "budget_remaining_ratio": self.budget_remaining_ratio}
+
+    @classmethod
+    def from_json(cls, body: Mapping[str, Any]) -> "SloEvaluation":
+        return cls(slo=body["slo"], display_name=body["display_name"], at=body["at"],
+                   page_tiers=tuple(body["page_tiers"]),
+                   firing_pages=tuple(Alert.from_json(alert) for alert in body.get("firing_pages") or ()),
+                   budget_state=body["budget_state"], budget_remaining_ratio=body.get("budget_remaining_ratio"))
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ whole days, and back down at the end. Applying the same minutes twice writes not
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Mapping, Protocol
+from typing import Mapping, Optional, Protocol
 
 from chalicelib.slo.store import BucketRow, Counts
 from chalicelib.slo.timeutil import DAY, HOUR, MINUTE, ceil_day, ceil_hour, floor_day, floor_hour
@@ -87,6 +87,27 @@ class SeriesView:
                 add_counts(total, counts)
             moment += step
         return total
+
+    def first_data(self, start: datetime, end: datetime) -> Optional[datetime]:
+        """The earliest minute in [start, end) with valid events: the earliest bucket, a day or hour
+        narrowed down to its first minute (two small queries, only while the data is younger than
+        the window; a full window starts in its leading minutes)."""
+        for grain, low, high in sorted(window_segments(start, end), key=lambda segment: segment[1]):
+            first = self._first_in(grain, low, high)
+            if first is None:
+                continue
+            for coarse, fine in (("d", "h"), ("h", "m")):
+                if grain == coarse:
+                    first = self._first_in(fine, first, first + _STEP[coarse]) or first
+                    grain = fine
+            return first
+        return None
+
+    def _first_in(self, grain: str, low: datetime, high: datetime) -> Optional[datetime]:
+        self.ensure(grain, low, high)
+        buckets = self.buckets[grain]
+        return next((moment for moment in sorted(buckets)
+                     if low <= moment < high and buckets[moment].get("valid", 0) > 0), None)
 
     def window(self, start: datetime, end: datetime) -> Counts:
         total: Counts = {}

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Optional
 
-from chalicelib.slo.budget import HEALTHY, freezes_releases
+from chalicelib.slo.budget import INSUFFICIENT_HISTORY, freezes_releases
 from chalicelib.slo.config import SloDefinition, find_slo
 from chalicelib.slo.records import SloSnapshot
 from chalicelib.slo.store import AlertStore, BucketStore, StatusStore
-from chalicelib.slo.timeutil import floor_hour, iso, parse_iso, utc_now
+from chalicelib.slo.timeutil import floor_hour, format_minutes, iso, parse_iso, utc_now
 
 
 class UnknownSlo(LookupError):
@@ -23,22 +23,25 @@ class UnknownSlo(LookupError):
 @dataclass(frozen=True)
 class BudgetState:
     slo: str
-    state: str  # healthy | warning | exhausted
+    state: str  # healthy | warning | exhausted | insufficient_history
     remaining_ratio: Optional[float]
     freezes_releases: bool
     evaluated_at: Optional[str]
+    history: Optional[dict[str, Any]] = None
 
     def to_json(self) -> dict[str, Any]:
         return {"slo": self.slo, "state": self.state, "remaining_ratio": self.remaining_ratio,
-                "freezes_releases": self.freezes_releases, "evaluated_at": self.evaluated_at}
+                "freezes_releases": self.freezes_releases, "evaluated_at": self.evaluated_at,
+                "history": self.history}
 
 
 class SloStatusReader:
     """What the endpoints, and other flows (chaos, deploy pipelines), read of the SLO engine."""
 
     def __init__(self, slos: Iterable[SloDefinition], *, status: StatusStore, alerts: AlertStore,
-                 buckets: BucketStore, stale_after_seconds: int,
+                 buckets: BucketStore, stale_after_seconds: int, history_days: int = 7,
                  clock: Callable[[], datetime] = utc_now) -> None:
+        self.history_days = history_days
         self.slos = tuple(slos)
         self.status = status
         self._alerts = alerts
@@ -85,12 +88,12 @@ class SloStatusReader:
         states = {}
         for slo in self.slos:
             snapshot = snapshots.get(slo.name)
-            if snapshot is None:  # never evaluated: nothing is known to be spent
-                states[slo.name] = BudgetState(slo.name, HEALTHY, None,
-                                               freezes_releases(HEALTHY, slo.policy.freeze_releases_when), None)
+            if snapshot is None:  # never evaluated: no history, nothing for the policy to act on
+                states[slo.name] = BudgetState(slo.name, INSUFFICIENT_HISTORY, None, False, None)
                 continue
             states[slo.name] = BudgetState(slo.name, snapshot.budget.state, snapshot.budget.remaining_ratio,
-                                           snapshot.budget.freezes_releases, snapshot.evaluated_at)
+                                           snapshot.budget.freezes_releases, snapshot.evaluated_at,
+                                           dict(snapshot.budget.history))
         return states
 
     def budget_state(self, name: str) -> BudgetState:
@@ -99,13 +102,50 @@ class SloStatusReader:
         return self.budget_states()[name]
 
     def release_decision(self, name: Optional[str] = None) -> dict[str, Any]:
+        """Whether releases are frozen, and for each freezing SLO why, since when and what unfreezes it."""
         states = self.budget_states() if name is None else {name: self.budget_state(name)}
-        frozen_by = [state.slo for state in states.values() if state.freezes_releases]
-        return {"releases_frozen": bool(frozen_by), "frozen_by": frozen_by,
+        frozen = [state for state in states.values() if state.freezes_releases]
+        return {"releases_frozen": bool(frozen), "frozen_by": [state.slo for state in frozen],
+                "reasons": [self._freeze_reason(state) for state in frozen],
                 "slos": [state.to_json() for state in states.values()]}
 
     def releases_frozen(self) -> bool:
         return self.release_decision()["releases_frozen"]
+
+    def _freeze_reason(self, state: BudgetState) -> dict[str, Any]:
+        slo = self._slo(state.slo)
+        snapshot = self.status.latest([slo.name]).get(slo.name)
+        period = snapshot.period_window if snapshot else {}
+        policy = slo.policy.freeze_releases_when
+        threshold = 0.0 if policy == "exhausted" else slo.policy.warning_below
+        # Failed events beyond what would leave the ratio at the threshold: they must age out of the window.
+        over = None
+        if period.get("budget_total") is not None:
+            over = max(0, round(period["budget_consumed"] - period["budget_total"] * (1 - threshold)))
+        return {
+            "slo": slo.name, "state": state.state, "remaining_ratio": state.remaining_ratio,
+            "since": self._frozen_since(slo, state.evaluated_at),
+            "policy": f"freeze releases when the budget is {policy}",
+            "unfreezes_when": (f"the {format_minutes(slo.period_minutes)} budget remaining ratio rises "
+                               f"{'above 0' if policy == 'exhausted' else f'to {threshold:g} or more'}: "
+                               f"{over if over is not None else 'the'} failed events over that must age out of "
+                               f"the rolling window (no new failures), or the objective or policy in "
+                               f"slos/ changes through review"),
+            "failed_events_to_age_out": over,
+        }
+
+    def _frozen_since(self, slo: SloDefinition, evaluated_at: Optional[str]) -> Optional[str]:
+        """The first history point of the current freeze (within the kept history)."""
+        if evaluated_at is None:
+            return None
+        end = parse_iso(evaluated_at)
+        points = self.status.history(slo.name, end - timedelta(days=self.history_days), end)
+        since = None
+        for point in reversed(points):
+            if not freezes_releases(point.state, slo.policy.freeze_releases_when):
+                break
+            since = point.at
+        return since or evaluated_at
 
     def alerts(self, state: str, limit: int) -> dict[str, Any]:
         open_alerts = self._alerts.listing("open", limit)
@@ -113,7 +153,20 @@ class SloStatusReader:
         if state == "resolved":
             recent = [alert for alert in recent if alert.state == "resolved"]
         return {"open": [alert.to_json() for alert in open_alerts] if state != "resolved" else [],
-                "recent": [alert.to_json() for alert in recent]}
+                "recent": [alert.to_json() for alert in recent], "tiers": self.tier_states()}
+
+    def tier_states(self) -> list[dict[str, Any]]:
+        """Every SLO tier as last evaluated: firing, suppressed (and by which faster tier), ok or
+        insufficient_data."""
+        snapshots = self.status.latest(slo.name for slo in self.slos)
+        rows = []
+        for slo in self.slos:
+            snapshot = snapshots.get(slo.name)
+            for tier in snapshot.tiers if snapshot else ():
+                rows.append({"slo": slo.name, "tier": tier["name"], "severity": tier["severity"],
+                             "state": tier["state"], "suppressed_by": tier.get("suppressed_by"),
+                             "evaluated_at": snapshot.evaluated_at})
+        return rows
 
     def service_metrics(self) -> dict[str, Any]:
         snapshot = self.status.service_snapshot()

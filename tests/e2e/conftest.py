@@ -97,8 +97,9 @@ def _wait_until_ready(process: subprocess.Popen, stack: RunningStack) -> None:
 
 
 @contextlib.contextmanager
-def running_stack(variant: str = "lambda") -> Iterator[RunningStack]:
-    """A local stack of one variant in its own process on free ports, stopped on exit."""
+def running_stack(*extra_args: str, variant: str = "lambda", schedules: bool = False) -> Iterator[RunningStack]:
+    """A local stack of one variant in its own process on free ports, stopped on exit; tests fire its
+    scheduled functions themselves unless ``schedules``."""
     host = "127.0.0.1"
     port, aws_port, control_port = free_port(host), free_port(host), free_port(host)
     log_dir = Path(tempfile.mkdtemp(prefix=f"devstack-{variant}-"))
@@ -108,8 +109,8 @@ def running_stack(variant: str = "lambda") -> Iterator[RunningStack]:
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "devstack", "--host", host, "--port", str(port), "--aws-port", str(aws_port),
-             "--control-port", str(control_port), "--no-schedules", "--log-file", str(log_dir / "service.log"),
-             "--variant", variant],
+             "--control-port", str(control_port), "--log-file", str(log_dir / "service.log"),
+             "--variant", variant, *([] if schedules else ["--no-schedules"]), *extra_args],
             cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     running = RunningStack(f"http://{host}:{port}", f"http://{host}:{aws_port}",
                            f"http://{host}:{control_port}", log_path, variant)
@@ -127,5 +128,5 @@ def running_stack(variant: str = "lambda") -> Iterator[RunningStack]:
 
 @pytest.fixture(scope="session", params=VARIANTS)
 def stack(request):
-    with running_stack(request.param) as running:
+    with running_stack(variant=request.param) as running:
         yield running

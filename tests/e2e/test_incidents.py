@@ -84,7 +84,7 @@ def _burn_availability_budget(stack, minutes=60):
 def test_slo_page_alert_pages_and_an_http_ack_stops_the_escalation(stack, pages_queue):
     end = _burn_availability_budget(stack)
     stack.fire("slo-evaluator", {"now": end.isoformat().replace("+00:00", "Z")})
-    incident = _eventually(lambda: _open_incident(stack, "slo:availability:page"))
+    incident = _eventually(lambda: _open_incident(stack, "slo:availability"))
     assert incident["source"] == "slo" and incident["severity"] in ("P0", "P1")
 
     pages = _eventually(lambda: _pages_for(stack, pages_queue, incident["id"]))

@@ -74,6 +74,14 @@ class InMemoryIncidentStore:
             current, open_signals=tuple(s for s in current.open_signals if s != signal)).with_timeline(event),
             lambda current: current.status in OPEN_STATUSES)
 
+    def update_open(self, incident_id: str, event: TimelineEvent, **fields: Any) -> Optional[Incident]:
+        return self.append(incident_id, event, condition=lambda current: current.status in OPEN_STATUSES, **fields)
+
+    def link_ticket(self, incident_id: str, ticket_id: str, event: TimelineEvent) -> Optional[Incident]:
+        return self._change(incident_id, lambda current: replace(
+            current, linked_tickets=tuple(sorted(set(current.linked_tickets) | {ticket_id}))).with_timeline(event),
+            lambda current: ticket_id not in current.linked_tickets)
+
     def add_experiment(self, incident_id: str, experiment_id: str) -> None:
         self._change(incident_id, lambda current: replace(
             current, experiment_ids=tuple(sorted(set(current.experiment_ids) | {experiment_id}))))
@@ -115,3 +123,43 @@ class InMemoryIncidentStore:
                 return False
             used.add(nonce)
             return True
+
+
+class InMemoryTicketStore:
+    """The ticket store port of chalicelib/incidents/tickets.py, in memory."""
+
+    def __init__(self) -> None:
+        self._tickets: dict[str, Any] = {}
+
+    def get(self, ticket_id: str) -> Any:
+        from chalicelib.incidents.tickets import TicketMissing
+
+        if ticket_id not in self._tickets:
+            raise TicketMissing(ticket_id)
+        return self._tickets[ticket_id]
+
+    def create(self, ticket: Any) -> tuple[Any, bool]:
+        if ticket.id in self._tickets:
+            return self._tickets[ticket.id], False
+        self._tickets[ticket.id] = ticket
+        return ticket, True
+
+    def update(self, ticket: Any) -> Any:
+        self._tickets[ticket.id] = ticket
+        return ticket
+
+    def list(self, *, status: Optional[str] = None, slo: Optional[str] = None, since: Optional[str] = None,
+             limit: Optional[int] = None) -> list[Any]:
+        chosen = [ticket for ticket in sorted(self._tickets.values(), key=lambda t: t.opened_at, reverse=True)
+                  if (status is None or ticket.status == status) and (slo is None or ticket.slo == slo)
+                  and (since is None or ticket.opened_at >= since)]
+        return chosen[:limit] if limit is not None else chosen
+
+
+class RecordingTicketPublisher:
+    def __init__(self) -> None:
+        self.published: list[Any] = []
+
+    def publish(self, ticket: Any) -> str:
+        self.published.append(ticket)
+        return f"message-{len(self.published)}"

@@ -61,10 +61,18 @@ locals {
     }
   }
 
+  # `audiences`: who listens to the topic, each with the subscription filter policy that
+  # selects its messages (one per escalation level on the pages topic).
   topics = {
     for key, t in local.raw.topics : key => {
       name_setting = try(t.name_setting, null)
       arn_setting  = try(t.arn_setting, null)
+      audiences = {
+        for name, a in try(t.audiences, {}) : name => {
+          description   = try(a.description, name)
+          filter_policy = a.filter_policy
+        }
+      }
     }
   }
 

@@ -38,3 +38,38 @@ module "kms" {
   description = "${local.prefix}: tables, topics, secrets, queues, logs and function environments"
 }
 
+# One subscription per subscriber of an audience, filtered by the audience's policy on
+# the message attributes, so each escalation level only receives its own pages.
+locals {
+  topic_subscriptions = merge(concat([{}], flatten([
+    for topic, audiences in var.topic_subscribers : [
+      for audience, subscribers in audiences : {
+        for index, subscriber in subscribers : "${topic}/${audience}/${index}" => {
+          topic         = topic
+          audience      = audience
+          protocol      = subscriber.protocol
+          endpoint      = subscriber.endpoint
+          filter_policy = try(module.sre_plane.catalog.topics[topic].audiences[audience].filter_policy, null)
+        }
+      }
+    ]
+  ]))...)
+}
+
+resource "aws_sns_topic_subscription" "audiences" {
+  for_each = local.topic_subscriptions
+
+  topic_arn           = module.sre_plane.topic_arns[each.value.topic]
+  protocol            = each.value.protocol
+  endpoint            = each.value.endpoint
+  filter_policy       = jsonencode(each.value.filter_policy)
+  filter_policy_scope = "MessageAttributes"
+
+  lifecycle {
+    precondition {
+      condition     = each.value.filter_policy != null
+      error_message = "topic_subscribers: ${each.value.topic} has no audience ${each.value.audience} in infra/topics.json."
+    }
+  }
+}
+

@@ -63,6 +63,18 @@ output "topic_arns" {
   value       = module.sre_plane.topic_arns
 }
 
+output "topic_subscriptions" {
+  description = "Audience subscriptions by topic/audience/index: topic, protocol, endpoint and filter policy."
+  value = {
+    for k, s in aws_sns_topic_subscription.audiences : k => {
+      topic         = local.topic_subscriptions[k].topic
+      protocol      = s.protocol
+      endpoint      = s.endpoint
+      filter_policy = s.filter_policy
+    }
+  }
+}
+
 output "secret_names" {
   description = "Secrets Manager names by logical name."
   value       = { for k, s in module.sre_plane.secrets : k => s.name }

@@ -130,6 +130,15 @@ variable "alarm_emails" {
   default     = []
 }
 
+variable "topic_subscribers" {
+  description = "Who receives each topic audience of infra/topics.json: topic key -> audience -> [{protocol, endpoint}]. Each becomes a subscription with the audience's filter policy, e.g. {\"incident-pages\" = {\"level-1\" = [{protocol = \"email\", endpoint = \"oncall@example.com\"}]}}."
+  type = map(map(list(object({
+    protocol = string
+    endpoint = string
+  }))))
+  default = {}
+}
+
 variable "api_throttling_rate_limit" {
   description = "Stage-wide steady requests per second."
   type        = number

@@ -65,3 +65,26 @@ def test_a_failing_function_is_counted_and_does_not_stop_the_others():
     scheduler.run_due()
     assert calls == ["fine"]
     assert scheduler.failures == {"broken": 1, "fine": 0}
+
+
+def test_a_period_override_replaces_the_rate():
+    clock, calls = FakeClock(), []
+    scheduler = Scheduler({"evaluator": "rate(1 minute)"}, lambda key, event: calls.append(key), clock=clock,
+                          period_overrides={"evaluator": 15})
+    for _ in range(4):
+        clock.now += 15
+        scheduler.run_due()
+    assert calls == ["evaluator"] * 4
+
+
+def test_an_override_for_an_unscheduled_function_is_refused():
+    with pytest.raises(ValueError, match="unscheduled"):
+        Scheduler({"evaluator": "rate(1 minute)"}, lambda key, event: None, period_overrides={"nope": 5})
+
+
+def test_the_command_line_takes_schedule_overrides():
+    from devstack.__main__ import parse_args
+
+    assert parse_args(["--schedule", "slo-evaluator=15"])[0].schedule_overrides == {"slo-evaluator": 15.0}
+    with pytest.raises(SystemExit):
+        parse_args(["--schedule", "slo-evaluator=soon"])

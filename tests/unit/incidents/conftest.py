@@ -33,11 +33,16 @@ class FakeEscalations:
     def __init__(self) -> None:
         self.started: list[str] = []
         self.stopped: list[tuple[str, dict]] = []
+        self.aborted: list[tuple[str, str]] = []
         self.stale = False
 
     def start(self, incident: Any) -> str:
         self.started.append(incident.id)
         return f"arn:aws:states:us-east-1:123456789012:execution:escalation:{incident.id}"
+
+    def abort(self, execution_arn: str, reason: str) -> bool:
+        self.aborted.append((execution_arn, reason))
+        return True
 
     def stop(self, task_token: str, outcome: dict) -> bool:
         self.stopped.append((task_token, dict(outcome)))
@@ -161,14 +166,15 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def moto_stack():
-    """A moto server provisioned like the local stack, with one SQS queue per escalation level
-    subscribed to the pages topic through a filter policy on the ``level`` attribute."""
+    """A moto server provisioned like the local stack: the pages topic's audiences (one per
+    escalation level, infra/topics.json) are SQS queues subscribed through their filter policies."""
     import logging
 
     import boto3
     from moto.server import ThreadedMotoServer
 
-    from devstack.provision import provision_secrets, provision_tables, provision_topics
+    from devstack.provision import (provision_audience_inboxes, provision_secrets, provision_tables,
+                                    provision_topics)
     from devstack.statemachines import provision_statemachines, uninstall_handler_dispatch
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -192,14 +198,9 @@ def moto_stack():
         clients["secretsmanager"].put_secret_value(SecretId="serverless-sre/incident-ack-link-key",
                                                    SecretString=json.dumps({"key": LINK_KEY}))
         topic = resources["topics"]["incident-pages"]
-        queues = {}
-        for level in LEVELS:
-            url = clients["sqs"].create_queue(QueueName=f"pages-level-{level}")["QueueUrl"]
-            arn = clients["sqs"].get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
-                "Attributes"]["QueueArn"]
-            clients["sns"].subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={
-                "FilterPolicy": json.dumps({"level": [level]})})
-            queues[level] = url
+        inboxes = provision_audience_inboxes(clients["sns"], clients["sqs"], resources["topics"])
+        resources["inboxes"] = inboxes
+        queues = {level: inboxes[f"incident-pages/level-{level}"] for level in LEVELS}
         machines = provision_statemachines(endpoint, "us-east-1", resources)  # sets ESCALATION_STATE_MACHINE_ARN
         yield SimpleNamespace(endpoint=endpoint, clients=clients, queues=queues, topic=topic,
                               machines=machines, resources=resources,

@@ -77,12 +77,25 @@ def test_unknown_placeholder_is_an_error():
         fill("{{nope}}", {})
 
 
-def test_stats_mtta_mttr_mtbf_by_severity():
+def test_resolved_update_ends_as_a_resolution():
+    resolved = _incident(status="resolved", resolved_at="2026-01-05T11:00:00.000000Z")
+    text = render_update(resolved, "resolved", NOW)
+    assert "next update" not in text.lower()
+    assert text.rstrip().endswith("This is the last update for incident inc-0123456789abcdef.")
+
+
+def test_updates_in_progress_promise_the_next_one_without_a_message():
+    assert "More details in the next update." in render_update(_incident(), "identified", NOW)
+
+
+def test_stats_mtta_mttr_by_severity_and_mtbf_between_failure_starts():
     start, end = datetime(2026, 1, 5, 0, tzinfo=timezone.utc), datetime(2026, 1, 6, 0, tzinfo=timezone.utc)
     incidents = [
-        _incident(),  # 1 h in incident, ack after 5 min
+        _incident(),  # opened 09:00, resolved after 1 h, ack after 5 min
         _incident(id="inc-1111111111111111", opened_at="2026-01-05T14:00:00.000000Z",
                   acknowledged_at="2026-01-05T14:15:00.000000Z", resolved_at="2026-01-05T17:00:00.000000Z"),
+        _incident(id="inc-3333333333333333", opened_at="2026-01-05T22:00:00.000000Z",
+                  acknowledged_at=None, resolved_at=None, status="triggered"),
         _incident(id="inc-2222222222222222", severity="P1", opened_at="2026-01-05T20:00:00.000000Z",
                   acknowledged_at=None, resolved_at=None, status="triggered"),
     ]
@@ -90,12 +103,18 @@ def test_stats_mtta_mttr_mtbf_by_severity():
     incidents = [replace(incident, experiment_ids=()) for incident in incidents]
     stats = reliability_stats(incidents, start, end)
     p2 = stats["by_severity"]["P2"]
-    assert (p2["incidents"], p2["mtta_seconds"], p2["mttr_seconds"]) == (2, 600, 7200)
-    assert p2["mtbf_seconds"] == (86400 - 4 * 3600) / 2
-    p1 = stats["by_severity"]["P1"]
-    assert (p1["mtta_seconds"], p1["mttr_seconds"], p1["mtbf_seconds"]) == (None, None, 86400 - 4 * 3600)
-    assert stats["by_severity"]["P0"]["mtbf_seconds"] is None
-    assert stats["all"]["incidents"] == 3
+    assert (p2["incidents"], p2["mtta_seconds"], p2["mttr_seconds"]) == (3, 600, 7200)
+    assert (p2["mtbf_seconds"], p2["mtbf_reason"]) == ((5 * 3600 + 8 * 3600) / 2, None)
+    assert stats["all"]["incidents"] == 4
+
+
+def test_mtbf_is_null_with_the_reason_under_two_failures():
+    start, end = datetime(2026, 1, 5, 0, tzinfo=timezone.utc), datetime(2026, 1, 6, 0, tzinfo=timezone.utc)
+    one = reliability_stats([_incident(severity="P1", experiment_ids=())], start, end)["by_severity"]
+    assert (one["P1"]["mtbf_seconds"], one["P1"]["mtbf_reason"]) == (
+        None, "1 failure in the window; MTBF needs at least two")
+    assert (one["P0"]["mtbf_seconds"], one["P0"]["mtbf_reason"]) == (
+        None, "0 failures in the window; MTBF needs at least two")
 
 
 class GoldenHistory:

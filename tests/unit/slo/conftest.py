@@ -17,6 +17,15 @@ def _short_catch_up(monkeypatch):
 
 
 @pytest.fixture
+def short_min_history(monkeypatch):
+    """Budgets that act after 30 minutes of data: these tests keep hours, not days, of it."""
+    from chalicelib import wiring
+
+    monkeypatch.setenv("SLO_MIN_HISTORY", "30m")
+    wiring.reset()
+
+
+@pytest.fixture
 def slo_tables(aws_mock):
     from devstack.provision import provision_tables
 

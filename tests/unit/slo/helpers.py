@@ -7,7 +7,7 @@ SERVICE = [{"Name": "service", "Value": "user-api"}]
 
 class RecordingSink:
     def __init__(self, fail_opened: int = 0) -> None:
-        self.opened, self.resolved = [], []
+        self.opened, self.resolved, self.evaluations = [], [], []
         self.fail_opened = fail_opened
 
     def alert_opened(self, alert):
@@ -19,3 +19,5 @@ class RecordingSink:
     def alert_resolved(self, alert):
         self.resolved.append(alert.to_json())
 
+    def slo_evaluated(self, evaluation):
+        self.evaluations.append(evaluation)

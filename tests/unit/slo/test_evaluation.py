@@ -14,14 +14,16 @@ def fill(put_counts, start, minutes, **counts):
         put_counts(start + timedelta(minutes=index), **(counts or REQUESTS))
 
 
-def test_known_counts_give_exact_window_figures(make_evaluator, put_counts, clock, latest):
+def test_known_counts_give_exact_window_figures(short_min_history, make_evaluator, put_counts, clock, latest):
     fill(put_counts, T0 - timedelta(minutes=90), 90)
     make_evaluator().run()
     success = latest("success")
     counts = {w: (success["windows"][w]["good"], success["windows"][w]["valid"]) for w in ("5m", "1h", "2h", "30d")}
     assert counts == {"5m": (45, 50), "1h": (540, 600), "2h": (810, 900), "30d": (810, 900)}
     assert success["windows"]["1h"]["burn_rate"] == 10.0
-    assert success["budget"] == {"state": "exhausted", "insufficient_data": False, "remaining_ratio": -9.0,
+    assert success["budget"] == {"state": "exhausted", "remaining_ratio": -9.0,
+                                 "history": {"since": "2026-12-01T10:30:00Z", "minutes": 90, "required_minutes": 30,
+                                             "valid_events": 900, "required_events": 100, "sufficient": True},
                                  "total": 9.0, "consumed": 90, "remaining": -81.0, "warning_below": 0.25,
                                  "freezes_releases": True}
     assert latest("latency")["windows"]["1h"]["sli"] == 0.8
@@ -132,6 +134,41 @@ def test_alert_resolves_when_the_burn_stops_and_is_kept(make_evaluator, put_coun
     assert "page-fast" not in [alert.tier for alert in wired().slo_alert_store.listing("open", 10)]
 
 
+def test_a_suppressed_tier_alert_closes_saying_by_which_tier(make_evaluator, put_counts, clock, sink):
+    fill(put_counts, T0 - timedelta(hours=4), 240, valid_requests=100, good_availability=93, latency_good_200ms=100)
+    evaluator = make_evaluator()
+    evaluator.run()
+    assert [alert["tier"] for alert in sink.opened if alert["slo"] == "success"] == ["page-slow"]
+    fill(put_counts, T0, 10, valid_requests=100, good_availability=0, latency_good_200ms=100)
+    clock.advance(minutes=10)
+    evaluator.run()
+    assert [alert["tier"] for alert in sink.opened if alert["slo"] == "success"] == ["page-slow", "page-fast"]
+    [closed] = [alert for alert in sink.resolved if alert["slo"] == "success"]
+    assert (closed["tier"], closed["state"], closed["resolution"]) == ("page-slow", "resolved",
+                                                                       "suppressed by page-fast")
+    tiers = {tier["name"]: tier for tier in latest_tiers("success")}
+    assert (tiers["page-slow"]["state"], tiers["page-slow"]["suppressed_by"]) == ("suppressed", "page-fast")
+
+
+def latest_tiers(name):
+    from chalicelib.wiring import current
+
+    return current().slo_status_store.latest([name])[name].tiers
+
+
+def test_every_run_hands_each_slos_page_picture_to_the_sink(make_evaluator, put_counts, clock, sink):
+    fill(put_counts, T0 - timedelta(minutes=60), 60, valid_requests=100, good_availability=0, latency_good_200ms=100)
+    evaluator = make_evaluator()
+    evaluator.run()
+    clock.advance(minutes=1)
+    evaluator.run()
+    success = [evaluation for evaluation in sink.evaluations if evaluation.slo == "success"]
+    assert [(e.at, [alert.tier for alert in e.firing_pages]) for e in success] == [
+        ("2026-12-01T12:00:00Z", ["page-fast"]), ("2026-12-01T12:01:00Z", ["page-fast"])]
+    assert success[0].page_tiers == ("page-fast", "page-slow")
+    assert {evaluation.slo for evaluation in sink.evaluations} == {"availability", "freshness", "latency", "success"}
+
+
 def test_failed_hand_off_is_retried_next_run(make_evaluator, put_counts, clock):
     flaky = RecordingSink(fail_opened=1)
     fill(put_counts, T0 - timedelta(minutes=60), 60, valid_requests=100, good_availability=0, latency_good_200ms=100)
@@ -149,11 +186,45 @@ def test_low_traffic_outage_opens_nothing(make_evaluator, put_counts):
     assert report.alerts_opened == []
 
 
-def test_too_few_events_in_the_period_freeze_nothing(make_evaluator, put_counts, latest):
-    fill(put_counts, T0 - timedelta(minutes=5), 5, valid_requests=2, good_availability=0)
+def test_too_few_events_in_the_period_freeze_nothing(short_min_history, make_evaluator, put_counts, latest):
+    fill(put_counts, T0 - timedelta(minutes=40), 40, valid_requests=2, good_availability=0)
     make_evaluator().run()
-    assert latest("success")["budget"]["state"] == "healthy"
-    assert latest("success")["budget"]["insufficient_data"] is True
+    budget = latest("success")["budget"]
+    assert (budget["state"], budget["freezes_releases"], budget["remaining_ratio"]) == (
+        "insufficient_history", False, -99.0)
+    assert (budget["history"]["minutes"], budget["history"]["valid_events"]) == (40, 80)
+
+
+def test_less_than_a_day_of_history_is_insufficient_history_with_the_figures_shown(make_evaluator, put_counts,
+                                                                                  latest):
+    fill(put_counts, T0 - timedelta(minutes=60), 60, valid_requests=100, good_availability=50, latency_good_200ms=100)
+    make_evaluator().run()
+    success = latest("success")
+    assert (success["budget"]["state"], success["budget"]["freezes_releases"]) == ("insufficient_history", False)
+    assert success["budget"]["remaining_ratio"] == -49.0
+    assert success["budget"]["history"] == {"since": "2026-12-01T11:00:00Z", "minutes": 60, "required_minutes": 1440,
+                                            "valid_events": 6000, "required_events": 100, "sufficient": False}
+
+
+def test_burn_rate_tiers_page_while_the_budget_has_insufficient_history(make_evaluator, put_counts, sink, latest):
+    fill(put_counts, T0 - timedelta(minutes=60), 60, valid_requests=100, good_availability=50, latency_good_200ms=100)
+    make_evaluator().run()
+    [evaluation] = [item for item in sink.evaluations if item.slo == "success"]
+    assert [alert.tier for alert in evaluation.firing_pages] == ["page-fast"]
+    assert evaluation.budget_state == "insufficient_history"
+
+
+def test_a_day_of_history_makes_the_budget_state_count(monkeypatch, make_evaluator, put_counts, clock, latest):
+    from chalicelib import wiring
+
+    monkeypatch.setenv("SLO_CATCHUP_HOURS", "25")
+    wiring.reset()
+    fill(put_counts, T0 - timedelta(hours=25), 25 * 60, valid_requests=10, good_availability=10,
+         latency_good_200ms=10)
+    make_evaluator().run()
+    budget = latest("success")["budget"]
+    assert (budget["state"], budget["history"]["since"], budget["history"]["sufficient"]) == (
+        "healthy", "2026-11-30T11:00:00Z", True)
 
 
 def test_service_metrics_are_computed_per_window(make_evaluator, put_counts):
@@ -175,3 +246,42 @@ def test_run_record_tells_lag_and_data_freshness(make_evaluator, put_counts, clo
 def test_metrics_of_all_slos_are_read_in_one_call(make_evaluator, put_counts):
     fill(put_counts, T0 - timedelta(minutes=5), 5)
     assert make_evaluator().run().cloudwatch_calls == 1
+
+
+def _agrees(state, remaining_ratio, sufficient, warning_below=0.25):
+    from chalicelib.slo import budget
+
+    if not sufficient:
+        return state == budget.INSUFFICIENT_HISTORY
+    return state == budget.budget_state(remaining_ratio, warning_below)
+
+
+def test_every_stored_snapshot_has_a_state_that_agrees_with_its_ratio_and_history(
+        monkeypatch, make_evaluator, put_counts, clock):
+    from chalicelib import wiring
+
+    monkeypatch.setenv("SLO_MIN_HISTORY", "2h")
+    wiring.reset()
+    evaluator = make_evaluator()
+    # Young and burning (insufficient history, whatever the ratio), then old enough and exhausted.
+    for minute in range(180):
+        failed = 60 if 20 <= minute < 40 or minute >= 150 else 0
+        put_counts(T0 + timedelta(minutes=minute), valid_requests=100, good_availability=100 - failed,
+                   latency_good_200ms=100, data_queries=10, fresh_data_queries=10, probe_total=1, probe_success=1)
+        if minute % 10 == 9:
+            clock.now = T0 + timedelta(minutes=minute + 1)
+            evaluator.run()
+    rows = [(item.slo, item.data) for item in wiring.current().slo_status_store.model.scan()
+            if item.slo in ("availability", "freshness", "latency", "success")]
+    snapshots = [row for _, row in rows if "budget" in row]
+    points = [(slo, row) for slo, row in rows if "budget" not in row]
+    assert len(snapshots) == 4 and len(points) == 4 * 18
+    for snapshot in snapshots:
+        budget = snapshot["budget"]
+        assert _agrees(budget["state"], budget["remaining_ratio"], budget["history"]["sufficient"]), snapshot["slo"]
+        assert budget["remaining_ratio"] == snapshot["windows"][snapshot["period"]]["budget_remaining_ratio"]
+        assert budget["freezes_releases"] == (budget["state"] == "exhausted")
+    for slo, point in points:
+        assert _agrees(point["state"], point["budget_remaining_ratio"], point["history_sufficient"]), (slo, point)
+    success_states = {point["state"] for slo, point in points if slo == "success"}
+    assert success_states == {"insufficient_history", "exhausted"}

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.slo.records import Alert, HistoryPoint, ServiceSnapshot, SloSnapshot
+from chalicelib.slo.records import Alert, HistoryPoint, ServiceSnapshot, SloEvaluation, SloSnapshot
 from chalicelib.wiring import current as wired
 from tests.support.golden import check_golden, golden
 from tests.unit.slo.helpers import T0
@@ -37,18 +37,20 @@ def produced(make_evaluator, put_counts, clock, sink):
         "slo_alert": Alert.from_json(sink.opened[0]),
         "slo_alert_resolved": Alert.from_json(sink.resolved[0]),
         "slo_service_snapshot": status.service_snapshot(),
+        "slo_evaluation": next(item for item in sink.evaluations if item.slo == "success"),
     }
 
 
 @pytest.mark.parametrize("name", ["slo_snapshot", "slo_history_point", "slo_alert", "slo_alert_resolved",
-                                  "slo_service_snapshot"])
+                                  "slo_service_snapshot", "slo_evaluation"])
 def test_the_evaluator_produces_the_golden_record(produced, name):
     check_golden(name, produced[name].to_json())
 
 
 @pytest.mark.parametrize("record_type, name", [
     (SloSnapshot, "slo_snapshot"), (HistoryPoint, "slo_history_point"), (Alert, "slo_alert"),
-    (Alert, "slo_alert_resolved"), (ServiceSnapshot, "slo_service_snapshot")])
+    (Alert, "slo_alert_resolved"), (ServiceSnapshot, "slo_service_snapshot"),
+    (SloEvaluation, "slo_evaluation")])
 def test_each_record_reads_back_what_it_wrote(record_type, name):
     record = record_type.from_json(golden(name))
     assert record.to_json() == golden(name)

@@ -26,7 +26,7 @@ def test_slos_before_any_run_are_listed_unevaluated(slo_client):
         ("availability", False), ("freshness", False), ("latency", False), ("success", False)]
 
 
-def test_slos_report_the_evaluated_counts(slo_client, evaluated):
+def test_slos_report_the_evaluated_counts(short_min_history, slo_client, evaluated):
     status, body = get(slo_client, "/sre/slos")
     success = next(slo for slo in body["slos"] if slo["name"] == "success")
     assert (status, success["windows"]["30d"]["valid"], success["budget"]["state"]) == (200, 300, "healthy")
@@ -57,7 +57,7 @@ def test_bad_query_parameters_are_a_json_400(slo_client, path, field):
     assert (status, list(body["details"])) == (400, [field])
 
 
-def test_budget_answers_whether_releases_are_frozen(slo_client, make_evaluator, put_counts):
+def test_budget_answers_whether_releases_are_frozen(short_min_history, slo_client, make_evaluator, put_counts):
     for index in range(60):
         put_counts(T0 - timedelta(minutes=60 - index), valid_requests=100, good_availability=50,
                    latency_good_200ms=100)
@@ -65,6 +65,33 @@ def test_budget_answers_whether_releases_are_frozen(slo_client, make_evaluator, 
     status, body = get(slo_client, "/sre/budget")
     assert (status, body["releases_frozen"], body["frozen_by"]) == (200, True, ["success"])
     assert get(slo_client, "/sre/budget?slo=latency")[1]["releases_frozen"] is False
+
+
+def test_budget_says_why_releases_are_frozen_since_when_and_what_unfreezes_them(
+        short_min_history, slo_client, make_evaluator, put_counts, clock):
+    for index in range(60):
+        put_counts(T0 - timedelta(minutes=60 - index), valid_requests=100, good_availability=50,
+                   latency_good_200ms=100)
+    evaluator = make_evaluator()
+    evaluator.run()
+    clock.advance(minutes=1)
+    evaluator.run()
+    [reason] = get(slo_client, "/sre/budget")[1]["reasons"]
+    assert (reason["slo"], reason["state"], reason["remaining_ratio"], reason["since"]) == (
+        "success", "exhausted", -49.0, "2026-12-01T12:00:00Z")
+    assert reason["failed_events_to_age_out"] == 2940
+    assert reason["unfreezes_when"].startswith("the 30d budget remaining ratio rises above 0: 2940 failed events")
+
+
+def test_a_budget_with_insufficient_history_freezes_nothing(slo_client, make_evaluator, put_counts):
+    for index in range(60):
+        put_counts(T0 - timedelta(minutes=60 - index), valid_requests=100, good_availability=50,
+                   latency_good_200ms=100)
+    make_evaluator().run()
+    body = get(slo_client, "/sre/budget")[1]
+    assert (body["releases_frozen"], body["reasons"]) == (False, [])
+    success = next(slo for slo in body["slos"] if slo["slo"] == "success")
+    assert (success["state"], success["remaining_ratio"]) == ("insufficient_history", -49.0)
 
 
 def test_budget_of_an_unknown_slo_is_a_json_404(slo_client):
@@ -80,6 +107,10 @@ def test_alerts_list_open_and_recent(slo_client, make_evaluator, put_counts):
     assert status == 200
     assert [(a["slo"], a["tier"]) for a in body["open"]] == [("success", "page-fast")]
     assert [a["state"] for a in body["recent"]] == ["open"]
+    success = {row["tier"]: row for row in body["tiers"] if row["slo"] == "success"}
+    assert (success["page-fast"]["state"], success["page-fast"]["suppressed_by"]) == ("firing", None)
+    assert [(row["state"], row["suppressed_by"]) for name, row in success.items() if name != "page-fast"] == [
+        ("suppressed", "page-fast")] * 3
 
 
 def test_metrics_report_rates_per_window(slo_client, evaluated):
@@ -98,12 +129,12 @@ def test_health_before_the_first_run(slo_client):
     assert get(slo_client, "/sre/health")[1]["status"] == "never_run"
 
 
-def test_status_reader_gives_the_budget_state_for_other_flows(evaluated):
+def test_status_reader_gives_the_budget_state_for_other_flows(short_min_history, evaluated):
     from chalicelib import wiring
 
     reader = wiring.current().slo_status
     states = reader.budget_states()
-    assert {name: state.state for name, state in states.items()} == {
-        "availability": "healthy", "freshness": "healthy", "latency": "healthy", "success": "healthy"}
+    assert {name: state.state for name, state in states.items()} == {  # no data query was made
+        "availability": "healthy", "freshness": "insufficient_history", "latency": "healthy", "success": "healthy"}
     assert reader.budget_state("success").remaining_ratio == 1.0
     assert reader.releases_frozen() is False

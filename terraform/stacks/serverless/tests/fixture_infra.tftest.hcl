@@ -213,3 +213,47 @@ run "provisioned_concurrency_above_the_reserved_concurrency_is_refused" {
 
   expect_failures = [output.api_provisioned_concurrency_scaling]
 }
+
+# Each escalation level is its own audience: a subscription filtered on the level attribute.
+run "each_level_reaches_its_own_audience" {
+  command = plan
+
+  variables {
+    topic_subscribers = {
+      pages = {
+        "level-1" = [{ protocol = "email", endpoint = "oncall@example.com" }]
+        "level-2" = [{ protocol = "email", endpoint = "senior@example.com" }, { protocol = "https", endpoint = "https://pager.example.com/hook" }]
+      }
+    }
+  }
+
+  # one subscription per subscriber
+  assert {
+    condition     = toset(keys(output.topic_subscriptions)) == toset(["pages/level-1/0", "pages/level-2/0", "pages/level-2/1"])
+    error_message = "one subscription per subscriber of each audience"
+  }
+
+  # level 2 is filtered to level 2 only
+  assert {
+    condition     = jsondecode(output.topic_subscriptions["pages/level-2/0"].filter_policy) == { level = [2] } && jsondecode(output.topic_subscriptions["pages/level-1/0"].filter_policy) == { level = [1] }
+    error_message = "each level's subscription carries its own filter policy"
+  }
+
+  assert {
+    condition     = output.topic_subscriptions["pages/level-2/1"].protocol == "https" && output.topic_subscriptions["pages/level-2/1"].endpoint == "https://pager.example.com/hook"
+    error_message = "the subscriber's protocol and endpoint are kept"
+  }
+}
+
+# A subscriber of an audience infra/topics.json does not declare is refused at plan.
+run "unknown_audience_is_refused" {
+  command = plan
+
+  variables {
+    topic_subscribers = {
+      pages = { "level-9" = [{ protocol = "email", endpoint = "nobody@example.com" }] }
+    }
+  }
+
+  expect_failures = [aws_sns_topic_subscription.audiences]
+}
