@@ -27,29 +27,32 @@ def concurrency_in(hour: datetime) -> float:
     return 10.0 + 2 * day if hour.hour == busiest_hour(day) else 3.0
 
 
-def put(cloudwatch, namespace, name, dimensions, timestamp, **values):
-    cloudwatch.put_metric_data(Namespace=namespace, MetricData=[{
-        "MetricName": name, "Dimensions": [{"Name": k, "Value": v} for k, v in dimensions.items()],
-        "Timestamp": timestamp + timedelta(minutes=7), **values}])
+def datum(name, dimensions, timestamp, **values):
+    return {"MetricName": name, "Dimensions": [{"Name": k, "Value": v} for k, v in dimensions.items()],
+            "Timestamp": timestamp + timedelta(minutes=7), **values}
 
 
 @pytest.fixture
 def known_week(cloudwatch):
+    by_namespace = {"ServerlessSRE": [], "AWS/Lambda": [], "AWS/DynamoDB": []}
+    function = {"FunctionName": FUNCTION}
     for hour in WEEK:
         count = requests_in(hour)
-        put(cloudwatch, "ServerlessSRE", "requests", {"service": "user-api"}, hour, Value=count, Unit="Count")
-        put(cloudwatch, "ServerlessSRE", "requests", {"service": "user-api", "route": "/users"}, hour,
-            Value=count * 0.75, Unit="Count")
-        put(cloudwatch, "ServerlessSRE", "requests", {"service": "user-api", "route": "/users/{user_id}"}, hour,
-            Value=count * 0.25, Unit="Count")
-        function = {"FunctionName": FUNCTION}
-        put(cloudwatch, "AWS/Lambda", "Invocations", function, hour, Value=count, Unit="Count")
-        put(cloudwatch, "AWS/Lambda", "Duration", function, hour, Unit="Milliseconds",
-            StatisticValues={"SampleCount": 4, "Sum": 200.0, "Minimum": 20.0, "Maximum": 90.0})
-        put(cloudwatch, "AWS/Lambda", "ConcurrentExecutions", function, hour, Value=concurrency_in(hour),
-            Unit="Count")
-        put(cloudwatch, "AWS/DynamoDB", "ConsumedReadCapacityUnits", {"TableName": "serverless-sre-users"}, hour,
-            Value=count * 3.6, Unit="Count")
+        by_namespace["ServerlessSRE"] += [
+            datum("requests", {"service": "user-api"}, hour, Value=count, Unit="Count"),
+            datum("requests", {"service": "user-api", "route": "/users"}, hour, Value=count * 0.75, Unit="Count"),
+            datum("requests", {"service": "user-api", "route": "/users/{user_id}"}, hour, Value=count * 0.25,
+                  Unit="Count")]
+        by_namespace["AWS/Lambda"] += [
+            datum("Invocations", function, hour, Value=count, Unit="Count"),
+            datum("Duration", function, hour, Unit="Milliseconds",
+                  StatisticValues={"SampleCount": 4, "Sum": 200.0, "Minimum": 20.0, "Maximum": 90.0}),
+            datum("ConcurrentExecutions", function, hour, Value=concurrency_in(hour), Unit="Count")]
+        by_namespace["AWS/DynamoDB"].append(datum("ConsumedReadCapacityUnits", {"TableName": "serverless-sre-users"},
+                                                  hour, Value=count * 3.6, Unit="Count"))
+    for namespace, data in by_namespace.items():
+        for start in range(0, len(data), 1000):  # PutMetricData takes 1000 values a call
+            cloudwatch.put_metric_data(Namespace=namespace, MetricData=data[start:start + 1000])
 
 
 def collector(wired, *, local):
