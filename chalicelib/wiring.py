@@ -466,13 +466,23 @@ class Wiring:
             cloudwatch=self.client("cloudwatch"), lambda_client=self.client("lambda"),
             dynamodb=self.client("dynamodb"), ecs=self.client("ecs"),
             autoscaling=self.client("application-autoscaling"), store=self.capacity_store,
-            clock=clock or utc_now)
+            clock=clock or utc_now, latency_threshold_ms=min(service.latency_thresholds_ms, default=None))
 
     @cached_property
     def capacity_planner(self) -> Any:
         from chalicelib.capacity.plan import CapacityPlanner
 
-        return CapacityPlanner(self.settings.capacity, self.capacity_store)
+        return CapacityPlanner(self.settings.capacity, self.capacity_store,
+                               latency_objective=self.latency_objective)
+
+    @cached_property
+    def latency_objective(self) -> Optional[float]:
+        """The target of the SLO counting requests under a latency threshold, if one is configured."""
+        for slo in self.slos:
+            good = slo.indicator.good
+            if good is not None and any(ref.name.startswith("latency_good_") for ref in good.metrics()):
+                return slo.target
+        return None
 
 
 _current: Optional[Wiring] = None

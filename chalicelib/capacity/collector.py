@@ -23,6 +23,7 @@ MAX_DATAPOINTS_PER_CALL = 100_800
 # AWS's default per-table on-demand quota (read and write request units per second) when the
 # table sets no maximum of its own.
 ON_DEMAND_TABLE_QUOTA = 40_000
+SLOW_REQUESTS = "requests.slow"
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,8 @@ def daily_peaks(hours: dict[datetime, float], start: datetime, end: datetime) ->
 class CapacityCollector:
     def __init__(self, settings: Any, *, namespace: str, service: str, tables: dict[str, str], local: bool,
                  cloudwatch: Any, lambda_client: Any = None, dynamodb: Any = None, ecs: Any = None,
-                 autoscaling: Any = None, store: Any = None, clock: Callable[[], datetime] = utc_now) -> None:
+                 autoscaling: Any = None, store: Any = None, clock: Callable[[], datetime] = utc_now,
+                 latency_threshold_ms: Optional[int] = None) -> None:
         self.settings = settings
         self.namespace = namespace
         self.service = service
@@ -117,6 +119,7 @@ class CapacityCollector:
         self.autoscaling = autoscaling
         self.store = store
         self.clock = clock
+        self.latency_threshold_ms = latency_threshold_ms
 
     # -- what to read ----------------------------------------------------------------------------
     def _routes(self) -> list[str]:
@@ -134,6 +137,17 @@ class CapacityCollector:
         service = (("service", self.service),)
         specs = [SeriesSpec("requests", "requests the service answered (all routes)", "requests per hour",
                             "busiest hour's Sum", MetricQuery(self.namespace, "requests", service, "Sum"), True)]
+        counts = [("valid_requests", "valid requests (not 4xx)"),
+                  ("cold_starts", "first requests of a process (cold starts)"),
+                  ("slow_cold_starts", "cold starts that were also slow for the tightest latency threshold")]
+        for name, description in counts:
+            specs.append(SeriesSpec(f"requests.{name}", description, "requests per hour", "busiest hour's Sum",
+                                    MetricQuery(self.namespace, name, service, "Sum"), True))
+        if self.latency_threshold_ms:
+            specs.append(SeriesSpec(
+                SLOW_REQUESTS, f"valid requests not under {self.latency_threshold_ms} ms", "requests per hour",
+                "busiest hour's Sum", MetricQuery(self.namespace, f"latency_good_{self.latency_threshold_ms}ms",
+                                                  service, "Sum"), True))
         for route in self._routes():
             specs.append(SeriesSpec(f"requests {route}", f"requests to {route}", "requests per hour",
                                     "busiest hour's Sum",
@@ -293,6 +307,10 @@ class CapacityCollector:
                                      NOT_AVAILABLE_LOCALLY, limits=spec.limits))
                 continue
             hours = values.get(spec.query, {})
+            if spec.name == SLOW_REQUESTS:  # valid requests minus those under the threshold, per hour
+                valid = values.get(next(other.query for other in specs if other.name == "requests.valid_requests"),
+                                   {})
+                hours = {hour: max(0.0, count - hours.get(hour, 0.0)) for hour, count in valid.items()}
             peaks = daily_peaks(hours, window_start, window_end)
             limits = spec.limits + self._double_previous_peak(spec, table_config, peaks)
             series.append(Series(

@@ -14,6 +14,10 @@ from chalicelib.slo.timeutil import utc_now
 
 Json = dict[str, Any]
 CONCURRENT_EXECUTION = "concurrent execution"
+# Provisioned concurrency is recommended when cold starts are at least this share of slow
+# requests and spend at least this share of the latency SLO's error budget.
+COLD_SHARE_OF_SLOW = 0.25
+COLD_SHARE_OF_BUDGET = 0.1
 TASK = "task"
 
 
@@ -35,10 +39,12 @@ def _planned_peak(series: Series, result: Optional[Forecast], days: int) -> tupl
 
 
 class CapacityPlanner:
-    def __init__(self, settings: Any, store: Any, clock: Callable[[], Any] = utc_now) -> None:
+    def __init__(self, settings: Any, store: Any, clock: Callable[[], Any] = utc_now,
+                 latency_objective: Optional[float] = None) -> None:
         self.settings = settings
         self.store = store
         self.clock = clock
+        self.latency_objective = latency_objective
 
     def plan(self) -> Json:
         report = self.store.latest_report()
@@ -125,9 +131,40 @@ class CapacityPlanner:
 
     def _provisioned_concurrency(self, report: UtilizationReport) -> Json:
         function = report.configuration.get("lambda", {}).get("function_name", "api")
-        return _recommendation("provisioned_concurrency", function, "not assessed",
-                               "the cold-start share of slow requests is not measured yet: provisioned concurrency "
-                               "is recommended only from that figure")
+        needed = {name: report.get(name) for name in ("requests.slow_cold_starts", "requests.slow",
+                                                       "requests.valid_requests", "lambda.concurrent_executions")}
+        if any(series is None or not series.available for series in needed.values()):
+            return _recommendation("provisioned_concurrency", function, "not assessed",
+                                   "the cold-start share of slow requests was not collected")
+        totals = {name: sum(value for _, value in series.hourly) for name, series in needed.items()
+                  if name != "lambda.concurrent_executions"}
+        hours = len(needed["requests.slow"].hourly)
+        slow, cold_slow = totals["requests.slow"], totals["requests.slow_cold_starts"]
+        figures: Json = {"hours": hours, "slow_requests": slow, "slow_cold_starts": cold_slow,
+                         "valid_requests": totals["requests.valid_requests"],
+                         "latency_objective": self.latency_objective}
+        if not slow:
+            return _recommendation("provisioned_concurrency", function, "no change",
+                                   f"no slow requests in the last {hours} hours", **figures)
+        share = cold_slow / slow
+        budget = totals["requests.valid_requests"] * (1 - self.latency_objective) if self.latency_objective else 0
+        budget_share = cold_slow / budget if budget else None
+        figures.update(cold_start_share_of_slow=round(share, 4),
+                       cold_start_share_of_latency_budget=None if budget_share is None else round(budget_share, 4))
+        if share >= COLD_SHARE_OF_SLOW and (budget_share is None or budget_share >= COLD_SHARE_OF_BUDGET):
+            busiest = max((value for _, value in needed["lambda.concurrent_executions"].hourly), default=0.0)
+            floor = max(1, math.ceil(busiest))
+            figures["recommended_provisioned_concurrency_min"] = floor
+            return _recommendation(
+                "provisioned_concurrency", function, f"keep at least {floor} provisioned on the alias",
+                f"cold starts were {share:.0%} of slow requests in the last {hours} hours"
+                + ("" if budget_share is None else f" and spent {budget_share:.0%} of the latency error budget")
+                + f"; {floor} is the busiest hour's concurrency (api_provisioned_concurrency_min)", **figures)
+        return _recommendation("provisioned_concurrency", function, "no change",
+                               f"cold starts were {share:.0%} of slow requests in the last {hours} hours, under "
+                               f"{COLD_SHARE_OF_SLOW:.0%}" + ("" if budget_share is None else
+                                                              f" or {budget_share:.0%} of the latency budget"),
+                               **figures)
 
     def _memory_size(self, report: UtilizationReport) -> Json:
         config = report.configuration.get("lambda", {})

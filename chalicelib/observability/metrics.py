@@ -37,9 +37,14 @@ def latency_metric_name(threshold_ms: int) -> str:
 
 
 def request_counts(status: int, latency_ms: float, facts: RequestFacts,
-                   thresholds_ms: Iterable[int]) -> dict[str, int]:
+                   thresholds_ms: Iterable[int], cold_start: bool = False) -> dict[str, int]:
     """The SLI event counts of one request. Client errors (4xx) are not valid events, nor is
-    a request excluded from the SLIs (the local stack's own routes)."""
+    a request excluded from the SLIs (the local stack's own routes).
+
+    ``cold_starts``/``slow_cold_starts``: the first request of a process, and whether it was also
+    slow for the tightest latency threshold; capacity planning reads the cold-start share of slow
+    requests from them (provisioned concurrency)."""
+    thresholds_ms = tuple(thresholds_ms)
     valid = not 400 <= status < 500 and not facts.excluded_from_sli
     server_error = status >= 500 and not facts.excluded_from_sli
     counts = {
@@ -52,6 +57,8 @@ def request_counts(status: int, latency_ms: float, facts: RequestFacts,
     }
     for threshold in thresholds_ms:
         counts[latency_metric_name(threshold)] = int(valid and latency_ms < threshold)
+    counts["cold_starts"] = int(cold_start)
+    counts["slow_cold_starts"] = int(cold_start and valid and bool(thresholds_ms) and latency_ms >= min(thresholds_ms))
     return counts
 
 
@@ -68,8 +75,8 @@ def _record_template(namespace: str, service: str, route: str, metric_names: tup
 
 def build_request_record(*, namespace: str, service: str, route: str, status: int, latency_ms: float,
                          facts: RequestFacts, thresholds_ms: Iterable[int], correlation_id: str,
-                         method: str = "") -> EmfRecord:
-    counts = request_counts(status, latency_ms, facts, thresholds_ms)
+                         method: str = "", cold_start: bool = False) -> EmfRecord:
+    counts = request_counts(status, latency_ms, facts, thresholds_ms, cold_start)
     template = _record_template(namespace, service, route, tuple(counts))
     record = dict(template)
     record["_aws"] = {**template["_aws"], "Timestamp": int(time.time() * 1000)}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 import uuid
 from typing import Any, Callable, Optional
@@ -137,8 +138,23 @@ def add_security_headers(response: Response) -> None:
         response.headers.setdefault("Content-Security-Policy", HTML_CONTENT_SECURITY_POLICY)
 
 
+_cold_start_pending = True
+_cold_start_lock = threading.Lock()
+
+
+def _take_cold_start() -> bool:
+    """True for the first request this process serves (a Lambda cold start), once."""
+    global _cold_start_pending
+    if not _cold_start_pending:
+        return False
+    with _cold_start_lock:
+        cold, _cold_start_pending = _cold_start_pending, False
+        return cold
+
+
 def http_middleware(request: Request, get_response: Callable[[Request], Response]) -> Response:
     started = time.perf_counter()
+    cold_start = _take_cold_start()
     from chalicelib.wiring import current
 
     wired = current()
@@ -163,7 +179,8 @@ def http_middleware(request: Request, get_response: Callable[[Request], Response
         metrics.emit(metrics.build_request_record(
             namespace=settings.metrics_namespace, service=settings.service_name, route=route,
             status=response.status_code, latency_ms=latency_ms, facts=facts,
-            thresholds_ms=settings.latency_thresholds_ms, correlation_id=correlation_id, method=request.method))
+            thresholds_ms=settings.latency_thresholds_ms, correlation_id=correlation_id, method=request.method,
+            cold_start=cold_start))
         if facts.chaos_experiment:
             logger.info("request touched by a chaos fault", extra={
                 "chaos_experiment": facts.chaos_experiment, "method": request.method,

@@ -27,29 +27,36 @@ def concurrency_in(hour: datetime) -> float:
     return 10.0 + 2 * day if hour.hour == busiest_hour(day) else 3.0
 
 
-def put(cloudwatch, namespace, name, dimensions, timestamp, **values):
-    cloudwatch.put_metric_data(Namespace=namespace, MetricData=[{
-        "MetricName": name, "Dimensions": [{"Name": k, "Value": v} for k, v in dimensions.items()],
-        "Timestamp": timestamp + timedelta(minutes=7), **values}])
+def datum(name, dimensions, timestamp, **values):
+    return {"MetricName": name, "Dimensions": [{"Name": k, "Value": v} for k, v in dimensions.items()],
+            "Timestamp": timestamp + timedelta(minutes=7), **values}
 
 
 @pytest.fixture
 def known_week(cloudwatch):
+    by_namespace = {"ServerlessSRE": [], "AWS/Lambda": [], "AWS/DynamoDB": []}
+    function = {"FunctionName": FUNCTION}
     for hour in WEEK:
         count = requests_in(hour)
-        put(cloudwatch, "ServerlessSRE", "requests", {"service": "user-api"}, hour, Value=count, Unit="Count")
-        put(cloudwatch, "ServerlessSRE", "requests", {"service": "user-api", "route": "/users"}, hour,
-            Value=count * 0.75, Unit="Count")
-        put(cloudwatch, "ServerlessSRE", "requests", {"service": "user-api", "route": "/users/{user_id}"}, hour,
-            Value=count * 0.25, Unit="Count")
-        function = {"FunctionName": FUNCTION}
-        put(cloudwatch, "AWS/Lambda", "Invocations", function, hour, Value=count, Unit="Count")
-        put(cloudwatch, "AWS/Lambda", "Duration", function, hour, Unit="Milliseconds",
-            StatisticValues={"SampleCount": 4, "Sum": 200.0, "Minimum": 20.0, "Maximum": 90.0})
-        put(cloudwatch, "AWS/Lambda", "ConcurrentExecutions", function, hour, Value=concurrency_in(hour),
-            Unit="Count")
-        put(cloudwatch, "AWS/DynamoDB", "ConsumedReadCapacityUnits", {"TableName": "serverless-sre-users"}, hour,
-            Value=count * 3.6, Unit="Count")
+        by_namespace["ServerlessSRE"] += [
+            datum("requests", {"service": "user-api"}, hour, Value=count, Unit="Count"),
+            datum("requests", {"service": "user-api", "route": "/users"}, hour, Value=count * 0.75, Unit="Count"),
+            datum("requests", {"service": "user-api", "route": "/users/{user_id}"}, hour, Value=count * 0.25,
+                  Unit="Count"),
+            datum("valid_requests", {"service": "user-api"}, hour, Value=count, Unit="Count"),
+            datum("latency_good_200ms", {"service": "user-api"}, hour, Value=count * 0.9, Unit="Count"),
+            datum("cold_starts", {"service": "user-api"}, hour, Value=4, Unit="Count"),
+            datum("slow_cold_starts", {"service": "user-api"}, hour, Value=3, Unit="Count")]
+        by_namespace["AWS/Lambda"] += [
+            datum("Invocations", function, hour, Value=count, Unit="Count"),
+            datum("Duration", function, hour, Unit="Milliseconds",
+                  StatisticValues={"SampleCount": 4, "Sum": 200.0, "Minimum": 20.0, "Maximum": 90.0}),
+            datum("ConcurrentExecutions", function, hour, Value=concurrency_in(hour), Unit="Count")]
+        by_namespace["AWS/DynamoDB"].append(datum("ConsumedReadCapacityUnits", {"TableName": "serverless-sre-users"},
+                                                  hour, Value=count * 3.6, Unit="Count"))
+    for namespace, data in by_namespace.items():
+        for start in range(0, len(data), 1000):  # PutMetricData takes 1000 values a call
+            cloudwatch.put_metric_data(Namespace=namespace, MetricData=data[start:start + 1000])
 
 
 def collector(wired, *, local):
@@ -60,7 +67,7 @@ def collector(wired, *, local):
                              cloudwatch=boto3.client("cloudwatch", region_name="us-east-1"),
                              lambda_client=boto3.client("lambda", region_name="us-east-1"),
                              dynamodb=boto3.client("dynamodb", region_name="us-east-1"),
-                             store=MemoryCapacityStore())
+                             store=MemoryCapacityStore(), latency_threshold_ms=200)
 
 
 def test_daily_peaks_are_each_days_busiest_hour(known_week, capacity_tables, wired):
@@ -93,7 +100,13 @@ def test_hourly_figures_cover_the_recent_hours(known_week, capacity_tables, wire
                            ((T0 + timedelta(hours=1)).isoformat(), 0.0))
 
 
-def test_locally_unmeasurable_figures_say_so(known_week, capacity_tables, wired):
+def test_slow_requests_are_valid_requests_not_under_the_latency_threshold(known_week, capacity_tables, wired):
+    report = collector(wired, local=True).collect(now=T0 + timedelta(hours=1))
+    assert report.get("requests.slow").latest_peak == pytest.approx(160.0)
+    assert report.get("requests.slow_cold_starts").latest_peak == 3
+
+
+def test_locally_unmeasurable_figures_are_said_so(known_week, capacity_tables, wired):
     report = collector(wired, local=True).collect(now=T0 + timedelta(hours=1))
     throttles = report.get("lambda.throttles")
     reads = report.get("dynamodb.users.read_units")

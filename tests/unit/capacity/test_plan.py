@@ -120,3 +120,36 @@ def test_a_longest_invocation_over_half_the_timeout_asks_for_memory_or_timeout()
                                                        "memory_mb": 512}, "ecs": {}})
     (item,) = by_kind(planner(stored).plan(), "memory_size")
     assert item["action"] == "raise memory or the timeout"
+
+
+def hourly_series(name, values):
+    return Series(name, name, "per hour", "peak", True,
+                  hourly=tuple((f"2026-03-08T{hour:02d}:00:00+00:00", value) for hour, value in enumerate(values)))
+
+
+def cold_start_report(slow, cold_slow, valid, concurrency):
+    return report(hourly_series("requests.slow", [slow] * 24), hourly_series("requests.slow_cold_starts", [cold_slow] * 24),
+                  hourly_series("requests.valid_requests", [valid] * 24),
+                  hourly_series("lambda.concurrent_executions", [concurrency] * 23 + [concurrency + 2.5]))
+
+
+def test_cold_starts_behind_slow_requests_ask_for_provisioned_concurrency():
+    stored = cold_start_report(slow=10, cold_slow=6, valid=1000, concurrency=4)
+    store = MemoryCapacityStore()
+    store.put_report(stored)
+    plan = CapacityPlanner(CapacitySettings(), store, clock=lambda: NOW, latency_objective=0.95).plan()
+    (item,) = by_kind(plan, "provisioned_concurrency")
+    # 60% of the slow requests were cold starts: 144 of the 1200 requests the 95% objective lets be slow.
+    assert item["figures"]["cold_start_share_of_slow"] == 0.6
+    assert item["figures"]["cold_start_share_of_latency_budget"] == 0.12
+    assert item["action"] == "keep at least 7 provisioned on the alias"
+
+
+def test_rare_cold_starts_do_not_ask_for_provisioned_concurrency():
+    stored = cold_start_report(slow=100, cold_slow=1, valid=10000, concurrency=4)
+    store = MemoryCapacityStore()
+    store.put_report(stored)
+    (item,) = by_kind(CapacityPlanner(CapacitySettings(), store, clock=lambda: NOW, latency_objective=0.95).plan(),
+                      "provisioned_concurrency")
+    assert item["action"] == "no change"
+    assert item["figures"]["cold_start_share_of_slow"] == 0.01
