@@ -15,6 +15,9 @@ from chalicelib.http.errors import ApiError
 CAPACITY_UNITS = ("concurrent execution", "task")
 MAX_STEPS = 100
 MAX_RPS = 1e7
+# A thousandth of a unit at least: DynamoDB stores no number below 1e-130, and the rate per unit
+# (rps / units) must stay a finite number.
+MIN_CAPACITY_UNITS = 0.001
 STEP_FIELDS = {"offered_rps": "number", "achieved_rps": "number", "p50_ms": "number", "p99_ms": "number",
                "mean_ms": "number", "concurrency": "number", "completed": "integer", "held": "boolean",
                "broke": "text"}
@@ -22,12 +25,12 @@ FIELDS = ("scenario", "target", "highest_holding_rps", "breaking_rps", "breaking
           "capacity_units", "steps")
 
 
-def _number(value: Any, *, nullable: bool = False, positive: bool = False) -> bool:
+def _number(value: Any, *, nullable: bool = False, minimum: float = 0.0) -> bool:
     if value is None:
         return nullable
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return False
-    return (value > 0 if positive else value >= 0) and value <= MAX_RPS
+    return minimum <= value <= MAX_RPS
 
 
 def _text(value: Any, limit: int) -> bool:
@@ -60,14 +63,17 @@ def saturation_from_body(body: Mapping[str, Any], measured_at: str) -> Saturatio
     checks = {
         "scenario": (_text(body.get("scenario"), 100), "Required text of at most 100 characters."),
         "target": (_text(body.get("target"), 200), "Required text of at most 200 characters."),
-        "highest_holding_rps": (_number(body.get("highest_holding_rps"), nullable=True),
+        # null is a value here (no step held, or none broke); a missing field is not.
+        "highest_holding_rps": ("highest_holding_rps" in body
+                                and _number(body["highest_holding_rps"], nullable=True),
                                 f"A number from 0 to {MAX_RPS:g}, or null when no step held."),
-        "breaking_rps": (_number(body.get("breaking_rps"), nullable=True),
+        "breaking_rps": ("breaking_rps" in body and _number(body["breaking_rps"], nullable=True),
                          f"A number from 0 to {MAX_RPS:g}, or null when no step broke."),
         "breaking_reason": (_text(body.get("breaking_reason"), 500), "Required text of at most 500 characters."),
         "capacity_unit": (body.get("capacity_unit") in CAPACITY_UNITS, f"One of {', '.join(CAPACITY_UNITS)}."),
-        "capacity_units": (_number(body.get("capacity_units"), positive=True),
-                           "A number above 0: the concurrency or tasks that served the highest holding step."),
+        "capacity_units": (_number(body.get("capacity_units"), minimum=MIN_CAPACITY_UNITS),
+                           f"A number from {MIN_CAPACITY_UNITS:g} to {MAX_RPS:g}: the concurrency or tasks that "
+                           f"served the highest holding step."),
     }
     for name, (ok, message) in checks.items():
         if not ok:

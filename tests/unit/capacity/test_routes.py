@@ -121,9 +121,19 @@ def test_recording_a_saturation_point_requires_the_operator_token(api_client):
     ({"steps": [{"colour": 1}]}, "steps"),
     ({"steps": "none"}, "steps"),
     ({"extra": 1}, "extra"),
+    ({"capacity_units": 5e-324}, "capacity_units"),
 ])
 def test_a_bad_saturation_point_says_which_field(api_client, overrides, field):
     response = api_client.http.post("/sre/capacity/saturation", headers=OPERATOR,
                                     body=json.dumps(saturation_body(**overrides)))
+    assert response.status_code == 400
+    assert field in response.json_body["details"]
+
+
+@pytest.mark.parametrize("field", ["highest_holding_rps", "breaking_rps"])
+def test_a_saturation_point_missing_a_nullable_field_is_a_400(api_client, field):
+    body = saturation_body()
+    del body[field]
+    response = api_client.http.post("/sre/capacity/saturation", headers=OPERATOR, body=json.dumps(body))
     assert response.status_code == 400
     assert field in response.json_body["details"]
