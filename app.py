@@ -5,6 +5,7 @@ from chalice import Chalice
 from chalicelib import health, wiring
 from chalicelib.capacity import routes as capacity_routes
 from chalicelib.chaos import routes as chaos_routes
+from chalicelib.dashboard import routes as dashboard_routes
 from chalicelib.http.routing import answer_wrong_methods_with_405
 from chalicelib.incidents import routes as incident_routes
 from chalicelib.observability.middleware import http_middleware
@@ -44,5 +45,6 @@ app.register_blueprint(breaker_routes.build_blueprint(wiring.current))
 app.register_blueprint(incident_routes.build_blueprint(wiring.current))
 app.register_blueprint(capacity_routes.build_blueprint(wiring.current))
 app.register_blueprint(chaos_routes.build_blueprint(wiring.current))
+app.register_blueprint(dashboard_routes.build_blueprint(wiring.current))
 
 answer_wrong_methods_with_405(app)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Mapping, Optional
 
 Environ = Mapping[str, str]
+LATENCY_LADDER_MS = (25, 50, 100, 200, 400, 800, 1600)
 
 
 def _text(env: Environ, name: str, default: str) -> str:
@@ -49,8 +50,10 @@ class ServiceSettings:
     tracing_enabled: bool = False
     # Locally there is no EMF agent: the metrics sink also calls PutMetricData.
     local_metrics_sink: bool = False
-    # Latency thresholds (ms) the middleware counts good-latency events under.
-    latency_thresholds_ms: tuple[int, ...] = (200,)
+    # Latency thresholds (ms) the middleware counts good-latency events under: a ladder, since
+    # moto's CloudWatch computes no percentiles; the dashboard shows the distribution, and the
+    # latency SLO reads the one rung its own threshold names (slos/latency.yaml).
+    latency_thresholds_ms: tuple[int, ...] = LATENCY_LADDER_MS
     max_body_bytes: int = 16384
     operator_token_secret: str = "serverless-sre/operator-token"
     secret_cache_seconds: int = 300
@@ -67,7 +70,7 @@ class ServiceSettings:
             metrics_namespace=_text(env, "POWERTOOLS_METRICS_NAMESPACE", "ServerlessSRE"),
             tracing_enabled=not _flag(env, "POWERTOOLS_TRACE_DISABLED", True),
             local_metrics_sink=_flag(env, "LOCAL_METRICS_SINK", False),
-            latency_thresholds_ms=_ints(env, "LATENCY_THRESHOLDS_MS", "200"),
+            latency_thresholds_ms=_ints(env, "LATENCY_THRESHOLDS_MS", ",".join(map(str, LATENCY_LADDER_MS))),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 16384),
             operator_token_secret=_text(env, "OPERATOR_TOKEN_SECRET", "serverless-sre/operator-token"),
             secret_cache_seconds=_int(env, "SECRET_CACHE_SECONDS", 300),
@@ -350,6 +353,22 @@ class LocalSettings:
 
 
 @dataclass(frozen=True)
+class DashboardSettings:
+    """The dashboard (chalicelib/dashboard): how much it shows and how often the page refreshes."""
+    history_hours: int = 168
+    incident_window_days: int = 30
+    recent_incidents: int = 20
+    refresh_seconds: int = 30
+
+    @classmethod
+    def from_env(cls, env: Environ) -> "DashboardSettings":
+        return cls(history_hours=_int(env, "DASHBOARD_HISTORY_HOURS", 168),
+                   incident_window_days=_int(env, "DASHBOARD_INCIDENT_WINDOW_DAYS", 30),
+                   recent_incidents=_int(env, "DASHBOARD_RECENT_INCIDENTS", 20),
+                   refresh_seconds=_int(env, "DASHBOARD_REFRESH_SECONDS", 30))
+
+
+@dataclass(frozen=True)
 class Settings:
     service: ServiceSettings = field(default_factory=ServiceSettings)
     users: UserSettings = field(default_factory=UserSettings)
@@ -361,6 +380,7 @@ class Settings:
     capacity: CapacitySettings = field(default_factory=CapacitySettings)
     chaos: ChaosSettings = field(default_factory=ChaosSettings)
     local: LocalSettings = field(default_factory=LocalSettings)
+    dashboard: DashboardSettings = field(default_factory=DashboardSettings)
 
     @classmethod
     def from_env(cls, env: Optional[Environ] = None) -> "Settings":
@@ -369,4 +389,4 @@ class Settings:
                    database=DatabaseSettings.from_env(env), breakers=BreakerSettings.from_env(env), webhooks=WebhookSettings.from_env(env),
                    incidents=IncidentSettings.from_env(env), slo=SloSettings.from_env(env),
                    capacity=CapacitySettings.from_env(env), chaos=ChaosSettings.from_env(env),
-                   local=LocalSettings.from_env(env))
+                   local=LocalSettings.from_env(env), dashboard=DashboardSettings.from_env(env))

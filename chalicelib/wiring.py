@@ -183,12 +183,15 @@ class Wiring:
 
     @cached_property
     def user_service(self) -> Any:
+        from chalicelib.users.events import CountedUserEvents
         from chalicelib.users.service import UserService
         from chalicelib.webhooks.delivery import WebhookUserEvents
 
-        # Reads/writes through the fleet-wide "database" breaker; user.created goes to the webhook outbox.
+        # Reads/writes through the fleet-wide "database" breaker; a registration is counted
+        # (users_registered, for the dashboard), then user.created goes to the webhook outbox.
         return UserService(self.user_repository, guard=self.database_guard,
-                           events=WebhookUserEvents(self.webhook_delivery, self.logger))
+                           events=CountedUserEvents(self.counters,
+                                                    WebhookUserEvents(self.webhook_delivery, self.logger)))
 
     # -- webhooks --------------------------------------------------------------------------------
     @cached_property
@@ -483,6 +486,33 @@ class Wiring:
             if good is not None and any(ref.name.startswith("latency_good_") for ref in good.metrics()):
                 return slo.target
         return None
+
+    # -- dashboard -------------------------------------------------------------------------------
+    @cached_property
+    def business_figures(self) -> Any:
+        from chalicelib.dashboard.business import CloudWatchBusinessFigures
+
+        service = self.settings.service
+        return CloudWatchBusinessFigures(self.client("cloudwatch"), namespace=service.metrics_namespace,
+                                         service=service.service_name)
+
+    @cached_property
+    def dashboard(self) -> Any:
+        from chalicelib.dashboard.service import DashboardPorts, DashboardService, latency_slo_threshold
+
+        arn = self.settings.incidents.escalation_state_machine_arn
+        ports = DashboardPorts(
+            slo_status=self.slo_status, incidents=self.incident_service, breakers=self.breaker_operations,
+            business=self.business_figures, ping_users_table=self.user_repository.ping,
+            describe_escalation_workflow=(lambda: self.client("stepfunctions").describe_state_machine(
+                stateMachineArn=arn)) if arn else None,
+            latency_thresholds_ms=self.settings.service.latency_thresholds_ms,
+            latency_slo_threshold_ms=latency_slo_threshold(self.slos))
+        dashboard = self.settings.dashboard
+        return DashboardService(ports, history_hours=dashboard.history_hours,
+                                incident_window_days=dashboard.incident_window_days,
+                                refresh_seconds=dashboard.refresh_seconds,
+                                recent_incidents=dashboard.recent_incidents, logger=self.logger)
 
 
 _current: Optional[Wiring] = None

@@ -13,16 +13,22 @@ from tests.support.golden import check_golden, golden
 from tests.unit.slo.helpers import T0
 
 
+def ladder(valid):
+    """Cumulative counts under each rung of the latency ladder: a spread, all under 400 ms."""
+    shares = {25: 0.2, 50: 0.5, 100: 0.8, 200: 0.9, 400: 1.0, 800: 1.0, 1600: 1.0}
+    return {f"latency_good_{ms}ms": int(valid * share) for ms, share in shares.items()}
+
+
 def burn_then_recover(make_evaluator, put_counts, clock):
     """An hour of failures (page-fast fires), then ten good minutes (it resolves)."""
     for minute in range(60):
         put_counts(T0 - timedelta(minutes=60 - minute), requests=100, valid_requests=100, good_availability=0,
-                   latency_good_200ms=100, server_errors=100)
+                   server_errors=100, **{**ladder(100), "latency_good_200ms": 100})
     evaluator = make_evaluator()
     evaluator.run()
     for minute in range(10):
         put_counts(T0 + timedelta(minutes=minute), requests=1000, valid_requests=1000, good_availability=1000,
-                   latency_good_200ms=1000)
+                   **{**ladder(1000), "latency_good_200ms": 1000})
     clock.advance(minutes=10)
     evaluator.run()
 

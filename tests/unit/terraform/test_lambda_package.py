@@ -50,6 +50,14 @@ def test_the_package_holds_the_app_and_the_runtime_directories(names):
     assert {"app.py", "chalicelib", "functions", "slos", "runbooks", "statemachines"} <= tops
 
 
+def test_the_package_holds_every_file_the_dashboard_page_serves(names):
+    from chalicelib.dashboard import assets
+
+    wanted = ["chalicelib/dashboard/static/dashboard.html"] + [
+        f"chalicelib/dashboard/static/{relative}" for relative, _ in assets.ASSETS.values()]
+    assert not [name for name in wanted if name not in names]
+
+
 def _runtime_sdk(tmp_path: Path) -> Path:
     """A folder holding only what the Lambda runtime adds to the package: boto3, botocore, s3transfer."""
     sdk = tmp_path / "runtime-sdk"

@@ -1,0 +1,217 @@
+"""GET /sre/dashboard's document against the stored records it is built from, field by field."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import boto3
+import pytest
+
+from tests.support.golden import golden
+from tests.unit.dashboard.conftest import NOW, OPEN_INCIDENT_ID
+
+
+def _slo(document, name):
+    return next(item for item in document["slos"]["items"] if item["name"] == name)
+
+
+def test_each_slo_shows_the_stored_snapshot_figures(stored, dashboard_wiring):
+    document = dashboard_wiring.dashboard.document()
+    success = _slo(document, "success")
+    expected = golden("slo_snapshot")
+    assert document["slos"]["status"] == "ok"
+    assert success["evaluated"] is True
+    assert success["evaluated_at"] == expected["evaluated_at"]
+    assert success["target"] == expected["target"]
+    assert success["period"] == expected["period"]
+    assert success["windows"] == expected["windows"]
+    assert success["budget"] == expected["budget"]
+    assert success["tiers"] == expected["tiers"]
+    assert success["open_alerts"] == expected["open_alerts"]
+
+
+def test_each_slo_shows_its_budget_policy_and_alert_thresholds_from_its_definition(stored, dashboard_wiring):
+    success = _slo(dashboard_wiring.dashboard.document(), "success")
+    definition = next(slo for slo in dashboard_wiring.slos if slo.name == "success").describe()
+    assert success["budget_policy"] == definition["budget_policy"]
+    assert [tier["burn_rate"] for tier in success["alert_tiers"]] == [tier["burn_rate"] for tier in definition["tiers"]]
+
+
+def test_the_burn_down_covers_the_period_and_the_charts_the_last_week(stored, dashboard_wiring):
+    success = _slo(dashboard_wiring.dashboard.document(), "success")
+    point, older = stored["point"], stored["older"]
+    assert success["burn_down"] == [{"at": older.at, "budget_remaining_ratio": older.budget_remaining_ratio},
+                                    {"at": point.at, "budget_remaining_ratio": point.budget_remaining_ratio}]
+    assert success["history"] == [golden("slo_history_point")]
+
+
+def test_an_slo_never_evaluated_says_so_instead_of_showing_figures(stored, dashboard_wiring):
+    availability = _slo(dashboard_wiring.dashboard.document(), "availability")
+    assert (availability["evaluated"], availability["budget"], availability["windows"], availability["burn_down"]) == (
+        False, None, {}, [])
+
+
+def test_open_alerts_are_the_stored_alerts(stored, dashboard_wiring):
+    alerts = dashboard_wiring.dashboard.document()["alerts"]
+    assert alerts == {"status": "ok", "open": [golden("slo_alert")]}
+
+
+def test_incidents_show_open_and_recent_with_mtta_mttr_mtbf(stored, dashboard_wiring):
+    incidents = dashboard_wiring.dashboard.document()["incidents"]
+    resolved = golden("incident")
+    assert [item["id"] for item in incidents["open"]] == [OPEN_INCIDENT_ID]
+    assert incidents["open"][0] == dashboard_wiring.incident_store.get(OPEN_INCIDENT_ID).to_json(with_timeline=False)
+    assert incidents["open"][0]["title"] == stored["open"].title
+    assert [item["id"] for item in incidents["recent"]] == [OPEN_INCIDENT_ID, resolved["id"]]
+    everything = incidents["stats"]["all"]
+    assert (everything["incidents"], everything["acknowledged"], everything["resolved"]) == (2, 1, 1)
+    assert everything["mtta_seconds"] == 300.0  # 09:00 -> 09:05 in the golden incident
+    assert everything["mttr_seconds"] == 2100.0  # 09:00 -> 09:35
+    window = incidents["stats"]["window"]
+    assert (window["end"], incidents["window_days"]) == ("2026-12-01T12:15:00.000000Z", 365)
+
+
+def test_breakers_show_state_and_recent_transitions(stored, dashboard_wiring):
+    breakers = dashboard_wiring.dashboard.document()["breakers"]
+    database = next(item for item in breakers["items"] if item["name"] == "database")
+    assert database["state"] == "open" and database["forced_open"] is True
+    assert database["recent_transitions"][0]["to"] == "open"
+    assert database["recent_transitions"][0]["actor"].startswith("alice")
+    assert database == dashboard_wiring.breaker_operations.list()["circuit_breakers"][
+        [item["name"] for item in breakers["items"]].index("database")]
+
+
+def test_the_latency_distribution_is_the_stored_ladder_counts_per_band(stored, dashboard_wiring):
+    latency = dashboard_wiring.dashboard.document()["latency"]
+    hour = golden("slo_service_snapshot")["windows"]["1h"]
+    counts, valid = hour["counts"], hour["valid_requests"]
+    bands = latency["windows"]["1h"]["bands"]
+    assert latency["thresholds_ms"] == [25, 50, 100, 200, 400, 800, 1600]
+    assert latency["slo_threshold_ms"] == 200
+    assert [band["le_ms"] for band in bands] == [25, 50, 100, 200, 400, 800, 1600, None]
+    assert [band["cumulative"] for band in bands] == [counts[f"latency_good_{ms}ms"] for ms in
+                                                      (25, 50, 100, 200, 400, 800, 1600)] + [valid]
+    assert sum(band["count"] for band in bands) == valid
+    assert bands[0]["count"] == counts["latency_good_25ms"]
+    assert bands[1]["count"] == counts["latency_good_50ms"] - counts["latency_good_25ms"]
+
+
+def test_a_rung_the_evaluator_did_not_count_is_left_out_not_shown_as_zero(dashboard_wiring):
+    from chalicelib.slo.records import ServiceSnapshot
+
+    body = golden("slo_service_snapshot")
+    for window in body["windows"].values():
+        window["counts"] = {name: value for name, value in window["counts"].items() if name != "latency_good_25ms"}
+    dashboard_wiring.slo_status_store.save_run([], [], ServiceSnapshot.from_json(body), history_expires_at=0)
+    bands = dashboard_wiring.dashboard.document()["latency"]["windows"]["1h"]["bands"]
+    assert [band["le_ms"] for band in bands] == [50, 100, 200, 400, 800, 1600, None]
+
+
+def test_business_figures_count_registrations_and_calls_per_route_per_window(dashboard_wiring):
+    cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
+    now = datetime.now(timezone.utc)
+    service = [{"Name": "service", "Value": "user-api"}]
+
+    def put(name, value, ago, route=None):
+        dimensions = service + ([{"Name": "route", "Value": route}] if route else [])
+        cloudwatch.put_metric_data(Namespace="ServerlessSRE", MetricData=[{
+            "MetricName": name, "Dimensions": dimensions, "Value": value, "Unit": "Count", "Timestamp": now - ago}])
+
+    put("requests", 5, timedelta(minutes=30), "/api/users")
+    put("requests", 7, timedelta(hours=3), "/api/users")
+    put("requests", 2, timedelta(days=2), "/health")
+    put("users_registered", 2, timedelta(minutes=10))
+    put("users_registered", 3, timedelta(days=2))
+    business = dashboard_wiring.dashboard.document()["business"]
+    assert business["status"] == "ok"
+    assert business["users_registered"] == {"1h": 2, "24h": 2, "7d": 5}
+    assert business["api_calls"] == [{"route": "/api/users", "1h": 5, "24h": 12, "7d": 12},
+                                     {"route": "/health", "1h": 0, "24h": 0, "7d": 2}]
+
+
+def test_a_registration_through_the_users_service_is_counted(tables, monkeypatch):
+    from chalicelib import wiring
+    from chalicelib.observability import metrics
+
+    seen = []
+    metrics.add_record_listener(seen.append)
+    try:
+        wiring.current().user_service.create({"name": "Ada", "email": "ada@example.com"})
+    finally:
+        metrics.remove_record_listener(seen.append)
+    assert [record["users_registered"] for record in seen if "users_registered" in record] == [[1.0]]
+
+
+def test_with_nothing_stored_every_section_says_empty_not_zero(dashboard_wiring):
+    document = dashboard_wiring.dashboard.document()
+    assert document["slos"]["status"] == "empty"
+    assert all(item["evaluated"] is False for item in document["slos"]["items"])
+    assert document["latency"]["status"] == "empty" and document["latency"]["windows"] == {}
+    assert document["alerts"] == {"status": "empty", "open": []}
+    assert document["incidents"]["status"] == "empty"
+    assert document["incidents"]["stats"]["all"]["mtta_seconds"] is None
+    assert document["business"]["status"] == "empty"
+    assert document["evaluator"]["status"] == "empty"
+    components = {item["name"]: item["status"] for item in document["health"]["components"]}
+    assert components["slo_evaluator"] == "unknown" and components["metric_forwarding"] == "unknown"
+
+
+def test_capabilities_not_deployed_are_shown_as_unavailable(dashboard_wiring):
+    document = dashboard_wiring.dashboard.document()
+    for name in ("tickets", "experiments", "capacity"):
+        assert document[name]["status"] == "unavailable", name
+
+
+def test_a_failing_read_fails_its_section_and_the_rest_still_shows(stored, dashboard_wiring):
+    class Broken:
+        def list(self):
+            raise ConnectionError("breaker table unreachable")
+
+    from dataclasses import replace
+
+    service = dashboard_wiring.dashboard
+    service.ports = replace(service.ports, breakers=Broken())
+    document = service.document()
+    assert document["breakers"] == {"status": "failed", "error": "ConnectionError: breaker table unreachable"}
+    components = {item["name"]: item for item in document["health"]["components"]}
+    assert components["circuit_breakers"]["status"] == "unknown"
+    assert document["slos"]["status"] == "ok"
+
+
+def test_health_lists_each_component_check(stored, dashboard_wiring):
+    health = dashboard_wiring.dashboard.document()["health"]
+    components = {item["name"]: item for item in health["components"]}
+    assert set(components) == {"users_table", "slo_evaluator", "metric_forwarding", "circuit_breakers",
+                               "escalation_workflow"}
+    assert components["users_table"]["status"] == "ok"
+    assert components["circuit_breakers"]["status"] == "degraded"
+    assert components["circuit_breakers"]["tripped"] == ["database"]
+    assert components["escalation_workflow"]["status"] == "unknown"  # no state machine configured here
+    assert health["status"] == "degraded"
+
+
+def test_the_evaluator_lag_comes_from_its_record(stored, dashboard_wiring):
+    dashboard_wiring.slo_status_store.save_evaluator_record({
+        "last_end": "2026-12-01T12:00:00Z", "last_run_at": "2026-12-01T12:00:05Z",
+        "newest_data_minute": "2026-12-01T11:59:00Z", "last_run": {"errors": []}})
+    document = dashboard_wiring.dashboard.document()
+    components = {item["name"]: item for item in document["health"]["components"]}
+    assert document["evaluator"]["lag_seconds"] == 900.0
+    assert components["slo_evaluator"]["status"] == "down"  # 15 minutes behind: stale
+    assert components["metric_forwarding"]["data_age_seconds"] == 960.0
+
+
+def test_the_document_states_its_reads_and_they_do_not_grow_with_history(stored, dashboard_wiring):
+    from chalicelib.slo.records import HistoryPoint
+
+    before = dashboard_wiring.dashboard.document()["reads"]["total"]
+    point = HistoryPoint.from_json(golden("slo_history_point"))
+    from dataclasses import replace
+
+    more = [("success", replace(point, at=(NOW - timedelta(hours=hours)).strftime("%Y-%m-%dT%H:00:00Z")))
+            for hours in range(1, 100)]
+    dashboard_wiring.slo_status_store.save_run([], more, dashboard_wiring.slo_status_store.service_snapshot(),
+                                               history_expires_at=0)
+    after = dashboard_wiring.dashboard.document()
+    slos, breakers = len(dashboard_wiring.slos), len(dashboard_wiring.breaker_configs)
+    assert after["reads"]["total"] == before == 13 + slos + breakers  # no escalation workflow configured here
+    assert len(_slo(after, "success")["burn_down"]) == 101
