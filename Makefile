@@ -2,7 +2,8 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# Server packages the tests need beyond PyPI: PostgreSQL for the RDS variant's user store.
+# Packages the tests need beyond PyPI: PostgreSQL for the RDS variant's user store, Chromium for
+# the dashboard page's browser test (Playwright drives /usr/bin/chromium; it downloads no browser).
 SYSTEM_STAMP := $(VENV)/.system-packages
 # checkov pins boto3 and friends below our pins, so it gets a venv of its own.
 CHECKOV_STAMP := $(VENV)/checkov/.installed
@@ -24,6 +25,8 @@ run: $(STAMP) $(SYSTEM_STAMP)
 $(SYSTEM_STAMP): $(STAMP)
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql)
+	@command -v chromium >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 	@touch $(SYSTEM_STAMP)
 
 $(CHECKOV_STAMP): requirements-checkov.txt constraints-checkov.txt

@@ -498,6 +498,7 @@ class Wiring:
 
     @cached_property
     def dashboard(self) -> Any:
+        from chalicelib.dashboard.sections import CapacitySection
         from chalicelib.dashboard.service import DashboardPorts, DashboardService, latency_slo_threshold
 
         arn = self.settings.incidents.escalation_state_machine_arn
@@ -507,7 +508,8 @@ class Wiring:
             describe_escalation_workflow=(lambda: self.client("stepfunctions").describe_state_machine(
                 stateMachineArn=arn)) if arn else None,
             latency_thresholds_ms=self.settings.service.latency_thresholds_ms,
-            latency_slo_threshold_ms=latency_slo_threshold(self.slos))
+            latency_slo_threshold_ms=latency_slo_threshold(self.slos),
+            capacity=CapacitySection(self.capacity_planner))
         dashboard = self.settings.dashboard
         return DashboardService(ports, history_hours=dashboard.history_hours,
                                 incident_window_days=dashboard.incident_window_days,

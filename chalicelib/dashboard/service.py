@@ -7,10 +7,11 @@ Reads per document (the ``reads`` section repeats them with what was actually do
 - incidents: 1 query of incidents opened in the stats window, 1 per open status (3);
 - breakers: 1 state read per configured breaker;
 - health: 1 users-table round trip, 1 DescribeStateMachine of the escalation workflow;
-- business figures: 1 ListMetrics + 1 GetMetricData per window (3).
+- business figures: 1 ListMetrics + 1 GetMetricData per window (3);
+- capacity: the capacity plan's 3 reads (latest report, latest saturation point per unit).
 
-So ``14 + slos + breakers`` calls (``+ 1`` per optional section that is deployed), whatever the amount of history or traffic. Sections of
-capabilities that are not deployed here (tickets, chaos experiments, capacity plans) say
+So ``17 + slos + breakers`` calls (and each further optional section's own count), whatever the amount of history or traffic. Sections of
+capabilities that are not deployed here (tickets, chaos experiments) say
 ``unavailable``; a section whose read fails says ``failed`` with the error, never zeros.
 """
 from __future__ import annotations

@@ -106,6 +106,7 @@ class Counters:
 
     def count(self, name: str, dimensions: dict[str, str], value: float = 1) -> None:
         provider = AmazonCloudWatchEMFProvider(namespace=self.namespace, service=self.service)
-        provider.add_dimensions(service=self.service, **dict(dimensions))
+        if dimensions:  # the provider already records [service]; a second [service] set would count twice
+            provider.add_dimensions(service=self.service, **dict(dimensions))
         provider.add_metric(name=name, unit="Count", value=value)
         emit(provider.serialize_metric_set())

@@ -221,7 +221,7 @@
     var name = section.windows["1h"] ? "1h" : Object.keys(section.windows)[0];
     var window_ = section.windows[name];
     var base = "latency.windows." + name;
-    body.appendChild(el("p", {}, ["Window ", figure("latency.window", name, name), ": ",
+    body.appendChild(el("p", {}, ["Window " + name + ": ",
       figure(base + ".valid_requests", window_.valid_requests, num(window_.valid_requests)), " valid requests, error rate ",
       figure(base + ".error_rate", window_.error_rate, pct(window_.error_rate, 2)),
       ". The latency SLO counts requests under ", figure("latency.slo_threshold_ms", section.slo_threshold_ms,
@@ -285,6 +285,44 @@
           return el("td", {}, [figure(id + ".items." + index + "." + column, value,
             value === null || value === undefined ? "—" : (typeof value === "object" ? JSON.stringify(value) : String(value)))]);
         }));
+      })));
+    }
+  }
+
+  function renderCapacity(doc) {
+    var body = sectionBody("capacity");
+    var section = doc.capacity;
+    if (stateNotice(body, section, "No capacity plan yet: " + (section.note || "no utilization collected yet") + ".")) { return; }
+    var summary = section.summary;
+    body.appendChild(el("p", {}, ["Collected ", figure("capacity.summary.collected_at", summary.collected_at, summary.collected_at),
+      " over ", figure("capacity.summary.days_of_data", summary.days_of_data, num(summary.days_of_data)), " days; ",
+      figure("capacity.summary.recommendations", summary.recommendations, num(summary.recommendations)), " recommendations."]));
+    body.appendChild(table(["Series", "Model", {label: "Latest peak", num: true}, {label: "Slope / day", num: true}, "Nearest limit", {label: "Days to it", num: true}],
+      section.items.map(function (item, index) {
+        var base = "capacity.items." + index;
+        return el("tr", {}, [el("td", {text: item.series}),
+          el("td", {text: item.model || ("no trend: " + (item.reason || "too little history"))}),
+          el("td", {"class": "num"}, [figure(base + ".latest_peak", item.latest_peak, num(item.latest_peak))]),
+          el("td", {"class": "num"}, [figure(base + ".slope_per_day", item.slope_per_day, num(item.slope_per_day))]),
+          el("td", {text: item.nearest_limit || "none within the horizon"}),
+          el("td", {"class": "num"}, [figure(base + ".days_to_limit", item.days_to_limit, num(item.days_to_limit))])]);
+      })));
+    var grid = el("div", {"class": "grid"});
+    section.items.filter(function (item) { return item.next_7_days && item.next_7_days.length; }).forEach(function (item) {
+      var card = chartCard("Forecast: " + item.series, "chart-capacity-" + item.series.replace(/[^a-z0-9_-]/gi, "-"),
+        "Seven-day forecast of " + item.series + " with its interval");
+      grid.appendChild(el("div", {"class": "card"}, [card.card]));
+      var labels = item.next_7_days.map(function (p) { return "+" + p.day + " d"; });
+      lineChart(card.canvas, labels, [
+        {label: "forecast", data: item.next_7_days.map(function (p) { return p.value; })},
+        {label: "low", data: item.next_7_days.map(function (p) { return p.low; }), dashed: true},
+        {label: "high", data: item.next_7_days.map(function (p) { return p.high; }), dashed: true}], "daily peak");
+    });
+    body.appendChild(grid);
+    if (section.recommendations.length) {
+      body.appendChild(el("h3", {text: "Recommendations"}));
+      body.appendChild(el("ul", {}, section.recommendations.map(function (r) {
+        return el("li", {}, [el("strong", {text: r.resource + ": " + r.action}), " — " + r.reason]);
       })));
     }
   }
@@ -391,7 +429,7 @@
     renderIncidents(doc);
     renderBreakers(doc);
     renderGeneric("experiments", doc, "No experiment has run.", ["id", "kind", "target", "state", "verdict", "started_at"]);
-    renderGeneric("capacity", doc, "No capacity plan yet.", ["resource", "current", "forecast", "headroom", "exhausted_at"]);
+    renderCapacity(doc);
     renderBusiness(doc);
     if (focusedId) {
       var again = document.querySelector('button[data-incident="' + focusedId + '"]');

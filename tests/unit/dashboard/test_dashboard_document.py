@@ -157,7 +157,7 @@ def test_with_nothing_stored_every_section_says_empty_not_zero(dashboard_wiring)
 
 def test_capabilities_not_deployed_are_shown_as_unavailable(dashboard_wiring):
     document = dashboard_wiring.dashboard.document()
-    for name in ("tickets", "experiments", "capacity"):
+    for name in ("tickets", "experiments"):
         assert document[name]["status"] == "unavailable", name
 
 
@@ -213,5 +213,47 @@ def test_the_document_states_its_reads_and_they_do_not_grow_with_history(stored,
                                                history_expires_at=0)
     after = dashboard_wiring.dashboard.document()
     slos, breakers = len(dashboard_wiring.slos), len(dashboard_wiring.breaker_configs)
-    assert after["reads"]["total"] == before == 13 + slos + breakers  # no escalation workflow configured here
+    # No escalation workflow configured here (-1); the capacity plan is 3 reads.
+    assert after["reads"]["total"] == before == 13 + slos + breakers + 3
     assert len(_slo(after, "success")["burn_down"]) == 101
+
+
+def test_the_capacity_section_is_the_stored_plan_per_forecast(dashboard_wiring):
+    from chalicelib.capacity.records import UtilizationReport
+
+    report = UtilizationReport.from_json(golden("capacity_utilization_report"))
+    dashboard_wiring.capacity_store.put_report(report)
+    capacity = dashboard_wiring.dashboard.document()["capacity"]
+    plan = dashboard_wiring.capacity_planner.plan()
+    assert capacity["status"] == "ok"
+    assert capacity["summary"] == {"collected_at": report.collected_at, "days_of_data": plan["data"]["days_of_data"],
+                                   "series": len(report.series), "recommendations": len(plan["recommendations"])}
+    assert [item["series"] for item in capacity["items"]] == [item["series"] for item in plan["forecasts"]]
+    requests = next(item for item in capacity["items"] if item["series"] == "requests")
+    forecast = next(item for item in plan["forecasts"] if item["series"] == "requests")
+    assert (requests["model"], requests["history_days"], requests["next_7_days"]) == (
+        forecast["model"], forecast["history_days"], forecast["next_7_days"])
+    assert requests["latest_peak"] == next(series.latest_peak for series in report.series if series.name == "requests")
+
+
+def test_without_a_collection_the_capacity_section_is_empty_with_the_reason(dashboard_wiring):
+    capacity = dashboard_wiring.dashboard.document()["capacity"]
+    assert capacity == {"status": "empty", "note": "no utilization collected yet"}
+
+
+def test_a_breaker_left_alone_is_shown_as_its_golden_description(stored, dashboard_wiring):
+    breakers = dashboard_wiring.dashboard.document()["breakers"]["items"]
+    webhook = next(item for item in breakers if item["name"] == "webhook")
+    assert webhook == golden("breaker_description")
+
+
+def test_a_count_without_dimensions_is_recorded_under_one_dimension_set():
+    from chalicelib.observability import metrics
+
+    seen = []
+    metrics.add_record_listener(seen.append)
+    try:
+        metrics.Counters("ServerlessSRE", "user-api").count("users_registered", {})
+    finally:
+        metrics.remove_record_listener(seen.append)
+    assert seen[0]["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service"]]

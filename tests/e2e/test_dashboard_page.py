@@ -1,0 +1,163 @@
+"""The dashboard page in real headless Chromium (Debian's package, driven by Playwright) against the
+local stack, after real traffic and one incident: charts render, every figure on the page equals
+the document, acknowledge works from the page by keyboard, no console error or CSP violation.
+
+Screenshots at desktop and phone width go to build/test-output/dashboard/ (linked from the README).
+The test fails, never skips, when the browser is missing: `make test` installs it.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = "/usr/bin/chromium"
+# As the machine's own browser checks run it: no sandbox as root, and nothing that reaches out.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+OUTPUT = Path(__file__).resolve().parents[2] / "build" / "test-output" / "dashboard"
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def _resolve(document, path):
+    value = document
+    for part in path.split("."):
+        value = value[int(part)] if isinstance(value, list) else value[part]
+    return value
+
+
+@pytest.fixture(scope="module")
+def incident(stack):
+    """Real traffic (users created and listed, client errors), one incident, then an evaluator run."""
+    for index in range(6):
+        response = stack.http.post(stack.url("/api/users"), json={"name": f"Dash {index}",
+                                                                  "email": f"dash-{index}@example.com"})
+        assert response.status_code == 201, response.text
+    for _ in range(20):
+        assert stack.http.get(stack.url("/api/users")).status_code == 200
+    for _ in range(3):
+        assert stack.http.get(stack.url("/api/users/not-a-user-id")).status_code in (400, 404)
+    opened = stack.http.post(stack.url("/sre/incidents"), headers=stack.operator_headers(), json={
+        "title": "Dashboard check: elevated errors", "severity": "P2", "summary": "opened by the browser test"})
+    assert opened.status_code == 201, opened.text
+    now = datetime.now(timezone.utc) + timedelta(minutes=1)
+    assert stack.fire("slo-evaluator", {"now": now.isoformat()})["errors"] == []
+    stack.flush_metrics()
+    return opened.json()["incident"]
+
+
+@pytest.fixture(scope="module")
+def browser_context():
+    assert Path(CHROMIUM).is_file(), (
+        f"{CHROMIUM} is missing: `make test` installs Debian's chromium package (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    profile = tempfile.mkdtemp(prefix="dashboard-chromium-")
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, viewport=DESKTOP)
+        try:
+            yield context
+        finally:
+            context.close()
+            shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def page(browser_context):
+    page = browser_context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(f"console {message.type}: {message.text}")
+            if message.type in ("error", "warning") else None)
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("requestfailed", lambda request: problems.append(f"request failed: {request.url}"))
+    page.on("response", lambda response: problems.append(f"{response.status} from {response.url}")
+            if response.status >= 400 else None)
+    page.problems = problems
+    yield page
+    page.close()
+
+
+def _open(page, stack):
+    with page.expect_response(lambda response: response.url.endswith("/sre/dashboard")) as answer:
+        page.goto(stack.url("/sre/dashboard-ui"))
+    document = answer.value.json()
+    page.wait_for_selector(f'body[data-generated-at="{document["generated_at"]}"]')
+    return document
+
+
+def test_the_page_shows_the_document_with_charts_and_no_console_errors(stack, incident, page):
+    document = _open(page, stack)
+    figures = page.eval_on_selector_all("[data-figure]", "nodes => nodes.map(n => [n.dataset.figure, n.dataset.value])")
+    assert len(figures) > 50
+    mismatched = [(path, shown) for path, shown in figures if json.loads(shown) != _resolve(document, path)]
+    assert not mismatched
+    shown_paths = {path for path, _ in figures}
+    assert {"incidents.stats.all.mtta_seconds", "health.status", "latency.windows.1h.valid_requests",
+            "business.users_registered.1h"} <= shown_paths
+    success = next(index for index, item in enumerate(document["slos"]["items"]) if item["name"] == "success")
+    assert f"slos.items.{success}.budget.remaining_ratio" in shown_paths
+    # The incident opened above is listed with its button; the users registered above are counted.
+    assert page.locator(f'button.ack[data-incident="{incident["id"]}"]').count() == 1
+    assert document["business"]["users_registered"]["1h"] >= 6
+
+    charts = page.evaluate("""() => Array.from(document.querySelectorAll('canvas')).map(canvas => {
+        const chart = window.Chart.getChart(canvas);
+        return {id: canvas.id, drawn: !!chart && canvas.width > 0 && canvas.height > 0,
+                points: chart ? chart.data.labels.length : -1, expected: Number(canvas.dataset.points)};
+    })""")
+    ids = {chart["id"] for chart in charts}
+    assert {"chart-latency", "chart-burndown-success", "chart-sli-success", "chart-burn-success"} <= ids
+    assert all(chart["drawn"] and chart["points"] == chart["expected"] for chart in charts), charts
+    latency = next(chart for chart in charts if chart["id"] == "chart-latency")
+    assert latency["points"] == len(document["latency"]["windows"]["1h"]["bands"])
+
+    assert page.evaluate("document.querySelectorAll('[data-section-state=\"failed\"]').length") == 0
+    assert not page.problems, page.problems
+
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "dashboard-desktop.png"), full_page=True)
+    page.set_viewport_size(PHONE)
+    page.wait_for_timeout(300)  # charts resize on the next frame
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=str(OUTPUT / "dashboard-phone.png"), full_page=True)
+    assert not page.problems, page.problems
+
+
+def test_acknowledge_works_from_the_page_by_keyboard(stack, incident, page):
+    _open(page, stack)
+    page.focus("#token")
+    page.keyboard.type(stack.operator_token)
+    page.keyboard.press("Enter")
+    assert page.evaluate("sessionStorage.getItem('sre-operator-token')") == stack.operator_token
+    assert page.input_value("#token") == ""  # not left in the form
+    page.focus(f'button.ack[data-incident="{incident["id"]}"]')
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#ack-result:has-text('Acknowledged')")
+    stored = stack.http.get(stack.url(f"/sre/incidents/{incident['id']}")).json()["incident"]
+    assert stored["status"] == "acknowledged" and stored["acknowledged_by"]
+    # The page reloaded the document: the incident shows acknowledged, without its button.
+    page.wait_for_selector(f'tr[data-incident-row="{incident["id"]}"] .status-acknowledged')
+    assert page.locator(f'button.ack[data-incident="{incident["id"]}"]').count() == 0
+    assert not page.problems, page.problems
+
+
+def test_acknowledge_without_a_token_asks_for_one_and_changes_nothing(stack, page):
+    opened = stack.http.post(stack.url("/sre/incidents"), headers=stack.operator_headers(), json={
+        "title": "Dashboard check: no token", "severity": "P3"})
+    assert opened.status_code == 201
+    incident_id = opened.json()["incident"]["id"]
+    _open(page, stack)
+    page.evaluate("sessionStorage.removeItem('sre-operator-token')")
+    page.click(f'button.ack[data-incident="{incident_id}"]')
+    page.wait_for_selector("#ack-result:has-text('Enter the operator token first')")
+    assert page.evaluate("document.activeElement.id") == "token"
+    assert stack.http.get(stack.url(f"/sre/incidents/{incident_id}")).json()["incident"]["status"] == "triggered"
+    assert not page.problems, page.problems
