@@ -71,6 +71,7 @@ class DashboardService:
     def _guarded(self, name: str, build: Callable[[], dict[str, Any]], reads: dict[str, int]) -> dict[str, Any]:
         # The one deliberate catch-all: a capability's outage must show as that section failing,
         # not take the whole dashboard down; the error is logged and shown in the section.
+        started = time.perf_counter()
         try:
             return build()
         except Exception as exc:  # noqa: BLE001 - reported in the document and the log
@@ -78,11 +79,14 @@ class DashboardService:
                 self._logger.warning("dashboard section failed", extra={"section": name, "error": repr(exc)[:300]})
             reads.setdefault(name, 1)
             return _failure(exc)
+        finally:
+            self._timings[name] = round((time.perf_counter() - started) * 1000, 1)
 
     def document(self) -> dict[str, Any]:
         started = time.perf_counter()
         now = self.clock()
         reads: dict[str, int] = {}
+        self._timings: dict[str, float] = {}
         slos = self._guarded("slos", lambda: self._slos(now, reads), reads)
         plane = self._guarded("evaluator", lambda: self._plane(reads), reads)
         alerts = self._guarded("alerts", lambda: self._alerts(reads), reads)
@@ -108,7 +112,7 @@ class DashboardService:
             "capacity": self._optional("capacity", self.ports.capacity, "capacity planning", reads),
             "latency": latency,
             "business": business,
-            "reads": {"total": sum(reads.values()), "by_section": reads,
+            "reads": {"total": sum(reads.values()), "by_section": reads, "section_ms": self._timings,
                       "build_ms": round((time.perf_counter() - started) * 1000, 1)},
         }
 
