@@ -4,6 +4,8 @@ the document, acknowledge works from the page by keyboard, no console error or C
 
 Screenshots at desktop and phone width go to build/test-output/dashboard/ (linked from the README).
 The test fails, never skips, when the browser is missing: `make test` installs it.
+It runs the SLO evaluator up to the current minute, so it is named to run after test_incidents.py,
+whose alert test backfills minutes an earlier evaluator run would already have closed.
 """
 from __future__ import annotations
 
