@@ -134,11 +134,12 @@ class ExperimentSteps:
                 continue
             remaining = snapshot.budget.remaining_ratio
             burn = (snapshot.windows.get("1h") or {}).get("burn_rate")
+            # Before the period holds enough history the budget figures are no evidence either way
+            # (the release freeze ignores them alike); the 1h burn rate needs only its own window.
+            short_history = snapshot.budget.state == "insufficient_history"
             figures[name] = {"evaluated": True, "remaining_ratio": remaining, "fast_burn_rate_1h": burn,
-                             "state": snapshot.budget.state, "insufficient_data": snapshot.budget.insufficient_data}
-            if snapshot.budget.insufficient_data:
-                continue  # too few events to be evidence either way (the release freeze reads it alike)
-            if remaining is not None and remaining < minimum:
+                             "state": snapshot.budget.state, "insufficient_history": short_history}
+            if not short_history and remaining is not None and remaining < minimum:
                 reasons.append(f"{name}: {remaining:.1%} of the error budget left, the experiment needs {minimum:.0%}")
             if burn is not None and burn >= max_burn:
                 reasons.append(f"{name}: fast burn rate {burn:g} over 1h, the experiment needs below {max_burn:g}")

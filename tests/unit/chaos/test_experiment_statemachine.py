@@ -23,8 +23,7 @@ def snapshot(name: str, *, remaining: float = 0.9, burn_5m: float = 0.0, burn_1h
     body = copy.deepcopy(golden("slo_snapshot"))
     body["slo"] = name
     body["open_alerts"] = []
-    body["budget"].update(state="healthy", remaining_ratio=remaining, freezes_releases=False,
-                          insufficient_data=False)
+    body["budget"].update(state="healthy", remaining_ratio=remaining, freezes_releases=False)
     body["windows"]["5m"].update(burn_rate=burn_5m, sli=sli_5m)
     body["windows"]["1h"].update(burn_rate=burn_1h)
     return body
