@@ -18,7 +18,8 @@ from tools.loadgen import LoadProfile, load_scenario
 from tools.loadgen.engine import Runner
 from tools.loadgen.integrity import check_integrity
 
-pytestmark = pytest.mark.e2e
+# Lambda variant only: DynamoDB faults act on the Lambda variant's DynamoDB store.
+pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("stack", ["lambda"], indirect=True)]
 
 RUN_LIMIT_SECONDS = 150  # 8 s of fault, then the breaker's 30 s reset timeout and a probe
 

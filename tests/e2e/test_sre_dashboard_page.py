@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+# Lambda variant only: the SRE plane is the same in both variants.
+pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("stack", ["lambda"], indirect=True)]
 
 CHROMIUM = "/usr/bin/chromium"
 # As the machine's own browser checks run it: no sandbox as root, and nothing that reaches out.
