@@ -8,7 +8,7 @@ SYSTEM_STAMP := $(VENV)/.system-packages
 # checkov pins boto3 and friends below our pins, so it gets a venv of its own.
 CHECKOV_STAMP := $(VENV)/checkov/.installed
 
-.PHONY: run test load capacity-test bench bench-soak package clean
+.PHONY: run test terraform-tools load capacity-test bench bench-soak package clean
 
 # Then the `loadgen` command (pyproject.toml); compat mode puts the repository on the venv's path.
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
@@ -34,8 +34,19 @@ $(CHECKOV_STAMP): requirements-checkov.txt constraints-checkov.txt
 	$(VENV)/checkov/bin/python -m pip install --quiet -r requirements-checkov.txt -c constraints-checkov.txt
 	@touch $(CHECKOV_STAMP)
 
+# Terraform and its AWS provider come from no registry this project may use (Debian ships neither):
+# the machine provides them (terraform >= 1.9 on PATH, the provider in a filesystem mirror). The
+# Terraform tests fail, never skip, without them; this says what is missing before the suite starts.
+TF_PLUGIN_MIRROR ?= /opt/tf-plugins
+terraform-tools:
+	@command -v terraform >/dev/null 2>&1 || \
+		{ echo "missing: terraform >= 1.9 on PATH (the Terraform tests run the real binary)" >&2; exit 1; }
+	@terraform version -json 2>/dev/null | $(PYTHON) -c 'import json,sys; v=tuple(map(int, json.load(sys.stdin)["terraform_version"].split(".")[:2])); sys.exit(0 if v >= (1, 9) else "missing: terraform >= 1.9 (found %d.%d)" % v)'
+	@test -d $(TF_PLUGIN_MIRROR)/registry.terraform.io/hashicorp/aws || \
+		{ echo "missing: the hashicorp/aws provider in a filesystem mirror at $(TF_PLUGIN_MIRROR) (set TF_PLUGIN_MIRROR)" >&2; exit 1; }
+
 # The Lambda package is built first, so a broken `make package` fails the suite (tests check the package).
-test: $(STAMP) $(SYSTEM_STAMP) $(CHECKOV_STAMP)
+test: $(STAMP) $(SYSTEM_STAMP) $(CHECKOV_STAMP) terraform-tools
 	$(PY) scripts/package_chalice.py
 	$(PY) -m pytest $(PYTEST_ARGS)
 

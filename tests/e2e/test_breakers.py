@@ -45,8 +45,9 @@ def database_breaker_restored(stack):
 
 @pytest.fixture
 def fault_control(stack):
-    if stack.http.get(stack.url(FAULT_PATH), headers=stack.operator_headers()).status_code == 404:
-        pytest.skip("the stack serves no local fault switch (devstack.local_routes)")
+    # The local stack always serves its fault switch: a 404 is a broken stack, not a reason to skip.
+    assert stack.http.get(stack.url(FAULT_PATH), headers=stack.operator_headers()).status_code != 404, \
+        "the stack serves no local fault switch (devstack.local_routes)"
     yield
     stack.http.delete(stack.url(FAULT_PATH), headers=stack.operator_headers())
     operate(stack, "database", "reset")
@@ -54,8 +55,8 @@ def fault_control(stack):
 
 @pytest.fixture
 def receiver(stack):
-    if stack.http.get(stack.url(RECEIVER_PATH), headers=stack.operator_headers()).status_code == 404:
-        pytest.skip("local webhook receiver not enabled in the stack (LOCAL_WEBHOOK_RECEIVER=true, WEBHOOK_URL)")
+    assert stack.http.get(stack.url(RECEIVER_PATH), headers=stack.operator_headers()).status_code != 404, \
+        "local webhook receiver not enabled in the stack (LOCAL_WEBHOOK_RECEIVER=true, WEBHOOK_URL)"
     stack.http.delete(stack.url(RECEIVER_PATH), headers=stack.operator_headers())
     yield
     stack.http.put(stack.url(f"{RECEIVER_PATH}/outage"), headers=stack.operator_headers(), json={"enabled": False})
