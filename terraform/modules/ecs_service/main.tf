@@ -189,37 +189,11 @@ resource "aws_ecs_task_definition" "app" {
   }
 }
 
+# Its rules are the stack's (stacks/ecs/network_flows.tf), next to the other groups' they pair with.
 resource "aws_security_group" "tasks" {
   name        = "${var.name}-tasks"
   description = "Application tasks: traffic from the load balancer only"
   vpc_id      = var.vpc_id
-}
-
-resource "aws_vpc_security_group_ingress_rule" "from_alb" {
-  security_group_id            = aws_security_group.tasks.id
-  description                  = "Application port from the load balancer"
-  ip_protocol                  = "tcp"
-  from_port                    = var.container_port
-  to_port                      = var.container_port
-  referenced_security_group_id = var.alb_security_group_id
-}
-
-resource "aws_vpc_security_group_egress_rule" "https" {
-  security_group_id = aws_security_group.tasks.id
-  description       = "HTTPS to AWS APIs and the image registry (through NAT)"
-  ip_protocol       = "tcp"
-  from_port         = 443
-  to_port           = 443
-  cidr_ipv4         = "0.0.0.0/0"
-}
-
-resource "aws_vpc_security_group_egress_rule" "postgres" {
-  security_group_id = aws_security_group.tasks.id
-  description       = "PostgreSQL inside the VPC"
-  ip_protocol       = "tcp"
-  from_port         = 5432
-  to_port           = 5432
-  cidr_ipv4         = var.vpc_cidr
 }
 
 resource "aws_ecs_service" "app" {

@@ -8,19 +8,9 @@ variable "vpc_id" {
   type        = string
 }
 
-variable "vpc_cidr" {
-  description = "VPC CIDR (the tasks reach the database inside it)."
-  type        = string
-}
-
 variable "subnet_ids" {
   description = "Private subnets the tasks run in."
   type        = list(string)
-}
-
-variable "alb_security_group_id" {
-  description = "Only the load balancer reaches the tasks."
-  type        = string
 }
 
 variable "target_group_arn" {

@@ -24,9 +24,9 @@ variable "subnet_ids" {
   type        = list(string)
 }
 
-variable "client_security_groups" {
-  description = "Security groups allowed to connect on 5432, by a static name (for_each keys must be known at plan)."
-  type        = map(string)
+variable "log_retention_days" {
+  description = "Days the exported PostgreSQL and upgrade logs are kept."
+  type        = number
 }
 
 variable "kms_key_arn" {
@@ -87,20 +87,24 @@ resource "aws_db_subnet_group" "this" {
   subnet_ids = var.subnet_ids
 }
 
+# No rules here: the stack that places the clients says who may connect (stacks/ecs/network_flows.tf).
 resource "aws_security_group" "this" {
   name        = "${var.name}-db"
   description = "PostgreSQL from the application tasks only"
   vpc_id      = var.vpc_id
 }
 
-resource "aws_vpc_security_group_ingress_rule" "clients" {
-  for_each                     = var.client_security_groups
-  security_group_id            = aws_security_group.this.id
-  description                  = "PostgreSQL from ${each.key}"
-  ip_protocol                  = "tcp"
-  from_port                    = 5432
-  to_port                      = 5432
-  referenced_security_group_id = each.value
+locals {
+  exported_logs = ["postgresql", "upgrade"]
+}
+
+# The groups RDS exports into, made here first with retention and the stack key: RDS would
+# otherwise create them unencrypted and keep the logs forever.
+resource "aws_cloudwatch_log_group" "exports" {
+  for_each          = toset(local.exported_logs)
+  name              = "/aws/rds/instance/${var.name}/${each.key}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
 }
 
 resource "aws_db_parameter_group" "this" {
@@ -174,11 +178,13 @@ resource "aws_db_instance" "this" {
   skip_final_snapshot                 = false
   final_snapshot_identifier           = "${var.name}-final"
   auto_minor_version_upgrade          = true
-  enabled_cloudwatch_logs_exports     = ["postgresql", "upgrade"]
+  enabled_cloudwatch_logs_exports     = local.exported_logs
   monitoring_interval                 = 60
   monitoring_role_arn                 = aws_iam_role.monitoring.arn
   performance_insights_enabled        = true
   performance_insights_kms_key_id     = var.kms_key_arn
+
+  depends_on = [aws_cloudwatch_log_group.exports]
 }
 
 output "address" {
@@ -219,5 +225,19 @@ output "settings" {
     publicly_accessible         = aws_db_instance.this.publicly_accessible
     manage_master_user_password = aws_db_instance.this.manage_master_user_password
     engine                      = aws_db_instance.this.engine
+  }
+}
+
+output "security_group_id" {
+  description = "Security group of the database (no rules of its own)."
+  value       = aws_security_group.this.id
+}
+
+output "log_groups" {
+  description = "Exported log groups: name, retention, key."
+  value = {
+    for k, g in aws_cloudwatch_log_group.exports : k => {
+      name = g.name, retention_in_days = g.retention_in_days, kms_key_id = g.kms_key_id
+    }
   }
 }

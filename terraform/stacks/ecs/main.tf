@@ -67,14 +67,14 @@ module "alb" {
 module "database" {
   source = "../../modules/rds_postgres"
 
-  name                   = local.prefix
-  vpc_id                 = module.network.vpc_id
-  subnet_ids             = module.network.private_subnet_ids
-  client_security_groups = { tasks = module.service.security_group_id }
-  kms_key_arn            = module.kms.arn
-  engine_version         = var.db_engine_version
-  instance_class         = var.db_instance_class
-  deletion_protection    = var.deletion_protection
+  name                = local.prefix
+  vpc_id              = module.network.vpc_id
+  subnet_ids          = module.network.private_subnet_ids
+  log_retention_days  = var.log_retention_days
+  kms_key_arn         = module.kms.arn
+  engine_version      = var.db_engine_version
+  instance_class      = var.db_instance_class
+  deletion_protection = var.deletion_protection
 }
 
 # The SRE plane stays serverless here too: tables, topics, secrets, state machines and the
@@ -107,9 +107,7 @@ module "service" {
 
   name                  = local.prefix
   vpc_id                = module.network.vpc_id
-  vpc_cidr              = module.network.cidr_block
   subnet_ids            = module.network.private_subnet_ids
-  alb_security_group_id = module.alb.security_group_id
   target_group_arn      = module.alb.target_group_arn
   alb_resource_label    = "${module.alb.arn_suffix}/${module.alb.target_group_arn_suffix}"
   container_image       = var.container_image

@@ -72,3 +72,23 @@ output "slo_evaluator_lag_alarm" {
   description = "The alarm on the SLO evaluator's lag."
   value       = module.slo_alarms.evaluator_lag_alarm
 }
+
+output "security_groups" {
+  description = "Security group ids of the load balancer, the tasks and the database."
+  value       = { alb = module.alb.security_group_id, tasks = module.service.security_group_id, database = module.database.security_group_id }
+}
+
+output "security_group_rules" {
+  description = "The flows between the groups (network_flows.tf): group, direction, peer, ports."
+  value       = local.security_group_rules
+}
+
+output "database_log_groups" {
+  description = "Log groups the database exports into: name, retention, key."
+  value       = module.database.log_groups
+}
+
+output "database_identifier" {
+  description = "RDS instance identifier."
+  value       = module.database.identifier
+}

@@ -120,3 +120,51 @@ run "scaling_targets_from_another_plan_file" {
     error_message = "every ECS target comes from the plan file the stack is given"
   }
 }
+
+# One flow per assertion; the groups have no other rule (tests/unit/terraform/test_security_groups.py).
+run "security_group_flows" {
+  command = plan
+
+  # the load balancer reaches the tasks on the container port, and nowhere else
+  assert {
+    condition = output.security_group_rules.alb_to_tasks == {
+      group = output.security_groups.alb, direction = "egress", peer = output.security_groups.tasks, ports = [var.container_port, var.container_port]
+      } && output.security_group_rules.tasks_from_alb == {
+      group = output.security_groups.tasks, direction = "ingress", peer = output.security_groups.alb, ports = [var.container_port, var.container_port]
+    }
+    error_message = "ALB -> tasks: the ALB's egress and the tasks' ingress on the container port, group to group"
+  }
+
+  # the tasks reach the database on 5432, group to group
+  assert {
+    condition = output.security_group_rules.tasks_to_database == {
+      group = output.security_groups.tasks, direction = "egress", peer = output.security_groups.database, ports = [5432, 5432]
+      } && output.security_group_rules.database_from_tasks == {
+      group = output.security_groups.database, direction = "ingress", peer = output.security_groups.tasks, ports = [5432, 5432]
+    }
+    error_message = "tasks -> RDS: the tasks' egress and the database's ingress on 5432, group to group"
+  }
+
+  # the tasks reach AWS APIs over HTTPS
+  assert {
+    condition = output.security_group_rules.tasks_to_aws_apis == {
+      group = output.security_groups.tasks, direction = "egress", peer = "0.0.0.0/0", ports = [443, 443]
+    }
+    error_message = "tasks -> AWS APIs: HTTPS egress only"
+  }
+
+  # no flow besides these
+  assert {
+    condition     = toset(keys(output.security_group_rules)) == toset(["alb_to_tasks", "tasks_from_alb", "tasks_to_database", "database_from_tasks", "tasks_to_aws_apis"])
+    error_message = "the stack's flows are exactly ALB -> tasks, tasks -> RDS and tasks -> AWS APIs"
+  }
+
+  # the database's exported logs go to groups made first, with retention and the stack key
+  assert {
+    condition = alltrue([for k in ["postgresql", "upgrade"] :
+      output.database_log_groups[k].name == "/aws/rds/instance/${output.database_identifier}/${k}"
+      && output.database_log_groups[k].retention_in_days == var.log_retention_days
+    && output.database_log_groups[k].kms_key_id == "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000"])
+    error_message = "RDS exported logs need Terraform-made log groups with retention and the stack key"
+  }
+}
