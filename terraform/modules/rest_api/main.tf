@@ -32,7 +32,33 @@ locals {
     )
   }
 
-  body = jsonencode(merge(jsondecode(var.openapi_body), {
+  # The authorizer, as API Gateway's Swagger extensions: a security definition, and a
+  # security requirement on every operation it covers.
+  security_definitions = {
+    NONE = {}
+    AWS_IAM = {
+      sigv4 = { type = "apiKey", name = "Authorization", in = "header", "x-amazon-apigateway-authtype" = "awsSigv4" }
+    }
+    COGNITO_USER_POOLS = {
+      cognito = {
+        type                             = "apiKey", name = "Authorization", in = "header", "x-amazon-apigateway-authtype" = "cognito_user_pools"
+        "x-amazon-apigateway-authorizer" = { type = "cognito_user_pools", providerARNs = var.authorizer.cognito_user_pool_arns }
+      }
+    }
+  }[var.authorizer.type]
+  document = jsondecode(var.openapi_body)
+  paths = {
+    for path, operations in local.document.paths : path => {
+      for method, operation in operations : method => merge(operation, {
+        for key, requirement in { security = [{ for name in keys(local.security_definitions) : name => [] }] } : key => requirement
+        if length(local.security_definitions) > 0 && method != "options" && anytrue([for prefix in var.authorized_path_prefixes : startswith(path, prefix)])
+      })
+    }
+  }
+
+  body = jsonencode(merge(local.document, {
+    paths                                   = local.paths
+    securityDefinitions                     = merge(try(local.document.securityDefinitions, {}), local.security_definitions)
     "x-amazon-apigateway-gateway-responses" = local.gateway_responses_extension
   }))
 }
@@ -79,6 +105,14 @@ resource "aws_cloudwatch_log_group" "access" {
   kms_key_id        = var.kms_key_arn
 }
 
+# API Gateway writes execution logs to this group; made here first, with retention and the
+# stack key, or API Gateway creates it unencrypted and keeps the logs forever.
+resource "aws_cloudwatch_log_group" "execution" {
+  name              = "API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.this.id}/${var.stage_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+}
+
 resource "aws_api_gateway_stage" "this" {
   # checkov:skip=CKV_AWS_120:Responses are per-user and marked Cache-Control no-store; caching them would serve stale or foreign data.
   # checkov:skip=CKV2_AWS_51:A public browser-facing API; clients do not present TLS client certificates.
@@ -105,7 +139,7 @@ resource "aws_api_gateway_stage" "this" {
     })
   }
 
-  depends_on = [aws_api_gateway_account.this]
+  depends_on = [aws_api_gateway_account.this, aws_cloudwatch_log_group.execution]
 }
 
 resource "aws_api_gateway_method_settings" "all" {

@@ -46,3 +46,12 @@ output "domain_target" {
     zone_id     = aws_api_gateway_domain_name.this[0].regional_zone_id
   }
 }
+
+output "log_groups" {
+  description = "Access and execution log groups: name, retention, key."
+  value = {
+    for k, g in { access = aws_cloudwatch_log_group.access, execution = aws_cloudwatch_log_group.execution } : k => {
+      name               = g.name, retention_in_days = g.retention_in_days, kms_key_id = g.kms_key_id
+    }
+  }
+}

@@ -109,3 +109,28 @@ variable "certificate_arn" {
   type        = string
   default     = null
 }
+
+variable "authorizer" {
+  description = "Authorizer in front of the operations under authorized_path_prefixes: NONE, AWS_IAM (SigV4-signed callers) or COGNITO_USER_POOLS (an ID or access token of one of cognito_user_pool_arns)."
+  type = object({
+    type                   = string
+    cognito_user_pool_arns = optional(list(string), [])
+  })
+  default = { type = "NONE" }
+
+  validation {
+    condition     = contains(["NONE", "AWS_IAM", "COGNITO_USER_POOLS"], var.authorizer.type)
+    error_message = "authorizer.type is NONE, AWS_IAM or COGNITO_USER_POOLS."
+  }
+
+  validation {
+    condition     = var.authorizer.type != "COGNITO_USER_POOLS" || length(var.authorizer.cognito_user_pool_arns) > 0
+    error_message = "A COGNITO_USER_POOLS authorizer needs at least one user pool ARN."
+  }
+}
+
+variable "authorized_path_prefixes" {
+  description = "Path prefixes whose operations (CORS preflights aside) go through the authorizer."
+  type        = list(string)
+  default     = []
+}

@@ -144,12 +144,35 @@ resource "aws_cloudwatch_log_group" "waf" {
   kms_key_id        = var.kms_key_arn
 }
 
+# WAF logs every request's headers and query string. Bearer tokens (operator and viewer) travel
+# in Authorization; the acknowledge link carries its signature in the query string, and WAF can
+# redact a query string only whole, so no query string is logged.
 resource "aws_wafv2_web_acl_logging_configuration" "this" {
   resource_arn            = aws_wafv2_web_acl.this.arn
   log_destination_configs = [aws_cloudwatch_log_group.waf.arn]
+
+  redacted_fields {
+    single_header {
+      name = "authorization"
+    }
+  }
+
+  redacted_fields {
+    query_string {}
+  }
 }
 
 output "arn" {
   description = "Web ACL ARN."
   value       = aws_wafv2_web_acl.this.arn
+}
+
+output "redacted_log_fields" {
+  description = "What the WAF logs never show: header names, and \"query_string\" when the query string is redacted."
+  value = flatten([
+    for field in aws_wafv2_web_acl_logging_configuration.this.redacted_fields : concat(
+      [for header in field.single_header : header.name],
+      [for query in field.query_string : "query_string"],
+    )
+  ])
 }

@@ -92,3 +92,8 @@ output "database_identifier" {
   description = "RDS instance identifier."
   value       = module.database.identifier
 }
+
+output "waf_redacted_log_fields" {
+  description = "Fields the WAF logs redact."
+  value       = module.web_acl.redacted_log_fields
+}

@@ -23,6 +23,8 @@ module "api" {
   throttling_burst_limit      = var.api_throttling_burst_limit
   manage_account_logging_role = var.manage_api_gateway_account
   web_acl_arn                 = module.web_acl.arn
+  authorizer                  = var.user_api_authorizer
+  authorized_path_prefixes    = ["/api/", "/user"]
   domain_name                 = var.api_domain_name
   certificate_arn             = var.api_certificate_arn
 }

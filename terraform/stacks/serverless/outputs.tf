@@ -139,3 +139,13 @@ output "pages_topic_arn" {
   description = "The incident pages topic."
   value       = module.sre_plane.topic_arns[var.pages_topic_key]
 }
+
+output "api_log_groups" {
+  description = "The API's access and execution log groups: name, retention, key."
+  value       = module.api.log_groups
+}
+
+output "waf_redacted_log_fields" {
+  description = "Fields the WAF logs redact."
+  value       = module.web_acl.redacted_log_fields
+}

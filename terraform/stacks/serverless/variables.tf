@@ -204,3 +204,17 @@ variable "pages_topic_key" {
   type        = string
   default     = "incident-pages"
 }
+
+variable "user_api_authorizer" {
+  description = <<-EOT
+    Authorizer in front of the user API (/api/users, /user); the SRE plane keeps its own tokens and
+    /health stays open. NONE (the default) keeps the API anonymous like the original service;
+    AWS_IAM requires SigV4-signed calls (callers need execute-api:Invoke); COGNITO_USER_POOLS
+    requires a token of one of cognito_user_pool_arns.
+  EOT
+  type = object({
+    type                   = string
+    cognito_user_pool_arns = optional(list(string), [])
+  })
+  default = { type = "NONE" }
+}

@@ -167,4 +167,9 @@ run "security_group_flows" {
     && output.database_log_groups[k].kms_key_id == "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000"])
     error_message = "RDS exported logs need Terraform-made log groups with retention and the stack key"
   }
+
+  assert {
+    condition     = toset(output.waf_redacted_log_fields) == toset(["authorization", "query_string"])
+    error_message = "WAF logs redact the Authorization header and the query string"
+  }
 }

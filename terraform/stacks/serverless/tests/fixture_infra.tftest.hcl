@@ -163,6 +163,30 @@ run "gateway_answers_json" {
     condition     = !strcontains(output.api_body, "@@API_HANDLER_INVOKE_ARN@@")
     error_message = "every integration URI must be rendered"
   }
+
+  # the user API stays anonymous like the original unless an authorizer is asked for
+  assert {
+    condition     = !strcontains(output.api_body, "\"security\"") && jsondecode(output.api_body).securityDefinitions == {}
+    error_message = "by default no operation has an authorizer"
+  }
+
+  # API Gateway's execution logs and the access logs go to Terraform-made groups with retention and the key
+  assert {
+    condition = alltrue([for g in values(output.api_log_groups) :
+    g.retention_in_days == var.log_retention_days && g.kms_key_id == "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000"])
+    error_message = "the API's log groups keep logs for log_retention_days, encrypted with the stack key"
+  }
+
+  assert {
+    condition     = startswith(output.api_log_groups.execution.name, "API-Gateway-Execution-Logs_") && endswith(output.api_log_groups.execution.name, "/api")
+    error_message = "the execution log group has the name API Gateway writes to"
+  }
+
+  # WAF logs never show bearer tokens nor the acknowledge link's signature
+  assert {
+    condition     = toset(output.waf_redacted_log_fields) == toset(["authorization", "query_string"])
+    error_message = "WAF logs redact the Authorization header and the query string"
+  }
 }
 
 # Provisioned concurrency of the API alias follows the capacity plan of the infra directory.
@@ -194,6 +218,23 @@ run "variables_override_the_plans_bounds_and_target" {
     api_provisioned_concurrency_min    = 0
     api_provisioned_concurrency_max    = 40
     api_provisioned_concurrency_target = 0.5
+    user_api_authorizer                = { type = "AWS_IAM" }
+  }
+
+  # an IAM authorizer covers the user API's operations, not /health, the SRE plane or CORS preflights
+  assert {
+    condition = (jsondecode(output.api_body).paths["/api/users"].get.security == [{ sigv4 = [] }]
+      && jsondecode(output.api_body).paths["/api/users"].post.security == [{ sigv4 = [] }]
+      && jsondecode(output.api_body).paths["/user"].get.security == [{ sigv4 = [] }]
+      && !contains(keys(jsondecode(output.api_body).paths["/api/users"].options), "security")
+      && !contains(keys(jsondecode(output.api_body).paths["/health"].get), "security")
+    && !contains(keys(jsondecode(output.api_body).paths["/sre/incidents"].get), "security"))
+    error_message = "user_api_authorizer = AWS_IAM puts SigV4 on /api/ and /user operations only"
+  }
+
+  assert {
+    condition     = jsondecode(output.api_body).securityDefinitions.sigv4["x-amazon-apigateway-authtype"] == "awsSigv4"
+    error_message = "the IAM authorizer is API Gateway's awsSigv4 auth type"
   }
 
   assert {
@@ -219,6 +260,10 @@ run "each_level_reaches_its_own_audience" {
   command = plan
 
   variables {
+    user_api_authorizer = {
+      type                   = "COGNITO_USER_POOLS"
+      cognito_user_pool_arns = ["arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Example"]
+    }
     topic_subscribers = {
       pages = {
         "level-1" = [{ protocol = "email", endpoint = "oncall@example.com" }]
@@ -242,6 +287,15 @@ run "each_level_reaches_its_own_audience" {
   assert {
     condition     = output.topic_subscriptions["pages/level-2/1"].protocol == "https" && output.topic_subscriptions["pages/level-2/1"].endpoint == "https://pager.example.com/hook"
     error_message = "the subscriber's protocol and endpoint are kept"
+  }
+
+  # (same plan, another variable) a Cognito authorizer names its user pools
+  assert {
+    condition = (jsondecode(output.api_body).paths["/api/users"].get.security == [{ cognito = [] }]
+      && jsondecode(output.api_body).securityDefinitions.cognito["x-amazon-apigateway-authorizer"] == {
+        type = "cognito_user_pools", providerARNs = ["arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Example"]
+    } && !contains(keys(jsondecode(output.api_body).paths["/sre/incidents"].get), "security"))
+    error_message = "user_api_authorizer = COGNITO_USER_POOLS puts the user pools' authorizer on the user API"
   }
 }
 
