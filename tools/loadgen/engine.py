@@ -112,12 +112,13 @@ class Runner:
         self.progress.sent += 1
         self.progress.in_flight += 1
         sent_at = time.monotonic()
-        status, error, answer = 0, None, None
+        status, error, answer, retry_after = 0, None, None, False
         try:
             async with self._session.request(step.method, self.base_url + path, json=body if step.has_body else None,
                                              headers=headers) as response:
                 raw = await response.read()
                 status = response.status
+                retry_after = "Retry-After" in response.headers
                 if keep_answer:
                     answer = {"status": status, "headers": dict(response.headers), "json": _json_or_none(raw)}
                 elif not step.accepts(status):
@@ -134,7 +135,8 @@ class Runner:
         if not ok and error is None:
             detail = f"{step.method} {path} -> {status} {(answer or {}).get('body', '')}".strip()[:300]
         outcome = Outcome(name=step.name, status=status, latency_us=int((done - due) * 1e6),
-                          service_time_us=int((done - sent_at) * 1e6), ok=ok, error=detail)
+                          service_time_us=int((done - sent_at) * 1e6), ok=ok, error=detail, finished_at=done,
+                          retry_after=retry_after)
         if step.records:
             self.ledger.note(step, context, body, answer if status else None, self.scenario.integrity)
         return outcome, answer
@@ -236,6 +238,7 @@ class Runner:
             await self._setup()
             self.progress.phase = "load"
             self.progress.started = time.monotonic()
+            self.recorder.origin = self.progress.started
             if on_start is not None:
                 on_start()
             if self.profile.model == OPEN:

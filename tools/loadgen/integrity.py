@@ -2,8 +2,9 @@
 
 The ledger learns from the answers: a create answered 2xx must exist exactly once with
 the fields that were sent (or those of its last acknowledged update); a delete answered
-2xx (204) must be gone. A write without an answer (timeout, 5xx) leaves its resource
-uncertain, and it is not judged.
+2xx (204) must be gone; a create answered 409 must have met a real duplicate (a unique
+value that an acknowledged write of the run had stored, or that is stored now). A write
+without an answer (timeout, 5xx) leaves its resource uncertain, and it is not judged.
 """
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ class Ledger:
     deleted: set[str] = field(default_factory=set)
     uncertain: set[str] = field(default_factory=set)
     unacknowledged_creates: int = 0
+    # Unique values (field, value lowercased) that acknowledged writes stored, and those a 409 refused.
+    stored_unique: set[tuple[str, str]] = field(default_factory=set)
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
 
     def note(self, step: RequestSpec, context: Mapping[str, Any], body: Any, answer: Optional[Mapping[str, Any]],
              integrity: Optional[IntegritySpec]) -> None:
@@ -34,6 +38,13 @@ class Ledger:
         refused = 400 <= status < 500
         fields = tuple(integrity.compare) if integrity else ()
         sent = {name: body[name] for name in fields if isinstance(body, Mapping) and name in body}
+        unique = {name: str(body[name]) for name in (integrity.unique if integrity else ())
+                  if isinstance(body, Mapping) and body.get(name) is not None}
+        if step.records in ("create", "update") and acknowledged:
+            self.stored_unique.update((name, value.lower()) for name, value in unique.items())
+        if step.records == "create" and status == 409 and unique:
+            self.conflicts.append(unique)
+            return
         try:
             resource_id = str(render(step.id_template or DEFAULT_CREATE_ID, {**context, "response": answer or {}}))
         except MissingValue:
@@ -59,6 +70,7 @@ class Ledger:
 class IntegrityReport:
     checked_present: int = 0
     checked_gone: int = 0
+    checked_conflicts: int = 0
     uncertain: int = 0
     unacknowledged_creates: int = 0
     missing: list[dict[str, Any]] = field(default_factory=list)  # acknowledged, not stored as sent
@@ -71,6 +83,7 @@ class IntegrityReport:
 
     def summary(self) -> dict[str, Any]:
         return {"ok": self.ok, "checked_present": self.checked_present, "checked_gone": self.checked_gone,
+                "checked_conflicts": self.checked_conflicts,
                 "uncertain": self.uncertain, "unacknowledged_creates": self.unacknowledged_creates,
                 "listed": self.listed, "missing": self.missing[:50], "extra": self.extra[:50],
                 "missing_count": len(self.missing), "extra_count": len(self.extra)}
@@ -139,6 +152,13 @@ async def check_integrity_async(base_url: str, spec: IntegritySpec, ledger: Ledg
         report.checked_gone = len(gone)
         report.extra.extend(problem for problem in await asyncio.gather(*(still_there(rid) for rid in gone))
                             if problem)
+        listed_unique = {(name, str(item[name]).lower()) for name in spec.unique for item in listed
+                         if item.get(name) is not None}
+        for conflict in ledger.conflicts:
+            report.checked_conflicts += 1
+            if not any((name, value.lower()) in ledger.stored_unique | listed_unique
+                       for name, value in conflict.items()):
+                report.extra.append({**conflict, "problem": "answered 409, but no such value was stored"})
         for name in spec.unique:
             values = Counter(str(item.get(name)).lower() for item in listed if item.get(name) is not None)
             report.extra.extend({name: value, "problem": f"stored {count} times"}

@@ -90,6 +90,8 @@ def summarize(result: RunResult, objectives: Iterable[SloObjective] = (),
         "by_request": {name: stats.summary() for name, stats in sorted(recorder.by_name.items())},
         "statuses": dict(sorted(recorder.statuses.items())),
         "error_samples": recorder.error_samples,
+        "refusals_without_retry_after": recorder.refusals_without_retry_after,
+        "timeline": recorder.timeline_summary(),
         "slo": slo_verdict(result, objectives),
         "integrity": integrity.summary() if integrity is not None else None,
     }

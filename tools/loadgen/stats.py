@@ -12,6 +12,11 @@ HIGHEST_US = 120_000_000  # two minutes: a latency above the request timeout can
 SIGNIFICANT_DIGITS = 3
 PERCENTILES = (50.0, 90.0, 95.0, 99.0)
 MAX_ERROR_SAMPLES = 20
+REFUSALS = (429, 503)  # answers that tell a client to come back later, which should say when
+
+
+def status_class(status: int) -> str:
+    return f"{status // 100}xx" if status else "no answer"
 
 
 def new_histogram() -> HdrHistogram:
@@ -28,6 +33,8 @@ class Outcome:
     service_time_us: int
     ok: bool
     error: Optional[str] = None
+    finished_at: float = 0.0  # time.monotonic() when the answer (or the failure) came
+    retry_after: bool = False  # the answer carried Retry-After
 
 
 @dataclass
@@ -65,6 +72,13 @@ class Recorder:
         self.server_errors = 0  # 5xx or no answer
         self.thresholds_ms = slo_thresholds_ms
         self.valid_under: dict[int, int] = {threshold: 0 for threshold in slo_thresholds_ms}
+        # Answers per second of the run by status class: when errors happened, not only how many.
+        self.origin: Optional[float] = None
+        self.timeline: dict[int, Counter[str]] = {}
+        self.refusals_without_retry_after = 0
+
+    def timeline_summary(self) -> list[dict[str, Any]]:
+        return [{"second": second, **dict(sorted(counts.items()))} for second, counts in sorted(self.timeline.items())]
 
     def record(self, outcome: Outcome) -> None:
         latency_us = max(LOWEST_US, min(outcome.latency_us, HIGHEST_US))
@@ -75,6 +89,11 @@ class Recorder:
         stats.count += 1
         self.completed += 1
         self.statuses[str(outcome.status) if outcome.status else (outcome.error or "error")] += 1
+        if self.origin is not None and outcome.finished_at:
+            second = max(0, int(outcome.finished_at - self.origin))
+            self.timeline.setdefault(second, Counter())[status_class(outcome.status)] += 1
+        if outcome.status in REFUSALS and not outcome.retry_after:
+            self.refusals_without_retry_after += 1
         if not 400 <= outcome.status < 500:
             self.valid += 1
             if outcome.status == 0 or outcome.status >= 500:

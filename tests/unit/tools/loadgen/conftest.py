@@ -20,6 +20,8 @@ class ItemService:
         self.forget_creates = 0  # answer 201 without storing
         self.ignore_deletes = 0  # answer 204 without deleting
         self.fail_every = 0  # answer 500 to every n-th request
+        self.fail_status = 500
+        self.false_conflicts = 0  # answer 409 to a create of an email nobody has
 
 
 @pytest.fixture
@@ -57,7 +59,7 @@ def service():
 
         def do_GET(self):
             if self._common():
-                return self._reply(500, {"error": "injected"})
+                return self._reply(state.fail_status, {"error": "injected"})
             path, _, query = self.path.partition("?")
             if path == "/users":
                 with state.lock:
@@ -70,9 +72,12 @@ def service():
 
         def do_POST(self):
             if self._common():
-                return self._reply(500, {"error": "injected"})
+                return self._reply(state.fail_status, {"error": "injected"})
             body = self._body()
             with state.lock:
+                if state.false_conflicts:
+                    state.false_conflicts -= 1
+                    return self._reply(409, {"error": "taken"})
                 if any(user["email"] == body["email"] for user in state.users.values()):
                     return self._reply(409, {"error": "taken"})
                 user = {"id": str(uuid.uuid4()), **body}
@@ -134,6 +139,19 @@ CRUD_SCENARIO = {
              "json": {"name": "User ${seq} v2", "email": "u-${unique}-v2@example.com"}},
             {"name": "delete", "method": "DELETE", "path": "/users/${create.json.id}", "expect": [204],
              "records": "delete", "id": "${create.json.id}", "probability": 0.5},
+        ]}],
+    "integrity": {"read": "/users/{id}", "list": "/users", "compare": ["name", "email"], "unique": ["email"]},
+}
+
+
+DUPLICATE_SCENARIO = {
+    "name": "test-duplicates",
+    "requests": [{
+        "name": "create", "method": "POST", "path": "/users", "expect": [201], "records": "create",
+        "json": {"name": "User ${seq}", "email": "u-${unique}@example.com"},
+        "follow_ups": [
+            {"name": "again", "method": "POST", "path": "/users", "expect": [409], "records": "create",
+             "json": {"name": "User ${seq} again", "email": "u-${unique}@example.com"}},
         ]}],
     "integrity": {"read": "/users/{id}", "list": "/users", "compare": ["name", "email"], "unique": ["email"]},
 }

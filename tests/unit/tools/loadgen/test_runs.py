@@ -5,7 +5,7 @@ from tools.loadgen import LoadProfile, parse_scenario, run_load
 from tools.loadgen.cli import main
 from tools.loadgen.report import EXIT_INTEGRITY, EXIT_THRESHOLDS, SloObjective, objectives_from_slos
 
-from .conftest import CRUD_SCENARIO
+from .conftest import CRUD_SCENARIO, DUPLICATE_SCENARIO
 
 OBJECTIVES = [SloObjective("latency", "latency", 0.95, 200), SloObjective("success", "success", 0.99)]
 HEALTH = {"name": "health", "requests": [{"name": "ping", "method": "GET", "path": "/ping"}]}
@@ -98,6 +98,44 @@ def test_the_integrity_check_names_lost_creates_and_deletes_that_did_not_happen(
     assert not integrity["ok"]
     assert [problem["problem"] for problem in integrity["missing"]] == ["acknowledged but not listed"]
     assert [problem["problem"] for problem in integrity["extra"]] == ["deleted (204) but still listed"]
+
+
+def test_every_409_that_met_a_real_duplicate_passes_the_check(service):
+    report = run_load(service.base_url, parse_scenario(DUPLICATE_SCENARIO),
+                      LoadProfile.concurrency(2, "5s", max_requests=40), slos=OBJECTIVES, check=True)
+    integrity = report["integrity"]
+    assert integrity["ok"], integrity
+    assert integrity["checked_conflicts"] == report["statuses"]["409"] == 20
+
+
+def test_a_409_for_a_value_nobody_stored_is_named(service):
+    service.false_conflicts = 1
+    report = run_load(service.base_url, parse_scenario(DUPLICATE_SCENARIO),
+                      LoadProfile.concurrency(1, "5s", max_requests=3), slos=OBJECTIVES, check=True)
+    integrity = report["integrity"]
+    assert not integrity["ok"]
+    assert [problem["problem"] for problem in integrity["extra"]] == ["answered 409, but no such value was stored"]
+
+
+def test_refusals_without_retry_after_are_counted(service):
+    service.fail_every, service.fail_status = 4, 503
+    report = run_load(service.base_url, parse_scenario(HEALTH), LoadProfile.concurrency(1, "5s", max_requests=20),
+                      slos=OBJECTIVES)
+    assert report["statuses"]["503"] == 5
+    assert report["refusals_without_retry_after"] == 5
+
+
+def test_the_timeline_counts_every_answer_by_second_and_status_class(service):
+    service.fail_every = 4
+    report = run_load(service.base_url, parse_scenario(HEALTH), LoadProfile.concurrency(1, "5s", max_requests=20),
+                      slos=OBJECTIVES)
+    totals = {}
+    for second in report["timeline"]:
+        assert second["second"] >= 0
+        for status_class, count in second.items():
+            if status_class != "second":
+                totals[status_class] = totals.get(status_class, 0) + count
+    assert totals == {"2xx": 15, "5xx": 5}
 
 
 def test_the_objectives_are_those_of_the_shipped_slos():
