@@ -80,11 +80,19 @@ class EcsVariant:
             {"username": "sre", "password": password}))
         environment = self.server_environment()
         subprocess.run(migrate_argv(), cwd=ROOT, env=environment, check=True)
+        self._start_server(environment)
+
+    def _start_server(self, environment: dict[str, str]) -> None:
         self._server = subprocess.Popen(server_argv(), cwd=ROOT, env=environment, stdout=subprocess.PIPE,
                                         stderr=None, start_new_session=True)
         self._reader = threading.Thread(target=self._read_output, name="devstack-ecs-output", daemon=True)
         self._reader.start()
         self._wait_until_live()
+
+    def restart_server(self) -> None:
+        """As ECS replaces a task: the old server stops gracefully, a new one starts on the same port."""
+        self._stop_server()
+        self._start_server(self.server_environment())
 
     def _read_output(self) -> None:
         assert self._server is not None and self._server.stdout is not None
@@ -124,7 +132,21 @@ class EcsVariant:
         self.database.start()
         return {"database": "running"}
 
+    def pause_database(self) -> dict[str, Any]:
+        """Every PostgreSQL process stopped (SIGSTOP): connections stay open, queries wait: a slow database."""
+        self.database.pause()
+        return {"database": "paused"}
+
+    def resume_database(self) -> dict[str, Any]:
+        self.database.resume()
+        return {"database": "running"}
+
     def stop(self) -> None:
+        self._stop_server()
+        if self.database is not None:
+            self.database.destroy()
+
+    def _stop_server(self) -> None:
         if self._server is not None and self._server.poll() is None:
             os.killpg(self._server.pid, signal.SIGTERM)  # gunicorn's graceful stop, workers included
             try:
@@ -132,5 +154,3 @@ class EcsVariant:
             except subprocess.TimeoutExpired:
                 os.killpg(self._server.pid, signal.SIGKILL)
                 self._server.wait(timeout=5)
-        if self.database is not None:
-            self.database.destroy()

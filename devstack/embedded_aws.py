@@ -16,15 +16,26 @@ and the metrics forwarder. Two things moto does not do on its own are added here
 - Lambda functions of ``infra/functions.json`` that a state machine invokes run in the
   local stack's process: the invocation is forwarded to its control API
   (``POST /lambda/<key>/invoke``), which answers what Lambda would.
+- ``--journal FILE``: the state survives a restart (or a crash) of this process. Every
+  successful write to DynamoDB, Secrets Manager and CloudWatch metrics is appended to the
+  file before its answer leaves (``StateJournal``); a new process started with the same file
+  replays it, in order, before it serves anything. Everything else (topics, queues and their
+  subscriptions, functions, state machines) is provisioned again from infra/*.json by the
+  local stack (``LocalStack.restart_embedded_aws``); what is lost is what was in flight
+  there: queued messages and running Step Functions executions. moto's own recorder
+  (``MOTO_ENABLE_RECORDING``) replays every request, reads and Step Functions starts
+  included, over HTTP, which would run workflows and send pages a second time.
 """
 from __future__ import annotations
 
 import argparse
 import base64
 import copy
+import io
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -33,6 +44,8 @@ from typing import Any, Optional
 
 from devstack.resources import definitions
 from devstack.statemachines import FUNCTION_PREFIX
+
+log = logging.getLogger("devstack.embedded_aws")
 
 
 def function_key(function_name: str) -> Optional[str]:
@@ -171,6 +184,103 @@ def forward_lambda_invocations(dispatch_url: str) -> None:
     LambdaSimpleBackend.invoke = invoke
 
 
+# Writes whose effect is state the service reads back; by signing name (the credential scope's service).
+JOURNALED_ACTIONS: dict[str, frozenset[str]] = {
+    "dynamodb": frozenset({"CreateTable", "DeleteTable", "UpdateTable", "UpdateTimeToLive", "PutItem", "UpdateItem",
+                           "DeleteItem", "BatchWriteItem", "TransactWriteItems", "TagResource", "UntagResource"}),
+    "secretsmanager": frozenset({"CreateSecret", "PutSecretValue", "UpdateSecret", "DeleteSecret",
+                                 "RestoreSecret", "UpdateSecretVersionStage", "TagResource", "UntagResource"}),
+    "monitoring": frozenset({"PutMetricData"}),
+}
+_CREDENTIAL_SERVICE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request")
+_FORM_ACTION = re.compile(rb"(?:^|&)Action=([A-Za-z]+)")
+
+
+def journaled_action(environ: dict[str, Any], body: bytes) -> Optional[str]:
+    """``service.Action`` of a request whose success must be journaled, else None."""
+    match = _CREDENTIAL_SERVICE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    service = match.group(1) if match else None
+    if service not in JOURNALED_ACTIONS:
+        return None
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    path = environ.get("PATH_INFO", "")
+    if target:  # JSON protocols: "DynamoDB_20120810.PutItem"
+        action = target.rsplit(".", 1)[-1]
+    elif "/operation/" in path:  # Smithy RPC v2 CBOR (CloudWatch): /service/<name>/operation/<Action>
+        action = path.rsplit("/operation/", 1)[1].strip("/")
+    else:  # query protocol: Action=... in the form body
+        found = _FORM_ACTION.search(body)
+        action = found.group(1).decode() if found else ""
+    return f"{service}.{action}" if action in JOURNALED_ACTIONS[service] else None
+
+
+class StateJournal:
+    """WSGI middleware: appends each successful journaled write to ``path``, in the order applied.
+
+    A journaled request holds one lock from dispatch to append, so two writes to one item are
+    journaled in the order moto applied them (DynamoDB runs one request at a time anyway).
+    """
+
+    def __init__(self, app: Any, path: str) -> None:
+        self.app = app
+        self.path = path
+        self._lock = threading.Lock()
+        self._file = open(path, "a", encoding="utf-8")  # open for the server's lifetime
+        self.entries = 0
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        if not length:
+            return self.app(environ, start_response)
+        body = environ["wsgi.input"].read(length)
+        environ["wsgi.input"] = io.BytesIO(body)
+        action = journaled_action(environ, body)
+        if action is None:
+            return self.app(environ, start_response)
+        answered: list[str] = []
+
+        def remember_status(status: str, headers: Any, exc_info: Any = None) -> Any:
+            answered.append(status)
+            return start_response(status, headers, exc_info)
+
+        with self._lock:
+            result = self.app(environ, remember_status)
+            if answered and answered[0].startswith("2"):
+                headers = {key: value for key, value in environ.items()
+                           if key.startswith("HTTP_") or key == "CONTENT_TYPE"}
+                self._file.write(json.dumps({"action": action, "method": environ["REQUEST_METHOD"],
+                                             "path": environ.get("PATH_INFO", "/"),
+                                             "query": environ.get("QUERY_STRING", ""), "environ": headers,
+                                             "body": base64.b64encode(body).decode("ascii")}) + "\n")
+                self._file.flush()  # in the OS before the answer leaves: a crash of this process keeps it
+                self.entries += 1
+        return result
+
+
+def replay_journal(app: Any, path: str) -> int:
+    """Apply the journal's writes to a fresh moto, in order; returns how many were applied."""
+    from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+    if not os.path.exists(path):
+        return 0
+    applied = 0
+    with open(path, encoding="utf-8") as journal:
+        for line in journal:
+            try:
+                entry = json.loads(line)
+            except ValueError:  # a line cut short by a crash: its write was never answered
+                continue
+            builder = EnvironBuilder(path=entry["path"], method=entry["method"], query_string=entry["query"],
+                                     data=base64.b64decode(entry["body"]))
+            environ = builder.get_environ()
+            environ.update(entry["environ"])
+            _, status, _ = run_wsgi_app(app, environ, buffered=True)
+            if not status.startswith("2"):
+                log.warning("journal replay: %s answered %s", entry["action"], status)
+            applied += 1
+    return applied
+
+
 def exit_with_parent(parent_pid: int) -> None:
     """A stack killed without a chance to stop us must not leave this server holding its port."""
     def watch() -> None:
@@ -186,6 +296,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--dispatch-url", required=True, help="the local stack's control API")
+    parser.add_argument("--journal", help="keep the state in this file across restarts (replayed at start)")
     args = parser.parse_args(argv)
 
     # moto's Step Functions call back into this server through MOTO_PORT.
@@ -203,8 +314,15 @@ def main(argv: list[str]) -> int:
     answer_item_reads_as_json()
     forward_lambda_invocations(args.dispatch_url.rstrip("/"))
     exit_with_parent(os.getppid())
-    server = make_server(args.host, args.port, DomainDispatcherApplication(create_backend_app), threaded=True,
-                         request_handler=RequestHandler)
+    application: Any = DomainDispatcherApplication(create_backend_app)
+    if args.journal:
+        started = time.monotonic()
+        replayed = replay_journal(application, args.journal)
+        if replayed:
+            print(f"embedded AWS: {replayed} writes replayed from {args.journal} in "
+                  f"{time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)
+        application = StateJournal(application, args.journal)
+    server = make_server(args.host, args.port, application, threaded=True, request_handler=RequestHandler)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the stack stops us in order
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     server.serve_forever()

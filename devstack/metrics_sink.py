@@ -34,6 +34,12 @@ class StatisticSet:
         self.minimum = min(self.minimum, value)
         self.maximum = max(self.maximum, value)
 
+    def merge(self, other: "StatisticSet") -> None:
+        self.count += other.count
+        self.total += other.total
+        self.minimum = min(self.minimum, other.minimum)
+        self.maximum = max(self.maximum, other.maximum)
+
     def as_statistic_values(self) -> dict[str, float]:
         return {"SampleCount": float(self.count), "Sum": self.total, "Minimum": self.minimum,
                 "Maximum": self.maximum}
@@ -67,7 +73,9 @@ class EmfForwarder:
 
     ``flush()`` sends everything, including the current minute (before a scheduled function
     runs, and for tests); later values of that minute then go out as a second statistic set,
-    which CloudWatch sums with the first.
+    which CloudWatch sums with the first. A batch CloudWatch did not take (the embedded AWS
+    restarting) goes back to the pending minutes and leaves with the next flush, as EMF log
+    lines wait in CloudWatch Logs: the SLO figures see every request.
     """
 
     def __init__(self, cloudwatch: Any, interval: float = 1.0, clock: Callable[[], float] = time.time) -> None:
@@ -102,24 +110,42 @@ class EmfForwarder:
                         del self._pending[series]
                 else:
                     due, self._pending = self._pending, {}
-            by_namespace: dict[str, list[dict[str, Any]]] = {}
+            by_namespace: dict[str, list[tuple[SeriesMinute, dict[str, Any]]]] = {}
             for series, statistics in due.items():
-                by_namespace.setdefault(series[0], []).append(metric_datum(series, statistics))
-            for namespace, data in by_namespace.items():
-                for start in range(0, len(data), PUT_LIMIT):
-                    self._cloudwatch.put_metric_data(Namespace=namespace, MetricData=data[start:start + PUT_LIMIT])
+                by_namespace.setdefault(series[0], []).append((series, metric_datum(series, statistics)))
+            unsent = dict(due)
+            try:
+                for namespace, data in by_namespace.items():
+                    for start in range(0, len(data), PUT_LIMIT):
+                        batch = data[start:start + PUT_LIMIT]
+                        self._cloudwatch.put_metric_data(Namespace=namespace, MetricData=[entry for _, entry in batch])
+                        for series, _ in batch:
+                            del unsent[series]
+            except Exception:
+                self._put_back(unsent)
+                raise
             values = sum(statistics.count for statistics in due.values())
             self.sent += values
             self.datapoints += len(due)
             return values
+
+    def _put_back(self, unsent: dict[SeriesMinute, StatisticSet]) -> None:
+        with self._lock:
+            for series, statistics in unsent.items():
+                pending = self._pending.get(series)
+                if pending is None:
+                    self._pending[series] = statistics
+                else:
+                    pending.merge(statistics)
 
     def start(self) -> None:
         def loop() -> None:
             while not self._stop.wait(self._interval):
                 try:
                     self.flush(ended_minutes_only=True)
-                except Exception:  # keep forwarding; a lost batch shows up as a gap in the SLO figures
-                    log.exception("PutMetricData failed")
+                except Exception as exc:  # kept for the next flush (see the class docstring)
+                    log.warning("PutMetricData failed (%s); the values are sent with the next flush",
+                                type(exc).__name__)
 
         self._thread = threading.Thread(target=loop, name="devstack-emf", daemon=True)
         self._thread.start()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -99,7 +100,34 @@ class PostgresCluster:
         subprocess.run(_as_server_user([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w",
                                         "stop"]), capture_output=True)
 
+    def _processes(self) -> list[int]:
+        """The postmaster (first line of postmaster.pid) and its children, from /proc."""
+        try:
+            postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return []
+        pids = [postmaster]
+        for stat in glob.glob("/proc/[0-9]*/stat"):
+            try:
+                # "pid (comm) state ppid ...": comm may hold spaces, so split after its closing parenthesis.
+                fields = Path(stat).read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if fields and int(fields[1]) == postmaster:
+                pids.append(int(stat.split("/")[2]))
+        return pids
+
+    def pause(self) -> None:
+        """Stop every server process (SIGSTOP): connections stay open, every query waits until ``resume``."""
+        for pid in self._processes():
+            os.kill(pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        for pid in self._processes():
+            os.kill(pid, signal.SIGCONT)
+
     def destroy(self) -> None:
+        self.resume()  # a paused server would not stop
         self.stop("immediate")
         shutil.rmtree(self.base, ignore_errors=True)
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -67,6 +69,10 @@ class LocalStack:
         self._ready = threading.Event()
         self._consumers: list[Any] = []
         self._ecs: Any = None
+        # The embedded AWS's state, kept across its restarts (devstack/embedded_aws.py, StateJournal).
+        self._state_dir = tempfile.mkdtemp(prefix="devstack-aws-")
+        self.journal_path = os.path.join(self._state_dir, "journal.jsonl")
+        self.restarts: dict[str, int] = {"embedded_aws": 0, "app_server": 0}
 
     def client(self, service: str) -> Any:
         return self._session.client(service, endpoint_url=self.aws_endpoint)
@@ -81,7 +87,7 @@ class LocalStack:
         os.environ["MOTO_PORT"] = str(self.aws_port)
         self._moto = subprocess.Popen(
             [sys.executable, "-m", "devstack.embedded_aws", "--host", self.config.host, "--port", str(self.aws_port),
-             "--dispatch-url", self.control_url],
+             "--dispatch-url", self.control_url, "--journal", self.journal_path],
             stdout=sys.__stderr__, stderr=sys.__stderr__)
         deadline = time.monotonic() + AWS_START_TIMEOUT_SECONDS
         import requests
@@ -98,18 +104,22 @@ class LocalStack:
                 raise RuntimeError(f"the embedded AWS did not answer within {AWS_START_TIMEOUT_SECONDS} s")
             time.sleep(0.1)
 
-    def _provision(self) -> None:
+    def _provision(self, *, restoring: bool = False) -> None:
+        """``restoring``: the embedded AWS replayed its journal (tables, items, secrets, metrics are
+        back); everything else is created again from the same definitions, under the same names."""
         from devstack.provision import (provision_audience_inboxes, provision_queues, provision_secrets,
                                         provision_tables, provision_topics)
 
-        self.resources["tables"] = provision_tables(self.client("dynamodb"))
+        if not restoring:
+            self.resources["tables"] = provision_tables(self.client("dynamodb"))
         self.resources["topics"] = provision_topics(self.client("sns"))
         self.resources["inboxes"] = provision_audience_inboxes(self.client("sns"), self.client("sqs"),
                                                                self.resources["topics"])
         for key, spec in definitions("topics").items():  # Terraform sets these on every function
             if spec.get("arn_setting"):
                 os.environ[spec["arn_setting"]] = self.resources["topics"][key]
-        self.resources["secrets"] = provision_secrets(self.client("secretsmanager"))
+        if not restoring:
+            self.resources["secrets"] = provision_secrets(self.client("secretsmanager"))
         self.resources["queues"] = provision_queues(self.client("sqs"))
         for key, spec in definitions("queues").items():
             if spec.get("url_setting"):
@@ -119,6 +129,43 @@ class LocalStack:
 
             self.resources["statemachines"] = provision_statemachines(
                 self.aws_endpoint, LOCAL_ENVIRONMENT["AWS_REGION"], self.resources, dispatch_in_process=False)
+
+    def restart_embedded_aws(self) -> dict[str, Any]:
+        """Kill the embedded AWS (SIGKILL, as a crash: nothing is saved on the way out) and start it
+        again on its port; it replays its journal before serving, then the rest is provisioned again."""
+        started = time.monotonic()
+        old_pid = self._moto.pid
+        self._moto.kill()
+        self._moto.wait(timeout=10)
+        self._start_embedded_aws()
+        self._provision(restoring=True)
+        self.restarts["embedded_aws"] += 1
+        log.warning("embedded AWS restarted (pid %s -> %s) in %.1f s", old_pid, self._moto.pid,
+                    time.monotonic() - started)
+        return {"embedded_aws": "restarted", "old_pid": old_pid, "pid": self._moto.pid,
+                "seconds": round(time.monotonic() - started, 3)}
+
+    def restart_app_server(self) -> dict[str, Any]:
+        """Stop the API's server and start it again on its port. Lambda variant: the local gateway,
+        and the process's wiring (clients, breakers' local views, caches) built anew, as a cold start;
+        ECS variant: gunicorn stopped as ECS stops a task (SIGTERM, in-flight requests finish) and started."""
+        started = time.monotonic()
+        if self._ecs is not None:
+            self._ecs.restart_server()
+        else:
+            from app import app
+            from chalicelib import wiring
+            from devstack.gateway import create_gateway
+
+            self._gateway.server.shutdown()
+            self._gateway.server.server_close()
+            wiring.reset()
+            self._gateway = create_gateway(app, self.config.host, self.config.port)
+            threading.Thread(target=self._gateway.server.serve_forever, name="devstack-gateway",
+                             daemon=True).start()
+        self.restarts["app_server"] += 1
+        log.warning("app server restarted in %.1f s", time.monotonic() - started)
+        return {"app_server": "restarted", "seconds": round(time.monotonic() - started, 3)}
 
     def invoke(self, function_key: str, event: Any = None) -> Any:
         from devstack.functions import invoke
@@ -136,6 +183,7 @@ class LocalStack:
                 "resources": {kind: sorted(names) for kind, names in self.resources.items()},
                 "schedules": {"runs": getattr(self._scheduler, "runs", {}),
                               "failures": getattr(self._scheduler, "failures", {})},
+                "restarts": dict(self.restarts),
                 "metrics_sent": getattr(self._forwarder, "sent", 0),
                 "metric_datapoints_sent": getattr(self._forwarder, "datapoints", 0)}
 
@@ -215,9 +263,15 @@ class LocalStack:
         def flush_metrics() -> int:
             return self._forwarder.flush() if self._forwarder is not None else 0
 
-        # The ECS variant's outage switch: its PostgreSQL really stops and starts.
-        actions = ({"database/stop": lambda: self._ecs.stop_database(),
-                    "database/start": lambda: self._ecs.start_database()} if self.config.variant == "ecs" else {})
+        # Faults for the reliability tests: the embedded AWS and the app server restart for real;
+        # the ECS variant's PostgreSQL stops and starts, or is paused (every process stopped: slow).
+        actions: dict[str, Any] = {"embedded-aws/restart": self.restart_embedded_aws,
+                                   "app-server/restart": self.restart_app_server}
+        if self.config.variant == "ecs":
+            actions.update({"database/stop": lambda: self._ecs.stop_database(),
+                            "database/start": lambda: self._ecs.start_database(),
+                            "database/pause": lambda: self._ecs.pause_database(),
+                            "database/resume": lambda: self._ecs.resume_database()})
         self._control = control_server(CONTROL_HOST, self.control_port, status=self.status, invoke=self.invoke,
                                        flush_metrics=flush_metrics, invoke_lambda=call_handler, actions=actions)
 
@@ -259,4 +313,5 @@ class LocalStack:
                 self._moto.kill()
                 self._moto.wait(timeout=5)
             stopped.append(f"embedded AWS on {self.aws_endpoint} (pid {self._moto.pid})")
+        shutil.rmtree(self._state_dir, ignore_errors=True)
         return stopped

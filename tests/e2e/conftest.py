@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Optional
 
 import boto3
 import pytest
@@ -62,8 +62,15 @@ class RunningStack:
         return response.json()["result"]
 
     def database(self, action: str) -> dict[str, Any]:
-        """ECS variant: ``stop`` or ``start`` its PostgreSQL server for real."""
-        response = requests.post(f"{self.control_url}/database/{action}", timeout=60)
+        """ECS variant: ``stop``, ``start``, ``pause`` or ``resume`` its PostgreSQL server for real."""
+        return self.control(f"database/{action}")
+
+    def restart(self, part: str) -> dict[str, Any]:
+        """``embedded-aws`` (killed, restarted, state replayed) or ``app-server`` (stopped and started)."""
+        return self.control(f"{part}/restart")
+
+    def control(self, action: str) -> dict[str, Any]:
+        response = requests.post(f"{self.control_url}/{action}", timeout=120)
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -97,14 +104,15 @@ def _wait_until_ready(process: subprocess.Popen, stack: RunningStack) -> None:
 
 
 @contextlib.contextmanager
-def running_stack(*extra_args: str, variant: str = "lambda", schedules: bool = False) -> Iterator[RunningStack]:
+def running_stack(*extra_args: str, variant: str = "lambda", schedules: bool = False,
+                  env: Optional[dict[str, str]] = None) -> Iterator[RunningStack]:
     """A local stack of one variant in its own process on free ports, stopped on exit; tests fire its
-    scheduled functions themselves unless ``schedules``."""
+    scheduled functions themselves unless ``schedules``; ``env``: settings of the service (both variants)."""
     host = "127.0.0.1"
     port, aws_port, control_port = free_port(host), free_port(host), free_port(host)
     log_dir = Path(tempfile.mkdtemp(prefix=f"devstack-{variant}-"))
     log_path = log_dir / "stack.log"
-    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    env = {**{key: value for key, value in os.environ.items() if not key.startswith("AWS_")}, **(env or {})}
     env["PYTHONUNBUFFERED"] = "1"
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(
@@ -129,4 +137,18 @@ def running_stack(*extra_args: str, variant: str = "lambda", schedules: bool = F
 @pytest.fixture(scope="session", params=VARIANTS)
 def stack(request):
     with running_stack(variant=request.param) as running:
+        yield running
+
+
+# Breakers that recover within a load phase of a few seconds: the database breaker half-opens
+# 2 s after it trips (30 s deployed), so "recovers by itself" fits in the bounded runs.
+FAST_RECOVERY = {"CIRCUIT_BREAKERS": json.dumps({"database": {"reset_timeout_seconds": 2},
+                                                 "webhook": {"reset_timeout_seconds": 2}})}
+
+
+@pytest.fixture(scope="session", params=VARIANTS)
+def disposable_stack(request):
+    """A stack the tests may break (faults, restarts, schemathesis opening breakers and incidents):
+    shared by the modules that do, never by those that need a calm one; fast breaker recovery."""
+    with running_stack(variant=request.param, env=FAST_RECOVERY) as running:
         yield running

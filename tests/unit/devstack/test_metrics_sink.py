@@ -83,3 +83,25 @@ def test_the_periodic_send_keeps_the_current_minute_until_it_ends(aws_mock):
     now[0] += 60
     assert forwarder.flush(ended_minutes_only=True) == len(record_values(record))
 
+
+
+def test_values_cloudwatch_did_not_take_go_out_with_the_next_flush(aws_mock):
+    cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
+    original = cloudwatch.put_metric_data
+
+    def unavailable(**kwargs):
+        raise ConnectionError("the embedded AWS is restarting")
+
+    forwarder = EmfForwarder(cloudwatch)
+    forwarder(a_record())
+    cloudwatch.put_metric_data = unavailable
+    try:
+        forwarder.flush()
+    except ConnectionError:
+        pass
+    forwarder(a_record(latency_ms=40.0))
+    cloudwatch.put_metric_data = original
+    forwarder.flush()
+    values = read(cloudwatch, query("requests", "Sum"), query("latency_ms", "Maximum"))
+    assert sum(values["requests_sum"]) == 2.0
+    assert max(values["latency_ms_maximum"]) == 40.0
