@@ -1,7 +1,8 @@
 """The local stack's control for DynamoDB faults below the ``database`` breaker.
 
 ``PUT /_local/faults/dynamodb {"operations": ["GetItem"], "error_code": "InternalServerError",
-"hang_seconds": 0, "expires_in_seconds": 300}`` attaches the fault injector to the users
+"hang_seconds": 0, "expires_in_seconds": 300}`` (or ``{"delay_seconds": 0.3}``: every call
+answers, that much later) attaches the fault injector to the users
 store's pynamodb clients (once) and activates the fault in this control's switch;
 ``DELETE`` lifts it. ``devstack.local_routes`` registers it on the local stack's app only.
 """
@@ -19,7 +20,7 @@ DYNAMODB_OPERATIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"
 
 class LocalFaultControl:
     """Faults below the ``database`` breaker, on the clients of the users store's models."""
-    FIELDS = ("operations", "error_code", "hang_seconds", "expires_in_seconds")
+    FIELDS = ("operations", "error_code", "hang_seconds", "delay_seconds", "expires_in_seconds")
 
     def __init__(self, user_models: Callable[[], Any]) -> None:
         self._user_models = user_models
@@ -42,8 +43,13 @@ class LocalFaultControl:
         operations = body.get("operations", [])
         if not isinstance(operations, list) or not all(op in DYNAMODB_OPERATIONS for op in operations):
             errors["operations"] = [f"A list of: {', '.join(DYNAMODB_OPERATIONS)} (empty: all)."]
-        error_code = body.get("error_code", "InternalServerError")
-        if error_code not in ERROR_STATUS:
+        delay = body.get("delay_seconds", 0)
+        if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not 0 <= delay <= 30:
+            errors["delay_seconds"] = ["A number from 0 to 30."]
+        # A slow store answers: a delay alone injects no error.
+        slow_only = bool(delay) and "error_code" not in body and not body.get("hang_seconds")
+        error_code = "" if slow_only else body.get("error_code", "InternalServerError")
+        if not slow_only and error_code not in ERROR_STATUS:
             errors["error_code"] = [f"One of: {', '.join(sorted(ERROR_STATUS))}."]
         hang = body.get("hang_seconds", 0)
         if isinstance(hang, bool) or not isinstance(hang, (int, float)) or not 0 <= hang <= 30:
@@ -56,7 +62,8 @@ class LocalFaultControl:
         self.attach_to_users_store()
         self.switch.clear("dynamodb")
         self.switch.activate(Fault(service="dynamodb", operations=frozenset(operations), error_code=error_code,
-                                   hang_seconds=float(hang), expires_at=time.time() + float(expires_in)))
+                                   hang_seconds=float(hang), delay_seconds=float(delay),
+                                   expires_at=time.time() + float(expires_in)))
         return self.describe()
 
     def clear(self) -> dict[str, Any]:

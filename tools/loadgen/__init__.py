@@ -13,7 +13,7 @@ From a shell: ``loadgen --help`` (installed into the venv by ``make``), or ``mak
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Callable, Iterable, Mapping, Optional
 
 from tools.loadgen.profile import CLOSED, OPEN, LoadProfile, Stage, parse_duration
 from tools.loadgen.scenario import Scenario, ScenarioError, load_scenario, parse_scenario, shipped_scenarios
@@ -26,12 +26,15 @@ async def run_load_async(base_url: str, scenario: Scenario, profile: LoadProfile
                          thresholds: Iterable[str] = (), check: bool = False, slos: Optional[Iterable[Any]] = None,
                          run_id: Optional[str] = None, seed: Optional[int] = None, console: Any = None,
                          check_headers: Optional[Mapping[str, str]] = None,
-                         interruptible: bool = False) -> dict[str, Any]:
+                         interruptible: bool = False,
+                         on_start: Optional[Callable[[], None]] = None) -> dict[str, Any]:
     """Run ``scenario`` against ``base_url``; returns the report (see ``report.summarize``).
 
     ``slos``: objectives to judge (default: those of slos/*.yaml). ``check``: run the integrity
     check afterwards (the scenario must say how). ``console``: a rich Console for the live view.
     ``interruptible``: Ctrl-C ends the run early and still reports (for the command line).
+    ``on_start``: called when the load starts, after the setup requests (the reliability tests
+    start their fault schedule there: the report's timeline counts seconds from that moment).
     """
     from tools.loadgen.engine import Runner
     from tools.loadgen.integrity import check_integrity_async
@@ -58,7 +61,7 @@ async def run_load_async(base_url: str, scenario: Scenario, profile: LoadProfile
 
         display = asyncio.create_task(show_progress(runner, console))
     try:
-        result = await runner.run()
+        result = await runner.run(on_start=on_start)
     finally:
         runner.progress.finished = True
         if display is not None:

@@ -1,5 +1,6 @@
 """The local stack's own routes: the webhook receiver and the DynamoDB fault switch."""
 import json
+import time
 
 import boto3
 import pytest
@@ -130,6 +131,17 @@ def test_a_dynamodb_fault_makes_the_users_store_fail_below_the_breaker(client, o
         wired.user_repository.get("0" * 26)
     client.http.delete("/_local/faults/dynamodb", headers=operator)
     assert wired.user_repository.get("0" * 26) is None
+
+
+def test_a_delay_alone_makes_the_users_store_slow_but_answering(client, operator, wired):
+    response = client.http.put("/_local/faults/dynamodb", headers=operator,
+                               body=json.dumps({"operations": ["GetItem"], "delay_seconds": 0.2}))
+    assert response.status_code == 200, response.body
+    assert response.json_body["faults"][0]["error_code"] == ""
+    started = time.monotonic()
+    assert wired.user_repository.get("0" * 26) is None
+    assert time.monotonic() - started >= 0.2
+    client.http.delete("/_local/faults/dynamodb", headers=operator)
 
 
 def test_switching_a_local_fault_is_audited_under_the_operators_name(client, operator, capsys):
