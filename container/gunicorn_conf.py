@@ -17,7 +17,8 @@ def _int(name: str, default: int) -> int:
     return int(value) if value.strip() else default
 
 
-bind = f"{os.environ.get('HOST', '0.0.0.0')}:{_int('PORT', 8080)}"
+# Why nosec B104: a task listens on its own network interface, which the load balancer reaches.
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{_int('PORT', 8080)}"  # nosec B104
 workers = _int("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count())
 # gthread, with gunicorn's own error answers in JSON (container/worker.py).
 worker_class = "container.worker.JsonErrorThreadWorker"
@@ -35,7 +36,9 @@ preload_app = False
 # gunicorn's largest request line (the default is 4094); longer lines are 414, as API Gateway answers.
 limit_request_line = 8190
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
-worker_tmp_dir = os.environ.get("WEB_WORKER_TMP_DIR", "/dev/shm" if os.path.isdir("/dev/shm") else None)
+# Why nosec B108: gunicorn's worker heartbeat files, in memory as its documentation advises; no data.
+SHARED_MEMORY = "/dev/shm"  # nosec B108
+worker_tmp_dir = os.environ.get("WEB_WORKER_TMP_DIR", SHARED_MEMORY if os.path.isdir(SHARED_MEMORY) else None)
 
 
 def worker_exit(server, worker):  # noqa: ANN001 - gunicorn's hook signature

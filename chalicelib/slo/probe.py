@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,10 +31,12 @@ class ProbeResult:
 
 
 def http_get_status(url: str, timeout: float) -> int:
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):  # urlopen would also read file: and ftp:
+        raise ValueError(f"the probe URL must be http or https, not {url!r}")
     request = urllib.request.Request(url, headers={"User-Agent": "serverless-sre-health-probe",
                                                    "X-Synthetic-Probe": "true"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - URL from settings
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # nosec B310 - scheme checked above
             return response.status
     except urllib.error.HTTPError as exc:
         return exc.code

@@ -21,6 +21,10 @@ READ_CONCURRENCY = 8
 MAX_LISTED = 1_000_000  # the listing of a service under test is bounded too
 
 
+class UnlistedError(RuntimeError):
+    """The service did not answer the listing the check reads."""
+
+
 @dataclass
 class Ledger:
     expected: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> fields as last acknowledged
@@ -76,17 +80,18 @@ class IntegrityReport:
     missing: list[dict[str, Any]] = field(default_factory=list)  # acknowledged, not stored as sent
     extra: list[dict[str, Any]] = field(default_factory=list)  # deleted yet there, or stored twice
     listed: int = 0
+    error: Optional[str] = None  # the check could not be made (the service did not answer the listing)
 
     @property
     def ok(self) -> bool:
-        return not self.missing and not self.extra
+        return not self.missing and not self.extra and self.error is None
 
     def summary(self) -> dict[str, Any]:
         return {"ok": self.ok, "checked_present": self.checked_present, "checked_gone": self.checked_gone,
                 "checked_conflicts": self.checked_conflicts,
                 "uncertain": self.uncertain, "unacknowledged_creates": self.unacknowledged_creates,
                 "listed": self.listed, "missing": self.missing[:50], "extra": self.extra[:50],
-                "missing_count": len(self.missing), "extra_count": len(self.extra)}
+                "missing_count": len(self.missing), "extra_count": len(self.extra), "error": self.error}
 
 
 def _with_param(path: str, name: str, value: str) -> str:
@@ -101,7 +106,7 @@ async def _list_all(session: Any, base_url: str, spec: IntegritySpec) -> list[Ma
     while path is not None and len(items) < MAX_LISTED:
         async with session.get(base_url + path) as response:
             if response.status != 200:
-                raise RuntimeError(f"GET {path} answered {response.status}; cannot check integrity")
+                raise UnlistedError(f"GET {path} answered {response.status}; cannot check integrity")
             page = await response.json()
             cursor = response.headers.get(spec.cursor_header)
         items.extend(page)
@@ -117,7 +122,11 @@ async def check_integrity_async(base_url: str, spec: IntegritySpec, ledger: Ledg
     report = IntegrityReport(uncertain=len(ledger.uncertain), unacknowledged_creates=ledger.unacknowledged_creates)
     async with aiohttp.ClientSession(headers=dict(headers or {}),
                                      timeout=aiohttp.ClientTimeout(total=timeout)) as session:
-        listed = await _list_all(session, base_url, spec)
+        try:
+            listed = await _list_all(session, base_url, spec)
+        except UnlistedError as exc:
+            report.error = str(exc)
+            return report
         report.listed = len(listed)
         by_id: dict[str, list[Mapping[str, Any]]] = {}
         for item in listed:

@@ -185,6 +185,8 @@ def render_text(summary: dict[str, Any], console: Any) -> None:
                       f"{integrity['checked_gone']} deleted gone, {integrity['uncertain']} uncertain, "
                       f"{integrity['unacknowledged_creates']} creates without an answer; "
                       f"missing {integrity['missing_count']}, extra {integrity['extra_count']}")
+        if integrity.get("error"):
+            console.print(f"  [red]not checked[/] {integrity['error']}")
         for problem in integrity["missing"][:10]:
             console.print(f"  [red]missing[/] {problem}")
         for problem in integrity["extra"][:10]:
