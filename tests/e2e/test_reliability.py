@@ -87,7 +87,9 @@ FAULTS = (
     Fault("embedded-aws-restart", ("lambda", "ecs"), lambda stack: stack.restart("embedded-aws")),
     Fault("app-server-restart", ("lambda", "ecs"), lambda stack: stack.restart("app-server"), unanswered=True),
 )
-CASES = [pytest.param(variant, fault, id=f"{variant}-{fault.name}")
+# Each case's second value is its own (variant, fault) pair: pytest groups tests by equal parameter
+# values, and a fault shared by both variants would interleave them (a stack started twice).
+CASES = [pytest.param(variant, (variant, fault), id=f"{variant}-{fault.name}")
          for variant in ("lambda", "ecs") for fault in FAULTS if variant in fault.variants]
 
 
@@ -145,10 +147,10 @@ def _record(figures: dict[str, Any]) -> None:
             out.write(json.dumps(figures) + "\n")
 
 
-# Session scope: one disposable stack per variant serves all its cases (not one stack per case).
-@pytest.mark.parametrize("disposable_stack, fault", CASES, indirect=["disposable_stack"], scope="session")
-def test_acknowledged_writes_survive_the_fault_and_the_service_recovers_by_itself(disposable_stack, fault, capsys):
-    stack = disposable_stack
+# Module scope: one disposable stack per variant serves all its cases (not one stack per case).
+@pytest.mark.parametrize("disposable_stack, case", CASES, indirect=["disposable_stack"], scope="module")
+def test_acknowledged_writes_survive_the_fault_and_the_service_recovers_by_itself(disposable_stack, case, capsys):
+    stack, (_, fault) = disposable_stack, case
     if fault.webhook:
         stack.http.delete(stack.url(RECEIVER_PATH), headers=stack.operator_headers())
     before = _evaluate(stack)
