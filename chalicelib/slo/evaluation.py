@@ -117,8 +117,13 @@ class Evaluator:
         report.buckets_written = self.buckets.items_written - written_before
         report.duration_ms = (time.perf_counter() - started) * 1000
         newest = max(sums) if sums else None
+        previous_end = record.get("last_end")
+        if report.errors:  # what failed is redone: the next run re-reads from where this one started
+            last_end = previous_end
+        else:
+            last_end = iso(max(end, parse_iso(previous_end)) if previous_end else end)
         self.status.save_evaluator_record({
-            "last_end": iso(max(end, parse_iso(record["last_end"])) if record.get("last_end") else end),
+            "last_end": last_end,
             "last_run_at": iso(self.clock()), "last_run": report.to_json(),
             "newest_data_minute": iso(newest) if newest else record.get("newest_data_minute"),
         })

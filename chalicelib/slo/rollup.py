@@ -125,13 +125,16 @@ def apply_minutes(store: BucketWriter, view: SeriesView, minutes: Mapping[dateti
     view.ensure("m", floor_hour(fetch_start), ceil_hour(end))
     existing = view.buckets["m"]
     changed = {minute: counts for minute, counts in minutes.items() if existing.get(minute) != counts}
-    if not changed:
-        return 0
     rows: list[BucketRow] = []
     for minute, counts in sorted(changed.items()):
         existing[minute] = counts
         rows.append((view.series, "m", minute, counts, int((minute + retention).timestamp())))
-    hours = sorted({floor_hour(minute) for minute in changed})
+    # Every hour of the fetched range is checked against its minutes, not only the hours of changed
+    # minutes: a run that stopped after writing its minutes but before their rollups left hours and
+    # days behind, and the next run finds no minute changed.
+    hours = sorted({floor_hour(minute) for minute in changed} | set(_hours(fetch_start, end)))
+    if not hours:
+        return 0
     view.ensure("h", floor_day(hours[0]), ceil_day(hours[-1] + HOUR))
     for hour in hours:
         counts = view.total("m", hour, hour + HOUR)
@@ -144,5 +147,14 @@ def apply_minutes(store: BucketWriter, view: SeriesView, minutes: Mapping[dateti
         if view.buckets["d"].get(day, {}) != counts:
             view.buckets["d"][day] = counts
             rows.append((view.series, "d", day, counts, int((day + DAY_BUCKET_RETENTION).timestamp())))
-    store.write(rows)
+    if rows:
+        store.write(rows)
     return len(changed)
+
+
+def _hours(start: datetime, end: datetime) -> list[datetime]:
+    hours, hour = [], floor_hour(start)
+    while hour < end:
+        hours.append(hour)
+        hour += HOUR
+    return hours

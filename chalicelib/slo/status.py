@@ -180,11 +180,13 @@ class SloStatusReader:
             return {"status": "never_run", "last_run_at": None, "lag_seconds": None,
                     "newest_data_minute": None, "data_age_seconds": None, "last_run": None,
                     "stale_after_seconds": stale_after}
-        lag = (now - parse_iso(record["last_end"])).total_seconds()
+        # No last_end: every run so far had errors, so none has moved on (SloEvaluator.run).
+        last_end = record.get("last_end")
+        lag = (now - parse_iso(last_end)).total_seconds() if last_end else None
         newest = record.get("newest_data_minute")
         data_age = (now - parse_iso(newest)).total_seconds() if newest else None
         errors = record.get("last_run", {}).get("errors") or []
-        status = "stale" if lag > stale_after else ("degraded" if errors else "ok")
-        return {"status": status, "last_run_at": record.get("last_run_at"), "last_evaluated_minute": record["last_end"],
+        status = "stale" if lag is not None and lag > stale_after else ("degraded" if errors or lag is None else "ok")
+        return {"status": status, "last_run_at": record.get("last_run_at"), "last_evaluated_minute": last_end,
                 "lag_seconds": lag, "newest_data_minute": newest, "data_age_seconds": data_age,
                 "stale_after_seconds": stale_after, "last_run": record.get("last_run")}

@@ -152,3 +152,18 @@ def test_escalation_that_runs_out_of_repeats_ends_visibly(moto_stack, sfn_servic
     stored = sfn_service.get(incident.id)
     assert (stored.status, stored.escalation_status) == ("triggered", "exhausted")
     assert stored.timeline[-1].kind == "escalation_exhausted"
+
+
+def test_an_await_ack_task_that_fails_ends_the_escalation_visibly(moto_stack, sfn_service, ack_waits, monkeypatch):
+    import functions.escalation_await_ack as await_ack
+
+    def broken(event, context):
+        raise RuntimeError("the incidents table refused the task token")
+
+    monkeypatch.setattr(await_ack, "handler", broken)
+    incident = _open(sfn_service, "P2")
+    result = _finished(moto_stack, sfn_service.get(incident.id).escalation_execution)
+    assert (result["status"], result["error"]) == ("FAILED", "EscalationFailed")
+    stored = sfn_service.get(incident.id)
+    assert stored.escalation_status == "failed" and stored.status == "triggered"
+    assert [event.kind for event in stored.timeline][-1] == "escalation_error"

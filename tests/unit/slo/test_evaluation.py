@@ -285,3 +285,60 @@ def test_every_stored_snapshot_has_a_state_that_agrees_with_its_ratio_and_histor
         assert _agrees(point["state"], point["budget_remaining_ratio"], point["history_sufficient"]), (slo, point)
     success_states = {point["state"] for slo, point in points if slo == "success"}
     assert success_states == {"insufficient_history", "exhausted"}
+
+
+class LambdaTimeout(BaseException):
+    """The function stopped mid-run (timeout, out of memory): nothing after this line runs."""
+
+
+def crash_once_after_minute_rows(monkeypatch, failure, series="success"):
+    """The next bucket write of ``series`` stores its minute rows, then fails before its hour and day rollups."""
+    store = wired().slo_bucket_store
+    real_write, state = store.write, {"crashed": False}
+
+    def write(rows):
+        rows = list(rows)
+        if state["crashed"] or {row[0] for row in rows} != {series}:
+            return real_write(rows)
+        state["crashed"] = True
+        real_write([row for row in rows if row[1] == "m"])
+        raise failure
+
+    monkeypatch.setattr(store, "write", write)
+
+
+EXPECTED_AFTER_90_MINUTES = {"5m": (45, 50), "1h": (540, 600), "2h": (810, 900), "30d": (810, 900)}
+
+
+def window_counts(latest, name="success"):
+    snapshot = latest(name)
+    return {w: (snapshot["windows"][w]["good"], snapshot["windows"][w]["valid"]) for w in EXPECTED_AFTER_90_MINUTES}
+
+
+def test_a_run_that_crashes_midway_is_caught_up_without_counting_a_minute_twice(monkeypatch, make_evaluator,
+                                                                                put_counts, clock, latest):
+    fill(put_counts, T0 - timedelta(minutes=90), 90)
+    crash_once_after_minute_rows(monkeypatch, LambdaTimeout())
+    try:
+        make_evaluator().run()
+    except LambdaTimeout:
+        pass
+    clock.advance(minutes=1)
+    report = make_evaluator().run(now=T0)  # the next scheduled run, as of the same minute's data
+    assert report.errors == []
+    assert window_counts(latest) == EXPECTED_AFTER_90_MINUTES
+    hours = wired().slo_bucket_store.query("success", "h", T0 - timedelta(hours=2), T0)
+    assert hours == {T0 - timedelta(hours=2): {"good": 270, "valid": 300},
+                     T0 - timedelta(hours=1): {"good": 540, "valid": 600}}
+
+
+def test_a_run_whose_bucket_writes_failed_is_redone_by_the_next_run(monkeypatch, make_evaluator, put_counts, clock,
+                                                                     latest):
+    fill(put_counts, T0 - timedelta(minutes=90), 90)
+    crash_once_after_minute_rows(monkeypatch, RuntimeError("ProvisionedThroughputExceededException"))
+    first = make_evaluator().run()
+    assert first.errors  # recorded and logged, the other SLOs evaluated
+    assert wired().slo_status.plane_health()["status"] == "degraded"
+    clock.advance(minutes=30)  # past the re-read window: only a run that did not move on catches up
+    make_evaluator().run(now=T0)
+    assert window_counts(latest) == EXPECTED_AFTER_90_MINUTES
