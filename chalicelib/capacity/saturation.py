@@ -7,6 +7,7 @@ one the plan can use.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, Mapping
 
 from chalicelib.capacity.records import SaturationPoint
@@ -21,6 +22,9 @@ MIN_CAPACITY_UNITS = 0.001
 STEP_FIELDS = {"offered_rps": "number", "achieved_rps": "number", "p50_ms": "number", "p99_ms": "number",
                "mean_ms": "number", "concurrency": "number", "completed": "integer", "held": "boolean",
                "broke": "text"}
+# Text is stored and shown on the dashboard: no control characters (the document's pattern says
+# the same) and no lone surrogates (which no JSON Schema pattern can state, nor UTF-8 encode).
+TEXT = re.compile(r"^[^\x00-\x1f\x7f-\x9f\ud800-\udfff]+$")
 FIELDS = ("scenario", "target", "highest_holding_rps", "breaking_rps", "breaking_reason", "capacity_unit",
           "capacity_units", "steps")
 
@@ -34,7 +38,13 @@ def _number(value: Any, *, nullable: bool = False, minimum: float = 0.0) -> bool
 
 
 def _text(value: Any, limit: int) -> bool:
-    return isinstance(value, str) and 0 < len(value) <= limit and value.isprintable()
+    return isinstance(value, str) and len(value) <= limit and TEXT.match(value) is not None
+
+
+def _count(value: Any) -> bool:
+    """A whole number, written as 12 or 12.0 alike (JSON Schema's "integer" is the value, not the spelling)."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            and float(value).is_integer() and 0 <= value <= 10 ** 9)
 
 
 def _step_problems(steps: Any) -> list[str]:
@@ -48,7 +58,7 @@ def _step_problems(steps: Any) -> list[str]:
         for name, value in step.items():
             kind = STEP_FIELDS.get(name)
             ok = {"number": lambda v: _number(v, nullable=True),
-                  "integer": lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 10 ** 9,
+                  "integer": _count,
                   "boolean": lambda v: isinstance(v, bool),
                   "text": lambda v: v is None or _text(v, 500)}.get(kind or "", lambda v: False)(value)
             if not ok:
@@ -61,15 +71,15 @@ def saturation_from_body(body: Mapping[str, Any], measured_at: str) -> Saturatio
     for name in sorted(set(body) - set(FIELDS)):
         problems[name] = ["Unknown field."]
     checks = {
-        "scenario": (_text(body.get("scenario"), 100), "Required text of at most 100 characters."),
-        "target": (_text(body.get("target"), 200), "Required text of at most 200 characters."),
+        "scenario": (_text(body.get("scenario"), 100), "Required text of at most 100 characters, without control characters."),
+        "target": (_text(body.get("target"), 200), "Required text of at most 200 characters, without control characters."),
         # null is a value here (no step held, or none broke); a missing field is not.
         "highest_holding_rps": ("highest_holding_rps" in body
                                 and _number(body["highest_holding_rps"], nullable=True),
                                 f"A number from 0 to {MAX_RPS:g}, or null when no step held."),
         "breaking_rps": ("breaking_rps" in body and _number(body["breaking_rps"], nullable=True),
                          f"A number from 0 to {MAX_RPS:g}, or null when no step broke."),
-        "breaking_reason": (_text(body.get("breaking_reason"), 500), "Required text of at most 500 characters."),
+        "breaking_reason": (_text(body.get("breaking_reason"), 500), "Required text of at most 500 characters, without control characters."),
         "capacity_unit": (body.get("capacity_unit") in CAPACITY_UNITS, f"One of {', '.join(CAPACITY_UNITS)}."),
         "capacity_units": (_number(body.get("capacity_units"), minimum=MIN_CAPACITY_UNITS),
                            f"A number from {MIN_CAPACITY_UNITS:g} to {MAX_RPS:g}: the concurrency or tasks that "
@@ -86,4 +96,6 @@ def saturation_from_body(body: Mapping[str, Any], measured_at: str) -> Saturatio
     return SaturationPoint(measured_at=measured_at, target=body["target"], scenario=body["scenario"],
                            highest_holding_rps=body["highest_holding_rps"], breaking_rps=body["breaking_rps"],
                            breaking_reason=body["breaking_reason"], capacity_unit=body["capacity_unit"],
-                           capacity_units=body["capacity_units"], steps=tuple(body.get("steps", [])))
+                           capacity_units=body["capacity_units"],
+                           steps=tuple({**step, **({"completed": int(step["completed"])} if "completed" in step else {})}
+                                       for step in body.get("steps", [])))

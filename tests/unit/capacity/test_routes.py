@@ -122,6 +122,11 @@ def test_recording_a_saturation_point_requires_the_operator_token(api_client):
     ({"steps": "none"}, "steps"),
     ({"extra": 1}, "extra"),
     ({"capacity_units": 5e-324}, "capacity_units"),
+    ({"capacity_units": 0.0009}, "capacity_units"),
+    ({"target": "http://127.0.0.1\x17"}, "target"),
+    ({"breaking_reason": "p99 \ud800"}, "breaking_reason"),
+    ({"steps": [{"completed": 1.5}]}, "steps"),
+    ({"steps": [{"broke": "\x85"}]}, "steps"),
 ])
 def test_a_bad_saturation_point_says_which_field(api_client, overrides, field):
     response = api_client.http.post("/sre/capacity/saturation", headers=OPERATOR,
@@ -137,3 +142,16 @@ def test_a_saturation_point_missing_a_nullable_field_is_a_400(api_client, field)
     response = api_client.http.post("/sre/capacity/saturation", headers=OPERATOR, body=json.dumps(body))
     assert response.status_code == 400
     assert field in response.json_body["details"]
+
+
+def test_a_saturation_point_the_document_accepts_is_recorded(api_client):
+    """Whole counts written as 12.0 and text beyond ASCII are what the OpenAPI schema allows."""
+    from chalicelib.web.openapi import openapi_document
+
+    body = saturation_body(target="http://svc.example/\u00fe\U0001f680", breaking_reason="p99 \u2265 200 ms",
+                           steps=[{"offered_rps": 5, "completed": 12.0, "held": True, "broke": None}])
+    schemas = openapi_document()["components"]["schemas"]
+    jsonschema.validate(body, schemas["SaturationPointInput"])
+    response = api_client.http.post("/sre/capacity/saturation", headers=OPERATOR, body=json.dumps(body))
+    assert response.status_code == 200, response.body
+    assert response.json_body["saturation_point"]["steps"][0]["completed"] == 12
