@@ -27,6 +27,19 @@ from chalicelib.chaos.model import FaultRecord
 INPUT_FIELDS = {"experiment", "definition", "started_by"}
 
 
+def shipped_load_scenarios() -> Optional[list[str]]:
+    """The load generator's shipped scenarios, or None where it is not installed.
+
+    tools/ is the operator's side: the Lambda package ships chalicelib only, so a deployed
+    function cannot drive a load phase; the local stack and the container image can.
+    """
+    try:
+        from tools.loadgen.scenario import shipped_scenarios
+    except ImportError:
+        return None
+    return list(shipped_scenarios())
+
+
 def new_experiment_id() -> str:
     return f"exp-{uuid.uuid4().hex[:12]}"
 
@@ -40,7 +53,8 @@ class ExperimentSteps:
                  incidents: Any, cloudwatch: Any, actions: Any, namespace: str, service: str,
                  catalog_dir: Any = definitions.REPOSITORY_CATALOG, max_duration_seconds: int = 3600,
                  expiry_grace_seconds: int = 120, load_base_url: str = "", logger: Any = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 load_scenarios: Callable[[], Optional[list[str]]] = shipped_load_scenarios) -> None:
         self._faults = faults
         self._active = active_faults
         self._journal = journal
@@ -55,6 +69,7 @@ class ExperimentSteps:
         self._max_duration = max_duration_seconds
         self._grace = expiry_grace_seconds
         self._load_base_url = load_base_url
+        self._load_scenarios = load_scenarios
         self._logger = logger
         self._clock = clock
 
@@ -75,7 +90,8 @@ class ExperimentSteps:
 
     def new_record(self, source: str, definition: Mapping[str, Any], started_by: str,
                    experiment_id: Optional[str] = None) -> ExperimentRecord:
-        problem = definitions.validate(definition, self._catalog, max_duration_seconds=self._max_duration)
+        problem = (definitions.validate(definition, self._catalog, max_duration_seconds=self._max_duration)
+                   or self._load_problem(definition))
         if problem is not None:
             raise problem
         now = self._clock()
@@ -84,6 +100,22 @@ class ExperimentSteps:
                                   definition=dict(definition), targets=tuple(definitions.targets(definition)),
                                   status=RUNNING, started_at=iso(now), started_by=started_by, ends_by=ends_by)
         return record.with_event(iso(now), "started", by=started_by, source=source)
+
+    def _load_problem(self, definition: Mapping[str, Any]) -> Optional[definitions.DefinitionError]:
+        loads = [(index, action) for index, action in enumerate(definition["method"]) if action["type"] == "load"]
+        if not loads:
+            return None
+        scenarios = self._load_scenarios()
+        for index, action in loads:
+            if scenarios is None:
+                return definitions.DefinitionError(
+                    f"method/{index}/type", "a load phase needs the load generator (tools/loadgen), which this "
+                    "runtime does not include (the Lambda package ships chalicelib only); run the experiment from "
+                    "the local stack or the container, or drive the load from outside with `make load`")
+            if action["scenario"] not in scenarios:
+                return definitions.DefinitionError(f"method/{index}/scenario",
+                                                   f"a shipped load scenario: {', '.join(sorted(scenarios))}")
+        return None
 
     def validate(self, state: Mapping[str, Any]) -> dict[str, Any]:
         """First state: check the input; a console start (no ``experiment_id``) also locks the targets."""

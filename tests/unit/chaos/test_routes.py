@@ -109,3 +109,38 @@ def test_stop_rolls_back_now_and_frees_the_target(client):
     assert wiring.current().chaos_fault_store.active(time.time()) == []
     assert send(client, "post", f"/sre/chaos/experiments/{started['id']}/stop").status_code == 409
     assert send(client, "post", "/sre/chaos/experiments", {"experiment": "dynamodb-failure"}).status_code == 202
+
+
+def test_the_document_names_the_shipped_catalog_and_needs_one_of_name_or_definition():
+    import jsonschema
+
+    from chalicelib.chaos.definition import catalog_names
+    from chalicelib.web.openapi import openapi_document
+
+    schema = openapi_document()["paths"]["/sre/chaos/experiments"]["post"]["requestBody"]["content"][
+        "application/json"]["schema"]
+    assert schema["properties"]["experiment"]["enum"] == catalog_names()
+    jsonschema.validate({"experiment": "route-latency"}, schema)
+    for body in ({}, {"experiment": "route-latency", "definition": {}}, {"experiment": "no-such-thing"}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(body, schema)
+
+
+def test_a_load_phase_is_refused_where_the_load_generator_is_not_installed(client, monkeypatch):
+    from chalicelib import wiring
+
+    monkeypatch.setattr(wiring.current().chaos_steps, "_load_scenarios", lambda: None)
+    response = send(client, "post", "/sre/chaos/experiments", {"experiment": "load-test"})
+    assert response.status_code == 400, response.body
+    assert "does not include" in response.json_body["details"]["method/0/type"][0]
+
+
+def test_a_load_phase_runs_a_shipped_scenario_only(client):
+    from chalicelib.chaos.definition import catalog_entry
+
+    definition = catalog_entry("load-test")
+    definition["method"][0]["scenario"] = "/etc/passwd"
+    response = send(client, "post", "/sre/chaos/experiments", {"definition": definition})
+    assert response.status_code == 400
+    assert "crud-mix" in response.json_body["details"]["method/0/scenario"][0]
+    assert send(client, "post", "/sre/chaos/experiments", {"experiment": "load-test"}).status_code == 202
