@@ -64,30 +64,69 @@ def _aws_errors() -> tuple[type[BaseException], ...]:
     return (BotoCoreError, ClientError)
 
 
-def hourly_values(cloudwatch: Any, queries: list[MetricQuery], start: datetime,
-                  end: datetime) -> dict[MetricQuery, dict[datetime, float]]:
-    """{query: {hour start: value}} for hours in [start, end) that have data, batched into few calls."""
+@dataclass
+class Reads:
+    """What one collection asked CloudWatch for: calls, and hourly figures requested."""
+    list_metrics: int = 0
+    get_metric_data: int = 0
+    series_read_hourly: int = 0
+    hours_read: int = 0  # hourly periods requested per series read hourly
+
+    def to_json(self) -> dict[str, int]:
+        return {"list_metrics": self.list_metrics, "get_metric_data": self.get_metric_data,
+                "series_read_hourly": self.series_read_hourly, "hours_read": self.hours_read}
+
+
+def _metric_data(cloudwatch: Any, queries: list[MetricQuery], start: datetime, end: datetime, reads: Reads, *,
+                 period: int = 3600, stat: Optional[str] = None) -> dict[MetricQuery, dict[datetime, float]]:
+    """{query: {period start: value}} for periods in [start, end) that have data, batched into few calls."""
     result: dict[MetricQuery, dict[datetime, float]] = {query: {} for query in queries}
-    hours = max(1, int((end - start) / HOUR))
-    per_call = max(1, min(MAX_QUERIES_PER_CALL, MAX_DATAPOINTS_PER_CALL // hours))
+    periods = max(1, int((end - start).total_seconds() // period))
+    per_call = max(1, min(MAX_QUERIES_PER_CALL, MAX_DATAPOINTS_PER_CALL // periods))
     for offset in range(0, len(queries), per_call):
         by_id = {f"q{offset + index}": query for index, query in enumerate(queries[offset:offset + per_call])}
         request: dict[str, Any] = {
-            "MetricDataQueries": [{"Id": query_id, "ReturnData": True, "MetricStat": query.metric_stat()}
+            "MetricDataQueries": [{"Id": query_id, "ReturnData": True,
+                                   "MetricStat": {**query.metric_stat(), "Period": period,
+                                                  **({"Stat": stat} if stat else {})}}
                                   for query_id, query in by_id.items()],
             "StartTime": start, "EndTime": end, "ScanBy": "TimestampAscending"}
         while True:
             response = cloudwatch.get_metric_data(**request)
+            reads.get_metric_data += 1
             for item in response.get("MetricDataResults", []):
                 query = by_id[item["Id"]]
                 for stamp, value in zip(item.get("Timestamps", []), item.get("Values", [])):
-                    hour = floor_hour(stamp.astimezone(timezone.utc))
-                    result[query][hour] = value * query.scale
+                    moment = stamp.astimezone(timezone.utc)
+                    result[query][floor_hour(moment) if period == 3600 else moment] = value
             token = response.get("NextToken")
             if not token:
                 break
             request["NextToken"] = token
     return result
+
+
+def hourly_values(cloudwatch: Any, queries: list[MetricQuery], start: datetime, end: datetime,
+                  reads: Optional[Reads] = None) -> dict[MetricQuery, dict[datetime, float]]:
+    """{query: {hour start: value}} for hours in [start, end) that have data.
+
+    One call at daily resolution first finds the first day with data of each series; hours are
+    then read from the earliest of those days only, and series with no data are not read hourly.
+    Both reads are batched (up to 500 series a call). A window of mostly empty days (a young
+    service, the local stack) so costs a few days of hours, not the whole window.
+    """
+    reads = reads if reads is not None else Reads()
+    days = _metric_data(cloudwatch, queries, start, end, reads, period=86400, stat="SampleCount")
+    firsts = {query: min(found) for query, found in days.items() if found}
+    if not firsts:
+        return {query: {} for query in queries}
+    first = max(start, floor_day(min(firsts.values())))
+    with_data = [query for query in queries if query in firsts]
+    reads.series_read_hourly = len(with_data)
+    reads.hours_read = int((end - first) / HOUR)
+    values = _metric_data(cloudwatch, with_data, first, end, reads)
+    return {query: {hour: value * query.scale for hour, value in values.get(query, {}).items()}
+            for query in queries}
 
 
 def daily_peaks(hours: dict[datetime, float], start: datetime, end: datetime) -> list[tuple[str, float]]:
@@ -122,18 +161,19 @@ class CapacityCollector:
         self.latency_threshold_ms = latency_threshold_ms
 
     # -- what to read ----------------------------------------------------------------------------
-    def _routes(self) -> list[str]:
+    def _routes(self, reads: Reads) -> list[str]:
         routes = set()
         paginator = self.cloudwatch.get_paginator("list_metrics")
         for page in paginator.paginate(Namespace=self.namespace, MetricName="requests",
                                        Dimensions=[{"Name": "service", "Value": self.service}]):
+            reads.list_metrics += 1
             for metric in page["Metrics"]:
                 dims = {dim["Name"]: dim["Value"] for dim in metric["Dimensions"]}
                 if set(dims) == {"service", "route"}:
                     routes.add(dims["route"])
         return sorted(routes)
 
-    def _request_specs(self) -> list[SeriesSpec]:
+    def _request_specs(self, reads: Reads) -> list[SeriesSpec]:
         service = (("service", self.service),)
         specs = [SeriesSpec("requests", "requests the service answered (all routes)", "requests per hour",
                             "busiest hour's Sum", MetricQuery(self.namespace, "requests", service, "Sum"), True)]
@@ -148,7 +188,7 @@ class CapacityCollector:
                 SLOW_REQUESTS, f"valid requests not under {self.latency_threshold_ms} ms", "requests per hour",
                 "busiest hour's Sum", MetricQuery(self.namespace, f"latency_good_{self.latency_threshold_ms}ms",
                                                   service, "Sum"), True))
-        for route in self._routes():
+        for route in self._routes(reads):
             specs.append(SeriesSpec(f"requests {route}", f"requests to {route}", "requests per hour",
                                     "busiest hour's Sum",
                                     MetricQuery(self.namespace, "requests", service + (("route", route),), "Sum"),
@@ -292,13 +332,14 @@ class CapacityCollector:
         window_start = window_end - timedelta(days=self.settings.window_days)
         hours_end = floor_hour(now) + HOUR  # the current hour so far is the last hourly figure
         collected = _Collected()
+        reads = Reads()
         lambda_config = self._lambda_configuration(collected)
         table_config = self._table_configuration(collected)
         ecs_config = self._ecs_configuration(collected)
-        specs = (self._request_specs() + self._lambda_specs(lambda_config) + self._table_specs(table_config)
+        specs = (self._request_specs(reads) + self._lambda_specs(lambda_config) + self._table_specs(table_config)
                  + self._ecs_specs(ecs_config))
         readable = [spec.query for spec in specs if spec.measurable_locally or not self.local]
-        values = hourly_values(self.cloudwatch, readable, window_start, hours_end) if readable else {}
+        values = hourly_values(self.cloudwatch, readable, window_start, hours_end, reads) if readable else {}
         recent_start = hours_end - timedelta(hours=self.settings.hourly_hours)
         series = []
         for spec in specs:
@@ -322,7 +363,7 @@ class CapacityCollector:
             collected_at=now.isoformat(), window_start=window_start.isoformat(), window_end=window_end.isoformat(),
             local=self.local, series=tuple(series),
             configuration={"lambda": lambda_config, "dynamodb": table_config, "ecs": ecs_config},
-            errors=tuple(collected.errors))
+            errors=tuple(collected.errors), reads=reads.to_json())
 
     def _double_previous_peak(self, spec: SeriesSpec, tables: dict[str, Any],
                               peaks: list[tuple[str, float]]) -> tuple[Limit, ...]:

@@ -81,6 +81,8 @@ class UtilizationReport:
     # Configuration read beside the metrics: {"lambda": {...}, "dynamodb": {table: {...}}, "ecs": {...}}
     configuration: Mapping[str, Any] = field(default_factory=dict)
     errors: tuple[str, ...] = ()
+    # What the collection asked CloudWatch for (chalicelib.capacity.collector.Reads).
+    reads: Mapping[str, int] = field(default_factory=dict)
 
     def get(self, name: str) -> Optional[Series]:
         return next((series for series in self.series if series.name == name), None)
@@ -93,14 +95,16 @@ class UtilizationReport:
         return {"collected_at": self.collected_at, "window_start": self.window_start,
                 "window_end": self.window_end, "local": self.local,
                 "series": [series.to_json() for series in self.series],
-                "configuration": dict(self.configuration), "errors": list(self.errors)}
+                "configuration": dict(self.configuration), "errors": list(self.errors),
+                "reads": dict(self.reads)}
 
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> "UtilizationReport":
         return cls(collected_at=body["collected_at"], window_start=body["window_start"],
                    window_end=body["window_end"], local=bool(body["local"]),
                    series=tuple(Series.from_json(series) for series in body["series"]),
-                   configuration=dict(body["configuration"]), errors=tuple(body["errors"]))
+                   configuration=dict(body["configuration"]), errors=tuple(body["errors"]),
+                   reads=dict(body.get("reads") or {}))  # reports stored before reads were counted
 
 
 @dataclass(frozen=True)

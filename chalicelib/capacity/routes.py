@@ -20,8 +20,11 @@ def _no_query(request: Any) -> None:
 
 
 def _no_body(request: Any) -> None:
+    """No body, or an empty JSON object (JSON's own whitespace around it, nothing else)."""
     raw = request.raw_body
-    if raw and raw.strip() not in (b"", b"{}"):
+    if not raw or not raw.strip(b" \t\n\r"):
+        return
+    if json_object(request):
         raise ApiError("Validation failed", details={"body": ["This endpoint takes no body (or an empty object)."]})
 
 
@@ -44,7 +47,7 @@ def build_blueprint(wired: Callable[[], Any]) -> Blueprint:
             acting.target = f"utilization report {report.collected_at}"
             return {"collected_at": report.collected_at, "series": len(report.series),
                     "days_of_data": report.days_of_data, "errors": list(report.errors),
-                    "operator": acting.operator}
+                    "reads": dict(report.reads), "operator": acting.operator}
 
     @blueprint.route("/sre/capacity/saturation", methods=["POST"])
     def record_saturation_point() -> dict[str, Any]:

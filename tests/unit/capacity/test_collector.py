@@ -151,3 +151,15 @@ def test_the_report_is_its_golden_record(known_week, capacity_tables, wired):
 
     check_golden("capacity_utilization_report", collector(wired, local=True).collect(
         now=T0 + timedelta(hours=1)).to_json())
+
+
+def test_hours_are_read_only_from_the_first_day_with_data(known_week, capacity_tables, wired):
+    reads = collector(wired, local=True).collect(now=T0 + timedelta(hours=1)).reads
+    # One call finds the days with data, one reads the week and the two hours since, of the 28-day window.
+    assert reads == {"list_metrics": 1, "get_metric_data": 2, "series_read_hourly": 11, "hours_read": 7 * 24 + 2}
+
+
+def test_series_without_data_are_not_read_hourly(capacity_tables, wired):
+    report = collector(wired, local=True).collect(now=T0)
+    assert report.reads["get_metric_data"] == 1 and report.reads["series_read_hourly"] == 0
+    assert report.get("requests").daily_peaks == () and report.get("requests").hourly[-1] == (T0.isoformat(), 0.0)
