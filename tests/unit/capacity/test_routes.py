@@ -155,3 +155,8 @@ def test_a_saturation_point_the_document_accepts_is_recorded(api_client):
     response = api_client.http.post("/sre/capacity/saturation", headers=OPERATOR, body=json.dumps(body))
     assert response.status_code == 200, response.body
     assert response.json_body["saturation_point"]["steps"][0]["completed"] == 12
+
+
+@pytest.mark.parametrize("body, status", [("", 200), (" {\n} ", 200), ("\x0b", 400), ('{"x": 1}', 400)])
+def test_collect_takes_no_body_or_an_empty_object(api_client, known_week, body, status):
+    assert api_client.http.post("/sre/capacity/collect", headers=OPERATOR, body=body).status_code == status
