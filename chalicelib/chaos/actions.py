@@ -2,13 +2,15 @@
 
 Each ``apply`` answers what rollback needs (the value it replaced); ``undo`` puts it back.
 Lambda throttling lowers a function's reserved concurrency (no reserved concurrency before
-is restored as "none"); ECS scale-in lowers the service's desired count; ECS task
+is restored as "none"). Lambda refuses reserved concurrency below the provisioned concurrency
+the function's aliases and versions keep (the API alias keeps some, scaled by Application Auto
+Scaling), so ``problem`` says so before anything is injected and ``apply`` checks again; ECS scale-in lowers the service's desired count; ECS task
 termination stops a share of the running tasks (the service replaces them: nothing to undo).
 """
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 
 
 class InfrastructureActions:
@@ -16,10 +18,39 @@ class InfrastructureActions:
         self._lambda = lambda_client
         self._ecs = ecs_client
 
+    def provisioned_concurrency(self, function: str) -> Optional[int]:
+        """The provisioned concurrency all aliases and versions of ``function`` keep, or None if unreadable."""
+        from botocore.exceptions import ClientError
+
+        total = 0
+        try:
+            for page in self._lambda.get_paginator("list_provisioned_concurrency_configs").paginate(
+                    FunctionName=function):
+                total += sum(config.get("RequestedProvisionedConcurrentExecutions", 0)
+                             for config in page.get("ProvisionedConcurrencyConfigs", []))
+        except ClientError:
+            return None  # Lambda still has the last word when the reserved concurrency is put
+        return total
+
+    def problem(self, action: Mapping[str, Any]) -> Optional[tuple[str, str]]:
+        """(field, reason) when ``action`` cannot be applied as defined; None when it can (or cannot be known)."""
+        if action["type"] != "lambda_throttle":
+            return None
+        provisioned = self.provisioned_concurrency(action["function"])
+        if provisioned is not None and action["reserved_concurrency"] < provisioned:
+            return ("reserved_concurrency",
+                    f"{action['function']} keeps {provisioned} provisioned concurrency on its aliases and versions, "
+                    f"and Lambda refuses reserved concurrency below it: throttle to at least {provisioned}, or lower "
+                    f"the provisioned concurrency (api_provisioned_concurrency_min/max) first")
+        return None
+
     def apply(self, action: Mapping[str, Any]) -> dict[str, Any]:
         kind = action["type"]
         if kind == "lambda_throttle":
             function = action["function"]
+            refused = self.problem(action)
+            if refused is not None:  # provisioned concurrency scaled up since the experiment was validated
+                raise ValueError(refused[1])
             previous = self._lambda.get_function_concurrency(FunctionName=function).get(
                 "ReservedConcurrentExecutions")
             self._lambda.put_function_concurrency(FunctionName=function,

@@ -91,7 +91,7 @@ class ExperimentSteps:
     def new_record(self, source: str, definition: Mapping[str, Any], started_by: str,
                    experiment_id: Optional[str] = None) -> ExperimentRecord:
         problem = (definitions.validate(definition, self._catalog, max_duration_seconds=self._max_duration)
-                   or self._load_problem(definition))
+                   or self._load_problem(definition) or self._infrastructure_problem(definition))
         if problem is not None:
             raise problem
         now = self._clock()
@@ -115,6 +115,15 @@ class ExperimentSteps:
             if action["scenario"] not in scenarios:
                 return definitions.DefinitionError(f"method/{index}/scenario",
                                                    f"a shipped load scenario: {', '.join(sorted(scenarios))}")
+        return None
+
+    def _infrastructure_problem(self, definition: Mapping[str, Any]) -> Optional[definitions.DefinitionError]:
+        for index, action in enumerate(definition["method"]):
+            if action["type"] in ("fault", "load"):
+                continue
+            problem = self._actions.problem(action)
+            if problem is not None:
+                return definitions.DefinitionError(f"method/{index}/{problem[0]}", problem[1])
         return None
 
     def validate(self, state: Mapping[str, Any]) -> dict[str, Any]:

@@ -117,9 +117,33 @@ locals {
       length(k.chaos) == 0 ? [] : [{
         sid = "ChaosLambdaThrottling"
         # Chaos experiments lower a function's reserved concurrency and restore it (experiments/).
-        actions   = ["lambda:GetFunctionConcurrency", "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency"]
+        # Reserved concurrency below the provisioned concurrency is refused: it is read first.
+        actions = ["lambda:GetFunctionConcurrency", "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency",
+        "lambda:ListProvisionedConcurrencyConfigs"]
         resources = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.prefix}*"]
       }],
+      length(k.chaos) == 0 || length(var.chaos_ecs_services) == 0 ? [] : [
+        {
+          sid = "ChaosEcsScaleIn"
+          # Scale-in saves the service's desired count and puts it back on rollback (chalicelib/chaos/actions.py).
+          actions = ["ecs:DescribeServices", "ecs:UpdateService"]
+          resources = [
+            for s in var.chaos_ecs_services :
+            "arn:${local.partition}:ecs:${local.region}:${local.account_id}:service/${s.cluster}/${s.service}"
+          ]
+        },
+        {
+          sid = "ChaosEcsTaskTermination"
+          # ListTasks is authorized on the cluster's container instances, StopTask on its tasks.
+          actions = ["ecs:ListTasks", "ecs:StopTask"]
+          resources = flatten([
+            for s in var.chaos_ecs_services : [
+              "arn:${local.partition}:ecs:${local.region}:${local.account_id}:container-instance/${s.cluster}/*",
+              "arn:${local.partition}:ecs:${local.region}:${local.account_id}:task/${s.cluster}/*",
+            ]
+          ])
+        },
+      ],
       length(k.metrics) == 0 ? [] : [{
         sid = "ReadMetrics"
         # CloudWatch metric reads have no resource-level permissions.

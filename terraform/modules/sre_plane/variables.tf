@@ -84,3 +84,12 @@ variable "table_deletion_protection" {
   description = "Deletion protection of the tables."
   type        = bool
 }
+
+variable "chaos_ecs_services" {
+  description = "ECS services ({cluster, service} names) whose tasks chaos experiments may stop and whose desired count they may lower and restore; empty: none."
+  type = list(object({
+    cluster = string
+    service = string
+  }))
+  default = []
+}

@@ -84,22 +84,30 @@ module "database" {
 module "sre_plane" {
   source = "../../modules/sre_plane"
 
-  prefix                                = "${local.prefix}-ecs"
-  app_name                              = var.app_name
-  stage                                 = "${var.stage}-ecs"
-  infra_dir                             = local.infra_dir
-  statemachines_dir                     = local.statemachines_dir
-  lambda_package                        = local.lambda_package
-  runtime                               = var.runtime
-  service_name                          = "user-api"
-  metrics_namespace                     = "ServerlessSRE"
-  powertools_tracing                    = false
-  environment                           = var.environment
+  prefix             = "${local.prefix}-ecs"
+  app_name           = var.app_name
+  stage              = "${var.stage}-ecs"
+  infra_dir          = local.infra_dir
+  statemachines_dir  = local.statemachines_dir
+  lambda_package     = local.lambda_package
+  runtime            = var.runtime
+  service_name       = "user-api"
+  metrics_namespace  = "ServerlessSRE"
+  powertools_tracing = false
+  # Capacity planning reads the service's AWS/ECS and load balancer figures and its scaling bounds.
+  environment = merge({
+    ECS_CLUSTER_NAME  = local.prefix
+    ECS_SERVICE_NAME  = local.prefix
+    ALB_TARGET_GROUP  = module.alb.target_group_arn_suffix
+    ALB_LOAD_BALANCER = module.alb.arn_suffix
+  }, var.environment)
   default_function_reserved_concurrency = var.default_function_reserved_concurrency
   kms_key_arn                           = module.kms.arn
   log_retention_days                    = var.log_retention_days
   table_deletion_protection             = var.deletion_protection
   api_client_environment                = { PROBE_URL = "${local.public_url}/health" }
+  # experiments/ecs-task-termination.json: the service below (cluster and service are both named local.prefix).
+  chaos_ecs_services = [{ cluster = local.prefix, service = local.prefix }]
 }
 
 module "service" {

@@ -28,7 +28,7 @@ def test_targets_name_what_each_action_acts_on():
     assert definitions.targets(definitions.catalog_entry("dynamodb-failure")) == ["database"]
     assert definitions.targets(definitions.catalog_entry("route-latency")) == ["route:/api/users"]
     assert definitions.targets(definitions.catalog_entry("ecs-task-termination")) == [
-        "ecs:serverless-sre-prod/serverless-sre-prod-api"]
+        "ecs:serverless-sre-prod/serverless-sre-prod"]
 
 
 def _broken(change):

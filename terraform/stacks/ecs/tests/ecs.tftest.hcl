@@ -91,6 +91,19 @@ run "database_tasks_and_scaling" {
     condition     = alltrue([for action in ["dynamodb:PutItem", "states:StartExecution", "secretsmanager:GetSecretValue"] : contains(output.task_policy_actions, action)])
     error_message = "the task role may use the SRE plane's tables and start escalations"
   }
+
+  # capacity planning reads the service's own figures and scaling bounds
+  assert {
+    condition = alltrue([for name in ["ECS_CLUSTER_NAME", "ECS_SERVICE_NAME", "ALB_TARGET_GROUP", "ALB_LOAD_BALANCER"] : contains(
+    [for e in one([for c in jsondecode(output.container_definitions) : c if c.name == "app"]).environment : e.name], name)])
+    error_message = "the app container names the ECS service and load balancer capacity planning reads"
+  }
+
+  # chaos experiments stop a share of the service's tasks and scale it in, then restore the desired count
+  assert {
+    condition     = alltrue([for action in ["ecs:ListTasks", "ecs:StopTask", "ecs:UpdateService"] : contains(output.task_policy_actions, action)])
+    error_message = "the task role (and the chaos functions) may stop the service's tasks and set its desired count"
+  }
 }
 
 # CPU, memory and request-count target tracking take their targets from the capacity plan.

@@ -1,0 +1,103 @@
+"""Infrastructure actions and their undo: ECS task termination and scale-in against moto, Lambda
+throttling against the provisioned concurrency Lambda reports (moto has no provisioned concurrency:
+botocore's Stubber answers for Lambda there)."""
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from chalicelib.chaos.actions import InfrastructureActions
+
+CLUSTER = SERVICE = "serverless-sre-prod"
+FUNCTION = "serverless-sre-prod"
+
+
+@pytest.fixture
+def ecs(aws_mock):
+    client = boto3.client("ecs", region_name="us-east-1")
+    client.create_cluster(clusterName=CLUSTER)
+    client.register_task_definition(family="api", containerDefinitions=[
+        {"name": "app", "image": "user-service:1", "memory": 512}])
+    client.create_service(cluster=CLUSTER, serviceName=SERVICE, taskDefinition="api", desiredCount=4,
+                          launchType="FARGATE")
+    client.run_task(cluster=CLUSTER, taskDefinition="api", count=4, launchType="FARGATE",
+                    startedBy=f"ecs-svc/{SERVICE}", networkConfiguration={
+                        "awsvpcConfiguration": {"subnets": ["subnet-1"]}})
+    return client
+
+
+def running_tasks(ecs):
+    return ecs.list_tasks(cluster=CLUSTER, serviceName=SERVICE, desiredStatus="RUNNING")["taskArns"]
+
+
+def test_task_termination_stops_the_share_of_running_tasks_and_has_nothing_to_restore(ecs):
+    actions = InfrastructureActions(lambda_client=None, ecs_client=ecs)
+    saved = actions.apply({"type": "ecs_stop_tasks", "cluster": CLUSTER, "service": SERVICE, "percent": 50})
+    assert saved["running_before"] == 4 and len(saved["stopped_tasks"]) == 2
+    assert set(running_tasks(ecs)).isdisjoint(saved["stopped_tasks"]) and len(running_tasks(ecs)) == 2
+    assert "nothing to restore" in actions.undo(saved)["restored"]
+
+
+def test_a_share_of_one_task_still_stops_one(ecs):
+    actions = InfrastructureActions(lambda_client=None, ecs_client=ecs)
+    saved = actions.apply({"type": "ecs_stop_tasks", "cluster": CLUSTER, "service": SERVICE, "percent": 1})
+    assert len(saved["stopped_tasks"]) == 1
+
+
+def test_scale_in_saves_the_desired_count_and_rollback_restores_it(ecs):
+    actions = InfrastructureActions(lambda_client=None, ecs_client=ecs)
+    saved = actions.apply({"type": "ecs_scale", "cluster": CLUSTER, "service": SERVICE, "desired_count": 1})
+    assert saved["previous_desired_count"] == 4
+    assert ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]["desiredCount"] == 1
+    assert actions.undo(saved)["restored_desired_count"] == 4
+    assert ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]["desiredCount"] == 4
+
+
+def test_scaling_a_service_that_does_not_exist_changes_nothing(ecs):
+    actions = InfrastructureActions(lambda_client=None, ecs_client=ecs)
+    with pytest.raises(LookupError):
+        actions.apply({"type": "ecs_scale", "cluster": CLUSTER, "service": "no-such-service", "desired_count": 0})
+
+
+def lambda_with_provisioned(total):
+    client = boto3.client("lambda", region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+    stubber = Stubber(client)
+    configs = [{"FunctionArn": f"arn:aws:lambda:us-east-1:123456789012:function:{FUNCTION}:live",
+                "RequestedProvisionedConcurrentExecutions": total, "AllocatedProvisionedConcurrentExecutions": total,
+                "AvailableProvisionedConcurrentExecutions": total, "Status": "READY"}] if total else []
+    stubber.add_response("list_provisioned_concurrency_configs", {"ProvisionedConcurrencyConfigs": configs},
+                         {"FunctionName": FUNCTION})
+    stubber.activate()
+    return client, stubber
+
+
+def throttle(reserved):
+    return {"name": "throttle", "type": "lambda_throttle", "function": FUNCTION, "reserved_concurrency": reserved}
+
+
+def test_throttling_below_the_provisioned_concurrency_is_a_problem_naming_it():
+    client, _ = lambda_with_provisioned(3)
+    field, reason = InfrastructureActions(client, None).problem(throttle(1))
+    assert field == "reserved_concurrency" and "keeps 3 provisioned concurrency" in reason
+
+
+def test_throttling_down_to_the_provisioned_concurrency_is_allowed():
+    client, _ = lambda_with_provisioned(3)
+    assert InfrastructureActions(client, None).problem(throttle(3)) is None
+
+
+def test_apply_refuses_when_provisioned_concurrency_grew_since_validation():
+    client, stubber = lambda_with_provisioned(5)
+    with pytest.raises(ValueError, match="keeps 5 provisioned"):
+        InfrastructureActions(client, None).apply(throttle(2))
+    stubber.assert_no_pending_responses()  # nothing was put
+
+
+def test_an_experiment_throttling_below_provisioned_concurrency_is_a_400_before_anything_runs(tables, wired):
+    from chalicelib.chaos import definition as definitions
+
+    client, _ = lambda_with_provisioned(2)
+    steps = wired.new_chaos_steps()
+    steps._actions = InfrastructureActions(client, None)
+    with pytest.raises(definitions.DefinitionError) as refused:
+        steps.new_record("lambda-throttling", definitions.catalog_entry("lambda-throttling"), "alice")
+    assert refused.value.field == "method/0/reserved_concurrency"
