@@ -281,7 +281,7 @@ class Wiring:
         from chalicelib.chaos.service import JournalExperimentLookup
 
         return JournalExperimentLookup(self.chaos_journal, lambda: [slo.name for slo in self.slos],
-                                       logger=self.logger)
+                                       logger=self.logger, api_function=self.settings.capacity.api_function_name)
 
     def attach_chaos_dynamodb_faults(self, clients: list[Any]) -> None:
         from chalicelib.chaos.active import DynamoDBFaultSwitch

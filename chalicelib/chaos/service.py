@@ -16,8 +16,6 @@ from chalicelib.chaos.journal import ABORTED, ERRORED, RUNNING, ExperimentRecord
 from chalicelib.chaos.steps import ExperimentSteps, iso
 from chalicelib.incidents.experiments import ActiveExperiment
 
-WEBHOOK_ONLY = ("webhook",)
-
 
 class NotRunning(Exception):
     pass
@@ -93,17 +91,24 @@ class ChaosService:
 class JournalExperimentLookup:
     """``chalicelib.incidents.experiments.ExperimentLookup`` over the journal's target locks.
 
-    A target of an incident is a breaker (``database``, ``webhook``) or an SLO. A breaker matches
-    the experiment acting on it; an SLO matches any running experiment that acts on the API
-    (every fault but a webhook-only one spends the API's SLOs).
+    A lock is held from the start to the journal (or ``ends_by``): only incidents opened in that
+    window are linked (a retrigger of an older one is not). A target of an incident is a breaker
+    (``database``, ``webhook``) or an SLO. A breaker matches the experiment acting on it; an SLO
+    matches a running experiment acting on what serves the API: the users store, its routes, the
+    API function (``lambda:<api function>``), the ECS service, or a load phase. Throttling another
+    function, or failing the webhook, spends no API SLO.
     """
 
     def __init__(self, journal: Any, slo_names: Callable[[], list[str]], clock: Callable[[], float] = time.time,
-                 logger: Any = None) -> None:
+                 logger: Any = None, api_function: str = "") -> None:
         self._journal = journal
         self._slo_names = slo_names
         self._clock = clock
         self._logger = logger
+        self._api_targets = {"database", "load", f"lambda:{api_function}"}
+
+    def _serves_the_api(self, locked: str) -> bool:
+        return locked in self._api_targets or locked.startswith(("route:", "ecs:"))
 
     def active_for(self, target: str) -> Optional[ActiveExperiment]:
         from chalicelib.dynamodb import storage_errors
@@ -116,14 +121,11 @@ class JournalExperimentLookup:
                 self._logger.warning("chaos journal unreadable; the page cannot say whether an experiment runs",
                                      extra={"error": f"{type(exc).__name__}: {exc}"[:300]})
             return None
-        if not running:
+        if target in running:
+            return ActiveExperiment(id=running[target], target=target, kind="chaos")
+        if target not in self._slo_names():
             return None
-        experiment_id = running.get(target)
-        if experiment_id is None and target in self._slo_names():
-            experiment_id = next((holder for locked, holder in sorted(running.items())
-                                  if locked not in WEBHOOK_ONLY), None)
-            target = next(locked for locked, holder in sorted(running.items()) if holder == experiment_id) \
-                if experiment_id else target
-        if experiment_id is None:
+        locked = next((locked for locked in sorted(running) if self._serves_the_api(locked)), None)
+        if locked is None:
             return None
-        return ActiveExperiment(id=experiment_id, target=target, kind="chaos")
+        return ActiveExperiment(id=running[locked], target=locked, kind="chaos")

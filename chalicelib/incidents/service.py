@@ -60,8 +60,6 @@ class IncidentStore(Protocol):
 
     def record_retrigger(self, incident_id: str, event: TimelineEvent, signal: str) -> Optional[Incident]: ...
 
-    def add_experiment(self, incident_id: str, experiment_id: str) -> None: ...
-
     def clear_signal(self, incident_id: str, signal: str, event: TimelineEvent) -> Optional[Incident]: ...
 
     def transition(self, incident_id: str, target: str, event: TimelineEvent,
@@ -184,8 +182,8 @@ class IncidentService:
             retriggered = self._store.record_retrigger(incident.id, self._event(
                 "retriggered", f"Triggered again by {source} (deduplicated, nobody paged again)", actor,
                 severity=severity, signal=signal, details=details or None), signal)
-            if experiment and experiment.id not in incident.experiment_ids:
-                self._store.add_experiment(incident.id, experiment.id)
+            # An incident opened before the experiment started is not the experiment's doing: it stays
+            # unlinked (and counted in MTBF) even when it fires again during the run.
             return retriggered or incident, False
         return self._start_escalation(incident), True
 

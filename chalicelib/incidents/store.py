@@ -255,10 +255,6 @@ class DynamoDBIncidentStore:
                                           model.timeline.set(model.timeline.append([self._entry(event)]))],
                             ~model.linked_tickets.contains(ticket_id))
 
-    def add_experiment(self, incident_id: str, experiment_id: str) -> None:
-        model = self._models.incident
-        self._update(incident_id, [model.experiment_ids.add({experiment_id})])
-
     def transition(self, incident_id: str, target: str, event: TimelineEvent,
                    actor: Optional[str]) -> tuple[Incident, bool]:
         """Move to ``target``: (incident, True) when changed, (incident, False) when already there or past.

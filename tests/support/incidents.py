@@ -82,10 +82,6 @@ class InMemoryIncidentStore:
             current, linked_tickets=tuple(sorted(set(current.linked_tickets) | {ticket_id}))).with_timeline(event),
             lambda current: ticket_id not in current.linked_tickets)
 
-    def add_experiment(self, incident_id: str, experiment_id: str) -> None:
-        self._change(incident_id, lambda current: replace(
-            current, experiment_ids=tuple(sorted(set(current.experiment_ids) | {experiment_id}))))
-
     def transition(self, incident_id: str, target: str, event: TimelineEvent,
                    actor: Optional[str]) -> tuple[Incident, bool]:
         with self._lock:

@@ -90,3 +90,28 @@ def test_incidents_linked_to_experiments_are_left_out_of_mtbf():
                                    start, start + timedelta(days=4))
     assert with_chaos["all"]["mtbf_seconds"] == plain["all"]["mtbf_seconds"]
     assert (with_chaos["all"]["incidents"], with_chaos["all"]["during_experiments"]) == (3, 1)
+
+
+def test_an_incident_opened_before_the_experiment_stays_unlinked_when_it_fires_again(running, wired):
+    before = open_incident(wired, "database")
+    running()
+    again, created = wired.incident_service.trigger("breaker:database", "P2", "Trouble on database", "breaker",
+                                                    {"failures": 9}, target="database")
+    assert not created and again.id == before.id
+    assert wired.incident_store.get(before.id).experiment_ids == ()
+
+
+def test_an_incident_after_the_experiment_ended_is_not_linked(running, wired):
+    experiment = running()
+    wired.chaos_journal.release(experiment)
+    assert open_incident(wired, "database").experiment_ids == ()
+
+
+def test_throttling_the_api_function_claims_slo_incidents(running, wired):
+    experiment = running(targets=(f"lambda:{wired.settings.capacity.api_function_name}",))
+    assert open_incident(wired, "availability", fingerprint="slo:availability:page").experiment_ids == (experiment.id,)
+
+
+def test_throttling_another_function_does_not_claim_slo_incidents(running, wired):
+    running(targets=("lambda:serverless-sre-health-probe",))
+    assert open_incident(wired, "availability", fingerprint="slo:availability:page").experiment_ids == ()

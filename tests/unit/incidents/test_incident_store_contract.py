@@ -108,13 +108,6 @@ def test_an_ack_link_is_used_once(store):
     assert store.use_ack_link("inc-0123456789abcdef", "a" * 16) is False
 
 
-def test_experiments_are_added_once(store):
-    store.create(incident(experiment_ids=()))
-    store.add_experiment("inc-0123456789abcdef", "exp-1")
-    store.add_experiment("inc-0123456789abcdef", "exp-1")
-    assert store.get("inc-0123456789abcdef").experiment_ids == ("exp-1",)
-
-
 def test_listing_is_newest_first_and_filters(store):
     store.create(incident(id="inc-000000000000000a", fingerprint="a", opened_at="2026-01-05T09:00:00.000000Z"))
     store.create(incident(id="inc-000000000000000b", fingerprint="b", opened_at="2026-01-05T10:00:00.000000Z",
