@@ -326,7 +326,9 @@ class CapacityCollector:
         return specs
 
     # -- collecting ------------------------------------------------------------------------------
-    def collect(self, now: Optional[datetime] = None) -> UtilizationReport:
+    def collect(self, now: Optional[datetime] = None,
+                previous: Optional[UtilizationReport] = None) -> UtilizationReport:
+        """The report as of ``now``; ``previous`` hands on the durations measured at other memory sizes."""
         now = (now or self.clock()).astimezone(timezone.utc)
         window_end = floor_day(now)
         window_start = window_end - timedelta(days=self.settings.window_days)
@@ -359,6 +361,7 @@ class CapacityCollector:
                 hourly=tuple((hour.isoformat(), round(hours.get(hour, 0.0), 4))
                              for hour in (recent_start + HOUR * index for index in range(self.settings.hourly_hours))),
                 daily_peaks=tuple(peaks), limits=limits))
+        lambda_config = self._with_duration_by_memory(lambda_config, series, previous)
         return UtilizationReport(
             collected_at=now.isoformat(), window_start=window_start.isoformat(), window_end=window_end.isoformat(),
             local=self.local, series=tuple(series),
@@ -378,9 +381,26 @@ class CapacityCollector:
         return (Limit("on-demand instant ceiling (double the previous peak)", round(2 * previous, 4),
                       "previous daily peak x 2"),) if previous > 0 else ()
 
+    @staticmethod
+    def _with_duration_by_memory(config: dict[str, Any], series: list[Series],
+                                 previous: Optional[UtilizationReport]) -> dict[str, Any]:
+        """Each memory size's latest measured duration, carried from report to report: a memory size
+        changed by a deployment (or by a power-tuning run) leaves a measurement at each size."""
+        known = dict(((previous.configuration if previous else {}).get("lambda") or {}).get("duration_by_memory_mb")
+                     or {})
+        memory = config.get("memory_mb")
+        average = next((item for item in series if item.name == "lambda.duration_average" and item.available), None)
+        invocations = next((item for item in series if item.name == "lambda.invocations" and item.available), None)
+        if memory and average is not None and average.daily_peaks and invocations is not None \
+                and invocations.latest_peak:
+            day, duration = average.daily_peaks[-1]
+            known[str(memory)] = {"duration_average_ms": duration, "day": day,
+                                  "statistic": "highest hourly Average of the day"}
+        return {**config, "duration_by_memory_mb": known} if known or memory else config
+
     def run(self, now: Optional[datetime] = None) -> UtilizationReport:
-        """Collect and store."""
-        report = self.collect(now)
+        """Collect (handing on what the latest report measured) and store."""
+        report = self.collect(now, previous=self.store.latest_report())
         self.store.put_report(report)
         return report
 

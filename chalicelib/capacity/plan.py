@@ -171,18 +171,37 @@ class CapacityPlanner:
         function = config.get("function_name", "api")
         longest = report.get("lambda.duration_max")
         average = report.get("lambda.duration_average")
+        measured = {int(size): figures for size, figures in (config.get("duration_by_memory_mb") or {}).items()}
         figures: Json = {"memory_mb": config.get("memory_mb"), "timeout_seconds": config.get("timeout_seconds"),
                          "duration_max_ms": longest.latest_peak if longest else None,
                          "duration_average_ms": average.latest_peak if average else None,
-                         "sizes_measured": [config["memory_mb"]] if config.get("memory_mb") else []}
+                         "sizes_measured": sorted(measured)}
         timeout_ms = (config.get("timeout_seconds") or 0) * 1000
         if timeout_ms and figures["duration_max_ms"] and figures["duration_max_ms"] > 0.5 * timeout_ms:
             return _recommendation("memory_size", function, "raise memory or the timeout",
                                    f"the longest invocation ({figures['duration_max_ms']:.0f} ms) used more than "
                                    f"half the {config['timeout_seconds']} s timeout", **figures)
-        return _recommendation("memory_size", function, "not assessed",
-                               "duration is measured at one memory size only; a size is recommended from "
-                               "durations measured at several", **figures)
+        if len(measured) < 2:
+            at = f"{sorted(measured)[0]} MB" if measured else "no size (the memory size is not known here)"
+            return _recommendation("memory_size", function, "not assessed",
+                                   f"no measurement at other sizes: duration is measured at {at}; a size is "
+                                   f"recommended once durations are measured at two or more", **figures)
+        # Lambda bills memory x duration: the cheapest size per invocation, unless a larger one is
+        # faster by more than it costs (then it is both faster and no dearer per invocation).
+        cost = {size: size / 1024 * item["duration_average_ms"] / 1000 for size, item in measured.items()}
+        cheapest = min(cost, key=lambda size: (cost[size], measured[size]["duration_average_ms"]))
+        figures["by_size"] = [{"memory_mb": size, "duration_average_ms": measured[size]["duration_average_ms"],
+                               "gb_seconds_per_invocation": round(cost[size], 6), "day": measured[size].get("day")}
+                              for size in sorted(measured)]
+        figures["recommended_memory_mb"] = cheapest
+        durations = ", ".join(f"{size} MB: {measured[size]['duration_average_ms']:.4g} ms" for size in sorted(measured))
+        if cheapest == config.get("memory_mb"):
+            return _recommendation("memory_size", function, "no change",
+                                   f"{cheapest} MB costs least per invocation of the sizes measured ({durations})",
+                                   **figures)
+        return _recommendation("memory_size", function, f"set memory to {cheapest} MB",
+                               f"{cheapest} MB costs least per invocation ({cost[cheapest]:.4g} GB-s) of the sizes "
+                               f"measured ({durations})", **figures)
 
     def _warm_throughput(self, report: UtilizationReport, forecasts: dict[str, Forecast]) -> list[Json]:
         found = []

@@ -14,7 +14,7 @@ module "sre_plane" {
   service_name                          = var.service_name
   metrics_namespace                     = var.metrics_namespace
   powertools_tracing                    = var.powertools_tracing
-  environment                           = var.environment
+  environment                           = merge({ API_FUNCTION_NAME = local.prefix }, var.environment)
   function_reserved_concurrency         = var.function_reserved_concurrency
   default_function_reserved_concurrency = var.default_function_reserved_concurrency
   kms_key_arn                           = module.kms.arn

@@ -163,3 +163,66 @@ def test_series_without_data_are_not_read_hourly(capacity_tables, wired):
     report = collector(wired, local=True).collect(now=T0)
     assert report.reads["get_metric_data"] == 1 and report.reads["series_read_hourly"] == 0
     assert report.get("requests").daily_peaks == () and report.get("requests").hourly[-1] == (T0.isoformat(), 0.0)
+
+
+def test_durations_measured_at_each_memory_size_are_handed_on(known_week, capacity_tables, wired):
+    subject = collector(wired, local=False)
+    subject._lambda_configuration = lambda collected: {"function_name": FUNCTION, "memory_mb": 1024}
+    earlier = UtilizationReport.from_json({**golden_report(), "configuration": {
+        "lambda": {"duration_by_memory_mb": {"512": {"duration_average_ms": 80.0, "day": "2026-02-01"}}}}})
+    report = subject.collect(now=T0 + timedelta(hours=1), previous=earlier)
+    assert report.configuration["lambda"]["duration_by_memory_mb"] == {
+        "512": {"duration_average_ms": 80.0, "day": "2026-02-01"},
+        "1024": {"duration_average_ms": 50.0, "day": "2026-03-08", "statistic": "highest hourly Average of the day"}}
+
+
+def golden_report():
+    from tests.support.golden import golden
+
+    return golden("capacity_utilization_report")
+
+
+@pytest.fixture
+def ecs_service_week(cloudwatch):
+    """An ECS service scaling between 2 and 6 tasks, with a week of CPU, memory and requests per task."""
+    ecs = boto3.client("ecs", region_name="us-east-1")
+    ecs.create_cluster(clusterName="serverless-sre-prod")
+    ecs.register_task_definition(family="api", containerDefinitions=[{"name": "app", "image": "api:1", "memory": 512}])
+    ecs.create_service(cluster="serverless-sre-prod", serviceName="serverless-sre-prod", taskDefinition="api",
+                       desiredCount=3)
+    boto3.client("application-autoscaling", region_name="us-east-1").register_scalable_target(
+        ServiceNamespace="ecs", ResourceId="service/serverless-sre-prod/serverless-sre-prod",
+        ScalableDimension="ecs:service:DesiredCount", MinCapacity=2, MaxCapacity=6)
+    service = {"ClusterName": "serverless-sre-prod", "ServiceName": "serverless-sre-prod"}
+    target = {"TargetGroup": "targetgroup/api/1", "LoadBalancer": "app/api/2"}
+    data = {"AWS/ECS": [], "AWS/ApplicationELB": []}
+    for hour in WEEK:
+        day = (hour - WEEK[0]).days
+        busy = hour.hour == busiest_hour(day)
+        data["AWS/ECS"] += [datum("CPUUtilization", service, hour, Value=40.0 + 5 * day if busy else 10.0),
+                            datum("MemoryUtilization", service, hour, Value=55.0 if busy else 50.0)]
+        data["AWS/ApplicationELB"].append(datum("RequestCountPerTarget", target, hour, Value=3000.0 if busy else 100.0))
+    for namespace, values in data.items():
+        for start in range(0, len(values), 1000):  # PutMetricData takes 1000 values a call
+            cloudwatch.put_metric_data(Namespace=namespace, MetricData=values[start:start + 1000])
+    return ecs
+
+
+def test_the_ecs_variant_is_read_per_task_against_its_scaling_bounds(ecs_service_week, capacity_tables, wired):
+    from dataclasses import replace
+
+    subject = collector(wired, local=False)
+    subject.settings = replace(subject.settings, ecs_cluster_name="serverless-sre-prod",
+                               ecs_service_name="serverless-sre-prod", alb_target_group="targetgroup/api/1",
+                               alb_load_balancer="app/api/2")
+    subject.ecs = ecs_service_week
+    subject.autoscaling = boto3.client("application-autoscaling", region_name="us-east-1")
+    report = subject.collect(now=T0 + timedelta(hours=1))
+    assert report.configuration["ecs"] == {"available": True, "cluster": "serverless-sre-prod",
+                                           "service": "serverless-sre-prod", "desired_tasks": 3,
+                                           "running_tasks": 0, "min_tasks": 2, "max_tasks": 6}
+    cpu = report.get("ecs.cpu_utilization")
+    assert [value for _, value in cpu.daily_peaks] == [40.0 + 5 * day for day in range(7)]
+    assert cpu.utilization() == {"100% of the task's reservation": 0.7}
+    assert report.get("ecs.memory_utilization").latest_peak == 55.0
+    assert report.get("ecs.requests_per_task").latest_peak == 3000.0

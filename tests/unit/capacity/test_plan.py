@@ -153,3 +153,29 @@ def test_rare_cold_starts_do_not_ask_for_provisioned_concurrency():
                       "provisioned_concurrency")
     assert item["action"] == "no change"
     assert item["figures"]["cold_start_share_of_slow"] == 0.01
+
+
+def memory_report(memory_mb, durations):
+    return report(configuration={"lambda": {"function_name": "api", "timeout_seconds": 30, "memory_mb": memory_mb,
+                                            "duration_by_memory_mb": {str(size): {"duration_average_ms": ms,
+                                                                                  "day": "2026-03-08"}
+                                                                      for size, ms in durations.items()}},
+                                 "ecs": {}})
+
+
+def test_memory_measured_at_one_size_is_not_assessed_and_says_why():
+    (item,) = by_kind(planner(memory_report(512, {512: 80.0})).plan(), "memory_size")
+    assert item["action"] == "not assessed"
+    assert item["reason"].startswith("no measurement at other sizes: duration is measured at 512 MB")
+
+
+def test_the_size_that_costs_least_per_invocation_is_recommended():
+    # 512 MB x 80 ms = 0.04 GB-s; 1024 MB x 30 ms = 0.03 GB-s (faster and cheaper); 2048 MB x 20 ms = 0.04.
+    (item,) = by_kind(planner(memory_report(512, {512: 80.0, 1024: 30.0, 2048: 20.0})).plan(), "memory_size")
+    assert item["action"] == "set memory to 1024 MB"
+    assert [size["gb_seconds_per_invocation"] for size in item["figures"]["by_size"]] == [0.04, 0.03, 0.04]
+
+
+def test_the_current_size_stays_when_it_costs_least():
+    (item,) = by_kind(planner(memory_report(1024, {512: 80.0, 1024: 30.0})).plan(), "memory_size")
+    assert item["action"] == "no change" and item["figures"]["recommended_memory_mb"] == 1024

@@ -50,6 +50,12 @@ run "every_entry_becomes_wired_resources" {
     error_message = "a state machine's arn_setting carries its ARN"
   }
 
+  # capacity planning reads the API function's AWS/Lambda figures and limits; experiments name it
+  assert {
+    condition     = output.function_environment["API_FUNCTION_NAME"] == output.api_function_name
+    error_message = "API_FUNCTION_NAME must be the deployed API function"
+  }
+
   assert {
     condition     = output.function_environment["POWERTOOLS_SERVICE_NAME"] != "serverless-sre"
     error_message = "the Powertools service name must differ from the Chalice app name"
