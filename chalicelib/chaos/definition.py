@@ -53,7 +53,8 @@ def validate(document: Any, directory: Path = REPOSITORY_CATALOG, *,
                 return DefinitionError(_field([*error.absolute_path, "type"]), f"must be one of {', '.join(wanted)}")
             variant = next(sub for sub, kind in zip(error.validator_value, kinds)
                            if kind.get("const") == given or given in kind.get("enum", []))
-            inner = best_match(Draft202012Validator(variant).iter_errors(error.instance))
+            # evolve: the variant's $refs resolve against the whole schema
+            inner = best_match(validator.evolve(schema=variant).iter_errors(error.instance))
             if inner is not None:
                 return DefinitionError(_field([*error.absolute_path, *inner.absolute_path]), inner.message)
         return DefinitionError(_field(error.absolute_path), error.message)

@@ -48,6 +48,7 @@ def _broken(change):
     (lambda d: d["method"][0]["fault"].update(blast_radius_pct=150), "method/0/fault/blast_radius_pct",
      "greater than the maximum of 100"),
     (lambda d: d["stop-conditions"]["conditions"][0].pop("max"), "stop-conditions/conditions/0", "'max' is a required"),
+    (lambda d: d["method"][0].update(name=[]), "method/0/name", "is not of type 'string'"),
 ])
 def test_a_bad_definition_names_the_field_and_the_reason(change, field, reason):
     problem = _broken(change)

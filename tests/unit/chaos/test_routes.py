@@ -114,16 +114,19 @@ def test_stop_rolls_back_now_and_frees_the_target(client):
 def test_the_document_names_the_shipped_catalog_and_needs_one_of_name_or_definition():
     import jsonschema
 
-    from chalicelib.chaos.definition import catalog_names
+    from chalicelib.chaos.definition import catalog_entry, catalog_names
     from chalicelib.web.openapi import openapi_document
 
-    schema = openapi_document()["paths"]["/sre/chaos/experiments"]["post"]["requestBody"]["content"][
-        "application/json"]["schema"]
-    assert schema["properties"]["experiment"]["enum"] == catalog_names()
+    document = openapi_document()
+    body = document["paths"]["/sre/chaos/experiments"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["properties"]["experiment"]["enum"] == catalog_names()
+    schema = {**body, "components": document["components"]}  # the definition's $ref resolves against it
     jsonschema.validate({"experiment": "route-latency"}, schema)
-    for body in ({}, {"experiment": "route-latency", "definition": {}}, {"experiment": "no-such-thing"}):
+    jsonschema.validate({"definition": catalog_entry("route-latency")}, schema)
+    for bad in ({}, {"experiment": "route-latency", "definition": {}}, {"experiment": "no-such-thing"},
+                {"definition": {"title": "x"}}):
         with pytest.raises(jsonschema.ValidationError):
-            jsonschema.validate(body, schema)
+            jsonschema.validate(bad, schema)
 
 
 def test_a_load_phase_is_refused_where_the_load_generator_is_not_installed(client, monkeypatch):
