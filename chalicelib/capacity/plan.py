@@ -186,8 +186,8 @@ class CapacityPlanner:
             return _recommendation("memory_size", function, "not assessed",
                                    f"no measurement at other sizes: duration is measured at {at}; a size is "
                                    f"recommended once durations are measured at two or more", **figures)
-        # Lambda bills memory x duration: the cheapest size per invocation, unless a larger one is
-        # faster by more than it costs (then it is both faster and no dearer per invocation).
+        # Lambda bills memory x duration: the size with the least GB-seconds per invocation (a larger
+        # size that runs proportionally faster costs no more; ties go to the faster one).
         cost = {size: size / 1024 * item["duration_average_ms"] / 1000 for size, item in measured.items()}
         cheapest = min(cost, key=lambda size: (cost[size], measured[size]["duration_average_ms"]))
         figures["by_size"] = [{"memory_mb": size, "duration_average_ms": measured[size]["duration_average_ms"],

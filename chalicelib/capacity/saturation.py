@@ -19,6 +19,7 @@ MAX_RPS = 1e7
 # A thousandth of a unit at least: DynamoDB stores no number below 1e-130, and the rate per unit
 # (rps / units) must stay a finite number.
 MIN_CAPACITY_UNITS = 0.001
+TEXT_RULE = "without control characters"
 STEP_FIELDS = {"offered_rps": "number", "achieved_rps": "number", "p50_ms": "number", "p99_ms": "number",
                "mean_ms": "number", "concurrency": "number", "completed": "integer", "held": "boolean",
                "broke": "text"}
@@ -71,15 +72,15 @@ def saturation_from_body(body: Mapping[str, Any], measured_at: str) -> Saturatio
     for name in sorted(set(body) - set(FIELDS)):
         problems[name] = ["Unknown field."]
     checks = {
-        "scenario": (_text(body.get("scenario"), 100), "Required text of at most 100 characters, without control characters."),
-        "target": (_text(body.get("target"), 200), "Required text of at most 200 characters, without control characters."),
+        "scenario": (_text(body.get("scenario"), 100), f"Required text of at most 100 characters, {TEXT_RULE}."),
+        "target": (_text(body.get("target"), 200), f"Required text of at most 200 characters, {TEXT_RULE}."),
         # null is a value here (no step held, or none broke); a missing field is not.
         "highest_holding_rps": ("highest_holding_rps" in body
                                 and _number(body["highest_holding_rps"], nullable=True),
                                 f"A number from 0 to {MAX_RPS:g}, or null when no step held."),
         "breaking_rps": ("breaking_rps" in body and _number(body["breaking_rps"], nullable=True),
                          f"A number from 0 to {MAX_RPS:g}, or null when no step broke."),
-        "breaking_reason": (_text(body.get("breaking_reason"), 500), "Required text of at most 500 characters, without control characters."),
+        "breaking_reason": (_text(body.get("breaking_reason"), 500), f"Required text of at most 500 characters, {TEXT_RULE}."),
         "capacity_unit": (body.get("capacity_unit") in CAPACITY_UNITS, f"One of {', '.join(CAPACITY_UNITS)}."),
         "capacity_units": (_number(body.get("capacity_units"), minimum=MIN_CAPACITY_UNITS),
                            f"A number from {MIN_CAPACITY_UNITS:g} to {MAX_RPS:g}: the concurrency or tasks that "
@@ -96,6 +97,10 @@ def saturation_from_body(body: Mapping[str, Any], measured_at: str) -> Saturatio
     return SaturationPoint(measured_at=measured_at, target=body["target"], scenario=body["scenario"],
                            highest_holding_rps=body["highest_holding_rps"], breaking_rps=body["breaking_rps"],
                            breaking_reason=body["breaking_reason"], capacity_unit=body["capacity_unit"],
-                           capacity_units=body["capacity_units"],
-                           steps=tuple({**step, **({"completed": int(step["completed"])} if "completed" in step else {})}
-                                       for step in body.get("steps", [])))
+                           capacity_units=body["capacity_units"], steps=tuple(_stored_step(step)
+                                                                              for step in body.get("steps", [])))
+
+
+def _stored_step(step: Mapping[str, Any]) -> dict[str, Any]:
+    """A checked step as stored: a count sent as 12.0 is kept as 12."""
+    return {**step, "completed": int(step["completed"])} if "completed" in step else dict(step)
