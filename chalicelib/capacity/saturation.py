@@ -80,7 +80,8 @@ def saturation_from_body(body: Mapping[str, Any], measured_at: str) -> Saturatio
                                 f"A number from 0 to {MAX_RPS:g}, or null when no step held."),
         "breaking_rps": ("breaking_rps" in body and _number(body["breaking_rps"], nullable=True),
                          f"A number from 0 to {MAX_RPS:g}, or null when no step broke."),
-        "breaking_reason": (_text(body.get("breaking_reason"), 500), f"Required text of at most 500 characters, {TEXT_RULE}."),
+        "breaking_reason": (_text(body.get("breaking_reason"), 500),
+                            f"Required text of at most 500 characters, {TEXT_RULE}."),
         "capacity_unit": (body.get("capacity_unit") in CAPACITY_UNITS, f"One of {', '.join(CAPACITY_UNITS)}."),
         "capacity_units": (_number(body.get("capacity_units"), minimum=MIN_CAPACITY_UNITS),
                            f"A number from {MIN_CAPACITY_UNITS:g} to {MAX_RPS:g}: the concurrency or tasks that "

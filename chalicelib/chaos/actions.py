@@ -5,7 +5,8 @@ Lambda throttling lowers a function's reserved concurrency (no reserved concurre
 is restored as "none"). Lambda refuses reserved concurrency below the provisioned concurrency
 the function's aliases and versions keep (the API alias keeps some, scaled by Application Auto
 Scaling), so ``problem`` says so before anything is injected and ``apply`` checks again. ECS
-scale-in lowers the service's desired count; ECS task termination stops a share of the running tasks (the service replaces them: nothing to undo).
+scale-in lowers the service's desired count; ECS task termination stops a share of the running
+tasks (the service replaces them: nothing to undo).
 """
 from __future__ import annotations
 
