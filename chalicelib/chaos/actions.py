@@ -5,7 +5,8 @@ Lambda throttling lowers a function's reserved concurrency (no reserved concurre
 is restored as "none"). Lambda refuses reserved concurrency below the provisioned concurrency
 the function's aliases and versions keep (the API alias keeps some, scaled by Application Auto
 Scaling), so ``problem`` says so before anything is injected and ``apply`` checks again. ECS
-scale-in lowers the service's desired count; ECS task termination stops a share of the running
+scale-in lowers the service's desired count (rollback puts back the saved count, or keeps a higher
+one its auto scaling set meanwhile); ECS task termination stops a share of the running
 tasks (the service replaces them: nothing to undo).
 """
 from __future__ import annotations
@@ -84,9 +85,14 @@ class InfrastructureActions:
                                                       ReservedConcurrentExecutions=previous)
             return {"type": kind, "function": saved["function"], "restored_reserved_concurrency": previous}
         if kind == "ecs_scale":
-            self._ecs.update_service(cluster=saved["cluster"], service=saved["service"],
-                                     desiredCount=saved["previous_desired_count"])
-            return {"type": kind, "service": saved["service"], "restored_desired_count": saved["previous_desired_count"]}
+            # The service's auto scaling may have scaled out during the run (the designed response):
+            # rollback never takes it below what it runs now.
+            current = self._describe_service(saved)["desiredCount"]
+            restored = max(saved["previous_desired_count"], current)
+            if restored != current:
+                self._ecs.update_service(cluster=saved["cluster"], service=saved["service"], desiredCount=restored)
+            return {"type": kind, "service": saved["service"], "restored_desired_count": restored,
+                    "desired_count_before_rollback": current}
         return {"type": kind, "restored": "nothing to restore: the service replaces stopped tasks"}
 
     def _describe_service(self, action: Mapping[str, Any]) -> Mapping[str, Any]:

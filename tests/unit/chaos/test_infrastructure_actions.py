@@ -52,6 +52,15 @@ def test_scale_in_saves_the_desired_count_and_rollback_restores_it(ecs):
     assert ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]["desiredCount"] == 4
 
 
+def test_rollback_keeps_a_desired_count_auto_scaling_raised_during_the_run(ecs):
+    actions = InfrastructureActions(lambda_client=None, ecs_client=ecs)
+    saved = actions.apply({"type": "ecs_scale", "cluster": CLUSTER, "service": SERVICE, "desired_count": 1})
+    ecs.update_service(cluster=CLUSTER, service=SERVICE, desiredCount=6)  # target tracking scaled out
+    restored = actions.undo(saved)
+    assert (restored["restored_desired_count"], restored["desired_count_before_rollback"]) == (6, 6)
+    assert ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]["desiredCount"] == 6
+
+
 def test_scaling_a_service_that_does_not_exist_changes_nothing(ecs):
     actions = InfrastructureActions(lambda_client=None, ecs_client=ecs)
     with pytest.raises(LookupError):
