@@ -52,6 +52,8 @@ class IncidentStore(Protocol):
     def list(self, *, status: Optional[str] = None, severity: Optional[str] = None,
              since: Optional[str] = None, limit: Optional[int] = None) -> list[Incident]: ...
 
+    def open_before(self, before: str) -> list[Incident]: ...
+
     def create(self, incident: Incident) -> tuple[Incident, bool]: ...
 
     def open_incident_for(self, fingerprint: str) -> Optional[Incident]: ...
@@ -149,6 +151,10 @@ class IncidentService:
         end = self._clock()
         start = end - window
         return self._store.list(since=iso(start)), start, end
+
+    def open_before(self, moment: datetime) -> list[Incident]:
+        """Incidents opened before ``moment`` and not yet resolved, newest first."""
+        return self._store.open_before(iso(moment))
 
     # -- opening ---------------------------------------------------------------------------------
     def trigger(self, fingerprint: str, severity: str, title: str, source: str,

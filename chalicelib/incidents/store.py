@@ -167,6 +167,14 @@ class DynamoDBIncidentStore:
                 break
         return incidents
 
+    def open_before(self, before: str) -> list[Incident]:
+        """Incidents still open that were opened before ``before`` (ISO time), newest first: one query."""
+        model = self._models.incident
+        results: Iterator[Any] = model.by_opened.query(LISTING, model.opened_at < before,
+                                                        filter_condition=model.status.is_in(*OPEN_STATUSES),
+                                                        scan_index_forward=False)
+        return [_to_incident(item) for item in results]
+
     # -- writing ---------------------------------------------------------------------------------
     def _entry(self, event: TimelineEvent) -> Any:
         return self._models.entry(at=event.at, kind=event.kind, message=event.message, actor=event.actor,

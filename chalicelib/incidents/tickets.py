@@ -226,9 +226,10 @@ class TicketService:
     def get(self, ticket_id: str) -> Ticket:
         return self._store.get(ticket_id)
 
-    def list(self, *, status: Optional[str] = None, slo: Optional[str] = None,
+    def list(self, *, status: Optional[str] = None, slo: Optional[str] = None, since: Optional[str] = None,
              limit: Optional[int] = None) -> list[Ticket]:
-        return self._store.list(status=status, slo=slo, limit=limit)
+        """Newest first; ``since``: opened at or after that ISO time."""
+        return self._store.list(status=status, slo=slo, since=since, limit=limit)
 
     def open_for_alert(self, alert: Mapping[str, Any], incident_id: Optional[str] = None) -> Ticket:
         """The alert's ticket, stored and published once (a failed publish is retried on the next call)."""

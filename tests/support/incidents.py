@@ -41,6 +41,12 @@ class InMemoryIncidentStore:
                       and (severity is None or incident.severity == severity)]
         return chosen if limit is None else chosen[:limit]
 
+    def open_before(self, before: str) -> list[Incident]:
+        with self._lock:
+            return sorted((incident for incident in self._incidents.values()
+                           if incident.opened_at < before and incident.status in OPEN_STATUSES),
+                          key=lambda incident: incident.opened_at, reverse=True)
+
     def create(self, incident: Incident) -> tuple[Incident, bool]:
         with self._lock:
             existing = self._claims.get(incident.fingerprint)

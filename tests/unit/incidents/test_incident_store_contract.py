@@ -118,3 +118,13 @@ def test_listing_is_newest_first_and_filters(store):
     assert [i.id for i in store.list(severity="P1")] == ["inc-000000000000000b"]
     assert [i.id for i in store.list(since="2026-01-05T09:30:00.000000Z")] == ["inc-000000000000000b"]
     assert len(store.list(limit=1)) == 1
+
+
+def test_open_before_lists_only_unresolved_incidents_opened_before_the_time(store):
+    for letter, hour in (("a", "08"), ("b", "09"), ("c", "10"), ("d", "11")):
+        store.create(incident(id=f"inc-000000000000000{letter}", fingerprint=letter,
+                              opened_at=f"2026-01-05T{hour}:00:00.000000Z"))
+    store.transition("inc-000000000000000b", "resolved", event("resolved"), "alice")
+    store.transition("inc-000000000000000c", "acknowledged", event("acknowledged"), "alice")
+    assert [i.id for i in store.open_before("2026-01-05T11:00:00.000000Z")] == [
+        "inc-000000000000000c", "inc-000000000000000a"]
