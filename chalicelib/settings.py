@@ -359,13 +359,19 @@ class DashboardSettings:
     incident_window_days: int = 30
     recent_incidents: int = 20
     refresh_seconds: int = 30
+    recent_tickets: int = 20
+    recent_experiments: int = 10
+    cache_seconds: int = 60
 
     @classmethod
     def from_env(cls, env: Environ) -> "DashboardSettings":
         return cls(history_hours=_int(env, "DASHBOARD_HISTORY_HOURS", 168),
                    incident_window_days=_int(env, "DASHBOARD_INCIDENT_WINDOW_DAYS", 30),
                    recent_incidents=_int(env, "DASHBOARD_RECENT_INCIDENTS", 20),
-                   refresh_seconds=_int(env, "DASHBOARD_REFRESH_SECONDS", 30))
+                   refresh_seconds=_int(env, "DASHBOARD_REFRESH_SECONDS", 30),
+                   recent_tickets=_int(env, "DASHBOARD_RECENT_TICKETS", 20),
+                   recent_experiments=_int(env, "DASHBOARD_RECENT_EXPERIMENTS", 10),
+                   cache_seconds=_int(env, "DASHBOARD_CACHE_SECONDS", 60))
 
 
 @dataclass(frozen=True)

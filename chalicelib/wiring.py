@@ -347,11 +347,17 @@ class Wiring:
                                        self.settings.service.runbooks_base_url)
 
     @cached_property
+    def ticket_store(self) -> Any:
+        from chalicelib.incidents.tickets import DynamoDBTicketStore, ticket_model
+
+        return DynamoDBTicketStore(ticket_model(self.settings.incidents.table, self.settings.service.region))
+
+    @cached_property
     def ticket_service(self) -> Any:
-        from chalicelib.incidents.tickets import DynamoDBTicketStore, SnsTicketPublisher, TicketService, ticket_model
+        from chalicelib.incidents.tickets import SnsTicketPublisher, TicketService
 
         incidents, service = self.settings.incidents, self.settings.service
-        return TicketService(DynamoDBTicketStore(ticket_model(incidents.table, service.region)),
+        return TicketService(self.ticket_store,
                              SnsTicketPublisher(self.client("sns"), incidents.tickets_topic_arn,
                                                 service.runbooks_base_url, service.public_base_url))
 
@@ -498,10 +504,11 @@ class Wiring:
 
     @cached_property
     def dashboard(self) -> Any:
-        from chalicelib.dashboard.sections import CapacitySection
+        from chalicelib.dashboard.sections import CapacitySection, ExperimentsSection, TicketsSection
         from chalicelib.dashboard.service import DashboardPorts, DashboardService, latency_slo_threshold
 
         arn = self.settings.incidents.escalation_state_machine_arn
+        dashboard = self.settings.dashboard
         ports = DashboardPorts(
             slo_status=self.slo_status, incidents=self.incident_service, breakers=self.breaker_operations,
             business=self.business_figures, ping_users_table=self.user_repository.ping,
@@ -509,12 +516,15 @@ class Wiring:
                 stateMachineArn=arn)) if arn else None,
             latency_thresholds_ms=self.settings.service.latency_thresholds_ms,
             latency_slo_threshold_ms=latency_slo_threshold(self.slos),
+            tickets=TicketsSection(self.ticket_service, window_days=dashboard.incident_window_days,
+                                   limit=dashboard.recent_tickets),
+            experiments=ExperimentsSection(self.chaos_journal, limit=dashboard.recent_experiments),
             capacity=CapacitySection(self.capacity_planner))
-        dashboard = self.settings.dashboard
         return DashboardService(ports, history_hours=dashboard.history_hours,
                                 incident_window_days=dashboard.incident_window_days,
                                 refresh_seconds=dashboard.refresh_seconds,
-                                recent_incidents=dashboard.recent_incidents, logger=self.logger)
+                                recent_incidents=dashboard.recent_incidents, cache_seconds=dashboard.cache_seconds,
+                                logger=self.logger)
 
 
 _current: Optional[Wiring] = None

@@ -4,21 +4,32 @@ Reads per document (the ``reads`` section repeats them with what was actually do
 
 - SLOs: 1 batch read of the latest snapshots, 1 query of open alerts, 1 read of the service
   snapshot, 1 read of the evaluator's record, and 1 history query per SLO (its period, hourly);
-- incidents: 1 query of incidents opened in the stats window, 1 per open status (3);
+- incidents: 1 query of incidents opened in the stats window, 1 query of those still open from
+  before it;
+- tickets: 1 query of open tickets, 1 of those opened in the window;
+- chaos experiments: 1 query of the journal's newest records;
 - breakers: 1 state read per configured breaker;
 - health: 1 users-table round trip, 1 DescribeStateMachine of the escalation workflow;
-- business figures: 1 ListMetrics + 1 GetMetricData per window (3);
-- capacity: the capacity plan's 3 reads (latest report, latest saturation point per unit).
+- business figures: 1 ListMetrics + 1 GetMetricData per window (4), at most once per
+  ``cache_seconds`` per process;
+- capacity: the capacity plan's 3 reads (latest report, latest saturation point per unit), at
+  most once per ``cache_seconds`` per process.
 
-So ``17 + slos + breakers`` calls (and each further optional section's own count), whatever the amount of history or traffic. Sections of
-capabilities that are not deployed here (tickets, chaos experiments) say
-``unavailable``; a section whose read fails says ``failed`` with the error, never zeros.
+So at most ``18 + slos + breakers`` calls per document (``reads.bound``), whatever the amount
+of history or traffic; ``11 + slos + breakers`` while business figures and capacity come from
+this process's copy. Those two sections say when they were computed (``computed_at``,
+``age_seconds``, ``max_age_seconds``); every other section is read for this document. The
+sections are built concurrently, each on its own thread, so the document takes about as long as
+its slowest section. A section of a capability not wired here says ``unavailable``; a section
+whose read fails says ``failed`` with the error, never zeros.
 """
 from __future__ import annotations
 
 import json
 import re
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, Mapping, Optional
@@ -30,6 +41,9 @@ OK, EMPTY, UNAVAILABLE, FAILED = "ok", "empty", "unavailable", "failed"
 # Component states, worst last.
 UP, DEGRADED, DOWN, UNKNOWN = "ok", "degraded", "down", "unknown"
 _RANK = {UP: 0, UNKNOWN: 1, DEGRADED: 2, DOWN: 3}
+# Reads that do not depend on configuration: see the module docstring.
+FIXED_READS = 18
+CACHED_SECTIONS = ("business", "capacity")
 
 
 @dataclass(frozen=True)
@@ -43,9 +57,9 @@ class DashboardPorts:
     describe_escalation_workflow: Optional[Callable[[], Mapping[str, Any]]]  # None: none configured
     latency_thresholds_ms: tuple[int, ...]
     latency_slo_threshold_ms: Optional[int] = None
-    tickets: Any = None  # a TicketReader once alerting tickets exist
-    experiments: Any = None  # a chaos journal reader once chaos experiments exist
-    capacity: Any = None  # a capacity plan reader once capacity planning exists
+    tickets: Any = None  # chalicelib.dashboard.sections.TicketsSection; None: not wired
+    experiments: Any = None  # chalicelib.dashboard.sections.ExperimentsSection; None: not wired
+    capacity: Any = None  # chalicelib.dashboard.sections.CapacitySection; None: not wired
 
 
 def _section(status: str, **body: Any) -> dict[str, Any]:
@@ -56,9 +70,36 @@ def _failure(exc: BaseException) -> dict[str, Any]:
     return _section(FAILED, error=f"{type(exc).__name__}: {exc}"[:300])
 
 
+class RecentlyComputed:
+    """One section's last good body and when it was computed, reused for ``max_age_seconds``.
+
+    A single value with its computation time, which the document shows: a TTL cache library
+    would hide that time. A failed computation is not kept (the next document retries)."""
+
+    def __init__(self, max_age_seconds: float) -> None:
+        self.max_age_seconds = max_age_seconds
+        self._body: Optional[dict[str, Any]] = None
+        self._computed_at: Optional[datetime] = None
+        self._lock = threading.Lock()
+
+    def get(self, now: datetime, compute: Callable[[], dict[str, Any]]) -> tuple[dict[str, Any], bool]:
+        """The body with its ``computed_at``/``age_seconds``, and whether it was computed now."""
+        with self._lock:
+            fresh = self._computed_at is not None and self.max_age_seconds > 0 and (
+                0 <= (now - self._computed_at).total_seconds() < self.max_age_seconds)
+            if fresh:
+                body, computed_at = dict(self._body), self._computed_at
+            else:
+                body, computed_at = compute(), now
+                if body.get("status") != FAILED:
+                    self._body, self._computed_at = body, now
+        return {**body, "computed_at": iso(computed_at), "age_seconds": (now - computed_at).total_seconds(),
+                "max_age_seconds": self.max_age_seconds}, not fresh
+
+
 class DashboardService:
     def __init__(self, ports: DashboardPorts, *, history_hours: int, incident_window_days: int,
-                 refresh_seconds: int, recent_incidents: int, logger: Any = None,
+                 refresh_seconds: int, recent_incidents: int, cache_seconds: float = 0, logger: Any = None,
                  clock: Callable[[], datetime] = utc_now) -> None:
         self.ports = ports
         self.history_hours = history_hours
@@ -67,8 +108,12 @@ class DashboardService:
         self.recent_incidents = recent_incidents
         self._logger = logger
         self.clock = clock
+        self._kept = {name: RecentlyComputed(cache_seconds) for name in CACHED_SECTIONS}
+        # The most reads one document makes (see the module docstring): fixed by configuration.
+        self.read_bound = FIXED_READS + len(ports.slo_status.slos) + len(ports.breakers.names())
 
-    def _guarded(self, name: str, build: Callable[[], dict[str, Any]], reads: dict[str, int]) -> dict[str, Any]:
+    def _guarded(self, name: str, build: Callable[[], dict[str, Any]], reads: dict[str, int],
+                 timings: dict[str, float]) -> dict[str, Any]:
         # The one deliberate catch-all: a capability's outage must show as that section failing,
         # not take the whole dashboard down; the error is logged and shown in the section.
         started = time.perf_counter()
@@ -80,41 +125,58 @@ class DashboardService:
             reads.setdefault(name, 1)
             return _failure(exc)
         finally:
-            self._timings[name] = round((time.perf_counter() - started) * 1000, 1)
+            timings[name] = round((time.perf_counter() - started) * 1000, 1)
 
     def document(self) -> dict[str, Any]:
         started = time.perf_counter()
         now = self.clock()
         reads: dict[str, int] = {}
-        self._timings: dict[str, float] = {}
-        slos = self._guarded("slos", lambda: self._slos(now, reads), reads)
-        plane = self._guarded("evaluator", lambda: self._plane(reads), reads)
-        alerts = self._guarded("alerts", lambda: self._alerts(reads), reads)
-        breakers = self._guarded("breakers", lambda: self._breakers(reads), reads)
-        incidents = self._guarded("incidents", lambda: self._incidents(now, reads), reads)
-        latency = self._guarded("latency", lambda: self._latency(reads), reads)
-        business = self._guarded("business", lambda: self._business(reads), reads)
-        components = [self._users_table(reads), self._evaluator_component(plane),
-                      self._metrics_component(plane), self._breakers_component(breakers),
-                      self._escalation_component(reads)]
+        timings: dict[str, float] = {}
+        ports = self.ports
+        sections: dict[str, Callable[[], dict[str, Any]]] = {
+            "slos": lambda: self._slos(now, reads),
+            "evaluator": lambda: self._plane(reads),
+            "alerts": lambda: self._alerts(reads),
+            "breakers": lambda: self._breakers(reads),
+            "incidents": lambda: self._incidents(now, reads),
+            "latency": lambda: self._latency(reads),
+            "business": lambda: self._kept_section("business", now, lambda: self._business(reads), reads),
+            "tickets": lambda: self._optional("tickets", ports.tickets, reads),
+            "experiments": lambda: self._optional("experiments", ports.experiments, reads),
+            "capacity": lambda: self._kept_section(
+                "capacity", now, lambda: self._optional("capacity", ports.capacity, reads), reads),
+        }
+        checks = {"users_table": lambda: self._users_table(reads),
+                  "escalation_workflow": lambda: self._escalation_component(reads)}
+        # Each section waits on its own store; on threads the document takes as long as the slowest.
+        with ThreadPoolExecutor(max_workers=len(sections) + len(checks),
+                                thread_name_prefix="dashboard-section") as pool:
+            pending = {name: pool.submit(self._guarded, name, build, reads, timings)
+                       for name, build in sections.items()}
+            checked = {name: pool.submit(check) for name, check in checks.items()}
+            built = {name: future.result() for name, future in pending.items()}
+            components = {name: future.result() for name, future in checked.items()}
+        plane, breakers = built["evaluator"], built["breakers"]
+        health = [components["users_table"], self._evaluator_component(plane), self._metrics_component(plane),
+                  self._breakers_component(breakers), components["escalation_workflow"]]
         return {
             "generated_at": iso(now),
             "refresh_seconds": self.refresh_seconds,
-            "health": {"status": max((item["status"] for item in components), key=_RANK.__getitem__),
-                       "components": components},
-            "evaluator": plane,
-            "slos": slos,
-            "alerts": alerts,
-            "tickets": self._optional("tickets", self.ports.tickets, "alerting tickets", reads),
-            "breakers": breakers,
-            "incidents": incidents,
-            "experiments": self._optional("experiments", self.ports.experiments, "chaos experiments", reads),
-            "capacity": self._optional("capacity", self.ports.capacity, "capacity planning", reads),
-            "latency": latency,
-            "business": business,
-            "reads": {"total": sum(reads.values()), "by_section": reads, "section_ms": self._timings,
+            "health": {"status": max((item["status"] for item in health), key=_RANK.__getitem__),
+                       "components": health},
+            **{name: built[name] for name in ("evaluator", "slos", "alerts", "tickets", "breakers", "incidents",
+                                              "experiments", "capacity", "latency", "business")},
+            "reads": {"total": sum(reads.values()), "bound": self.read_bound, "by_section": dict(sorted(reads.items())),
+                      "section_ms": dict(sorted(timings.items())),
                       "build_ms": round((time.perf_counter() - started) * 1000, 1)},
         }
+
+    def _kept_section(self, name: str, now: datetime, build: Callable[[], dict[str, Any]],
+                      reads: dict[str, int]) -> dict[str, Any]:
+        body, computed = self._kept[name].get(now, build)
+        if not computed:
+            reads[name] = 0
+        return body
 
     # -- SLOs --------------------------------------------------------------------------------------
     def _slos(self, now: datetime, reads: dict[str, int]) -> dict[str, Any]:
@@ -150,9 +212,9 @@ class DashboardService:
         return _section(OK if state != "never_run" else EMPTY, state=state, **plane)
 
     def _alerts(self, reads: dict[str, int]) -> dict[str, Any]:
-        listing = self.ports.slo_status.alerts("open", 100)
+        open_alerts = self.ports.slo_status.open_alerts(100)
         reads["open_alerts"] = 1
-        return _section(OK if listing["open"] else EMPTY, open=listing["open"])
+        return _section(OK if open_alerts else EMPTY, open=open_alerts)
 
     def _latency(self, reads: dict[str, int]) -> dict[str, Any]:
         snapshot = self.ports.slo_status.service_metrics()
@@ -190,10 +252,9 @@ class DashboardService:
         service = self.ports.incidents
         window = timedelta(days=self.incident_window_days)
         recent, start, end = service.opened_since(window)
-        open_items = [item for status in ("triggered", "acknowledged", "mitigated")
-                      for item in service.list(status=status)]
-        reads["incidents"] = 4
-        open_items.sort(key=lambda item: item.opened_at, reverse=True)
+        # Open ones from the window's query, then those opened before it: two queries in all.
+        open_items = [item for item in recent if item.is_open] + service.open_before(start)
+        reads["incidents"] = 2
         return _section(
             OK if recent or open_items else EMPTY, window_days=self.incident_window_days,
             open=[item.to_json(with_timeline=False) for item in open_items],
@@ -201,19 +262,19 @@ class DashboardService:
             stats=reliability_stats(recent, start, end))
 
     # -- capabilities that may not be deployed ---------------------------------------------------
-    def _optional(self, name: str, reader: Any, what: str, reads: dict[str, int]) -> dict[str, Any]:
-        if reader is None:
-            return _section(UNAVAILABLE, reason=f"{what} is not part of this deployment")
+    _WHAT = {"tickets": "alerting tickets", "experiments": "chaos experiments", "capacity": "capacity planning"}
 
-        def build() -> dict[str, Any]:
-            body = reader.dashboard_section()
-            reads[name] = int(body.pop("reads", 1))
-            return _section(OK if body.get("items") or body.get("summary") else EMPTY, **body)
-        return self._guarded(name, build, reads)
+    def _optional(self, name: str, reader: Any, reads: dict[str, int]) -> dict[str, Any]:
+        if reader is None:
+            return _section(UNAVAILABLE, reason=f"{self._WHAT[name]} is not wired into this deployment")
+        body = reader.dashboard_section()
+        reads[name] = int(body.pop("reads", 1))
+        status = body.pop("status", None) or (OK if body.get("items") or body.get("summary") else EMPTY)
+        return _section(status, **body)
 
     def _business(self, reads: dict[str, int]) -> dict[str, Any]:
         figures = self.ports.business.read()
-        reads["metrics"] = figures.reads
+        reads["business"] = figures.reads
         body = figures.to_json()
         return _section(OK if body["api_calls"] else EMPTY, **body)
 

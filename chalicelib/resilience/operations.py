@@ -14,6 +14,9 @@ class BreakerOperations:
     def __init__(self, registry: BreakerRegistry) -> None:
         self.registry = registry
 
+    def names(self) -> list[str]:
+        return self.registry.names()
+
     def list(self) -> dict[str, Any]:
         return {"circuit_breakers": [self.registry.describe(name).to_json() for name in self.registry.names()]}
 

@@ -155,6 +155,10 @@ class SloStatusReader:
         return {"open": [alert.to_json() for alert in open_alerts] if state != "resolved" else [],
                 "recent": [alert.to_json() for alert in recent], "tiers": self.tier_states()}
 
+    def open_alerts(self, limit: int) -> list[dict[str, Any]]:
+        """The open alerts, newest first (one query)."""
+        return [alert.to_json() for alert in self._alerts.listing("open", limit)]
+
     def tier_states(self) -> list[dict[str, Any]]:
         """Every SLO tier as last evaluated: firing, suppressed (and by which faster tier), ok or
         insufficient_data."""

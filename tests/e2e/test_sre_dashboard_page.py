@@ -1,6 +1,7 @@
 """The dashboard page in real headless Chromium (Debian's package, driven by Playwright) against the
-local stack, after real traffic and one incident: charts render, every figure on the page equals
-the document, acknowledge works from the page by keyboard, no console error or CSP violation.
+local stack, after real traffic, one incident, one chaos experiment (started and stopped over
+HTTP) and one ticket: charts render, every figure on the page equals the document, acknowledge
+works from the page by keyboard, no console error or CSP violation.
 
 Screenshots at desktop and phone width go to build/test-output/dashboard/ (linked from the README).
 The test fails, never skips, when the browser is missing: `make test` installs it.
@@ -57,6 +58,44 @@ def incident(stack):
 
 
 @pytest.fixture(scope="module")
+def experiment(stack):
+    """A real experiment: started over HTTP (a 1 ms delay on 1% of a route no test reads), stopped at once."""
+    from chalicelib.chaos.definition import catalog_entry
+
+    definition = catalog_entry("route-latency")
+    definition.update(title="Dashboard check: a stopped experiment", duration_seconds=30, recovery_seconds=30)
+    definition["method"][0]["fault"].update(target="/health/live", magnitude=1, blast_radius_pct=1)
+    headers = stack.operator_headers()
+    started = stack.http.post(stack.url("/sre/chaos/experiments"), headers=headers, json={"definition": definition})
+    assert started.status_code == 202, started.text
+    record = started.json()
+    if record["status"] == "running":
+        stopped = stack.http.post(stack.url(f"/sre/chaos/experiments/{record['id']}/stop"), headers=headers)
+        assert stopped.status_code in (200, 409), stopped.text  # 409: it had finished (refused) meanwhile
+    record = stack.http.get(stack.url(f"/sre/chaos/experiments/{record['id']}"), headers=headers).json()
+    assert record["status"] != "running", record
+    return record
+
+
+@pytest.fixture(scope="module")
+def ticket(stack):
+    """One ticket in the stack's incidents table, as the SLO engine's ticket tier opens it. No route
+    opens tickets and a real ticket tier needs days of slow burn, so the ticket store writes it."""
+    from chalicelib.incidents.tickets import DynamoDBTicketStore, Ticket, ticket_model
+    from devstack.resources import definitions
+    from tests.support.golden import golden
+
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("AWS_ENDPOINT_URL", stack.aws_endpoint)
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            env.setenv(name, "local")
+        store = DynamoDBTicketStore(ticket_model(definitions("tables")["incidents"]["default_name"], "us-east-1"))
+        opened = datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        created, _ = store.create(Ticket.from_json({**golden("ticket"), "opened_at": opened, "incident_id": None}))
+    return created.to_json()
+
+
+@pytest.fixture(scope="module")
 def browser_context():
     assert Path(CHROMIUM).is_file(), (
         f"{CHROMIUM} is missing: `make test` installs Debian's chromium package (apt-get install chromium)")
@@ -96,7 +135,7 @@ def _open(page, stack):
     return document
 
 
-def test_the_page_shows_the_document_with_charts_and_no_console_errors(stack, incident, page):
+def test_the_page_shows_the_document_with_charts_and_no_console_errors(stack, incident, experiment, ticket, page):
     document = _open(page, stack)
     figures = page.eval_on_selector_all("[data-figure]", "nodes => nodes.map(n => [n.dataset.figure, n.dataset.value])")
     assert len(figures) > 50
@@ -110,6 +149,16 @@ def test_the_page_shows_the_document_with_charts_and_no_console_errors(stack, in
     # The incident opened above is listed with its button; the users registered above are counted.
     assert page.locator(f'button.ack[data-incident="{incident["id"]}"]').count() == 1
     assert document["business"]["users_registered"]["1h"] >= 6
+    # The ticket and the experiment, each as stored, with its figures on the page.
+    assert ticket in document["tickets"]["open"]
+    assert page.locator(f'tr[data-ticket-row="{ticket["id"]}"]').count() == 1
+    assert {"tickets.summary.open", "tickets.open.0.title", "business.computed_at",
+            "experiments.summary.shown"} <= shown_paths
+    [shown] = [item for item in document["experiments"]["recent"] if item["id"] == experiment["id"]]
+    assert (shown["status"], shown["reason"], shown["timeline"]) == (
+        experiment["status"], experiment["reason"], experiment["timeline"])
+    card = page.locator(f'article[data-experiment="{experiment["id"]}"]')
+    assert card.count() == 1 and experiment["reason"] in card.inner_text()
 
     charts = page.evaluate("""() => Array.from(document.querySelectorAll('canvas')).map(canvas => {
         const chart = window.Chart.getChart(canvas);
@@ -131,6 +180,16 @@ def test_the_page_shows_the_document_with_charts_and_no_console_errors(stack, in
     page.wait_for_timeout(300)  # charts resize on the next frame
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.screenshot(path=str(OUTPUT / "dashboard-phone.png"), full_page=True)
+    assert not page.problems, page.problems
+
+
+def test_an_experiment_journal_opens_by_keyboard(stack, experiment, page):
+    _open(page, stack)
+    summary = page.locator(f'article[data-experiment="{experiment["id"]}"] details summary')
+    summary.focus()
+    page.keyboard.press("Enter")
+    journal = page.locator(f'article[data-experiment="{experiment["id"]}"] details ol li')
+    assert journal.count() == len(experiment["timeline"]) and journal.first.is_visible()
     assert not page.problems, page.problems
 
 

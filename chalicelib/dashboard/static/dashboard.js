@@ -265,35 +265,13 @@
       })));
   }
 
-  function renderGeneric(id, doc, emptyText, columns) {
-    var body = sectionBody(id);
-    var section = doc[id];
-    if (stateNotice(body, section, emptyText)) { return; }
-    if (section.summary) {
-      body.appendChild(el("dl", {"class": "figures"}, Object.keys(section.summary).reduce(function (acc, key) {
-        var value = section.summary[key];
-        acc.push(el("dt", {text: key.replace(/_/g, " ")}));
-        acc.push(el("dd", {}, [figure(id + ".summary." + key, value, typeof value === "object" ? JSON.stringify(value) : num(value))]));
-        return acc;
-      }, [])));
-    }
-    var items = section.items || [];
-    if (items.length) {
-      body.appendChild(table(columns, items.map(function (item, index) {
-        return el("tr", {}, columns.map(function (column) {
-          var value = item[column];
-          return el("td", {}, [figure(id + ".items." + index + "." + column, value,
-            value === null || value === undefined ? "—" : (typeof value === "object" ? JSON.stringify(value) : String(value)))]);
-        }));
-      })));
-    }
-  }
-
   function renderCapacity(doc) {
     var body = sectionBody("capacity");
     var section = doc.capacity;
     if (stateNotice(body, section, "No capacity plan yet: " + (section.note || "no utilization collected yet") + ".")) { return; }
     var summary = section.summary;
+    var asOf = computedNote("capacity", section);
+    if (asOf) { body.appendChild(asOf); }
     body.appendChild(el("p", {}, ["Collected ", figure("capacity.summary.collected_at", summary.collected_at, summary.collected_at),
       " over ", figure("capacity.summary.days_of_data", summary.days_of_data, num(summary.days_of_data)), " days; ",
       figure("capacity.summary.recommendations", summary.recommendations, num(summary.recommendations)), " recommendations."]));
@@ -325,6 +303,113 @@
         return el("li", {}, [el("strong", {text: r.resource + ": " + r.action}), " — " + r.reason]);
       })));
     }
+  }
+
+  // Sections read through a short-lived copy say how old it is.
+  function computedNote(id, section) {
+    if (section.computed_at === undefined || section.computed_at === null) { return null; }
+    return el("p", {"class": "notice"}, ["As of ", figure(id + ".computed_at", section.computed_at, section.computed_at),
+      " (", figure(id + ".age_seconds", section.age_seconds, duration(section.age_seconds)), " old; read again after ",
+      figure(id + ".max_age_seconds", section.max_age_seconds, duration(section.max_age_seconds)), ")."]);
+  }
+
+  function renderTickets(doc) {
+    var body = sectionBody("tickets");
+    var section = doc.tickets;
+    if (stateNotice(body, section, "No open ticket, and none opened in the last " + (section.window_days || "?") + " days.")) { return; }
+    var summary = section.summary;
+    body.appendChild(el("dl", {"class": "figures"}, [
+      el("dt", {text: "Open"}), el("dd", {}, [figure("tickets.summary.open", summary.open, num(summary.open))]),
+      el("dt", {text: "Opened (" + section.window_days + " d)"}), el("dd", {}, [figure("tickets.summary.opened_in_window", summary.opened_in_window, num(summary.opened_in_window))]),
+      el("dt", {text: "Linked to an incident"}), el("dd", {}, [figure("tickets.summary.linked_to_incidents", summary.linked_to_incidents, num(summary.linked_to_incidents))])
+    ]));
+    body.appendChild(el("h3", {text: "Open"}));
+    if (!section.open.length) {
+      body.appendChild(notice("No open ticket."));
+    } else {
+      body.appendChild(table(["SLO", "Title", "Opened", {label: "Long / short burn", num: true}, "Incident", "Runbook"],
+        section.open.map(function (ticket, index) {
+          var base = "tickets.open." + index;
+          var details = ticket.details || {};
+          return el("tr", {"data-ticket-row": ticket.id}, [el("td", {text: ticket.slo + " (" + ticket.tier + ")"}),
+            el("td", {}, [figure(base + ".title", ticket.title, ticket.title)]),
+            el("td", {}, [figure(base + ".opened_at", ticket.opened_at, ticket.opened_at)]),
+            el("td", {"class": "num"}, [figure(base + ".details.long_burn_rate", details.long_burn_rate, num(details.long_burn_rate)), " / ",
+              figure(base + ".details.short_burn_rate", details.short_burn_rate, num(details.short_burn_rate))]),
+            el("td", {}, [figure(base + ".incident_id", ticket.incident_id, ticket.incident_id || "—")]),
+            el("td", {text: ticket.runbook})]);
+        })));
+    }
+    body.appendChild(el("h3", {text: "Opened in the last " + section.window_days + " days"}));
+    if (!section.recent.length) { body.appendChild(notice("None.")); return; }
+    body.appendChild(table(["Title", "Status", "Opened", "Resolved", "Resolution"], section.recent.map(function (ticket, index) {
+      var base = "tickets.recent." + index;
+      return el("tr", {}, [el("td", {text: ticket.title}),
+        el("td", {}, [figure(base + ".status", ticket.status, ""), badge(ticket.status)]),
+        el("td", {}, [figure(base + ".opened_at", ticket.opened_at, ticket.opened_at)]),
+        el("td", {}, [figure(base + ".resolved_at", ticket.resolved_at, ticket.resolved_at || "—")]),
+        el("td", {text: ticket.resolution || "—"})]);
+    })));
+  }
+
+  function metText(met) { return met === true ? "met" : (met === false ? "not met" : "not measured"); }
+
+  function experimentCard(experiment, base) {
+    var card = el("article", {"class": "card", "data-experiment": experiment.id}, [
+      el("h3", {}, [experiment.title + " ", figure(base + ".status", experiment.status, ""), badge(experiment.status)]),
+      el("p", {}, ["Verdict: ", figure(base + ".reason", experiment.reason, experiment.reason || (experiment.status === "running" ? "running" : "none recorded"))]),
+      el("dl", {"class": "figures"}, [
+        el("dt", {text: "Targets"}), el("dd", {}, [figure(base + ".targets", experiment.targets, experiment.targets.join(", "))]),
+        el("dt", {text: "Started"}), el("dd", {}, [figure(base + ".started_at", experiment.started_at, experiment.started_at), " by " + experiment.started_by]),
+        el("dt", {text: "Ended"}), el("dd", {}, [figure(base + ".ended_at", experiment.ended_at, experiment.ended_at || "not yet")]),
+        el("dt", {text: "Steady state before"}), el("dd", {}, [figure(base + ".steady_state_before_met", experiment.steady_state_before_met, metText(experiment.steady_state_before_met))]),
+        el("dt", {text: "Steady state after"}), el("dd", {}, [figure(base + ".steady_state_after_met", experiment.steady_state_after_met, metText(experiment.steady_state_after_met))]),
+        el("dt", {text: "Expected responses met"}), el("dd", {}, [figure(base + ".expected_met", experiment.expected_met, num(experiment.expected_met)), " of ",
+          figure(base + ".expected_total", experiment.expected_total, num(experiment.expected_total))]),
+        el("dt", {text: "Stop condition"}), el("dd", {text: experiment.stop_condition ? (experiment.stop_condition.name || JSON.stringify(experiment.stop_condition)) : "none fired"})
+      ])
+    ]);
+    if (experiment.expected_responses.length) {
+      card.appendChild(table(["Expected response", "Result", {label: "Seconds", num: true}, {label: "Within", num: true}],
+        experiment.expected_responses.map(function (response, index) {
+          var path = base + ".expected_responses." + index;
+          return el("tr", {}, [el("td", {text: response.name}),
+            el("td", {}, [figure(path + ".met", response.met, metText(response.met))]),
+            el("td", {"class": "num"}, [figure(path + ".seconds", response.seconds, num(response.seconds, 1))]),
+            el("td", {"class": "num", text: num(response.within_seconds)})]);
+        })));
+    }
+    var budget = experiment.budget || {};
+    Object.keys(budget).forEach(function (slo) {
+      card.appendChild(el("p", {}, ["Budget of " + slo + " consumed: ",
+        figure(base + ".budget." + slo + ".consumed_ratio", budget[slo].consumed_ratio, pct(budget[slo].consumed_ratio, 2))]));
+    });
+    if (experiment.incidents.length) {
+      card.appendChild(el("ul", {"class": "plain"}, experiment.incidents.map(function (incident) {
+        return el("li", {text: "Incident " + incident.id + " (" + incident.severity + ", " + incident.status + (incident.paged ? ", paged" : "") + "): " + incident.title});
+      })));
+    }
+    card.appendChild(el("details", {}, [el("summary", {text: "Journal (" + experiment.timeline.length + " events)"}),
+      el("ol", {"class": "plain"}, experiment.timeline.map(function (event) {
+        return el("li", {text: event.at + " " + event.event + (event.by ? " by " + event.by : "")});
+      }))]));
+    return card;
+  }
+
+  function renderExperiments(doc) {
+    var body = sectionBody("experiments");
+    var section = doc.experiments;
+    if (stateNotice(body, section, "No chaos experiment has run yet.")) { return; }
+    body.appendChild(el("p", {}, [figure("experiments.summary.running", section.summary.running, num(section.summary.running)),
+      " running; the newest ", figure("experiments.summary.shown", section.summary.shown, num(section.summary.shown)), " shown."]));
+    [["running", "Running"], ["recent", "Recent"]].forEach(function (part) {
+      var items = section[part[0]];
+      body.appendChild(el("h3", {text: part[1]}));
+      if (!items.length) { body.appendChild(notice(part[0] === "running" ? "No experiment is running." : "None finished yet.")); return; }
+      body.appendChild(el("div", {"class": "grid"}, items.map(function (experiment, index) {
+        return experimentCard(experiment, "experiments." + part[0] + "." + index);
+      })));
+    });
   }
 
   function renderIncidents(doc) {
@@ -393,14 +478,15 @@
   function renderBusiness(doc) {
     var body = sectionBody("business");
     var section = doc.business;
-    if (section.status === "failed" || section.status === "unavailable") { stateNotice(body, section); return; }
+    if (stateNotice(body, section, "No API call has been counted yet: no registration or route figure to show.")) { return; }
     var windows = section.windows;
+    var note = computedNote("business", section);
+    if (note) { body.appendChild(note); }
     body.appendChild(el("dl", {"class": "figures"}, windows.reduce(function (acc, name) {
       acc.push(el("dt", {text: "Users registered, " + name}));
       acc.push(el("dd", {}, [figure("business.users_registered." + name, section.users_registered[name], num(section.users_registered[name]))]));
       return acc;
     }, [])));
-    if (!section.api_calls.length) { body.appendChild(notice("No API call has been counted yet.")); return; }
     body.appendChild(table(["Route"].concat(windows.map(function (w) { return {label: w, num: true}; })),
       section.api_calls.map(function (row, index) {
         return el("tr", {}, [el("td", {text: row.route})].concat(windows.map(function (w) {
@@ -425,10 +511,10 @@
     renderSlos(doc);
     renderLatency(doc);
     renderAlerts(doc);
-    renderGeneric("tickets", doc, "No open ticket.", ["id", "title", "status", "opened_at"]);
+    renderTickets(doc);
     renderIncidents(doc);
     renderBreakers(doc);
-    renderGeneric("experiments", doc, "No experiment has run.", ["id", "kind", "target", "state", "verdict", "started_at"]);
+    renderExperiments(doc);
     renderCapacity(doc);
     renderBusiness(doc);
     if (focusedId) {

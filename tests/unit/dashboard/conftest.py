@@ -11,6 +11,7 @@ from tests.support.golden import golden
 
 NOW = datetime(2026, 12, 1, 12, 15, tzinfo=timezone.utc)  # five minutes after the golden snapshot
 OPEN_INCIDENT_ID = "inc-00000000000000aa"
+RUNNING_EXPERIMENT_ID = "exp-00000000000a"
 
 
 @pytest.fixture
@@ -20,6 +21,7 @@ def tables(aws_mock, monkeypatch):
 
     monkeypatch.setenv("BREAKER_STORAGE", "memory")
     monkeypatch.setenv("DASHBOARD_INCIDENT_WINDOW_DAYS", "365")
+    monkeypatch.setenv("DASHBOARD_CACHE_SECONDS", "0")  # every document reads; the cache has its own test
     wiring.reset()
     return provision_tables(boto3.client("dynamodb", region_name="us-east-1"))
 
@@ -35,6 +37,7 @@ def dashboard_wiring(tables):
     wired.incident_service = IncidentService(wired.incident_store, wired.escalations, wired.escalation_policy(),
                                              clock=lambda: NOW)
     wired.dashboard.clock = lambda: NOW
+    wired.dashboard.ports.tickets.clock = lambda: NOW
     # A breaker tripped below would open an incident of its own; the stored incidents here are the golden ones.
     wired.breaker_listeners = lambda name: []
     return wired
@@ -43,7 +46,9 @@ def dashboard_wiring(tables):
 @pytest.fixture
 def stored(dashboard_wiring):
     """Each capability's golden records, written through its own store; returns what was stored."""
+    from chalicelib.chaos.journal import ExperimentRecord
     from chalicelib.incidents.model import Incident, parse_iso
+    from chalicelib.incidents.tickets import Ticket
     from chalicelib.incidents.service import IncidentService
     from chalicelib.slo.records import Alert, HistoryPoint, ServiceSnapshot, SloSnapshot
 
@@ -72,5 +77,12 @@ def stored(dashboard_wiring):
     lifecycle.resolve(resolved.id, resolved.resolved_by or "operator")
     wired.incident_store.create(still_open)
     wired.breaker_operations.act("database", "open", {"reason": "failover drill"}, operator="alice")
+    ticket, _ = wired.ticket_store.create(Ticket.from_json(golden("ticket")))
+    finished = ExperimentRecord.from_json(golden("chaos_experiment"))
+    running = replace(finished, id=RUNNING_EXPERIMENT_ID, status="running", started_at="2026-12-05T03:00:00.00Z",
+                      ended_at=None, reason="", steady_state_after=None, expected_responses=(), targets=("webhook",))
+    for record in (finished, running):
+        wired.chaos_journal.create(record, now=NOW.timestamp())
+    wired.chaos_journal.release(finished)
     return {"snapshot": snapshot, "point": point, "older": older, "service": service, "alert": alert,
-            "resolved": resolved, "open": still_open}
+            "resolved": resolved, "open": still_open, "ticket": ticket, "experiments": (running, finished)}

@@ -7,7 +7,7 @@ import boto3
 import pytest
 
 from tests.support.golden import golden
-from tests.unit.dashboard.conftest import NOW, OPEN_INCIDENT_ID
+from tests.unit.dashboard.conftest import NOW, OPEN_INCIDENT_ID, RUNNING_EXPERIMENT_ID
 
 
 def _slo(document, name):
@@ -151,13 +151,19 @@ def test_with_nothing_stored_every_section_says_empty_not_zero(dashboard_wiring)
     assert document["incidents"]["stats"]["all"]["mtta_seconds"] is None
     assert document["business"]["status"] == "empty"
     assert document["evaluator"]["status"] == "empty"
+    assert document["tickets"]["status"] == "empty" and document["tickets"]["open"] == []
+    assert document["experiments"]["status"] == "empty" and document["experiments"]["recent"] == []
     components = {item["name"]: item["status"] for item in document["health"]["components"]}
     assert components["slo_evaluator"] == "unknown" and components["metric_forwarding"] == "unknown"
 
 
-def test_capabilities_not_deployed_are_shown_as_unavailable(dashboard_wiring):
-    document = dashboard_wiring.dashboard.document()
-    for name in ("tickets", "experiments"):
+def test_capabilities_not_wired_are_shown_as_unavailable(dashboard_wiring):
+    from dataclasses import replace
+
+    service = dashboard_wiring.dashboard
+    service.ports = replace(service.ports, tickets=None, experiments=None, capacity=None)
+    document = service.document()
+    for name in ("tickets", "experiments", "capacity"):
         assert document[name]["status"] == "unavailable", name
 
 
@@ -213,8 +219,8 @@ def test_the_document_states_its_reads_and_they_do_not_grow_with_history(stored,
                                                history_expires_at=0)
     after = dashboard_wiring.dashboard.document()
     slos, breakers = len(dashboard_wiring.slos), len(dashboard_wiring.breaker_configs)
-    # No escalation workflow configured here (-1); the capacity plan is 3 reads.
-    assert after["reads"]["total"] == before == 13 + slos + breakers + 3
+    # Every read of the bound but the escalation workflow's (none configured here).
+    assert after["reads"]["total"] == before == after["reads"]["bound"] - 1 == 18 + slos + breakers - 1
     assert len(_slo(after, "success")["burn_down"]) == 101
 
 
@@ -238,7 +244,7 @@ def test_the_capacity_section_is_the_stored_plan_per_forecast(dashboard_wiring):
 
 def test_without_a_collection_the_capacity_section_is_empty_with_the_reason(dashboard_wiring):
     capacity = dashboard_wiring.dashboard.document()["capacity"]
-    assert capacity == {"status": "empty", "note": "no utilization collected yet"}
+    assert (capacity["status"], capacity["note"]) == ("empty", "no utilization collected yet")
 
 
 def test_a_breaker_left_alone_is_shown_as_its_golden_description(stored, dashboard_wiring):
@@ -257,3 +263,116 @@ def test_a_count_without_dimensions_is_recorded_under_one_dimension_set():
     finally:
         metrics.remove_record_listener(seen.append)
     assert seen[0]["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service"]]
+
+
+def test_tickets_show_the_stored_open_ticket_field_by_field(stored, dashboard_wiring):
+    tickets = dashboard_wiring.dashboard.document()["tickets"]
+    assert tickets["status"] == "ok"
+    assert tickets["open"] == [golden("ticket")] == [stored["ticket"].to_json()]
+    assert tickets["recent"] == [golden("ticket")]
+    assert tickets["summary"] == {"open": 1, "opened_in_window": 1, "linked_to_incidents": 1}
+
+
+def test_a_resolved_ticket_is_listed_as_recent_not_open(stored, dashboard_wiring):
+    dashboard_wiring.ticket_service.resolve_for_alert({"id": golden("ticket")["alert_id"],
+                                                       "resolved_at": "2026-12-01T08:00:00Z"})
+    tickets = dashboard_wiring.dashboard.document()["tickets"]
+    assert tickets["open"] == []
+    assert [(item["id"], item["status"], item["resolved_at"]) for item in tickets["recent"]] == [
+        (golden("ticket")["id"], "resolved", "2026-12-01T08:00:00Z")]
+
+
+def test_each_experiment_shows_its_journal_and_verdict_field_by_field(stored, dashboard_wiring):
+    from chalicelib.dashboard.sections import EXPERIMENT_FIELDS
+
+    experiments = dashboard_wiring.dashboard.document()["experiments"]
+    expected = golden("chaos_experiment")
+    [finished] = experiments["recent"]
+    assert {key: finished[key] for key in EXPERIMENT_FIELDS} == {key: expected[key] for key in EXPERIMENT_FIELDS}
+    assert (finished["status"], finished["reason"]) == ("completed", "the service responded as designed")
+    assert (finished["steady_state_before_met"], finished["steady_state_after_met"]) == (True, True)
+    assert (finished["expected_met"], finished["expected_total"]) == (1, 1)
+    assert "saved" not in finished and "definition" not in finished
+
+
+def test_a_running_experiment_is_listed_as_running(stored, dashboard_wiring):
+    experiments = dashboard_wiring.dashboard.document()["experiments"]
+    assert experiments["status"] == "ok"
+    assert [item["id"] for item in experiments["running"]] == [RUNNING_EXPERIMENT_ID]
+    assert experiments["running"][0]["steady_state_after_met"] is None  # not measured yet: no verdict
+    assert experiments["summary"] == {"shown": 2, "running": 1, "by_status": {"running": 1, "completed": 1}}
+
+
+def test_an_unreadable_journal_fails_the_experiments_section_only(stored, dashboard_wiring):
+    from dataclasses import replace
+
+    from chalicelib.dashboard.sections import ExperimentsSection
+
+    class Unreachable:
+        def listing(self, limit):
+            raise ConnectionError("journal table unreachable")
+
+    service = dashboard_wiring.dashboard
+    service.ports = replace(service.ports, experiments=ExperimentsSection(Unreachable(), limit=10))
+    document = service.document()
+    assert document["experiments"] == {"status": "failed", "error": "ConnectionError: journal table unreachable"}
+    assert document["tickets"]["status"] == "ok"
+
+
+def test_an_open_incident_older_than_the_window_is_still_listed_open(stored, dashboard_wiring):
+    from dataclasses import replace
+
+    from chalicelib.dashboard.service import DashboardService
+    from chalicelib.incidents.model import Incident
+
+    old = replace(Incident.from_json(golden("incident")), id="inc-00000000000000bb", fingerprint="manual:old",
+                  status="triggered", opened_at="2026-10-01T00:00:00.000000Z", acknowledged_at=None,
+                  acknowledged_by=None, mitigated_at=None, resolved_at=None, resolved_by=None, timeline=())
+    dashboard_wiring.incident_store.create(old)
+    service = DashboardService(dashboard_wiring.dashboard.ports, history_hours=168, incident_window_days=30,
+                               refresh_seconds=30, recent_incidents=20, clock=lambda: NOW)
+    incidents = service.document()["incidents"]
+    assert [item["id"] for item in incidents["open"]] == [OPEN_INCIDENT_ID, old.id]
+    assert old.id not in [item["id"] for item in incidents["recent"]]
+
+
+def test_business_figures_and_capacity_are_reused_for_their_max_age_and_say_so(stored, dashboard_wiring):
+    from chalicelib.dashboard.service import DashboardService
+
+    now = {"at": NOW}
+    service = DashboardService(dashboard_wiring.dashboard.ports, history_hours=168, incident_window_days=30,
+                               refresh_seconds=30, recent_incidents=20, cache_seconds=60, clock=lambda: now["at"])
+    first = service.document()
+    now["at"] = NOW + timedelta(seconds=45)
+    second = service.document()
+    now["at"] = NOW + timedelta(seconds=61)
+    third = service.document()
+    for name in ("business", "capacity"):
+        assert (first[name]["computed_at"], first[name]["age_seconds"]) == ("2026-12-01T12:15:00Z", 0.0)
+        assert (second[name]["computed_at"], second[name]["age_seconds"]) == ("2026-12-01T12:15:00Z", 45.0)
+        assert (third[name]["computed_at"], third[name]["age_seconds"]) == ("2026-12-01T12:16:01Z", 0.0)
+        assert first[name]["max_age_seconds"] == 60
+        assert (first["reads"]["by_section"][name], second["reads"]["by_section"][name]) != (0, 0)
+        assert second["reads"]["by_section"][name] == 0
+    assert second["reads"]["total"] == first["reads"]["total"] - 7
+
+
+def test_a_failed_business_read_is_not_reused(stored, dashboard_wiring):
+    from dataclasses import replace
+
+    from chalicelib.dashboard.service import DashboardService
+
+    class Flaky:
+        calls = 0
+
+        def read(self):
+            Flaky.calls += 1
+            if Flaky.calls == 1:
+                raise ConnectionError("CloudWatch throttled")
+            return dashboard_wiring.business_figures.read()
+
+    ports = replace(dashboard_wiring.dashboard.ports, business=Flaky())
+    service = DashboardService(ports, history_hours=168, incident_window_days=30, refresh_seconds=30,
+                               recent_incidents=20, cache_seconds=60, clock=lambda: NOW)
+    assert service.document()["business"]["status"] == "failed"
+    assert service.document()["business"]["status"] == "empty"  # read again: nothing counted yet
