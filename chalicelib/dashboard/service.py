@@ -3,7 +3,9 @@
 Reads per document (the ``reads`` section repeats them with what was actually done):
 
 - SLOs: 1 batch read of the latest snapshots, 1 query of open alerts, 1 read of the service
-  snapshot, 1 read of the evaluator's record, and 1 history query per SLO (its period, hourly);
+  snapshot, 1 read of the evaluator's record, 1 batch read of every SLO's hourly rollups of the
+  previous and current hour (closed hours are kept in the process: chalicelib/dashboard/history.py),
+  and, in a process's first document or after a long gap, 1 query per SLO of its period's rollups;
 - incidents: 1 query of incidents opened in the stats window, 1 query of those still open from
   before it;
 - tickets: 1 query of open tickets, 1 of those opened in the window;
@@ -15,9 +17,9 @@ Reads per document (the ``reads`` section repeats them with what was actually do
 - capacity: the capacity plan's 3 reads (latest report, latest saturation point per unit), at
   most once per ``cache_seconds`` per process.
 
-So at most ``18 + slos + breakers`` calls per document (``reads.bound``), whatever the amount
-of history or traffic; ``11 + slos + breakers`` while business figures and capacity come from
-this process's copy. Those two sections say when they were computed (``computed_at``,
+So at most ``19 + slos + breakers`` calls per document (``reads.bound``), whatever the amount
+of history or traffic; ``12 + breakers`` once the process keeps the closed hours and while business
+figures and capacity come from its copy. Those two sections say when they were computed (``computed_at``,
 ``age_seconds``, ``max_age_seconds``); every other section is read for this document. The
 sections are built concurrently, each on its own thread, so the document takes about as long as
 its slowest section. A section of a capability not wired here says ``unavailable``; a section
@@ -29,11 +31,12 @@ import json
 import re
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, Mapping, Optional
 
+from chalicelib.dashboard.history import HourlyHistory
 from chalicelib.incidents.reports import reliability_stats
 from chalicelib.slo.timeutil import duration_minutes, iso, parse_iso, utc_now
 
@@ -42,7 +45,7 @@ OK, EMPTY, UNAVAILABLE, FAILED = "ok", "empty", "unavailable", "failed"
 UP, DEGRADED, DOWN, UNKNOWN = "ok", "degraded", "down", "unknown"
 _RANK = {UP: 0, UNKNOWN: 1, DEGRADED: 2, DOWN: 3}
 # Reads that do not depend on configuration: see the module docstring.
-FIXED_READS = 18
+FIXED_READS = 19
 CACHED_SECTIONS = ("business", "capacity")
 
 
@@ -109,6 +112,7 @@ class DashboardService:
         self._logger = logger
         self.clock = clock
         self._kept = {name: RecentlyComputed(cache_seconds) for name in CACHED_SECTIONS}
+        self._history = HourlyHistory(ports.slo_status.status)
         # The most reads one document makes (see the module docstring): fixed by configuration.
         self.read_bound = FIXED_READS + len(ports.slo_status.slos) + len(ports.breakers.names())
 
@@ -134,7 +138,7 @@ class DashboardService:
         timings: dict[str, float] = {}
         ports = self.ports
         sections: dict[str, Callable[[], dict[str, Any]]] = {
-            "slos": lambda: self._slos(now, reads),
+            "slos": lambda: self._slos(now, reads, histories),
             "evaluator": lambda: self._plane(reads),
             "alerts": lambda: self._alerts(reads),
             "breakers": lambda: self._breakers(reads),
@@ -149,8 +153,10 @@ class DashboardService:
         checks = {"users_table": lambda: self._users_table(reads),
                   "escalation_workflow": lambda: self._escalation_component(reads)}
         # Each section waits on its own store; on threads the document takes as long as the slowest.
-        with ThreadPoolExecutor(max_workers=len(sections) + len(checks),
+        # One thread per task, so the SLO section waiting on the histories never starves them.
+        with ThreadPoolExecutor(max_workers=len(sections) + len(checks) + 1,
                                 thread_name_prefix="dashboard-section") as pool:
+            histories = pool.submit(self._hourly_histories, now, reads)
             pending = {name: pool.submit(self._guarded, name, build, reads, timings)
                        for name, build in sections.items()}
             checked = {name: pool.submit(check) for name, check in checks.items()}
@@ -179,18 +185,23 @@ class DashboardService:
         return body
 
     # -- SLOs --------------------------------------------------------------------------------------
-    def _slos(self, now: datetime, reads: dict[str, int]) -> dict[str, Any]:
+    def _hourly_histories(self, now: datetime, reads: dict[str, int]) -> dict[str, list[dict[str, Any]]]:
+        """Each SLO's hourly rollup points over its period (see chalicelib/dashboard/history.py)."""
+        periods = [(slo.name, now - _period(slo.describe()["period"])) for slo in self.ports.slo_status.slos]
+        points, reads["slo_history"] = self._history.points(periods, now)
+        return {name: [point.to_json() for point in found] for name, found in points.items()}
+
+    def _slos(self, now: datetime, reads: dict[str, int], histories: Future) -> dict[str, Any]:
         reader = self.ports.slo_status
         summaries = reader.summaries()
         reads["slo_snapshots"] = 1
         items = []
         history_start = now - timedelta(hours=self.history_hours)
+        hourly = histories.result()
         for summary in summaries:
             definition = summary["definition"]
             period = definition["period"]
-            period_start = now - _period(period)
-            points = [point.to_json() for point in reader.status.history(summary["name"], period_start, now)]
-            reads["slo_history"] = reads.get("slo_history", 0) + 1
+            points = hourly.get(summary["name"], [])
             items.append({
                 "name": summary["name"], "display_name": summary["display_name"], "target": summary["target"],
                 "period": period, "evaluated": summary["evaluated"], "evaluated_at": summary["evaluated_at"],

@@ -150,8 +150,30 @@ def history_key(point: HistoryPoint) -> str:
     return f"h#{bucket_key(parse_iso(point.at))}"
 
 
+def hour_key(moment: datetime) -> str:
+    """Sortable key of an hour: ``2026-12-01T09Z``."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%HZ")
+
+
+def hourly_key(point: HistoryPoint) -> str:
+    return f"H#{hour_key(parse_iso(point.at))}"
+
+
+def last_point_per_hour(history: Iterable[tuple[str, HistoryPoint]]) -> dict[tuple[str, str], HistoryPoint]:
+    """(slo, hourly key) -> the latest of the points in that hour."""
+    latest: dict[tuple[str, str], HistoryPoint] = {}
+    for name, point in history:
+        key = (name, hourly_key(point))
+        if key not in latest or parse_iso(point.at) >= parse_iso(latest[key].at):
+            latest[key] = point
+    return latest
+
+
 class StatusStore:
-    """Snapshots, history points, the service snapshot and the evaluator's own record."""
+    """Snapshots, history points, the service snapshot and the evaluator's own record.
+
+    Each run writes one history point per SLO (``h#<minute>``) and overwrites that hour's
+    rollup (``H#<hour>``, the hour's latest point), so charts over weeks read one item per hour."""
 
     def __init__(self, model: Any) -> None:
         self.model = model
@@ -184,8 +206,27 @@ class StatusStore:
             rows.append(HistoryPoint.from_json(item.data))
         return rows
 
+    def hourly_history(self, name: str, start: datetime, end: datetime) -> list[HistoryPoint]:
+        """The latest point of each hour from ``start``'s hour to ``end``'s, oldest first."""
+        items = self.model.query(name, self.model.at.between(f"H#{hour_key(start)}", f"H#{hour_key(end)}"))
+        rows = []
+        for item in items:
+            self.items_read += 1
+            rows.append(HistoryPoint.from_json(item.data))
+        return rows
+
+    def hourly_points(self, wanted: Iterable[tuple[str, datetime]]) -> dict[tuple[str, datetime], HistoryPoint]:
+        """The hourly rollups of the given (slo, hour) pairs that exist, by key (one batch read)."""
+        keys = {(name, f"H#{hour_key(hour)}"): (name, floor_hour(hour)) for name, hour in wanted}
+        found = {}
+        for item in self.model.batch_get(list(keys)):
+            self.items_read += 1
+            found[keys[(item.slo, item.at)]] = HistoryPoint.from_json(item.data)
+        return found
+
     def save_run(self, snapshots: Iterable[SloSnapshot], history: Iterable[tuple[str, HistoryPoint]],
                  service: ServiceSnapshot, history_expires_at: int) -> None:
+        history = list(history)
         with self.model.batch_write() as batch:
             for snapshot in snapshots:
                 batch.save(self.model(snapshot.slo, "latest", data=snapshot.to_json()))
@@ -193,6 +234,9 @@ class StatusStore:
             for name, point in history:
                 batch.save(self.model(name, history_key(point), data=point.to_json(),
                                       expires_at=history_expires_at))
+                self.items_written += 1
+            for (name, key), point in last_point_per_hour(history).items():
+                batch.save(self.model(name, key, data=point.to_json(), expires_at=history_expires_at))
                 self.items_written += 1
             batch.save(self.model(SERVICE_SERIES, "latest", data=service.to_json()))
             self.items_written += 1

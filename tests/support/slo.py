@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any, Iterable, Optional
 
 from chalicelib.slo.records import Alert, HistoryPoint, ServiceSnapshot, SloSnapshot
-from chalicelib.slo.timeutil import bucket_key, parse_iso
+from chalicelib.slo.store import hour_key, last_point_per_hour
+from chalicelib.slo.timeutil import bucket_key, floor_hour, parse_iso
 
 
 class InMemoryBuckets:
@@ -35,6 +36,7 @@ class InMemoryStatus:
     def __init__(self) -> None:
         self._latest: dict[str, SloSnapshot] = {}
         self._history: dict[str, dict[str, HistoryPoint]] = {}
+        self._hourly: dict[str, dict[str, HistoryPoint]] = {}
         self._service: Optional[ServiceSnapshot] = None
         self._record: Optional[dict[str, Any]] = None
         self.items_read = self.items_written = 0
@@ -50,12 +52,28 @@ class InMemoryStatus:
         points = self._history.get(name, {})
         return [points[key] for key in sorted(points) if low <= key <= high]
 
+    def hourly_history(self, name: str, start: datetime, end: datetime) -> list[HistoryPoint]:
+        low, high = hour_key(start), hour_key(end)
+        hours = self._hourly.get(name, {})
+        return [hours[key] for key in sorted(hours) if low <= key <= high]
+
+    def hourly_points(self, wanted: Iterable[tuple[str, datetime]]) -> dict[tuple[str, datetime], HistoryPoint]:
+        found = {}
+        for name, hour in wanted:
+            point = self._hourly.get(name, {}).get(hour_key(hour))
+            if point is not None:
+                found[(name, floor_hour(hour))] = point
+        return found
+
     def save_run(self, snapshots: Iterable[SloSnapshot], history: Iterable[tuple[str, HistoryPoint]],
                  service: ServiceSnapshot, history_expires_at: int) -> None:
+        history = list(history)
         for snapshot in snapshots:
             self._latest[snapshot.slo] = snapshot
         for name, point in history:
             self._history.setdefault(name, {})[bucket_key(parse_iso(point.at))] = point
+        for (name, _), point in last_point_per_hour(history).items():
+            self._hourly.setdefault(name, {})[hour_key(parse_iso(point.at))] = point
         self._service = service
 
     def evaluator_record(self) -> Optional[dict[str, Any]]:

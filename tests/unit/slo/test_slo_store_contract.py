@@ -53,6 +53,29 @@ def test_a_run_stores_snapshots_history_and_the_service_snapshot(stores):
     assert status.history(snapshot.slo, T0 + timedelta(minutes=30), T0 + timedelta(hours=2)) == [later]
 
 
+def test_hourly_history_is_the_latest_point_of_each_hour(stores):
+    _, status, _ = stores
+    snapshot = SloSnapshot.from_json(golden("slo_snapshot"))
+    service = ServiceSnapshot.from_json(golden("slo_service_snapshot"))
+    point = HistoryPoint.from_json(golden("slo_history_point"))
+
+    def at(minutes, ratio):
+        return snapshot.slo, replace(point, at=(T0 + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:00Z"),
+                                     budget_remaining_ratio=ratio)
+
+    status.save_run([snapshot], [at(0, 0.9), at(59, 0.8)], service, 2_000_000_000)
+    status.save_run([snapshot], [at(60, 0.7)], service, 2_000_000_000)
+    status.save_run([snapshot], [at(61, 0.6)], service, 2_000_000_000)  # the next run overwrites its hour
+    hourly = status.hourly_history(snapshot.slo, T0, T0 + timedelta(hours=3))
+    assert [(p.at, p.budget_remaining_ratio) for p in hourly] == [(at(59, 0)[1].at, 0.8), (at(61, 0)[1].at, 0.6)]
+    assert len(status.history(snapshot.slo, T0, T0 + timedelta(hours=3))) == 4
+    assert status.hourly_history(snapshot.slo, T0 + timedelta(hours=1), T0 + timedelta(hours=3)) == [hourly[1]]
+    # By key: any moment names its hour; hours without a rollup are left out.
+    by_key = status.hourly_points([(snapshot.slo, T0 + timedelta(minutes=5)), (snapshot.slo, T0 + timedelta(hours=1)),
+                                   (snapshot.slo, T0 + timedelta(hours=2)), ("unknown", T0)])
+    assert by_key == {(snapshot.slo, T0): hourly[0], (snapshot.slo, T0 + timedelta(hours=1)): hourly[1]}
+
+
 def test_the_evaluator_record_reads_back(stores):
     _, status, _ = stores
     assert status.evaluator_record() is None
