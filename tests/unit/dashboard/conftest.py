@@ -83,6 +83,5 @@ def stored(dashboard_wiring):
                       ended_at=None, reason="", steady_state_after=None, expected_responses=(), targets=("webhook",))
     for record in (finished, running):
         wired.chaos_journal.create(record, now=NOW.timestamp())
-    wired.chaos_journal.release(finished)
     return {"snapshot": snapshot, "point": point, "older": older, "service": service, "alert": alert,
             "resolved": resolved, "open": still_open, "ticket": ticket, "experiments": (running, finished)}
