@@ -8,7 +8,7 @@ SYSTEM_STAMP := $(VENV)/.system-packages
 # checkov pins boto3 and friends below our pins, so it gets a venv of its own.
 CHECKOV_STAMP := $(VENV)/checkov/.installed
 
-.PHONY: run test terraform-tools load capacity-test bench bench-soak package clean
+.PHONY: run test terraform-tools load capacity-test bench bench-soak report package clean
 
 # Then the `loadgen` command (pyproject.toml); compat mode puts the repository on the venv's path.
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
@@ -64,6 +64,11 @@ capacity-test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# Every benchmark, the reliability suite and the detection test in one run, then one table of
+# their figures side by side (bench/_report.py); the README shows the latest.
+report: $(STAMP) $(SYSTEM_STAMP)
+	$(PY) -m bench._report
 
 # One hour at a constant rate against a fresh local stack: make bench-soak SOAK_ARGS="--duration 5m"
 bench-soak: $(STAMP)

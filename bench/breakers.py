@@ -24,6 +24,8 @@ import sys
 import time
 from typing import Any, Callable
 
+from bench._figures import record
+
 CACHE_SECONDS = 2
 ROUNDS = 5
 BLOCK = 20
@@ -173,6 +175,8 @@ def main(argv: list[str]) -> int:
         print(f"{name:<12} {median * 1e6:9.1f} {statistics.median(ratios[name]):7.3f} "
               f"{reads[name] * 1000 / total_calls:17.2f} {reads[name]:>6} {bound:>21}")
     print(f"ours, breaker alone around a no-op: {overhead * 1e6:.2f} us/call")
+    record("breakers", ratio=round(statistics.median(ratios["ours"]), 3), breaker_alone_us=round(overhead * 1e6, 2),
+           reads_per_1000_calls=round(reads["ours"] * 1000 / total_calls, 2))
     print(f"\nbreaker table unreachable (each storage call hangs {OUTAGE_HANG_SECONDS * 1000:.0f} ms, then fails), "
           f"dependency healthy, {OUTAGE_CALLS} calls:")
     for name, (per_call, storage_calls) in outage.items():

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench._figures import record
+
 ROOT = Path(__file__).resolve().parent.parent
 BARE_APP = "import boto3\nfrom chalice import Chalice\napp = Chalice(app_name='bare')\n"
 
@@ -51,6 +53,8 @@ def main(argv: list[str]) -> int:
     print(f"  bare Chalice app + boto3: {bare_ms:7.1f} ms")
     print(f"  import app:               {ours_ms:7.1f} ms")
     print(f"  ratio {ratio:.2f}x (target <= 1.5x: {'met' if ratio <= 1.5 else 'NOT met'})")
+    record("cold_start", ratio=round(ratio, 3), import_ms=round(ours_ms, 1), bare_ms=round(bare_ms, 1),
+           met=ratio <= 1.5)
     return 0
 
 

@@ -10,6 +10,8 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
+from bench._figures import record
+
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_BYTES = 10 * 1024 * 1024
 
@@ -27,6 +29,8 @@ def main(argv: list[str]) -> int:
     print("  largest parts: " + ", ".join(f"{name} {size_ / 1024:.0f} KB" for name, size_ in by_top.most_common(5)))
     print(f"  size {size / 1024 / 1024:.2f} MB vs target 10 MB: ratio {size / TARGET_BYTES:.2f} "
           f"({'met' if size < TARGET_BYTES else 'NOT met'})")
+    record("lambda_package", megabytes=round(size / 1024 / 1024, 2), ratio=round(size / TARGET_BYTES, 3),
+           met=size < TARGET_BYTES)
     return 0 if size < TARGET_BYTES else 1
 
 

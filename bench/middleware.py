@@ -12,6 +12,8 @@ import sys
 import time
 from typing import Any, Callable
 
+from bench._figures import record
+
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 # No AWS here: the chaos fault lookup reads an (empty) in-memory store.
@@ -82,6 +84,7 @@ def main(argv: list[str]) -> int:
     print(f"  with middleware:    {instrumented_us:8.1f} us")
     print(f"  ratio {ratio:.2f}x, added {added:.1f} us/request "
           f"(target: <= 1.15x or < 100 us added: {'met' if ratio <= 1.15 or added < 100 else 'NOT met'})")
+    record("middleware", ratio=round(ratio, 3), added_us=round(added, 1), met=ratio <= 1.15 or added < 100)
     return 0
 
 

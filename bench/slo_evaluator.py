@@ -22,6 +22,7 @@ import boto3
 import botocore.client
 from moto import mock_aws
 
+from bench._figures import record
 from chalicelib import wiring
 from chalicelib.settings import Settings
 from chalicelib.slo.config import DEFAULT_TIERS, BudgetPolicy, Indicator, SloDefinition, scaled_tiers
@@ -263,6 +264,9 @@ def main(argv: list[str]) -> int:
             rollups = measure(Evaluator, slo_count, history_days)
             naive = measure(NaiveEvaluator, slo_count, history_days)
         scale = PERIOD_DAYS / history_days
+        record("slo_evaluator", slos=slo_count, history_days=history_days,
+               items_read_ratio=round(naive["items_read"] / max(1, rollups["items_read"]), 1),
+               wall_ratio=round(naive["wall_s"] / rollups["wall_s"], 1) if rollups["wall_s"] else None)
         for column in columns:
             ratio = naive[column] / rollups[column] if rollups[column] else float("inf")
             fmt = "{:>12.3f}" if column == "wall_s" else "{:>12,}"

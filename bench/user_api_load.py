@@ -15,6 +15,7 @@ from typing import Any
 
 from functools import partial
 
+from bench._figures import record
 from bench._targets import Target, flask_peer, in_memory_app, local_stack
 from tools.loadgen import LoadProfile, load_scenario, run_load
 
@@ -77,6 +78,12 @@ def main(argv: list[str]) -> int:
         ecs_p95, peer_p95 = (results[key][workload]["latency_ms"]["p95_ms"] for key in ("ecs", "flask"))
         print(f"{workload:<11} ratio 4/3 (ECS variant / Flask+SQLite) {ratio_ecs:.2f}   "
               f"p95 {ecs_p95:.1f} ms vs {peer_p95:.1f} ms\n")
+        record("user_api_load", workload=workload,
+               rps={key: round(value, 1) for key, value in rate.items()},
+               p95_ms={key: results[key][workload]["latency_ms"]["p95_ms"] for key in results},
+               stack_to_ceiling=round(ratio_ceiling, 2), stack_to_peer=round(ratio_peer, 2),
+               ecs_to_ceiling=round(rate["ecs"] / rate["memory"], 2) if rate["memory"] else None,
+               ecs_to_peer=round(ratio_ecs, 2))
         if ratio_ecs < MIN_ECS_RATIO_TO_PEER:
             failures.append(f"{workload}: ECS variant at {ratio_ecs:.2f}x the Flask+SQLite peer "
                             f"(target >= {MIN_ECS_RATIO_TO_PEER})")

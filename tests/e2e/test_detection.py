@@ -16,6 +16,7 @@ import uuid
 import pytest
 import requests
 
+from bench._figures import record
 from tests.e2e.conftest import running_stack
 
 pytestmark = pytest.mark.e2e
@@ -90,6 +91,9 @@ def test_a_users_table_outage_pages_within_three_minutes(capsys):
             for label, found in (("first page", first_page), ("first SLO page", first_slo_page)):
                 print(f"  {label}: " + (f"{found[0]:.1f} s after the table was deleted "
                                         f"({found[1]['severity']} {found[1]['title']})" if found else "none"))
+    record("detection", "DETECTION_FIGURES", first_page_s=round(first_page[0], 1) if first_page else None,
+           first_slo_page_s=round(first_slo_page[0], 1) if first_slo_page else None,
+           budget_s=DETECTION_BUDGET_SECONDS, answers=dict(sorted(clients.statuses.items())))
     assert first_page is not None and first_page[0] <= DETECTION_BUDGET_SECONDS
     assert first_slo_page is not None, "no SLO page within the budget"
     assert first_slo_page[0] <= DETECTION_BUDGET_SECONDS, f"SLO page after {first_slo_page[0]:.1f} s"

@@ -20,7 +20,6 @@ it takes). Afterwards, with no operator action:
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from typing import Any, Callable
 
 import pytest
 
+from bench._figures import record
 from tools.loadgen import LoadProfile, load_scenario, run_load
 
 pytestmark = pytest.mark.e2e
@@ -140,13 +140,6 @@ def _bad(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]], 
     return (after[slo][1] - before[slo][1]) - (after[slo][0] - before[slo][0])
 
 
-def _record(figures: dict[str, Any]) -> None:
-    path = os.environ.get("RELIABILITY_FIGURES")
-    if path:
-        with open(path, "a", encoding="utf-8") as out:
-            out.write(json.dumps(figures) + "\n")
-
-
 # Module scope: one disposable stack per variant serves all its cases (not one stack per case).
 @pytest.mark.parametrize("disposable_stack, case", CASES, indirect=["disposable_stack"], scope="module")
 def test_acknowledged_writes_survive_the_fault_and_the_service_recovers_by_itself(disposable_stack, case, capsys):
@@ -175,7 +168,7 @@ def test_acknowledged_writes_survive_the_fault_and_the_service_recovers_by_itsel
                               "missing_count", "extra_count", "error")},
                "slo_bad_events": {"success": _bad(before, after, "success"), "latency": _bad(before, after, "latency")},
                "p99_ms": report["latency_ms"]["p99_ms"]}
-    _record(figures)
+    record("reliability", "RELIABILITY_FIGURES", **figures)
     with capsys.disabled():
         print(f"\n{stack.variant} {fault.name}: {figures['requests']} requests {figures['statuses']}, "
               f"integrity {'ok' if report['integrity']['ok'] else 'FAILED'}, SLO bad events {figures['slo_bad_events']}")
