@@ -1,8 +1,12 @@
-"""`python -m bench` (`make bench`): every benchmark in this folder, one after another."""
+"""`python -m bench` (`make bench`): every benchmark in this folder, one after another.
+
+Each runs in a fresh interpreter: a benchmark that starts a local stack in-process points the
+AWS settings of its process at it (AWS_ENDPOINT_URL), which would leak into the next one.
+"""
 from __future__ import annotations
 
-import importlib
 import pkgutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -13,8 +17,7 @@ def main() -> int:
     failed = []
     for name in names:
         print(f"\n=== bench.{name} ===", flush=True)
-        module = importlib.import_module(f"bench.{name}")
-        if module.main([]) != 0:
+        if subprocess.run([sys.executable, "-m", f"bench.{name}"]).returncode != 0:
             failed.append(name)
     if failed:
         print(f"\nfailed: {', '.join(failed)}")
