@@ -148,7 +148,7 @@ FAST_RECOVERY = {"CIRCUIT_BREAKERS": json.dumps({"database": {"reset_timeout_sec
 
 @pytest.fixture(scope="session", params=VARIANTS)
 def disposable_stack(request):
-    """A stack the tests may break (faults, restarts, schemathesis opening breakers and incidents):
-    shared by the modules that do, never by those that need a calm one; fast breaker recovery."""
+    """A stack the reliability tests may break (faults during load, restarts); fast breaker recovery.
+    Schemathesis keeps a stack of its own: its runs depend on the state it leaves itself."""
     with running_stack(variant=request.param, env=FAST_RECOVERY) as running:
         yield running
