@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Optional, Sequence
 
 from bench._figures import FIGURES_VARIABLE, read
 
@@ -95,6 +95,14 @@ def rows(bench: list[dict[str, Any]], reliability: list[dict[str, Any]],
                "nothing lost, recovers by itself", _verdict(integrity["ok"]))
 
 
+def markdown(columns: Sequence[str], found: Iterable[tuple[str, ...]]) -> str:
+    from rich.text import Text
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(Text.from_markup(cell).plain.replace("|", "/") for cell in row) + " |" for row in found]
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str]) -> int:
     from rich.console import Console
     from rich.table import Table
@@ -113,12 +121,16 @@ def main(argv: list[str]) -> int:
         failed.append("reliability or detection tests (see e2e.txt)")
 
     table = Table(title="serverless-sre report (make report)", show_lines=False)
-    for column in ("", "measure", "figure", "target", "verdict"):
+    columns = ("", "measure", "figure", "target", "verdict")
+    for column in columns:
         table.add_column(column, overflow="fold")
-    for row in rows(read(str(files["bench"])), read(str(files["reliability"])), read(str(files["detection"]))):
+    found = list(rows(read(str(files["bench"])), read(str(files["reliability"])), read(str(files["detection"]))))
+    for row in found:
         table.add_row(*row)
     console = Console(width=max(160, Console().width))
     console.print(table)
+    (folder / "report.md").write_text(markdown(columns, found), encoding="utf-8")
+    console.print(f"the same table in Markdown (for the README): {folder / 'report.md'}")
     for failure in failed:
         console.print(f"[red]failed:[/] {failure}")
     return 1 if failed else 0

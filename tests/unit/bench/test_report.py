@@ -31,3 +31,12 @@ def test_figures_go_to_the_named_file_only(tmp_path, monkeypatch):
     monkeypatch.setenv("BENCH_FIGURES", str(tmp_path / "figures.jsonl"))
     record("middleware", ratio=1.1)
     assert read(str(tmp_path / "figures.jsonl")) == [{"benchmark": "middleware", "ratio": 1.1}]
+
+
+def test_the_markdown_table_has_plain_verdicts():
+    from bench._report import markdown
+
+    text = markdown(("", "measure", "figure", "target", "verdict"), rows(BENCH, [], []))
+    assert text.splitlines()[1] == "|---|---|---|---|---|"
+    assert "| overhead | middleware (GET /health/live in-process) | 1.05x, +20 us/request | <= 1.15x or < 100 us | met |" in text
+    assert "[green]" not in text
