@@ -8,7 +8,7 @@ SYSTEM_STAMP := $(VENV)/.system-packages
 # checkov pins boto3 and friends below our pins, so it gets a venv of its own.
 CHECKOV_STAMP := $(VENV)/checkov/.installed
 
-.PHONY: run test terraform-tools load capacity-test bench bench-soak report package clean
+.PHONY: run token test terraform-tools load capacity-test bench bench-soak report package clean
 
 # Then the `loadgen` command (pyproject.toml); compat mode puts the repository on the venv's path.
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
@@ -21,6 +21,10 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 VARIANT ?= lambda
 run: $(STAMP) $(SYSTEM_STAMP)
 	$(PY) -m devstack --variant $(VARIANT) $(RUN_ARGS)
+
+# The operator token of the stack `make run` started (DEVSTACK_PORT=<port> for another port).
+token: $(STAMP)
+	@$(PY) -m devstack.token
 
 $(SYSTEM_STAMP): $(STAMP)
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \

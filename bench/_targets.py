@@ -63,10 +63,13 @@ class Target:
         return requests.get(f"{self.control_url}/status", timeout=10).json()
 
     def pids(self) -> list[int]:
-        """The processes that make up the target (the local stack: itself and its embedded AWS)."""
+        """The processes that make up the target (the local stack: itself, its embedded AWS and the
+        AWS's gunicorn worker, which holds moto's state)."""
         if self.control_url is None:
-            return [self.process.pid] if self.process else []
-        return [pid for pid in self.status().get("pids", {}).values() if pid]
+            roots = [self.process.pid] if self.process else []
+        else:
+            roots = [pid for pid in self.status().get("pids", {}).values() if pid]
+        return list(dict.fromkeys(pid for root in roots for pid in process_tree(root)))
 
     def stop(self) -> None:
         if self.process is None:
@@ -92,8 +95,10 @@ def in_memory_app() -> Target:
                   f"http://127.0.0.1:{port}", "/health/live")
 
 
-def local_stack(schedules: bool = True, variant: str = "lambda", workers: Optional[int] = None) -> Target:
-    """The local stack; ``variant="ecs"``: the container's gunicorn on PostgreSQL, ``workers`` processes."""
+def local_stack(schedules: bool = True, variant: str = "lambda", workers: Optional[int] = None,
+                env: Optional[dict[str, str]] = None) -> Target:
+    """The local stack; ``variant="ecs"``: the container's gunicorn on PostgreSQL, ``workers`` processes;
+    ``env``: settings of the service (``chalicelib.settings``)."""
     port, aws_port, control_port = free_port(), free_port(), free_port()
     log_dir = Path(tempfile.mkdtemp(prefix=f"bench-stack-{variant}-"))
     command = [sys.executable, "-m", "devstack", "--port", str(port), "--aws-port", str(aws_port),
@@ -104,7 +109,7 @@ def local_stack(schedules: bool = True, variant: str = "lambda", workers: Option
     label = "local stack" if variant == "lambda" else f"local stack ({variant})"
     return Target(label, command, f"http://127.0.0.1:{port}", "/health/live",
                   control_url=f"http://127.0.0.1:{control_port}", log_dir=log_dir,
-                  env={"WEB_CONCURRENCY": str(workers)} if workers else None)
+                  env={**(env or {}), **({"WEB_CONCURRENCY": str(workers)} if workers else {})})
 
 
 def flask_peer() -> Target:
@@ -113,6 +118,20 @@ def flask_peer() -> Target:
     return Target("Flask+SQLite peer", [sys.executable, "-m", "bench._flask_peer", "--port", str(port),
                                         "--database", str(log_dir / "users.sqlite3")],
                   f"http://127.0.0.1:{port}", "/health/live", log_dir=log_dir)
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (Linux /proc)."""
+    tree, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        tree.append(current)
+        try:
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        pending.extend(int(child) for child in children)
+    return tree
 
 
 def rss_kib(pid: int) -> int:

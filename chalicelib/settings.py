@@ -170,6 +170,8 @@ class WebhookSettings:
     backoff_max_seconds: int = 3600
     max_attempts: int = 15
     batch_size: int = 50
+    # How long delivered and dead events stay in the outbox (its TTL) for inspection.
+    keep_finished_seconds: int = 7 * 24 * 3600
 
     @classmethod
     def from_env(cls, env: Environ) -> "WebhookSettings":
@@ -182,6 +184,7 @@ class WebhookSettings:
             backoff_max_seconds=_int(env, "OUTBOX_BACKOFF_MAX_SECONDS", 3600),
             max_attempts=_int(env, "OUTBOX_MAX_ATTEMPTS", 15),
             batch_size=_int(env, "OUTBOX_BATCH_SIZE", 50),
+            keep_finished_seconds=_int(env, "OUTBOX_KEEP_FINISHED_SECONDS", 7 * 24 * 3600),
         )
 
 

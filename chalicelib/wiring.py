@@ -201,7 +201,7 @@ class Wiring:
         webhooks = self.settings.webhooks
         return Outbox(outbox_model(webhooks.outbox_table, self.settings.service.region),
                       Backoff(webhooks.backoff_base_seconds, webhooks.backoff_max_seconds),
-                      max_attempts=webhooks.max_attempts)
+                      max_attempts=webhooks.max_attempts, keep_finished_seconds=webhooks.keep_finished_seconds)
 
     @cached_property
     def webhook_sender(self) -> Any:

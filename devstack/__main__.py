@@ -13,6 +13,7 @@ from devstack.console import ConsoleLog
 from devstack.ports import PortInUse
 from devstack.provision import LOCAL_OPERATOR
 from devstack.stack import LocalStack, StackConfig
+from devstack.token import state_path, write_state
 
 
 def parse_args(argv: list[str]) -> tuple[StackConfig, Path]:
@@ -61,7 +62,8 @@ def banner(stack: LocalStack, log_file: Path) -> str:
             f"  OpenAPI:        {stack.base_url}/openapi.json\n"
             f"  embedded AWS:   {stack.aws_endpoint} (AWS_ENDPOINT_URL for the aws CLI / boto3)\n"
             f"  control API:    {stack.control_url}/status\n"
-            f"  operator:       {LOCAL_OPERATOR} (audited by that name), token {stack.operator_token}\n"
+            f"  operator:       {LOCAL_OPERATOR} (audited by that name), token {stack.operator_token} "
+            f"(`make token` prints it)\n"
             f"                  (Authorization: Bearer <token> on /sre/*; in Secrets Manager as "
             f"serverless-sre/operator-token)\n"
             f"  request log:    {log_file.resolve()} (one record per request; this console shows errors, "
@@ -93,8 +95,15 @@ def main(argv: list[str]) -> int:
                 for part in stack.stop():
                     print(f"stopped {part}", file=console, flush=True)
                 raise
+            state = state_path(config.port)
+            write_state(state, {"pid": os.getpid(), "base_url": stack.base_url, "aws_endpoint": stack.aws_endpoint,
+                                "control_url": stack.control_url, "operator": LOCAL_OPERATOR,
+                                "operator_token": stack.operator_token})
             print(banner(stack, log_file), file=console, flush=True)
-            stopping.wait()
+            try:
+                stopping.wait()
+            finally:
+                state.unlink(missing_ok=True)
             print("stopping...", file=console, flush=True)
             for part in stack.stop():
                 print(f"stopped {part}", file=console, flush=True)

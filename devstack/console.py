@@ -17,11 +17,15 @@ STATE_CHANGE_MESSAGES = frozenset({
     "Breaker storage answering again; using shared state",
     "slo alert resolved",
 })
+# How the metrics library writes an EMF record (its "_aws" member first).
+EMF_RECORD_START = '{"_aws":'
 SHOWN_LEVELS = frozenset({"WARNING", "ERROR", "CRITICAL", "EXCEPTION"})
 
 
 def worth_showing(line: str) -> bool:
     """Errors, warnings, state changes and anything that is not a structured record (tracebacks, prints)."""
+    if line.startswith(EMF_RECORD_START):  # one per request: skip parsing it (it was a tenth of a list request)
+        return False
     try:
         record = json.loads(line)
     except ValueError:

@@ -1,7 +1,9 @@
 """The embedded AWS: a moto server in a process of its own (``python -m devstack.embedded_aws``).
 
 In its own process moto no longer shares one interpreter lock with the app, the scheduler
-and the metrics forwarder. Two things moto does not do on its own are added here:
+and the metrics forwarder. It is served by gunicorn's threaded worker, which keeps
+connections alive (moto's own Werkzeug server closes each one after its answer). What moto
+does not do on its own, or does slowly, is added here:
 
 - DynamoDB requests run one at a time. moto's DynamoDB backend is not thread-safe:
   TransactWriteItems deep-copies every table it touches (for its rollback) while other
@@ -12,7 +14,15 @@ and the metrics forwarder. Two things moto does not do on its own are added here
   proportion to the number of users stored (this is safe only with the serialization above).
 - Item reads (GetItem, Query, Scan, BatchGetItem) answer with ``json.dumps`` of the result:
   moto's generic serializer walks the botocore shape of every attribute (~0.4 ms per item;
-  a page of 100 users cost 45 ms), and these results already are DynamoDB JSON.
+  a page of 100 users cost 45 ms), and these results already are DynamoDB JSON. Its
+  conversion of stored values to that JSON, and the deep copy of every item a Query or Scan
+  returns, were the next half of the cost of a page; with requests serialized the answer is
+  written before any other request can change the items, so no copy is needed.
+- moto keeps every model object it ever creates (for its /moto-api dashboard): each item
+  version an update or transaction copies, each metric datum. That grew the process by
+  ~8 MiB a minute under light load; only S3's objects are still kept (its reset needs them).
+- Items past their table's TTL attribute are deleted, as DynamoDB's TTL does (moto never
+  expires them, so TTL'd tables such as the webhook outbox grew without bound under load).
 - Lambda functions of ``infra/functions.json`` that a state machine invokes run in the
   local stack's process: the invocation is forwarded to its control API
   (``POST /lambda/<key>/invoke``), which answers what Lambda would.
@@ -36,7 +46,6 @@ import json
 import logging
 import os
 import re
-import signal
 import sys
 import threading
 import time
@@ -58,16 +67,19 @@ def function_key(function_name: str) -> Optional[str]:
     return key if key in definitions("functions") else None
 
 
+# Held by every DynamoDB request and by the TTL sweeper.
+DYNAMODB_LOCK = threading.Lock()
+
+
 def serialize_dynamodb(journal: Optional["Journal"] = None) -> None:
     """One DynamoDB request at a time; with a ``journal``, each successful item write leaves the
     after-images of the items it touched there, taken under the same lock (so in applied order)."""
     from moto.dynamodb.responses import DynamoHandler
 
-    lock = threading.Lock()
     original = DynamoHandler.call_action
 
     def call_action(self: Any) -> Any:
-        with lock:
+        with DYNAMODB_LOCK:
             result = original(self)
             if journal is not None and self._get_action() in ITEM_WRITES and result[0] == 200:
                 journal.append({"action": "dynamodb.items", "account": self.current_account, "region": self.region,
@@ -157,6 +169,18 @@ def apply_item_images(entry: dict[str, Any]) -> None:
             table.put_item(image["item"])
 
 
+def stop_keeping_every_model_object() -> None:
+    from moto.core.common_models import BaseModel
+
+    def new(cls: type, *args: Any, **kwargs: Any) -> Any:
+        instance = object.__new__(cls)
+        if cls.__module__.startswith("moto.s3."):  # S3's reset closes the files of the keys it kept
+            cls.instances_tracked.append(instance)  # type: ignore[attr-defined]
+        return instance
+
+    BaseModel.__new__ = staticmethod(new)  # type: ignore[method-assign]
+
+
 def roll_back_transactions_by_item() -> None:
     from moto.dynamodb import models
     from moto.dynamodb.models.dynamo_type import DynamoType
@@ -222,6 +246,30 @@ def compare_strings_directly() -> None:
     DynamoType.cast_value = property(cast_value)
 
 
+def size_items_directly() -> None:
+    """Query and Scan add up each result item's size twice (the 1 MB page limit), through a call per
+    attribute to a ``size`` that tests five types before measuring a string or a number; here strings
+    and numbers are measured in the loop (other types as moto measures them)."""
+    from moto.dynamodb.models.dynamo_type import Item
+
+    def size(self: Any) -> int:
+        total = 0
+        for name, value in self.attrs.items():
+            total += len(name.encode("utf-8"))
+            if value.type == "S" and type(value.value) is str:
+                total += len(value.value.encode("utf-8"))
+            elif value.type == "N":
+                total += len(str(value.value))
+            else:
+                total += value.size()
+        return total
+
+    Item.size = size
+
+
+# DynamoDB deletes expired items within days, usually minutes; locally within this many seconds.
+TTL_SWEEP_SECONDS = 30.0
+SERVER_THREADS = 32
 ITEM_READS = frozenset({"GetItem", "Query", "Scan", "BatchGetItem"})
 
 
@@ -245,6 +293,126 @@ def answer_item_reads_as_json() -> None:
         return original(self, action_result)
 
     DynamoHandler.serialized = serialized
+
+
+PLAIN_TYPES = frozenset({"S", "N", "BOOL", "NULL", "SS", "NS"})
+SCALARS = (str, int, float, bool, type(None))
+
+
+def convert_stored_values_directly() -> None:
+    """moto turns each stored value into DynamoDB JSON through a generic walk that asks every
+    object for ``to_json`` first; values of the plain types are their own JSON."""
+    from moto.dynamodb import responses
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    general = responses.dynamo_to_dict
+
+    def dynamo_to_dict(value: Any) -> Any:
+        kind = type(value)
+        if kind is DynamoType:
+            value_type = value.type
+            if value_type in PLAIN_TYPES:
+                return {value_type: value.value}
+            if value_type == "L":
+                return {"L": [dynamo_to_dict(element) for element in value.value]}
+            if value_type == "M":
+                return {"M": {key: dynamo_to_dict(element) for key, element in value.value.items()}}
+            return general(value)  # binary values: moto decodes them for its serializer
+        if isinstance(value, dict):
+            return {key: dynamo_to_dict(element) for key, element in value.items()}
+        if kind is list:
+            return [dynamo_to_dict(element) for element in value]
+        if isinstance(value, SCALARS):
+            return value
+        return general(value)
+
+    responses.dynamo_to_dict = dynamo_to_dict
+
+
+def answer_reads_without_copying_items() -> None:
+    """Query and Scan deep-copy every item they return; with requests serialized nothing changes
+    the stored items before the answer is written, and indexes and projections build new items."""
+    from moto.dynamodb.models import table
+    from moto.dynamodb.models.dynamo_type import Item
+
+    class CopyKeepingItems:
+        """Stands in for the ``copy`` module inside moto's table model: result items are not copied."""
+
+        copy = staticmethod(copy.copy)
+
+        @staticmethod
+        def deepcopy(value: Any, memo: Any = None) -> Any:
+            if isinstance(value, Item):
+                return value
+            if type(value) is list and all(isinstance(element, Item) for element in value):
+                return list(value)
+            return copy.deepcopy(value, memo)  # table backups and restores copy for real
+
+    table.copy = CopyKeepingItems
+
+
+# DynamoDB leaves alone a TTL value more than five years in the past (it takes it for not epoch seconds).
+TTL_IGNORED_AGE_SECONDS = 5 * 365 * 24 * 3600
+
+
+def expired_keys(table: Any, now: float) -> list[tuple[Any, Any]]:
+    """The (hash, range) keys of ``table``'s items whose TTL attribute (epoch seconds) is past."""
+    if table.ttl.get("TimeToLiveStatus") != "ENABLED" or not table.ttl.get("AttributeName"):
+        return []
+    attribute = table.ttl["AttributeName"]
+    items = ([item for by_range in table.items.values() for item in by_range.values()] if table.range_key_attr
+             else list(table.items.values()))
+    expired = []
+    for item in items:
+        value = item.attrs.get(attribute)
+        if value is None or value.type != "N":
+            continue
+        try:
+            expires_at = float(value.value)
+        except ValueError:
+            continue
+        if now - TTL_IGNORED_AGE_SECONDS <= expires_at < now:
+            expired.append((item.hash_key, item.range_key))
+    return expired
+
+
+def expire_ttl_items(now: Optional[float] = None, journal: Optional["Journal"] = None) -> int:
+    """Delete every item past its table's TTL in every account and region; returns how many.
+    With a ``journal``, the deletions are journaled as item writes are (a replay does not bring them back)."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    now = time.time() if now is None else now
+    deleted = 0
+    with DYNAMODB_LOCK:
+        for account, regions in list(dynamodb_backends.items()):
+            for region, backend in list(regions.items()):
+                for table in list(backend.tables.values()):
+                    images = []
+                    for hash_key, range_key in expired_keys(table, now):
+                        table.delete_item(hash_key, range_key)  # also the stream's REMOVE record
+                        key = {table.hash_key_attr: hash_key.to_json()}
+                        if table.range_key_attr:
+                            key[table.range_key_attr] = range_key.to_json()
+                        images.append({"table": table.name, "key": _binary_tagged(key), "item": None})
+                    if images and journal is not None:
+                        journal.append({"action": "dynamodb.items", "account": account, "region": region,
+                                        "items": images})
+                    deleted += len(images)
+    return deleted
+
+
+def sweep_ttl(interval_seconds: float, journal: Optional["Journal"] = None) -> threading.Thread:
+    def sweep() -> None:
+        while True:
+            time.sleep(interval_seconds)
+            try:
+                expire_ttl_items(journal=journal)
+            except Exception:  # one failed sweep must not end the sweeping; the traceback is logged
+                log.exception("TTL sweep failed")
+
+    thread = threading.Thread(target=sweep, name="ttl-sweeper", daemon=True)
+    thread.start()
+    return thread
 
 
 def forward_lambda_invocations(dispatch_url: str) -> None:
@@ -394,44 +562,101 @@ def exit_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
+def prepare_moto(dispatch_url: str, ttl_sweep_seconds: float, journal_path: Optional[str] = None) -> Any:
+    """moto with the changes above, and the WSGI application serving every service."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    stop_keeping_every_model_object()
+    application: Any = CachingDispatcher.create(DomainDispatcherApplication, create_backend_app)
+    journal = None
+    if journal_path:
+        started = time.monotonic()
+        replayed = replay_journal(application, journal_path)  # before the DynamoDB hooks: nothing re-journaled
+        if replayed:
+            print(f"embedded AWS: {replayed} writes replayed from {journal_path} in "
+                  f"{time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)
+        journal = Journal(journal_path)
+        application = StateJournal(application, journal)
+    serialize_dynamodb(journal)
+    roll_back_transactions_by_item()
+    compare_strings_directly()
+    size_items_directly()
+    answer_item_reads_as_json()
+    convert_stored_values_directly()
+    answer_reads_without_copying_items()
+    forward_lambda_invocations(dispatch_url.rstrip("/"))
+    sweep_ttl(ttl_sweep_seconds, journal)
+    return application
+
+
+class CachingDispatcher:
+    """moto finds the service of every request by listing its package folder and matching ~200 URL
+    patterns against the host (a sixth of a DynamoDB call's cost); the answer for a host never changes.
+    moto also runs each service's Flask app in debug mode, where every request with a body defines a
+    new class (a cycle only the full garbage collection frees: memory grew with the request count)."""
+
+    @staticmethod
+    def create(dispatcher_class: type, create_app: Any) -> Any:
+        class Dispatcher(dispatcher_class):  # type: ignore[misc, valid-type]
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                self._backends_by_host: dict[Optional[str], Any] = {}
+
+            def get_backend_for_host(self, host: Optional[str]) -> Any:
+                try:
+                    return self._backends_by_host[host]
+                except KeyError:
+                    backend = self._backends_by_host[host] = super().get_backend_for_host(host)
+                    return backend
+
+        def create_app_without_debug(service: Any) -> Any:
+            app = create_app(service)
+            app.debug = False
+            return app
+
+        return Dispatcher(create_app_without_debug)
+
+
+def serve(host: str, port: int, dispatch_url: str, ttl_sweep_seconds: float, threads: int,
+          journal_path: Optional[str] = None) -> None:
+    """moto's own server is Werkzeug's development server, which closes the connection after every
+    answer (a TCP handshake and a TIME-WAIT socket per AWS call); gunicorn's threaded worker keeps
+    connections alive. One worker process: moto's state lives in it."""
+    from gunicorn.app.base import BaseApplication
+
+    class EmbeddedAws(BaseApplication):
+        def load_config(self) -> None:
+            settings = {"bind": f"{host}:{port}", "workers": 1, "worker_class": "gthread", "threads": threads,
+                        # above botocore's and requests' idle times: the client closes an idle connection first
+                        "keepalive": 120,
+                        # a restarted worker would be an empty AWS: never restart it for a slow request
+                        "timeout": 0, "graceful_timeout": 5, "accesslog": None, "loglevel": "warning",
+                        "proc_name": "serverless-sre-embedded-aws"}
+            for key, value in settings.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:  # in the worker process
+            return prepare_moto(dispatch_url, ttl_sweep_seconds, journal_path)
+
+    EmbeddedAws().run()
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack.embedded_aws", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--dispatch-url", required=True, help="the local stack's control API")
     parser.add_argument("--journal", help="keep the state in this file across restarts (replayed at start)")
+    parser.add_argument("--ttl-sweep-seconds", type=float, default=TTL_SWEEP_SECONDS,
+                        help=f"how often items past their TTL are deleted (default {TTL_SWEEP_SECONDS:g})")
+    parser.add_argument("--threads", type=int, default=SERVER_THREADS,
+                        help=f"requests served at once (default {SERVER_THREADS}; SQS long polls hold one each)")
     args = parser.parse_args(argv)
 
     # moto's Step Functions call back into this server through MOTO_PORT.
     os.environ["MOTO_PORT"] = str(args.port)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not one line per AWS call
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-    from werkzeug.serving import make_server
-
-    class RequestHandler(MotoRequestHandler):
-        disable_nagle_algorithm = True  # keep-alive answers without the 40 ms delayed-ACK stall
-
-    application: Any = DomainDispatcherApplication(create_backend_app)
-    journal = None
-    if args.journal:
-        started = time.monotonic()
-        replayed = replay_journal(application, args.journal)  # before the DynamoDB hooks: nothing re-journaled
-        if replayed:
-            print(f"embedded AWS: {replayed} writes replayed from {args.journal} in "
-                  f"{time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)
-        journal = Journal(args.journal)
-        application = StateJournal(application, journal)
-    serialize_dynamodb(journal)
-    roll_back_transactions_by_item()
-    compare_strings_directly()
-    answer_item_reads_as_json()
-    forward_lambda_invocations(args.dispatch_url.rstrip("/"))
     exit_with_parent(os.getppid())
-    server = make_server(args.host, args.port, application, threaded=True, request_handler=RequestHandler)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the stack stops us in order
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
-    server.serve_forever()
-    server.server_close()
+    serve(args.host, args.port, args.dispatch_url, args.ttl_sweep_seconds, args.threads, args.journal)
     return 0
 
 

@@ -5,6 +5,7 @@ import importlib.util
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -19,6 +20,9 @@ from devstack.resources import definitions
 log = logging.getLogger("devstack")
 CONTROL_HOST = "127.0.0.1"
 AWS_START_TIMEOUT_SECONDS = 60
+# Delivered webhook events stay this long locally (7 days deployed): with TTL applied by the
+# embedded AWS, the outbox then holds minutes of traffic instead of all of it.
+LOCAL_OUTBOX_KEEP_FINISHED_SECONDS = 600
 
 LOCAL_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -88,7 +92,8 @@ class LocalStack:
         self._moto = subprocess.Popen(
             [sys.executable, "-m", "devstack.embedded_aws", "--host", self.config.host, "--port", str(self.aws_port),
              "--dispatch-url", self.control_url, "--journal", self.journal_path],
-            stdout=sys.__stderr__, stderr=sys.__stderr__)
+            # Its own session: Ctrl-C reaches the stack only, which stops the parts in order.
+            stdout=sys.__stderr__, stderr=sys.__stderr__, start_new_session=True)
         deadline = time.monotonic() + AWS_START_TIMEOUT_SECONDS
         import requests
 
@@ -130,13 +135,20 @@ class LocalStack:
             self.resources["statemachines"] = provision_statemachines(
                 self.aws_endpoint, LOCAL_ENVIRONMENT["AWS_REGION"], self.resources, dispatch_in_process=False)
 
+    def _kill_embedded_aws(self) -> None:
+        """SIGKILL to its process group: gunicorn's master and the worker that holds moto's state."""
+        try:
+            os.killpg(self._moto.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self._moto.wait(timeout=10)
+
     def restart_embedded_aws(self) -> dict[str, Any]:
         """Kill the embedded AWS (SIGKILL, as a crash: nothing is saved on the way out) and start it
         again on its port; it replays its journal before serving, then the rest is provisioned again."""
         started = time.monotonic()
         old_pid = self._moto.pid
-        self._moto.kill()
-        self._moto.wait(timeout=10)
+        self._kill_embedded_aws()
         self._start_embedded_aws()
         self._provision(restoring=True)
         self.restarts["embedded_aws"] += 1
@@ -199,6 +211,7 @@ class LocalStack:
         os.environ.setdefault("PROBE_URL", f"{self.base_url}/health")
         os.environ.setdefault("WEBHOOK_URL", f"{self.base_url}/_local/webhook-receiver")
         os.environ.setdefault("PUBLIC_BASE_URL", self.base_url)
+        os.environ.setdefault("OUTBOX_KEEP_FINISHED_SECONDS", str(LOCAL_OUTBOX_KEEP_FINISHED_SECONDS))
         import boto3
 
         self._session = boto3.session.Session(region_name=LOCAL_ENVIRONMENT["AWS_REGION"])
@@ -310,8 +323,7 @@ class LocalStack:
             try:
                 self._moto.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self._moto.kill()
-                self._moto.wait(timeout=5)
+                self._kill_embedded_aws()
             stopped.append(f"embedded AWS on {self.aws_endpoint} (pid {self._moto.pid})")
         shutil.rmtree(self._state_dir, ignore_errors=True)
         return stopped

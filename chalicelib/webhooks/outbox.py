@@ -98,11 +98,13 @@ class Outbox:
     """The outbox in DynamoDB."""
 
     def __init__(self, model: Any, backoff: Optional[Backoff] = None,
-                 clock: Callable[[], float] = time.time, max_attempts: int = 15) -> None:
+                 clock: Callable[[], float] = time.time, max_attempts: int = 15,
+                 keep_finished_seconds: float = KEEP_FINISHED_SECONDS) -> None:
         self.model = model
         self.backoff = backoff or Backoff()
         self._clock = clock
         self.max_attempts = max_attempts
+        self.keep_finished_seconds = keep_finished_seconds
 
     def _entry(self, item: Any) -> OutboxEntry:
         return OutboxEntry(event=WebhookEvent(item.event_id, item.event_type, item.body),
@@ -173,7 +175,7 @@ class Outbox:
         now = self._clock()
         model(event_id).update(actions=[
             model.status.set(DELIVERED), model.delivered_at.set(now), model.pending_shard.remove(),
-            model.last_error.remove(), model.expires_at.set(int(now + KEEP_FINISHED_SECONDS))],
+            model.last_error.remove(), model.expires_at.set(int(now + self.keep_finished_seconds))],
             condition=model.event_id.exists())
 
     def record_failure(self, entry: OutboxEntry, error: str) -> str:
@@ -184,6 +186,6 @@ class Outbox:
         if entry.attempts >= self.max_attempts:
             status = DEAD
             actions += [model.status.set(DEAD), model.pending_shard.remove(),
-                        model.expires_at.set(int(self._clock() + KEEP_FINISHED_SECONDS))]
+                        model.expires_at.set(int(self._clock() + self.keep_finished_seconds))]
         model(entry.event.event_id).update(actions=actions, condition=model.status == PENDING)
         return status

@@ -68,3 +68,23 @@ def test_a_204_has_no_content_type_and_no_body(stack):
     assert (status, body) == (204, b"")
     assert "content-type" not in headers
     assert "content-length" not in headers
+
+
+def test_the_embedded_aws_answers_many_calls_on_one_kept_alive_connection(stack):
+    import http.client
+
+    address = urlsplit(stack.aws_endpoint)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
+    try:
+        for _ in range(3):
+            connection.request("GET", "/moto-api/", headers={"Connection": "keep-alive"})
+            response = connection.getresponse()
+            response.read()
+            assert response.getheader("Connection", "").lower() != "close"
+            assert not response.will_close
+        local_port = connection.sock.getsockname()[1]
+        connection.request("GET", "/moto-api/")
+        connection.getresponse().read()
+        assert connection.sock.getsockname()[1] == local_port  # the same TCP connection answered every call
+    finally:
+        connection.close()

@@ -19,11 +19,18 @@ def restore_dynamo_handler():
     saved = {name: DynamoHandler.__dict__.get(name) for name in ("serialized", "call_action")}
     from moto.dynamodb.models.dynamo_type import DynamoType
 
+    from moto.dynamodb import responses
+    from moto.dynamodb.models import table as table_module
+
     saved_transact, saved_copy = models.DynamoDBBackend.transact_write_items, models.copy
-    saved_cast = DynamoType.__dict__["cast_value"]
+    from moto.dynamodb.models.dynamo_type import Item
+
+    saved_cast, saved_size = DynamoType.__dict__["cast_value"], Item.__dict__["size"]
+    saved_to_dict, saved_table_copy = responses.dynamo_to_dict, table_module.copy
     yield
     models.DynamoDBBackend.transact_write_items, models.copy = saved_transact, saved_copy
-    DynamoType.cast_value = saved_cast
+    responses.dynamo_to_dict, table_module.copy = saved_to_dict, saved_table_copy
+    DynamoType.cast_value, Item.size = saved_cast, saved_size
     for name, value in saved.items():
         if value is None:
             if name in DynamoHandler.__dict__:
@@ -54,7 +61,54 @@ def test_item_reads_answered_as_json_parse_as_moto_would_answer_them(aws_mock, r
     expected = reads(client)
     embedded_aws.answer_item_reads_as_json()
     assert reads(client) == expected
+    embedded_aws.convert_stored_values_directly()
+    embedded_aws.answer_reads_without_copying_items()
+    assert reads(client) == expected
     assert expected[0] == RICH_ITEM
+
+
+def test_a_projected_read_without_copies_leaves_the_stored_item_whole(aws_mock, restore_dynamo_handler):
+    embedded_aws.answer_reads_without_copying_items()
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    table(client)
+    projected = client.scan(TableName="t", ProjectionExpression="pk, n")["Items"]
+    assert projected == [{"pk": {"S": "a"}, "n": {"N": "1.50"}}]
+    assert client.get_item(TableName="t", Key={"pk": {"S": "a"}})["Item"] == RICH_ITEM
+
+
+def ttl_table(client, name="ttl", ttl=True):
+    client.create_table(TableName=name, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                                   {"AttributeName": "sk", "KeyType": "RANGE"}],
+                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                              {"AttributeName": "sk", "AttributeType": "S"}],
+                        BillingMode="PAY_PER_REQUEST")
+    if ttl:
+        client.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True,
+                                                                             "AttributeName": "expires_at"})
+
+
+def stored(client, name="ttl"):
+    return sorted(item["sk"]["S"] for item in client.scan(TableName=name)["Items"])
+
+
+def test_items_past_their_ttl_are_deleted_and_others_kept(aws_mock):
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    ttl_table(client)
+    now = 2_000_000_000
+    for sk, expires in (("expired", {"N": str(now - 1)}), ("due-later", {"N": str(now + 60)}),
+                        ("not-a-number", {"S": str(now - 1)}), ("ancient", {"N": "5"})):
+        client.put_item(TableName="ttl", Item={"pk": {"S": "p"}, "sk": {"S": sk}, "expires_at": expires})
+    client.put_item(TableName="ttl", Item={"pk": {"S": "p"}, "sk": {"S": "no-ttl"}})
+    assert embedded_aws.expire_ttl_items(now=now) == 1
+    assert stored(client) == ["ancient", "due-later", "no-ttl", "not-a-number"]
+
+
+def test_tables_without_ttl_keep_every_item(aws_mock):
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    ttl_table(client, ttl=False)
+    client.put_item(TableName="ttl", Item={"pk": {"S": "p"}, "sk": {"S": "old"}, "expires_at": {"N": "1000"}})
+    assert embedded_aws.expire_ttl_items(now=2_000_000_000) == 0
+    assert stored(client) == ["old"]
 
 
 def test_function_names_and_arns_map_to_infra_keys():
@@ -153,3 +207,74 @@ def test_item_writes_are_journaled_as_images_that_rebuild_the_same_items(aws_moc
     for entry in entries:
         embedded_aws.apply_item_images(entry)
     assert client.scan(TableName="t")["Items"] == stored
+
+
+def test_item_sizes_are_measured_as_moto_measures_them(restore_dynamo_handler):
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    items = [Item(DynamoType({"S": "a"}), None, dict(RICH_ITEM)),
+             Item(DynamoType({"S": "b"}), None, {"pk": {"S": "b"}, "námé": {"S": "héllo"}, "n": {"N": "-12.50"},
+                                                 "e": {"S": ""}, "t": {"BOOL": True}})]
+    expected = [item.size() for item in items]
+    embedded_aws.size_items_directly()
+    assert [item.size() for item in items] == expected
+    assert expected[1] == 2 + 1 + 6 + 6 + 1 + 6 + 1 + 0 + 1 + 1  # UTF-8 bytes of names and values
+
+
+def dispatcher():
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    return embedded_aws.CachingDispatcher.create(DomainDispatcherApplication, create_backend_app)
+
+
+def test_service_apps_run_without_flask_debug_mode():
+    assert dispatcher().create_app("dynamodb").debug is False
+
+
+def test_the_backend_of_a_host_is_looked_up_once(monkeypatch):
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    lookups = []
+    monkeypatch.setattr(DomainDispatcherApplication, "get_backend_for_host",
+                        lambda self, host: lookups.append(host) or "dynamodb")
+    served = dispatcher()
+    assert [served.get_backend_for_host("dynamodb.us-east-1.amazonaws.com") for _ in range(3)] == ["dynamodb"] * 3
+    assert lookups == ["dynamodb.us-east-1.amazonaws.com"]
+
+
+@pytest.fixture
+def restore_model_tracking():
+    from moto.core.common_models import BaseModel
+
+    saved = BaseModel.__dict__["__new__"]
+    yield
+    BaseModel.__new__ = saved
+
+
+def test_item_versions_are_not_kept_after_their_updates(aws_mock, restore_model_tracking):
+    from moto.dynamodb.models.dynamo_type import Item
+
+    embedded_aws.stop_keeping_every_model_object()
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    table(client)
+    kept = len(Item.instances_tracked)
+    for value in range(20):
+        client.update_item(TableName="t", Key={"pk": {"S": "a"}}, UpdateExpression="SET v = :v",
+                           ExpressionAttributeValues={":v": {"N": str(value)}})
+    assert len(Item.instances_tracked) == kept
+    assert client.get_item(TableName="t", Key={"pk": {"S": "a"}})["Item"]["v"] == {"N": "19"}
+
+
+def test_ttl_deletions_are_journaled_so_a_replay_does_not_bring_the_items_back(aws_mock, tmp_path):
+    import json
+
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    ttl_table(client)
+    item = {"pk": {"S": "p"}, "sk": {"S": "expired"}, "expires_at": {"N": "1999999999"}}
+    client.put_item(TableName="ttl", Item=item)
+    journal = embedded_aws.Journal(str(tmp_path / "journal.jsonl"))
+    assert embedded_aws.expire_ttl_items(now=2_000_000_000, journal=journal) == 1
+    client.put_item(TableName="ttl", Item=item)  # as a replay of its earlier write would
+    for line in (tmp_path / "journal.jsonl").read_text().splitlines():
+        embedded_aws.apply_item_images(json.loads(line))
+    assert stored(client) == []

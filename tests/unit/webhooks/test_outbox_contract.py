@@ -74,3 +74,10 @@ def test_due_is_oldest_first_and_limited(outbox, clock):
         clock.advance(1)
     due = outbox.due(2)
     assert [entry.event.event_id for entry in due] == [event("u-0").event_id, event("u-1").event_id]
+
+
+def test_finished_entries_expire_after_the_kept_time(tables, wired, clock):
+    outbox = Outbox(wired.outbox.model, clock=clock, keep_finished_seconds=600)
+    entry = outbox.enqueue(event())
+    outbox.mark_delivered(entry.event.event_id)
+    assert wired.outbox.model.get(entry.event.event_id).expires_at == int(clock()) + 600
