@@ -5,6 +5,7 @@ loopback TCP port, as RDS is reached over TCP. ``stop``/``start`` simulate an ou
 """
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -119,12 +120,16 @@ class PostgresCluster:
 
     def pause(self) -> None:
         """Stop every server process (SIGSTOP): connections stay open, every query waits until ``resume``."""
-        for pid in self._processes():
-            os.kill(pid, signal.SIGSTOP)
+        self._signal_all(signal.SIGSTOP)
 
     def resume(self) -> None:
+        self._signal_all(signal.SIGCONT)
+
+    def _signal_all(self, signum: int) -> None:
         for pid in self._processes():
-            os.kill(pid, signal.SIGCONT)
+            # A backend may exit between being listed and being signalled: nothing left to stop or continue.
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
 
     def destroy(self) -> None:
         self.resume()  # a paused server would not stop
