@@ -86,27 +86,33 @@ def _digest(token: str) -> bytes:
 
 
 class OperatorAuth:
-    def __init__(self, secrets: SecretReader, secret_id: str) -> None:
+    """Checks bearer tokens against the named tokens of one or more secrets (the viewer check
+    takes the viewer secret's and the operator secret's: an operator may read too)."""
+
+    def __init__(self, secrets: SecretReader, secret_id: str, *more_secret_ids: str, kind: str = "operator") -> None:
         self._secrets = secrets
-        self._secret_id = secret_id
+        self._secret_ids = (secret_id, *more_secret_ids)
+        self._kind = kind
 
     def require(self, headers: Mapping[str, str]) -> str:
-        """The name of the operator whose token ``headers`` carry; 401/403/503 otherwise."""
+        """The name of the holder of the token ``headers`` carry; 401/403/503 otherwise."""
         presented = _bearer_token(headers)
         if presented is None:
-            raise Unauthorized("Authentication required: send Authorization: Bearer <operator token>",
+            raise Unauthorized(f"Authentication required: send Authorization: Bearer <{self._kind} token>",
                                headers={"WWW-Authenticate": 'Bearer realm="sre"'})
+        holders: list[tuple[str, str]] = []
         try:
-            operators = parse_operators(self._secrets.read(self._secret_id))
+            for secret_id in self._secret_ids:
+                holders.extend(sorted(parse_operators(self._secrets.read(secret_id)).items()))
         except Exception as exc:  # any failure to read the secret must fail closed, retryably
-            raise ServiceUnavailable("Operator token cannot be verified right now") from exc
+            raise ServiceUnavailable(f"{self._kind.capitalize()} token cannot be verified right now") from exc
         # Compare with every token, equal-length digests, no early exit: timing tells nothing.
         presented_digest, matched = _digest(presented), None
-        for name, token in sorted(operators.items()):
+        for name, token in holders:
             if hmac.compare_digest(presented_digest, _digest(token)) and matched is None:
                 matched = name
         if matched is None:
-            raise Forbidden("Operator token is not valid")
+            raise Forbidden(f"{self._kind.capitalize()} token is not valid")
         return matched
 
 

@@ -56,6 +56,10 @@ class ServiceSettings:
     latency_thresholds_ms: tuple[int, ...] = LATENCY_LADDER_MS
     max_body_bytes: int = 16384
     operator_token_secret: str = "serverless-sre/operator-token"
+    # Reads of the SRE plane (GET /sre/...) take a viewer token (or an operator's); the local
+    # stack turns this off so the dashboard and curl work without one.
+    viewer_token_secret: str = "serverless-sre/viewer-token"
+    sre_reads_require_token: bool = True
     secret_cache_seconds: int = 300
     # Base URL of the API as a person receiving a page reaches it (ack links).
     public_base_url: str = "http://localhost:8000"
@@ -73,6 +77,8 @@ class ServiceSettings:
             latency_thresholds_ms=_ints(env, "LATENCY_THRESHOLDS_MS", ",".join(map(str, LATENCY_LADDER_MS))),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 16384),
             operator_token_secret=_text(env, "OPERATOR_TOKEN_SECRET", "serverless-sre/operator-token"),
+            viewer_token_secret=_text(env, "VIEWER_TOKEN_SECRET", "serverless-sre/viewer-token"),
+            sre_reads_require_token=_flag(env, "SRE_READS_REQUIRE_TOKEN", True),
             secret_cache_seconds=_int(env, "SECRET_CACHE_SECONDS", 300),
             public_base_url=_text(env, "PUBLIC_BASE_URL", "http://localhost:8000"),
             runbooks_base_url=_text(env, "RUNBOOKS_BASE_URL", cls.runbooks_base_url),

@@ -71,6 +71,13 @@ class Wiring:
 
         return OperatorAuth(self.secrets, self.settings.service.operator_token_secret)
 
+    @cached_property
+    def viewer_auth(self) -> Any:
+        from chalicelib.auth import OperatorAuth
+
+        service = self.settings.service
+        return OperatorAuth(self.secrets, service.viewer_token_secret, service.operator_token_secret, kind="viewer")
+
     # -- circuit breakers ------------------------------------------------------------------------
     @cached_property
     def breaker_configs(self) -> dict[str, Any]:

@@ -76,6 +76,9 @@ def main(argv: list[str]) -> int:
     for noisy in ("werkzeug", "botocore", "pynamodb"):  # one line per moto call drowns the app's own logs
         logging.getLogger(noisy).setLevel(logging.WARNING)
     config, log_file = parse_args(argv)
+    from devstack.aws_calls import install_from_environment
+
+    install_from_environment()  # before any AWS client exists
     console = sys.stdout
     stack = LocalStack(config)
     stopping = threading.Event()

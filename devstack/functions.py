@@ -47,4 +47,7 @@ def invoke(function_key: str, event: Any = None) -> Any:
     context = LocalLambdaContext(function_name=f"serverless-sre-{function_key}",
                                  timeout_seconds=int(spec.get("timeout_seconds", 60)),
                                  memory_limit_in_mb=int(spec.get("memory_mb", 256)))
-    return handler_for(function_key)(event if event is not None else {}, context)
+    from devstack.aws_calls import attributed
+
+    with attributed(function_key):
+        return handler_for(function_key)(event if event is not None else {}, context)

@@ -212,6 +212,8 @@ class LocalStack:
         os.environ.setdefault("WEBHOOK_URL", f"{self.base_url}/_local/webhook-receiver")
         os.environ.setdefault("PUBLIC_BASE_URL", self.base_url)
         os.environ.setdefault("OUTBOX_KEEP_FINISHED_SECONDS", str(LOCAL_OUTBOX_KEEP_FINISHED_SECONDS))
+        # Locally anyone may read the SRE plane (README); SRE_READS_REQUIRE_TOKEN=true acts as deployed.
+        os.environ.setdefault("SRE_READS_REQUIRE_TOKEN", "false")
         import boto3
 
         self._session = boto3.session.Session(region_name=LOCAL_ENVIRONMENT["AWS_REGION"])

@@ -12,6 +12,8 @@ os.environ.update({
     "AWS_REGION": "us-east-1",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_NAMESPACE": "ServerlessSRE",
+    # As on the local stack: SRE reads open; tests/unit/auth/test_sre_reads.py turns the deployed check on.
+    "SRE_READS_REQUIRE_TOKEN": "false",
 })
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
@@ -41,3 +43,76 @@ def aws_mock():
 
     with mock_aws():
         yield
+
+
+# Every AWS call a function (infra/functions.json, or the API) makes in the suite is recorded and
+# must be allowed by that function's policy (tests/support/iam.py); the e2e stacks record theirs
+# in build/test-output. Installed at import: before any botocore session exists.
+from devstack import aws_calls  # noqa: E402
+
+AWS_CALLS = aws_calls.install()
+
+
+def pytest_sessionstart(session):
+    import tempfile
+
+    from tests.support.iam import E2E_CALL_LOGS_SETTING
+
+    os.environ[E2E_CALL_LOGS_SETTING] = tempfile.mkdtemp(prefix="aws-calls-e2e-")
+
+
+class _RefusalCollector:
+    def __init__(self):
+        from tests.support.iam import PolicyBook
+
+        self.book = PolicyBook()
+        self.verdicts = {}
+        self.refused = []
+
+    def __call__(self, call):
+        if call not in self.verdicts:
+            self.verdicts[call] = self.book.allowing(call) is not None
+        if not self.verdicts[call]:
+            self.refused.append(call)
+
+
+_REFUSALS = None
+
+
+@pytest.fixture(autouse=True)
+def _aws_calls_are_allowed():
+    """A test whose code under test makes an AWS call its function's policy does not allow fails."""
+    global _REFUSALS
+    if _REFUSALS is None:
+        _REFUSALS = _RefusalCollector()
+        AWS_CALLS.listeners.append(_REFUSALS)
+    _REFUSALS.refused.clear()
+    yield
+    refused = sorted(set(_REFUSALS.refused), key=aws_calls.Call.sort_key)
+    _REFUSALS.refused.clear()
+    assert not refused, ("AWS calls no statement of the function's policy allows (infra/access.json, "
+                         "infra/functions.json access):\n" + "\n".join(map(str, refused)))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Writes every call seen to build/test-output/aws-calls.json and names those missing from
+    tests/fixtures/aws_calls.json, the record tests/unit/terraform/test_access_policies.py reads.
+    It does not fail the run: which calls a run makes depends on what it selected and on timing
+    (scheduled functions); each call was already checked against its policy by the test making it."""
+    import shutil
+    from pathlib import Path
+
+    from tests.support.iam import E2E_CALL_LOGS_SETTING, RECORD, TEST_OUTPUT, read_record, write_record
+
+    calls = set(AWS_CALLS.calls)
+    e2e_logs = Path(os.environ.get(E2E_CALL_LOGS_SETTING, ""))
+    if e2e_logs.name:
+        for log in e2e_logs.glob("*.jsonl"):
+            calls |= aws_calls.read_log(log)
+        shutil.rmtree(e2e_logs, ignore_errors=True)
+    write_record(calls, TEST_OUTPUT / "aws-calls.json")
+    unrecorded = sorted(calls - read_record(), key=aws_calls.Call.sort_key)
+    if unrecorded:
+        session.config.get_terminal_writer().line(
+            f"\n{len(unrecorded)} AWS calls seen are missing from {RECORD.relative_to(session.config.rootpath)}: "
+            "after a whole run, copy build/test-output/aws-calls.json there", yellow=True)

@@ -97,10 +97,29 @@ def _reject_repeated_query_parameters(request: Request) -> None:
         raise ApiError("Validation failed", details={name: ["Given more than once."] for name in repeated})
 
 
+# GET routes of the SRE plane anyone may call: the acknowledge link is signed, and the dashboard
+# page and its files carry no data (the page reads GET /sre/dashboard with the token it is given).
+PUBLIC_SRE_READS = frozenset({"/sre/incidents/{incident_id}/ack-link", "/sre/dashboard-ui",
+                              "/sre/dashboard-ui/assets/{name}"})
+
+
+def _require_sre_reader(request: Request) -> None:
+    """Every other read of /sre/ needs a viewer (or operator) token where the setting asks for it."""
+    route = (request.context or {}).get("resourcePath", "")
+    if request.method not in ("GET", "HEAD") or not route.startswith("/sre/") or route in PUBLIC_SRE_READS:
+        return
+    from chalicelib.wiring import current
+
+    wired = current()
+    if wired.settings.service.sre_reads_require_token:
+        wired.viewer_auth.require(request.headers)
+
+
 def _call_view(request: Request, get_response: Callable[[Request], Response], fault: Any = None) -> Response:
     try:
         check_body_size(request)
         _reject_repeated_query_parameters(request)
+        _require_sre_reader(request)
         if fault is not None:
             injected = _apply_route_fault(fault)
             if injected is not None:

@@ -22,6 +22,7 @@ import requests
 
 from devstack.ports import free_port
 from devstack.provision import LOCAL_OPERATOR
+from tests.support.iam import E2E_CALL_LOGS_SETTING
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 90
@@ -114,6 +115,8 @@ def running_stack(*extra_args: str, variant: str = "lambda", schedules: bool = F
     log_path = log_dir / "stack.log"
     env = {**{key: value for key, value in os.environ.items() if not key.startswith("AWS_")}, **(env or {})}
     env["PYTHONUNBUFFERED"] = "1"
+    # The stack records its functions' AWS calls; tests/conftest.py checks them against the policies.
+    env["AWS_CALL_LOG"] = str(Path(os.environ[E2E_CALL_LOGS_SETTING]) / f"{variant}.jsonl")
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "devstack", "--host", host, "--port", str(port), "--aws-port", str(aws_port),
@@ -152,3 +155,19 @@ def disposable_stack(request):
     Schemathesis keeps a stack of its own: its runs depend on the state it leaves itself."""
     with running_stack(variant=request.param, env=FAST_RECOVERY) as running:
         yield running
+
+
+@pytest.fixture(autouse=True)
+def _stack_aws_calls_are_allowed():
+    """The calls the stacks' functions made during the test are allowed by their policies."""
+    from devstack.aws_calls import read_log
+    from tests.support.iam import PolicyBook
+
+    def seen():
+        return set().union(*(read_log(log) for log in Path(os.environ[E2E_CALL_LOGS_SETTING]).glob("*.jsonl")))
+
+    before = seen()
+    yield
+    refused = PolicyBook().refused(seen() - before)
+    assert not refused, ("AWS calls no statement of the function's policy allows (infra/access.json, "
+                         "infra/functions.json access):\n" + "\n".join(map(str, refused)))

@@ -1,6 +1,6 @@
 """The OpenAPI document says what the server does: Schemathesis with every check, against a
-local stack of its own (its control-plane calls open breakers and incidents), once as an
-anonymous client and once with the operator token. Bounded: a fixed seed, examples per
+local stack of its own (its control-plane calls open breakers and incidents; its SRE reads need
+a token, as deployed), once as an anonymous client and once with the operator token. Bounded: a fixed seed, examples per
 operation and time budget per run."""
 import subprocess
 import sys
@@ -21,7 +21,7 @@ SEED = 20261205
 
 @pytest.fixture(scope="module")
 def own_stack():
-    with running_stack() as running:
+    with running_stack(env={"SRE_READS_REQUIRE_TOKEN": "true"}) as running:
         yield running
 
 

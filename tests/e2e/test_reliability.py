@@ -130,7 +130,7 @@ def _evaluate(stack: Any) -> dict[str, tuple[int, int]]:
     """(good, valid) per SLO over its period, evaluated now including the current minute."""
     now = datetime.now(timezone.utc) + timedelta(minutes=1)
     assert stack.fire("slo-evaluator", {"now": now.isoformat()})["errors"] == []
-    body = stack.http.get(stack.url("/sre/slos")).json()
+    body = stack.http.get(stack.url("/sre/slos"), headers=stack.operator_headers()).json()
     return {slo["name"]: (slo["windows"][slo["definition"]["period"]]["good"],
                           slo["windows"][slo["definition"]["period"]]["valid"]) for slo in body["slos"]}
 

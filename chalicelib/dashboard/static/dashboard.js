@@ -526,8 +526,15 @@
   function load() {
     if (timer) { clearTimeout(timer); timer = null; }
     var errorBox = document.getElementById("load-error");
-    return fetch("/sre/dashboard", {cache: "no-store", headers: {Accept: "application/json"}})
+    // Deployed, reading needs a token (a viewer's or an operator's): the one kept for this tab.
+    var headers = {Accept: "application/json"};
+    var kept = window.sessionStorage.getItem(TOKEN_KEY);
+    if (kept) { headers.Authorization = "Bearer " + kept; }
+    return fetch("/sre/dashboard", {cache: "no-store", headers: headers})
       .then(function (response) {
+        if (response.status === 401 || response.status === 403) {
+          throw new Error("GET /sre/dashboard answered " + response.status + ": enter a viewer or operator token above");
+        }
         if (!response.ok) { throw new Error("GET /sre/dashboard answered " + response.status); }
         return response.json();
       })
@@ -547,7 +554,8 @@
   // -- operator token and acknowledge ------------------------------------------------------------
   function tokenState() {
     var kept = window.sessionStorage.getItem(TOKEN_KEY);
-    document.getElementById("token-state").textContent = kept ? "Token kept for this tab." : "No token: acknowledging needs one.";
+    document.getElementById("token-state").textContent = kept ? "Token kept for this tab." :
+      "No token: acknowledging needs the operator token; deployed, reading needs a viewer or operator token.";
   }
 
   function acknowledge(button) {
@@ -591,6 +599,7 @@
       if (input.value.trim()) { window.sessionStorage.setItem(TOKEN_KEY, input.value.trim()); }
       input.value = "";
       tokenState();
+      load();
     });
     document.getElementById("token-forget").addEventListener("click", function () {
       window.sessionStorage.removeItem(TOKEN_KEY);

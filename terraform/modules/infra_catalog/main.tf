@@ -14,6 +14,7 @@ locals {
     statemachines = jsondecode(file("${var.infra_dir}/statemachines.json"))
     # Optional: an infra/ without queues declares none.
     queues = fileexists("${var.infra_dir}/queues.json") ? jsondecode(file("${var.infra_dir}/queues.json")) : {}
+    access = jsondecode(file("${var.infra_dir}/access.json"))
   }
 
   tables = {
@@ -33,22 +34,22 @@ locals {
     }
   }
 
-  # Lambda entry points. `access` lists the resources a function may touch
-  # ("table:<key>", "topic:<key>", "secret:<key>", "statemachine:<key>",
-  # "function:<key>", "metrics:read", "capacity:read" (the API function's
-  # configuration, the account's Lambda limits, ECS services and their scaling
-  # bounds: what capacity planning reads),
-  # "chaos:infrastructure" (reserved concurrency, for chaos experiments)); without it a function may use every
-  # resource declared in infra/ (still never anything outside the project).
-  all_access = concat(
+  # Lambda entry points. `access` lists the grants of access.json the function holds: "table:<key>",
+  # "topic:<key>", "secret:<key>", "statemachine:<key>" (start), "execution:<key>" (watch and
+  # stop its executions), "queue:<key>", "function:<key>" for a
+  # resource of infra/, or a grant of its own name ("metrics:read", "capacity:read", ...). Every
+  # function declares its list; access.json's "api" is the API's (Lambda or ECS tasks).
+  access = local.raw.access
+  resource_entries = concat(
     [for k in keys(local.raw.tables) : "table:${k}"],
     [for k in keys(local.raw.topics) : "topic:${k}"],
     [for k in keys(local.raw.secrets) : "secret:${k}"],
     [for k in keys(local.raw.statemachines) : "statemachine:${k}"],
+    [for k in keys(local.raw.statemachines) : "execution:${k}"],
     [for k in keys(local.raw.queues) : "queue:${k}"],
     [for k in keys(local.raw.functions) : "function:${k}"],
-    ["metrics:read", "capacity:read", "chaos:infrastructure"],
   )
+  known_entries = concat(local.resource_entries, [for name in keys(local.access.grants) : name if strcontains(name, ":")])
 
   functions = {
     for key, f in local.raw.functions : key => {
@@ -56,8 +57,7 @@ locals {
       schedule        = try(f.schedule, null)
       timeout_seconds = try(f.timeout_seconds, 60)
       memory_mb       = try(f.memory_mb, 256)
-      access          = try(f.access, null) == null ? local.all_access : f.access
-      access_declared = try(f.access, null) != null
+      access          = f.access
     }
   }
 

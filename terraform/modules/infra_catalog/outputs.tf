@@ -28,7 +28,14 @@ output "statemachines" {
   value       = local.statemachines
 }
 
-output "all_access" {
-  description = "Every access entry the declared resources allow (what the API function and undeclared functions get)."
-  value       = local.all_access
+output "access" {
+  description = "infra/access.json: the grants (statements with placeholders) and the API's access list."
+  value       = local.access
+
+  precondition {
+    condition = alltrue([
+      for entry in concat(local.access.api, flatten([for f in values(local.functions) : f.access])) : contains(local.known_entries, entry)
+    ])
+    error_message = "Every access entry names a resource of infra/ (table:<key>, ...) or a grant of access.json."
+  }
 }

@@ -38,46 +38,40 @@ resource "aws_iam_role" "this" {
   assume_role_policy = data.aws_iam_policy_document.assume.json
 }
 
-data "aws_iam_policy_document" "permissions" {
-  statement {
-    sid       = "OwnLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${local.log_group_arn}:*"]
-  }
-
-  statement {
-    sid = "Tracing"
-    # X-Ray segment APIs have no resource-level permissions.
-    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "DeadLetters"
-    actions   = ["sqs:SendMessage"]
-    resources = [var.dead_letter_queue_arn]
-  }
-
-  statement {
-    sid       = "StackKey"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    resources = [var.kms_key_arn]
-  }
-
-  dynamic "statement" {
-    for_each = var.policy_statements
-    content {
-      sid       = statement.value.sid
-      actions   = statement.value.actions
-      resources = statement.value.resources
-    }
-  }
+# Written as JSON here rather than by the policy document data source, so plans (and terraform
+# test with a mocked provider) show the real document.
+locals {
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = concat(
+      [
+        { Sid = "OwnLogs", Effect = "Allow", Action = ["logs:CreateLogStream", "logs:PutLogEvents"], Resource = ["${local.log_group_arn}:*"] },
+        # X-Ray segment APIs have no resource-level permissions.
+        { Sid = "Tracing", Effect = "Allow", Action = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource = ["*"] },
+        { Sid = "DeadLetters", Effect = "Allow", Action = ["sqs:SendMessage"], Resource = [var.dead_letter_queue_arn] },
+        { Sid = "StackKey", Effect = "Allow", Action = ["kms:Decrypt", "kms:GenerateDataKey"], Resource = [var.kms_key_arn] },
+      ],
+      [
+        for st in var.policy_statements : merge(
+          { Sid = st.sid, Effect = "Allow", Action = st.actions, Resource = st.resources },
+          {
+            for key, condition in {
+              Condition = {
+                for test in distinct([for c in st.conditions : c.test]) :
+                test => { for c in st.conditions : c.variable => c.values if c.test == test }
+              }
+            } : key => condition if length(st.conditions) > 0
+          },
+        )
+      ],
+    )
+  })
 }
 
 resource "aws_iam_role_policy" "this" {
   name   = "least-privilege"
   role   = aws_iam_role.this.id
-  policy = data.aws_iam_policy_document.permissions.json
+  policy = local.policy
 }
 
 resource "aws_lambda_function" "this" {

@@ -59,3 +59,8 @@ output "provisioned_concurrency_scaling" {
     target_value = aws_appautoscaling_policy.provisioned_concurrency[0].target_tracking_scaling_policy_configuration[0].target_value
   }
 }
+
+output "policy" {
+  description = "The role's policy document (JSON)."
+  value       = local.policy
+}

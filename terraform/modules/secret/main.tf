@@ -76,3 +76,8 @@ output "name" {
   description = "Secret name."
   value       = aws_secretsmanager_secret.this.name
 }
+
+output "token_version" {
+  description = "Version of the generated token written (null when an operator sets the value)."
+  value       = one(aws_secretsmanager_secret_version.token[*].secret_string_wo_version)
+}

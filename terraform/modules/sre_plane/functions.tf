@@ -43,129 +43,84 @@ locals {
     var.environment,
   )
 
-  # The API (a Lambda or the ECS tasks) serves every control-plane endpoint, so it may use every resource.
+  # Each function's statements from infra/access.json: its access list names grants, a grant's
+  # statements name their resources with placeholders filled in here. The tests read the same
+  # file to check every AWS call the code makes against them (tests/support/iam.py).
+  access_grants = local.catalog.access.grants
   access = merge(
-    { api = local.catalog.all_access },
+    { api = local.catalog.access.api },
     { for key, f in local.catalog.functions : key => f.access },
   )
-  access_keys = {
-    for fn, entries in local.access : fn => {
-      for kind in ["table", "topic", "secret", "statemachine", "function", "queue", "metrics", "capacity", "chaos"] :
-      kind => [for entry in entries : split(":", entry)[1] if split(":", entry)[0] == kind]
-    }
-  }
-
-  dynamodb_actions = [
-    "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan",
-    "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
-    "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable",
+  # "kind:key" -> the ARN its grant's {arn} stands for.
+  entry_arns = merge(
+    { for k, t in module.tables : "table:${k}" => t.arn },
+    { for k, t in module.topics : "topic:${k}" => t.arn },
+    { for k, s in module.secrets : "secret:${k}" => s.arn },
+    { for k, q in aws_sqs_queue.queues : "queue:${k}" => q.arn },
+    { for k, arn in local.function_arns : "function:${k}" => arn },
+    { for k, arn in local.statemachine_arns : "statemachine:${k}" => arn },
+    {
+      for k, name in local.statemachine_names :
+      "execution:${k}" => "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${name}:*"
+    },
+  )
+  lambda_arn_prefix = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.prefix}"
+  # The ECS stack's service, for chaos experiments; no statement names them where there is none.
+  chaos_ecs_service_arns = [
+    for s in var.chaos_ecs_services : "arn:${local.partition}:ecs:${local.region}:${local.account_id}:service/${s.cluster}/${s.service}"
   ]
+  # ListTasks is authorized on the cluster's container instances, StopTask on its tasks.
+  chaos_ecs_task_arns = flatten([
+    for s in var.chaos_ecs_services : [
+      "arn:${local.partition}:ecs:${local.region}:${local.account_id}:container-instance/${s.cluster}/*",
+      "arn:${local.partition}:ecs:${local.region}:${local.account_id}:task/${s.cluster}/*",
+    ]
+  ])
 
-  function_statements = {
-    for fn, k in local.access_keys : fn => concat(
-      length(k.table) == 0 ? [] : [{
-        sid       = "Tables"
-        actions   = local.dynamodb_actions
-        resources = flatten([for t in k.table : [module.tables[t].arn, "${module.tables[t].arn}/index/*"]])
-      }],
-      length(k.topic) == 0 ? [] : [{
-        sid       = "Topics"
-        actions   = ["sns:Publish"]
-        resources = [for t in k.topic : module.topics[t].arn]
-      }],
-      length(k.secret) == 0 ? [] : [{
-        sid       = "Secrets"
-        actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
-        resources = [for s in k.secret : module.secrets[s].arn]
-      }],
-      length(k.statemachine) == 0 ? [] : [
-        {
-          sid       = "StartWorkflows"
-          actions   = ["states:StartExecution"]
-          resources = [for m in k.statemachine : local.statemachine_arns[m]]
-        },
-        {
-          sid     = "OwnWorkflowExecutions"
-          actions = ["states:DescribeExecution", "states:StopExecution", "states:GetExecutionHistory"]
-          resources = [
-            for m in k.statemachine :
-            "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.statemachine_names[m]}:*"
-          ]
-        },
-        {
-          sid = "TaskTokens"
-          # SendTask* take a task token, not a resource: IAM cannot scope them.
-          actions   = ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"]
-          resources = ["*"]
-        },
-      ],
-      length(k.function) == 0 ? [] : [{
-        sid       = "InvokeFunctions"
-        actions   = ["lambda:InvokeFunction"]
-        resources = [for f in k.function : local.function_arns[f]]
-      }],
-      length(k.queue) == 0 ? [] : [{
-        sid       = "SendToQueues"
-        actions   = ["sqs:SendMessage", "sqs:GetQueueAttributes"]
-        resources = [for q in k.queue : aws_sqs_queue.queues[q].arn]
-      }],
-      length([for q, spec in local.catalog.queues : q if spec.consumer == fn]) == 0 ? [] : [{
-        sid       = "ConsumeQueues"
-        actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
-        resources = [for q, spec in local.catalog.queues : aws_sqs_queue.queues[q].arn if spec.consumer == fn]
-      }],
-      length(k.chaos) == 0 ? [] : [{
-        sid = "ChaosLambdaThrottling"
-        # Chaos experiments lower a function's reserved concurrency and restore it (experiments/).
-        # Reserved concurrency below the provisioned concurrency is refused: it is read first.
-        actions = ["lambda:GetFunctionConcurrency", "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency",
-        "lambda:ListProvisionedConcurrencyConfigs"]
-        resources = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.prefix}*"]
-      }],
-      length(k.chaos) == 0 || length(var.chaos_ecs_services) == 0 ? [] : [
-        {
-          sid = "ChaosEcsScaleIn"
-          # Scale-in saves the service's desired count and puts it back on rollback (chalicelib/chaos/actions.py).
-          actions = ["ecs:DescribeServices", "ecs:UpdateService"]
-          resources = [
-            for s in var.chaos_ecs_services :
-            "arn:${local.partition}:ecs:${local.region}:${local.account_id}:service/${s.cluster}/${s.service}"
-          ]
-        },
-        {
-          sid = "ChaosEcsTaskTermination"
-          # ListTasks is authorized on the cluster's container instances, StopTask on its tasks.
-          actions = ["ecs:ListTasks", "ecs:StopTask"]
+  granted_statements = {
+    for fn, entries in local.access : fn => flatten([
+      for entry in entries : [
+        for st in try(local.access_grants[entry], local.access_grants[split(":", entry)[0]]).statements : {
+          sid     = st.sid
+          actions = st.actions
           resources = flatten([
-            for s in var.chaos_ecs_services : [
-              "arn:${local.partition}:ecs:${local.region}:${local.account_id}:container-instance/${s.cluster}/*",
-              "arn:${local.partition}:ecs:${local.region}:${local.account_id}:task/${s.cluster}/*",
+            for r in st.resources : r == "{chaos_ecs_services}" ? local.chaos_ecs_service_arns : r == "{chaos_ecs_tasks}" ? local.chaos_ecs_task_arns : [
+              replace(replace(replace(replace(r,
+                "{arn}", try(local.entry_arns[entry], "")),
+                "{api_function_arn}", local.lambda_arn_prefix),
+                "{project_functions_arn}", "${local.lambda_arn_prefix}*"),
+              "{metrics_namespace}", var.metrics_namespace)
             ]
           ])
-        },
+          conditions = [
+            for c in(try(st.condition, null) == null ? [] : [st.condition]) : {
+              test = c.test, variable = c.variable, values = [for v in c.values : replace(v, "{metrics_namespace}", var.metrics_namespace)]
+            }
+          ]
+        }
+      ]
+    ])
+  }
+
+  # One statement per sid: a grant held for several resources lists them all; one naming no
+  # resource (the ECS chaos statements outside the ECS stack) is left out.
+  function_statements = {
+    for fn, statements in local.granted_statements : fn => concat(
+      [
+        for sid in distinct([for st in statements : st.sid]) : {
+          sid        = sid
+          actions    = distinct(flatten([for st in statements : st.actions if st.sid == sid]))
+          resources  = distinct(flatten([for st in statements : st.resources if st.sid == sid]))
+          conditions = distinct(flatten([for st in statements : st.conditions if st.sid == sid]))
+        } if length(flatten([for st in statements : st.resources if st.sid == sid])) > 0
       ],
-      length(k.metrics) == 0 ? [] : [{
-        sid = "ReadMetrics"
-        # CloudWatch metric reads have no resource-level permissions.
-        actions   = ["cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics", "cloudwatch:ListMetrics"]
-        resources = ["*"]
+      # Lambda's event source mapping polls the queue with the consumer's role: no code calls these.
+      length([for q, spec in local.catalog.queues : q if spec.consumer == fn]) == 0 ? [] : [{
+        sid        = "ConsumeQueues"
+        actions    = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
+        resources  = [for q, spec in local.catalog.queues : aws_sqs_queue.queues[q].arn if spec.consumer == fn]
+        conditions = []
       }],
-      length(k.capacity) == 0 ? [] : [
-        {
-          sid = "ReadApiFunctionCapacity"
-          actions = ["lambda:GetFunctionConfiguration", "lambda:GetFunctionConcurrency",
-          "lambda:GetProvisionedConcurrencyConfig"]
-          resources = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.prefix}",
-          "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.prefix}:*"]
-        },
-        {
-          sid = "ReadCapacityLimits"
-          # GetAccountSettings and the Describe calls of ECS and Application Auto Scaling take no resource.
-          actions = ["lambda:GetAccountSettings", "ecs:DescribeServices",
-          "application-autoscaling:DescribeScalableTargets"]
-          resources = ["*"]
-        },
-      ],
     )
   }
 }

@@ -50,6 +50,8 @@ module "secrets" {
   description = each.value.description
   kms_key_arn = var.kms_key_arn
   generate    = each.value.generate
+  # Rotation of a generated token (the operator and viewer tokens): bump its version and apply.
+  token_version = lookup(var.secret_token_versions, each.key, 1)
 }
 
 # Failed asynchronous invocations (schedules) of every function land here.

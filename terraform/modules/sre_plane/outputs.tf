@@ -14,7 +14,7 @@ output "function_environment" {
 }
 
 output "function_statements" {
-  description = "IAM statements per function key, and \"api\" for whatever serves the API (all resources)."
+  description = "IAM statements per function key, and \"api\" for whatever serves the API (infra/access.json)."
   value       = local.function_statements
 }
 
@@ -35,7 +35,9 @@ output "topic_arns" {
 
 output "secrets" {
   description = "Per secret key: name and ARN."
-  value       = { for k, s in module.secrets : k => { name = local.secret_names[k], arn = s.arn } }
+  value = { for k, s in module.secrets : k => {
+    name = local.secret_names[k], arn = s.arn, token_version = s.token_version
+  } }
 }
 
 output "statemachines" {
@@ -56,4 +58,9 @@ output "queue_urls" {
 output "queue_consumers" {
   description = "Function each queue is delivered to, by queue."
   value       = { for k, m in aws_lambda_event_source_mapping.queues : k => m.function_name }
+}
+
+output "function_policies" {
+  description = "Each function's role policy document (JSON), by function key."
+  value       = { for k, f in module.functions : k => f.policy }
 }

@@ -36,7 +36,7 @@ locals {
       }],
       length(r.table) == 0 ? [] : [{
         sid       = "Tables"
-        actions   = local.dynamodb_actions
+        actions   = one(local.access_grants["table"].statements).actions
         resources = flatten([for t in r.table : [module.tables[t].arn, "${module.tables[t].arn}/index/*"]])
       }],
       length(r.secret) == 0 ? [] : [{

@@ -93,3 +93,9 @@ variable "chaos_ecs_services" {
   }))
   default = []
 }
+
+variable "secret_token_versions" {
+  description = "Version of each generated secret by infra/secrets.json key (default 1): raising one writes a new random token."
+  type        = map(number)
+  default     = {}
+}

@@ -84,6 +84,8 @@ module "database" {
 module "sre_plane" {
   source = "../../modules/sre_plane"
 
+  secret_token_versions = var.secret_token_versions
+
   prefix             = "${local.prefix}-ecs"
   app_name           = var.app_name
   stage              = "${var.stage}-ecs"

@@ -199,3 +199,9 @@ variable "default_function_reserved_concurrency" {
   type        = number
   default     = 5
 }
+
+variable "secret_token_versions" {
+  description = "Rotates a generated token (operator-token, viewer-token, ...): raise its version here and apply; readers pick the new value up within SECRET_CACHE_SECONDS."
+  type        = map(number)
+  default     = {}
+}

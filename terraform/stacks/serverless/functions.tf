@@ -4,6 +4,8 @@
 module "sre_plane" {
   source = "../../modules/sre_plane"
 
+  secret_token_versions = var.secret_token_versions
+
   prefix                                = local.prefix
   app_name                              = var.app_name
   stage                                 = var.stage

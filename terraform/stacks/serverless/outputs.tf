@@ -38,6 +38,11 @@ output "queue_consumers" {
   value       = module.sre_plane.queue_consumers
 }
 
+output "function_policies" {
+  description = "Each function's role policy document (JSON), and the API function's under \"api\"."
+  value       = merge(module.sre_plane.function_policies, { api = module.api_function.policy })
+}
+
 output "function_permissions" {
   description = "IAM statements each function gets besides logs, X-Ray, its DLQ and the stack key."
   value       = module.sre_plane.function_statements
@@ -73,6 +78,11 @@ output "topic_subscriptions" {
       filter_policy = s.filter_policy
     }
   }
+}
+
+output "secret_token_versions" {
+  description = "Version of each generated token (null for secrets an operator sets)."
+  value       = { for k, s in module.sre_plane.secrets : k => s.token_version }
 }
 
 output "secret_names" {

@@ -218,3 +218,9 @@ variable "user_api_authorizer" {
   })
   default = { type = "NONE" }
 }
+
+variable "secret_token_versions" {
+  description = "Rotates a generated token (operator-token, viewer-token, ...): raise its version here and apply; readers pick the new value up within SECRET_CACHE_SECONDS."
+  type        = map(number)
+  default     = {}
+}

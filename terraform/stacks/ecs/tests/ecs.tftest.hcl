@@ -104,40 +104,8 @@ run "database_tasks_and_scaling" {
     condition     = alltrue([for action in ["ecs:ListTasks", "ecs:StopTask", "ecs:UpdateService"] : contains(output.task_policy_actions, action)])
     error_message = "the task role (and the chaos functions) may stop the service's tasks and set its desired count"
   }
-}
 
-# CPU, memory and request-count target tracking take their targets from the capacity plan.
-run "scaling_targets_from_the_capacity_plan" {
-  command = plan
-
-  assert {
-    condition = output.scaling_policies == {
-      cpu      = { metric = "ECSServiceAverageCPUUtilization", target_value = jsondecode(file("../../../infra/capacity.json")).ecs.cpu_target_percent }
-      memory   = { metric = "ECSServiceAverageMemoryUtilization", target_value = jsondecode(file("../../../infra/capacity.json")).ecs.memory_target_percent }
-      requests = { metric = "ALBRequestCountPerTarget", target_value = jsondecode(file("../../../infra/capacity.json")).ecs.requests_per_task_per_minute }
-    }
-    error_message = "the ECS policies follow infra/capacity.json"
-  }
-}
-
-run "scaling_targets_from_another_plan_file" {
-  command = plan
-
-  variables {
-    capacity_plan_file = "../serverless/tests/fixtures/infra/capacity.json"
-  }
-
-  assert {
-    condition = (output.scaling_policies.cpu.target_value == 55 && output.scaling_policies.memory.target_value == 65
-    && output.scaling_policies.requests.target_value == 800)
-    error_message = "every ECS target comes from the plan file the stack is given"
-  }
-}
-
-# One flow per assertion; the groups have no other rule (tests/unit/terraform/test_security_groups.py).
-run "security_group_flows" {
-  command = plan
-
+  # security groups: one flow per assertion; no group has another rule (tests/unit/terraform/test_security_groups.py)
   # the load balancer reaches the tasks on the container port, and nowhere else
   assert {
     condition = output.security_group_rules.alb_to_tasks == {
@@ -186,3 +154,32 @@ run "security_group_flows" {
     error_message = "WAF logs redact the Authorization header and the query string"
   }
 }
+
+# CPU, memory and request-count target tracking take their targets from the capacity plan.
+run "scaling_targets_from_the_capacity_plan" {
+  command = plan
+
+  assert {
+    condition = output.scaling_policies == {
+      cpu      = { metric = "ECSServiceAverageCPUUtilization", target_value = jsondecode(file("../../../infra/capacity.json")).ecs.cpu_target_percent }
+      memory   = { metric = "ECSServiceAverageMemoryUtilization", target_value = jsondecode(file("../../../infra/capacity.json")).ecs.memory_target_percent }
+      requests = { metric = "ALBRequestCountPerTarget", target_value = jsondecode(file("../../../infra/capacity.json")).ecs.requests_per_task_per_minute }
+    }
+    error_message = "the ECS policies follow infra/capacity.json"
+  }
+}
+
+run "scaling_targets_from_another_plan_file" {
+  command = plan
+
+  variables {
+    capacity_plan_file = "../serverless/tests/fixtures/infra/capacity.json"
+  }
+
+  assert {
+    condition = (output.scaling_policies.cpu.target_value == 55 && output.scaling_policies.memory.target_value == 65
+    && output.scaling_policies.requests.target_value == 800)
+    error_message = "every ECS target comes from the plan file the stack is given"
+  }
+}
+

@@ -72,10 +72,10 @@ run "every_entry_becomes_wired_resources" {
     error_message = "one Lambda per infra/functions.json entry"
   }
 
-  # declared access is all a function gets
+  # declared access is all a function gets: the statements of its grants in access.json
   assert {
     condition = toset([for s in output.function_permissions["slo-evaluator"] : s.sid]) == toset(
-      ["Tables", "ReadMetrics", "StartWorkflows", "OwnWorkflowExecutions", "TaskTokens"]
+      ["Tables", "ReadMetrics", "PutServiceMetrics", "StartWorkflows", "OwnWorkflowExecutions", "TaskTokens"]
     )
     error_message = "slo-evaluator declared table, metrics and statemachine access only"
   }
@@ -89,8 +89,31 @@ run "every_entry_becomes_wired_resources" {
   }
 
   assert {
-    condition     = contains([for s in output.function_permissions["page-sender"] : s.sid], "Secrets")
-    error_message = "a function without an access list may use the project's resources"
+    condition = jsonencode([for s in output.function_permissions["page-sender"] : { sid = s.sid, actions = s.actions }]) == jsonencode([
+      { sid = "Topics", actions = ["sns:Publish"] }, { sid = "Secrets", actions = ["secretsmanager:GetSecretValue"] }
+    ])
+    error_message = "page-sender holds exactly its topic and secret grants"
+  }
+
+  # placeholders become the resources' ARNs, and the namespace condition its value
+  assert {
+    condition = jsonencode(one([for s in output.function_permissions["slo-evaluator"] : s if s.sid == "OwnWorkflowExecutions"]).resources) == jsonencode([
+      "arn:aws:states:us-east-1:123456789012:execution:serverless-sre-prod-escalation:*"
+    ])
+    error_message = "execution:<key> renders to the state machine's executions"
+  }
+
+  assert {
+    condition = jsonencode(one([for s in output.function_permissions["slo-evaluator"] : s if s.sid == "PutServiceMetrics"]).conditions) == jsonencode([
+      { test = "StringEquals", variable = "cloudwatch:namespace", values = ["ServerlessSRE"] }
+    ])
+    error_message = "PutMetricData is limited to the service's namespace"
+  }
+
+  # the role's policy document is the rendered statements, not a data source mocks would empty
+  assert {
+    condition     = contains(flatten([for s in jsondecode(output.function_policies["slo-evaluator"]).Statement : s.Action]), "cloudwatch:PutMetricData")
+    error_message = "the slo-evaluator role's policy document carries its grants"
   }
 
   # state machine placeholders are rendered
@@ -225,6 +248,13 @@ run "variables_override_the_plans_bounds_and_target" {
     api_provisioned_concurrency_max    = 40
     api_provisioned_concurrency_target = 0.5
     user_api_authorizer                = { type = "AWS_IAM" }
+    secret_token_versions              = { operator-token = 2 }
+  }
+
+  # (same plan) rotating a generated token: its version is raised, the others keep theirs
+  assert {
+    condition     = output.secret_token_versions["operator-token"] == 2 && output.secret_token_versions["webhook-key"] == null
+    error_message = "secret_token_versions writes a new generated token; a secret an operator sets has none"
   }
 
   # an IAM authorizer covers the user API's operations, not /health, the SRE plane or CORS preflights

@@ -1,0 +1,113 @@
+"""Each function's IAM policy as Terraform renders it, read from the same source (infra/access.json
+grants, the access lists of infra/functions.json and the API's), to check recorded AWS calls against.
+
+A grant is named by an access entry: ``table:users`` takes the ``table`` grant for that table;
+``metrics:read`` is a grant of its own. A call is allowed when a statement of one of the
+function's grants lists its action and either names the call's resource (the entry's) or is ``*``.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Optional
+
+from devstack.aws_calls import API, Call
+
+INFRA = Path(__file__).resolve().parents[2] / "infra"
+RECORD = Path(__file__).resolve().parents[1] / "fixtures" / "aws_calls.json"
+TEST_OUTPUT = Path(__file__).resolve().parents[2] / "build" / "test-output"
+# Where this pytest session's e2e stacks log their calls (one folder per session: nested or
+# concurrent runs never mix or delete each other's). tests/conftest.py sets it at start.
+E2E_CALL_LOGS_SETTING = "SERVERLESS_SRE_E2E_CALL_LOGS"
+
+
+def access_file() -> dict:
+    return json.loads((INFRA / "access.json").read_text(encoding="utf-8"))
+
+
+def access_lists() -> dict[str, list[str]]:
+    functions = json.loads((INFRA / "functions.json").read_text(encoding="utf-8"))
+    return {API: access_file()["api"], **{key: spec.get("access") for key, spec in functions.items()}}
+
+
+@dataclass(frozen=True)
+class Statement:
+    function: str
+    entry: str
+    sid: str
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+
+    @property
+    def star(self) -> bool:
+        return self.resources == ("*",)
+
+    def names(self, resource: Optional[str]) -> bool:
+        """Whether a resource template of the statement (as Terraform fills it in) covers ``resource``."""
+        for template in self.resources:
+            if template == "*":
+                return True
+            # The ECS stack's service (a Terraform variable, not an infra/ entry): its calls name no
+            # infra resource, so the action alone is checked.
+            if template in ("{chaos_ecs_services}", "{chaos_ecs_tasks}") and resource is None:
+                return True
+            if resource is None:
+                continue
+            if "{project_functions_arn}" in template and resource.startswith("function:"):
+                return True
+            if "{api_function_arn}" in template and resource == f"function:{API}":
+                return True
+            if ("{arn}" in template or "{execution_arn}" in template) and resource == self.entry:
+                return True
+        return False
+
+    def allows(self, call: Call) -> bool:
+        return call.action in self.actions and self.names(call.resource)
+
+
+class PolicyBook:
+    def __init__(self) -> None:
+        grants = access_file()["grants"]
+        self.statements: list[Statement] = []
+        for function, entries in access_lists().items():
+            for entry in entries or []:
+                grant = grants.get(entry) or grants[entry.split(":", 1)[0]]
+                for statement in grant["statements"]:
+                    self.statements.append(Statement(function, entry, statement["sid"], tuple(statement["actions"]),
+                                                     tuple(statement["resources"])))
+
+    def allowing(self, call: Call) -> Optional[Statement]:
+        return next((s for s in self.statements if s.function == call.function and s.allows(call)), None)
+
+    def refused(self, calls: Iterable[Call]) -> list[Call]:
+        return sorted((call for call in calls if self.allowing(call) is None), key=Call.sort_key)
+
+    def unused_statements(self, calls: Iterable[Call]) -> list[str]:
+        """Statements of a function that no call of that function used."""
+        calls = list(calls)
+        return [f"{s.function}: {s.entry} {s.sid}" for s in self.statements
+                if not any(call.function == s.function and s.allows(call) for call in calls)]
+
+    def unused_actions(self, calls: Iterable[Call]) -> list[str]:
+        """Actions of a grant's statement that no function holding it ever called."""
+        calls = list(calls)
+        unused = set()
+        for s in self.statements:
+            for action in s.actions:
+                holders = [t for t in self.statements if t.sid == s.sid and action in t.actions]
+                if not any(call.function == t.function and call.action == action and t.names(call.resource)
+                           for t in holders for call in calls):
+                    unused.add(f"{s.sid}: {action}")
+        return sorted(unused)
+
+
+def read_record(path: Path = RECORD) -> set[Call]:
+    if not path.exists():
+        return set()
+    return {Call(**entry) for entry in json.loads(path.read_text(encoding="utf-8"))}
+
+
+def write_record(calls: Iterable[Call], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps([call.as_json() for call in sorted(calls, key=Call.sort_key)], indent=1) + "\n", encoding="utf-8")

@@ -1,0 +1,73 @@
+"""Each function's policy against the AWS calls its code was seen making (tests/fixtures/aws_calls.json,
+the record of a whole suite run: unit tests with moto and the e2e stacks; a whole run fails when it
+sees a call the record lacks). Every call is allowed, and every statement is used."""
+from __future__ import annotations
+
+import pytest
+
+from devstack.aws_calls import CallRecorder, resource_of
+from tests.support.iam import PolicyBook, access_file, access_lists, read_record
+
+
+@pytest.fixture(scope="module")
+def book():
+    return PolicyBook()
+
+
+@pytest.fixture(scope="module")
+def record():
+    calls = read_record()
+    assert calls, "tests/fixtures/aws_calls.json is missing or empty"
+    return calls
+
+
+def test_every_function_and_the_api_declare_their_access():
+    undeclared = [function for function, entries in access_lists().items() if not entries]
+    assert undeclared == []
+
+
+def test_every_recorded_call_is_allowed_by_its_functions_policy(book, record):
+    assert book.refused(record) == []
+
+
+def test_no_statement_allows_what_no_recorded_call_used(book, record):
+    assert book.unused_statements(record) == []
+
+
+def test_no_granted_action_is_unused_by_every_function_holding_it(book, record):
+    assert book.unused_actions(record) == []
+
+
+def test_every_function_was_seen_calling_aws(record):
+    assert {call.function for call in record} == set(access_lists())
+
+
+def test_a_statement_on_every_resource_says_why():
+    statements = [s for grant in access_file()["grants"].values() for s in grant["statements"]]
+    assert [s["sid"] for s in statements if s["resources"] == ["*"] and not s.get("star_reason")] == []
+    assert [s["sid"] for s in statements if s["resources"] != ["*"] and "*" in s["resources"]] == []
+
+
+def test_the_book_refuses_a_call_on_a_resource_the_function_does_not_hold(book):
+    from devstack.aws_calls import Call
+
+    assert book.refused([Call("health-probe", "dynamodb:GetItem", "table:users")]) == [
+        Call("health-probe", "dynamodb:GetItem", "table:users")]
+    assert book.refused([Call("health-probe", "cloudwatch:PutMetricData", None)]) == []
+
+
+@pytest.mark.parametrize("kind, identifier, entry", [
+    ("table", "serverless-sre-prod-slo-status", "table:slo-status"),
+    ("table", "serverless-sre-users", "table:users"),
+    ("secret", "serverless-sre/prod/operator-token", "secret:operator-token"),
+    ("secret", "arn:aws:secretsmanager:us-east-1:123456789012:secret:serverless-sre/operator-token-AbCdEf",
+     "secret:operator-token"),
+    ("execution", "arn:aws:states:us-east-1:123456789012:execution:serverless-sre-escalation:inc-1",
+     "execution:escalation"),
+    ("function", "serverless-sre-api", "function:api"),
+    ("queue", "http://127.0.0.1:5000/123456789012/serverless-sre-breaker-transitions.fifo",
+     "queue:breaker-transitions"),
+    ("table", "someone-elses-table", "table:?someone-elses-table"),
+])
+def test_calls_name_the_infra_entry_of_their_resource(kind, identifier, entry):
+    assert resource_of(kind, identifier, CallRecorder()._names, environ={}) == entry
