@@ -86,8 +86,8 @@ class PolicyBook:
     def unused_statements(self, calls: Iterable[Call]) -> list[str]:
         """Statements of a function that no call of that function used."""
         calls = list(calls)
-        return [f"{s.function}: {s.entry} {s.sid}" for s in self.statements
-                if not any(call.function == s.function and s.allows(call) for call in calls)]
+        return sorted(f"{s.function}: {s.entry} {s.sid}" for s in self.statements
+                      if not any(call.function == s.function and s.allows(call) for call in calls))
 
     def unused_actions(self, calls: Iterable[Call]) -> list[str]:
         """Actions of a grant's statement that no function holding it ever called."""
