@@ -115,4 +115,4 @@ def pytest_sessionfinish(session, exitstatus):
     if unrecorded:
         session.config.get_terminal_writer().line(
             f"\n{len(unrecorded)} AWS calls seen are missing from {RECORD.relative_to(session.config.rootpath)}: "
-            "after a whole run, copy build/test-output/aws-calls.json there", yellow=True)
+            "after a whole run, add those of build/test-output/aws-calls.json", yellow=True)

@@ -53,6 +53,7 @@ def tokens():
 
     patch = pytest.MonkeyPatch()
     patch.setenv("SECRET_CACHE_SECONDS", "0")  # a rotation is seen by the next request
+    patch.setenv("SRE_READS_REQUIRE_TOKEN", "true")  # as deployed: the document's reads need a token
     with mock_aws():
         provision_tables(boto3.client("dynamodb", region_name="us-east-1"))
         yield provision_secrets(boto3.client("secretsmanager", region_name="us-east-1"))
