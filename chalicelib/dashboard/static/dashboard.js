@@ -441,7 +441,9 @@
             el("td", {}, [action])]);
         })));
     }
-    body.appendChild(el("p", {id: "ack-result", "aria-live": "polite"}));
+    // The outcome of the last acknowledge outlives the re-render that the acknowledge itself triggers.
+    body.appendChild(el("p", {id: "ack-result", "aria-live": "polite", "class": ackOutcome.className,
+      text: ackOutcome.text}));
     body.appendChild(el("h3", {text: "Recent"}));
     if (!section.recent.length) {
       body.appendChild(notice("No incident in the last " + section.window_days + " days."));
@@ -558,13 +560,20 @@
       "No token: acknowledging needs the operator token; deployed, reading needs a viewer or operator token.";
   }
 
+  var ackOutcome = {text: "", className: ""};
+
+  function showAckOutcome(text, className) {
+    ackOutcome = {text: text, className: className};
+    var result = document.getElementById("ack-result");
+    result.textContent = text;
+    result.className = className;
+  }
+
   function acknowledge(button) {
     var id = button.getAttribute("data-incident");
-    var result = document.getElementById("ack-result");
     var token = window.sessionStorage.getItem(TOKEN_KEY);
     if (!token) {
-      result.textContent = "Enter the operator token first.";
-      result.className = "error";
+      showAckOutcome("Enter the operator token first.", "error");
       document.getElementById("token").focus();
       return;
     }
@@ -577,17 +586,14 @@
       return response.json().then(function (body) { return {ok: response.ok, status: response.status, body: body}; });
     }).then(function (answer) {
       if (!answer.ok) {
-        result.className = "error";
-        result.textContent = "Acknowledge failed (" + answer.status + "): " + (answer.body.message || "");
+        showAckOutcome("Acknowledge failed (" + answer.status + "): " + (answer.body.message || ""), "error");
         button.disabled = false;
         return;
       }
-      result.className = "";
-      result.textContent = "Acknowledged " + id + " as " + (answer.body.incident.acknowledged_by || "operator") + ".";
+      showAckOutcome("Acknowledged " + id + " as " + (answer.body.incident.acknowledged_by || "operator") + ".", "");
       load();
     }).catch(function (error) {
-      result.className = "error";
-      result.textContent = "Acknowledge failed: " + error.message;
+      showAckOutcome("Acknowledge failed: " + error.message, "error");
       button.disabled = false;
     });
   }
