@@ -131,7 +131,9 @@ def running_stack(*extra_args: str, variant: str = "lambda", schedules: bool = F
     finally:
         process.terminate()
         try:
-            process.wait(timeout=15)
+            # The stack's own stop is bounded (the ECS server gets 25 s to finish in-flight requests, then
+            # PostgreSQL is stopped): killing it sooner would leave that PostgreSQL running.
+            process.wait(timeout=45)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
