@@ -26,6 +26,11 @@ from devstack.resources import definitions
 
 LOG_SETTING = "AWS_CALL_LOG"
 API = "api"
+# The ECS variant's task role (terraform/modules/ecs_service): the API's statements and the database
+# secret RDS manages. Every call of the container's process is the task role's.
+ECS_TASK = "ecs-task"
+# The ECS variant's database secret (DB_SECRET_ID): RDS manages it, so it is no secrets.json entry.
+DATABASE_SECRET = "secret:database"
 # boto3 client names whose IAM prefix differs; the others are the same.
 IAM_PREFIXES = {"stepfunctions": "states"}
 # Per resource kind, the request parameters that name it.
@@ -128,6 +133,8 @@ def resource_of(kind: str, identifier: str, names: dict[str, dict[str, dict[str,
     specs = names.get(kind, {})
     if kind == "function" and environ.get("API_FUNCTION_NAME", "serverless-sre-api") in candidates:
         return f"{kind}:{API}"
+    if kind == "secret" and environ.get("DB_SECRET_ID") in candidates:
+        return DATABASE_SECRET
     for key, spec in specs.items():
         values = {environ.get(spec[setting]) for setting in ("name_setting", "arn_setting", "url_setting")
                   if spec.get(setting)} | {spec.get("default_name")}
@@ -140,7 +147,10 @@ def resource_of(kind: str, identifier: str, names: dict[str, dict[str, dict[str,
 
 
 class CallRecorder:
-    def __init__(self, log_path: Optional[Path] = None) -> None:
+    """``process_function``: the one principal of the whole process (the ECS task role): every call is its."""
+
+    def __init__(self, log_path: Optional[Path] = None, process_function: Optional[str] = None) -> None:
+        self._process_function = process_function
         self._modules = handler_modules()
         self._names = _resource_names()
         self._lock = threading.Lock()
@@ -149,8 +159,11 @@ class CallRecorder:
         self.listeners: list[Callable[[Call], None]] = []
 
     def __call__(self, params: Any = None, model: Any = None, **_: Any) -> None:
-        on_stack = _stack_function(self._modules)
-        function = on_stack if on_stack == _STAND_IN else (_current.get() or on_stack)
+        if self._process_function is not None:
+            function: Optional[str] = self._process_function
+        else:
+            on_stack = _stack_function(self._modules)
+            function = on_stack if on_stack == _STAND_IN else (_current.get() or on_stack)
         if function in (None, _STAND_IN) or model is None:
             return
         service = model.service_model.service_name
@@ -191,21 +204,21 @@ class CallRecorder:
 _recorder: Optional[CallRecorder] = None
 
 
-def install(log_path: Optional[Path] = None) -> CallRecorder:
+def install(log_path: Optional[Path] = None, process_function: Optional[str] = None) -> CallRecorder:
     """Hook every botocore session created from now on (as moto does, through BUILTIN_HANDLERS)."""
     global _recorder
     from botocore import handlers
 
     if _recorder is None:
-        _recorder = CallRecorder(log_path)
+        _recorder = CallRecorder(log_path, process_function)
         handlers.BUILTIN_HANDLERS.append(("before-parameter-build", _recorder))
     return _recorder
 
 
-def install_from_environment() -> Optional[CallRecorder]:
+def install_from_environment(process_function: Optional[str] = None) -> Optional[CallRecorder]:
     """The local stack records when AWS_CALL_LOG names a file (the e2e tests set it)."""
     path = os.environ.get(LOG_SETTING)
-    return install(Path(path)) if path else None
+    return install(Path(path), process_function) if path else None
 
 
 def read_log(path: Path) -> set[Call]:

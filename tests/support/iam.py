@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
 
-from devstack.aws_calls import API, Call
+from devstack.aws_calls import API, DATABASE_SECRET, ECS_TASK, Call
 
 INFRA = Path(__file__).resolve().parents[2] / "infra"
 RECORD = Path(__file__).resolve().parents[1] / "fixtures" / "aws_calls.json"
@@ -28,7 +28,18 @@ def access_file() -> dict:
 
 def access_lists() -> dict[str, list[str]]:
     functions = json.loads((INFRA / "functions.json").read_text(encoding="utf-8"))
-    return {API: access_file()["api"], **{key: spec.get("access") for key, spec in functions.items()}}
+    api = access_file()["api"]
+    # The ECS task role, as terraform/modules/ecs_service renders it: the API's statements
+    # (task_policy_statements) and the RDS-managed database secret (task_secret_arns).
+    return {API: api, ECS_TASK: [*api, DATABASE_SECRET], **{key: spec.get("access") for key, spec in functions.items()}}
+
+
+# The ECS task runs the API's code: a call the API makes proves the statement of the task role too.
+PROVEN_BY = {ECS_TASK: frozenset({ECS_TASK, API})}
+
+
+def _proves(call: Call, function: str) -> bool:
+    return call.function in PROVEN_BY.get(function, (function,))
 
 
 @dataclass(frozen=True)
@@ -84,10 +95,13 @@ class PolicyBook:
         return sorted((call for call in calls if self.allowing(call) is None), key=Call.sort_key)
 
     def unused_statements(self, calls: Iterable[Call]) -> list[str]:
-        """Statements of a function that no call of that function used."""
+        """Statements of a function that no call of that function used (the task role's copies of the
+        API's statements are the API's, told under its name)."""
         calls = list(calls)
+        api_entries = set(access_lists()[API])
         return sorted(f"{s.function}: {s.entry} {s.sid}" for s in self.statements
-                      if not any(call.function == s.function and s.allows(call) for call in calls))
+                      if not (s.function == ECS_TASK and s.entry in api_entries)
+                      and not any(_proves(call, s.function) and s.allows(call) for call in calls))
 
     def unused_actions(self, calls: Iterable[Call]) -> list[str]:
         """Actions of a grant's statement that no function holding it ever called."""
@@ -96,7 +110,7 @@ class PolicyBook:
         for s in self.statements:
             for action in s.actions:
                 holders = [t for t in self.statements if t.sid == s.sid and action in t.actions]
-                if not any(call.function == t.function and call.action == action and t.names(call.resource)
+                if not any(_proves(call, t.function) and call.action == action and t.names(call.resource)
                            for t in holders for call in calls):
                     unused.add(f"{s.sid}: {action}")
         return sorted(unused)

@@ -82,3 +82,26 @@ def test_the_book_refuses_a_call_on_a_resource_the_function_does_not_hold(book):
 ])
 def test_calls_name_the_infra_entry_of_their_resource(kind, identifier, entry):
     assert resource_of(kind, identifier, CallRecorder()._names, environ={}) == entry
+
+
+def test_the_ecs_variants_database_secret_is_the_task_roles_own_entry():
+    assert resource_of("secret", "serverless-sre/database", CallRecorder()._names,
+                       environ={"DB_SECRET_ID": "serverless-sre/database"}) == "secret:database"
+
+
+def test_a_process_recorder_gives_every_call_to_its_one_principal(aws_mock):
+    import boto3
+
+    recorder = CallRecorder(process_function="ecs-task")
+    client = boto3.client("secretsmanager", region_name="us-east-1")
+    client.meta.events.register("before-parameter-build.*.*", recorder)
+    client.create_secret(Name="serverless-sre/operator-token", SecretString="{}")
+    assert {(call.function, call.action) for call in recorder.calls} == {("ecs-task", "secretsmanager:CreateSecret")}
+
+
+def test_the_task_role_holds_the_apis_statements_and_the_database_secret(book):
+    from devstack.aws_calls import Call
+
+    assert book.refused([Call("ecs-task", "secretsmanager:GetSecretValue", "secret:database"),
+                         Call("ecs-task", "dynamodb:GetItem", "table:users")]) == []
+    assert book.refused([Call("api", "secretsmanager:GetSecretValue", "secret:database")]) != []
