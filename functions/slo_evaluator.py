@@ -2,8 +2,10 @@
 
 The event may carry ``{"now": "<ISO time>"}`` to evaluate as of that moment (backfills, tests).
 After each scheduled run the evaluator reports its lag (``slo_evaluator_lag_seconds``: how far
-the last evaluated minute is behind the clock) as an EMF metric; a CloudWatch alarm watches it,
-and its absence, so a broken evaluator pages (terraform/modules/slo_alarms).
+the newest minute evaluated without errors is behind the clock; a failing run does not move it
+on) as an EMF metric; a CloudWatch alarm watches it, and its absence, so a broken evaluator pages
+(terraform/modules/slo_alarms). Until a run has succeeded there is no lag to report: the alarm's
+missing-data rule covers an evaluator that never worked.
 """
 from __future__ import annotations
 
@@ -33,7 +35,9 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     wired = wiring.current()
     report = wired.slo_evaluator().run(now=now).to_json()
     (wired.logger.error if report["errors"] else wired.logger.info)("slo evaluator run", extra={"run": report})
-    if now is None:  # a backfill "as of" another moment says nothing about the evaluator's lag
+    # A backfill "as of" another moment says nothing about the evaluator's lag.
+    if now is None and report["evaluated_through"]:
         service = wired.settings.service
-        metrics.emit(lag_record(parse_iso(report["end"]), service.metrics_namespace, service.service_name))
+        metrics.emit(lag_record(parse_iso(report["evaluated_through"]), service.metrics_namespace,
+                                service.service_name))
     return report

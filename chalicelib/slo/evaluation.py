@@ -64,9 +64,14 @@ class RunReport:
     gap_minutes_skipped: int = 0
     errors: list[str] = field(default_factory=list)
     duration_ms: float = 0.0
+    # The newest minute evaluated without errors, by this run or an earlier one (None: none yet).
+    # A run with errors does not move it on, so the evaluator's lag is counted from here.
+    evaluated_through: Optional[datetime] = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"end": iso(self.end), "fetch_start": iso(self.fetch_start), "slos": self.slos,
+        return {"end": iso(self.end), "fetch_start": iso(self.fetch_start),
+                "evaluated_through": iso(self.evaluated_through) if self.evaluated_through else None,
+                "slos": self.slos,
                 "minutes_changed": self.minutes_changed, "buckets_written": self.buckets_written,
                 "cloudwatch_calls": self.cloudwatch_calls, "alerts_opened": self.alerts_opened,
                 "alerts_resolved": self.alerts_resolved, "gap_minutes_skipped": self.gap_minutes_skipped,
@@ -122,6 +127,7 @@ class Evaluator:
             last_end = previous_end
         else:
             last_end = iso(max(end, parse_iso(previous_end)) if previous_end else end)
+        report.evaluated_through = parse_iso(last_end) if last_end else None
         self.status.save_evaluator_record({
             "last_end": last_end,
             "last_run_at": iso(self.clock()), "last_run": report.to_json(),

@@ -344,3 +344,16 @@ def test_a_run_whose_bucket_writes_failed_is_redone_by_the_next_run(monkeypatch,
     clock.advance(minutes=30)  # past the re-read window: only a run that did not move on catches up
     make_evaluator().run(now=T0)
     assert window_counts(latest) == EXPECTED_AFTER_90_MINUTES
+
+
+def test_a_run_with_errors_does_not_move_the_evaluated_minute_on(monkeypatch, make_evaluator, put_counts, clock):
+    fill(put_counts, T0 - timedelta(minutes=90), 90)
+    good = make_evaluator().run()
+    assert good.evaluated_through == good.end
+    fill(put_counts, T0, 5)
+    clock.advance(minutes=5)
+    crash_once_after_minute_rows(monkeypatch, RuntimeError("ProvisionedThroughputExceededException"))
+    failed = make_evaluator().run()
+    assert failed.errors and failed.end > good.end
+    assert failed.evaluated_through == good.end
+    assert failed.to_json()["evaluated_through"] == good.to_json()["end"]

@@ -22,3 +22,37 @@ def test_a_scheduled_run_emits_its_lag_and_a_backfill_does_not(slo_tables, cloud
     lags = [record["slo_evaluator_lag_seconds"] for record in scheduled if "slo_evaluator_lag_seconds" in record]
     assert len(lags) == 1 and 0 <= lags[0][0] < 180
     assert backfill == []
+
+
+def _lag_lines(capsys):
+    return [json.loads(line)["slo_evaluator_lag_seconds"] for line in capsys.readouterr().out.splitlines()
+            if "slo_evaluator_lag_seconds" in line]
+
+
+def _failing_runs(monkeypatch):
+    """Every SLO's evaluation fails (as a throttled table would make it), so runs report errors."""
+    from chalicelib.slo.evaluation import Evaluator
+
+    def evaluate_slo(*args, **kwargs):
+        raise RuntimeError("ProvisionedThroughputExceededException")
+
+    monkeypatch.setattr(Evaluator, "_evaluate_slo", evaluate_slo)
+
+
+def test_a_failing_run_reports_the_lag_since_the_last_minute_evaluated_without_errors(
+        slo_tables, cloudwatch, capsys, monkeypatch):
+    slo_evaluator.handler({}, None)
+    _lag_lines(capsys)
+    _failing_runs(monkeypatch)
+    report = slo_evaluator.handler({}, None)
+    assert report["errors"]
+    [lag] = _lag_lines(capsys)
+    since = (datetime.now(timezone.utc) - datetime.fromisoformat(report["evaluated_through"].replace("Z", "+00:00")))
+    assert abs(lag[0] - since.total_seconds()) < 5
+
+
+def test_an_evaluator_that_never_succeeded_reports_no_lag(slo_tables, cloudwatch, capsys, monkeypatch):
+    _failing_runs(monkeypatch)
+    report = slo_evaluator.handler({}, None)
+    assert report["errors"] and report["evaluated_through"] is None
+    assert _lag_lines(capsys) == []
