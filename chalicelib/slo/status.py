@@ -13,6 +13,9 @@ from chalicelib.slo.records import SloSnapshot
 from chalicelib.slo.store import AlertStore, BucketStore, StatusStore
 from chalicelib.slo.timeutil import floor_hour, format_minutes, iso, parse_iso, utc_now
 
+# Up to this many hours an SLO's history is every evaluated minute (360 points); longer, one per hour.
+MINUTE_HISTORY_HOURS = 6
+
 
 class UnknownSlo(LookupError):
     def __init__(self, name: str, known: list[str]) -> None:
@@ -75,11 +78,18 @@ class SloStatusReader:
         end = self.clock()
         start = end - timedelta(hours=hours)
         hourly = self._buckets.query(name, "h", floor_hour(start), end)
+        # A week of minute points is 10,080 reads: past MINUTE_HISTORY_HOURS the history is the
+        # evaluator's hourly rollup (the last point of each hour).
+        if hours <= MINUTE_HISTORY_HOURS:
+            resolution, history = "minute", self.status.history(name, start, end)
+        else:
+            resolution, history = "hour", self.status.hourly_history(name, start, end)
         summary["series"] = {
             "hours": [{"start": iso(moment), "good": counts.get("good", 0), "valid": counts.get("valid", 0),
                        "sli": counts["good"] / counts["valid"] if counts.get("valid") else None}
                       for moment, counts in sorted(hourly.items())],
-            "history": [point.to_json() for point in self.status.history(name, start, end)],
+            "history_resolution": resolution,
+            "history": [point.to_json() for point in history],
         }
         return summary
 

@@ -39,6 +39,28 @@ def test_one_slo_comes_with_its_time_series(slo_client, evaluated):
     assert [point["at"] for point in body["series"]["history"]] == ["2026-12-01T12:00:00Z"]
 
 
+@pytest.fixture
+def evaluated_over_two_hours(make_evaluator, put_counts, clock):
+    """Runs at 12:00, 12:10, 12:20 and 13:10."""
+    for offset in (0, 10, 20, 70):
+        put_counts(T0 + timedelta(minutes=offset - 1), requests=12, valid_requests=10, good_availability=10)
+        make_evaluator().run(now=T0 + timedelta(minutes=offset))
+    clock.advance(minutes=75)
+
+
+def test_a_short_series_has_every_evaluated_minute(slo_client, evaluated_over_two_hours):
+    status, body = get(slo_client, "/sre/slos/success?hours=6")
+    assert (status, body["series"]["history_resolution"]) == (200, "minute")
+    assert [point["at"] for point in body["series"]["history"]] == [
+        "2026-12-01T12:00:00Z", "2026-12-01T12:10:00Z", "2026-12-01T12:20:00Z", "2026-12-01T13:10:00Z"]
+
+
+def test_a_long_series_has_the_last_evaluated_point_of_each_hour(slo_client, evaluated_over_two_hours):
+    status, body = get(slo_client, "/sre/slos/success?hours=7")
+    assert (status, body["series"]["history_resolution"]) == (200, "hour")
+    assert [point["at"] for point in body["series"]["history"]] == ["2026-12-01T12:20:00Z", "2026-12-01T13:10:00Z"]
+
+
 def test_unknown_slo_is_a_json_404(slo_client):
     status, body = get(slo_client, "/sre/slos/nope")
     assert (status, body["error"], "success" in body["details"]["known"]) == (404, "Unknown SLO 'nope'", True)
