@@ -51,6 +51,16 @@ def test_collect_on_demand_stores_the_known_week_and_says_who(api_client, known_
     assert response.json_body["collected_at"] == (T0 + timedelta(hours=1)).isoformat()
 
 
+def test_collect_on_demand_reads_the_api_functions_limits(api_client):
+    from chalicelib import wiring
+    from tests.support.lambdas import create_function
+
+    create_function("serverless-sre-api", timeout_seconds=29, memory_mb=1024, reserved_concurrency=50)
+    assert api_client.http.post("/sre/capacity/collect", headers=OPERATOR, body="").status_code == 200
+    configuration = wiring.current().capacity_store.latest_report().configuration["lambda"]
+    assert (configuration["timeout_seconds"], configuration["reserved_concurrency"]) == (29, 50)
+
+
 def test_collect_refuses_a_body(api_client):
     response = api_client.http.post("/sre/capacity/collect", headers=OPERATOR, body=json.dumps({"days": 3}))
     assert response.status_code == 400
