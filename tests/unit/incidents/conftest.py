@@ -261,16 +261,22 @@ def signer(clock):
 
 
 @pytest.fixture
-def api_client(service, stored_secrets, signer, wired):
+def api_client(service, stored_secrets, clock, wired):
     from chalice import Chalice
     from chalice.test import Client
 
     from chalicelib import wiring
     from chalicelib.incidents import routes
+    from chalicelib.incidents.ack_links import AckLinkSigner
     from chalicelib.observability.middleware import http_middleware
 
     wired.incident_service = service
-    wired.ack_link_signer = signer
+    # The app checks links with the key it reads from Secrets Manager (stored_secrets), as deployed;
+    # the tests sign them with ``signer``, which holds the same key. Only the clock is the test's.
+    secret = wired.settings.incidents.ack_link_secret
+    wired.ack_link_signer = AckLinkSigner(lambda: wired.secrets.read_field(secret, "key").encode("utf-8"),
+                                          ttl_seconds=3600, base_url="https://api.example.test",
+                                          clock=lambda: clock().timestamp())
     app = Chalice(app_name="incidents-test")
     app.register_middleware(http_middleware, "http")
     app.register_blueprint(routes.build_blueprint(wiring.current))

@@ -166,6 +166,14 @@ def test_forged_link_is_403(api_client, signer, incident_id):
     assert api_client.http.post(path, headers={"Content-Type": "application/x-www-form-urlencoded"}).status_code == 403
 
 
+def test_link_signed_with_a_key_other_than_the_stored_one_is_403(api_client, clock, incident_id):
+    from chalicelib.incidents.ack_links import AckLinkSigner
+
+    forger = AckLinkSigner(lambda: b"not-the-stored-key", ttl_seconds=3600, base_url="https://api.example.test",
+                           clock=lambda: clock().timestamp())
+    assert api_client.http.get(_link_path(forger, incident_id)).status_code == 403
+
+
 def test_expired_link_is_403(api_client, signer, clock, incident_id):
     path = _link_path(signer, incident_id)
     clock.advance(hours=2)
