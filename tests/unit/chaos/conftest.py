@@ -14,6 +14,43 @@ def tables(aws_mock):
     return provision_tables(boto3.client("dynamodb", region_name="us-east-1"))
 
 
+CLUSTER = SERVICE = "serverless-sre-prod"  # the ECS stack's service (experiments/ecs-task-termination.json)
+
+
+@pytest.fixture
+def ecs(aws_mock):
+    """The ECS stack's service running 4 tasks."""
+    client = boto3.client("ecs", region_name="us-east-1")
+    client.create_cluster(clusterName=CLUSTER)
+    client.register_task_definition(family="api", containerDefinitions=[
+        {"name": "app", "image": "user-service:1", "memory": 512}])
+    client.create_service(cluster=CLUSTER, serviceName=SERVICE, taskDefinition="api", desiredCount=4,
+                          launchType="FARGATE")
+    client.run_task(cluster=CLUSTER, taskDefinition="api", count=4, launchType="FARGATE",
+                    startedBy=f"ecs-svc/{SERVICE}", networkConfiguration={
+                        "awsvpcConfiguration": {"subnets": ["subnet-1"]}})
+    return client
+
+
+def running_tasks(ecs):
+    return ecs.list_tasks(cluster=CLUSTER, serviceName=SERVICE, desiredStatus="RUNNING")["taskArns"]
+
+
+def desired_count(ecs):
+    return ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]["desiredCount"]
+
+
+def ecs_experiment(wired, action):
+    """The workflow's state after validation of the ECS experiment doing only ``action`` (journaled, as running)."""
+    from chalicelib.chaos.definition import catalog_entry
+
+    definition = catalog_entry("ecs-task-termination")
+    record = wired.chaos_steps.new_record("inline", {**definition, "method": [{"name": "the action", **action}]},
+                                          "alice")
+    wired.chaos_journal.create(record, time.time())
+    return {"experiment_id": record.id, "plan": {"recovery_seconds": definition["recovery_seconds"]}}
+
+
 def fault(kind="route_error", target="*", magnitude=503, experiment_id="exp-0001", blast=100.0,
           expires_in=300.0, number=0, operations=()):
     return FaultRecord(fault_id=f"{experiment_id}#{number}", experiment_id=experiment_id, kind=kind, target=target,

@@ -1,40 +1,24 @@
-"""Infrastructure actions and their undo: ECS task termination and scale-in against moto, Lambda
-throttling against the provisioned concurrency Lambda reports (moto has no provisioned concurrency:
-botocore's Stubber answers for Lambda there)."""
+"""Infrastructure actions and their undo: ECS task termination and scale-in against moto (through the
+injection and rollback functions), Lambda throttling against the provisioned concurrency Lambda reports
+(moto has no provisioned concurrency: botocore's Stubber answers for Lambda there)."""
 import boto3
 import pytest
 from botocore.stub import Stubber
 
 from chalicelib.chaos.actions import InfrastructureActions
+from functions import chaos_inject, chaos_rollback
+from tests.unit.chaos.conftest import CLUSTER, SERVICE, desired_count, ecs_experiment, running_tasks
 
-CLUSTER = SERVICE = "serverless-sre-prod"
 FUNCTION = "serverless-sre-prod"
 
 
-@pytest.fixture
-def ecs(aws_mock):
-    client = boto3.client("ecs", region_name="us-east-1")
-    client.create_cluster(clusterName=CLUSTER)
-    client.register_task_definition(family="api", containerDefinitions=[
-        {"name": "app", "image": "user-service:1", "memory": 512}])
-    client.create_service(cluster=CLUSTER, serviceName=SERVICE, taskDefinition="api", desiredCount=4,
-                          launchType="FARGATE")
-    client.run_task(cluster=CLUSTER, taskDefinition="api", count=4, launchType="FARGATE",
-                    startedBy=f"ecs-svc/{SERVICE}", networkConfiguration={
-                        "awsvpcConfiguration": {"subnets": ["subnet-1"]}})
-    return client
-
-
-def running_tasks(ecs):
-    return ecs.list_tasks(cluster=CLUSTER, serviceName=SERVICE, desiredStatus="RUNNING")["taskArns"]
-
-
-def test_task_termination_stops_the_share_of_running_tasks_and_has_nothing_to_restore(ecs):
-    actions = InfrastructureActions(lambda_client=None, ecs_client=ecs)
-    saved = actions.apply({"type": "ecs_stop_tasks", "cluster": CLUSTER, "service": SERVICE, "percent": 50})
+def test_task_termination_stops_the_share_of_running_tasks_and_has_nothing_to_restore(ecs, tables, wired):
+    state = ecs_experiment(wired, {"type": "ecs_stop_tasks", "cluster": CLUSTER, "service": SERVICE, "percent": 50})
+    [saved] = chaos_inject.handler(state, None)["injected"]["saved"]
     assert saved["running_before"] == 4 and len(saved["stopped_tasks"]) == 2
     assert set(running_tasks(ecs)).isdisjoint(saved["stopped_tasks"]) and len(running_tasks(ecs)) == 2
-    assert "nothing to restore" in actions.undo(saved)["restored"]
+    [restored] = chaos_rollback.handler(state, None)["rolled_back"]["restored"]
+    assert "nothing to restore" in restored["restored"]
 
 
 def test_a_share_of_one_task_still_stops_one(ecs):
@@ -43,13 +27,12 @@ def test_a_share_of_one_task_still_stops_one(ecs):
     assert len(saved["stopped_tasks"]) == 1
 
 
-def test_scale_in_saves_the_desired_count_and_rollback_restores_it(ecs):
-    actions = InfrastructureActions(lambda_client=None, ecs_client=ecs)
-    saved = actions.apply({"type": "ecs_scale", "cluster": CLUSTER, "service": SERVICE, "desired_count": 1})
-    assert saved["previous_desired_count"] == 4
-    assert ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]["desiredCount"] == 1
-    assert actions.undo(saved)["restored_desired_count"] == 4
-    assert ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]["desiredCount"] == 4
+def test_scale_in_saves_the_desired_count_and_rollback_restores_it(ecs, tables, wired):
+    state = ecs_experiment(wired, {"type": "ecs_scale", "cluster": CLUSTER, "service": SERVICE, "desired_count": 1})
+    [saved] = chaos_inject.handler(state, None)["injected"]["saved"]
+    assert saved["previous_desired_count"] == 4 and desired_count(ecs) == 1
+    [restored] = chaos_rollback.handler(state, None)["rolled_back"]["restored"]
+    assert restored["restored_desired_count"] == 4 and desired_count(ecs) == 4
 
 
 def test_rollback_keeps_a_desired_count_auto_scaling_raised_during_the_run(ecs):

@@ -147,3 +147,27 @@ def test_a_load_phase_runs_a_shipped_scenario_only(client):
     assert response.status_code == 400
     assert "crud-mix" in response.json_body["details"]["method/0/scenario"][0]
     assert send(client, "post", "/sre/chaos/experiments", {"experiment": "load-test"}).status_code == 202
+
+
+def test_stopping_a_throttling_experiment_removes_the_reserved_concurrency_the_function_did_not_have(client):
+    from functions import chaos_inject
+    from tests.support.lambdas import create_function, reserved_concurrency
+
+    create_function("serverless-sre-prod")  # experiments/lambda-throttling.json's function
+    started = send(client, "post", "/sre/chaos/experiments", {"experiment": "lambda-throttling"}).json_body
+    chaos_inject.handler({"experiment_id": started["id"], "plan": {}}, None)
+    assert reserved_concurrency("serverless-sre-prod") == 1
+    assert send(client, "post", f"/sre/chaos/experiments/{started['id']}/stop").status_code == 200
+    assert reserved_concurrency("serverless-sre-prod") is None
+
+
+def test_stopping_an_ecs_experiment_restores_the_desired_count(client, ecs):
+    from functions import chaos_inject
+    from tests.unit.chaos.conftest import desired_count
+
+    started = send(client, "post", "/sre/chaos/experiments", {"experiment": "ecs-task-termination"}).json_body
+    chaos_inject.handler({"experiment_id": started["id"], "plan": {}}, None)
+    assert desired_count(ecs) == 1
+    response = send(client, "post", f"/sre/chaos/experiments/{started['id']}/stop")
+    assert response.status_code == 200, response.body
+    assert desired_count(ecs) == 4
