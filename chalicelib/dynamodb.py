@@ -44,6 +44,20 @@ def index_meta(index_name: str) -> type:
     return IndexMeta
 
 
+def sorted_index(index_name: str, hash_key: str, range_key: str, range_attribute: Any = None) -> Any:
+    """A global secondary index projecting every attribute, keyed by the string ``hash_key`` and
+    sorted by ``range_key`` (a string unless ``range_attribute``, a pynamodb attribute class, says)."""
+    from pynamodb.attributes import UnicodeAttribute
+    from pynamodb.indexes import GlobalSecondaryIndex
+
+    class_name = "".join(part.title() for part in index_name.split("_"))
+    return type(class_name, (GlobalSecondaryIndex,), {
+        "Meta": index_meta(index_name),
+        hash_key: UnicodeAttribute(hash_key=True),
+        range_key: (range_attribute or UnicodeAttribute)(range_key=True),
+    })()
+
+
 def transaction_connection(region: str, **timeouts: float) -> Any:
     """The connection pynamodb transactions go through, with the same timeouts as the models."""
     from pynamodb.connection import Connection

@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Optional, Protocol
 
-from chalicelib.dynamodb import index_meta, is_conditional_failure, table_meta, transaction_connection
+from chalicelib.dynamodb import is_conditional_failure, sorted_index, table_meta, transaction_connection
 
 RUNNING, COMPLETED, FAILED_HYPOTHESIS = "running", "completed", "failed_hypothesis"
 ABORTED, REFUSED, ERRORED = "aborted", "refused", "errored"
@@ -144,13 +144,7 @@ def journal_models(table_name: str, region: str) -> Any:
     """The pynamodb classes of the journal table (``chalicelib.wiring`` builds them once per process)."""
     # pynamodb.models costs ~100 ms to import; only code that touches the journal pays it.
     from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
-    from pynamodb.indexes import GlobalSecondaryIndex
     from pynamodb.models import Model
-
-    class ByStarted(GlobalSecondaryIndex):
-        Meta = index_meta("by_started")
-        listing = UnicodeAttribute(hash_key=True)
-        started_at = UnicodeAttribute(range_key=True)
 
     class JournalItem(Model):
         Meta = table_meta(table_name, region)
@@ -161,7 +155,7 @@ def journal_models(table_name: str, region: str) -> Any:
         document = JSONAttribute(null=True)
         experiment_id = UnicodeAttribute(null=True)  # locks: who holds the target
         lock_expires_at = NumberAttribute(null=True)  # locks: free after this (and the table's TTL)
-        by_started = ByStarted()
+        by_started = sorted_index("by_started", "listing", "started_at")
 
     class Models:
         item = JournalItem

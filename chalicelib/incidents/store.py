@@ -14,7 +14,8 @@ from typing import Any, Iterator, Optional
 from chalicelib.incidents.model import (
     ACKNOWLEDGED, IMPLIES, MITIGATED, OPEN_STATUSES, RESOLVED, STATUSES, TRIGGERED, Incident, IncidentMissing,
     TimelineEvent, TransitionRejected)
-from chalicelib.dynamodb import cancellation_codes, index_meta, is_conditional_failure, table_meta, transaction_connection
+from chalicelib.dynamodb import (cancellation_codes, is_conditional_failure, sorted_index, table_meta,
+                                 transaction_connection)
 
 LISTING = "INCIDENT"
 # A retriggering source (a flapping breaker) must not grow the item towards DynamoDB's 400 KB limit.
@@ -31,16 +32,9 @@ def table_models(table_name: str, region: str) -> Any:
     # pynamodb.models costs ~100 ms to import; only code that touches incidents pays it.
     from pynamodb.attributes import (JSONAttribute, ListAttribute, MapAttribute, NumberAttribute,
                                      UnicodeAttribute, UnicodeSetAttribute)
-    from pynamodb.indexes import GlobalSecondaryIndex
     from pynamodb.models import Model
 
     TableMeta = table_meta(table_name, region)
-
-    class ByOpened(GlobalSecondaryIndex):
-        Meta = index_meta("by_opened")
-
-        listing = UnicodeAttribute(hash_key=True)
-        opened_at = UnicodeAttribute(range_key=True)
 
     class TimelineEntry(MapAttribute):
         at = UnicodeAttribute()
@@ -80,7 +74,7 @@ def table_models(table_name: str, region: str) -> Any:
         quiet_since = UnicodeAttribute(null=True)
         linked_tickets = UnicodeSetAttribute(null=True)
         timeline = ListAttribute(of=TimelineEntry, default=list)
-        by_opened = ByOpened()
+        by_opened = sorted_index("by_opened", "listing", "opened_at")
 
     class FingerprintClaim(Model):
         Meta = TableMeta

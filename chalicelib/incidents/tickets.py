@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterator, Mapping, Optional
 
-from chalicelib.dynamodb import CONDITIONAL_CHECK_FAILED, index_meta, table_meta
+from chalicelib.dynamodb import CONDITIONAL_CHECK_FAILED, sorted_index, table_meta
 from chalicelib.incidents.model import iso, utc_now
 from chalicelib.incidents.pages import runbook_url
 
@@ -138,14 +138,7 @@ def ticket_model(table_name: str, region: str) -> Any:
     """The pynamodb class of tickets in the incidents table (``chalicelib.wiring`` builds it once)."""
     # pynamodb.models costs ~100 ms to import; only code that touches tickets pays it.
     from pynamodb.attributes import BooleanAttribute, JSONAttribute, UnicodeAttribute
-    from pynamodb.indexes import GlobalSecondaryIndex
     from pynamodb.models import Model
-
-    class ByOpened(GlobalSecondaryIndex):
-        Meta = index_meta("by_opened")
-
-        listing = UnicodeAttribute(hash_key=True)
-        opened_at = UnicodeAttribute(range_key=True)
 
     class TicketItem(Model):
         Meta = table_meta(table_name, region)
@@ -157,7 +150,7 @@ def ticket_model(table_name: str, region: str) -> Any:
         published = BooleanAttribute(default=False)
         incident_id = UnicodeAttribute(null=True)
         data = JSONAttribute()
-        by_opened = ByOpened()
+        by_opened = sorted_index("by_opened", "listing", "opened_at")
 
     return TicketItem
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Optional
 
-from chalicelib.dynamodb import index_meta, is_conditional_failure, table_meta
+from chalicelib.dynamodb import is_conditional_failure, sorted_index, table_meta
 from chalicelib.slo.records import Alert, HistoryPoint, ServiceSnapshot, SloSnapshot
 from chalicelib.slo.timeutil import MINUTE, bucket_key, floor_day, floor_hour, parse_bucket_key, parse_iso
 
@@ -62,14 +62,7 @@ def status_model(table_name: str, region: str) -> Any:
 
 def alert_model(table_name: str, region: str) -> Any:
     from pynamodb.attributes import BooleanAttribute, JSONAttribute, UnicodeAttribute
-    from pynamodb.indexes import GlobalSecondaryIndex
     from pynamodb.models import Model
-
-    class ByOpened(GlobalSecondaryIndex):
-        Meta = index_meta("by_opened")
-
-        listing = UnicodeAttribute(hash_key=True)
-        opened_at = UnicodeAttribute(range_key=True)
 
     class SloAlert(Model):
         Meta = _meta(table_name, region)
@@ -79,7 +72,7 @@ def alert_model(table_name: str, region: str) -> Any:
         opened_at = UnicodeAttribute()
         data = JSONAttribute()
         handed_off = BooleanAttribute(default=False)
-        by_opened = ByOpened()
+        by_opened = sorted_index("by_opened", "listing", "opened_at")
 
     return SloAlert
 

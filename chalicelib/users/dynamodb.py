@@ -13,7 +13,7 @@ import json
 from typing import Any, Optional
 
 from chalicelib.http import strict
-from chalicelib.dynamodb import cancellation_codes, index_meta, table_meta, transaction_connection
+from chalicelib.dynamodb import cancellation_codes, sorted_index, table_meta, transaction_connection
 from chalicelib.users.model import User, UserPage, new_user_id, utc_now_iso
 from chalicelib.users.repository import (EmailTaken, InvalidCursor, StorageUnavailable, UserMissing)
 from chalicelib.users.validation import UserInput
@@ -34,16 +34,9 @@ def table_models(table_name: str, region: str) -> Any:
     """The pynamodb classes bound to ``table_name`` (``chalicelib.wiring`` builds them once per process)."""
     # pynamodb.models costs ~100 ms to import; only requests that touch users pay it.
     from pynamodb.attributes import UnicodeAttribute
-    from pynamodb.indexes import GlobalSecondaryIndex
     from pynamodb.models import Model
 
     TableMeta = table_meta(table_name, region)
-
-    class ByCreated(GlobalSecondaryIndex):
-        Meta = index_meta("by_created")
-
-        listing = UnicodeAttribute(hash_key=True)
-        created_key = UnicodeAttribute(range_key=True)
 
     class UserItem(Model):
         Meta = TableMeta
@@ -56,7 +49,7 @@ def table_models(table_name: str, region: str) -> Any:
         updated_at = UnicodeAttribute(null=True)
         listing = UnicodeAttribute(default=LISTING)
         created_key = UnicodeAttribute()
-        by_created = ByCreated()
+        by_created = sorted_index("by_created", "listing", "created_key")
 
     class EmailClaim(Model):
         Meta = TableMeta

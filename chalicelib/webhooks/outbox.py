@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Protocol
 
-from chalicelib.dynamodb import index_meta, is_conditional_failure, table_meta
+from chalicelib.dynamodb import is_conditional_failure, sorted_index, table_meta
 from chalicelib.webhooks.events import WebhookEvent
 
 PENDING = "pending"
@@ -25,14 +25,7 @@ def outbox_model(table_name: str, region: str) -> Any:
     """The pynamodb model of the outbox table (``chalicelib.wiring`` builds it once per process)."""
     # pynamodb.models imports botocore (~100 ms): only paid when a webhook is sent or drained.
     from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-    from pynamodb.indexes import GlobalSecondaryIndex
     from pynamodb.models import Model
-
-    class ByDue(GlobalSecondaryIndex):
-        Meta = index_meta("by_due")
-
-        pending_shard = UnicodeAttribute(hash_key=True)
-        next_attempt_at = NumberAttribute(range_key=True)
 
     class OutboxItem(Model):
         Meta = table_meta(table_name, region)
@@ -48,7 +41,7 @@ def outbox_model(table_name: str, region: str) -> Any:
         delivered_at = NumberAttribute(null=True)
         last_error = UnicodeAttribute(null=True)
         expires_at = NumberAttribute(null=True)
-        by_due = ByDue()
+        by_due = sorted_index("by_due", "pending_shard", "next_attempt_at", NumberAttribute)
 
     return OutboxItem
 
