@@ -19,6 +19,7 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
 
+
 @pytest.fixture(autouse=True)
 def _fresh_process_state():
     """Each test starts with a fresh wiring: settings re-read, no clients, models or instances."""
@@ -43,6 +44,16 @@ def aws_mock():
 
     with mock_aws():
         yield
+
+
+@pytest.fixture
+def tables(aws_mock):
+    """Every table of infra/tables.json, created as the local stack creates them."""
+    import boto3
+
+    from devstack.provision import provision_tables
+
+    return provision_tables(boto3.client("dynamodb", region_name="us-east-1"))
 
 
 # Every AWS call a function (infra/functions.json, or the API) makes in the suite is recorded and

@@ -7,13 +7,6 @@ import pytest
 from chalicelib.chaos.model import FaultRecord
 
 
-@pytest.fixture
-def tables(aws_mock):
-    from devstack.provision import provision_tables
-
-    return provision_tables(boto3.client("dynamodb", region_name="us-east-1"))
-
-
 CLUSTER = SERVICE = "serverless-sre-prod"  # the ECS stack's service (experiments/ecs-task-termination.json)
 
 
@@ -68,50 +61,13 @@ class ManualClock:
         return self.now
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def moto_stack():
     """A moto server provisioned like the local stack (tables, functions, both workflows)."""
-    import logging
-    import os
-    from types import SimpleNamespace
+    from tests.support.moto_server import provisioned_moto_server
 
-    from moto.server import ThreadedMotoServer
-
-    from devstack.provision import provision_secrets, provision_tables, provision_topics
-    from devstack.statemachines import provision_statemachines, uninstall_handler_dispatch
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    port = _free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    names = ("AWS_ENDPOINT_URL", "MOTO_PORT", "ESCALATION_STATE_MACHINE_ARN", "CHAOS_STATE_MACHINE_ARN")
-    saved = {name: os.environ.get(name) for name in names}
-    os.environ.update({"AWS_ENDPOINT_URL": endpoint, "MOTO_PORT": str(port)})
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        session = boto3.session.Session(region_name="us-east-1")
-        clients = {name: session.client(name, endpoint_url=endpoint)
-                   for name in ("dynamodb", "sns", "secretsmanager", "stepfunctions", "lambda")}
-        resources = {"tables": provision_tables(clients["dynamodb"]), "topics": provision_topics(clients["sns"]),
-                     "secrets": provision_secrets(clients["secretsmanager"])}
-        machines = provision_statemachines(endpoint, "us-east-1", resources)
-        yield SimpleNamespace(endpoint=endpoint, clients=clients, machines=machines)
-    finally:
-        uninstall_handler_dispatch()
-        server.stop()
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    with provisioned_moto_server(("stepfunctions", "lambda")) as server:
+        yield server
 
 
 class Waits:

@@ -8,8 +8,6 @@ real state machine on a moto server in this process, provisioned by
 from __future__ import annotations
 
 import json
-import os
-import socket
 import threading
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
@@ -158,61 +156,26 @@ class PageInbox:
         return [len(pages) for _, pages in sorted(self.take_all().items())]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def moto_stack():
     """A moto server provisioned like the local stack: the pages topic's audiences (one per
     escalation level, infra/topics.json) are SQS queues subscribed through their filter policies."""
-    import logging
+    from devstack.provision import provision_audience_inboxes
+    from tests.support.moto_server import provisioned_moto_server
 
-    import boto3
-    from moto.server import ThreadedMotoServer
-
-    from devstack.provision import (provision_audience_inboxes, provision_secrets, provision_tables,
-                                    provision_topics)
-    from devstack.statemachines import provision_statemachines, uninstall_handler_dispatch
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    port = _free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    saved = {name: os.environ.get(name) for name in (
-        "AWS_ENDPOINT_URL", "MOTO_PORT", "INCIDENTS_TABLE", "ESCALATION_STATE_MACHINE_ARN")}
     # A table name of its own: pynamodb caches connections per model class, and the in-process
     # tests' classes must never talk to this server (nor these to mock_aws).
-    os.environ.update({"AWS_ENDPOINT_URL": endpoint, "MOTO_PORT": str(port),
-                       "INCIDENTS_TABLE": "serverless-sre-incidents-sfn"})
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        session = boto3.session.Session(region_name="us-east-1")
-        clients = {name: session.client(name, endpoint_url=endpoint)
-                   for name in ("dynamodb", "sns", "sqs", "secretsmanager", "stepfunctions")}
-        resources = {"tables": provision_tables(clients["dynamodb"]),
-                     "topics": provision_topics(clients["sns"]),
-                     "secrets": provision_secrets(clients["secretsmanager"])}
+    with provisioned_moto_server(("sqs", "stepfunctions"),
+                                 {"INCIDENTS_TABLE": "serverless-sre-incidents-sfn"}) as server:
+        clients, resources = server.clients, server.resources
         clients["secretsmanager"].put_secret_value(SecretId="serverless-sre/incident-ack-link-key",
                                                    SecretString=json.dumps({"key": LINK_KEY}))
-        topic = resources["topics"]["incident-pages"]
         inboxes = provision_audience_inboxes(clients["sns"], clients["sqs"], resources["topics"])
         resources["inboxes"] = inboxes
         queues = {level: inboxes[f"incident-pages/level-{level}"] for level in LEVELS}
-        machines = provision_statemachines(endpoint, "us-east-1", resources)  # sets ESCALATION_STATE_MACHINE_ARN
-        yield SimpleNamespace(endpoint=endpoint, clients=clients, queues=queues, topic=topic,
-                              machines=machines, resources=resources,
-                              inbox=PageInbox(clients["sqs"], queues))
-    finally:
-        uninstall_handler_dispatch()
-        server.stop()
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        yield SimpleNamespace(endpoint=server.endpoint, clients=clients, queues=queues,
+                              topic=resources["topics"]["incident-pages"], machines=server.machines,
+                              resources=resources, inbox=PageInbox(clients["sqs"], queues))
 
 
 @pytest.fixture

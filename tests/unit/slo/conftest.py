@@ -26,13 +26,6 @@ def short_min_history(monkeypatch):
 
 
 @pytest.fixture
-def slo_tables(aws_mock):
-    from devstack.provision import provision_tables
-
-    return provision_tables(boto3.client("dynamodb", region_name="us-east-1"))
-
-
-@pytest.fixture
 def cloudwatch(aws_mock):
     return boto3.client("cloudwatch", region_name="us-east-1")
 
@@ -65,7 +58,7 @@ def sink():
 
 
 @pytest.fixture
-def make_evaluator(slo_tables, shipped_slos, clock, sink):
+def make_evaluator(tables, shipped_slos, clock, sink):
     from chalicelib import wiring
 
     def make(slos=None, alert_sink=None):
@@ -76,7 +69,7 @@ def make_evaluator(slo_tables, shipped_slos, clock, sink):
 
 
 @pytest.fixture
-def latest(slo_tables):
+def latest(tables):
     from chalicelib import wiring
 
     def read(name):
@@ -85,7 +78,7 @@ def latest(slo_tables):
 
 
 @pytest.fixture
-def slo_client(slo_tables, clock, monkeypatch):
+def slo_client(tables, clock, monkeypatch):
     from chalice import Chalice
     from chalice.test import Client
 

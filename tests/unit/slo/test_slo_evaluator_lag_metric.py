@@ -14,7 +14,7 @@ def test_the_lag_record_is_emf_of_seconds_behind_the_clock():
     assert record["slo_evaluator_lag_seconds"] == [95.0] and record["service"] == "user-api"
 
 
-def test_a_scheduled_run_emits_its_lag_and_a_backfill_does_not(slo_tables, cloudwatch, capsys):
+def test_a_scheduled_run_emits_its_lag_and_a_backfill_does_not(tables, cloudwatch, capsys):
     slo_evaluator.handler({}, None)
     scheduled = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     slo_evaluator.handler({"now": "2026-12-05T00:00:00Z"}, None)

@@ -15,7 +15,7 @@ from tests.unit.slo.helpers import T0
 def stores(request):
     if request.param == "memory":
         return InMemoryBuckets(), InMemoryStatus(), InMemoryAlerts()
-    request.getfixturevalue("slo_tables")
+    request.getfixturevalue("tables")
     wired = request.getfixturevalue("wired")
     return wired.slo_bucket_store, wired.slo_status_store, wired.slo_alert_store
 

@@ -4,13 +4,8 @@ import boto3
 import pytest
 from chalice.test import Client
 
-from devstack.provision import provision_secrets, provision_tables
+from devstack.provision import provision_secrets
 from tests.postgres_server import run_cluster
-
-
-@pytest.fixture
-def tables(aws_mock):
-    return provision_tables(boto3.client("dynamodb", region_name="us-east-1"))
 
 
 @pytest.fixture

@@ -1,4 +1,3 @@
-import boto3
 import pybreaker
 import pytest
 
@@ -12,13 +11,6 @@ from tests.support.webhooks import SIGNING_KEY, FakeHttp
 @pytest.fixture
 def clock():
     return EpochClock()
-
-
-@pytest.fixture
-def tables(aws_mock):
-    from devstack.provision import provision_tables
-
-    return provision_tables(boto3.client("dynamodb", region_name="us-east-1"))
 
 
 @pytest.fixture
