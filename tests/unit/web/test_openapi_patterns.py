@@ -19,26 +19,28 @@ def schemas():
     return openapi_document()["components"]["schemas"]
 
 
-def accepted_by(pattern, value):
+def matcher(*patterns):
+    """Whether a value matches every one of ``patterns``: each is compiled once, since the tests
+    below try it on every code point."""
     # JSON Schema patterns are ECMA-262: "$" is the end of input; in Python it also matches before a final "\n".
-    return re.search(re.sub(r"\$$", r"\\Z", pattern), value) is not None
+    compiled = [re.compile(re.sub(r"\$$", r"\\Z", pattern)) for pattern in patterns]
+    return lambda value: all(regex.search(value) is not None for regex in compiled)
 
 
 @pytest.mark.parametrize("template", ["{}", "a{}a"])  # alone (trimmed at both ends), and inside
 def test_the_name_pattern_accepts_exactly_the_names_the_validator_accepts(template):
-    pattern = schemas()["UserInput"]["properties"]["name"]["pattern"]
+    accepted_by = matcher(schemas()["UserInput"]["properties"]["name"]["pattern"])
     disagreements = [char for char in CODE_POINTS
-                     if accepted_by(pattern, template.format(char)) != (not _check_name(template.format(char))[1])]
+                     if accepted_by(template.format(char)) != (not _check_name(template.format(char))[1])]
     assert disagreements == []
 
 
 @pytest.mark.parametrize("template", ["{}ada@example.com", "a{}a@example.com"])
 def test_the_email_pattern_accepts_exactly_the_emails_the_validator_accepts(template):
     email = schemas()["UserInput"]["properties"]["email"]
-    patterns = [email["pattern"]] + [part["pattern"] for part in email["allOf"]]
+    accepted_by = matcher(email["pattern"], *[part["pattern"] for part in email["allOf"]])
     disagreements = [char for char in CODE_POINTS
-                     if all(accepted_by(p, template.format(char)) for p in patterns)
-                     != (not _check_email(template.format(char))[1])]
+                     if accepted_by(template.format(char)) != (not _check_email(template.format(char))[1])]
     assert disagreements == []
 
 
@@ -46,19 +48,19 @@ def test_the_email_pattern_accepts_exactly_the_emails_the_validator_accepts(temp
 def test_the_email_local_part_limit_is_in_the_document(local):
     email = schemas()["UserInput"]["properties"]["email"]
     value = f"{local}@example.com"
-    documented = all(accepted_by(p, value) for p in [email["pattern"]] + [a["pattern"] for a in email["allOf"]])
+    documented = matcher(email["pattern"], *[part["pattern"] for part in email["allOf"]])(value)
     assert documented == (not _check_email(value)[1])
 
 
 @pytest.mark.parametrize("field, required", [("title", True), ("summary", False)])
 def test_incident_text_patterns_accept_exactly_what_the_api_accepts(field, required):
-    pattern = schemas()["IncidentInput"]["properties"][field]["pattern"]
+    accepted_by = matcher(schemas()["IncidentInput"]["properties"][field]["pattern"])
     for template in ("{}", "x{}x"):
         disagreements = []
         for char in CODE_POINTS:
             errors: dict = {}
             _text({field: template.format(char)}, field, 10, errors, required=required)
-            if accepted_by(pattern, template.format(char)) != (field not in errors):
+            if accepted_by(template.format(char)) != (field not in errors):
                 disagreements.append(char)
         assert disagreements == []
 
