@@ -36,97 +36,73 @@ locals {
     }
   }
 
-  slo_widgets = flatten([
+  # Every widget is a 12 x 6 time series in the stack's region; the lists below give the rest.
+  widgets = [for properties in concat(local.slo_widget_properties, local.plane_widget_properties) : {
+    type       = "metric", width = 12, height = 6
+    properties = merge({ region = var.region, view = "timeSeries" }, properties)
+  }]
+
+  slo_widget_properties = flatten([
     for name, slo in local.slos : [
       {
-        type = "metric", width = 12, height = 6
-        properties = {
-          title       = "SLO ${name}: SLI over 5 minutes, objective ${slo.target}"
-          region      = var.region
-          view        = "timeSeries"
-          period      = 300
-          metrics     = concat(local.counts[name]["5m"], [[{ expression = "IF(valid_5m > 0, good_5m / valid_5m, 1)", label = "SLI", id = "sli" }]])
-          annotations = { horizontal = [{ label = "objective", value = slo.target }] }
-        }
+        title       = "SLO ${name}: SLI over 5 minutes, objective ${slo.target}"
+        period      = 300
+        metrics     = concat(local.counts[name]["5m"], [[{ expression = "IF(valid_5m > 0, good_5m / valid_5m, 1)", label = "SLI", id = "sli" }]])
+        annotations = { horizontal = [{ label = "objective", value = slo.target }] }
       },
       {
-        type = "metric", width = 12, height = 6
-        properties = {
-          title  = "SLO ${name}: error budget burn rate"
-          region = var.region
-          view   = "timeSeries"
-          period = 300
-          metrics = concat(
-            flatten([for w, spec in local.drawn_windows[name] : local.counts[name][w] if w != "5m"]),
-            [for w, spec in local.drawn_windows[name] : [{
-              expression = "IF(valid_${w} >= ${spec.min}, (1 - good_${w} / valid_${w}) / ${local.budgets[name]}, 0)"
-              label      = "burn rate over ${w}", id = "burn_${w}"
-            }] if w != "5m"],
-          )
-          annotations = { horizontal = [for t in slo.tiers : { label = "${t.name} (${t.longWindow})", value = t.burnRate }] }
-        }
+        title  = "SLO ${name}: error budget burn rate"
+        period = 300
+        metrics = concat(
+          flatten([for w, spec in local.drawn_windows[name] : local.counts[name][w] if w != "5m"]),
+          [for w, spec in local.drawn_windows[name] : [{
+            expression = "IF(valid_${w} >= ${spec.min}, (1 - good_${w} / valid_${w}) / ${local.budgets[name]}, 0)"
+            label      = "burn rate over ${w}", id = "burn_${w}"
+          }] if w != "5m"],
+        )
+        annotations = { horizontal = [for t in slo.tiers : { label = "${t.name} (${t.longWindow})", value = t.burnRate }] }
       },
     ]
   ])
 
-  plane_widgets = concat(
+  plane_widget_properties = concat(
     [
       {
-        type = "metric", width = 12, height = 6
-        properties = {
-          title  = "Circuit breaker transitions"
-          region = var.region
-          view   = "timeSeries"
-          stat   = "Sum"
-          period = 60
-          metrics = [[{
-            expression = "SEARCH('{${var.metrics_namespace},breaker,service,to_state} MetricName=\"circuit_breaker_transitions\"', 'Sum', 60)"
-            id         = "transitions", label = ""
-          }]]
-        }
+        title  = "Circuit breaker transitions"
+        stat   = "Sum"
+        period = 60
+        metrics = [[{
+          expression = "SEARCH('{${var.metrics_namespace},breaker,service,to_state} MetricName=\"circuit_breaker_transitions\"', 'Sum', 60)"
+          id         = "transitions", label = ""
+        }]]
       },
       {
-        type = "metric", width = 12, height = 6
-        properties = {
-          title       = "SLO evaluator lag (seconds)"
-          region      = var.region
-          view        = "timeSeries"
-          period      = 60
-          metrics     = [[var.metrics_namespace, "slo_evaluator_lag_seconds", "service", var.service_name, { stat = "Maximum" }]]
-          annotations = { horizontal = [{ label = "alarm", value = var.evaluator_lag_threshold_seconds }] }
-        }
+        title       = "SLO evaluator lag (seconds)"
+        period      = 60
+        metrics     = [[var.metrics_namespace, "slo_evaluator_lag_seconds", "service", var.service_name, { stat = "Maximum" }]]
+        annotations = { horizontal = [{ label = "alarm", value = var.evaluator_lag_threshold_seconds }] }
       },
       {
-        type = "metric", width = 12, height = 6
-        properties = {
-          title  = "Throttles"
-          region = var.region
-          view   = "timeSeries"
-          stat   = "Sum"
-          period = 60
-          metrics = concat(
-            [for key, name in var.lambda_function_names : ["AWS/Lambda", "Throttles", "FunctionName", name, { label = key }]],
-            [for gateway in(var.api_gateway == null ? [] : [var.api_gateway]) : [{
-              expression = "SEARCH('{AWS/ApiGateway,ApiName,Stage} MetricName=\"4XXError\" ApiName=\"${gateway.name}\"', 'Sum', 60)"
-              id         = "gateway_4xx", label = "API Gateway 4XX (includes 429 throttles)"
-            }]],
-            var.throttle_metrics,
-          )
-        }
+        title  = "Throttles"
+        stat   = "Sum"
+        period = 60
+        metrics = concat(
+          [for key, name in var.lambda_function_names : ["AWS/Lambda", "Throttles", "FunctionName", name, { label = key }]],
+          [for gateway in(var.api_gateway == null ? [] : [var.api_gateway]) : [{
+            expression = "SEARCH('{AWS/ApiGateway,ApiName,Stage} MetricName=\"4XXError\" ApiName=\"${gateway.name}\"', 'Sum', 60)"
+            id         = "gateway_4xx", label = "API Gateway 4XX (includes 429 throttles)"
+          }]],
+          var.throttle_metrics,
+        )
       },
     ],
     [for arn in(var.escalation_state_machine_arn == null ? [] : [var.escalation_state_machine_arn]) :
       {
-        type = "metric", width = 12, height = 6
-        properties = {
-          title  = "Escalations"
-          region = var.region
-          view   = "timeSeries"
-          stat   = "Sum"
-          period = 300
-          metrics = [for metric in ["ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed", "ExecutionsTimedOut"] :
-          ["AWS/States", metric, "StateMachineArn", arn]]
-        }
+        title  = "Escalations"
+        stat   = "Sum"
+        period = 300
+        metrics = [for metric in ["ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed", "ExecutionsTimedOut"] :
+        ["AWS/States", metric, "StateMachineArn", arn]]
       }
     ],
   )
@@ -134,5 +110,5 @@ locals {
 
 resource "aws_cloudwatch_dashboard" "slos" {
   dashboard_name = "${var.name_prefix}-slos"
-  dashboard_body = jsonencode({ widgets = concat(local.slo_widgets, local.plane_widgets) })
+  dashboard_body = jsonencode({ widgets = local.widgets })
 }

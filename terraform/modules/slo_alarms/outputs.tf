@@ -39,5 +39,5 @@ output "dashboard_name" {
 
 output "dashboard_widget_titles" {
   description = "Titles of the dashboard's widgets."
-  value       = [for w in concat(local.slo_widgets, local.plane_widgets) : w.properties.title]
+  value       = [for w in local.widgets : w.properties.title]
 }
