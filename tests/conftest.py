@@ -19,6 +19,23 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
 
+def _share_one_botocore_loader() -> None:
+    """Every botocore session of the run reads service models through one loader.
+
+    A loader parses each service's model JSON (and endpoints.json) once and keeps it; every
+    session builds its own, and each test builds several (its wiring's boto3 session, one per
+    pynamodb model connection), so each test parsed them again: ~0.1 s of CPU per test. The models
+    are read-only and the same for every session (no test sets a data path); moto intercepts
+    through the sessions' event handlers, which stay per session."""
+    import botocore.loaders
+    import botocore.session
+
+    loader = botocore.loaders.create_loader()
+    botocore.session.create_loader = lambda search_path_string=None: loader
+
+
+_share_one_botocore_loader()
+
 
 @pytest.fixture(autouse=True)
 def _fresh_process_state():
