@@ -12,6 +12,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -52,6 +53,36 @@ class Terraform:
     def run(self, *args: str, cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess[str]:
         return subprocess.run([self.binary, *args], cwd=cwd, env=self.env, capture_output=True,
                               text=True, timeout=timeout)
+
+    def start(self, *args: str, cwd: Path, output_dir: Path) -> "StartedRun":
+        """``run`` in the background; its output goes to files (a pipe nobody reads could fill and stall it)."""
+        stdout, stderr = output_dir / "stdout", output_dir / "stderr"
+        with open(stdout, "wb") as out, open(stderr, "wb") as err:
+            process = subprocess.Popen([self.binary, *args], cwd=cwd, env=self.env, stdout=out, stderr=err)
+        return StartedRun(process, stdout, stderr)
+
+
+@dataclass(frozen=True)
+class StartedRun:
+    process: subprocess.Popen
+    stdout: Path
+    stderr: Path
+
+    def result(self, timeout: int) -> subprocess.CompletedProcess[str]:
+        """The finished run, as ``Terraform.run`` returns it (killed after ``timeout`` seconds)."""
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise
+        return subprocess.CompletedProcess(self.process.args, self.process.returncode,
+                                           self.stdout.read_text(errors="replace"),
+                                           self.stderr.read_text(errors="replace"))
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=30)
 
 
 def find_mirror() -> Path | None:
@@ -117,6 +148,19 @@ def initialized_stacks(terraform: Terraform, workspace: Path) -> dict[str, Path]
         assert result.returncode == 0, f"terraform init of {stack} failed:\n{result.stdout}\n{result.stderr}"
         stacks[stack] = path
     return stacks
+
+
+@pytest.fixture(scope="session")
+def terraform_test_runs(terraform: Terraform, initialized_stacks: dict[str, Path],
+                        tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, StartedRun]]:
+    """`terraform test` of every stack, all started at once: they are the slowest Terraform steps
+    (minutes), and each leaves a core free that the other stack's run, validate or checkov use."""
+    runs = {stack: terraform.start("test", "-no-color", cwd=path,
+                                   output_dir=tmp_path_factory.mktemp(f"tf-test-{stack}"))
+            for stack, path in initialized_stacks.items()}
+    yield runs
+    for run in runs.values():
+        run.stop()
 
 
 @pytest.fixture(scope="session")

@@ -42,9 +42,14 @@ def test_stack_is_valid(terraform, initialized_stacks, stack):
     assert result.returncode == 0, _output(result)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _test_suites_started(terraform_test_runs):
+    """The stacks' `terraform test` suites start with this module and run beside its other tests."""
+
+
 @pytest.mark.parametrize("stack", STACKS)
-def test_stack_terraform_test_suite_passes(terraform, initialized_stacks, stack):
-    result = terraform.run("test", "-no-color", cwd=initialized_stacks[stack], timeout=600)
+def test_stack_terraform_test_suite_passes(terraform_test_runs, initialized_stacks, stack):
+    result = terraform_test_runs[stack].result(timeout=600)
     assert_every_run_passed(result, declared_runs(initialized_stacks[stack]))
 
 
