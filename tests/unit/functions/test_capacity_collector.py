@@ -10,13 +10,6 @@ NOW = "2026-03-09T01:00:00+00:00"
 CLUSTER = SERVICE = "serverless-sre-prod"
 
 
-@pytest.fixture
-def tables(aws_mock):
-    from devstack.provision import provision_tables
-
-    return provision_tables(boto3.client("dynamodb", region_name="us-east-1"))
-
-
 def stored_report(wired):
     report = wired.capacity_store.latest_report()
     assert report is not None and report.collected_at == NOW

@@ -40,7 +40,7 @@ def _failing_runs(monkeypatch):
 
 
 def test_a_failing_run_reports_the_lag_since_the_last_minute_evaluated_without_errors(
-        slo_tables, cloudwatch, capsys, monkeypatch):
+        tables, cloudwatch, capsys, monkeypatch):
     slo_evaluator.handler({}, None)
     _lag_lines(capsys)
     _failing_runs(monkeypatch)
@@ -51,7 +51,7 @@ def test_a_failing_run_reports_the_lag_since_the_last_minute_evaluated_without_e
     assert abs(lag[0] - since.total_seconds()) < 5
 
 
-def test_an_evaluator_that_never_succeeded_reports_no_lag(slo_tables, cloudwatch, capsys, monkeypatch):
+def test_an_evaluator_that_never_succeeded_reports_no_lag(tables, cloudwatch, capsys, monkeypatch):
     _failing_runs(monkeypatch)
     report = slo_evaluator.handler({}, None)
     assert report["errors"] and report["evaluated_through"] is None
