@@ -51,6 +51,11 @@ class RunningStack:
         secret = self.boto3_client("secretsmanager").get_secret_value(SecretId="serverless-sre/operator-token")
         return json.loads(secret["SecretString"])[LOCAL_OPERATOR]
 
+    @property
+    def viewer_token(self) -> str:
+        """The reader's token, generated at start as a plain string (serverless-sre/viewer-token)."""
+        return self.boto3_client("secretsmanager").get_secret_value(SecretId="serverless-sre/viewer-token")["SecretString"]
+
     def operator_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.operator_token}"}
 
@@ -142,6 +147,14 @@ def running_stack(*extra_args: str, variant: str = "lambda", schedules: bool = F
 @pytest.fixture(scope="session", params=VARIANTS)
 def stack(request):
     with running_stack(variant=request.param) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def closed_reads_stack():
+    """A Lambda-variant stack whose SRE reads need a viewer or operator token, as deployed. Shared
+    (one start) by Schemathesis and the dashboard page's closed-reads test, which only reads."""
+    with running_stack(env={"SRE_READS_REQUIRE_TOKEN": "true"}) as running:
         yield running
 
 

@@ -535,7 +535,11 @@
     return fetch("/sre/dashboard", {cache: "no-store", headers: headers})
       .then(function (response) {
         if (response.status === 401 || response.status === 403) {
-          throw new Error("GET /sre/dashboard answered " + response.status + ": enter a viewer or operator token above");
+          var refused = new Error(kept ? "The token kept for this tab may not read the dashboard (" + response.status +
+            "): enter a viewer or operator token above." :
+            "Reading the dashboard needs a token: enter a viewer or operator token above.");
+          refused.needsToken = true;
+          throw refused;
         }
         if (!response.ok) { throw new Error("GET /sre/dashboard answered " + response.status); }
         return response.json();
@@ -547,6 +551,15 @@
       })
       .catch(function (error) {
         errorBox.hidden = false;
+        if (error.needsToken) {
+          // No retry: the answer stays the same until a token is kept (the form reloads then).
+          errorBox.textContent = error.message;
+          if (!lastDocument) { document.getElementById("freshness").textContent = "Not loaded: a token is needed."; }
+          if (!document.activeElement || document.activeElement === document.body) {
+            document.getElementById("token").focus();
+          }
+          return;
+        }
         errorBox.textContent = "The dashboard could not be loaded: " + error.message +
           (lastDocument ? ". Showing the document of " + lastDocument.generated_at + "." : ".");
         timer = setTimeout(load, 10000);
