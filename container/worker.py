@@ -7,18 +7,18 @@ worker replaces that one function in its own process, keeping gunicorn's status 
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from gunicorn import util
 from gunicorn.workers.gthread import ThreadWorker
 
+from chalicelib.http.strict import dumps
 from chalicelib.observability.middleware import SECURITY_HEADERS
 
 
 def write_json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
     message = reason if not mesg or status_int >= 500 else f"{reason}: {mesg}"
-    body = json.dumps({"error": message}).encode()
+    body = dumps({"error": message}).encode()
     headers = {**SECURITY_HEADERS, "Connection": "close", "Content-Type": "application/json",
                "Content-Length": str(len(body))}
     head = f"HTTP/1.1 {status_int} {reason}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"

@@ -12,7 +12,6 @@ JSON, bodies over the 10 MB payload limit 413 JSON.
 from __future__ import annotations
 
 import base64
-import json
 from http import HTTPStatus
 from typing import Any, Callable, Iterable, Optional
 from urllib.parse import quote
@@ -20,7 +19,7 @@ from urllib.parse import quote
 from chalice.config import Config
 from chalice.local import ForbiddenError, LocalChalice, LocalGateway
 
-from chalicelib.http.strict import parse_bounded_int
+from chalicelib.http.strict import dumps, parse_bounded_int
 from chalicelib.observability.middleware import SECURITY_HEADERS
 
 # API Gateway's payload limit: larger requests never reach the Lambda.
@@ -36,7 +35,7 @@ def _status_line(code: int) -> str:
 
 
 def _json_error(start_response: StartResponse, code: int, message: str) -> Iterable[bytes]:
-    body = json.dumps({"error": message}).encode()
+    body = dumps({"error": message}).encode()
     start_response(_status_line(code), [*SECURITY_HEADERS.items(), ("Content-Type", "application/json"),
                                         ("Content-Length", str(len(body)))])
     return [body]

@@ -23,7 +23,7 @@ def control_server(host: str, port: int, *, status: Callable[[], dict[str, Any]]
 
     class Handler(BaseHTTPRequestHandler):
         def _reply(self, status_code: int, body: Any) -> None:
-            payload = json.dumps(body, default=str).encode()
+            payload = json.dumps(body, default=str, separators=(",", ":")).encode()
             self.send_response(status_code)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))

@@ -1,7 +1,6 @@
 """Chalice's local server, answering unknown routes as the deployed gateway does."""
 from __future__ import annotations
 
-import json
 from http import HTTPStatus
 from typing import Any, Optional, Union
 
@@ -10,10 +9,9 @@ from chalice.local import (ChaliceRequestHandler, CustomLocalChalice, ForbiddenE
                            LocalGatewayException, ThreadedHTTPServer)
 
 from chalicelib import wiring
-from chalicelib.http.strict import parse_bounded_int
+from chalicelib.http.strict import dumps, parse_bounded_int
 from chalicelib.observability.middleware import SECURITY_HEADERS
 
-NOT_FOUND_BODY = json.dumps({"error": "Not found"}).encode()
 ALLOWED_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 
 
@@ -30,7 +28,7 @@ class GatewayRequestHandler(ChaliceRequestHandler):
     would otherwise answer with an HTML page."""
 
     def _send_json(self, status: int, body: dict[str, Any], headers: Optional[dict[str, str]] = None) -> None:
-        raw = json.dumps(body).encode()
+        raw = dumps(body).encode()
         self.send_response(status)
         for name, value in {**SECURITY_HEADERS, **(headers or {}), "Content-Type": "application/json",
                             "Content-Length": str(len(raw))}.items():
@@ -47,7 +45,7 @@ class GatewayRequestHandler(ChaliceRequestHandler):
         if not isinstance(error, ForbiddenError):
             super()._send_error_response(error)
             return
-        self._send_json(404, json.loads(NOT_FOUND_BODY))
+        self._send_json(404, {"error": "Not found"})
 
     def send_error(self, code: int, message: Optional[str] = None, explain: Optional[str] = None) -> None:
         headers = {"Connection": "close"}

@@ -88,13 +88,13 @@ variable "gateway_responses" {
     body        = string
   }))
   default = {
-    MISSING_AUTHENTICATION_TOKEN = { status_code = "404", body = "{\"error\": \"Not found\"}" }
-    DEFAULT_4XX                  = { body = "{\"error\": $context.error.messageString}" }
-    DEFAULT_5XX                  = { body = "{\"error\": $context.error.messageString}" }
-    THROTTLED                    = { status_code = "429", body = "{\"error\": \"Too many requests\"}" }
-    WAF_FILTERED                 = { status_code = "403", body = "{\"error\": \"Forbidden\"}" }
-    REQUEST_TOO_LARGE            = { status_code = "413", body = "{\"error\": \"Request body too large\"}" }
-    INTEGRATION_TIMEOUT          = { status_code = "504", body = "{\"error\": \"Upstream timed out\"}" }
+    MISSING_AUTHENTICATION_TOKEN = { status_code = "404", body = "{\"error\":\"Not found\"}" }
+    DEFAULT_4XX                  = { body = "{\"error\":$context.error.messageString}" }
+    DEFAULT_5XX                  = { body = "{\"error\":$context.error.messageString}" }
+    THROTTLED                    = { status_code = "429", body = "{\"error\":\"Too many requests\"}" }
+    WAF_FILTERED                 = { status_code = "403", body = "{\"error\":\"Forbidden\"}" }
+    REQUEST_TOO_LARGE            = { status_code = "413", body = "{\"error\":\"Request body too large\"}" }
+    INTEGRATION_TIMEOUT          = { status_code = "504", body = "{\"error\":\"Upstream timed out\"}" }
   }
 }
 

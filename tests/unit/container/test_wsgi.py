@@ -48,6 +48,10 @@ def call(application, method, path, body=b"", headers=None, raw_uri=None):
 JSON = {"Content-Type": "application/json"}
 
 
+def compact(value):
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
 def test_a_user_created_through_wsgi_reads_back(wsgi):
     status, headers, body = call(wsgi, "POST", "/api/users", json.dumps({"name": "Ada", "email": "a@example.com"})
                                  .encode(), JSON)
@@ -122,3 +126,15 @@ def test_gunicorns_own_refusals_are_written_as_json():
         head, _, body = theirs.recv(65536).partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 431 ") and b"Content-Type: application/json" in head
     assert json.loads(body)["error"].startswith("Request Header Fields Too Large")
+    assert body == compact(json.loads(body))
+
+
+@pytest.mark.parametrize("method, path, body, headers", [
+    ("GET", "/no/such/route", b"", None),  # the adapter's own 404
+    ("POST", "/api/users", b"x" * (10 * 1024 * 1024 + 1), JSON),  # the adapter's own 413
+    ("PATCH", "/api/users", b"", None),  # the app's 405
+    ("POST", "/api/users", b"{", JSON),  # the app's 400
+])
+def test_every_error_body_is_compact_json_as_the_apps_own(wsgi, method, path, body, headers):
+    status, _, payload = call(wsgi, method, path, body, headers)
+    assert status >= 400 and payload == compact(json.loads(payload))

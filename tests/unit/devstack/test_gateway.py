@@ -41,3 +41,11 @@ def test_keep_alive_answers_come_without_the_delayed_ack_stall(gateway):
     connection.close()
     # With the stall every answer takes at least 40 ms: 2 s for 50; without it a few ms each.
     assert elapsed < REQUESTS * STALL_SECONDS * 0.75, f"{REQUESTS} keep-alive requests took {elapsed:.2f} s"
+
+
+def test_an_unknown_route_answers_compact_json_as_every_error_body(gateway):
+    connection = http.client.HTTPConnection("127.0.0.1", gateway, timeout=10)
+    connection.request("GET", "/no/such/route")
+    response = connection.getresponse()
+    assert (response.status, response.read()) == (404, b'{"error":"Not found"}')
+    connection.close()

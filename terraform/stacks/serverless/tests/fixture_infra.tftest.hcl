@@ -144,8 +144,8 @@ run "gateway_answers_json" {
   }
 
   assert {
-    condition     = jsondecode(output.api_gateway_responses["MISSING_AUTHENTICATION_TOKEN"].response_templates["application/json"]) == { error = "Not found" }
-    error_message = "the 404 body must be {\"error\": \"Not found\"}"
+    condition     = output.api_gateway_responses["MISSING_AUTHENTICATION_TOKEN"].response_templates["application/json"] == jsonencode({ error = "Not found" })
+    error_message = "the 404 body must be {\"error\":\"Not found\"}, compact as every error body"
   }
 
   assert {
