@@ -123,6 +123,10 @@ class DatabaseSettings(FromEnvironment):
     secret_id: str = setting("DB_SECRET_ID", "", strip=True)
     sslmode: str = setting("DB_SSLMODE", "require")
     connect_timeout_seconds: int = setting("DB_CONNECT_TIMEOUT_SECONDS", 3)
+    # One statement's bound: the server cancels it after this (statement_timeout), and the client
+    # gives up on the connection a second later when no answer came (a stopped or unreachable
+    # server cancels nothing): the request is a 503 and the breaker counts it.
+    statement_timeout_seconds: float = setting("DB_STATEMENT_TIMEOUT_SECONDS", 2.0)
     pool_min_size: int = setting("DB_POOL_MIN_SIZE", 1)
     # One connection per server thread is enough (container/gunicorn_conf.py: WEB_THREADS).
     pool_max_size: int = 8  # DB_POOL_MAX_SIZE, else WEB_THREADS (from_env)

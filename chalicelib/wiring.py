@@ -164,10 +164,11 @@ class Wiring:
             return DynamoDBUserRepository(models)
         if store == "postgres":
             from chalicelib.users.postgres import PostgresUserRepository
-            from chalicelib.users.postgres_connection import create_pool
+            from chalicelib.users.postgres_connection import answer_timeout, create_pool
 
             pool = create_pool(self.settings.database, self.database_credentials)
-            return PostgresUserRepository(pool.connection, close=pool.close)
+            return PostgresUserRepository(pool.connection, close=pool.close,
+                                          answer_timeout=answer_timeout(self.settings.database))
         raise ValueError(f"USERS_STORE={store!r}: expected one of dynamodb, postgres")
 
     @cached_property

@@ -13,6 +13,7 @@ from typing import Any, Callable, Optional
 
 from chalicelib.http import strict
 from chalicelib.users.model import User, UserPage, new_user_id
+from chalicelib.users.postgres_connection import AnswerDeadline
 from chalicelib.users.repository import EmailTaken, InvalidCursor, StorageUnavailable, UserMissing
 from chalicelib.users.validation import UserInput
 
@@ -61,11 +62,14 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 class PostgresUserRepository:
-    def __init__(self, connect: Callable[[], Any], close: Optional[Callable[[], None]] = None) -> None:
+    def __init__(self, connect: Callable[[], Any], close: Optional[Callable[[], None]] = None,
+                 answer_timeout: Optional[float] = None) -> None:
         """``connect`` returns a new psycopg connection (a pool's ``connection`` works too);
-        ``close`` releases what it holds (the pool's ``close``)."""
+        ``close`` releases what it holds (the pool's ``close``); ``answer_timeout``: seconds a
+        statement may wait for the server before its connection is abandoned (None: no bound)."""
         self._connect = connect
         self._close = close
+        self._answer_timeout = answer_timeout
 
     def close(self) -> None:
         if self._close is not None:
@@ -76,13 +80,16 @@ class PostgresUserRepository:
 
         # Every operation is one statement, atomic on its own: no BEGIN/COMMIT round trips around it.
         # (On a connection that is not in autocommit mode, leaving the block commits.)
+        deadline: Optional[AnswerDeadline] = None
         try:
             with self._connect() as connection:
-                with connection.cursor() as cursor:
+                with AnswerDeadline(connection, self._answer_timeout) as deadline, connection.cursor() as cursor:
                     return work(cursor)
         except psycopg.errors.UniqueViolation:
             raise
         except psycopg.OperationalError as exc:
+            if deadline is not None and deadline.expired:
+                raise StorageUnavailable(f"PostgreSQL gave no answer within {self._answer_timeout:g} s") from exc
             raise StorageUnavailable(str(exc)) from exc
 
     def ensure_schema(self) -> None:

@@ -9,8 +9,11 @@ the new password instead of failing until the tasks are replaced.
 from __future__ import annotations
 
 import json
+import os
+import socket
+import threading
 import time
-from typing import Any
+from typing import Any, Optional
 
 from chalicelib.settings import DatabaseSettings
 
@@ -80,6 +83,54 @@ def connect(credentials: DatabaseCredentials) -> Any:
     return _connect(credentials)
 
 
+# The client waits this long past the server's statement_timeout before it gives up on a connection:
+# a live server cancels the statement first and the connection stays usable.
+ANSWER_GRACE_SECONDS = 1.0
+
+
+def answer_timeout(settings: DatabaseSettings) -> float:
+    """How long a statement may go without an answer before the client abandons its connection."""
+    return settings.statement_timeout_seconds + ANSWER_GRACE_SECONDS
+
+
+class AnswerDeadline:
+    """Shuts the connection's socket down if ``seconds`` pass inside the block: the statement waiting
+    for an answer fails at once (OperationalError) and the pool discards the broken connection.
+
+    Written by hand: psycopg 3 has no public client-side bound on a statement, server-side
+    ``statement_timeout`` and cancellation both need a server that answers, and TCP timeouts never
+    fire while a stopped (SIGSTOP, frozen) server's kernel still acknowledges every packet.
+    """
+
+    def __init__(self, connection: Any, seconds: Optional[float]) -> None:
+        self._connection = connection
+        self._lock = threading.Lock()
+        self._finished = False
+        self.expired = False
+        self._timer = threading.Timer(seconds, self._expire) if seconds else None
+
+    def __enter__(self) -> "AnswerDeadline":
+        if self._timer is not None:
+            self._timer.daemon = True
+            self._timer.start()
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        with self._lock:
+            self._finished = True
+        if self._timer is not None:
+            self._timer.cancel()
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._finished:
+                return
+            self.expired = True
+            # shutdown acts on the socket itself, whichever descriptor names it; the duplicate is closed.
+            with socket.socket(fileno=os.dup(self._connection.fileno())) as connection_socket:
+                connection_socket.shutdown(socket.SHUT_RDWR)
+
+
 # A connection idle longer than this is checked (one round trip) before it is handed out; one
 # used more recently is not: checking every checkout doubled the round trips of a list request.
 # After a database restart, a connection in constant use fails its next statement once (503 or a
@@ -91,11 +142,12 @@ def _stamp_idle(connection: Any) -> None:
     connection._idle_since = time.monotonic()
 
 
-def _check_if_idle(connection: Any) -> None:
+def _check_if_idle(connection: Any, answer_within: Optional[float] = None) -> None:
     from psycopg_pool import ConnectionPool
 
     if time.monotonic() - getattr(connection, "_idle_since", 0.0) > CHECK_IF_IDLE_SECONDS:
-        ConnectionPool.check_connection(connection)
+        with AnswerDeadline(connection, answer_within):
+            ConnectionPool.check_connection(connection)
 
 
 def create_pool(settings: DatabaseSettings, credentials: DatabaseCredentials) -> Any:
@@ -103,10 +155,14 @@ def create_pool(settings: DatabaseSettings, credentials: DatabaseCredentials) ->
     import psycopg
     from psycopg_pool import ConnectionPool
 
+    # The server's own bound on each statement (the migration command's connections have none).
+    statement_timeout = f"-c statement_timeout={round(settings.statement_timeout_seconds * 1000)}"
+
     class RotatingCredentialsConnection(psycopg.Connection):
         @classmethod
         def connect(cls, conninfo: str = "", **kwargs: Any) -> Any:  # type: ignore[override]
-            return _connect(credentials, super(RotatingCredentialsConnection, cls), **{**kwargs, "autocommit": True})
+            return _connect(credentials, super(RotatingCredentialsConnection, cls),
+                            **{**kwargs, "autocommit": True, "options": statement_timeout})
 
     return ConnectionPool(
         connection_class=RotatingCredentialsConnection,
@@ -114,5 +170,5 @@ def create_pool(settings: DatabaseSettings, credentials: DatabaseCredentials) ->
         timeout=settings.pool_timeout_seconds, reconnect_timeout=settings.pool_reconnect_seconds,
         # A connection the server dropped while it sat idle (restart, failover) fails the check and
         # is replaced instead of failing the request that receives it.
-        check=_check_if_idle, reset=_stamp_idle,
+        check=lambda connection: _check_if_idle(connection, answer_timeout(settings)), reset=_stamp_idle,
         name="users", open=True)

@@ -159,3 +159,76 @@ def test_pooled_connections_commit_each_statement_on_its_own(database_secret, em
             assert connection.autocommit is True
     finally:
         pool.close()
+
+
+@pytest.fixture
+def paused(cluster):
+    """Every PostgreSQL process stopped (SIGSTOP), as the ECS variant's slow-database fault does; resumed after."""
+    def pause():
+        cluster.pause()
+    yield pause
+    cluster.resume()
+
+
+def test_a_statement_the_stopped_server_never_answers_fails_within_the_client_bound(
+        database_secret, empty_database, paused, monkeypatch):
+    import time
+
+    from chalicelib.users import postgres_connection
+    from chalicelib.users.repository import StorageUnavailable
+
+    monkeypatch.setenv("DB_STATEMENT_TIMEOUT_SECONDS", "0.2")
+    monkeypatch.setenv("USERS_STORE", "postgres")
+    monkeypatch.setattr(postgres_connection, "CHECK_IF_IDLE_SECONDS", 60)  # the statement, not the pool's check
+    migrate.main([])
+    wiring.reset()
+    repository = wiring.current().user_repository
+    try:
+        repository.ping()  # a pooled connection, open before the server stops
+        paused()
+        started = time.monotonic()
+        with pytest.raises(StorageUnavailable, match="no answer within 1.2 s"):
+            repository.get("0" * 26)
+        assert 1.2 <= time.monotonic() - started < 2.5
+    finally:
+        empty_database.resume()  # the pool's close then waits for no connection attempt
+        repository.close()
+
+
+def test_the_pools_check_of_an_idle_connection_is_bounded_too(cluster, paused):
+    import time
+
+    from chalicelib.users import postgres_connection
+
+    connection = psycopg.connect(cluster.socket_dsn)
+    try:
+        connection._idle_since = time.monotonic() - postgres_connection.CHECK_IF_IDLE_SECONDS - 1
+        paused()
+        started = time.monotonic()
+        with pytest.raises(psycopg.OperationalError):
+            postgres_connection._check_if_idle(connection, answer_within=0.3)
+        assert time.monotonic() - started < 1.5
+    finally:
+        connection.close()
+
+
+def test_with_the_server_stopped_requests_are_503_with_retry_after_and_the_breaker_opens(
+        postgres_client, paused, monkeypatch):
+    import time
+
+    # At most the pool's wait for a connection (1 s) and one statement's bound (0.2 + 1 s).
+    monkeypatch.setenv("DB_STATEMENT_TIMEOUT_SECONDS", "0.2")
+    monkeypatch.setenv("DB_POOL_TIMEOUT_SECONDS", "1")
+    monkeypatch.setenv("CIRCUIT_BREAKERS", json.dumps({"database": {"fail_max": 1}}))
+    wiring.reset()
+    assert postgres_client.http.get("/api/users").status_code == 200  # the pool holds a live connection
+    paused()
+    answers = []
+    for index in range(2):
+        started = time.monotonic()
+        response = postgres_client.http.post("/api/users", headers={"Content-Type": "application/json"},
+                                             body=json.dumps({"name": "Ada", "email": f"ada{index}@example.com"}))
+        answers.append((response.status_code, "Retry-After" in response.headers, time.monotonic() - started))
+    assert [(status, retry_after) for status, retry_after, _ in answers] == [(503, True)] * 2
+    # The first waited no longer than the bound; the breaker it opened answered the second at once.
+    assert 1 <= answers[0][2] < 3 and answers[1][2] < 0.5, answers
