@@ -79,8 +79,8 @@ output "security_groups" {
 }
 
 output "security_group_rules" {
-  description = "The flows between the groups (network_flows.tf): group, direction, peer, ports."
-  value       = local.security_group_rules
+  description = "The flows between the groups (modules/ecs_network_flows): group, direction, peer, ports."
+  value       = module.network_flows.rules
 }
 
 output "database_log_groups" {

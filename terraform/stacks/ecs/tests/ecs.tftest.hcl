@@ -106,7 +106,8 @@ run "database_tasks_and_scaling" {
     error_message = "the task role may read and set the service's desired count, and may not stop its tasks"
   }
 
-  # security groups: one flow per assertion; no group has another rule (tests/unit/terraform/test_security_groups.py)
+  # security groups: the stack's own groups in each flow (network_flows.tftest.hcl: one run per flow);
+  # no group has another rule (tests/unit/terraform/test_security_groups.py)
   # the load balancer reaches the tasks on the container port, and nowhere else
   assert {
     condition = output.security_group_rules.alb_to_tasks == {

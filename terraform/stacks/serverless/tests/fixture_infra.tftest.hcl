@@ -172,9 +172,9 @@ run "gateway_answers_json" {
   assert {
     condition = alltrue([
       for r in values(output.api_gateway_responses) :
-      startswith(r.response_templates["application/json"], "{\"error\": ")
+      startswith(r.response_templates["application/json"], "{\"error\":")
     ])
-    error_message = "every gateway response body is a JSON object with an error key"
+    error_message = "every gateway response body is a compact JSON object with an error key"
   }
 
   assert {
