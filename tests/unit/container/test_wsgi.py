@@ -5,15 +5,7 @@ import io
 import json
 from wsgiref.util import setup_testing_defaults
 
-import boto3
 import pytest
-
-
-@pytest.fixture
-def tables(aws_mock):
-    from devstack.provision import provision_tables
-
-    return provision_tables(boto3.client("dynamodb", region_name="us-east-1"))
 
 
 @pytest.fixture
