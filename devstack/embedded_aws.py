@@ -267,6 +267,63 @@ def size_items_directly() -> None:
     Item.size = size
 
 
+def sort_by_key_values() -> None:
+    """moto sorts a table's items (for every Query and Scan), and again a Query's matches, with
+    ``DynamoType`` keys: each comparison is two Python-level calls (``__eq__`` then ``__lt__``),
+    each reading ``cast_value``, and a page of 100 users out of a few hundred items cost ~1.8 ms
+    in comparisons. Sorting by the ``cast_value``s themselves orders the same way (``__lt__`` and
+    ``__eq__`` compare exactly those; a key attribute has one type in every item), once per item."""
+    from moto.dynamodb.models.table import Table
+
+    def all_items(self: Any) -> list[Any]:
+        items: list[Any] = []
+        for hash_set in self.items.values():
+            if self.range_key_attr:
+                items.extend(hash_set.values())
+            else:
+                items.append(hash_set)
+        return sorted(items, key=lambda x: ((x.hash_key.cast_value, x.range_key.cast_value) if x.range_key
+                                            else x.hash_key.cast_value))
+
+    def sorted_items(self: Any, hash_key_attrs: list[str], range_key_attrs: list[Optional[str]],
+                     items: list[Any]) -> list[Any]:
+        attributes = self._generate_attr_to_sort_by(hash_key_attrs, range_key_attrs)
+        items.sort(key=lambda x: tuple([x.attrs[name].cast_value for name in attributes]))
+        return items
+
+    Table.all_items = all_items
+    Table.sorted_items = sorted_items
+
+
+def cache_handler_method_names() -> None:
+    """Every call lists the handler class's methods (``inspect.getmembers``, ~0.1 ms) to check the
+    action is implemented; a class's methods do not change while the server runs."""
+    import functools
+
+    from moto.core import responses
+
+    responses.method_names_from_class = functools.lru_cache(maxsize=None)(responses.method_names_from_class)
+
+
+def skip_request_id_rewrite_without_xml() -> None:
+    """moto rewrites ``<RequestId>`` in every answer body with a regular expression (a lookbehind
+    tried at each position: ~0.4 ms for a page of 100 users); JSON answers never hold the tag."""
+    from moto.core.responses import BaseResponse
+    from moto.utilities.aws_headers import gen_amzn_requestid_long
+
+    original = BaseResponse._enrich_response
+
+    def enrich_response(headers: dict[str, str], body: Any) -> tuple[dict[str, str], Any]:
+        if isinstance(body, str) and "<RequestId>" not in body:
+            if "status" in headers:
+                headers["status"] = str(headers["status"])
+            gen_amzn_requestid_long(headers)
+            return headers, body
+        return original(headers, body)
+
+    BaseResponse._enrich_response = staticmethod(enrich_response)
+
+
 # DynamoDB deletes expired items within days, usually minutes; locally within this many seconds.
 TTL_SWEEP_SECONDS = 30.0
 SERVER_THREADS = 32
@@ -584,6 +641,9 @@ def prepare_moto(dispatch_url: str, ttl_sweep_seconds: float, journal_path: Opti
     answer_item_reads_as_json()
     convert_stored_values_directly()
     answer_reads_without_copying_items()
+    sort_by_key_values()
+    cache_handler_method_names()
+    skip_request_id_rewrite_without_xml()
     forward_lambda_invocations(dispatch_url.rstrip("/"))
     sweep_ttl(ttl_sweep_seconds, journal)
     return application

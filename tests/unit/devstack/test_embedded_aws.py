@@ -27,7 +27,16 @@ def restore_dynamo_handler():
 
     saved_cast, saved_size = DynamoType.__dict__["cast_value"], Item.__dict__["size"]
     saved_to_dict, saved_table_copy = responses.dynamo_to_dict, table_module.copy
+    from moto.core import responses as core_responses
+
+    saved_sorts = {name: table_module.Table.__dict__[name] for name in ("all_items", "sorted_items")}
+    saved_enrich = core_responses.BaseResponse.__dict__["_enrich_response"]
+    saved_method_names = core_responses.method_names_from_class
     yield
+    for name, value in saved_sorts.items():
+        setattr(table_module.Table, name, value)
+    core_responses.BaseResponse._enrich_response = saved_enrich
+    core_responses.method_names_from_class = saved_method_names
     models.DynamoDBBackend.transact_write_items, models.copy = saved_transact, saved_copy
     responses.dynamo_to_dict, table_module.copy = saved_to_dict, saved_table_copy
     DynamoType.cast_value, Item.size = saved_cast, saved_size
@@ -179,6 +188,66 @@ def test_queries_return_the_same_order_with_strings_compared_directly(aws_mock, 
     expected = order()
     embedded_aws.compare_strings_directly()
     assert order() == expected == ["é", "b", "a9", "a10", "a", "Z"]
+
+
+def test_queries_and_scans_return_the_same_order_sorted_by_key_values(aws_mock, restore_dynamo_handler):
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    client.create_table(TableName="g", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                              {"AttributeName": "listing", "AttributeType": "S"},
+                                              {"AttributeName": "created", "AttributeType": "S"},
+                                              {"AttributeName": "size", "AttributeType": "N"}],
+                        GlobalSecondaryIndexes=[
+                            {"IndexName": "by_created", "Projection": {"ProjectionType": "ALL"},
+                             "KeySchema": [{"AttributeName": "listing", "KeyType": "HASH"},
+                                           {"AttributeName": "created", "KeyType": "RANGE"}]},
+                            {"IndexName": "by_size", "Projection": {"ProjectionType": "ALL"},
+                             "KeySchema": [{"AttributeName": "listing", "KeyType": "HASH"},
+                                           {"AttributeName": "size", "KeyType": "RANGE"}]}],
+                        BillingMode="PAY_PER_REQUEST")
+    for number, created in enumerate(["2024-01-02", "2024-01-01", "2024-01-10", "2024-01-02", "2023-12-31"]):
+        client.put_item(TableName="g", Item={"pk": {"S": f"USER#{9 - number}"}, "listing": {"S": "USER"},
+                                             "created": {"S": created}, "size": {"N": str([10, 9, -1.5, 100, 2][number])}})
+    client.put_item(TableName="g", Item={"pk": {"S": "EMAIL#a"}})  # in no index
+
+    def orders():
+        found = [[item["pk"]["S"] for item in client.query(
+            TableName="g", IndexName=index, KeyConditionExpression="listing = :l",
+            ExpressionAttributeValues={":l": {"S": "USER"}}, ScanIndexForward=forward, Limit=3)["Items"]]
+            for index in ("by_created", "by_size") for forward in (True, False)]
+        page = client.query(TableName="g", IndexName="by_created", KeyConditionExpression="listing = :l",
+                            ExpressionAttributeValues={":l": {"S": "USER"}}, Limit=2)
+        found.append([item["pk"]["S"] for item in client.query(
+            TableName="g", IndexName="by_created", KeyConditionExpression="listing = :l",
+            ExpressionAttributeValues={":l": {"S": "USER"}}, ExclusiveStartKey=page["LastEvaluatedKey"])["Items"]])
+        found.append([item["pk"]["S"] for item in client.scan(TableName="g")["Items"]])
+        return found
+
+    expected = orders()
+    embedded_aws.sort_by_key_values()
+    assert orders() == expected
+    assert expected[0] == ["USER#5", "USER#8", "USER#6"]  # by created, then by the table's key
+    assert expected[3] == ["USER#6", "USER#9", "USER#8"]  # by size as a number, descending
+
+
+def test_json_answers_get_a_request_id_and_xml_answers_their_request_id_rewritten(aws_mock, restore_dynamo_handler):
+    from moto.core.responses import BaseResponse
+
+    embedded_aws.skip_request_id_rewrite_without_xml()
+    json_headers, json_body = BaseResponse._enrich_response({"status": 200}, '{"Items": []}')
+    xml_headers, xml_body = BaseResponse._enrich_response({}, "<R><RequestId>old</RequestId></R>")
+    assert json_body == '{"Items": []}' and json_headers["status"] == "200"
+    assert len(json_headers["x-amzn-requestid"]) == 52
+    assert xml_body == f"<R><RequestId>{xml_headers['x-amzn-requestid']}</RequestId></R>"
+
+
+def test_an_action_no_handler_implements_is_still_refused_with_method_names_cached(aws_mock, restore_dynamo_handler):
+    from moto.core import responses
+
+    embedded_aws.cache_handler_method_names()
+    assert "query" in responses.method_names_from_class(DynamoHandler)
+    assert "no_such_action" not in responses.method_names_from_class(DynamoHandler)
+    assert responses.method_names_from_class(DynamoHandler) is responses.method_names_from_class(DynamoHandler)
 
 
 def test_item_writes_are_journaled_as_images_that_rebuild_the_same_items(aws_mock, restore_dynamo_handler, tmp_path):
