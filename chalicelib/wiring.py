@@ -154,13 +154,16 @@ class Wiring:
         """The users store USERS_STORE names: DynamoDB, or PostgreSQL through a pool (ECS/RDS variant)."""
         store = self.settings.users.store
         if store == "dynamodb":
+            from chalicelib.dynamodb import parse_attribute_values_directly
             from chalicelib.users.dynamodb import DynamoDBUserRepository
 
             models = self.user_models
+            connections = [models.user._get_connection().connection, models.claim._get_connection().connection,
+                           models.connection]
+            for connection in connections:  # every user request parses items: a page of 100 is 101
+                parse_attribute_values_directly(connection)
             # Chaos DynamoDB faults act below the ``database`` breaker, on the store's own botocore clients.
-            self.attach_chaos_dynamodb_faults([models.user._get_connection().connection.client,
-                                               models.claim._get_connection().connection.client,
-                                               models.connection.client])
+            self.attach_chaos_dynamodb_faults([connection.client for connection in connections])
             return DynamoDBUserRepository(models)
         if store == "postgres":
             from chalicelib.users.postgres import PostgresUserRepository

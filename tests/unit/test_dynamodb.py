@@ -1,0 +1,77 @@
+import base64
+import json
+
+import boto3
+import pytest
+from botocore.parsers import JSONParser
+from botocore.session import get_session
+
+from chalicelib.dynamodb import _attribute_value_parser_factory, parse_attribute_values_directly, table_meta
+
+B64 = base64.b64encode(b"\x00\x01").decode()
+EVERY_KIND = {"s": {"S": "Ada"}, "empty": {"S": ""}, "n": {"N": "-1.50"}, "b": {"B": B64},
+              "yes": {"BOOL": True}, "null": {"NULL": True}, "ss": {"SS": ["p", "q"]}, "ns": {"NS": ["1", "2.5"]},
+              "bs": {"BS": [B64, None]}, "l": {"L": [{"S": "x"}, {"NULL": True}, None, {"L": [{"N": "1"}]}]},
+              "m": {"M": {"k": {"BOOL": False}, "deep": {"M": {"b": {"B": B64}}}, "gone": None}},
+              "unknown_tag": {"ZZ": "from a newer DynamoDB"}}
+MALFORMED = [{"S": "a", "N": "1"}, {"SS": "not a list"}, {"M": []}, {"L": {}}, {"S": None}]
+
+
+def parsed(parser, operation, body):
+    shape = get_session().get_service_model("dynamodb").operation_model(operation).output_shape
+    response = {"body": json.dumps(body).encode(), "headers": {"x-amzn-requestid": "r"}, "status_code": 200}
+    try:
+        return parser.parse(response, shape)
+    except Exception as exc:  # a malformed answer must fail as botocore fails it
+        return type(exc)
+
+
+def parse_both(operation, body):
+    return (parsed(JSONParser(), operation, body),
+            parsed(_attribute_value_parser_factory().create_parser("json"), operation, body))
+
+
+@pytest.mark.parametrize("operation, body", [
+    ("Query", {"Items": [EVERY_KIND, {"pk": {"S": "b"}}], "Count": 2, "ScannedCount": 2,
+               "LastEvaluatedKey": {"pk": {"S": "b"}}}),
+    ("GetItem", {"Item": EVERY_KIND}),
+    ("GetItem", {}),
+    ("BatchGetItem", {"Responses": {"t": [EVERY_KIND]}, "UnprocessedKeys": {}}),
+    ("UpdateItem", {"Attributes": EVERY_KIND}),
+])
+def test_attribute_values_parse_as_botocore_parses_them(operation, body):
+    plain, direct = parse_both(operation, body)
+    assert direct == plain
+
+
+@pytest.mark.parametrize("value", MALFORMED)
+def test_a_malformed_value_parses_or_fails_as_botocore_has_it(value):
+    plain, direct = parse_both("GetItem", {"Item": {"v": value}})
+    assert direct == plain
+
+
+def test_a_binary_value_is_decoded_and_an_unknown_kind_left_to_botocore():
+    plain, direct = parse_both("GetItem", {"Item": EVERY_KIND})
+    assert direct["Item"]["b"] == {"B": b"\x00\x01"}
+    assert direct["Item"]["unknown_tag"] == plain["Item"]["unknown_tag"]
+
+
+def test_a_connection_parsing_directly_reads_what_it_wrote(aws_mock):
+    from pynamodb.connection import Connection
+
+    boto3.client("dynamodb", region_name="us-east-1").create_table(
+        TableName="t", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+    meta = table_meta("t", "us-east-1")
+    connection = Connection(region=meta.region)
+    parse_attribute_values_directly(connection)
+    binary = b"\x00\x01"
+    item = {"s": {"S": "Ada"}, "n": {"N": "-1.50"}, "b": {"B": binary}, "yes": {"BOOL": True}, "null": {"NULL": True},
+            "ss": {"SS": ["p", "q"]}, "ns": {"NS": ["1", "2.5"]}, "bs": {"BS": [binary, b"z"]},
+            "l": {"L": [{"S": "x"}, {"NULL": True}, {"L": [{"N": "1"}]}]},
+            "m": {"M": {"k": {"BOOL": False}, "deep": {"M": {"b": {"B": binary}}}}}}
+    connection.client.put_item(TableName="t", Item={"pk": {"S": "a"}, **item})
+    read = connection.client.get_item(TableName="t", Key={"pk": {"S": "a"}})["Item"]
+    assert read == boto3.client("dynamodb", region_name="us-east-1").get_item(
+        TableName="t", Key={"pk": {"S": "a"}})["Item"]
+    assert read["b"] == {"B": b"\x00\x01"}
