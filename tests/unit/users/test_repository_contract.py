@@ -87,6 +87,14 @@ def test_delete_of_a_missing_user_raises(repository):
         repository.delete(MISSING_ID)
 
 
+def test_a_listed_user_reads_as_a_read_by_id_answers_it(repository):
+    updated = repository.create(user_input(name="Ada", email="ada@example.com"))
+    repository.update(updated.id, user_input(name="Countess", email="countess@example.com"))
+    untouched = repository.create(user_input(name="Grace", email="grace@example.com"))
+    assert repository.list_page(10, None).users == [repository.get(untouched.id), repository.get(updated.id)]
+    assert repository.get(untouched.id).updated_at is None
+
+
 def test_pages_list_every_user_once_newest_first(repository):
     made = [repository.create(user_input(email=f"u{index}@example.com")).id for index in range(7)]
     seen, cursor = [], None
