@@ -68,12 +68,49 @@ def test_item_reads_answered_as_json_parse_as_moto_would_answer_them(aws_mock, r
     client = boto3.client("dynamodb", region_name="us-east-1")
     table(client)
     expected = reads(client)
-    embedded_aws.answer_item_reads_as_json()
+    embedded_aws.answer_items_as_json()
     assert reads(client) == expected
     embedded_aws.convert_stored_values_directly()
     embedded_aws.answer_reads_without_copying_items()
     assert reads(client) == expected
     assert expected[0] == RICH_ITEM
+
+
+def writes(client):
+    """Each kind of item write, and what botocore parses of its answer (the request id aside)."""
+    def answer(response):
+        return {key: value for key, value in response.items() if key != "ResponseMetadata"}
+
+    second = {**RICH_ITEM, "pk": {"S": "b"}}
+    answers = [answer(client.put_item(TableName="t", Item=second, ReturnValues="ALL_OLD")),
+               answer(client.put_item(TableName="t", Item={**second, "n": {"N": "2"}}, ReturnValues="ALL_OLD")),
+               answer(client.update_item(TableName="t", Key={"pk": {"S": "b"}}, UpdateExpression="SET n = :n",
+                                         ExpressionAttributeValues={":n": {"N": "3"}}, ReturnValues="ALL_NEW")),
+               answer(client.update_item(TableName="t", Key={"pk": {"S": "b"}}, UpdateExpression="SET n = :n",
+                                         ExpressionAttributeValues={":n": {"N": "4"}}, ReturnValues="UPDATED_OLD")),
+               answer(client.transact_write_items(TransactItems=[
+                   {"Put": {"TableName": "t", "Item": {"pk": {"S": "c"}}}},
+                   {"ConditionCheck": {"TableName": "t", "Key": {"pk": {"S": "a"}},
+                                       "ConditionExpression": "attribute_exists(pk)"}}])),
+               answer(client.batch_write_item(RequestItems={"t": [{"DeleteRequest": {"Key": {"pk": {"S": "c"}}}}]})),
+               answer(client.delete_item(TableName="t", Key={"pk": {"S": "b"}}, ReturnValues="ALL_OLD"))]
+    try:
+        client.put_item(TableName="t", Item={"pk": {"S": "a"}}, ConditionExpression="attribute_not_exists(pk)",
+                        ReturnValuesOnConditionCheckFailure="ALL_OLD")
+    except client.exceptions.ConditionalCheckFailedException as failed:
+        answers.append({key: failed.response[key] for key in ("Error", "Item") if key in failed.response})
+    return answers
+
+
+def test_item_writes_answered_as_json_parse_as_moto_would_answer_them(aws_mock, restore_dynamo_handler):
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    table(client)
+    expected = writes(client)
+    embedded_aws.answer_items_as_json()
+    embedded_aws.convert_stored_values_directly()
+    assert writes(client) == expected
+    assert expected[1]["Attributes"] == {**RICH_ITEM, "pk": {"S": "b"}}
+    assert expected[-1]["Error"]["Code"] == "ConditionalCheckFailedException"
 
 
 def test_a_projected_read_without_copies_leaves_the_stored_item_whole(aws_mock, restore_dynamo_handler):
