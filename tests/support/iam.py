@@ -1,18 +1,22 @@
 """Each function's IAM policy as Terraform renders it, read from the same source (infra/access.json
-grants, the access lists of infra/functions.json and the API's), to check recorded AWS calls against.
+grants, the access maps of infra/functions.json and the API's), to check recorded AWS calls against.
 
-A grant is named by an access entry: ``table:users`` takes the ``table`` grant for that table;
-``metrics:read`` is a grant of its own. A call is allowed when a statement of one of the
-function's grants lists its action and either names the call's resource (the entry's) or is ``*``.
+An access entry names a grant and the actions it takes of it: ``"table:users": ["dynamodb:GetItem"]``
+takes the ``table`` grant for that table, ``"metrics:read": [...]`` is a grant of its own. Each
+statement of the grant is rendered with the entry's actions among its own (none: no statement), so
+a policy allows each function exactly the actions it names on each resource. A call is allowed when
+a statement of the function lists its action and either names the call's resource (the entry's) or
+is ``*``.
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable, Mapping, Optional
 
 from devstack.aws_calls import API, DATABASE_SECRET, ECS_TASK, Call
+from devstack.resources import definitions
 
 INFRA = Path(__file__).resolve().parents[2] / "infra"
 RECORD = Path(__file__).resolve().parents[1] / "fixtures" / "aws_calls.json"
@@ -20,18 +24,24 @@ TEST_OUTPUT = Path(__file__).resolve().parents[2] / "build" / "test-output"
 # Where this pytest session's e2e stacks log their calls (one folder per session: nested or
 # concurrent runs never mix or delete each other's). tests/conftest.py sets it at start.
 E2E_CALL_LOGS_SETTING = "SERVERLESS_SRE_E2E_CALL_LOGS"
+# Rendered only for a table that has indexes: `<table arn>/index/*`.
+INDEXES = "{indexes_arn}"
+
+AccessMap = Mapping[str, Mapping[str, list[str]]]
 
 
 def access_file() -> dict:
     return json.loads((INFRA / "access.json").read_text(encoding="utf-8"))
 
 
-def access_lists() -> dict[str, list[str]]:
+def access_lists() -> dict[str, dict[str, list[str]]]:
+    """Per function (and ``api``): access entry -> the actions it takes of its grant."""
     functions = json.loads((INFRA / "functions.json").read_text(encoding="utf-8"))
     api = access_file()["api"]
     # The ECS task role, as terraform/modules/ecs_service renders it: the API's statements
     # (task_policy_statements) and the RDS-managed database secret (task_secret_arns).
-    return {API: api, ECS_TASK: [*api, DATABASE_SECRET], **{key: spec.get("access") for key, spec in functions.items()}}
+    return {API: api, ECS_TASK: {**api, DATABASE_SECRET: ["secretsmanager:GetSecretValue"]},
+            **{key: spec.get("access") for key, spec in functions.items()}}
 
 
 # The ECS task runs the API's code: a call the API makes proves the statement of the task role too.
@@ -40,6 +50,17 @@ PROVEN_BY = {ECS_TASK: frozenset({ECS_TASK, API})}
 
 def _proves(call: Call, function: str) -> bool:
     return call.function in PROVEN_BY.get(function, (function,))
+
+
+def grant_of(entry: str, grants: Mapping[str, dict]) -> dict:
+    return grants.get(entry) or grants[entry.split(":", 1)[0]]
+
+
+def sid_of(template: str, entry: str) -> str:
+    """A statement's Sid: ``{Key}`` becomes the entry's key in CamelCase (``table:slo-status`` ->
+    ``SloStatus``), as terraform/modules/sre_plane renders it (IAM Sids are alphanumeric)."""
+    key = entry.split(":", 1)[1] if ":" in entry else ""
+    return template.replace("{Key}", "".join(part.title() for part in key.split("-")))
 
 
 @dataclass(frozen=True)
@@ -69,7 +90,8 @@ class Statement:
                 return True
             if "{api_function_arn}" in template and resource == f"function:{API}":
                 return True
-            if ("{arn}" in template or "{execution_arn}" in template) and resource == self.entry:
+            # A call names its table, not the index it queries: a table's Query also stands for its indexes'.
+            if ("{arn}" in template or template == INDEXES) and resource == self.entry:
                 return True
         return False
 
@@ -78,15 +100,18 @@ class Statement:
 
 
 class PolicyBook:
-    def __init__(self) -> None:
+    def __init__(self, access: Optional[AccessMap] = None) -> None:
         grants = access_file()["grants"]
+        indexed = {f"table:{key}" for key, spec in definitions("tables").items() if spec.get("global_secondary_indexes")}
         self.statements: list[Statement] = []
-        for function, entries in access_lists().items():
-            for entry in entries or []:
-                grant = grants.get(entry) or grants[entry.split(":", 1)[0]]
-                for statement in grant["statements"]:
-                    self.statements.append(Statement(function, entry, statement["sid"], tuple(statement["actions"]),
-                                                     tuple(statement["resources"])))
+        for function, entries in (access_lists() if access is None else access).items():
+            for entry, actions in (entries or {}).items():
+                for statement in grant_of(entry, grants)["statements"]:
+                    granted = tuple(action for action in statement["actions"] if action in actions)
+                    resources = tuple(r for r in statement["resources"] if r != INDEXES or entry in indexed)
+                    if granted and resources:
+                        self.statements.append(Statement(function, entry, sid_of(statement["sid"], entry), granted,
+                                                         resources))
 
     def allowing(self, call: Call) -> Optional[Statement]:
         return next((s for s in self.statements if s.function == call.function and s.allows(call)), None)
@@ -94,26 +119,16 @@ class PolicyBook:
     def refused(self, calls: Iterable[Call]) -> list[Call]:
         return sorted((call for call in calls if self.allowing(call) is None), key=Call.sort_key)
 
-    def unused_statements(self, calls: Iterable[Call]) -> list[str]:
-        """Statements of a function that no call of that function used (the task role's copies of the
-        API's statements are the API's, told under its name)."""
+    def unused(self, calls: Iterable[Call]) -> list[str]:
+        """``"<function>: <entry> <action>"`` for each action a function's policy allows on a resource
+        (or on ``*``, for a grant of its own) that no call of that function made there. The task role's
+        copies of the API's grants are the API's, told under its name."""
         calls = list(calls)
         api_entries = set(access_lists()[API])
-        return sorted(f"{s.function}: {s.entry} {s.sid}" for s in self.statements
-                      if not (s.function == ECS_TASK and s.entry in api_entries)
-                      and not any(_proves(call, s.function) and s.allows(call) for call in calls))
-
-    def unused_actions(self, calls: Iterable[Call]) -> list[str]:
-        """Actions of a grant's statement that no function holding it ever called."""
-        calls = list(calls)
-        unused = set()
-        for s in self.statements:
-            for action in s.actions:
-                holders = [t for t in self.statements if t.sid == s.sid and action in t.actions]
-                if not any(_proves(call, t.function) and call.action == action and t.names(call.resource)
-                           for t in holders for call in calls):
-                    unused.add(f"{s.sid}: {action}")
-        return sorted(unused)
+        return sorted({f"{s.function}: {s.entry} {action}" for s in self.statements for action in s.actions
+                       if not (s.function == ECS_TASK and s.entry in api_entries)
+                       and not any(_proves(call, s.function) and call.action == action and s.names(call.resource)
+                                   for call in calls)})
 
 
 def read_record(path: Path = RECORD) -> set[Call]:

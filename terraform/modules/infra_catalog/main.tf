@@ -34,12 +34,13 @@ locals {
     }
   }
 
-  # Lambda entry points. `access` lists the grants of access.json the function holds: "table:<key>",
-  # "topic:<key>", "secret:<key>", "statemachine:<key>" (start), "execution:<key>" (watch and
-  # stop its executions), "queue:<key>", "function:<key>" for a
+  # Lambda entry points. `access` maps each grant of access.json the function holds to the actions
+  # it takes of it: "table:<key>", "topic:<key>", "secret:<key>", "statemachine:<key>" (start),
+  # "execution:<key>" (watch and stop its executions), "queue:<key>", "function:<key>" for a
   # resource of infra/, or a grant of its own name ("metrics:read", "capacity:read", ...). Every
-  # function declares its list; access.json's "api" is the API's (Lambda or ECS tasks).
-  access = local.raw.access
+  # function declares its map; access.json's "api" is the API's (Lambda or ECS tasks).
+  access      = local.raw.access
+  access_maps = concat([local.raw.access.api], [for f in values(local.raw.functions) : f.access])
   resource_entries = concat(
     [for k in keys(local.raw.tables) : "table:${k}"],
     [for k in keys(local.raw.topics) : "topic:${k}"],
@@ -50,6 +51,12 @@ locals {
     [for k in keys(local.raw.functions) : "function:${k}"],
   )
   known_entries = concat(local.resource_entries, [for name in keys(local.access.grants) : name if strcontains(name, ":")])
+  # entry -> every action its grant's statements offer (what an access entry may take).
+  offered_actions = {
+    for entry in distinct(flatten([for m in local.access_maps : keys(m)])) : entry => distinct(flatten([
+      for st in try(local.access.grants[entry], local.access.grants[split(":", entry)[0]], { statements = [] }).statements : st.actions
+    ]))
+  }
 
   functions = {
     for key, f in local.raw.functions : key => {

@@ -29,13 +29,18 @@ output "statemachines" {
 }
 
 output "access" {
-  description = "infra/access.json: the grants (statements with placeholders) and the API's access list."
+  description = "infra/access.json: the grants (statements with placeholders) and the API's access map."
   value       = local.access
 
   precondition {
-    condition = alltrue([
-      for entry in concat(local.access.api, flatten([for f in values(local.functions) : f.access])) : contains(local.known_entries, entry)
-    ])
+    condition     = alltrue([for entry in keys(local.offered_actions) : contains(local.known_entries, entry)])
     error_message = "Every access entry names a resource of infra/ (table:<key>, ...) or a grant of access.json."
+  }
+
+  precondition {
+    condition = alltrue(flatten([
+      for m in local.access_maps : [for entry, actions in m : length(actions) > 0 && length(setsubtract(actions, local.offered_actions[entry])) == 0]
+    ]))
+    error_message = "Every access entry names at least one action, and only actions its grant's statements list."
   }
 }

@@ -43,9 +43,11 @@ locals {
     var.environment,
   )
 
-  # Each function's statements from infra/access.json: its access list names grants, a grant's
-  # statements name their resources with placeholders filled in here. The tests read the same
-  # file to check every AWS call the code makes against them (tests/support/iam.py).
+  # Each function's statements from infra/access.json: its access map names grants and the actions
+  # it takes of each; a grant's statement is rendered with those of its actions (none: no
+  # statement), its resources' placeholders filled in here. So each function is allowed exactly the
+  # actions it names on each resource. The tests read the same files to check every AWS call the
+  # code makes against them (tests/support/iam.py).
   access_grants = local.catalog.access.grants
   access = merge(
     { api = local.catalog.access.api },
@@ -64,6 +66,10 @@ locals {
       "execution:${k}" => "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${name}:*"
     },
   )
+  # {indexes_arn}: a table's indexes, for the tables that have any.
+  entry_index_arns = {
+    for k, t in module.tables : "table:${k}" => ["${t.arn}/index/*"] if length(local.catalog.tables[k].global_secondary_indexes) > 0
+  }
   lambda_arn_prefix = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.prefix}"
   # The ECS stack's service, for chaos experiments; no statement names them where there is none.
   chaos_ecs_service_arns = [
@@ -77,14 +83,16 @@ locals {
     ]
   ])
 
+  # A statement's Sid template takes the entry's key in CamelCase for {Key} (table:slo-status ->
+  # TableSloStatus): one statement per entry, as IAM wants Sids alphanumeric and distinct.
   granted_statements = {
     for fn, entries in local.access : fn => flatten([
-      for entry in entries : [
+      for entry, taken in entries : [
         for st in try(local.access_grants[entry], local.access_grants[split(":", entry)[0]]).statements : {
-          sid     = st.sid
-          actions = st.actions
+          sid     = replace(st.sid, "{Key}", join("", [for part in split("-", try(split(":", entry)[1], "")) : title(part)]))
+          actions = [for action in st.actions : action if contains(taken, action)]
           resources = flatten([
-            for r in st.resources : r == "{chaos_ecs_services}" ? local.chaos_ecs_service_arns : r == "{chaos_ecs_tasks}" ? local.chaos_ecs_task_arns : [
+            for r in st.resources : r == "{chaos_ecs_services}" ? local.chaos_ecs_service_arns : r == "{chaos_ecs_tasks}" ? local.chaos_ecs_task_arns : r == "{indexes_arn}" ? try(local.entry_index_arns[entry], []) : [
               replace(replace(replace(replace(r,
                 "{arn}", try(local.entry_arns[entry], "")),
                 "{api_function_arn}", local.lambda_arn_prefix),
@@ -102,18 +110,11 @@ locals {
     ])
   }
 
-  # One statement per sid: a grant held for several resources lists them all; one naming no
-  # resource (the ECS chaos statements outside the ECS stack) is left out.
+  # A statement the entry takes no action of, or naming no resource (the ECS chaos statements
+  # outside the ECS stack, the indexes of a table that has none), is left out.
   function_statements = {
     for fn, statements in local.granted_statements : fn => concat(
-      [
-        for sid in distinct([for st in statements : st.sid]) : {
-          sid        = sid
-          actions    = distinct(flatten([for st in statements : st.actions if st.sid == sid]))
-          resources  = distinct(flatten([for st in statements : st.resources if st.sid == sid]))
-          conditions = distinct(flatten([for st in statements : st.conditions if st.sid == sid]))
-        } if length(flatten([for st in statements : st.resources if st.sid == sid])) > 0
-      ],
+      [for st in statements : st if length(st.actions) > 0 && length(st.resources) > 0],
       # Lambda's event source mapping polls the queue with the consumer's role: no code calls these.
       length([for q, spec in local.catalog.queues : q if spec.consumer == fn]) == 0 ? [] : [{
         sid        = "ConsumeQueues"

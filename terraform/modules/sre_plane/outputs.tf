@@ -40,6 +40,11 @@ output "secrets" {
   } }
 }
 
+output "statemachine_statements" {
+  description = "IAM statements per state machine key (what its tasks invoke, publish, write)."
+  value       = local.workflow_statements
+}
+
 output "statemachines" {
   description = "Per state machine key: name, ARN and rendered definition."
   value       = { for k, m in module.statemachines : k => { name = m.name, arn = m.arn, definition = m.definition } }

@@ -22,6 +22,22 @@ locals {
     }
   }
 
+  # Per state machine and table key: the DynamoDB actions its own tasks take on the table (a task
+  # whose Resource is a DynamoDB service integration, `...:dynamodb:putItem` -> dynamodb:PutItem,
+  # and whose TableName is the table's placeholder); Query and Scan reach its indexes. Top-level
+  # states only: no workflow nests states (Map, Parallel).
+  workflow_table_actions = {
+    for name, m in local.catalog.statemachines : name => {
+      for key in local.workflow_refs[name].table : key => distinct([
+        for state in values(jsondecode(file("${var.statemachines_dir}/${m.definition}")).States) :
+        "dynamodb:${upper(substr(regex("dynamodb:([A-Za-z]+)$", state.Resource)[0], 0, 1))}${substr(regex("dynamodb:([A-Za-z]+)$", state.Resource)[0], 1, -1)}"
+        if can(regex("^arn:aws:states:::(aws-sdk:)?dynamodb:[A-Za-z]+$", try(state.Resource, ""))) && contains(
+          [for placeholder, ref in m.placeholders : "$${${placeholder}}" if ref.kind == "table" && ref.key == key], try(state.Parameters.TableName, "")
+        )
+      ])
+    }
+  }
+
   workflow_statements = {
     for name, r in local.workflow_refs : name => concat(
       length(r.function) == 0 ? [] : [{
@@ -34,11 +50,16 @@ locals {
         actions   = ["sns:Publish"]
         resources = [for t in r.topic : module.topics[t].arn]
       }],
-      length(r.table) == 0 ? [] : [{
-        sid       = "Tables"
-        actions   = one(local.access_grants["table"].statements).actions
-        resources = flatten([for t in r.table : [module.tables[t].arn, "${module.tables[t].arn}/index/*"]])
-      }],
+      [
+        for t in r.table : {
+          sid     = "Table${join("", [for part in split("-", t) : title(part)])}"
+          actions = local.workflow_table_actions[name][t]
+          resources = concat([module.tables[t].arn], (
+            length(setintersection(local.workflow_table_actions[name][t], ["dynamodb:Query", "dynamodb:Scan"])) > 0
+            && length(local.catalog.tables[t].global_secondary_indexes) > 0
+          ) ? ["${module.tables[t].arn}/index/*"] : [])
+        } if length(local.workflow_table_actions[name][t]) > 0
+      ],
       length(r.secret) == 0 ? [] : [{
         sid       = "Secrets"
         actions   = ["secretsmanager:GetSecretValue"]

@@ -63,6 +63,11 @@ output "sre_plane_schedules" {
   value       = { for k, f in module.sre_plane.functions : k => f.schedule_expression if f.schedule_expression != null }
 }
 
+output "function_permissions" {
+  description = "IAM statements each SRE plane function gets besides logs, X-Ray, its DLQ and the stack key (\"api\": the task role's)."
+  value       = module.sre_plane.function_statements
+}
+
 output "task_policy_actions" {
   description = "Every action the application's role may take."
   value       = module.service.task_policy_actions

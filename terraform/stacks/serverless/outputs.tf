@@ -48,6 +48,11 @@ output "function_permissions" {
   value       = module.sre_plane.function_statements
 }
 
+output "statemachine_permissions" {
+  description = "IAM statements each state machine gets besides logging, tracing and the stack key."
+  value       = module.sre_plane.statemachine_statements
+}
+
 output "statemachine_definitions" {
   description = "Rendered ASL per state machine."
   value       = { for k, m in module.sre_plane.statemachines : k => m.definition }

@@ -100,10 +100,26 @@ run "database_tasks_and_scaling" {
   }
 
   # chaos experiments stop a share of the service's tasks and scale it in (the injection function);
-  # the API restores the desired count when an operator stops one, and stops no task itself
+  # the API restores the desired count when an operator stops one (chaos:restore), and stops no task itself
   assert {
-    condition     = alltrue([for action in ["ecs:DescribeServices", "ecs:UpdateService"] : contains(output.task_policy_actions, action)]) && !anytrue([for action in ["ecs:ListTasks", "ecs:StopTask"] : contains(output.task_policy_actions, action)])
+    condition = (alltrue([for action in ["ecs:DescribeServices", "ecs:UpdateService"] : contains(output.task_policy_actions, action)])
+    && !anytrue([for action in ["ecs:ListTasks", "ecs:StopTask"] : contains(output.task_policy_actions, action)]))
     error_message = "the task role may read and set the service's desired count, and may not stop its tasks"
+  }
+
+  assert {
+    condition = jsonencode([for s in output.function_permissions["chaos-inject"] : { sid = s.sid, actions = s.actions } if startswith(s.sid, "ChaosEcs")]) == jsonencode([
+      { sid = "ChaosEcsScaleIn", actions = ["ecs:DescribeServices", "ecs:UpdateService"] },
+      { sid = "ChaosEcsTaskTermination", actions = ["ecs:ListTasks", "ecs:StopTask"] },
+    ])
+    error_message = "the injection function may scale the service in and stop its tasks"
+  }
+
+  assert {
+    condition = jsonencode([for s in output.function_permissions["chaos-rollback"] : { sid = s.sid, actions = s.actions } if startswith(s.sid, "ChaosEcs")]) == jsonencode([
+      { sid = "ChaosEcsScaleInRestore", actions = ["ecs:DescribeServices", "ecs:UpdateService"] },
+    ])
+    error_message = "the rollback function may restore the desired count, and stops no task"
   }
 
   # security groups: the stack's own groups in each flow (network_flows.tftest.hcl: one run per flow);

@@ -72,32 +72,52 @@ run "every_entry_becomes_wired_resources" {
     error_message = "one Lambda per infra/functions.json entry"
   }
 
-  # declared access is all a function gets: the statements of its grants in access.json
+  # declared access is all a function gets: one statement per grant's statement it takes actions of
   assert {
     condition = toset([for s in output.function_permissions["slo-evaluator"] : s.sid]) == toset(
-      ["Tables", "ReadMetrics", "PutServiceMetrics", "StartWorkflows", "OwnWorkflowExecutions", "TaskTokens"]
+      ["TableIncidents", "ReadMetrics", "PutServiceMetrics", "WorkflowEscalation", "WorkflowEscalationExecutions", "TaskTokens"]
     )
     error_message = "slo-evaluator declared table, metrics and statemachine access only"
   }
 
   assert {
     condition = alltrue([
-      for s in output.function_permissions["slo-evaluator"] :
-      s.sid != "Tables" || !anytrue([for r in s.resources : strcontains(r, "users")])
+      for s in output.function_permissions["slo-evaluator"] : !anytrue([for r in s.resources : strcontains(r, "users")])
     ])
     error_message = "slo-evaluator must not reach the users table"
   }
 
+  # each function gets exactly the actions its access map names on each resource
+  assert {
+    condition = jsonencode(one([for s in output.function_permissions["slo-evaluator"] : s if s.sid == "TableIncidents"])) == jsonencode({
+      sid        = "TableIncidents"
+      actions    = ["dynamodb:GetItem", "dynamodb:PutItem"]
+      resources  = ["arn:aws:dynamodb:us-east-1:123456789012:table/mock"]
+      conditions = []
+    })
+    error_message = "slo-evaluator may get and put incidents, and nothing else on the table (no index statement without Query or Scan)"
+  }
+
+  assert {
+    condition = jsonencode([for s in output.function_permissions["api"] : { sid = s.sid, actions = s.actions, resources = s.resources } if startswith(s.sid, "Table")]) == jsonencode([
+      { sid = "TableIncidents", actions = ["dynamodb:GetItem", "dynamodb:Query"], resources = ["arn:aws:dynamodb:us-east-1:123456789012:table/mock"] },
+      { sid = "TableIncidentsIndexes", actions = ["dynamodb:Query"], resources = ["arn:aws:dynamodb:us-east-1:123456789012:table/mock/index/*"] },
+      { sid = "TableUsers", actions = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], resources = ["arn:aws:dynamodb:us-east-1:123456789012:table/mock"] },
+      { sid = "TableUsersIndexes", actions = ["dynamodb:Query"], resources = ["arn:aws:dynamodb:us-east-1:123456789012:table/mock/index/*"] },
+    ])
+    error_message = "each table gets its own statement with the entry's actions (the mock gives every table one ARN), and its indexes only the entry's Query"
+  }
+
   assert {
     condition = jsonencode([for s in output.function_permissions["page-sender"] : { sid = s.sid, actions = s.actions }]) == jsonencode([
-      { sid = "Topics", actions = ["sns:Publish"] }, { sid = "Secrets", actions = ["secretsmanager:GetSecretValue"] }
+      { sid = "SecretWebhookKey", actions = ["secretsmanager:GetSecretValue"] }, { sid = "TopicPages", actions = ["sns:Publish"] }
     ])
     error_message = "page-sender holds exactly its topic and secret grants"
   }
 
   # placeholders become the resources' ARNs, and the namespace condition its value
   assert {
-    condition = jsonencode(one([for s in output.function_permissions["slo-evaluator"] : s if s.sid == "OwnWorkflowExecutions"]).resources) == jsonencode([
+    condition = jsonencode(one([for s in output.function_permissions["slo-evaluator"] : s if s.sid == "WorkflowEscalationExecutions"]).resources) == jsonencode([
       "arn:aws:states:us-east-1:123456789012:execution:serverless-sre-prod-escalation:*"
     ])
     error_message = "execution:<key> renders to the state machine's executions"
@@ -114,6 +134,14 @@ run "every_entry_becomes_wired_resources" {
   assert {
     condition     = contains(flatten([for s in jsondecode(output.function_policies["slo-evaluator"]).Statement : s.Action]), "cloudwatch:PutMetricData")
     error_message = "the slo-evaluator role's policy document carries its grants"
+  }
+
+  # a workflow's role takes on a table only what its DynamoDB tasks do there
+  assert {
+    condition = jsonencode(one([for s in output.statemachine_permissions["escalation"] : s if startswith(s.sid, "Table")])) == jsonencode({
+      sid = "TableIncidents", actions = ["dynamodb:PutItem"], resources = ["arn:aws:dynamodb:us-east-1:123456789012:table/mock"]
+    })
+    error_message = "the escalation workflow's Record task puts incidents, and nothing else"
   }
 
   # state machine placeholders are rendered
