@@ -7,12 +7,17 @@ long), the budget consumed, the breakers that moved, incidents and pages, saved 
 ``DynamoDBJournal`` (one table: experiments, plus ``TARGET#<target>`` lock items written in
 the same transaction as the experiment, so two experiments never hold one target; a lock
 past its expiry is free, covering a workflow that died).
+
+A record changes only through ``update``: read, change, write back if nobody wrote in between
+(a version per record), and only while it has the status the writer expects. A workflow step
+still running when an operator stops the experiment therefore cannot write its older copy over
+the stop, and learns (``ExperimentFinished``) that it must undo what it just did.
 """
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping, Optional, Protocol
+from typing import Any, Callable, Mapping, Optional, Protocol
 
 from chalicelib.dynamodb import is_conditional_failure, sorted_index, table_meta, transaction_connection
 
@@ -30,6 +35,19 @@ class TargetBusy(Exception):
 
 class ExperimentMissing(LookupError):
     pass
+
+
+class ExperimentFinished(Exception):
+    """The record no longer has the status its writer expected (an operator stopped it, or it ended)."""
+
+    def __init__(self, record: "ExperimentRecord", expected: str) -> None:
+        super().__init__(f"experiment {record.id} is {record.status}, not {expected}")
+        self.record, self.expected = record, expected
+
+
+# Writers racing on one record (the API noting the execution, the workflow's first step) retry
+# this many times; more means something rewrites the record in a loop.
+UPDATE_ATTEMPTS = 8
 
 
 @dataclass(frozen=True)
@@ -89,7 +107,11 @@ class Journal(Protocol):
 
     def get(self, experiment_id: str) -> ExperimentRecord: ...
 
-    def save(self, record: ExperimentRecord) -> None: ...
+    def update(self, experiment_id: str, change: Callable[[ExperimentRecord], ExperimentRecord],
+               while_status: str = RUNNING) -> ExperimentRecord:
+        """Apply ``change`` to the stored record and store the result, unless another writer got in
+        between (then again, with what they wrote); raises ExperimentFinished when the stored
+        status is not ``while_status``, ExperimentMissing."""
 
     def release(self, record: ExperimentRecord) -> None:
         """Free the record's targets (only the locks this experiment holds)."""
@@ -123,9 +145,14 @@ class MemoryJournal:
         except KeyError:
             raise ExperimentMissing(experiment_id) from None
 
-    def save(self, record: ExperimentRecord) -> None:
+    def update(self, experiment_id: str, change: Callable[[ExperimentRecord], ExperimentRecord],
+               while_status: str = RUNNING) -> ExperimentRecord:
         with self._lock:
-            self._records[record.id] = record
+            record = self.get(experiment_id)
+            if record.status != while_status:
+                raise ExperimentFinished(record, while_status)
+            self._records[experiment_id] = changed = change(record)
+            return changed
 
     def release(self, record: ExperimentRecord) -> None:
         with self._lock:
@@ -153,6 +180,7 @@ def journal_models(table_name: str, region: str) -> Any:
         started_at = UnicodeAttribute(null=True)
         status = UnicodeAttribute(null=True)
         document = JSONAttribute(null=True)
+        version = NumberAttribute(null=True)  # experiments: bumped by every write (JournalItem.update)
         experiment_id = UnicodeAttribute(null=True)  # locks: who holds the target
         lock_expires_at = NumberAttribute(null=True)  # locks: free after this (and the table's TTL)
         by_started = sorted_index("by_started", "listing", "started_at")
@@ -172,9 +200,9 @@ class DynamoDBJournal:
     def __init__(self, models: Any) -> None:
         self._models = models
 
-    def _item(self, record: ExperimentRecord) -> Any:
+    def _item(self, record: ExperimentRecord, version: int = 1) -> Any:
         return self._models.item(record.id, listing=LISTING, started_at=f"{record.started_at}#{record.id}",
-                                 status=record.status, document=record.to_json())
+                                 status=record.status, document=record.to_json(), version=version)
 
     def create(self, record: ExperimentRecord, now: float) -> None:
         from pynamodb.exceptions import TransactWriteError
@@ -203,8 +231,30 @@ class DynamoDBJournal:
         except DoesNotExist:
             raise ExperimentMissing(experiment_id) from None
 
-    def save(self, record: ExperimentRecord) -> None:
-        self._item(record).save()
+    def update(self, experiment_id: str, change: Callable[[ExperimentRecord], ExperimentRecord],
+               while_status: str = RUNNING) -> ExperimentRecord:
+        from pynamodb.exceptions import DoesNotExist, PutError
+
+        item = self._models.item
+        for _ in range(UPDATE_ATTEMPTS):
+            try:
+                stored = item.get(experiment_id, consistent_read=True)
+            except DoesNotExist:
+                raise ExperimentMissing(experiment_id) from None
+            record = ExperimentRecord.from_json(stored.document)
+            if record.status != while_status:
+                raise ExperimentFinished(record, while_status)
+            changed = change(record)
+            unchanged_since_read = (item.version == stored.version if stored.version is not None
+                                    else item.version.does_not_exist())
+            try:
+                self._item(changed, (stored.version or 0) + 1).save(
+                    condition=unchanged_since_read & (item.status == while_status))
+                return changed
+            except PutError as exc:
+                if not is_conditional_failure(exc.cause or exc):
+                    raise
+        raise RuntimeError(f"experiment {experiment_id}: {UPDATE_ATTEMPTS} writers in a row got in first")
 
     def release(self, record: ExperimentRecord) -> None:
         item = self._models.item

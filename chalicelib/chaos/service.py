@@ -12,7 +12,7 @@ import time
 from dataclasses import replace
 from typing import Any, Callable, Mapping, Optional
 
-from chalicelib.chaos.journal import ABORTED, ERRORED, RUNNING, ExperimentRecord
+from chalicelib.chaos.journal import ABORTED, ERRORED, RUNNING, ExperimentFinished, ExperimentRecord
 from chalicelib.chaos.steps import ExperimentSteps, iso
 from chalicelib.incidents.experiments import ActiveExperiment
 
@@ -46,14 +46,13 @@ class ChaosService:
             execution = self._sfn.start_execution(stateMachineArn=self._state_machine_arn, name=record.id,
                                                   input=json.dumps({"experiment_id": record.id}))["executionArn"]
         except Exception as exc:  # noqa: BLE001 - recorded in the journal and re-raised (the API answers 5xx)
-            failed = replace(record, status=ERRORED, ended_at=iso(self._clock()),
-                             reason=f"the workflow did not start: {type(exc).__name__}: {exc}"[:500])
-            self._journal.save(failed)
+            failed = self._journal.update(record.id, lambda stored: replace(
+                stored, status=ERRORED, ended_at=iso(self._clock()),
+                reason=f"the workflow did not start: {type(exc).__name__}: {exc}"[:500]))
             self._journal.release(failed)
             raise
-        record = replace(self._journal.get(record.id), execution_arn=execution)
-        self._journal.save(record)
-        return record
+        # The workflow's first steps may already be writing the record: update retries past them.
+        return self._journal.update(record.id, lambda stored: replace(stored, execution_arn=execution))
 
     def get(self, experiment_id: str) -> ExperimentRecord:
         return self._journal.get(experiment_id)
@@ -68,16 +67,22 @@ class ChaosService:
             raise NotRunning(f"experiment {experiment_id} is {record.status}, not running")
         if record.execution_arn:
             self._stop_execution(record.execution_arn, actor)
-        record = self._journal.get(experiment_id)
-        removed = self._faults.remove_experiment(record.id)
-        self._active.invalidate()
-        restored = [self._actions.undo(saved) for saved in (record.saved or {}).get("actions", [])]
+        # Aborted first, then rolled back: a step still running writes nothing after this (its
+        # update fails and it undoes what it did itself), and every action a step saved before it
+        # is in the record read here.
         now = iso(self._clock())
-        final = replace(record, status=ABORTED, ended_at=now, reason=f"stopped by {actor}",
-                        saved={**dict(record.saved), "restored": restored})
-        final = final.with_event(now, "stopped", by=actor).with_event(
-            now, "rolled_back", faults_removed=removed, restored=[r["type"] for r in restored])
-        self._journal.save(final)
+        try:
+            aborted = self._journal.update(experiment_id, lambda stored: replace(
+                stored, status=ABORTED, ended_at=now, reason=f"stopped by {actor}").with_event(now, "stopped", by=actor))
+        except ExperimentFinished as finished:
+            raise NotRunning(str(finished)) from None
+        removed = self._faults.remove_experiment(aborted.id)
+        self._active.invalidate()
+        restored = [self._actions.undo(saved) for saved in (aborted.saved or {}).get("actions", [])]
+        final = self._journal.update(experiment_id, lambda stored: replace(
+            stored, saved={**dict(stored.saved), "restored": restored}).with_event(
+            iso(self._clock()), "rolled_back", faults_removed=removed, restored=[r["type"] for r in restored]),
+            while_status=ABORTED)
         self._journal.release(final)
         return final
 

@@ -20,8 +20,8 @@ from typing import Any, Callable, Mapping, Optional
 
 from chalicelib.chaos import definition as definitions
 from chalicelib.chaos.journal import (
-    ABORTED, COMPLETED, ERRORED, FAILED_HYPOTHESIS, REFUSED, RUNNING, ExperimentMissing, ExperimentRecord,
-    TargetBusy)
+    ABORTED, COMPLETED, ERRORED, FAILED_HYPOTHESIS, REFUSED, RUNNING, ExperimentFinished, ExperimentMissing,
+    ExperimentRecord, TargetBusy)
 from chalicelib.chaos.model import FaultRecord
 
 INPUT_FIELDS = {"experiment", "definition", "started_by"}
@@ -155,8 +155,8 @@ class ExperimentSteps:
         return self._journal.get(state["experiment_id"])
 
     def _note(self, state: Mapping[str, Any], event: str, **detail: Any) -> None:
-        record = self._record(state)
-        self._journal.save(record.with_event(iso(self._clock()), event, **detail))
+        at = iso(self._clock())
+        self._journal.update(state["experiment_id"], lambda stored: stored.with_event(at, event, **detail))
 
     # -- the gate ----------------------------------------------------------------------------------
     def budget_gate(self, state: Mapping[str, Any]) -> dict[str, Any]:
@@ -212,8 +212,7 @@ class ExperimentSteps:
 
     def steady_state_before(self, state: Mapping[str, Any]) -> dict[str, Any]:
         before = self._hypothesis(self._record(state).definition)
-        record = self._record(state)
-        self._journal.save(replace(record, steady_state_before=before).with_event(
+        self._journal.update(state["experiment_id"], lambda stored: replace(stored, steady_state_before=before).with_event(
             before["at"], "steady_state_before", met=before["met"]))
         return {**state, "before": before}
 
@@ -222,25 +221,34 @@ class ExperimentSteps:
         record = self._record(state)
         now = self._clock()
         written, saved = [], []
-        for index, action in enumerate(record.definition["method"]):
-            if action["type"] == "fault":
-                spec = action["fault"]
-                fault = FaultRecord(fault_id=f"{record.id}#{index}", experiment_id=record.id, kind=spec["kind"],
-                                    target=spec["target"], magnitude=float(spec.get("magnitude", 0)),
-                                    blast_radius_pct=float(spec.get("blast_radius_pct", 100)),
-                                    expires_at=record.ends_by, operations=tuple(spec.get("operations", ())))
-                self._faults.put(fault)
-                written.append(fault.to_json())
-            elif action["type"] != "load":
-                saved.append(self._actions.apply(action))
-                # Saved at once: a rollback after a later failure must find what to restore.
-                record = replace(self._record(state), saved={"actions": list(saved)})
-                self._journal.save(record)
-        self._active.invalidate()
+        try:
+            for index, action in enumerate(record.definition["method"]):
+                if action["type"] == "fault":
+                    spec = action["fault"]
+                    fault = FaultRecord(fault_id=f"{record.id}#{index}", experiment_id=record.id, kind=spec["kind"],
+                                        target=spec["target"], magnitude=float(spec.get("magnitude", 0)),
+                                        blast_radius_pct=float(spec.get("blast_radius_pct", 100)),
+                                        expires_at=record.ends_by, operations=tuple(spec.get("operations", ())))
+                    self._faults.put(fault)
+                    written.append(fault.to_json())
+                elif action["type"] != "load":
+                    saved.append(self._actions.apply(action))
+                    # Saved at once: a rollback after a later failure must find what to restore.
+                    actions = list(saved)
+                    self._journal.update(record.id, lambda stored: replace(stored, saved={"actions": actions}))
+            self._journal.update(record.id, lambda stored: replace(stored, saved={"actions": saved}).with_event(
+                iso(now), "injected", faults=[f["kind"] for f in written], actions=[s["type"] for s in saved]))
+        except ExperimentFinished:
+            # Stopped while injecting: the stop has rolled back what it could see; what this step
+            # wrote since is undone here (undo is idempotent), then the step fails.
+            self._faults.remove_experiment(record.id)
+            for done in saved:
+                self._actions.undo(done)
+            raise
+        finally:
+            self._active.invalidate()
         injected = {"at": now, "faults": written, "saved": saved,
                     "until": now + record.definition["duration_seconds"]}
-        self._journal.save(replace(self._record(state), saved={"actions": saved}).with_event(
-            iso(now), "injected", faults=[f["kind"] for f in written], actions=[s["type"] for s in saved]))
         return {**state, "injected": injected, "watch": {"checks": 0, "done": False, "fired": None,
                                                           "observations": {}}}
 
@@ -310,9 +318,10 @@ class ExperimentSteps:
                 break
         watch["observations"] = self._observe(spec, dict(watch["observations"]), state["injected"]["at"])
         watch["done"] = watch["fired"] is not None or now >= state["injected"]["until"]
-        if watch["fired"] is not None:
-            self._journal.save(replace(record, stop_condition=watch["fired"]).with_event(
-                iso(now), "stop_condition_fired", condition=watch["fired"]["name"], observed=watch["fired"]["observed"]))
+        fired = watch["fired"]
+        if fired is not None:
+            self._journal.update(record.id, lambda stored: replace(stored, stop_condition=fired).with_event(
+                iso(now), "stop_condition_fired", condition=fired["name"], observed=fired["observed"]))
         return {**state, "watch": watch}
 
     def _load_burst(self, action: Mapping[str, Any], seconds: float) -> dict[str, Any]:
@@ -333,9 +342,10 @@ class ExperimentSteps:
         restored = [self._actions.undo(saved) for saved in (record.saved or {}).get("actions", [])]
         now = self._clock()
         done = {"at": now, "faults_removed": removed, "restored": restored}
-        self._journal.save(replace(record, saved={**dict(record.saved), "restored": restored}).with_event(
-            iso(now), "rolled_back", faults_removed=removed, restored=[r["type"] for r in restored],
-            **({"after_error": state["error"].get("Error")} if state.get("error") else {})))
+        after_error = {"after_error": state["error"].get("Error")} if state.get("error") else {}
+        self._journal.update(record.id, lambda stored: replace(
+            stored, saved={**dict(stored.saved), "restored": restored}).with_event(
+            iso(now), "rolled_back", faults_removed=removed, restored=[r["type"] for r in restored], **after_error))
         # Nothing was injected (refused steady state, an early error): nothing to recover from.
         recovery_seconds = state["plan"]["recovery_seconds"] if "injected" in state else 0
         return {**state, "rolled_back": done, "recovery": {"checks": 0, "settled": False,
@@ -381,12 +391,11 @@ class ExperimentSteps:
         budget = self._budget_consumed(state)
         breakers = self._breakers_moved(spec, state["injected"]["at"] if injected else None)
         incidents = self._incidents_during(record, state["injected"]["at"] if injected else None)
-        final = replace(record, status=status, reason=reason, ended_at=iso(now),
-                        steady_state_after=state.get("after"), expected_responses=tuple(expected),
-                        budget=budget, breakers=tuple(breakers), incidents=tuple(incidents),
-                        stop_condition=(state.get("watch") or {}).get("fired") or record.stop_condition)
-        final = final.with_event(iso(now), "journal", status=status, reason=reason)
-        self._journal.save(final)
+        fired = (state.get("watch") or {}).get("fired")
+        final = self._journal.update(record.id, lambda stored: replace(
+            stored, status=status, reason=reason, ended_at=iso(now), steady_state_after=state.get("after"),
+            expected_responses=tuple(expected), budget=budget, breakers=tuple(breakers), incidents=tuple(incidents),
+            stop_condition=fired or stored.stop_condition).with_event(iso(now), "journal", status=status, reason=reason))
         self._journal.release(final)
         return {"experiment_id": record.id, "status": status, "reason": reason}
 

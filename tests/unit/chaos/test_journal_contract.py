@@ -4,7 +4,8 @@ from dataclasses import replace
 
 import pytest
 
-from chalicelib.chaos.journal import ExperimentMissing, ExperimentRecord, MemoryJournal, TargetBusy
+from chalicelib.chaos.journal import (ExperimentFinished, ExperimentMissing, ExperimentRecord, MemoryJournal,
+                                      TargetBusy)
 from tests.support.golden import check_golden, golden
 
 
@@ -63,7 +64,7 @@ def test_saved_changes_are_read_back_and_listed_newest_first(journal):
     older, newer = record(started_at="2026-12-05T01:00:00Z"), record("exp-000000000002", targets=("webhook",))
     journal.create(older, time.time())
     journal.create(newer, time.time())
-    journal.save(replace(older, status="completed", reason="fine"))
+    journal.update(older.id, lambda stored: replace(stored, status="completed", reason="fine"))
     assert journal.get(older.id).status == "completed"
     assert [r.id for r in journal.listing(10)] == [newer.id, older.id]
     assert [r.id for r in journal.listing(1)] == [newer.id]
@@ -72,3 +73,41 @@ def test_saved_changes_are_read_back_and_listed_newest_first(journal):
 def test_an_unknown_experiment_is_missing(journal):
     with pytest.raises(ExperimentMissing):
         journal.get("exp-ffffffffffff")
+
+
+def test_a_finished_record_is_not_changed_by_a_late_writer(journal):
+    created = record()
+    journal.create(created, time.time())
+    journal.update(created.id, lambda stored: replace(stored, status="aborted", reason="stopped by ops"))
+    with pytest.raises(ExperimentFinished) as finished:
+        journal.update(created.id, lambda stored: stored.with_event("2026-12-05T02:01:00Z", "injected"))
+    assert finished.value.record.status == "aborted"
+    assert (journal.get(created.id).status, journal.get(created.id).timeline) == ("aborted", created.timeline)
+
+
+def test_the_finisher_may_still_add_to_the_record_it_finished(journal):
+    created = record()
+    journal.create(created, time.time())
+    journal.update(created.id, lambda stored: replace(stored, status="aborted"))
+    journal.update(created.id, lambda stored: stored.with_event("2026-12-05T02:01:00Z", "rolled_back"),
+                   while_status="aborted")
+    assert journal.get(created.id).timeline[-1]["event"] == "rolled_back"
+
+
+def test_a_writer_that_read_before_another_wrote_redoes_its_change_on_what_was_written(journal):
+    created = record()
+    journal.create(created, time.time())
+    seen = []
+
+    def note_execution(stored):
+        seen.append(stored.execution_arn)
+        if len(seen) == 1:  # another writer gets in between this read and this write
+            journal.update(created.id, lambda other: other.with_event("2026-12-05T02:00:05Z", "steady_state_before"))
+        return replace(stored, execution_arn="arn:execution")
+
+    if isinstance(journal, MemoryJournal):
+        pytest.skip("the in-memory journal changes a record under one lock: no writer gets in between")
+    journal.update(created.id, note_execution)
+    stored = journal.get(created.id)
+    assert len(seen) == 2
+    assert (stored.execution_arn, stored.timeline[-1]["event"]) == ("arn:execution", "steady_state_before")

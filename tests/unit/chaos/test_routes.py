@@ -171,3 +171,48 @@ def test_stopping_an_ecs_experiment_restores_the_desired_count(client, ecs):
     response = send(client, "post", f"/sre/chaos/experiments/{started['id']}/stop")
     assert response.status_code == 200, response.body
     assert desired_count(ecs) == 4
+
+
+def test_an_action_applied_while_the_experiment_is_being_stopped_is_undone_by_the_injection(client, monkeypatch):
+    from chalicelib import wiring
+    from chalicelib.chaos.journal import ExperimentFinished
+    from functions import chaos_inject
+    from tests.support.lambdas import create_function, reserved_concurrency
+
+    create_function("serverless-sre-prod")
+    started = send(client, "post", "/sre/chaos/experiments", {"experiment": "lambda-throttling"}).json_body
+    actions = wiring.current().chaos_steps._actions
+    apply = actions.apply
+
+    def apply_as_the_operator_stops(action):
+        done = apply(action)
+        assert send(client, "post", f"/sre/chaos/experiments/{started['id']}/stop").status_code == 200
+        return done
+
+    monkeypatch.setattr(actions, "apply", apply_as_the_operator_stops)
+    with pytest.raises(ExperimentFinished):
+        chaos_inject.handler({"experiment_id": started["id"], "plan": {}}, None)
+    assert reserved_concurrency("serverless-sre-prod") is None
+    record = send(client, "get", f"/sre/chaos/experiments/{started['id']}").json_body
+    assert (record["status"], [event["event"] for event in record["timeline"]][-2:]) == (
+        "aborted", ["stopped", "rolled_back"])
+
+
+def test_a_fault_written_after_the_stop_removed_the_faults_is_removed_by_the_injection(client, monkeypatch):
+    from chalicelib import wiring
+    from chalicelib.chaos.journal import ExperimentFinished
+    from functions import chaos_inject
+
+    started = send(client, "post", "/sre/chaos/experiments", {"experiment": "dynamodb-failure"}).json_body
+    store = wiring.current().chaos_steps._faults
+    put = store.put
+
+    def put_after_the_operator_stopped(fault):
+        assert send(client, "post", f"/sre/chaos/experiments/{started['id']}/stop").status_code == 200
+        put(fault)
+
+    monkeypatch.setattr(store, "put", put_after_the_operator_stopped)
+    with pytest.raises(ExperimentFinished):
+        chaos_inject.handler({"experiment_id": started["id"], "plan": {}}, None)
+    assert wiring.current().chaos_fault_store.active(time.time()) == []
+    assert send(client, "get", f"/sre/chaos/experiments/{started['id']}").json_body["status"] == "aborted"
