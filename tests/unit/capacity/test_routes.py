@@ -61,6 +61,24 @@ def test_collect_on_demand_reads_the_api_functions_limits(api_client):
     assert (configuration["timeout_seconds"], configuration["reserved_concurrency"]) == (29, 50)
 
 
+@pytest.fixture
+def ecs_stack(aws_mock, monkeypatch):
+    """The collection's settings on the ECS stack: its service runs 3 tasks, scaled between 2 and 6."""
+    from tests.support.ecs import create_scaled_service
+
+    monkeypatch.setenv("ECS_CLUSTER_NAME", "serverless-sre-prod")
+    monkeypatch.setenv("ECS_SERVICE_NAME", "serverless-sre-prod")
+    create_scaled_service("serverless-sre-prod", "serverless-sre-prod", desired=3, minimum=2, maximum=6)
+
+
+def test_collect_on_demand_on_the_ecs_stack_reads_the_services_scaling_bounds(ecs_stack, api_client):
+    from chalicelib import wiring
+
+    assert api_client.http.post("/sre/capacity/collect", headers=OPERATOR, body="").status_code == 200
+    ecs = wiring.current().capacity_store.latest_report().configuration["ecs"]
+    assert (ecs["desired_tasks"], ecs["min_tasks"], ecs["max_tasks"]) == (3, 2, 6)
+
+
 def test_collect_refuses_a_body(api_client):
     response = api_client.http.post("/sre/capacity/collect", headers=OPERATOR, body=json.dumps({"days": 3}))
     assert response.status_code == 400

@@ -216,3 +216,27 @@ def test_a_fault_written_after_the_stop_removed_the_faults_is_removed_by_the_inj
         chaos_inject.handler({"experiment_id": started["id"], "plan": {}}, None)
     assert wiring.current().chaos_fault_store.active(time.time()) == []
     assert send(client, "get", f"/sre/chaos/experiments/{started['id']}").json_body["status"] == "aborted"
+
+
+def test_stopping_a_throttling_experiment_puts_back_the_reserved_concurrency_the_function_had(client):
+    from functions import chaos_inject
+    from tests.support.lambdas import create_function, reserved_concurrency
+
+    create_function("serverless-sre-prod", reserved_concurrency=5)
+    started = send(client, "post", "/sre/chaos/experiments", {"experiment": "lambda-throttling"}).json_body
+    chaos_inject.handler({"experiment_id": started["id"], "plan": {}}, None)
+    assert reserved_concurrency("serverless-sre-prod") == 1
+    assert send(client, "post", f"/sre/chaos/experiments/{started['id']}/stop").status_code == 200
+    assert reserved_concurrency("serverless-sre-prod") == 5
+
+
+def test_the_rollback_function_removes_the_reserved_concurrency_a_throttled_function_did_not_have(client):
+    from functions import chaos_inject, chaos_rollback
+    from tests.support.lambdas import create_function, reserved_concurrency
+
+    create_function("serverless-sre-prod")
+    started = send(client, "post", "/sre/chaos/experiments", {"experiment": "lambda-throttling"}).json_body
+    state = chaos_inject.handler({"experiment_id": started["id"], "plan": {"recovery_seconds": 0}}, None)
+    assert reserved_concurrency("serverless-sre-prod") == 1
+    chaos_rollback.handler(state, None)
+    assert reserved_concurrency("serverless-sre-prod") is None

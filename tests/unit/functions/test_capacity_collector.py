@@ -1,9 +1,9 @@
 """functions/capacity_collector.py: the daily collection reads the deployed limits each figure is
 measured against (the API function's, each table's, the ECS service's) and stores the report."""
-import boto3
 import pytest
 
 from functions.capacity_collector import handler
+from tests.support.ecs import create_scaled_service
 from tests.support.lambdas import create_function
 
 NOW = "2026-03-09T01:00:00+00:00"
@@ -31,13 +31,7 @@ def test_the_collection_stores_the_api_functions_and_each_tables_limits(tables, 
 def test_the_collection_on_the_ecs_stack_stores_the_services_tasks_and_scaling_bounds(tables, monkeypatch):
     monkeypatch.setenv("ECS_CLUSTER_NAME", CLUSTER)
     monkeypatch.setenv("ECS_SERVICE_NAME", SERVICE)
-    ecs = boto3.client("ecs", region_name="us-east-1")
-    ecs.create_cluster(clusterName=CLUSTER)
-    ecs.register_task_definition(family="api", containerDefinitions=[{"name": "app", "image": "api:1", "memory": 512}])
-    ecs.create_service(cluster=CLUSTER, serviceName=SERVICE, taskDefinition="api", desiredCount=3)
-    boto3.client("application-autoscaling", region_name="us-east-1").register_scalable_target(
-        ServiceNamespace="ecs", ResourceId=f"service/{CLUSTER}/{SERVICE}",
-        ScalableDimension="ecs:service:DesiredCount", MinCapacity=2, MaxCapacity=6)
+    create_scaled_service(CLUSTER, SERVICE, desired=3, minimum=2, maximum=6)
     from chalicelib import wiring
 
     handler({"now": NOW}, None)
