@@ -29,6 +29,16 @@ run "repository_entries_and_app_routes" {
     error_message = "one EventBridge schedule per scheduled function, with its expression"
   }
 
+  # IAM refuses a role's inline policies past 10,240 characters (whitespace aside). The mocks name
+  # every resource "mock": counted with 40-character names instead, as deployed names may be.
+  assert {
+    condition = alltrue([
+      for policy in values(output.function_policies) :
+      length(replace(policy, "mock", "serverless-sre-production-a-long-name-40")) <= 10240
+    ])
+    error_message = "a function's role policy is over IAM's 10,240-character inline limit: ${jsonencode({ for key, policy in output.function_policies : key => length(replace(policy, "mock", "serverless-sre-production-a-long-name-40")) })}"
+  }
+
   # topics secrets and statemachines per infra entry
   assert {
     condition     = toset(keys(output.topic_arns)) == toset(keys(jsondecode(file("../../../infra/topics.json"))))
