@@ -45,6 +45,9 @@ def _reason(body: Mapping[str, Any]) -> Optional[str]:
         return None
     if not isinstance(reason, str) or not reason.strip():
         raise ApiError("Validation failed", details={"reason": ["Must be a non-empty string."]})
+    # As incident text (chalicelib/incidents/api.py): kept in the transition and shown on the dashboard.
+    if any(ord(char) < 32 and char not in "\n\t" for char in reason):
+        raise ApiError("Validation failed", details={"reason": ["Must not contain control characters."]})
     if len(reason) > REASON_MAX:
         raise ApiError("Validation failed", details={"reason": [f"At most {REASON_MAX} characters."]})
     return reason.strip()

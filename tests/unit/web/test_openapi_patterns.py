@@ -65,6 +65,31 @@ def test_incident_text_patterns_accept_exactly_what_the_api_accepts(field, requi
         assert disagreements == []
 
 
+def breaker_reason_patterns():
+    paths = openapi_document()["paths"]
+    return {action: paths[f"/sre/circuit-breakers/{{name}}/{action}"]["post"]["requestBody"]["content"][
+        "application/json"]["schema"]["properties"]["reason"]["pattern"] for action in ("open", "close", "reset")}
+
+
+def test_the_breaker_reason_pattern_accepts_exactly_what_the_api_accepts():
+    from chalicelib.http.errors import ApiError
+    from chalicelib.resilience.operations import _reason
+
+    def accepted(value):
+        try:
+            _reason({"reason": value})
+        except ApiError:
+            return False
+        return True
+
+    patterns = breaker_reason_patterns()
+    assert len(set(patterns.values())) == 1, patterns  # one validator serves the three actions
+    accepted_by = matcher(patterns["close"])
+    disagreements = [char for template in ("{}", "x{}x") for char in CODE_POINTS
+                     if accepted_by(template.format(char)) != accepted(template.format(char))]
+    assert disagreements == []
+
+
 def test_the_runbook_enum_lists_every_runbook_with_and_without_its_folder():
     names = sorted(path.name for path in (ROOT / "runbooks").glob("*.md"))
     enum = schemas()["IncidentInput"]["properties"]["runbook"]["enum"]
