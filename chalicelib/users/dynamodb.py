@@ -69,10 +69,6 @@ def _to_user(item: Any) -> User:
                 updated_at=item.updated_at)
 
 
-def _raw_item(item: dict[str, Any]) -> dict[str, Any]:
-    return item
-
-
 def _string(item: dict[str, Any], name: str) -> Optional[str]:
     value = item.get(name)
     return value.get("S") if value else None
@@ -217,7 +213,7 @@ class DynamoDBUserRepository:
             items = list(ResultIterator(
                 self._models.user._get_connection().query, (LISTING,),
                 {"index_name": "by_created", "scan_index_forward": False, "limit": limit + 1,
-                 "exclusive_start_key": start_key}, map_fn=_raw_item, limit=limit + 1))
+                 "exclusive_start_key": start_key}, limit=limit + 1))
         except PynamoDBException as exc:
             raise StorageUnavailable(str(exc)) from exc
         page = items[:limit]
