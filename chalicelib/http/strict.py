@@ -61,3 +61,9 @@ def loads(text: str) -> Any:
 def dumps(value: Any) -> str:
     """Compact JSON that refuses NaN and Infinity (``ValueError``) instead of writing invalid JSON."""
     return json.dumps(value, separators=(",", ":"), allow_nan=False)
+
+
+def has_control_characters(text: str) -> bool:
+    """Whether ``text`` holds a C0 control character other than tab and newline (free text, such as
+    an incident's summary or a breaker's reason, may span lines)."""
+    return any(ord(char) < 32 and char not in "\n\t" for char in text)

@@ -12,7 +12,7 @@ from chalice import Response
 from chalicelib.auth import OperatorAction, audit
 from chalicelib.http.errors import ApiError, Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.http.request import check_body_size, json_object, query_int
-from chalicelib.http.strict import parse_bounded_int
+from chalicelib.http.strict import has_control_characters, parse_bounded_int
 from chalicelib.incidents.ack_links import AckLinkSigner, LinkRejected
 from chalicelib.incidents.model import (
     SEVERITIES, STATUSES, IncidentMissing, TransitionRejected, is_incident_id, iso, parse_iso)
@@ -62,7 +62,7 @@ def _text(body: Mapping[str, Any], name: str, limit: int, errors: dict, *,
         errors[name] = ["Must not be empty."]
     elif len(sent) > limit:  # what was sent, as the OpenAPI document's maxLength counts
         errors[name] = [f"Longer than maximum length {limit}."]
-    elif any(ord(char) < 32 and char not in "\n\t" for char in sent):
+    elif has_control_characters(sent):
         errors[name] = ["Must not contain control characters."]
     return value
 

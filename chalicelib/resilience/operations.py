@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Mapping, Optional
 
 from chalicelib.http.errors import ApiError, NotFound, ServiceUnavailable
+from chalicelib.http.strict import has_control_characters
 from chalicelib.resilience.registry import BreakerRegistry, UnknownBreaker
 
 ACTIONS = ("open", "close", "reset")
@@ -45,8 +46,8 @@ def _reason(body: Mapping[str, Any]) -> Optional[str]:
         return None
     if not isinstance(reason, str) or not reason.strip():
         raise ApiError("Validation failed", details={"reason": ["Must be a non-empty string."]})
-    # As incident text (chalicelib/incidents/api.py): kept in the transition and shown on the dashboard.
-    if any(ord(char) < 32 and char not in "\n\t" for char in reason):
+    # As incident text: kept in the transition and shown on the dashboard.
+    if has_control_characters(reason):
         raise ApiError("Validation failed", details={"reason": ["Must not contain control characters."]})
     if len(reason) > REASON_MAX:
         raise ApiError("Validation failed", details={"reason": [f"At most {REASON_MAX} characters."]})
