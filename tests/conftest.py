@@ -36,6 +36,10 @@ def _share_one_botocore_loader() -> None:
 
 _share_one_botocore_loader()
 
+from tests.support import moto_speedups  # noqa: E402 - after the loader is shared
+
+moto_speedups.apply()
+
 
 @pytest.fixture(autouse=True)
 def _fresh_process_state():

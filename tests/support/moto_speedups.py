@@ -1,0 +1,62 @@
+"""The in-process moto of the unit suite, with the embedded AWS's CPU savings (devstack.embedded_aws).
+
+Each saving answers exactly as stock moto does (tests/unit/devstack/test_embedded_aws.py compares
+the two, with ``stock_moto`` in force), so unit tests meet the moto the local stack runs, minus
+what assumes serialized requests. Without them moto's sorts and serializer were most of the SLO
+tests' time (a query's sort compared ``DynamoType``s through five type checks per value).
+"""
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Iterator
+
+_STOCK: dict[tuple[Any, str], Any] = {}
+
+
+def _patched_attributes() -> list[tuple[Any, str]]:
+    from moto.core import responses as core_responses
+    from moto.core.responses import BaseResponse
+    from moto.dynamodb import responses as dynamodb_responses
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+    from moto.dynamodb.models.table import Table
+    from moto.dynamodb.responses import DynamoHandler
+
+    return [(DynamoType, "cast_value"), (Item, "size"), (Table, "all_items"), (Table, "sorted_items"),
+            (core_responses, "method_names_from_class"), (BaseResponse, "_enrich_response"),
+            (DynamoHandler, "serialized"), (dynamodb_responses, "dynamo_to_dict")]
+
+
+def apply() -> None:
+    from devstack import embedded_aws
+
+    for owner, name in _patched_attributes():
+        _STOCK[owner, name] = owner.__dict__.get(name) if isinstance(owner, type) else getattr(owner, name)
+    embedded_aws.compare_strings_directly()
+    embedded_aws.size_items_directly()
+    embedded_aws.sort_by_key_values()
+    embedded_aws.cache_handler_method_names()
+    embedded_aws.skip_request_id_rewrite_without_xml()
+    embedded_aws.answer_items_as_json()
+    embedded_aws.convert_stored_values_directly()
+
+
+@contextlib.contextmanager
+def stock_moto() -> Iterator[None]:
+    """moto as released, for tests that compare a saving with what it replaces."""
+    current = {key: (key[0].__dict__.get(key[1]) if isinstance(key[0], type) else getattr(*key)) for key in _STOCK}
+    for key, value in _STOCK.items():
+        _set(key, value)
+    try:
+        yield
+    finally:
+        for key, value in current.items():
+            _set(key, value)
+
+
+def _set(key: tuple[Any, str], value: Any) -> None:
+    owner, name = key
+    if value is None and isinstance(owner, type):
+        if name in owner.__dict__:
+            delattr(owner, name)
+    else:
+        setattr(owner, name, value)
