@@ -13,20 +13,20 @@ from chalicelib.slo.timeutil import bucket_key, floor_hour, parse_iso
 
 class InMemoryBuckets:
     def __init__(self) -> None:
-        self._buckets: dict[tuple[str, str, datetime], dict[str, int]] = {}
+        self._buckets: dict[tuple[str, str], dict[datetime, dict[str, int]]] = {}  # (series, grain) -> start -> counts
         self.items_read = self.items_written = self.queries = 0
 
     def query(self, series: str, grain: str, start: datetime, end: datetime) -> dict[datetime, dict[str, int]]:
         self.queries += 1
-        found = {moment: dict(counts) for (s, g, moment), counts in self._buckets.items()
-                 if s == series and g == grain and start <= moment < end}
+        found = {moment: dict(counts) for moment, counts in self._buckets.get((series, grain), {}).items()
+                 if start <= moment < end}
         self.items_read += len(found)
         return found
 
     def write(self, rows: Iterable[tuple[str, str, datetime, dict[str, int], Optional[int]]]) -> int:
         written = 0
         for series, grain, start, counts, _expires_at in rows:
-            self._buckets[(series, grain, start)] = dict(counts)
+            self._buckets.setdefault((series, grain), {})[start] = dict(counts)
             written += 1
         self.items_written += written
         return written
