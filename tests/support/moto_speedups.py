@@ -2,8 +2,8 @@
 
 Each saving answers exactly as stock moto does (tests/unit/devstack/test_embedded_aws.py compares
 the two, with ``stock_moto`` in force), so unit tests meet the moto the local stack runs, minus
-what assumes serialized requests. Without them moto's sorts and serializer were most of the SLO
-tests' time (a query's sort compared ``DynamoType``s through five type checks per value).
+what assumes serialized requests. Without them moto's sorts, serializer and metric scans were most of
+the SLO tests' time (a query's sort compared ``DynamoType``s through five type checks per value).
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ _STOCK: dict[tuple[Any, str], Any] = {}
 
 
 def _patched_attributes() -> list[tuple[Any, str]]:
+    from moto.cloudwatch.models import CloudWatchBackend
     from moto.core import responses as core_responses
     from moto.core.responses import BaseResponse
     from moto.dynamodb import responses as dynamodb_responses
@@ -23,7 +24,8 @@ def _patched_attributes() -> list[tuple[Any, str]]:
 
     return [(DynamoType, "cast_value"), (Item, "size"), (Table, "all_items"), (Table, "sorted_items"),
             (core_responses, "method_names_from_class"), (BaseResponse, "_enrich_response"),
-            (DynamoHandler, "serialized"), (dynamodb_responses, "dynamo_to_dict")]
+            (DynamoHandler, "serialized"), (dynamodb_responses, "dynamo_to_dict"),
+            (CloudWatchBackend, "get_metric_data")]
 
 
 def apply() -> None:
@@ -38,6 +40,7 @@ def apply() -> None:
     embedded_aws.skip_request_id_rewrite_without_xml()
     embedded_aws.answer_items_as_json()
     embedded_aws.convert_stored_values_directly()
+    embedded_aws.find_metric_data_by_name_and_time()
 
 
 @contextlib.contextmanager
