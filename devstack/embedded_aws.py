@@ -325,14 +325,46 @@ def skip_request_id_rewrite_without_xml() -> None:
     BaseResponse._enrich_response = staticmethod(enrich_response)
 
 
+class MetricIndex:
+    """moto's stored datapoints (``CloudWatchBackend.metric_data``, a list it only appends to), also
+    kept per metric name in time order and once per distinct metric; brought up to date from moto's
+    list on each read, under a lock (the server's threads read at once)."""
+
+    _lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self.seen = 0
+        self.by_name: dict[str, list[tuple[Any, int, Any]]] = {}
+        self.distinct: dict[tuple[Any, ...], Any] = {}
+
+    @classmethod
+    def of(cls, backend: Any) -> "MetricIndex":
+        import bisect
+
+        with cls._lock:
+            stored = backend.metric_data
+            index = backend.__dict__.get("_metric_index")
+            if index is None or index.seen > len(stored):
+                index = backend._metric_index = cls()
+            for sequence in range(index.seen, len(stored)):
+                datum = stored[sequence]
+                bisect.insort(index.by_name.setdefault(datum.name, []), (datum.timestamp, sequence, datum))
+                index.distinct.setdefault(metric_identity(datum), datum)
+            index.seen = len(stored)
+            return index
+
+
+def metric_identity(datum: Any) -> tuple[Any, ...]:
+    return (datum.namespace, datum.name, frozenset((dimension.name, dimension.value) for dimension in datum.dimensions))
+
+
 def find_metric_data_by_name_and_time() -> None:
     """moto's GetMetricData lists every stored datapoint, then for each period of each query scans
     all those in the time range again: an SLO evaluator run read 25 hours of one-minute periods in
-    ~7 s, and over a day of traffic each run grew with the datapoints stored. Here the datapoints are
-    kept per metric name in time order (updated from moto's own list as it grows), a query takes its
-    time range by bisection, matches the same way moto does, and puts each match in its period
-    once. Answers are moto's, datapoint for datapoint and in its order (tests/unit/devstack compare
-    them); Metrics Insights queries go to moto's own code."""
+    ~7 s, and over a day of traffic each run grew with the datapoints stored. Here a query takes its
+    metric's time range from ``MetricIndex`` by bisection, matches the same way moto does, and puts
+    each match in its period once. Answers are moto's, datapoint for datapoint and in its order
+    (tests/unit/devstack compare them); Metrics Insights queries go to moto's own code."""
     import bisect
     from datetime import timedelta
 
@@ -340,21 +372,9 @@ def find_metric_data_by_name_and_time() -> None:
 
     original = cloudwatch.CloudWatchBackend.get_metric_data
 
-    def points_by_name(backend: Any) -> dict[str, list[tuple[Any, int, Any]]]:
-        stored = backend.metric_data
-        index = backend.__dict__.get("_points_by_name")
-        if index is None or backend.__dict__["_points_seen"] > len(stored):
-            index, backend._points_seen = {}, 0
-            backend._points_by_name = index
-        for sequence in range(backend._points_seen, len(stored)):
-            datum = stored[sequence]
-            bisect.insort(index.setdefault(datum.name, []), (datum.timestamp, sequence, datum))
-        backend._points_seen = len(stored)
-        return index
-
     def matches(backend: Any, start: Any, end: Any, namespace: str, name: str,
                 dimensions: list[Any], unit: Any) -> list[Any]:
-        points = points_by_name(backend).get(name, [])
+        points = MetricIndex.of(backend).by_name.get(name, [])
         low = bisect.bisect_left(points, (start, -1))
         high = bisect.bisect_left(points, (end, -1))
         in_range = [datum for _, _, datum in sorted(points[low:high], key=lambda point: point[1])]
@@ -402,6 +422,27 @@ def find_metric_data_by_name_and_time() -> None:
         return results_to_return
 
     cloudwatch.CloudWatchBackend.get_metric_data = get_metric_data
+
+
+def list_each_metric_once() -> None:
+    """ListMetrics answers each metric (namespace, name, dimensions) once, as CloudWatch does. moto
+    means to, but its duplicate check compares every dimension of one datapoint with every
+    dimension of the other, so a metric with two different dimensions is listed once per datapoint,
+    each call compares each datapoint with all those listed before it (the dashboard's call took
+    seconds after hours of traffic), and the pages past the first are kept, never read, per call.
+    Here the metrics come from ``MetricIndex``, filtered by moto's own ``filter``."""
+    from moto.cloudwatch import models as cloudwatch
+
+    def get_filtered_metrics(self: Any, metric_name: str, namespace: str, dimensions: list[dict[str, str]]) -> list[Any]:
+        found, identities = [], set()
+        for datum in [*MetricIndex.of(self).distinct.values(), *self.aws_metric_data]:
+            identity = metric_identity(datum)
+            if identity not in identities and datum.filter(namespace=namespace, name=metric_name, dimensions=dimensions):
+                identities.add(identity)
+                found.append(datum)
+        return found
+
+    cloudwatch.CloudWatchBackend.get_filtered_metrics = get_filtered_metrics
 
 
 # DynamoDB deletes expired items within days, usually minutes; locally within this many seconds.
@@ -726,6 +767,7 @@ def prepare_moto(dispatch_url: str, ttl_sweep_seconds: float, journal_path: Opti
     cache_handler_method_names()
     skip_request_id_rewrite_without_xml()
     find_metric_data_by_name_and_time()
+    list_each_metric_once()
     forward_lambda_invocations(dispatch_url.rstrip("/"))
     sweep_ttl(ttl_sweep_seconds, journal)
     return application

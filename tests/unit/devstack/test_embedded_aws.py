@@ -433,3 +433,34 @@ def test_metric_data_queries_answer_as_moto_answers_them(aws_mock, restore_dynam
     with moto_speedups.stock_moto():
         expected_after_a_write = answers()
     assert answers() == expected_after_a_write != expected  # a datapoint stored after the index was built
+
+
+def test_list_metrics_answers_each_metric_once_as_cloudwatch_does(aws_mock, restore_dynamo_handler):
+    from datetime import datetime, timedelta, timezone
+
+    client = boto3.client("cloudwatch", region_name="us-east-1")
+    start = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+    service = {"Name": "service", "Value": "users"}
+    for minute in range(3):
+        for route in ("GET /api/users", "POST /api/users"):
+            client.put_metric_data(Namespace="App", MetricData=[
+                {"MetricName": "requests", "Timestamp": start + timedelta(minutes=minute), "Value": 1,
+                 "Dimensions": [service, {"Name": "route", "Value": route}]}])
+        client.put_metric_data(Namespace="App", MetricData=[
+            {"MetricName": "requests", "Timestamp": start + timedelta(minutes=minute), "Value": 1, "Dimensions": [service]},
+            {"MetricName": "users_registered", "Timestamp": start + timedelta(minutes=minute), "Value": 1}])
+
+    def listed(**filters):
+        return sorted((metric["Namespace"], metric["MetricName"], tuple(sorted((d["Name"], d["Value"]) for d in metric["Dimensions"])))
+                      for metric in client.list_metrics(**filters)["Metrics"])
+
+    by_route = {"Namespace": "App", "MetricName": "requests", "Dimensions": [service, {"Name": "route"}]}
+    assert len(listed(**by_route)) == 6  # moto as released: once per datapoint
+    embedded_aws.list_each_metric_once()
+    assert listed(**by_route) == [("App", "requests", (("route", route), ("service", "users")))
+                                  for route in ("GET /api/users", "POST /api/users")]
+    assert listed(Namespace="App", MetricName="requests") == sorted([("App", "requests", (("service", "users"),)),
+                                                                     *listed(**by_route)])
+    assert listed(MetricName="users_registered") == [("App", "users_registered", ())]
+    client.put_metric_data(Namespace="App", MetricData=[{"MetricName": "errors", "Value": 1, "Dimensions": [service]}])
+    assert listed(MetricName="errors") == [("App", "errors", (("service", "users"),))]  # stored after the first list
