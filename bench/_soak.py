@@ -1,8 +1,10 @@
 """``make bench-soak``: one hour at a moderate constant rate against a fresh local stack.
 
-Prints the SLO evaluator's run time and the stack's resident memory (the stack's process and
-its embedded AWS) at the start, at a few points on the way and at the end: both must stay flat
-(moto's CloudWatch store grows by minutes, not by requests; see devstack/metrics_sink.py).
+Prints the SLO evaluator's run time, the time ``GET /sre/dashboard`` takes (its business figures
+list and read the request metrics) and the stack's resident memory (the stack's process and its
+embedded AWS) at the start, at a few points on the way and at the end: all must stay flat
+(moto's CloudWatch store grows by minutes, not by requests; see devstack/metrics_sink.py; the
+embedded AWS finds a query's datapoints without reading the others, devstack/embedded_aws.py).
 ``python -m bench._soak [--duration 1h] [--rate 10] [--samples 6] [--warmup 2m]``; a shorter
 ``--duration`` shows it works. The load is the crud-cycle scenario: every iteration deletes the
 user it created, so the stored data (and what memory it needs) stays the same. Each created
@@ -40,8 +42,14 @@ def sample(target: Any, elapsed: float) -> dict[str, Any]:
     evaluator_seconds = time.monotonic() - started
     if response.status_code != 200:
         raise RuntimeError(f"{EVALUATOR} failed: {response.status_code} {response.text[:300]}")
+    started = time.monotonic()
+    dashboard = requests.get(f"{target.base_url}/sre/dashboard", timeout=300)
+    dashboard_seconds = time.monotonic() - started
+    if dashboard.status_code != 200:
+        raise RuntimeError(f"GET /sre/dashboard failed: {dashboard.status_code} {dashboard.text[:300]}")
     pids = target.pids()
     return {"elapsed_s": round(elapsed), "evaluator_s": round(evaluator_seconds, 3),
+            "dashboard_s": round(dashboard_seconds, 3),
             "rss_mib": round(sum(rss_kib(pid) for pid in pids) / 1024, 1),
             "metric_datapoints": target.status().get("metric_datapoints_sent")}
 
@@ -98,10 +106,13 @@ def main(argv: list[str]) -> int:
     print(f"integrity ok: {integrity.get('ok')} (missing {integrity.get('missing_count')}, "
           f"extra {integrity.get('extra_count')})")
     print(f"evaluator run time: {first['evaluator_s']} s at start, {last['evaluator_s']} s at end")
+    print(f"dashboard read time: {first['dashboard_s']} s at start, {last['dashboard_s']} s at end")
     print(f"stack resident memory: {first['rss_mib']} MiB at start, {last['rss_mib']} MiB at end")
     problems = []
     if last["evaluator_s"] > first["evaluator_s"] * MAX_GROWTH + EVALUATOR_SLACK_SECONDS:
         problems.append("the evaluator's run time grew")
+    if last["dashboard_s"] > first["dashboard_s"] * MAX_GROWTH + EVALUATOR_SLACK_SECONDS:
+        problems.append("the dashboard's read time grew")
     hours = (last["elapsed_s"] - first["elapsed_s"]) / 3600
     growth_mib = last["rss_mib"] - first["rss_mib"]
     print(f"memory growth: {growth_mib:.1f} MiB in {hours * 60:.0f} min "
@@ -110,7 +121,7 @@ def main(argv: list[str]) -> int:
         problems.append("the stack's memory grew")
     if not integrity.get("ok"):
         problems.append("the integrity check failed")
-    print("; ".join(problems) if problems else "flat: evaluator run time and memory")
+    print("; ".join(problems) if problems else "flat: evaluator run time, dashboard read time and memory")
     return 1 if problems else 0
 
 
