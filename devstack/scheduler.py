@@ -76,6 +76,15 @@ class Scheduler:
                 log.exception("scheduled function %s failed", key)
         return fired
 
+    def summary(self) -> str:
+        """What ran, for the stop message: "3 scheduled runs, 1 failed", and when nothing has yet,
+        when the first is due (a schedule's first run comes one period after the start, as deployed)."""
+        runs, failed = sum(self.runs.values()), sum(self.failures.values())
+        text = f"{runs} scheduled run{'' if runs == 1 else 's'}" + (f", {failed} failed" if failed else "")
+        if runs + failed == 0 and self._next_due:
+            text += f"; the first was due {max(0.0, min(self._next_due.values()) - self._clock()):.0f} s later"
+        return text
+
     def start(self, tick_seconds: float = 1.0) -> None:
         def loop() -> None:
             while not self._stop.wait(tick_seconds):

@@ -312,7 +312,7 @@ class LocalStack:
             stopped.append(f"gunicorn on {self.base_url} and its PostgreSQL")
         if self._scheduler is not None:
             self._scheduler.stop()
-            stopped.append(f"scheduler ({sum(self._scheduler.runs.values())} scheduled runs)")
+            stopped.append(f"scheduler ({self._scheduler.summary()})")
         if self._forwarder is not None:
             self._forwarder.stop()
             stopped.append(f"metrics forwarder ({self._forwarder.sent} values sent)")

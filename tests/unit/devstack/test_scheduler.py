@@ -67,6 +67,26 @@ def test_a_failing_function_is_counted_and_does_not_stop_the_others():
     assert scheduler.failures == {"broken": 1, "fine": 0}
 
 
+def test_the_summary_counts_failed_runs_apart():
+    clock = FakeClock()
+
+    def invoke(key, event):
+        if key == "broken":
+            raise RuntimeError("boom")
+
+    scheduler = Scheduler({"broken": "rate(1 minute)", "fine": "rate(1 minute)"}, invoke, clock=clock)
+    clock.now += 120
+    scheduler.run_due()
+    assert scheduler.summary() == "1 scheduled run, 1 failed"
+
+
+def test_before_the_first_run_the_summary_says_when_it_is_due():
+    clock = FakeClock()
+    scheduler = Scheduler({"evaluator": "rate(1 minute)", "daily": "rate(1 day)"}, lambda key, event: None, clock=clock)
+    clock.now += 45
+    assert scheduler.summary() == "0 scheduled runs; the first was due 15 s later"
+
+
 def test_a_period_override_replaces_the_rate():
     clock, calls = FakeClock(), []
     scheduler = Scheduler({"evaluator": "rate(1 minute)"}, lambda key, event: calls.append(key), clock=clock,
