@@ -15,6 +15,11 @@ EVERY_KIND = {"s": {"S": "Ada"}, "empty": {"S": ""}, "n": {"N": "-1.50"}, "b": {
               "m": {"M": {"k": {"BOOL": False}, "deep": {"M": {"b": {"B": B64}}}, "gone": None}},
               "unknown_tag": {"ZZ": "from a newer DynamoDB"}}
 MALFORMED = [{"S": "a", "N": "1"}, {"SS": "not a list"}, {"M": []}, {"L": {}}, {"S": None}]
+PLAIN_ITEM = {"s": {"S": "Ada"}, "empty": {"S": ""}, "n": {"N": "-1.50"}, "yes": {"BOOL": True}, "null": {"NULL": True}}
+# Plain tags with values of another JSON type than DynamoDB sends (kept as botocore keeps them),
+# and values of kinds botocore converts (binaries decoded) among plain ones.
+BESIDE_PLAIN_VALUES = [{"S": 5}, {"N": 1.5}, {"BOOL": "true"}, {"NULL": False}, {"S": ["a"]}, {"S": {"k": 1}},
+                       {"S": None}, {"B": B64}, {"BS": [B64]}, {"M": {"b": {"B": B64}}}]
 
 
 def parsed(parser, operation, body):
@@ -41,6 +46,13 @@ def parse_both(operation, body):
 ])
 def test_attribute_values_parse_as_botocore_parses_them(operation, body):
     plain, direct = parse_both(operation, body)
+    assert direct == plain
+
+
+@pytest.mark.parametrize("value", BESIDE_PLAIN_VALUES)
+def test_an_item_of_plain_values_and_one_more_parses_as_botocore_parses_it(value):
+    body = {"Items": [PLAIN_ITEM, {**PLAIN_ITEM, "odd": value}], "Count": 2, "ScannedCount": 2}
+    plain, direct = parse_both("Query", body)
     assert direct == plain
 
 
