@@ -428,8 +428,9 @@ def list_each_metric_once() -> None:
     """ListMetrics answers each metric (namespace, name, dimensions) once, as CloudWatch does. moto
     means to, but its duplicate check compares every dimension of one datapoint with every
     dimension of the other, so a metric with two different dimensions is listed once per datapoint,
-    each call compares each datapoint with all those listed before it (the dashboard's call took
-    seconds after hours of traffic), and the pages past the first are kept, never read, per call.
+    each call compares each datapoint with all those listed before it (quadratic in the datapoints
+    stored: the dashboard lists its routes this way), and the pages past the first are kept,
+    never read, per call.
     Here the metrics come from ``MetricIndex``, filtered by moto's own ``filter``."""
     from moto.cloudwatch import models as cloudwatch
 
