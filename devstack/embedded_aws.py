@@ -429,7 +429,8 @@ def list_each_metric_once() -> None:
     means to, but its duplicate check compares every dimension of one datapoint with every
     dimension of the other, so a metric with two different dimensions is listed once per datapoint,
     each call compares each datapoint with all those listed before it (quadratic in the datapoints
-    stored: the dashboard lists its routes this way), and the pages past the first are kept,
+    stored: the dashboard lists its routes this way, 0.11 s after an hour of five routes' metrics,
+    0.44 s after four, 3 ms here), and the pages past the first are kept,
     never read, per call.
     Here the metrics come from ``MetricIndex``, filtered by moto's own ``filter``."""
     from moto.cloudwatch import models as cloudwatch
