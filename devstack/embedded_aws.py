@@ -296,6 +296,53 @@ def sort_by_key_values() -> None:
     Table.sorted_items = sorted_items
 
 
+def query_only_what_can_match() -> None:
+    """moto's Query starts from ``all_items()``: every item of the table, sorted by key. It then keeps
+    the matches and sorts them again, so each query cost grew with the whole table (the SLO
+    evaluator's reads of its minute buckets grew through a soak as the tables filled). Within a
+    Query the first sort decides nothing (an index query sorts its matches by the index keys, then
+    the table's keys: a total order; a table query's matches share one hash key and are sorted by
+    range key), and a table query can only match its hash key's items: inside a Query,
+    ``all_items`` answers those, or for an index query every item unsorted. Scans are unchanged."""
+    import inspect
+
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    original_query, original_all_items = Table.query, Table.all_items
+    parameters = inspect.signature(original_query)
+    scope = threading.local()
+
+    def query(self: Any, *args: Any, **kwargs: Any) -> Any:
+        arguments = parameters.bind(self, *args, **kwargs).arguments
+        hash_key = arguments.get("hash_key")
+        if arguments.get("index_name"):
+            scope.query = (self, None)
+        elif isinstance(hash_key, DynamoType):
+            scope.query = (self, hash_key)
+        else:
+            return original_query(self, *args, **kwargs)
+        try:
+            return original_query(self, *args, **kwargs)
+        finally:
+            scope.query = None
+
+    def all_items(self: Any) -> list[Any]:
+        table, hash_key = getattr(scope, "query", None) or (None, None)
+        if table is not self:
+            return original_all_items(self)
+        if hash_key is None:
+            return [item for hash_set in self.items.values()
+                    for item in (hash_set.values() if self.range_key_attr else (hash_set,))]
+        hash_set = self.items.get(hash_key)
+        if hash_set is None:
+            return []
+        return list(hash_set.values()) if self.range_key_attr else [hash_set]
+
+    Table.query = query
+    Table.all_items = all_items
+
+
 def cache_handler_method_names() -> None:
     """Every call lists the handler class's methods (``inspect.getmembers``, ~0.1 ms) to check the
     action is implemented; a class's methods do not change while the server runs."""
@@ -766,6 +813,7 @@ def prepare_moto(dispatch_url: str, ttl_sweep_seconds: float, journal_path: Opti
     convert_stored_values_directly()
     answer_reads_without_copying_items()
     sort_by_key_values()
+    query_only_what_can_match()
     cache_handler_method_names()
     skip_request_id_rewrite_without_xml()
     find_metric_data_by_name_and_time()

@@ -22,7 +22,7 @@ def _patched_attributes() -> list[tuple[Any, str]]:
     from moto.dynamodb.models.table import Table
     from moto.dynamodb.responses import DynamoHandler
 
-    return [(DynamoType, "cast_value"), (Item, "size"), (Table, "all_items"), (Table, "sorted_items"),
+    return [(DynamoType, "cast_value"), (Item, "size"), (Table, "all_items"), (Table, "sorted_items"), (Table, "query"),
             (core_responses, "method_names_from_class"), (BaseResponse, "_enrich_response"),
             (DynamoHandler, "serialized"), (dynamodb_responses, "dynamo_to_dict"),
             (CloudWatchBackend, "get_metric_data")]
@@ -36,6 +36,7 @@ def apply() -> None:
     embedded_aws.compare_strings_directly()
     embedded_aws.size_items_directly()
     embedded_aws.sort_by_key_values()
+    embedded_aws.query_only_what_can_match()
     embedded_aws.cache_handler_method_names()
     embedded_aws.skip_request_id_rewrite_without_xml()
     embedded_aws.answer_items_as_json()

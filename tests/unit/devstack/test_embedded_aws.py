@@ -464,3 +464,52 @@ def test_list_metrics_answers_each_metric_once_as_cloudwatch_does(aws_mock, rest
     assert listed(MetricName="users_registered") == [("App", "users_registered", ())]
     client.put_metric_data(Namespace="App", MetricData=[{"MetricName": "errors", "Value": 1, "Dimensions": [service]}])
     assert listed(MetricName="errors") == [("App", "errors", (("service", "users"),))]  # stored after the first list
+
+
+def test_queries_read_only_what_can_match_and_answer_as_moto_answers(aws_mock, restore_dynamo_handler):
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    client.create_table(TableName="r", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                                  {"AttributeName": "sk", "KeyType": "RANGE"}],
+                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                              {"AttributeName": "sk", "AttributeType": "S"},
+                                              {"AttributeName": "group", "AttributeType": "S"},
+                                              {"AttributeName": "n", "AttributeType": "N"}],
+                        GlobalSecondaryIndexes=[{"IndexName": "by_group", "Projection": {"ProjectionType": "ALL"},
+                                                 "KeySchema": [{"AttributeName": "group", "KeyType": "HASH"},
+                                                               {"AttributeName": "n", "KeyType": "RANGE"}]}],
+                        BillingMode="PAY_PER_REQUEST")
+    client.create_table(TableName="h", KeySchema=[{"AttributeName": "n", "KeyType": "HASH"}],
+                        AttributeDefinitions=[{"AttributeName": "n", "AttributeType": "N"}], BillingMode="PAY_PER_REQUEST")
+    for number in range(30):
+        item = {"pk": {"S": f"p{number % 4}"}, "sk": {"S": f"s{(number * 7) % 30:02d}"}, "n": {"N": str(number % 5)}}
+        client.put_item(TableName="r", Item={**item, **({"group": {"S": f"g{number % 2}"}} if number % 3 else {})})
+        client.put_item(TableName="h", Item={"n": {"N": str(number)}, "v": {"S": "x" * number}})
+
+    def answers():
+        found = []
+        for forward in (True, False):
+            pages = [client.query(TableName="r", KeyConditionExpression="pk = :p", ScanIndexForward=forward,
+                                  ExpressionAttributeValues={":p": {"S": "p1"}}, Limit=3)]
+            pages.append(client.query(TableName="r", KeyConditionExpression="pk = :p", ScanIndexForward=forward,
+                                      ExpressionAttributeValues={":p": {"S": "p1"}},
+                                      ExclusiveStartKey=pages[0]["LastEvaluatedKey"]))
+            pages.append(client.query(TableName="r", KeyConditionExpression="pk = :p AND sk BETWEEN :a AND :b",
+                                      FilterExpression="n > :z", ScanIndexForward=forward,
+                                      ExpressionAttributeValues={":p": {"S": "p2"}, ":a": {"S": "s05"},
+                                                                 ":b": {"S": "s25"}, ":z": {"N": "1"}}))
+            pages.append(client.query(TableName="r", IndexName="by_group", KeyConditionExpression="#g = :g",
+                                      ExpressionAttributeNames={"#g": "group"}, ScanIndexForward=forward,
+                                      ExpressionAttributeValues={":g": {"S": "g1"}}, Limit=7))
+            pages.append(client.query(TableName="r", KeyConditionExpression="pk = :p",
+                                      ExpressionAttributeValues={":p": {"S": "absent"}}))
+            pages.append(client.query(TableName="h", KeyConditionExpression="n = :n",
+                                      ExpressionAttributeValues={":n": {"N": "7.0"}}))
+            found.append([{key: page.get(key) for key in ("Items", "Count", "ScannedCount", "LastEvaluatedKey")}
+                          for page in pages])
+        found.append(client.scan(TableName="r")["Items"])
+        return found
+
+    expected = answers()
+    embedded_aws.query_only_what_can_match()
+    assert answers() == expected
+    assert [len(page["Items"]) for page in expected[0]] == [3, 5, 3, 7, 0, 1]
