@@ -31,8 +31,8 @@ def _patched_attributes() -> list[tuple[Any, str]]:
 def apply() -> None:
     from devstack import embedded_aws
 
-    for owner, name in _patched_attributes():
-        _STOCK[owner, name] = owner.__dict__.get(name) if isinstance(owner, type) else getattr(owner, name)
+    for key in _patched_attributes():
+        _STOCK[key] = _current(key)
     embedded_aws.compare_strings_directly()
     embedded_aws.size_items_directly()
     embedded_aws.sort_by_key_values()
@@ -47,7 +47,7 @@ def apply() -> None:
 @contextlib.contextmanager
 def stock_moto() -> Iterator[None]:
     """moto as released, for tests that compare a saving with what it replaces."""
-    current = {key: (key[0].__dict__.get(key[1]) if isinstance(key[0], type) else getattr(*key)) for key in _STOCK}
+    current = {key: _current(key) for key in _STOCK}
     for key, value in _STOCK.items():
         _set(key, value)
     try:
@@ -55,6 +55,12 @@ def stock_moto() -> Iterator[None]:
     finally:
         for key, value in current.items():
             _set(key, value)
+
+
+def _current(key: tuple[Any, str]) -> Any:
+    """A module's attribute, or what a class itself defines (None: inherited)."""
+    owner, name = key
+    return owner.__dict__.get(name) if isinstance(owner, type) else getattr(owner, name)
 
 
 def _set(key: tuple[Any, str], value: Any) -> None:
