@@ -50,9 +50,11 @@ terraform-tools:
 		{ echo "missing: the hashicorp/aws provider in a filesystem mirror at $(TF_PLUGIN_MIRROR) (set TF_PLUGIN_MIRROR)" >&2; exit 1; }
 
 # The Lambda package is built first, so a broken `make package` fails the suite (tests check the package).
+# Two workers: one runs the e2e stacks, which mostly wait on them, while the other runs unit tests.
+TEST_WORKERS ?= 2
 test: $(STAMP) $(SYSTEM_STAMP) $(CHECKOV_STAMP) terraform-tools
 	$(PY) scripts/package_chalice.py
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # Load against a running stack (make run): make load SCENARIO=users-list LOAD_ARGS="--clients 8 --duration 1m"
 SCENARIO ?= crud-mix

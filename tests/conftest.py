@@ -85,12 +85,41 @@ from devstack import aws_calls  # noqa: E402
 AWS_CALLS = aws_calls.install()
 
 
+def _is_worker(config) -> bool:
+    """A pytest-xdist worker (`make test` runs two): the controller merges what each one saw."""
+    return hasattr(config, "workerinput")
+
+
 def pytest_sessionstart(session):
     import tempfile
 
     from tests.support.iam import E2E_CALL_LOGS_SETTING
 
-    os.environ[E2E_CALL_LOGS_SETTING] = tempfile.mkdtemp(prefix="aws-calls-e2e-")
+    # Workers inherit the controller's folder: set here before xdist (trylast) starts them.
+    if not _is_worker(session.config):
+        os.environ[E2E_CALL_LOGS_SETTING] = tempfile.mkdtemp(prefix="aws-calls-e2e-")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's worker turns the marks into its scheduling groups
+def pytest_collection_modifyitems(config, items):
+    """With `--dist loadgroup` (`make test`), tests that share session fixtures run on one worker:
+    every e2e test (the running stacks), the Terraform tests (one workspace, init and `terraform
+    test` run); every other module is a unit of its own, so its module fixtures start once."""
+    if getattr(config.option, "dist", "no") != "loadgroup":
+        return
+    for item in items:
+        path = item.path.relative_to(config.rootpath).as_posix()
+        group = ("e2e" if path.startswith("tests/e2e/")
+                 else "terraform" if path.startswith("tests/unit/terraform/") else path)
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
+_WORKER_CALLS = []
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: absent when xdist is not loaded
+def pytest_testnodedown(node, error):
+    _WORKER_CALLS.extend(aws_calls.Call(**call) for call in getattr(node, "workeroutput", {}).get("aws_calls", []))
 
 
 class _RefusalCollector:
@@ -136,7 +165,10 @@ def pytest_sessionfinish(session, exitstatus):
 
     from tests.support.iam import E2E_CALL_LOGS_SETTING, RECORD, TEST_OUTPUT, read_record, write_record
 
-    calls = set(AWS_CALLS.calls)
+    if _is_worker(session.config):
+        session.config.workeroutput["aws_calls"] = [call.as_json() for call in AWS_CALLS.calls]
+        return
+    calls = set(AWS_CALLS.calls) | set(_WORKER_CALLS)
     e2e_logs = Path(os.environ.get(E2E_CALL_LOGS_SETTING, ""))
     if e2e_logs.name:
         for log in e2e_logs.glob("*.jsonl"):
