@@ -1,6 +1,8 @@
 """Chalice's local server, answering unknown routes as the deployed gateway does."""
 from __future__ import annotations
 
+import re
+import sys
 from http import HTTPStatus
 from typing import Any, Optional, Union
 
@@ -13,6 +15,11 @@ from chalicelib.http.strict import dumps, parse_bounded_int
 from chalicelib.observability.middleware import SECURITY_HEADERS
 
 ALLOWED_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+# As a load balancer's idle timeout (ALB's default): a kept-alive connection idle this long is
+# closed, and a body that stops arriving this long answers 408 instead of holding a thread forever.
+IDLE_TIMEOUT_SECONDS = 60
+CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,8}")
+MAX_TRAILER_LINES = 100
 
 
 class BodyRejected(Exception):
@@ -40,6 +47,7 @@ class GatewayRequestHandler(ChaliceRequestHandler):
     # Headers and body are separate writes: with Nagle's algorithm on, a keep-alive client's
     # delayed ACK holds the body back ~40 ms on every response.
     disable_nagle_algorithm = True
+    timeout = IDLE_TIMEOUT_SECONDS
 
     def _send_error_response(self, error: LocalGatewayException) -> None:
         if not isinstance(error, ForbiddenError):
@@ -60,17 +68,59 @@ class GatewayRequestHandler(ChaliceRequestHandler):
         self._send_json(code, {"error": message or default}, headers)
 
     def _parse_payload(self) -> tuple[dict[str, str], Optional[bytes]]:
-        raw_length = self.headers.get("content-length", "0")
+        if self.headers.defects:  # a line without "Name:" ends the headers early; the rest would be the body
+            raise BodyRejected(400, "Malformed header section: every header line must be 'Name: value'")
         limit = wiring.current().settings.service.max_body_bytes
+        try:
+            body = self._read_body(limit)
+        except TimeoutError:
+            raise BodyRejected(408, f"Request body not received within {IDLE_TIMEOUT_SECONDS} s") from None
+        return dict(self.headers), body
+
+    def _read_body(self, limit: int) -> Optional[bytes]:
+        codings = self.headers.get_all("transfer-encoding", [])
+        lengths = {value.strip() for value in self.headers.get_all("content-length", [])}
+        if codings:
+            coding = ",".join(codings).strip().lower()
+            if coding != "chunked":
+                raise BodyRejected(400, f"Transfer-Encoding {coding!r} is not supported; send the body chunked "
+                                        "or with a Content-Length")
+            if lengths:  # RFC 9112 6.3: the length is ignored, and a server closes after such a message
+                self.close_connection = True
+            return self._read_chunked(64 * limit, limit) or None
+        if len(lengths) > 1:
+            raise BodyRejected(400, "Content-Length is given more than once with different values")
         # Chalice's int() accepts " 1_0" and "-1" (read to EOF, hanging the connection); and the
         # deployed gateway caps bodies, so a huge length is refused before reading it.
-        length = parse_bounded_int(raw_length.strip(), 0, 10 * 1024 * 1024)
+        length = parse_bounded_int(lengths.pop() if lengths else "0", 0, 10 * 1024 * 1024)
         if length is None:
             raise BodyRejected(400, "Content-Length must be a whole number of bytes")
         if length > 64 * limit:
             raise BodyRejected(413, f"Request body is {length} bytes; the limit is {limit} bytes")
-        body = self.rfile.read(length) if length else None
-        return dict(self.headers), body
+        return self.rfile.read(length) if length else None
+
+    def _read_chunked(self, cap: int, limit: int) -> bytes:
+        """A chunked body (RFC 9112 7.1), which API Gateway and gunicorn take and http.server does not
+        read at all: it would take the body for the next request on the connection."""
+        body = bytearray()
+        while True:
+            size_line = self.rfile.readline(1024)
+            size_digits = size_line.split(b";", 1)[0].strip()  # a chunk extension (";name=value") is ignored
+            if not size_line.endswith(b"\n") or not CHUNK_SIZE.fullmatch(size_digits):
+                raise BodyRejected(400, "Chunked body is malformed: each chunk starts with its size in hexadecimal")
+            size = int(size_digits, 16)
+            if size == 0:
+                break
+            if len(body) + size > cap:
+                raise BodyRejected(413, f"Request body is over {cap} bytes; the limit is {limit} bytes")
+            chunk = self.rfile.read(size)
+            if len(chunk) < size or self.rfile.readline(3) not in (b"\r\n", b"\n"):
+                raise BodyRejected(400, "Chunked body is malformed: a chunk is not the size it announced")
+            body += chunk
+        for _ in range(MAX_TRAILER_LINES):
+            if self.rfile.readline(65537) in (b"\r\n", b"\n", b""):
+                return bytes(body)
+        raise BodyRejected(431, f"More than {MAX_TRAILER_LINES} trailer lines after the chunked body")
 
     def _generic_handle(self) -> None:
         try:
@@ -88,6 +138,11 @@ class GatewayRequestHandler(ChaliceRequestHandler):
             self.send_response(code)
             self._send_headers(headers)
             return
+        if self.command == "HEAD":  # the headers a GET would have, never the body (RFC 9110 9.3.2)
+            raw = body if isinstance(body, bytes) else body.encode("utf-8")
+            self.send_response(code)
+            self._send_headers({"Content-Length": str(len(raw)), "Content-Type": "application/json", **headers})
+            return
         super()._send_http_response_with_body(code, headers, body)
 
     def log_message(self, format: str, *args: Any) -> None:  # the app logs every request as JSON already
@@ -97,6 +152,13 @@ class GatewayRequestHandler(ChaliceRequestHandler):
 class GatewayServer(ThreadedHTTPServer):
     # The default backlog of 5 resets connections under a burst of simultaneous clients.
     request_queue_size = 128
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up before reading its answer is no server error: socketserver would print
+        a BrokenPipeError traceback on the console, which shows only errors and state changes."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 def create_gateway(app: Any, host: str, port: int) -> LocalDevServer:
