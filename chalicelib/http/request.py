@@ -14,6 +14,13 @@ def _raw_body(request: Any) -> bytes:
     return raw if isinstance(raw, bytes) else str(raw).encode("utf-8")
 
 
+def check_content_encoding(request: Any) -> None:
+    """A compressed body would otherwise be read as text: "not valid UTF-8", which blames the wrong thing."""
+    encoding = (request.headers or {}).get("content-encoding", "").strip().lower()
+    if encoding not in ("", "identity") and _raw_body(request):
+        raise ApiError(f"Content-Encoding {encoding} is not supported; send the body uncompressed", status_code=415)
+
+
 def check_body_size(request: Any) -> bytes:
     raw = _raw_body(request)
     from chalicelib.wiring import current

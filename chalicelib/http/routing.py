@@ -4,7 +4,21 @@ from __future__ import annotations
 from chalice import Chalice
 from chalice.app import Response
 
-STANDARD_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+# HEAD and OPTIONS too: unrouted, Chalice answers HEAD with an Allow naming every method of the
+# route table, and its local server answers OPTIONS itself, with no JSON and none of our headers.
+STANDARD_METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
+_ACCEPTED_MEDIA_TYPES: dict[tuple[str, str], tuple[str, ...]] = {}
+
+
+def record_accepted_media_types(app: Chalice) -> None:
+    """Keep each route's accepted body types, so a 415 can say them (Chalice's names only what was sent)."""
+    for path, entries in app.routes.items():
+        for method, entry in entries.items():
+            _ACCEPTED_MEDIA_TYPES[(path, method)] = tuple(entry.content_types)
+
+
+def accepted_media_types(path: str, method: str) -> tuple[str, ...]:
+    return _ACCEPTED_MEDIA_TYPES.get((path, method), ("application/json",))
 
 
 def answer_wrong_methods_with_405(app: Chalice) -> None:

@@ -11,7 +11,8 @@ from typing import Any, Callable, Optional
 from chalice.app import Request, Response, handle_extra_types
 
 from chalicelib.http.errors import ApiError
-from chalicelib.http.request import check_body_size
+from chalicelib.http.request import check_body_size, check_content_encoding
+from chalicelib.http.routing import accepted_media_types
 from chalicelib.observability import metrics
 from chalicelib.observability.logging import get_logger
 from chalicelib.observability.request_context import begin_request, record_failure_cause
@@ -44,13 +45,13 @@ def error_response(status: int, body: dict[str, Any], headers: dict[str, str] | 
     return Response(body=body, status_code=status, headers=dict(headers or {}))
 
 
-def _json_error_body(response: Response) -> Response:
+def _json_error_body(response: Response, route: str, method: str) -> Response:
     """Chalice's own errors say ``{"Code", "Message"}``; every error here says ``{"error"}``."""
     body = response.body
     if isinstance(body, dict) and set(body) == {"Code", "Message"}:
         message = "Internal server error" if response.status_code >= 500 else body["Message"]
         if body["Code"] == "UnsupportedMediaType":
-            message = f"{body['Message']}; this endpoint accepts application/json"
+            message = f"{body['Message']}; this endpoint accepts {' or '.join(accepted_media_types(route, method))}"
         response.body = {"error": message}
         response.headers["Content-Type"] = "application/json"
     return response
@@ -117,6 +118,7 @@ def _require_sre_reader(request: Request) -> None:
 
 def _call_view(request: Request, get_response: Callable[[Request], Response], fault: Any = None) -> Response:
     try:
+        check_content_encoding(request)
         check_body_size(request)
         _reject_repeated_query_parameters(request)
         _require_sre_reader(request)
@@ -189,7 +191,8 @@ def http_middleware(request: Request, get_response: Callable[[Request], Response
     logger.thread_safe_append_keys(correlation_id=correlation_id, route=route)
     try:
         with request_segment(route, correlation_id):
-            response = _strict_json_body(_json_error_body(_call_view(request, get_response, fault)), logger)
+            response = _strict_json_body(
+                _json_error_body(_call_view(request, get_response, fault), route, request.method), logger)
         response.headers[CORRELATION_HEADER] = correlation_id
         if facts.served_stale:
             response.headers["X-Data-Stale"] = "true"

@@ -1,3 +1,4 @@
+import gzip
 import json
 
 import pytest
@@ -38,6 +39,36 @@ def test_a_wrong_content_type_answers_415(client, tables):
                                 body='{"name": "Ada", "email": "ada@example.com"}')
     assert response.status_code == 415
     assert "text/plain" in error_of(response)["error"]
+
+
+def test_a_415_names_the_type_the_route_accepts(client, tables):
+    response = client.http.post("/user", headers={"Content-Type": "application/json"},
+                                body='{"name": "Ada", "email": "ada@example.com"}')
+    assert response.status_code == 415
+    assert error_of(response)["error"] == ("Unsupported media type: application/json; this endpoint accepts "
+                                           "application/x-www-form-urlencoded")
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br", "deflate"])
+def test_a_compressed_body_answers_415_naming_its_encoding_and_creates_nothing(client, tables, encoding):
+    response = client.http.post("/api/users", headers={"Content-Type": "application/json", "Content-Encoding": encoding},
+                                body=gzip.compress(b'{"name": "Ada", "email": "ada@example.com"}'))
+    assert response.status_code == 415
+    assert f"Content-Encoding {encoding} is not supported" in error_of(response)["error"]
+    assert json.loads(client.http.get("/api/users").body) == []
+
+
+def test_an_identity_content_encoding_is_no_encoding(client, tables):
+    response = client.http.post("/api/users", headers={"Content-Type": "application/json", "Content-Encoding": "identity"},
+                                body='{"name": "Ada", "email": "ada@example.com"}')
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize("method", ["HEAD", "OPTIONS"])
+def test_head_and_options_answer_405_with_the_methods_of_the_path(client, tables, method):
+    response = client.http.request(method, "/api/users")
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET, POST"
 
 
 def test_a_wrong_method_answers_405_with_allow(client, tables):
