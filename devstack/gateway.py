@@ -1,6 +1,7 @@
 """Chalice's local server, answering unknown routes as the deployed gateway does."""
 from __future__ import annotations
 
+import email.errors
 import re
 import sys
 from http import HTTPStatus
@@ -20,6 +21,10 @@ ALLOWED_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 IDLE_TIMEOUT_SECONDS = 60
 CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,8}")
 MAX_TRAILER_LINES = 100
+# What the header parser notes for a line that is no "Name: value" (it ends the headers there, so
+# what follows would be read as body); its other defects are about multipart bodies it never sees.
+MALFORMED_HEADER_LINES = (email.errors.MissingHeaderBodySeparatorDefect, email.errors.FirstHeaderLineIsContinuationDefect,
+                          email.errors.InvalidHeaderDefect)
 
 
 class BodyRejected(Exception):
@@ -68,7 +73,7 @@ class GatewayRequestHandler(ChaliceRequestHandler):
         self._send_json(code, {"error": message or default}, headers)
 
     def _parse_payload(self) -> tuple[dict[str, str], Optional[bytes]]:
-        if self.headers.defects:  # a line without "Name:" ends the headers early; the rest would be the body
+        if any(isinstance(defect, MALFORMED_HEADER_LINES) for defect in self.headers.defects):
             raise BodyRejected(400, "Malformed header section: every header line must be 'Name: value'")
         limit = wiring.current().settings.service.max_body_bytes
         try:

@@ -140,10 +140,18 @@ def test_content_lengths_that_disagree_answer_400_json(echo_gateway):
     assert "more than once" in json.loads(answers[0][1])["error"]
 
 
-def test_a_header_line_without_a_colon_answers_400_json(echo_gateway):
-    answers = exchange(echo_gateway, b"GET /ping HTTP/1.1\r\nHost: x\r\nNo colon here\r\nX-After: 1\r\n\r\n")
+@pytest.mark.parametrize("line", [b"No colon here", b": no name", b" folded: first"])
+def test_a_header_line_that_is_no_name_and_value_answers_400_json(echo_gateway, line):
+    answers = exchange(echo_gateway, b"GET /ping HTTP/1.1\r\n" + line + b"\r\nHost: x\r\nX-After: 1\r\n\r\n")
     assert [status for status, _ in answers] == [400]
     assert "Malformed header" in json.loads(answers[0][1])["error"]
+
+
+def test_a_multipart_content_type_is_no_malformed_header(echo_gateway):
+    body = b'--zz\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--zz--\r\n'
+    raw = (b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=zz\r\n"
+           b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    assert [status for status, _ in exchange(echo_gateway, raw)] == [415]  # the app's answer: it takes JSON
 
 
 def test_a_body_that_stops_arriving_answers_408_json(echo_gateway):
