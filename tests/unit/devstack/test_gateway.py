@@ -16,10 +16,19 @@ STALL_SECONDS = 0.04  # Nagle's algorithm waiting for the client's delayed ACK
 
 
 @pytest.fixture
-def gateway():
+def gateway(monkeypatch):
+    """A gateway whose app answers with the body it received; a body that stalls times out in 0.5 s."""
+    import devstack.gateway as gateway_module
+
+    monkeypatch.setattr(gateway_module, "IDLE_TIMEOUT_SECONDS", 0.5)
+    monkeypatch.setattr(gateway_module.GatewayRequestHandler, "timeout", 0.5)
     app = Chalice(app_name="gateway-test")
 
-    @app.route("/ping")
+    @app.route("/echo", methods=["POST"], content_types=["application/json"])
+    def echo():
+        return {"received": (app.current_request.raw_body or b"").decode()}
+
+    @app.route("/ping", methods=["GET", "HEAD"])
     def ping():
         return {"status": "ok"}
 
@@ -53,32 +62,6 @@ def test_an_unknown_route_answers_compact_json_as_every_error_body(gateway):
     connection.close()
 
 
-@pytest.fixture
-def echo_gateway(monkeypatch):
-    """A gateway whose app answers with the body it received; a body that stalls times out in 0.5 s."""
-    import devstack.gateway as gateway_module
-
-    monkeypatch.setattr(gateway_module, "IDLE_TIMEOUT_SECONDS", 0.5)
-    monkeypatch.setattr(gateway_module.GatewayRequestHandler, "timeout", 0.5)
-    app = Chalice(app_name="gateway-echo")
-
-    @app.route("/echo", methods=["POST"], content_types=["application/json"])
-    def echo():
-        return {"received": (app.current_request.raw_body or b"").decode()}
-
-    @app.route("/ping", methods=["GET", "HEAD"])
-    def ping():
-        return {"status": "ok"}
-
-    port = free_port()
-    server = create_gateway(app, "127.0.0.1", port)
-    thread = threading.Thread(target=server.server.serve_forever, daemon=True)
-    thread.start()
-    yield port
-    server.server.shutdown()
-    server.server.server_close()
-
-
 def exchange(port: int, raw: bytes, *, close_write: bool = True) -> list[tuple[int, bytes]]:
     """Every (status, body) the server sent back on one connection for ``raw``, until it closed."""
     import socket
@@ -103,72 +86,72 @@ def exchange(port: int, raw: bytes, *, close_write: bool = True) -> list[tuple[i
 POST_ECHO = b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
 
 
-def test_a_chunked_body_reaches_the_app_whole(echo_gateway):
+def test_a_chunked_body_reaches_the_app_whole(gateway):
     raw = POST_ECHO + b"Transfer-Encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n5;ext=1\r\n: 1}\n\r\n0\r\nX-Trailer: t\r\n\r\n"
-    assert exchange(echo_gateway, raw) == [(200, b'{"received":"{\\"a\\": 1}\\n"}')]
+    assert exchange(gateway, raw) == [(200, b'{"received":"{\\"a\\": 1}\\n"}')]
 
 
-def test_a_request_inside_a_chunked_body_is_body_not_a_second_request(echo_gateway):
+def test_a_request_inside_a_chunked_body_is_body_not_a_second_request(gateway):
     smuggled = b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n"
     raw = POST_ECHO + b"Transfer-Encoding: chunked\r\n\r\n" + b"%x\r\n" % len(smuggled) + smuggled + b"\r\n0\r\n\r\n"
-    answers = exchange(echo_gateway, raw)
+    answers = exchange(gateway, raw)
     assert len(answers) == 1 and answers[0][0] == 200 and b"GET /ping" in answers[0][1]
 
 
 @pytest.mark.parametrize("body", [b"zz\r\n{}\r\n0\r\n\r\n", b"10\r\n{}\r\n0\r\n\r\n", b"-2\r\n{}\r\n0\r\n\r\n"])
-def test_a_malformed_chunked_body_answers_400_json_and_closes(echo_gateway, body):
-    answers = exchange(echo_gateway, POST_ECHO + b"Transfer-Encoding: chunked\r\n\r\n" + body)
+def test_a_malformed_chunked_body_answers_400_json_and_closes(gateway, body):
+    answers = exchange(gateway, POST_ECHO + b"Transfer-Encoding: chunked\r\n\r\n" + body)
     assert [status for status, _ in answers] == [400]
     assert "Chunked body is malformed" in json.loads(answers[0][1])["error"]
 
 
-def test_a_transfer_coding_other_than_chunked_answers_400_json(echo_gateway):
-    answers = exchange(echo_gateway, POST_ECHO + b"Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n")
+def test_a_transfer_coding_other_than_chunked_answers_400_json(gateway):
+    answers = exchange(gateway, POST_ECHO + b"Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n")
     assert [status for status, _ in answers] == [400]
     assert "gzip, chunked" in json.loads(answers[0][1])["error"]
 
 
-def test_with_both_framings_the_chunked_one_is_read_and_the_connection_closed(echo_gateway):
+def test_with_both_framings_the_chunked_one_is_read_and_the_connection_closed(gateway):
     raw = (POST_ECHO + b"Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"
            b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n")
-    assert exchange(echo_gateway, raw) == [(200, b'{"received":"{}"}')]
+    assert exchange(gateway, raw) == [(200, b'{"received":"{}"}')]
 
 
-def test_content_lengths_that_disagree_answer_400_json(echo_gateway):
-    answers = exchange(echo_gateway, POST_ECHO + b"Content-Length: 2\r\nContent-Length: 20\r\n\r\n{}")
+def test_content_lengths_that_disagree_answer_400_json(gateway):
+    answers = exchange(gateway, POST_ECHO + b"Content-Length: 2\r\nContent-Length: 20\r\n\r\n{}")
     assert [status for status, _ in answers] == [400]
     assert "more than once" in json.loads(answers[0][1])["error"]
 
 
 @pytest.mark.parametrize("line", [b"No colon here", b": no name", b" folded: first"])
-def test_a_header_line_that_is_no_name_and_value_answers_400_json(echo_gateway, line):
-    answers = exchange(echo_gateway, b"GET /ping HTTP/1.1\r\n" + line + b"\r\nHost: x\r\nX-After: 1\r\n\r\n")
+def test_a_header_line_that_is_no_name_and_value_answers_400_json(gateway, line):
+    answers = exchange(gateway, b"GET /ping HTTP/1.1\r\n" + line + b"\r\nHost: x\r\nX-After: 1\r\n\r\n")
     assert [status for status, _ in answers] == [400]
     assert "Malformed header" in json.loads(answers[0][1])["error"]
 
 
-def test_a_multipart_content_type_is_no_malformed_header(echo_gateway):
+def test_a_multipart_content_type_is_no_malformed_header(gateway):
     body = b'--zz\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--zz--\r\n'
     raw = (b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=zz\r\n"
            b"Content-Length: %d\r\n\r\n" % len(body) + body)
-    assert [status for status, _ in exchange(echo_gateway, raw)] == [415]  # the app's answer: it takes JSON
+    assert [status for status, _ in exchange(gateway, raw)] == [415]  # the app's answer: it takes JSON
 
 
-def test_a_body_that_stops_arriving_answers_408_json(echo_gateway):
-    answers = exchange(echo_gateway, POST_ECHO + b"Content-Length: 10\r\n\r\n{}", close_write=False)
+def test_a_body_that_stops_arriving_answers_408_json(gateway):
+    answers = exchange(gateway, POST_ECHO + b"Content-Length: 10\r\n\r\n{}", close_write=False)
     assert [status for status, _ in answers] == [408]
     assert "not received" in json.loads(answers[0][1])["error"]
 
 
-def test_an_idle_kept_alive_connection_is_closed_after_the_idle_timeout(echo_gateway):
+def test_an_idle_kept_alive_connection_is_closed_after_the_idle_timeout(gateway):
     started = time.monotonic()
-    assert exchange(echo_gateway, b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n", close_write=False) == [
+    assert exchange(gateway, b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n", close_write=False) == [
         (200, b'{"status":"ok"}')]
     assert time.monotonic() - started < 5
 
 
-def test_a_head_answer_has_the_get_headers_and_no_body(echo_gateway):
-    connection = http.client.HTTPConnection("127.0.0.1", echo_gateway, timeout=10)
+def test_a_head_answer_has_the_get_headers_and_no_body(gateway):
+    connection = http.client.HTTPConnection("127.0.0.1", gateway, timeout=10)
     connection.request("HEAD", "/ping")
     head = connection.getresponse()
     assert (head.status, head.getheader("Content-Length"), head.read()) == (200, "15", b"")
