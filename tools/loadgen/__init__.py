@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any, Callable, Iterable, Mapping, Optional
+from urllib.parse import urlsplit
 
 from tools.loadgen.profile import CLOSED, OPEN, LoadProfile, Stage, parse_duration
 from tools.loadgen.scenario import Scenario, ScenarioError, load_scenario, parse_scenario, shipped_scenarios
@@ -41,6 +42,9 @@ async def run_load_async(base_url: str, scenario: Scenario, profile: LoadProfile
     from tools.loadgen.report import evaluate_thresholds, objectives_from_slos, summarize
     from tools.loadgen.stats import Recorder
 
+    address = urlsplit(base_url)
+    if address.scheme not in ("http", "https") or not address.hostname:
+        raise ValueError(f"base URL must be http:// or https:// and name a host, not {base_url!r}")
     objectives = list(slos) if slos is not None else objectives_from_slos()
     thresholds = list(thresholds)
     for expression in thresholds:  # fail on a typo before sending anything

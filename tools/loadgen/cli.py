@@ -59,7 +59,7 @@ def profile_from(args: argparse.Namespace) -> LoadProfile:
     duration = parse_duration(args.duration)
     if args.rate is not None:
         return LoadProfile.constant_rate(args.rate, duration, **options)
-    return LoadProfile.concurrency(args.clients or 8, duration, **options)
+    return LoadProfile.concurrency(8 if args.clients is None else args.clients, duration, **options)
 
 
 def main(argv: Optional[list[str]] = None) -> int:

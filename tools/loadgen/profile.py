@@ -1,6 +1,7 @@
 """How much load, for how long: the open model (arrival rate) or the closed model (concurrency), with stages."""
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Optional
@@ -8,6 +9,10 @@ from typing import Optional
 OPEN = "open"
 CLOSED = "closed"
 DEFAULT_MAX_REQUESTS = 100_000
+# Bounds a typo cannot get past: a day is four times the longest soak; more clients than this
+# exhaust a process's file descriptors before they load anything.
+MAX_DURATION_SECONDS = 24 * 3600
+MAX_CLIENTS = 4096
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
@@ -57,8 +62,20 @@ class LoadProfile:
     def __post_init__(self) -> None:
         if self.model not in (OPEN, CLOSED):
             raise ValueError(f"model must be {OPEN} or {CLOSED}")
+        numbers = [self.timeout, *(value for stage in self.stages for value in (stage.duration, stage.target))]
+        if self.start is not None:
+            numbers.append(self.start)
+        if not all(math.isfinite(number) for number in numbers):
+            raise ValueError("rates, clients, durations and the timeout must be finite numbers")
         if not self.stages or any(stage.duration <= 0 or stage.target < 0 for stage in self.stages):
             raise ValueError("a profile needs stages with a positive duration and a target >= 0")
+        if (self.start or 0) < 0 or self.peak <= 0:
+            raise ValueError("a profile must send something: a rate or a number of clients above 0")
+        if self.duration > MAX_DURATION_SECONDS:
+            raise ValueError(f"a run lasts at most {MAX_DURATION_SECONDS // 3600}h; this one would last "
+                             f"{self.duration:.0f}s")
+        if self.model == CLOSED and self.peak > MAX_CLIENTS:
+            raise ValueError(f"at most {MAX_CLIENTS} clients; asked for {self.peak:.0f}")
         if self.max_requests < 1 or self.max_in_flight < 1 or self.timeout <= 0:
             raise ValueError("max_requests, max_in_flight and timeout must be positive")
 

@@ -31,3 +31,39 @@ def test_stages_parse_and_chain():
 def test_a_profile_without_bounds_is_refused():
     with pytest.raises(ValueError):
         LoadProfile.concurrency(4, "10s", max_requests=0)
+
+
+@pytest.mark.parametrize("build", [lambda: LoadProfile.concurrency(0, "10s"), lambda: LoadProfile.constant_rate(0, "10s"),
+                                   lambda: LoadProfile("open", (Stage(5, 0),), start=0)])
+def test_a_profile_that_sends_nothing_is_refused(build):
+    with pytest.raises(ValueError, match="must send something"):
+        build()
+
+
+@pytest.mark.parametrize("build", [lambda: LoadProfile.constant_rate(float("nan"), "10s"),
+                                   lambda: LoadProfile.constant_rate(float("inf"), "10s"),
+                                   lambda: LoadProfile.concurrency(2, "10s", timeout=float("inf")),
+                                   lambda: LoadProfile("open", (Stage(5, 1),), start=float("nan"))])
+def test_a_profile_with_a_number_that_is_not_finite_is_refused(build):
+    with pytest.raises(ValueError, match="finite"):
+        build()
+
+
+def test_a_run_longer_than_a_day_is_refused():
+    with pytest.raises(ValueError, match="at most 24h"):
+        LoadProfile.concurrency(2, "99999999999999999999s")
+    assert LoadProfile.concurrency(2, "24h").duration == 86400
+
+
+def test_more_clients_than_the_process_can_hold_are_refused():
+    with pytest.raises(ValueError, match="at most 4096 clients"):
+        LoadProfile("closed", (Stage(10, 5000),))
+    assert LoadProfile.constant_rate(5000, "10s").peak == 5000  # a rate is no client count
+
+
+@pytest.mark.parametrize("base_url", ["ftp://127.0.0.1:8000", "127.0.0.1:8000", "http://", "localhost"])
+def test_a_base_url_that_is_not_http_is_refused_before_any_request(base_url):
+    from tools.loadgen import load_scenario, run_load
+
+    with pytest.raises(ValueError, match="base URL must be http"):
+        run_load(base_url, load_scenario("health-live"), LoadProfile.concurrency(1, "1s"))

@@ -3,7 +3,7 @@ import json
 
 from tools.loadgen import LoadProfile, parse_scenario, run_load
 from tools.loadgen.cli import main
-from tools.loadgen.report import EXIT_INTEGRITY, EXIT_THRESHOLDS, SloObjective, objectives_from_slos
+from tools.loadgen.report import EXIT_INTEGRITY, EXIT_THRESHOLDS, EXIT_USAGE, SloObjective, objectives_from_slos
 
 from .conftest import CRUD_SCENARIO, DUPLICATE_SCENARIO
 
@@ -167,3 +167,8 @@ def test_the_command_exits_97_when_the_integrity_check_fails(service, tmp_path, 
                  "--json"])
     assert code == EXIT_INTEGRITY
     assert json.loads(capsys.readouterr().out)["integrity"]["missing_count"] == 1
+
+
+def test_the_command_refuses_zero_clients_instead_of_running_the_default(capsys):
+    assert main(["health-live", "--clients", "0", "--base-url", "http://127.0.0.1:9"]) == EXIT_USAGE
+    assert "must send something" in capsys.readouterr().err
