@@ -72,6 +72,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--no-record", action="store_true", help="measure only; store nothing")
     parser.add_argument("--seed", type=int)
     args = parser.parse_args(argv)
+    if args.tasks is not None and args.tasks < 1:
+        print("capacity-test: --tasks counts the running tasks: 1 or more", file=sys.stderr)
+        return 2
     if not args.token and not args.no_record:
         print("capacity-test: an operator token is needed to record the point (--token or OPERATOR_TOKEN; "
               "make run prints it), or pass --no-record", file=sys.stderr)

@@ -12,11 +12,12 @@ import math
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional
 
-from tools.loadgen.profile import LoadProfile, parse_duration
+from tools.loadgen.profile import MAX_DURATION_SECONDS, LoadProfile, parse_duration
 from tools.loadgen.scenario import Scenario
 
 MIN_ACHIEVED_SHARE = 0.9  # of the offered rate, for a step to count as served
 MAX_DROPPED_SHARE = 0.01
+MAX_STEPS = 1000
 
 
 @dataclass(frozen=True)
@@ -27,8 +28,14 @@ class StepRamp:
     step_seconds: float
 
     def __post_init__(self) -> None:
+        if not all(math.isfinite(value) for value in (self.start_rps, self.step_rps, self.max_rps, self.step_seconds)):
+            raise ValueError("a ramp's rates and step duration must be finite numbers")
         if self.start_rps <= 0 or self.step_rps <= 0 or self.max_rps < self.start_rps or self.step_seconds <= 0:
             raise ValueError("steps need 0 < start <= max, a positive step and a positive step duration")
+        steps = math.floor((self.max_rps - self.start_rps) / self.step_rps + 1e-9) + 1
+        if steps > MAX_STEPS or steps * self.step_seconds > MAX_DURATION_SECONDS:
+            raise ValueError(f"a ramp has at most {MAX_STEPS} steps and lasts at most "
+                             f"{MAX_DURATION_SECONDS // 3600}h; this one has {steps} of {self.step_seconds:g}s")
 
     @classmethod
     def parse(cls, text: str, step_duration: str | float) -> "StepRamp":
@@ -36,7 +43,10 @@ class StepRamp:
         parts = text.split(":")
         if len(parts) != 3:
             raise ValueError(f"not a ramp: {text!r} (use START:STEP:MAX, e.g. 5:5:50)")
-        start, step, maximum = (float(part) for part in parts)
+        try:
+            start, step, maximum = (float(part) for part in parts)
+        except ValueError:
+            raise ValueError(f"not a ramp: {text!r} (use START:STEP:MAX, e.g. 5:5:50)") from None
         return cls(start, step, maximum, parse_duration(step_duration))
 
     def rates(self) -> list[float]:

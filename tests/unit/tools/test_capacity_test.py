@@ -29,3 +29,10 @@ def test_with_tasks_the_unit_is_a_task():
     body = saturation_body(RESULT, tasks=3)
     assert (body["capacity_unit"], body["capacity_units"]) == ("task", 3.0)
     assert saturation_from_body(body, "2026-03-09T00:00:00+00:00").rps_per_unit == round(20 / 3, 4)
+
+
+def test_fewer_than_one_task_is_refused_before_any_request(capsys):
+    from tools.capacity_test import main
+
+    assert main(["--no-record", "--tasks", "0", "--base-url", "http://127.0.0.1:9"]) == 2
+    assert "--tasks" in capsys.readouterr().err

@@ -22,10 +22,16 @@ def test_a_ramp_goes_from_start_to_max_by_step():
     assert StepRamp.parse("5:10:20", "2s").rates() == [5, 15]
 
 
-@pytest.mark.parametrize("text", ["5:5", "0:5:10", "10:5:5", "5:0:10", "a:b:c"])
+@pytest.mark.parametrize("text", ["5:5", "0:5:10", "10:5:5", "5:0:10", "a:b:c", "nan:1:2", "1:inf:2"])
 def test_a_bad_ramp_is_refused(text):
     with pytest.raises(ValueError):
         StepRamp.parse(text, "2s")
+
+
+@pytest.mark.parametrize("text, step_duration", [("1:1:99999999", "5s"), ("1:1:100", "20m")])
+def test_a_ramp_over_a_thousand_steps_or_a_day_is_refused_before_listing_its_rates(text, step_duration):
+    with pytest.raises(ValueError, match="at most 1000 steps and lasts at most 24h"):
+        StepRamp.parse(text, step_duration)
 
 
 def test_a_step_that_met_every_objective_and_served_the_rate_held():
