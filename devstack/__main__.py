@@ -5,6 +5,7 @@ import argparse
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 from pathlib import Path
@@ -12,21 +13,48 @@ from pathlib import Path
 from devstack.console import ConsoleLog
 from devstack.ports import PortInUse
 from devstack.provision import LOCAL_OPERATOR
+from devstack.resources import definitions
 from devstack.stack import LocalStack, StackConfig
 from devstack.token import state_path, write_state
+
+
+def port_number(text: str) -> int:
+    """1-65535 (argparse also applies it to the environment's string defaults)."""
+    if not text.strip().isdecimal() or not 0 < int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is a number from 1 to 65535, not {text!r}")
+    return int(text)
+
+
+def optional_port_number(text: str) -> int:
+    """A port, or 0 for any free one."""
+    return 0 if text.strip() == "0" else port_number(text)
+
+
+def _check_host_and_ports(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind((args.host, 0))
+    except OSError as exc:
+        parser.error(f"--host {args.host}: no address of this machine to listen on ({exc.strerror or exc})")
+    chosen = [(name, port) for name, port in (("--port", args.port), ("--aws-port", args.aws_port),
+                                               ("--control-port", args.control_port)) if port]
+    for index, (name, port) in enumerate(chosen):
+        for other, other_port in chosen[index + 1:]:
+            if port == other_port:
+                parser.error(f"{name} and {other} are both {port}: each server needs a port of its own")
 
 
 def parse_args(argv: list[str]) -> tuple[StackConfig, Path]:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
     parser.add_argument("--host", default=os.environ.get("DEVSTACK_HOST", "127.0.0.1"),
                         help="bind address (env DEVSTACK_HOST, default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("DEVSTACK_PORT", "8000")),
+    parser.add_argument("--port", type=port_number, default=os.environ.get("DEVSTACK_PORT", "8000"),
                         help="app port (env DEVSTACK_PORT, default 8000)")
-    parser.add_argument("--aws-port", type=int, default=int(os.environ.get("DEVSTACK_AWS_PORT", "0")),
+    parser.add_argument("--aws-port", type=optional_port_number, default=os.environ.get("DEVSTACK_AWS_PORT", "0"),
                         help="embedded AWS (moto server) port (env DEVSTACK_AWS_PORT, default: any free port)")
-    parser.add_argument("--control-port", type=int,
-                        default=int(os.environ["DEVSTACK_CONTROL_PORT"]) if os.environ.get("DEVSTACK_CONTROL_PORT")
-                        else None, help="loopback control API port (env DEVSTACK_CONTROL_PORT; off by default)")
+    parser.add_argument("--control-port", type=optional_port_number,
+                        default=os.environ.get("DEVSTACK_CONTROL_PORT") or None,
+                        help="loopback control API port (env DEVSTACK_CONTROL_PORT; default: any free port)")
     parser.add_argument("--variant", choices=("lambda", "ecs"), default=os.environ.get("VARIANT") or "lambda",
                         help="lambda: the app in-process, users in DynamoDB (default); ecs: the container's "
                              "command (gunicorn) against a local PostgreSQL (env VARIANT)")
@@ -39,6 +67,7 @@ def parse_args(argv: list[str]) -> tuple[StackConfig, Path]:
                         help="run a scheduled function every SECONDS instead of its rate (repeatable; "
                              "env DEVSTACK_SCHEDULES, comma-separated), e.g. slo-evaluator=15")
     args = parser.parse_args(argv)
+    _check_host_and_ports(parser, args)
     overrides = {}
     for item in [*filter(None, os.environ.get("DEVSTACK_SCHEDULES", "").split(",")), *args.schedule]:
         key, sep, seconds = item.strip().partition("=")
@@ -46,8 +75,12 @@ def parse_args(argv: list[str]) -> tuple[StackConfig, Path]:
             overrides[key] = float(seconds)
         except ValueError:
             sep = ""
-        if not sep or not key or overrides.get(key, 0) <= 0:
+        if not sep or not key or not 0 < overrides.get(key, 0) < float("inf"):
             parser.error(f"--schedule takes FUNCTION=SECONDS (positive), not {item!r}")
+    scheduled = sorted(key for key, spec in definitions("functions").items() if spec.get("schedule"))
+    unknown = sorted(set(overrides) - set(scheduled))
+    if unknown:
+        parser.error(f"--schedule: {', '.join(unknown)} has no schedule; scheduled: {', '.join(scheduled)}")
     log_file = args.log_file or Path(".devstack") / f"service-{args.port}.log"
     return StackConfig(host=args.host, port=args.port, aws_port=args.aws_port, control_port=args.control_port,
                        schedules=not args.no_schedules, schedule_overrides=overrides,
