@@ -19,8 +19,14 @@ from urllib.parse import urlsplit
 from tools.loadgen.profile import CLOSED, OPEN, LoadProfile, Stage, parse_duration
 from tools.loadgen.scenario import Scenario, ScenarioError, load_scenario, parse_scenario, shipped_scenarios
 
-__all__ = ["CLOSED", "OPEN", "LoadProfile", "Scenario", "ScenarioError", "Stage", "load_scenario", "parse_duration",
-           "parse_scenario", "run_load", "run_load_async", "shipped_scenarios"]
+__all__ = ["CLOSED", "OPEN", "LoadProfile", "Scenario", "ScenarioError", "Stage", "check_base_url", "load_scenario",
+           "parse_duration", "parse_scenario", "run_load", "run_load_async", "shipped_scenarios"]
+
+
+def check_base_url(base_url: str) -> None:
+    address = urlsplit(base_url)
+    if address.scheme not in ("http", "https") or not address.hostname:
+        raise ValueError(f"base URL must be http:// or https:// and name a host, not {base_url!r}")
 
 
 async def run_load_async(base_url: str, scenario: Scenario, profile: LoadProfile, *,
@@ -42,9 +48,7 @@ async def run_load_async(base_url: str, scenario: Scenario, profile: LoadProfile
     from tools.loadgen.report import evaluate_thresholds, objectives_from_slos, summarize
     from tools.loadgen.stats import Recorder
 
-    address = urlsplit(base_url)
-    if address.scheme not in ("http", "https") or not address.hostname:
-        raise ValueError(f"base URL must be http:// or https:// and name a host, not {base_url!r}")
+    check_base_url(base_url)
     objectives = list(slos) if slos is not None else objectives_from_slos()
     thresholds = list(thresholds)
     for expression in thresholds:  # fail on a typo before sending anything

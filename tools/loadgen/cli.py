@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import socket
 import sys
 from typing import Optional
+from urllib.parse import urlsplit
 
 from tools.loadgen.profile import DEFAULT_MAX_REQUESTS, LoadProfile, Stage, parse_duration
 from tools.loadgen.report import EXIT_INTEGRITY, EXIT_THRESHOLDS, EXIT_USAGE, exit_code, render_text
@@ -62,18 +64,35 @@ def profile_from(args: argparse.Namespace) -> LoadProfile:
     return LoadProfile.concurrency(8 if args.clients is None else args.clients, duration, **options)
 
 
+def nothing_answers_at(base_url: str, timeout: float = 3.0) -> Optional[str]:
+    """Why no TCP connection opens to the base URL's host and port, or None when one does."""
+    address = urlsplit(base_url)
+    try:
+        port = address.port or (443 if address.scheme == "https" else 80)
+        with socket.create_connection((address.hostname or "", port), timeout=timeout):
+            return None
+    except (OSError, ValueError) as exc:
+        return str(exc) or type(exc).__name__
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     from rich.console import Console
 
-    from tools.loadgen import ScenarioError, load_scenario, run_load
+    from tools.loadgen import ScenarioError, check_base_url, load_scenario, run_load
 
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         profile = profile_from(args)
         scenario = load_scenario(args.scenario)
+        check_base_url(args.base_url)
     except (ValueError, ScenarioError) as exc:
         print(f"loadgen: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    unreachable = nothing_answers_at(args.base_url)
+    if unreachable:
+        hint = " (start the local stack with `make run`)" if args.base_url == DEFAULT_BASE_URL else ""
+        print(f"loadgen: nothing answers at {args.base_url}: {unreachable}{hint}", file=sys.stderr)
         return EXIT_USAGE
     console = Console(stderr=True)
     live = None if args.json or args.no_progress or not console.is_terminal else console

@@ -172,3 +172,11 @@ def test_the_command_exits_97_when_the_integrity_check_fails(service, tmp_path, 
 def test_the_command_refuses_zero_clients_instead_of_running_the_default(capsys):
     assert main(["health-live", "--clients", "0", "--base-url", "http://127.0.0.1:9"]) == EXIT_USAGE
     assert "must send something" in capsys.readouterr().err
+
+
+def test_the_command_says_nothing_answers_before_sending_load_to_a_closed_port(capsys):
+    from devstack.ports import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    assert main(["health-live", "--clients", "1", "--duration", "1s", "--base-url", url]) == EXIT_USAGE
+    assert f"nothing answers at {url}" in capsys.readouterr().err
