@@ -63,7 +63,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--warmup", default="2m",
                         help="load before the start sample: code paths imported, caches and pools filled (default 2m)")
     args = parser.parse_args(argv)
-    duration, warmup = parse_duration(args.duration), parse_duration(args.warmup)
+    try:
+        duration, warmup = parse_duration(args.duration), parse_duration(args.warmup)
+        LoadProfile.constant_rate(args.rate, duration)  # the run's bounds, checked before a stack starts
+    except ValueError as exc:
+        parser.error(str(exc))
+    if args.samples < 0:
+        parser.error("--samples counts the samples between start and end: 0 or more")
     if warmup >= duration:
         parser.error("--warmup must be shorter than --duration")
     samples: list[dict[str, Any]] = []

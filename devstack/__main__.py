@@ -11,18 +11,11 @@ import threading
 from pathlib import Path
 
 from devstack.console import ConsoleLog
-from devstack.ports import PortInUse
+from devstack.ports import PortInUse, port_number
 from devstack.provision import LOCAL_OPERATOR
 from devstack.resources import definitions
 from devstack.stack import LocalStack, StackConfig
 from devstack.token import state_path, write_state
-
-
-def port_number(text: str) -> int:
-    """1-65535 (argparse also applies it to the environment's string defaults)."""
-    if not text.strip().isdecimal() or not 0 < int(text) <= 65535:
-        raise argparse.ArgumentTypeError(f"a port is a number from 1 to 65535, not {text!r}")
-    return int(text)
 
 
 def optional_port_number(text: str) -> int:

@@ -8,6 +8,15 @@ class PortInUse(RuntimeError):
     pass
 
 
+def port_number(text: str) -> int:
+    """1-65535, for argparse (which also applies it to the environment's string defaults)."""
+    import argparse
+
+    if not text.strip().isdecimal() or not 0 < int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is a number from 1 to 65535, not {text!r}")
+    return int(text)
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))

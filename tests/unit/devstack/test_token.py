@@ -1,5 +1,7 @@
 import os
 
+import pytest
+
 from devstack import token
 
 
@@ -23,3 +25,10 @@ def test_a_stack_that_is_gone_has_no_token(tmp_path, capsys):
 
 def test_no_state_file_means_no_stack(tmp_path):
     assert token.main(["--port", "8124", "--dir", str(tmp_path)]) == 1
+
+
+def test_a_port_in_the_environment_that_is_no_port_is_a_usage_error(monkeypatch, capsys):
+    monkeypatch.setenv("DEVSTACK_PORT", "abc")
+    with pytest.raises(SystemExit) as exit_info:
+        token.main([])
+    assert exit_info.value.code == 2 and "a port is a number from 1 to 65535" in capsys.readouterr().err
