@@ -24,7 +24,7 @@ thresholds (repeatable --threshold, as k6): p50|p90|p95|p99|max|mean (ms), error
 optionally for one request: list-users.p95<200.  --slo-gate also fails the run when an SLO objective is missed.
 
 exit codes: 0 ok, {EXIT_THRESHOLDS} a threshold (or, with --slo-gate, an SLO) failed, {EXIT_INTEGRITY} the integrity
-check found missing or extra data, {EXIT_USAGE} bad arguments or scenario.
+check found missing or extra data, {EXIT_USAGE} bad arguments or scenario, or nothing answers at the base URL.
 """
 
 
