@@ -60,6 +60,15 @@ class GatewayRequestHandler(ChaliceRequestHandler):
             return
         self._send_json(404, {"error": "Not found"})
 
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        if self.request_version == "HTTP/0.9":  # "GET /path" alone: http.server would answer a bare body
+            self.request_version = "HTTP/1.0"  # so the refusal has a status line and headers
+            self.send_error(HTTPStatus.BAD_REQUEST, "HTTP/0.9 is not supported: send 'GET /path HTTP/1.1'")
+            return False
+        return True
+
     def send_error(self, code: int, message: Optional[str] = None, explain: Optional[str] = None) -> None:
         headers = {"Connection": "close"}
         if code == HTTPStatus.NOT_IMPLEMENTED:  # a method http.server has no do_<METHOD> for

@@ -175,3 +175,9 @@ def test_a_client_that_hangs_up_before_its_answer_prints_no_traceback(capsys):
     server.server_close()
     printed = capsys.readouterr().err
     assert "BrokenPipeError" not in printed and "ValueError: a real fault" in printed
+
+
+def test_a_request_line_without_a_version_answers_400_json_with_a_status_line(gateway):
+    answers = exchange(gateway, b"GET /ping\r\n\r\n")
+    assert [status for status, _ in answers] == [400]
+    assert "HTTP/0.9 is not supported" in json.loads(answers[0][1])["error"]
