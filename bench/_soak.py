@@ -65,7 +65,8 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     try:
         duration, warmup = parse_duration(args.duration), parse_duration(args.warmup)
-        LoadProfile.constant_rate(args.rate, duration)  # the run's bounds, checked before a stack starts
+        # Built (and so checked) before a stack starts.
+        profile = LoadProfile.constant_rate(args.rate, duration, max_requests=10_000_000, max_in_flight=64)
     except ValueError as exc:
         parser.error(str(exc))
     if args.samples < 0:
@@ -83,9 +84,7 @@ def main(argv: list[str]) -> int:
         report: dict[str, Any] = {}
 
         def load() -> None:
-            report.update(run_load(target.base_url, load_scenario("crud-cycle"),
-                                   LoadProfile.constant_rate(args.rate, duration, max_requests=10_000_000,
-                                                             max_in_flight=64), slos=None, check=True))
+            report.update(run_load(target.base_url, load_scenario("crud-cycle"), profile, slos=None, check=True))
 
         runner = threading.Thread(target=load, name="soak-load")
         started = time.monotonic()

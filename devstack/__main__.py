@@ -29,12 +29,11 @@ def _check_host_and_ports(parser: argparse.ArgumentParser, args: argparse.Namesp
             probe.bind((args.host, 0))
     except OSError as exc:
         parser.error(f"--host {args.host}: no address of this machine to listen on ({exc.strerror or exc})")
-    chosen = [(name, port) for name, port in (("--port", args.port), ("--aws-port", args.aws_port),
-                                               ("--control-port", args.control_port)) if port]
-    for index, (name, port) in enumerate(chosen):
-        for other, other_port in chosen[index + 1:]:
-            if port == other_port:
-                parser.error(f"{name} and {other} are both {port}: each server needs a port of its own")
+    named: dict[int, str] = {}
+    for name, port in (("--port", args.port), ("--aws-port", args.aws_port), ("--control-port", args.control_port)):
+        if port and port in named:
+            parser.error(f"{named[port]} and {name} are both {port}: each server needs a port of its own")
+        named.setdefault(port, name)
 
 
 def parse_args(argv: list[str]) -> tuple[StackConfig, Path]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import argparse
 import errno
 import socket
 
@@ -10,8 +11,6 @@ class PortInUse(RuntimeError):
 
 def port_number(text: str) -> int:
     """1-65535, for argparse (which also applies it to the environment's string defaults)."""
-    import argparse
-
     if not text.strip().isdecimal() or not 0 < int(text) <= 65535:
         raise argparse.ArgumentTypeError(f"a port is a number from 1 to 65535, not {text!r}")
     return int(text)

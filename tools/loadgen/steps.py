@@ -32,10 +32,9 @@ class StepRamp:
             raise ValueError("a ramp's rates and step duration must be finite numbers")
         if self.start_rps <= 0 or self.step_rps <= 0 or self.max_rps < self.start_rps or self.step_seconds <= 0:
             raise ValueError("steps need 0 < start <= max, a positive step and a positive step duration")
-        steps = math.floor((self.max_rps - self.start_rps) / self.step_rps + 1e-9) + 1
-        if steps > MAX_STEPS or steps * self.step_seconds > MAX_DURATION_SECONDS:
-            raise ValueError(f"a ramp has at most {MAX_STEPS} steps and lasts at most "
-                             f"{MAX_DURATION_SECONDS // 3600}h; this one has {steps} of {self.step_seconds:g}s")
+        if self.step_count > MAX_STEPS or self.step_count * self.step_seconds > MAX_DURATION_SECONDS:
+            raise ValueError(f"a ramp has at most {MAX_STEPS} steps and lasts at most {MAX_DURATION_SECONDS // 3600}h;"
+                             f" this one has {self.step_count} of {self.step_seconds:g}s")
 
     @classmethod
     def parse(cls, text: str, step_duration: str | float) -> "StepRamp":
@@ -49,9 +48,12 @@ class StepRamp:
             raise ValueError(f"not a ramp: {text!r} (use START:STEP:MAX, e.g. 5:5:50)") from None
         return cls(start, step, maximum, parse_duration(step_duration))
 
+    @property
+    def step_count(self) -> int:
+        return int(math.floor((self.max_rps - self.start_rps) / self.step_rps + 1e-9)) + 1
+
     def rates(self) -> list[float]:
-        count = int(math.floor((self.max_rps - self.start_rps) / self.step_rps + 1e-9)) + 1
-        return [round(self.start_rps + index * self.step_rps, 6) for index in range(count)]
+        return [round(self.start_rps + index * self.step_rps, 6) for index in range(self.step_count)]
 
 
 def _judge(summary: dict[str, Any], offered: float, step_seconds: float) -> Optional[str]:
