@@ -4,7 +4,7 @@ Prints the SLO evaluator's run time, the time ``GET /sre/dashboard`` takes (its 
 list and read the request metrics) and the stack's resident memory (the stack's process and its
 embedded AWS) at the start, at a few points on the way and at the end: all must stay flat
 (moto's CloudWatch store grows by minutes, not by requests; see devstack/metrics_sink.py; the
-embedded AWS finds a query's datapoints without reading the others, devstack/embedded_aws.py).
+embedded AWS finds a query's datapoints without reading the others, devstack/embedded_aws/cloudwatch.py).
 ``python -m bench._soak [--duration 1h] [--rate 10] [--samples 6] [--warmup 2m]``; a shorter
 ``--duration`` shows it works. The load is the crud-cycle scenario: every iteration deletes the
 user it created, so the stored data (and what memory it needs) stays the same. Each created
@@ -23,7 +23,7 @@ from typing import Any
 import requests
 
 from bench._targets import local_stack, rss_kib
-from devstack.embedded_aws import TTL_SWEEP_SECONDS
+from devstack.embedded_aws.ttl import TTL_SWEEP_SECONDS
 from tools.loadgen import LoadProfile, load_scenario, parse_duration, run_load
 
 EVALUATOR = "slo-evaluator"

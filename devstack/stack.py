@@ -73,7 +73,7 @@ class LocalStack:
         self._ready = threading.Event()
         self._consumers: list[Any] = []
         self._ecs: Any = None
-        # The embedded AWS's state, kept across its restarts (devstack/embedded_aws.py, StateJournal).
+        # The embedded AWS's state, kept across its restarts (devstack/embedded_aws/journal.py, StateJournal).
         self._state_dir = tempfile.mkdtemp(prefix="devstack-aws-")
         self.journal_path = os.path.join(self._state_dir, "journal.jsonl")
         self.restarts: dict[str, int] = {"embedded_aws": 0, "app_server": 0}

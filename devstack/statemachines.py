@@ -12,7 +12,7 @@ runner once the moto server has its tables, topics and secrets. It
    calls ``functions.<module>.handler`` in this process (an exception becomes a
    Lambda function error whose ``errorType`` is the exception's class name, as in AWS);
    a moto server in another process forwards to ``call_handler`` instead
-   (devstack/embedded_aws.py),
+   (devstack/embedded_aws/lambdas.py),
 4. renders every ``statemachines/*.asl.json`` listed in ``infra/statemachines.json``,
    replacing each quoted ``"${Placeholder}"`` by its resource, and creates (or
    updates) the state machine.
@@ -173,7 +173,7 @@ def provision_statemachines(endpoint_url: str, region: str, resources: Mapping[s
     """Provision functions and state machines on the moto server; returns state machine key -> ARN.
 
     ``dispatch_in_process=False`` when moto runs in another process, which forwards
-    invocations itself (devstack/embedded_aws.py).
+    invocations itself (devstack/embedded_aws/lambdas.py).
     """
     import boto3
 

@@ -1,6 +1,6 @@
 """The in-process moto of the unit suite, with the embedded AWS's CPU savings (devstack.embedded_aws).
 
-Each saving answers exactly as stock moto does (tests/unit/devstack/test_embedded_aws.py compares
+Each saving answers exactly as stock moto does (tests/unit/devstack/embedded_aws compares
 the two, with ``stock_moto`` in force), so unit tests meet the moto the local stack runs, minus
 what assumes serialized requests. Without them moto's sorts, serializer and metric scans were most of
 the SLO tests' time (a query's sort compared ``DynamoType``s through five type checks per value).
@@ -29,19 +29,19 @@ def _patched_attributes() -> list[tuple[Any, str]]:
 
 
 def apply() -> None:
-    from devstack import embedded_aws
+    from devstack.embedded_aws import cloudwatch, core, dynamodb
 
     for key in _patched_attributes():
         _STOCK[key] = _current(key)
-    embedded_aws.compare_strings_directly()
-    embedded_aws.size_items_directly()
-    embedded_aws.sort_by_key_values()
-    embedded_aws.query_only_what_can_match()
-    embedded_aws.cache_handler_method_names()
-    embedded_aws.skip_request_id_rewrite_without_xml()
-    embedded_aws.answer_items_as_json()
-    embedded_aws.convert_stored_values_directly()
-    embedded_aws.find_metric_data_by_name_and_time()
+    dynamodb.compare_strings_directly()
+    dynamodb.size_items_directly()
+    dynamodb.sort_by_key_values()
+    dynamodb.query_only_what_can_match()
+    core.cache_handler_method_names()
+    core.skip_request_id_rewrite_without_xml()
+    dynamodb.answer_items_as_json()
+    dynamodb.convert_stored_values_directly()
+    cloudwatch.find_metric_data_by_name_and_time()
 
 
 @contextlib.contextmanager

@@ -70,7 +70,7 @@ def repository(request):
         # conflicting transactions both commit); serialize it as the embedded AWS does.
         from moto.dynamodb.responses import DynamoHandler
 
-        from devstack.embedded_aws import serialize_dynamodb
+        from devstack.embedded_aws.dynamodb import serialize_dynamodb
 
         monkeypatch = request.getfixturevalue("monkeypatch")
         monkeypatch.setattr(DynamoHandler, "call_action", DynamoHandler.call_action)
