@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
-from chalicelib.chaos.model import ALL_ROUTES, DYNAMODB_KINDS, ROUTE_KINDS, WEBHOOK_KINDS
+from chalicelib.chaos.model import ALL_ROUTES, CHAOS_CONTROL_PREFIX, DYNAMODB_KINDS, ROUTE_KINDS, WEBHOOK_KINDS
 
 REPOSITORY_CATALOG = Path(__file__).resolve().parents[2] / "experiments"
 CATALOG_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -67,6 +67,12 @@ def validate(document: Any, directory: Path = REPOSITORY_CATALOG, *,
         kind, target = fault["kind"], fault["target"]
         if kind in ROUTE_KINDS and not ROUTE_TARGET.match(target):
             return DefinitionError(f"{where}/target", "a route fault targets a route path or *")
+        if kind in ROUTE_KINDS and target.startswith(CHAOS_CONTROL_PREFIX):
+            return DefinitionError(f"{where}/target", "a route fault cannot target the chaos endpoints "
+                                                      "(the experiment could not be stopped)")
+        if kind in ROUTE_KINDS and target != ALL_ROUTES and target not in api_routes():
+            return DefinitionError(f"{where}/target", f"no route {target} in the API (GET /openapi.json lists "
+                                                      "them, e.g. /api/users/{user_id}); or * for every route")
         if kind in DYNAMODB_KINDS and target != "database":
             return DefinitionError(f"{where}/target", "a DynamoDB fault targets database (the users store)")
         if kind in WEBHOOK_KINDS and target != "webhook":
@@ -80,6 +86,14 @@ def validate(document: Any, directory: Path = REPOSITORY_CATALOG, *,
         if kind in ("route_latency", "dynamodb_slowdown") and not 0 < fault.get("magnitude", 0) <= 30000:
             return DefinitionError(f"{where}/magnitude", "added latency is 1 to 30000 milliseconds")
     return None
+
+
+@lru_cache(maxsize=1)
+def api_routes() -> frozenset[str]:
+    """The routes of the service's API document (a route fault on any other path would touch nothing)."""
+    from chalicelib.web.openapi import openapi_document
+
+    return frozenset(openapi_document()["paths"])
 
 
 def targets(definition: Mapping[str, Any]) -> list[str]:

@@ -36,6 +36,9 @@ DATABASE_TARGET = "database"
 WEBHOOK_TARGET = "webhook"
 # Never touched by a "*" route fault: the control plane (to stop the experiment) and the probes.
 PROTECTED_PREFIXES = ("/sre/", "/health")
+# Never touched by any route fault, even one that names them: a fault here would answer the
+# operator's stop with the injected error and keep the experiment from being stopped.
+CHAOS_CONTROL_PREFIX = "/sre/chaos/"
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ class FaultRecord:
         return now < self.expires_at
 
     def applies_to_route(self, route: str) -> bool:
-        if self.kind not in ROUTE_KINDS:
+        if self.kind not in ROUTE_KINDS or route.startswith(CHAOS_CONTROL_PREFIX):
             return False
         if self.target == ALL_ROUTES:
             return not route.startswith(PROTECTED_PREFIXES)

@@ -61,6 +61,30 @@ def test_route_errors_must_be_server_error_statuses():
     assert definitions.validate(document).field == "method/0/fault/magnitude"
 
 
+@pytest.mark.parametrize("target", ["/sre/chaos/experiments/{experiment_id}/stop", "/sre/chaos/experiments"])
+def test_a_route_fault_on_the_chaos_endpoints_is_refused(target):
+    """Such a fault would answer the operator's stop with the injected error."""
+    document = copy.deepcopy(definitions.catalog_entry("route-latency"))
+    document["method"][0]["fault"].update(kind="route_error", magnitude=503, target=target)
+    problem = definitions.validate(document)
+    assert problem.field == "method/0/fault/target" and "could not be stopped" in problem.reason
+
+
+@pytest.mark.parametrize("target", ["/nope", "/api/users/", "/api/users/123"])
+def test_a_route_fault_on_a_path_the_api_does_not_have_is_refused(target):
+    document = copy.deepcopy(definitions.catalog_entry("route-latency"))
+    document["method"][0]["fault"]["target"] = target
+    problem = definitions.validate(document)
+    assert problem.field == "method/0/fault/target" and f"no route {target}" in problem.reason
+
+
+@pytest.mark.parametrize("target", ["*", "/api/users/{user_id}", "/health/ready", "/sre/slos"])
+def test_a_route_fault_may_name_any_other_route_of_the_api(target):
+    document = copy.deepcopy(definitions.catalog_entry("route-latency"))
+    document["method"][0]["fault"]["target"] = target
+    assert definitions.validate(document) is None
+
+
 def test_catalog_names_cannot_escape_the_folder():
     for name in ("../secrets", "schema", "UPPER", ""):
         with pytest.raises(definitions.DefinitionError) as raised:

@@ -21,3 +21,10 @@ def test_a_star_route_fault_spares_the_control_plane_and_probes_unless_it_names_
     assert not star.applies_to_route("/health/ready")
     named = FaultRecord.from_json({**golden("chaos_fault"), "kind": "route_latency", "target": "/health/ready"})
     assert named.applies_to_route("/health/ready") and not named.applies_to_route("/health")
+
+
+def test_no_route_fault_touches_the_chaos_endpoints_even_when_it_names_them():
+    """A record written before the definition check refused it still leaves the stop route alone."""
+    named = FaultRecord.from_json({**golden("chaos_fault"), "kind": "route_error",
+                                   "target": "/sre/chaos/experiments/{experiment_id}/stop"})
+    assert not named.applies_to_route("/sre/chaos/experiments/{experiment_id}/stop")
