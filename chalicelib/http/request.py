@@ -53,6 +53,11 @@ def json_object(request: Any, *, allowed: Iterable[str] | None = None) -> dict[s
         unknown = sorted(set(body) - set(allowed))
         if unknown:
             raise ApiError("Validation failed", details={name: ["Unknown field."] for name in unknown})
+    broken = sorted(name if not strict.holds_lone_surrogate(name) else "(field name)"
+                    for name, value in body.items() if strict.holds_lone_surrogate({name: value}))
+    if broken:
+        raise ValidationFailed({name: ["Must be Unicode text: holds a lone surrogate (\\ud800-\\udfff)."]
+                                for name in broken})
     return body
 
 

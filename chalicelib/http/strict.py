@@ -63,6 +63,26 @@ def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), allow_nan=False)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def holds_lone_surrogate(value: Any) -> bool:
+    """Whether a parsed JSON value holds, in any string or key, a lone surrogate: ``"\\ud800"`` is
+    valid JSON but no Unicode text, and fails later where it is encoded as UTF-8 (DynamoDB, SNS)."""
+    pending = [value]  # a loop, not recursion: a body nested as deep as the parser allows stays a 4xx
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
 def has_control_characters(text: str) -> bool:
     """Whether ``text`` holds a C0 control character other than tab and newline (free text, such as
     an incident's summary or a breaker's reason, may span lines)."""

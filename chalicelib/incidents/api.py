@@ -164,6 +164,8 @@ def communication(service: IncidentService, reports: IncidentReports, request: A
     message = params.get("message", "")
     if len(message) > NOTE_MAX:
         raise ValidationFailed({"message": [f"Longer than maximum length {NOTE_MAX}."]})
+    if has_control_characters(message):  # the update is pasted into status pages and chat
+        raise ValidationFailed({"message": ["Must not contain control characters."]})
     incident = _load(service, incident_id)
     try:
         text = reports.update(incident, stage, now(), message)

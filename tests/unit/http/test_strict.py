@@ -37,3 +37,18 @@ def test_ordinary_json_is_read_as_usual():
 def test_dumps_refuses_nan():
     with pytest.raises(ValueError):
         strict.dumps({"x": float("nan")})
+
+
+@pytest.mark.parametrize("value", ["x\ud800", {"a": ["ok", {"b": "\udfff"}]}, {"\ud800": 1}])
+def test_a_lone_surrogate_anywhere_in_a_value_is_found(value):
+    assert strict.holds_lone_surrogate(value)
+
+
+@pytest.mark.parametrize("value", ["caf\u00e9 \U0001f680", {"a": [1, 2.5, None, True, "\u202e"]}, []])
+def test_text_without_lone_surrogates_is_not_flagged(value):
+    assert not strict.holds_lone_surrogate(value)
+
+
+def test_a_value_nested_as_deep_as_the_parser_allows_is_checked_without_recursion():
+    value = strict.loads("[" * 900 + '"\\ud800"' + "]" * 900)
+    assert strict.holds_lone_surrogate(value)

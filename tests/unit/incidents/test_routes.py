@@ -210,6 +210,26 @@ def test_duplicate_keys_in_an_incident_body_are_rejected(api_client, operator):
     assert api_client.http.post("/sre/incidents", headers=operator, body=raw).status_code == 400
 
 
+@pytest.mark.parametrize("raw, field", [
+    ('{"title": "Checkout \\ud800", "severity": "P1"}', "title"),
+    ('{"title": "x", "severity": "P1", "details": {"\\udfff": 1}}', "details"),
+    ('{"title": "x", "severity": "P1", "details": {"a": "\\ud83d"}}', "details"),
+])
+def test_a_lone_surrogate_in_an_incident_body_is_a_400_naming_the_field(api_client, operator, raw, field):
+    """Valid JSON but no Unicode text: it used to be stored, or fail as a 500 where it was encoded."""
+    response = api_client.http.post("/sre/incidents", headers=operator, body=raw)
+    assert response.status_code == 400
+    assert "lone surrogate" in response.json_body["details"][field][0]
+    assert api_client.http.get("/sre/incidents").json_body["incidents"] == []
+
+
+def test_a_lone_surrogate_in_an_action_note_is_a_400(api_client, operator, incident_id):
+    response = api_client.http.post(f"/sre/incidents/{incident_id}/ack", headers=operator,
+                                    body='{"note": "on it \\ud800"}')
+    assert response.status_code == 400 and "note" in response.json_body["details"]
+    assert api_client.http.get(f"/sre/incidents/{incident_id}").json_body["incident"]["status"] == "triggered"
+
+
 def test_postmortem_is_markdown_with_the_timeline(api_client, other_operator, incident_id):
     api_client.http.post(f"/sre/incidents/{incident_id}/resolve", headers=other_operator)
     response = api_client.http.get(f"/sre/incidents/{incident_id}/postmortem")
@@ -226,6 +246,13 @@ def test_communication_update_is_rendered_from_the_template(api_client, incident
     assert response.status_code == 200
     assert response.json_body["text"].startswith("[P1] Investigating: Checkout errors")
     assert "Looking" in response.json_body["text"]
+
+
+@pytest.mark.parametrize("message", ["%00", "%1B%5B31m", "line%0Dover"])
+def test_a_communication_message_with_control_characters_is_a_400(api_client, incident_id, message):
+    response = api_client.http.get(f"/sre/incidents/{incident_id}/communications/investigating?message={message}")
+    assert response.status_code == 400
+    assert response.json_body["details"] == {"message": ["Must not contain control characters."]}
 
 
 def test_unknown_communication_stage_is_404(api_client, incident_id):

@@ -90,7 +90,7 @@ def test_tripped_breaker_reports_time_left_until_half_open(client, token, wired)
     assert view["opened_at"].endswith("Z")
 
 
-@pytest.mark.parametrize("body", ['{"reason": 5}', '{"other": 1}', "not json", '["x"]'])
+@pytest.mark.parametrize("body", ['{"reason": 5}', '{"other": 1}', "not json", '["x"]', '{"reason": "drill \\udc00"}'])
 def test_bad_bodies_are_400(client, token, body):
     response = client.http.post("/sre/circuit-breakers/webhook/open", body=body,
                                 headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
