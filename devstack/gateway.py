@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import email.errors
+import http.server
 import re
 import sys
 from http import HTTPStatus
@@ -9,7 +10,7 @@ from typing import Any, Optional, Union
 
 from chalice.config import Config
 from chalice.local import (ChaliceRequestHandler, CustomLocalChalice, ForbiddenError, LocalChalice, LocalDevServer,
-                           LocalGatewayException, ThreadedHTTPServer)
+                           LocalGateway, LocalGatewayException, ThreadedHTTPServer)
 
 from chalicelib import wiring
 from chalicelib.http.strict import dumps, parse_bounded_int
@@ -33,11 +34,35 @@ class BodyRejected(Exception):
         self.status, self.message = status, message
 
 
+class RequestHeaders(dict):
+    """Each header's first value (what Chalice's local server passes on), and every value of each
+    header as ``multi_value`` (lower-cased names), which the event carries as API Gateway's does."""
+
+    def __init__(self, first: dict[str, str], multi_value: dict[str, list[str]]) -> None:
+        super().__init__(first)
+        self.multi_value = multi_value
+
+
+class MultiValueGateway(LocalGateway):
+    """Chalice's local gateway, with the event's ``multiValueHeaders`` (API Gateway's REST proxy event
+    has them): with a header sent twice the app can see both values, not only one of them."""
+
+    def _generate_lambda_event(self, method: str, path: str, headers: Any, body: Optional[bytes]) -> Any:
+        event = super()._generate_lambda_event(method, path, headers, body)
+        event["multiValueHeaders"] = getattr(headers, "multi_value", None) or {
+            name.lower(): [value] for name, value in headers.items()}
+        return event
+
+
 class GatewayRequestHandler(ChaliceRequestHandler):
     """Answers as the deployed gateway does, in JSON: unknown routes (MISSING_AUTHENTICATION_TOKEN,
     mapped to 404 JSON in terraform/), and everything ``http.server`` itself refuses before the
     app sees it (414 request line too long, 431 headers too large, unsupported methods), which it
     would otherwise answer with an HTML page."""
+
+    def __init__(self, request: Any, client_address: Any, server: Any, app_object: Any, config: Any) -> None:
+        self.local_gateway = MultiValueGateway(app_object, config)
+        http.server.BaseHTTPRequestHandler.__init__(self, request, client_address, server)
 
     def _send_json(self, status: int, body: dict[str, Any], headers: Optional[dict[str, str]] = None) -> None:
         raw = dumps(body).encode()
@@ -89,7 +114,10 @@ class GatewayRequestHandler(ChaliceRequestHandler):
             body = self._read_body(limit)
         except TimeoutError:
             raise BodyRejected(408, f"Request body not received within {IDLE_TIMEOUT_SECONDS} s") from None
-        return dict(self.headers), body
+        multi_value: dict[str, list[str]] = {}
+        for name, value in self.headers.items():
+            multi_value.setdefault(name.lower(), []).append(value)
+        return RequestHeaders(dict(self.headers), multi_value), body
 
     def _read_body(self, limit: int) -> Optional[bytes]:
         codings = self.headers.get_all("transfer-encoding", [])

@@ -98,6 +98,15 @@ def _reject_repeated_query_parameters(request: Request) -> None:
         raise ApiError("Validation failed", details={name: ["Given more than once."] for name in repeated})
 
 
+def _reject_repeated_authorization(request: Request) -> None:
+    """Two Authorization headers are ambiguous: API Gateway hands the app the last one, Chalice's
+    local server the first, a proxy in front may have checked either. A 400 instead of a guess."""
+    multi_value = request.to_original_event().get("multiValueHeaders") or {}
+    values = [value for name, given in multi_value.items() if name.lower() == "authorization" for value in given or ()]
+    if len(values) > 1:
+        raise ApiError("Authorization is given more than once; send one Authorization: Bearer <token>")
+
+
 # GET routes of the SRE plane anyone may call: the acknowledge link is signed, and the dashboard
 # page and its files carry no data (the page reads GET /sre/dashboard with the token it is given).
 PUBLIC_SRE_READS = frozenset({"/sre/incidents/{incident_id}/ack-link", "/sre/dashboard-ui",
@@ -121,6 +130,7 @@ def _call_view(request: Request, get_response: Callable[[Request], Response], fa
         check_content_encoding(request)
         check_body_size(request)
         _reject_repeated_query_parameters(request)
+        _reject_repeated_authorization(request)
         _require_sre_reader(request)
         if fault is not None:
             injected = _apply_route_fault(fault)

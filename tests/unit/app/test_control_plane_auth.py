@@ -134,6 +134,25 @@ def test_the_token_outside_the_authorization_header_is_not_accepted(client, toke
     assert (query.status_code, other_headers.status_code) == (401, 401)
 
 
+@pytest.mark.parametrize("method, path, schemes", SECURED)
+def test_two_authorization_headers_are_a_400_whichever_comes_first(client, tokens, method, path, schemes):
+    """API Gateway hands the app the last of them, Chalice's local server the first: neither may act."""
+    from chalice.config import Config
+
+    from app import app
+    from devstack.gateway import MultiValueGateway, RequestHeaders
+
+    gateway = MultiValueGateway(app, Config.create(chalice_stage="local", app_name=app.app_name, lambda_timeout=30))
+    good, bad = f"Bearer {tokens['operator-token']}", "Bearer not-the-token"
+    for values in ([good, bad], [bad, good]):
+        headers = RequestHeaders({"content-type": "application/json", "authorization": values[0]},
+                                 {"content-type": ["application/json"], "authorization": values})
+        response = gateway.handle_request(method=method, path=concrete(path), headers=headers,
+                                          body=b"{}" if method != "GET" else None)
+        assert response["statusCode"] == 400, response
+        assert "Authorization is given more than once" in json.loads(response["body"])["error"]
+
+
 @pytest.mark.parametrize("method, path, schemes", [case for case in SECURED if OPERATOR_SCHEME in case.values[2]])
 def test_the_operator_token_opens_every_operation_that_declares_it(client, tokens, method, path, schemes):
     response = call(client, method, path, f"Bearer {tokens['operator-token']}")

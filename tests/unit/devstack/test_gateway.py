@@ -28,6 +28,10 @@ def gateway(monkeypatch):
     def echo():
         return {"received": (app.current_request.raw_body or b"").decode()}
 
+    @app.route("/headers", methods=["GET"])
+    def headers():
+        return app.current_request.to_original_event()["multiValueHeaders"]
+
     @app.route("/ping", methods=["GET", "HEAD"])
     def ping():
         return {"status": "ok"}
@@ -181,3 +185,14 @@ def test_a_request_line_without_a_version_answers_400_json_with_a_status_line(ga
     answers = exchange(gateway, b"GET /ping\r\n\r\n")
     assert [status for status, _ in answers] == [400]
     assert "HTTP/0.9 is not supported" in json.loads(answers[0][1])["error"]
+
+
+def test_a_header_sent_twice_reaches_the_app_with_both_values_as_api_gateway_passes_them(gateway):
+    connection = http.client.HTTPConnection("127.0.0.1", gateway, timeout=10)
+    connection.putrequest("GET", "/headers")
+    connection.putheader("Authorization", "Bearer first")
+    connection.putheader("authorization", "Bearer second")
+    connection.endheaders()
+    response = connection.getresponse()
+    assert response.status == 200
+    assert json.loads(response.read())["authorization"] == ["Bearer first", "Bearer second"]

@@ -14,7 +14,8 @@ THREADS, REQUESTS_PER_THREAD = 16, 25
 
 def fake_request(index):
     return SimpleNamespace(headers={"x-correlation-id": f"request-{index}"}, method="GET", raw_body=b"",
-                           query_params=None, context={"resourcePath": f"/route/{index}"})
+                           query_params=None, context={"resourcePath": f"/route/{index}"},
+                           to_original_event=lambda: {})
 
 
 def view_that_logs_twice(request):
