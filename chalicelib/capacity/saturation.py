@@ -90,6 +90,13 @@ def saturation_from_body(body: Mapping[str, Any], measured_at: str) -> Saturatio
     for name, (ok, message) in checks.items():
         if not ok:
             problems.setdefault(name, []).append(message)
+    holding, breaking = body.get("highest_holding_rps"), body.get("breaking_rps")
+    if not problems.keys() & {"highest_holding_rps", "breaking_rps"} and holding is not None \
+            and breaking is not None and holding >= breaking:
+        # The ramp stops at the first step that breaks, so every step that held is below it; a point
+        # the other way round would put a rate that broke into the plan as one that held.
+        problems["highest_holding_rps"] = [f"Must be below breaking_rps ({breaking:g}): the ramp rises until a "
+                                           "step breaks."]
     step_problems = _step_problems(body.get("steps", []))
     if step_problems:
         problems["steps"] = step_problems

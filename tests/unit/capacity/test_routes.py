@@ -155,6 +155,8 @@ def test_recording_a_saturation_point_requires_the_operator_token(api_client):
     ({"breaking_reason": "p99 \ud800"}, "breaking_reason"),
     ({"steps": [{"completed": 1.5}]}, "steps"),
     ({"steps": [{"broke": "\x85"}]}, "steps"),
+    ({"highest_holding_rps": 100, "breaking_rps": 50}, "highest_holding_rps"),
+    ({"highest_holding_rps": 50, "breaking_rps": 50}, "highest_holding_rps"),
 ])
 def test_a_bad_saturation_point_says_which_field(api_client, overrides, field):
     response = api_client.http.post("/sre/capacity/saturation", headers=OPERATOR,
