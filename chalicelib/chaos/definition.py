@@ -12,7 +12,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
-from chalicelib.chaos.model import ALL_ROUTES, CHAOS_CONTROL_PREFIX, DYNAMODB_KINDS, ROUTE_KINDS, WEBHOOK_KINDS
+from chalicelib.chaos.model import (
+    ALL_ROUTES, CHAOS_CONTROL_PREFIX, DYNAMODB_KINDS, PROTECTED_PREFIXES, ROUTE_KINDS, WEBHOOK_KINDS)
 
 REPOSITORY_CATALOG = Path(__file__).resolve().parents[2] / "experiments"
 CATALOG_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -101,10 +102,15 @@ def targets(definition: Mapping[str, Any]) -> list[str]:
     found = []
     for action in definition["method"]:
         kind = action["type"]
+        if kind == "fault" and action["fault"]["kind"] in ROUTE_KINDS and action["fault"]["target"] == ALL_ROUTES:
+            # Every route a "*" fault touches, so it and a fault on one of them never run at once.
+            for route in sorted(api_routes()):
+                if not route.startswith(PROTECTED_PREFIXES) and f"route:{route}" not in found:
+                    found.append(f"route:{route}")
+            continue
         if kind == "fault":
             fault = action["fault"]
-            target = ("route:" + ("api" if fault["target"] == ALL_ROUTES else fault["target"])
-                      if fault["kind"] in ROUTE_KINDS else fault["target"])
+            target = "route:" + fault["target"] if fault["kind"] in ROUTE_KINDS else fault["target"]
         elif kind == "lambda_throttle":
             target = f"lambda:{action['function']}"
         elif kind in ("ecs_stop_tasks", "ecs_scale"):

@@ -27,6 +27,10 @@ def test_the_catalog_speaks_chaos_toolkit_vocabulary():
 def test_targets_name_what_each_action_acts_on():
     assert definitions.targets(definitions.catalog_entry("dynamodb-failure")) == ["database"]
     assert definitions.targets(definitions.catalog_entry("route-latency")) == ["route:/api/users"]
+    every_route = definitions.catalog_entry("route-latency")
+    every_route["method"][0]["fault"]["target"] = "*"
+    assert definitions.targets(every_route) == [
+        "route:/", "route:/api/users", "route:/api/users/{user_id}", "route:/openapi.json", "route:/user"]
     assert definitions.targets(definitions.catalog_entry("ecs-task-termination")) == [
         "ecs:serverless-sre-prod/serverless-sre-prod"]
 

@@ -59,6 +59,28 @@ def test_a_second_experiment_on_a_busy_target_is_409(client):
     assert response.json_body["details"] == {"target": "database", "running_experiment": first["id"]}
 
 
+def _on_route(target):
+    from chalicelib.chaos.definition import catalog_entry
+
+    definition = catalog_entry("route-latency")
+    definition["method"][0]["fault"]["target"] = target
+    return {"definition": definition}
+
+
+@pytest.mark.parametrize("first, second", [("*", "/api/users/{user_id}"), ("/api/users/{user_id}", "*")])
+def test_a_fault_on_every_route_and_one_on_a_single_route_never_run_at_once(client, first, second):
+    running = send(client, "post", "/sre/chaos/experiments", _on_route(first)).json_body
+    response = send(client, "post", "/sre/chaos/experiments", _on_route(second))
+    assert response.status_code == 409, response.body
+    assert response.json_body["details"] == {"target": "route:/api/users/{user_id}",
+                                             "running_experiment": running["id"]}
+
+
+def test_faults_on_two_different_routes_may_run_at_once(client):
+    assert send(client, "post", "/sre/chaos/experiments", _on_route("/api/users")).status_code == 202
+    assert send(client, "post", "/sre/chaos/experiments", _on_route("/api/users/{user_id}")).status_code == 202
+
+
 @pytest.mark.parametrize("body, field", [
     ({"experiment": "no-such-thing"}, "experiment"),
     ({}, "experiment"),
