@@ -10,16 +10,24 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any, Optional
+from typing import Any, Callable, Optional, TypeVar
 
 from chalicelib.http import strict
 from chalicelib.dynamodb import cancellation_codes, sorted_index, table_meta, transaction_connection
 from chalicelib.users.model import User, UserPage, new_user_id, utc_now_iso
-from chalicelib.users.repository import (EmailTaken, InvalidCursor, StorageUnavailable, UserMissing)
+from chalicelib.users.repository import (EmailTaken, InvalidCursor, StorageUnavailable, UserChangedConcurrently,
+                                         UserMissing)
 from chalicelib.users.validation import UserInput
 
 LISTING = "USER"
 HEALTH_KEY = "HEALTH#probe"
+# Reads and transactions a write to one user makes before giving up to writes that keep winning.
+CONCURRENT_WRITE_ATTEMPTS = 5
+T = TypeVar("T")
+
+
+class _LostRace(Exception):
+    """Another write changed the user between this write's read and its transaction."""
 
 
 def user_key(user_id: str) -> str:
@@ -144,11 +152,36 @@ class DynamoDBUserRepository:
         return _to_user(item) if item is not None else None
 
     def update(self, user_id: str, data: UserInput) -> User:
+        return self._retrying_lost_races(user_id, lambda current: self._update_once(current, data))
+
+    def delete(self, user_id: str) -> None:
+        self._retrying_lost_races(user_id, self._delete_once)
+
+    def _retrying_lost_races(self, user_id: str, write: Callable[[Any], T]) -> T:
+        """Run ``write`` on the user as stored now; when another write changed the user between
+        the read and the transaction (its conditions failed), read again and retry, as
+        PostgreSQL's row lock would have queued it. Losing every time is a UserChangedConcurrently."""
+        for _ in range(CONCURRENT_WRITE_ATTEMPTS):
+            current = self._load(user_id)
+            if current is None:
+                raise UserMissing(user_id)
+            try:
+                return write(current)
+            except _LostRace:
+                continue
+        raise UserChangedConcurrently(user_id)
+
+    def _lost_race_or_missing(self, current: Any, exc: Exception) -> Exception:
+        """What a transaction whose conditions failed means: the user is gone, or it changed."""
+        now = self._load(current.id)
+        if now is None:
+            return UserMissing(current.id)
+        return _LostRace(str(exc))
+
+    def _update_once(self, current: Any, data: UserInput) -> User:
         from pynamodb.exceptions import PynamoDBException, TransactWriteError
 
-        current = self._load(user_id)
-        if current is None:
-            raise UserMissing(user_id)
+        user_id = current.id
         user_model, claim_model = self._models.user, self._models.claim
         now = utc_now_iso()
         email_changes = data.email_key != current.email_key
@@ -166,24 +199,22 @@ class DynamoDBUserRepository:
                     condition=user_model.pk.exists() & (user_model.email_key == current.email_key))
         except TransactWriteError as exc:
             codes = cancellation_codes(exc)
-            new_claim_put = 1  # after the delete of the old claim
-            if email_changes and codes[new_claim_put:new_claim_put + 1] == ["ConditionalCheckFailed"]:
+            if "ConditionalCheckFailed" not in codes:
+                raise StorageUnavailable(str(exc)) from exc
+            new_claim_put = 1  # pynamodb sends deletes first: the old claim's, then this put
+            others_failed = [code for index, code in enumerate(codes)
+                             if code == "ConditionalCheckFailed" and index != new_claim_put]
+            if email_changes and not others_failed:
                 raise EmailTaken(data.email_key) from None
-            if "ConditionalCheckFailed" in codes:
-                if self._load(user_id) is None:
-                    raise UserMissing(user_id) from None
-                raise StorageUnavailable("user was changed concurrently; retry") from exc
-            raise StorageUnavailable(str(exc)) from exc
+            raise self._lost_race_or_missing(current, exc) from None
         except PynamoDBException as exc:
             raise StorageUnavailable(str(exc)) from exc
         return User(id=user_id, name=data.name, email=data.email, created_at=current.created_at, updated_at=now)
 
-    def delete(self, user_id: str) -> None:
+    def _delete_once(self, current: Any) -> None:
         from pynamodb.exceptions import PynamoDBException, TransactWriteError
 
-        current = self._load(user_id)
-        if current is None:
-            raise UserMissing(user_id)
+        user_id = current.id
         user_model, claim_model = self._models.user, self._models.claim
         try:
             with self._transaction() as transaction:
@@ -193,9 +224,7 @@ class DynamoDBUserRepository:
                                    condition=claim_model.user_id == user_id)
         except TransactWriteError as exc:
             if "ConditionalCheckFailed" in cancellation_codes(exc):
-                if self._load(user_id) is None:
-                    raise UserMissing(user_id) from None
-                raise StorageUnavailable("user was changed concurrently; retry") from exc
+                raise self._lost_race_or_missing(current, exc) from None
             raise StorageUnavailable(str(exc)) from exc
         except PynamoDBException as exc:
             raise StorageUnavailable(str(exc)) from exc

@@ -19,6 +19,10 @@ class InvalidCursor(Exception):
     pass
 
 
+class UserChangedConcurrently(Exception):
+    """Other writes to this user kept winning the race; the caller may retry."""
+
+
 class UserRepository(Protocol):
     def create(self, data: UserInput) -> User: ...
 
@@ -39,4 +43,4 @@ class StorageUnavailable(Exception):
 
 
 # What a store raises for the caller's mistakes: no sign of the store's health.
-CLIENT_CAUSED_ERRORS: tuple[type[Exception], ...] = (EmailTaken, UserMissing, InvalidCursor)
+CLIENT_CAUSED_ERRORS: tuple[type[Exception], ...] = (EmailTaken, UserMissing, InvalidCursor, UserChangedConcurrently)

@@ -7,8 +7,8 @@ from chalicelib.http.errors import ApiError, Conflict, NotFound, ServiceUnavaila
 from chalicelib.http.request import query_int
 from chalicelib.observability.request_context import record_data_query
 from chalicelib.users.model import User, UserPage, is_user_id
-from chalicelib.users.repository import (EmailTaken, InvalidCursor, StorageUnavailable, UserMissing,
-                                         UserRepository)
+from chalicelib.users.repository import (EmailTaken, InvalidCursor, StorageUnavailable, UserChangedConcurrently,
+                                         UserMissing, UserRepository)
 from chalicelib.users.validation import validate_user
 
 T = TypeVar("T")
@@ -46,6 +46,10 @@ def _user_key(user_id: str) -> str:
 
 def _unavailable(exc: Exception) -> ServiceUnavailable:
     return ServiceUnavailable("User store is unavailable; retry later")
+
+
+def _changed_concurrently() -> Conflict:
+    return Conflict("User was changed by concurrent requests; read it again and retry")
 
 
 class UserService:
@@ -99,6 +103,8 @@ class UserService:
             raise NotFound("User not found") from None
         except EmailTaken:
             raise Conflict("Email already exists") from None
+        except UserChangedConcurrently:
+            raise _changed_concurrently() from None
 
     def delete(self, user_id: str) -> None:
         if not is_user_id(user_id):
@@ -107,6 +113,8 @@ class UserService:
             self._write(lambda: self._repository.delete(user_id), user_id)
         except UserMissing:
             raise NotFound("User not found") from None
+        except UserChangedConcurrently:
+            raise _changed_concurrently() from None
 
     def list_page(self, limit: Optional[str] = None, cursor: Optional[str] = None) -> UserPage:
         size = _page_size(limit)

@@ -39,10 +39,10 @@ def test_unresolvable_exclusion_is_a_config_error():
 
 
 def test_the_wiring_excludes_the_users_domain_errors_from_the_database_breaker(wired):
-    from chalicelib.users.repository import EmailTaken, InvalidCursor, UserMissing
+    from chalicelib.users.repository import EmailTaken, InvalidCursor, UserChangedConcurrently, UserMissing
 
     exclusions = wired.breaker_configs["database"].exclusions()
-    assert {EmailTaken, UserMissing, InvalidCursor} <= set(exclusions)
+    assert {EmailTaken, UserMissing, InvalidCursor, UserChangedConcurrently} <= set(exclusions)
 
 
 def test_no_default_exclusion_names_a_module_by_import_string():

@@ -3,7 +3,7 @@ import threading
 
 import pytest
 
-from chalicelib.users.repository import EmailTaken, InvalidCursor, UserMissing
+from chalicelib.users.repository import EmailTaken, InvalidCursor, UserChangedConcurrently, UserMissing
 from chalicelib.users.validation import validate_user
 
 MISSING_ID = "0b0f7a52-9f43-4b7e-9a39-2d1bd2f4a2a1"
@@ -122,3 +122,64 @@ def test_a_cursor_that_decodes_to_anything_odd_is_rejected_not_a_crash(repositor
 
 def test_ping_succeeds_when_the_store_answers(repository):
     repository.ping()
+
+
+def run_at_once(work, count):
+    """``work(index)`` on ``count`` threads started together; each outcome, in index order."""
+    outcomes = [None] * count
+    start = threading.Barrier(count)
+
+    def run(index):
+        start.wait()
+        outcomes[index] = work(index)
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def test_concurrent_updates_of_one_user_each_succeed_or_conflict_and_leave_one_email_claimed(repository):
+    user = repository.create(user_input(email="start@example.com"))
+    emails = [f"update{index}@example.com" for index in range(8)]
+
+    def update(index):
+        try:
+            repository.update(user.id, user_input(name=f"Writer {index}", email=emails[index]))
+            return "updated"
+        except UserChangedConcurrently:
+            return "changed"
+
+    outcomes = run_at_once(update, len(emails))
+    assert "updated" in outcomes and set(outcomes) <= {"updated", "changed"}
+    final = repository.get(user.id)
+    assert final.email in [email for email, outcome in zip(emails, outcomes) if outcome == "updated"]
+    for email in ["start@example.com", *emails]:  # every other email's claim was released
+        if email != final.email:
+            repository.create(user_input(email=email))
+    with pytest.raises(EmailTaken):
+        repository.create(user_input(email=final.email))
+
+
+def test_concurrent_updates_and_deletes_of_one_user_delete_it_once_and_free_every_email(repository):
+    user = repository.create(user_input(email="start@example.com"))
+
+    def update_or_delete(index):
+        try:
+            if index % 2:
+                repository.delete(user.id)
+                return "deleted"
+            repository.update(user.id, user_input(email=f"update{index}@example.com"))
+            return "updated"
+        except UserMissing:
+            return "missing"
+        except UserChangedConcurrently:
+            return "changed"
+
+    outcomes = run_at_once(update_or_delete, 8)
+    assert outcomes.count("deleted") == 1 and set(outcomes) <= {"deleted", "updated", "missing", "changed"}
+    assert repository.get(user.id) is None
+    for email in ["start@example.com", *(f"update{index}@example.com" for index in range(0, 8, 2))]:
+        repository.create(user_input(email=email))

@@ -1,6 +1,8 @@
 import json
 import re
 
+import pytest
+
 
 def body_of(response):
     return json.loads(response.body)
@@ -114,3 +116,24 @@ def test_delete_answers_204_and_frees_the_email(client, create, created):
 
 def test_delete_of_unknown_user_answers_404(client, tables):
     assert client.http.delete("/api/users/0b0f7a52-9f43-4b7e-9a39-2d1bd2f4a2a1").status_code == 404
+
+
+@pytest.mark.parametrize("method", ["put", "delete"])
+def test_a_write_that_loses_every_race_for_the_user_answers_409_not_503(send_json, created, monkeypatch, method):
+    from chalicelib import wiring
+    from chalicelib.users.dynamodb import DynamoDBUserRepository, user_key
+
+    user = created()
+    models = wiring.current().user_repository._models
+    read = DynamoDBUserRepository._load
+    rivals = iter(range(100))
+
+    def read_then_a_rival_changes_the_email(self, user_id):
+        item = read(self, user_id)
+        models.user(user_key(user_id)).update(actions=[models.user.email_key.set(f"rival{next(rivals)}@example.com")])
+        return item
+
+    monkeypatch.setattr(DynamoDBUserRepository, "_load", read_then_a_rival_changes_the_email)
+    response = send_json(method, f"/api/users/{user['id']}", {"name": "Ada", "email": "new@example.com"})
+    assert response.status_code == 409
+    assert body_of(response) == {"error": "User was changed by concurrent requests; read it again and retry"}
