@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any, Callable, Optional, TypeVar
 
 from chalicelib.http import strict
 from chalicelib.dynamodb import cancellation_codes, sorted_index, table_meta, transaction_connection
-from chalicelib.users.model import User, UserPage, new_user_id, utc_now_iso
+from chalicelib.users.model import User, UserPage, is_user_id, new_user_id, utc_now_iso
 from chalicelib.users.repository import (EmailTaken, InvalidCursor, StorageUnavailable, UserChangedConcurrently,
                                          UserMissing)
 from chalicelib.users.validation import UserInput
@@ -88,6 +89,10 @@ def _user_from_raw(item: dict[str, Any]) -> User:
                 created_at=item["created_at"]["S"], updated_at=_string(item, "updated_at"))
 
 
+# As ``utc_now_iso`` writes it.
+_CREATED_AT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
+
+
 def _encode_cursor(item: dict[str, Any]) -> str:
     key = {"pk": item["pk"]["S"], "created_key": item["created_key"]["S"]}
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
@@ -99,9 +104,15 @@ def _decode_cursor(cursor: str) -> dict[str, Any]:
         key = strict.loads(base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8"))
     except (ValueError, UnicodeError, RecursionError):
         raise InvalidCursor(cursor) from None
+    # Only a key this listing wrote: DynamoDB refuses an empty or oversized key value, and another
+    # item's key would start the page anywhere.
     if (not isinstance(key, dict) or set(key) != {"pk", "created_key"}
-            or not all(isinstance(value, str) for value in key.values())
-            or not key["pk"].startswith("USER#")):
+            or not all(isinstance(value, str) for value in key.values())):
+        raise InvalidCursor(cursor)
+    user_id = key["pk"].removeprefix("USER#")
+    created_at, _, key_user_id = key["created_key"].partition("#")
+    if (key["pk"] != user_key(user_id) or not is_user_id(user_id) or key_user_id != user_id
+            or not _CREATED_AT.fullmatch(created_at)):
         raise InvalidCursor(cursor)
     return {"pk": {"S": key["pk"]}, "listing": {"S": LISTING}, "created_key": {"S": key["created_key"]}}
 

@@ -112,7 +112,15 @@ def test_a_forged_cursor_is_rejected(repository):
         repository.list_page(10, "bm90LWEtY3Vyc29y")
 
 
-@pytest.mark.parametrize("decoded", [b"mem:" + b"9" * 5000, b"[" * 50000, b'{"pk": NaN}', b"\xff\xfe"])
+# The last four have the shape of a store's own cursor with values no page ends at: DynamoDB
+# refuses an empty or oversized key value (a 5xx), and any other key starts the page anywhere.
+FORGED_CURSORS = [b"mem:" + b"9" * 5000, b"[" * 50000, b'{"pk": NaN}', b"\xff\xfe",
+                  b'{"pk":"USER#x","created_key":"x"}', b'{"pk":"USER#","created_key":""}',
+                  b'{"pk":"USER#%s","created_key":"2026-01-01T00:00:00.000000Z#%s"}' % (b"a" * 3000, b"a" * 3000),
+                  b'{"created_at":"2026-01-01T00:00:00.000000Z","id":"not-a-user-id"}']
+
+
+@pytest.mark.parametrize("decoded", FORGED_CURSORS)
 def test_a_cursor_that_decodes_to_anything_odd_is_rejected_not_a_crash(repository, decoded):
     import base64
 
