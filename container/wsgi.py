@@ -44,9 +44,10 @@ def _json_error(start_response: StartResponse, code: int, message: str) -> Itera
 def _request_headers(environ: dict[str, Any]) -> dict[str, str]:
     headers = {key[5:].replace("_", "-").title(): value for key, value in environ.items()
                if key.startswith("HTTP_")}
-    for key, name in (("CONTENT_TYPE", "Content-Type"), ("CONTENT_LENGTH", "Content-Length")):
-        if environ.get(key):
-            headers[name] = environ[key]
+    if "CONTENT_TYPE" in environ:  # gunicorn sets it when sent: an empty one is a 415, as through API Gateway
+        headers["Content-Type"] = environ["CONTENT_TYPE"]
+    if environ.get("CONTENT_LENGTH"):
+        headers["Content-Length"] = environ["CONTENT_LENGTH"]
     return headers
 
 

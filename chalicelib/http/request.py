@@ -1,7 +1,7 @@
 """Reading request bodies strictly: every way a body can be wrong is a 4xx that says why."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Optional, Sequence
 
 from chalicelib.http import strict
 from chalicelib.http.errors import ApiError, ValidationFailed
@@ -19,6 +19,31 @@ def check_content_encoding(request: Any) -> None:
     encoding = (request.headers or {}).get("content-encoding", "").strip().lower()
     if encoding not in ("", "identity") and _raw_body(request):
         raise ApiError(f"Content-Encoding {encoding} is not supported; send the body uncompressed", status_code=415)
+
+
+# JSON is UTF-8 (RFC 8259 8.1), and so are the forms read here: a body declared in another charset
+# would be read as UTF-8 all the same, and bytes valid in both would silently change meaning.
+UTF8_CHARSETS = ("utf-8", "us-ascii")
+
+
+def check_content_type(request: Any, accepted: Optional[Sequence[str]]) -> None:
+    """The Content-Type as the header states it: Chalice accepts any of its comma- or
+    semicolon-separated parts ("text/plain, application/json", "*/*") and ignores the charset."""
+    raw = (request.headers or {}).get("content-type")
+    if raw is None or accepted is None or "*/*" in accepted:
+        return
+    accepts = " or ".join(accepted)
+    media_type, *parameters = (part.strip() for part in raw.split(";"))
+    if not media_type:
+        raise ApiError(f"Content-Type is empty; this endpoint accepts {accepts}", status_code=415)
+    if media_type.lower() not in (kind.lower() for kind in accepted):
+        raise ApiError(f"Unsupported media type: {raw.strip()}; this endpoint accepts {accepts}", status_code=415)
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        charset = value.strip().strip('"')
+        if name.strip().lower() == "charset" and charset.lower() not in UTF8_CHARSETS and _raw_body(request):
+            raise ApiError(f"Charset {charset or '(empty)'} is not supported; send the body as UTF-8 "
+                           "(charset=utf-8)", status_code=415)
 
 
 def check_body_size(request: Any) -> bytes:

@@ -1,6 +1,8 @@
 """Route-table helpers for behaviour API Gateway would otherwise decide."""
 from __future__ import annotations
 
+from typing import Optional
+
 from chalice import Chalice
 from chalice.app import Response
 
@@ -19,6 +21,11 @@ def record_accepted_media_types(app: Chalice) -> None:
 
 def accepted_media_types(path: str, method: str) -> tuple[str, ...]:
     return _ACCEPTED_MEDIA_TYPES.get((path, method), ("application/json",))
+
+
+def declared_media_types(path: str, method: str) -> Optional[tuple[str, ...]]:
+    """The body types a route of the app declared; None for a route it did not (another app's, a 405 view)."""
+    return _ACCEPTED_MEDIA_TYPES.get((path, method))
 
 
 def answer_wrong_methods_with_405(app: Chalice) -> None:

@@ -11,8 +11,8 @@ from typing import Any, Callable, Optional
 from chalice.app import Request, Response, handle_extra_types
 
 from chalicelib.http.errors import ApiError
-from chalicelib.http.request import check_body_size, check_content_encoding
-from chalicelib.http.routing import accepted_media_types
+from chalicelib.http.request import check_body_size, check_content_encoding, check_content_type
+from chalicelib.http.routing import accepted_media_types, declared_media_types
 from chalicelib.observability import metrics
 from chalicelib.observability.logging import get_logger
 from chalicelib.observability.request_context import begin_request, record_failure_cause
@@ -127,6 +127,8 @@ def _require_sre_reader(request: Request) -> None:
 
 def _call_view(request: Request, get_response: Callable[[Request], Response], fault: Any = None) -> Response:
     try:
+        check_content_type(request, declared_media_types((request.context or {}).get("resourcePath", ""),
+                                                         request.method))
         check_content_encoding(request)
         check_body_size(request)
         _reject_repeated_query_parameters(request)

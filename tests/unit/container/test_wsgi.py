@@ -130,3 +130,10 @@ def test_gunicorns_own_refusals_are_written_as_json():
 def test_every_error_body_is_compact_json_as_the_apps_own(wsgi, method, path, body, headers):
     status, _, payload = call(wsgi, method, path, body, headers)
     assert status >= 400 and payload == compact(json.loads(payload))
+
+
+def test_an_empty_content_type_is_a_415_as_through_api_gateway(wsgi):
+    status, _, body = call(wsgi, "POST", "/api/users", b'{"name": "Ada", "email": "a@example.com"}',
+                           {"Content-Type": ""})
+    assert status == 415
+    assert json.loads(body) == {"error": "Content-Type is empty; this endpoint accepts application/json"}

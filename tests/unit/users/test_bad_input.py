@@ -49,6 +49,44 @@ def test_a_415_names_the_type_the_route_accepts(client, tables):
                                            "application/x-www-form-urlencoded")
 
 
+@pytest.mark.parametrize("content_type", ["text/plain, application/json", "text/plain; application/json", "*/*",
+                                          "application/json, */*"])
+def test_a_content_type_that_only_lists_json_among_others_answers_415_and_creates_nothing(client, tables, content_type):
+    response = client.http.post("/api/users", headers={"Content-Type": content_type},
+                                body='{"name": "Ada", "email": "ada@example.com"}')
+    assert response.status_code == 415
+    assert error_of(response)["error"] == (f"Unsupported media type: {content_type}; this endpoint accepts "
+                                           "application/json")
+    assert json.loads(client.http.get("/api/users").body) == []
+
+
+def test_an_empty_content_type_answers_415_saying_so(client, tables):
+    response = client.http.post("/api/users", headers={"Content-Type": ""},
+                                body='{"name": "Ada", "email": "ada@example.com"}')
+    assert response.status_code == 415
+    assert error_of(response)["error"] == "Content-Type is empty; this endpoint accepts application/json"
+
+
+@pytest.mark.parametrize("path, content_type, body", [
+    ("/api/users", "application/json; charset=latin-1", '{"name": "Ada", "email": "ada@example.com"}'),
+    ("/api/users", 'application/json; charset="utf-16"', '{"name": "Ada", "email": "ada@example.com"}'),
+    ("/user", "application/x-www-form-urlencoded; charset=iso-8859-1", "name=Ada&email=ada%40example.com")])
+def test_a_body_declared_in_a_charset_other_than_utf8_answers_415_and_creates_nothing(client, tables, path,
+                                                                                     content_type, body):
+    response = client.http.post(path, headers={"Content-Type": content_type}, body=body)
+    assert response.status_code == 415
+    assert "is not supported; send the body as UTF-8" in error_of(response)["error"]
+    assert json.loads(client.http.get("/api/users").body) == []
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "application/json;charset=UTF-8",
+                                          "APPLICATION/JSON", "application/json; charset=us-ascii"])
+def test_json_declared_as_utf8_or_without_a_charset_is_read(client, content_type):
+    response = client.http.post("/api/users", headers={"Content-Type": content_type},
+                                body='{"name": "Ada", "email": "ada@example.com"}')
+    assert response.status_code == 201
+
+
 @pytest.mark.parametrize("encoding", ["gzip", "br", "deflate"])
 def test_a_compressed_body_answers_415_naming_its_encoding_and_creates_nothing(client, tables, encoding):
     response = client.http.post("/api/users", headers={"Content-Type": "application/json", "Content-Encoding": encoding},
