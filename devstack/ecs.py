@@ -5,7 +5,7 @@ Lambda variant's; the API is not served in-process but by ``container.SERVER_COM
 in its own process group, against PostgreSQL on 127.0.0.1 whose credentials sit in the embedded
 Secrets Manager in the shape RDS manages. The schema comes from ``container.MIGRATE_COMMAND``,
 run once before the server starts, as the ECS stack's one-off task does. The server's stdout is
-read as the awslogs driver would: EMF records become metrics (the forwarder), the rest is echoed.
+read as the awslogs driver would: EMF records become metrics (the forwarder), and every line is echoed.
 """
 from __future__ import annotations
 
@@ -106,7 +106,8 @@ class EcsVariant:
                 if isinstance(record, dict) and "_aws" in record:
                     self._on_emf(record)
                     self.emf_records += 1
-                    continue
+            # Every line, EMF records too: awslogs keeps them in the log group, and they are the one
+            # record per request the banner's log file promises (the console leaves them out).
             sys.stdout.write(line)
 
     def _wait_until_live(self) -> None:
