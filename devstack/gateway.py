@@ -22,6 +22,8 @@ ALLOWED_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 IDLE_TIMEOUT_SECONDS = 60
 CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,8}")
 MAX_TRAILER_LINES = 100
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 5.1: a token
+FORBIDDEN_IN_HEADER_VALUE = re.compile(r"[\r\n\x00]")
 # What the header parser notes for a line that is no "Name: value" (it ends the headers there, so
 # what follows would be read as body); its other defects are about multipart bodies it never sees.
 MALFORMED_HEADER_LINES = (email.errors.MissingHeaderBodySeparatorDefect, email.errors.FirstHeaderLineIsContinuationDefect,
@@ -109,6 +111,12 @@ class GatewayRequestHandler(ChaliceRequestHandler):
     def _parse_payload(self) -> tuple[dict[str, str], Optional[bytes]]:
         if any(isinstance(defect, MALFORMED_HEADER_LINES) for defect in self.headers.defects):
             raise BodyRejected(400, "Malformed header section: every header line must be 'Name: value'")
+        # As gunicorn (and API Gateway) refuse them: the header parser takes a line folded onto the one
+        # before it, a bare CR or LF and a NUL into the value, and a bare-LF line as a header of its own.
+        if any(not HEADER_NAME.fullmatch(name) or FORBIDDEN_IN_HEADER_VALUE.search(value)
+               for name, value in self.headers.items()):
+            raise BodyRejected(400, "Malformed header section: a header name is a token and a value holds no "
+                                    "CR, LF or NUL (no folded lines)")
         limit = wiring.current().settings.service.max_body_bytes
         try:
             body = self._read_body(limit)

@@ -134,6 +134,14 @@ def test_a_header_line_that_is_no_name_and_value_answers_400_json(gateway, line)
     assert "Malformed header" in json.loads(answers[0][1])["error"]
 
 
+@pytest.mark.parametrize("lines", [b"X-Correlation-Id: abc\r\n injected-line", b'X-Correlation-Id: abc\n{"level": "ERROR"}',
+                                   b"X-Correlation-Id: a\rb", b"X-Correlation-Id: a\x00b", b"X Id: 1"])
+def test_a_folded_line_a_bare_cr_or_lf_a_nul_or_a_name_that_is_no_token_answers_400_json(gateway, lines):
+    answers = exchange(gateway, b"GET /ping HTTP/1.1\r\nHost: x\r\n" + lines + b"\r\n\r\n")
+    assert [status for status, _ in answers] == [400]
+    assert "Malformed header" in json.loads(answers[0][1])["error"]
+
+
 def test_a_multipart_content_type_is_no_malformed_header(gateway):
     body = b'--zz\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--zz--\r\n'
     raw = (b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=zz\r\n"
