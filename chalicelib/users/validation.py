@@ -28,8 +28,13 @@ class UserInput:
         return self.email.lower()
 
 
+# Control, format and surrogate characters, and the line and paragraph separators (U+2028, U+2029),
+# which break a line as a newline does.
+_CONTROL_CATEGORIES = ("Cc", "Cf", "Cs", "Zl", "Zp")
+
+
 def _has_control_characters(value: str) -> bool:
-    return any(unicodedata.category(char) in ("Cc", "Cf", "Cs") for char in value)
+    return any(unicodedata.category(char) in _CONTROL_CATEGORIES for char in value)
 
 
 def _check_name(value: Any) -> tuple[str | None, list[str]]:
@@ -37,9 +42,11 @@ def _check_name(value: Any) -> tuple[str | None, list[str]]:
         return None, ["Not a valid string."]
     if _has_control_characters(value):
         return None, ["Must not contain control characters."]
-    name = value.strip()
-    # The limit counts what was sent, as the OpenAPI document's maxLength does.
-    if not name or len(value) > NAME_MAX:
+    # NFC: "Zoé" typed as e + combining acute and as é is one name, stored one way.
+    name = unicodedata.normalize("NFC", value.strip())
+    # The limit counts what was sent, as the OpenAPI document's maxLength does, and what is stored:
+    # NFC lengthens a few characters (U+0958 is two code points composed), and storage holds 100.
+    if not name or max(len(value), len(name)) > NAME_MAX:
         return None, [f"Length must be between 1 and {NAME_MAX}."]
     return name, []
 

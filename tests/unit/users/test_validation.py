@@ -58,3 +58,19 @@ def test_unknown_fields_are_rejected():
 def test_control_characters_are_rejected(name):
     assert details_of({"name": name, "email": "ada@example.com"}) == {
         "name": ["Must not contain control characters."]}
+
+
+@pytest.mark.parametrize("name", ["Ada\u2028Lovelace", "Ada\u2029Lovelace"])
+def test_line_and_paragraph_separators_are_rejected_as_a_newline_is(name):
+    assert details_of({"name": name, "email": "ada@example.com"}) == {
+        "name": ["Must not contain control characters."]}
+
+
+def test_a_name_is_stored_in_nfc_so_one_name_typed_two_ways_is_one_string():
+    decomposed = validate_user({"name": "Zoe\u0301 Lo\u0308we", "email": "zoe@example.com"}).name
+    assert decomposed == "Zo\u00e9 L\u00f6we" == validate_user({"name": "Zo\u00e9 L\u00f6we", "email": "z@example.com"}).name
+
+
+def test_a_name_that_nfc_lengthens_past_100_characters_is_rejected():
+    assert details_of({"name": "\u0958" * 100, "email": "ada@example.com"}) == {
+        "name": ["Length must be between 1 and 100."]}
