@@ -28,6 +28,14 @@ check found missing or extra data, {EXIT_USAGE} bad arguments or scenario, or no
 """
 
 
+def stage(text: str) -> Stage:
+    """``--stage``'s type: argparse shows an ArgumentTypeError's own words (a ValueError as 'invalid value')."""
+    try:
+        return Stage.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="loadgen", description=__doc__, epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -38,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--clients", type=int, help="closed model: concurrent clients (default 8)")
     parser.add_argument("--open", action="store_true", help="with --stage: the stages are rates (open model)")
     parser.add_argument("--duration", default="30s", help="e.g. 30s, 5m (default 30s; ignored with --stage)")
-    parser.add_argument("--stage", action="append", default=[], type=Stage.parse, metavar="DURATION:TARGET")
+    parser.add_argument("--stage", action="append", default=[], type=stage, metavar="DURATION:TARGET")
     parser.add_argument("--start", type=float, help="target at the start of the first stage (default: constant)")
     parser.add_argument("--max-requests", type=int, default=DEFAULT_MAX_REQUESTS,
                         help=f"stop after this many requests (default {DEFAULT_MAX_REQUESTS})")

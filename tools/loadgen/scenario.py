@@ -162,13 +162,15 @@ def load_scenario(path_or_name: str | Path) -> Scenario:
         path = SCENARIO_DIR / f"{path_or_name}.yaml"
     if not path.exists():
         raise ScenarioError(f"{path_or_name}: no such scenario file (shipped: {', '.join(shipped_scenarios())})")
-    text = path.read_text(encoding="utf-8")
-    if path.suffix == ".json":
-        document = json.loads(text)
-    else:
-        import yaml
+    import yaml
 
-        document = yaml.safe_load(text)
+    try:
+        text = path.read_text(encoding="utf-8")
+        document = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (OSError, ValueError, yaml.YAMLError) as exc:  # a directory, not UTF-8, not JSON/YAML
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ScenarioError(f"{path_or_name}: cannot be read as a {'JSON' if path.suffix == '.json' else 'YAML'} "
+                            f"scenario: {reason}") from None
     return parse_scenario(document, str(path))
 
 

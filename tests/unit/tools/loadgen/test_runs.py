@@ -1,6 +1,8 @@
 """Runs against a local test service: bounded, 127.0.0.1 only, a few seconds at most."""
 import json
 
+import pytest
+
 from tools.loadgen import LoadProfile, parse_scenario, run_load
 from tools.loadgen.cli import main
 from tools.loadgen.report import EXIT_INTEGRITY, EXIT_THRESHOLDS, EXIT_USAGE, SloObjective, objectives_from_slos
@@ -180,3 +182,10 @@ def test_the_command_says_nothing_answers_before_sending_load_to_a_closed_port(c
     url = f"http://127.0.0.1:{free_port()}"
     assert main(["health-live", "--clients", "1", "--duration", "1s", "--base-url", url]) == EXIT_USAGE
     assert f"nothing answers at {url}" in capsys.readouterr().err
+
+
+def test_a_malformed_stage_is_a_usage_error_saying_the_form_it_takes(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["health-live", "--stage", "30s", "--base-url", "http://127.0.0.1:9"])
+    assert exited.value.code == EXIT_USAGE
+    assert "not a stage: '30s' (use DURATION:TARGET, e.g. 30s:50)" in capsys.readouterr().err

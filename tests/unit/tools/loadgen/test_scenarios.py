@@ -49,3 +49,20 @@ def test_a_whole_placeholder_keeps_its_type_and_a_partial_one_is_text():
 def test_a_missing_answer_raises_missing_value():
     with pytest.raises(MissingValue):
         render("/users/${create.json.id}", {"create": {"json": None}})
+
+
+@pytest.mark.parametrize("name, content", [
+    ("broken.yaml", b"name: x\nrequests:\n  - name: a\n   bad: [\n"),
+    ("broken.json", b'{"name": "x", "requests": [}'),
+    ("latin1.yaml", b"name: caf\xe9\n"),
+])
+def test_a_scenario_file_that_is_not_yaml_or_json_is_a_scenario_error_naming_it(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(ScenarioError, match=f"{name}: cannot be read as a"):
+        load_scenario(path)
+
+
+def test_a_directory_given_as_the_scenario_is_a_scenario_error(tmp_path):
+    with pytest.raises(ScenarioError, match="cannot be read.*Is a directory"):
+        load_scenario(tmp_path)
