@@ -17,6 +17,8 @@ from devstack.resources import definitions
 from devstack.stack import LocalStack, StackConfig
 from devstack.token import state_path, write_state
 
+DEFAULT_PORT = 8000
+
 
 def optional_port_number(text: str) -> int:
     """A port, or 0 for any free one."""
@@ -40,7 +42,7 @@ def parse_args(argv: list[str]) -> tuple[StackConfig, Path]:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
     parser.add_argument("--host", default=os.environ.get("DEVSTACK_HOST", "127.0.0.1"),
                         help="bind address (env DEVSTACK_HOST, default 127.0.0.1)")
-    parser.add_argument("--port", type=port_number, default=os.environ.get("DEVSTACK_PORT", "8000"),
+    parser.add_argument("--port", type=port_number, default=os.environ.get("DEVSTACK_PORT", str(DEFAULT_PORT)),
                         help="app port (env DEVSTACK_PORT, default 8000)")
     parser.add_argument("--aws-port", type=optional_port_number, default=os.environ.get("DEVSTACK_AWS_PORT", "0"),
                         help="embedded AWS (moto server) port (env DEVSTACK_AWS_PORT, default: any free port)")
@@ -79,6 +81,11 @@ def parse_args(argv: list[str]) -> tuple[StackConfig, Path]:
                        variant=args.variant), log_file
 
 
+def token_command(port: int) -> str:
+    """What prints this stack's token: ``make token`` reads port 8000's unless told another."""
+    return "make token" if port == DEFAULT_PORT else f"DEVSTACK_PORT={port} make token"
+
+
 def banner(stack: LocalStack, log_file: Path) -> str:
     return (f"serverless-sre is running ({stack.config.variant} variant)\n"
             f"  app:            {stack.base_url}/\n"
@@ -88,7 +95,7 @@ def banner(stack: LocalStack, log_file: Path) -> str:
             f"  embedded AWS:   {stack.aws_endpoint} (AWS_ENDPOINT_URL for the aws CLI / boto3)\n"
             f"  control API:    {stack.control_url}/status\n"
             f"  operator:       {LOCAL_OPERATOR} (audited by that name), token {stack.operator_token} "
-            f"(`make token` prints it)\n"
+            f"(`{token_command(stack.config.port)}` prints it)\n"
             f"                  (Authorization: Bearer <token> on /sre/*; in Secrets Manager as "
             f"serverless-sre/operator-token)\n"
             f"  request log:    {log_file.resolve()} (one record per request; this console shows errors, "
@@ -101,6 +108,13 @@ def main(argv: list[str]) -> int:
     for noisy in ("werkzeug", "botocore", "pynamodb"):  # one line per moto call drowns the app's own logs
         logging.getLogger(noisy).setLevel(logging.WARNING)
     config, log_file = parse_args(argv)
+    try:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        log = open(log_file, "a", encoding="utf-8")
+    except OSError as exc:
+        print(f"python -m devstack: error: --log-file {log_file}: cannot append to it ({exc.strerror or exc})",
+              file=sys.stderr)
+        return 2
     from devstack.aws_calls import install_from_environment
 
     install_from_environment()  # before any AWS client exists
@@ -109,8 +123,7 @@ def main(argv: list[str]) -> int:
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_file, "a", encoding="utf-8") as log:
+    with log:
         sys.stdout = ConsoleLog(log, console)
         try:
             try:
@@ -124,10 +137,11 @@ def main(argv: list[str]) -> int:
                     print(f"stopped {part}", file=console, flush=True)
                 raise
             state = state_path(config.port)
-            write_state(state, {"pid": os.getpid(), "base_url": stack.base_url, "aws_endpoint": stack.aws_endpoint,
-                                "control_url": stack.control_url, "operator": LOCAL_OPERATOR,
-                                "operator_token": stack.operator_token})
-            print(banner(stack, log_file), file=console, flush=True)
+            if not stopping.is_set():  # Ctrl-C while starting: announce no stack that is about to stop
+                write_state(state, {"pid": os.getpid(), "base_url": stack.base_url,
+                                    "aws_endpoint": stack.aws_endpoint, "control_url": stack.control_url,
+                                    "operator": LOCAL_OPERATOR, "operator_token": stack.operator_token})
+                print(banner(stack, log_file), file=console, flush=True)
             try:
                 stopping.wait()
             finally:

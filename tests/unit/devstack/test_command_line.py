@@ -1,7 +1,9 @@
 """`python -m devstack` refuses a command line it cannot start with, saying why, before starting anything."""
+import signal
+
 import pytest
 
-from devstack.__main__ import parse_args
+from devstack.__main__ import main, parse_args, token_command
 
 
 def refusal(capsys, argv):
@@ -43,3 +45,36 @@ def test_a_schedule_for_a_function_without_one_is_refused_naming_the_scheduled_o
 @pytest.mark.parametrize("seconds", ["nan", "inf", "0", "-5"])
 def test_a_schedule_period_that_is_not_a_positive_number_is_refused(capsys, seconds):
     assert "--schedule takes FUNCTION=SECONDS (positive)" in refusal(capsys, ["--schedule", f"slo-evaluator={seconds}"])
+
+
+def test_a_log_file_that_cannot_be_appended_to_is_refused_before_anything_starts(capsys, monkeypatch, tmp_path):
+    monkeypatch.setattr("devstack.__main__.LocalStack", lambda config: pytest.fail("a stack was started"))
+    assert main(["--log-file", str(tmp_path)]) == 2
+    assert f"--log-file {tmp_path}: cannot append to it (Is a directory)" in capsys.readouterr().err
+
+
+def test_ctrl_c_while_starting_stops_the_stack_without_announcing_it(capsys, monkeypatch, tmp_path):
+    handlers = {}
+    monkeypatch.setattr(signal, "signal", lambda signum, handler: handlers.__setitem__(signum, handler))
+    monkeypatch.chdir(tmp_path)
+
+    class InterruptedWhileStarting:
+        def __init__(self, config):
+            self.config = config
+
+        def start(self):
+            handlers[signal.SIGINT](signal.SIGINT, None)
+
+        def stop(self):
+            return ["everything"]
+
+    monkeypatch.setattr("devstack.__main__.LocalStack", InterruptedWhileStarting)
+    assert main(["--log-file", str(tmp_path / "service.log")]) == 0
+    printed = capsys.readouterr().out
+    assert "is running" not in printed and "stopped everything" in printed
+    assert not (tmp_path / ".devstack" / "stack-8000.json").exists()
+
+
+def test_the_banner_names_the_token_command_for_its_own_port():
+    assert token_command(8000) == "make token"
+    assert token_command(9000) == "DEVSTACK_PORT=9000 make token"
