@@ -60,11 +60,20 @@ def provision_audience_inboxes(sns: Any, sqs: Any, topic_arns: dict[str, str]) -
 LOCAL_OPERATOR = "local-operator"
 
 
+def new_token() -> str:
+    """A URL-safe token that does not start with '-', which every command line would take for an option
+    (``--token -x...``)."""
+    while True:
+        token = secrets.token_urlsafe(32)
+        if not token.startswith("-"):
+            return token
+
+
 def provision_secrets(secretsmanager: Any) -> dict[str, str]:
     """Create each secret with a freshly generated token; returns logical name -> token."""
     values = {}
     for key, spec in definitions("secrets").items():
-        value = secrets.token_urlsafe(32)
+        value = new_token()
         stored = json.dumps({LOCAL_OPERATOR: value}) if key == "operator-token" else value
         secretsmanager.create_secret(Name=resource_name(spec), Description=spec.get("description", ""),
                                      SecretString=stored)

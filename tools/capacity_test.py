@@ -37,11 +37,27 @@ def saturation_body(result: dict[str, Any], *, tasks: Optional[int]) -> dict[str
                       for step in result["steps"]]}
 
 
-def record(base_url: str, token: str, body: dict[str, Any], timeout: float = 30.0) -> dict[str, Any]:
+def _post_saturation(base_url: str, token: str, body: dict[str, Any], timeout: float) -> Any:
     import requests
 
-    response = requests.post(f"{base_url}/sre/capacity/saturation", data=json.dumps(body), timeout=timeout,
+    try:
+        return requests.post(f"{base_url}/sre/capacity/saturation", data=json.dumps(body), timeout=timeout,
                              headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    except requests.RequestException as exc:
+        raise RuntimeError(f"POST {base_url}/sre/capacity/saturation got no answer: {exc}") from None
+
+
+def check_token(base_url: str, token: str, timeout: float = 30.0) -> None:
+    """Refuse a token the stack will not take before the ramp, not after it: an empty body is
+    checked for the token first (401/403) and then refused as invalid (400), so nothing is stored."""
+    response = _post_saturation(base_url, token, {}, timeout)
+    if response.status_code in (401, 403):
+        raise RuntimeError(f"the stack refused the operator token ({response.status_code} {response.text}); "
+                           "`make token` prints the local stack's")
+
+
+def record(base_url: str, token: str, body: dict[str, Any], timeout: float = 30.0) -> dict[str, Any]:
+    response = _post_saturation(base_url, token, body, timeout)
     if response.status_code != 200:
         raise RuntimeError(f"recording the saturation point failed: {response.status_code} {response.text}")
     return response.json()["saturation_point"]
@@ -50,11 +66,14 @@ def record(base_url: str, token: str, body: dict[str, Any], timeout: float = 30.
 def capacity_test(base_url: str, token: Optional[str], *, scenario: str = "users-list", ramp: str = "5:5:60",
                   step_duration: str = "5s", tasks: Optional[int] = None, seed: Optional[int] = None,
                   max_in_flight: int = 256) -> dict[str, Any]:
-    from tools.loadgen import load_scenario
+    from tools.loadgen import check_base_url, load_scenario
     from tools.loadgen.steps import StepRamp, run_steps
 
-    result = run_steps(base_url, load_scenario(scenario), StepRamp.parse(ramp, step_duration), seed=seed,
-                       max_in_flight=max_in_flight)
+    steps, load = StepRamp.parse(ramp, step_duration), load_scenario(scenario)
+    check_base_url(base_url)
+    if token:
+        check_token(base_url, token)
+    result = run_steps(base_url, load, steps, seed=seed, max_in_flight=max_in_flight)
     body = saturation_body(result, tasks=tasks)
     stored = record(base_url, token, body) if token else None
     return {"result": result, "recorded": stored}
@@ -72,28 +91,46 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--no-record", action="store_true", help="measure only; store nothing")
     parser.add_argument("--seed", type=int)
     args = parser.parse_args(argv)
+    from tools.loadgen import ScenarioError, check_base_url, load_scenario
+    from tools.loadgen.cli import nothing_answers_at
+    from tools.loadgen.steps import StepRamp
+
     if args.tasks is not None and args.tasks < 1:
-        print("capacity-test: --tasks counts the running tasks: 1 or more", file=sys.stderr)
-        return 2
+        parser.error("--tasks counts the running tasks: 1 or more")
     if not args.token and not args.no_record:
-        print("capacity-test: an operator token is needed to record the point (--token or OPERATOR_TOKEN; "
-              "make run prints it), or pass --no-record", file=sys.stderr)
-        return 2
+        parser.error("an operator token is needed to record the point (--token or OPERATOR_TOKEN; "
+                     "`make token` prints it), or pass --no-record")
+    try:
+        StepRamp.parse(args.ramp, args.step_duration)
+        load_scenario(args.scenario)
+        check_base_url(args.base_url)
+    except (ValueError, ScenarioError) as exc:
+        parser.error(str(exc))
+    unreachable = nothing_answers_at(args.base_url)
+    if unreachable:
+        parser.error(f"nothing answers at {args.base_url}: {unreachable} (start the local stack with `make run`)")
     try:
         outcome = capacity_test(args.base_url, None if args.no_record else args.token, scenario=args.scenario,
                                 ramp=args.ramp, step_duration=args.step_duration, tasks=args.tasks, seed=args.seed)
     except (ValueError, RuntimeError) as exc:
         print(f"capacity-test: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("capacity-test: interrupted; nothing recorded", file=sys.stderr)
+        return 130
     result = outcome["result"]
     for step in result["steps"]:
         print(f"{step['offered_rps']:>8g} req/s offered  {step['achieved_rps']:>8g} served  "
               f"p99 {step['p99_ms']:>8.1f} ms  concurrency {step['concurrency']:>6g}  "
               f"{'held' if step['held'] else 'BROKE: ' + step['broke']}")
-    print(f"highest rate that held the SLOs: {result['highest_holding_rps']} req/s; {result['breaking_reason']}")
+    if result["highest_holding_rps"] is None:
+        print(f"no step held the SLOs, not even the first; {result['breaking_reason']}")
+    else:
+        print(f"highest rate that held the SLOs: {result['highest_holding_rps']} req/s; {result['breaking_reason']}")
     if outcome["recorded"]:
         point = outcome["recorded"]
-        print(f"recorded: {point['rps_per_unit']} req/s per {point['capacity_unit']} at {point['measured_at']}")
+        per_unit = "no rate held" if point["rps_per_unit"] is None else f"{point['rps_per_unit']} req/s"
+        print(f"recorded: {per_unit} per {point['capacity_unit']} at {point['measured_at']}")
     return 0
 
 

@@ -1,7 +1,10 @@
 """What make capacity-test posts is what the API documents and accepts."""
 import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jsonschema
+import pytest
 
 from chalicelib.capacity.saturation import saturation_from_body
 from chalicelib.web.openapi import openapi_document
@@ -31,8 +34,74 @@ def test_with_tasks_the_unit_is_a_task():
     assert saturation_from_body(body, "2026-03-09T00:00:00+00:00").rps_per_unit == round(20 / 3, 4)
 
 
-def test_fewer_than_one_task_is_refused_before_any_request(capsys):
+def refusal(capsys, argv):
     from tools.capacity_test import main
 
-    assert main(["--no-record", "--tasks", "0", "--base-url", "http://127.0.0.1:9"]) == 2
-    assert "--tasks" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    return capsys.readouterr().err
+
+
+def test_fewer_than_one_task_is_refused_before_any_request(capsys):
+    assert "--tasks" in refusal(capsys, ["--no-record", "--tasks", "0", "--base-url", "http://127.0.0.1:9"])
+
+
+def test_a_base_url_where_nothing_answers_is_refused_before_the_ramp(capsys, monkeypatch):
+    from devstack.ports import free_port
+
+    monkeypatch.setattr("tools.loadgen.steps.run_steps", lambda *args, **kwargs: pytest.fail("the ramp ran"))
+    url = f"http://127.0.0.1:{free_port()}"
+    printed = refusal(capsys, ["--no-record", "--base-url", url])
+    assert f"nothing answers at {url}" in printed and "make run" in printed
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["--ramp", "5:5"], "not a ramp: '5:5'"),
+    (["--step-duration", "soon"], "not a duration: 'soon'"),
+    (["--scenario", "nosuch"], "nosuch: no such scenario file"),
+])
+def test_a_ramp_or_scenario_it_cannot_run_is_a_usage_error(capsys, argv, said):
+    assert said in refusal(capsys, ["--no-record", "--base-url", "http://127.0.0.1:9", *argv])
+
+
+@pytest.fixture
+def refusing_stack():
+    """Answers every request as a stack given a wrong operator token does."""
+    class Refuse(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            payload = b'{"error":"Operator token is not valid"}'
+            self.send_response(403)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format, *args):
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_refused_operator_token_fails_before_the_ramp_saying_so(capsys, monkeypatch, refusing_stack):
+    from tools.capacity_test import main
+
+    monkeypatch.setattr("tools.loadgen.steps.run_steps", lambda *args, **kwargs: pytest.fail("the ramp ran"))
+    assert main(["--token", "wrong", "--base-url", refusing_stack]) == 1
+    assert "the stack refused the operator token (403" in capsys.readouterr().err
+
+
+def test_ctrl_c_during_the_ramp_says_nothing_was_recorded(capsys, monkeypatch, refusing_stack):
+    from tools.capacity_test import main
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("tools.loadgen.steps.run_steps", interrupted)
+    assert main(["--no-record", "--base-url", refusing_stack]) == 130
+    assert "interrupted; nothing recorded" in capsys.readouterr().err
