@@ -21,7 +21,8 @@ models:
 every run is bounded by --duration (or the stages) and --max-requests.
 
 thresholds (repeatable --threshold, as k6): p50|p90|p95|p99|max|mean (ms), error_rate, rate, requests, dropped,
-optionally for one request: list-users.p95<200.  --slo-gate also fails the run when an SLO objective is missed.
+optionally for one request: --threshold 'list-users.p95<200' (quoted: < and > are shell redirections).
+--slo-gate also fails the run when an SLO objective is missed.
 
 exit codes: 0 ok, {EXIT_THRESHOLDS} a threshold (or, with --slo-gate, an SLO) failed, {EXIT_INTEGRITY} the integrity
 check found missing or extra data, {EXIT_USAGE} bad arguments or scenario, or nothing answers at the base URL.
