@@ -56,7 +56,8 @@ async def run_load_async(base_url: str, scenario: Scenario, profile: LoadProfile
 
         parse_threshold(expression)
     if check and scenario.integrity is None:
-        raise ScenarioError(f"scenario {scenario.name} has no integrity section; it cannot be checked")
+        raise ScenarioError(f"scenario {scenario.name} has no integrity section; it cannot be checked "
+                            "(run it without --check; `make load` passes --check unless LOAD_ARGS is given)")
     recorder = Recorder(tuple(sorted({o.threshold_ms for o in objectives if o.threshold_ms})))
     runner = Runner(base_url, scenario, profile, run_id=run_id, recorder=recorder, seed=seed)
     if interruptible:

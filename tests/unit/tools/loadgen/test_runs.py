@@ -189,3 +189,9 @@ def test_a_malformed_stage_is_a_usage_error_saying_the_form_it_takes(capsys):
         main(["health-live", "--stage", "30s", "--base-url", "http://127.0.0.1:9"])
     assert exited.value.code == EXIT_USAGE
     assert "not a stage: '30s' (use DURATION:TARGET, e.g. 30s:50)" in capsys.readouterr().err
+
+
+def test_check_on_a_scenario_with_nothing_to_check_says_to_run_it_without(service, capsys):
+    assert main(["health-live", "--check", "--clients", "1", "--duration", "1s",
+                 "--base-url", service.base_url]) == EXIT_USAGE
+    assert "has no integrity section; it cannot be checked (run it without --check" in capsys.readouterr().err
