@@ -73,10 +73,18 @@ def main(argv: list[str]) -> int:
         parser.error("--samples counts the samples between start and end: 0 or more")
     if warmup >= duration:
         parser.error("--warmup must be shorter than --duration")
-    samples: list[dict[str, Any]] = []
     if warmup <= OUTBOX_KEEP_SECONDS + TTL_SWEEP_SECONDS:
         parser.error(f"--warmup must be longer than the outbox's {OUTBOX_KEEP_SECONDS} s retention "
                      f"and a TTL sweep ({TTL_SWEEP_SECONDS:g} s)")
+    try:
+        return soak(args, profile, duration, warmup)
+    except KeyboardInterrupt:  # the stack was stopped on the way out; the load thread dies with the process
+        print("\nbench-soak: interrupted; the local stack is stopped, no verdict", file=sys.stderr, flush=True)
+        return 130
+
+
+def soak(args: argparse.Namespace, profile: LoadProfile, duration: float, warmup: float) -> int:
+    samples: list[dict[str, Any]] = []
     with local_stack(schedules=True, env={"OUTBOX_KEEP_FINISHED_SECONDS": str(OUTBOX_KEEP_SECONDS)}) as target:
         print(f"local stack at {target.base_url}; {args.rate:g} crud-cycle iterations/s for {duration:g} s, "
               f"start sample after {warmup:g} s", flush=True)
@@ -86,7 +94,7 @@ def main(argv: list[str]) -> int:
         def load() -> None:
             report.update(run_load(target.base_url, load_scenario("crud-cycle"), profile, slos=None, check=True))
 
-        runner = threading.Thread(target=load, name="soak-load")
+        runner = threading.Thread(target=load, name="soak-load", daemon=True)  # Ctrl-C must not wait for it
         started = time.monotonic()
         runner.start()
         interval = (duration - warmup) / (args.samples + 1)

@@ -7,8 +7,9 @@ import os
 import signal
 import socket
 import sys
-import threading
+import time
 from pathlib import Path
+from typing import Any, Optional
 
 from devstack.console import ConsoleLog
 from devstack.ports import PortInUse, port_number
@@ -81,6 +82,27 @@ def parse_args(argv: list[str]) -> tuple[StackConfig, Path]:
                        variant=args.variant), log_file
 
 
+class StopRequest:
+    """What SIGINT and SIGTERM set. A plain attribute, not a threading.Event: a handler runs between two
+    bytecodes of the main thread, so Event.set() from a second signal (Ctrl-C, then the terminal's or a
+    supervisor's SIGTERM) deadlocks on the lock the first handler, or Event.wait(), holds."""
+
+    POLL_SECONDS = 0.2
+
+    def __init__(self) -> None:
+        self.signal: Optional[int] = None
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        self.signal = signum
+
+    def is_set(self) -> bool:
+        return self.signal is not None
+
+    def wait(self) -> None:
+        while self.signal is None:
+            time.sleep(self.POLL_SECONDS)
+
+
 def token_command(port: int) -> str:
     """What prints this stack's token: ``make token`` reads port 8000's unless told another."""
     return "make token" if port == DEFAULT_PORT else f"DEVSTACK_PORT={port} make token"
@@ -120,9 +142,9 @@ def main(argv: list[str]) -> int:
     install_from_environment()  # before any AWS client exists
     console = sys.stdout
     stack = LocalStack(config)
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    stopping = StopRequest()
+    signal.signal(signal.SIGTERM, stopping)
+    signal.signal(signal.SIGINT, stopping)
     with log:
         sys.stdout = ConsoleLog(log, console)
         try:

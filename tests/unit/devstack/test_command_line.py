@@ -1,9 +1,10 @@
 """`python -m devstack` refuses a command line it cannot start with, saying why, before starting anything."""
+import os
 import signal
 
 import pytest
 
-from devstack.__main__ import main, parse_args, token_command
+from devstack.__main__ import StopRequest, main, parse_args, token_command
 
 
 def refusal(capsys, argv):
@@ -78,3 +79,17 @@ def test_ctrl_c_while_starting_stops_the_stack_without_announcing_it(capsys, mon
 def test_the_banner_names_the_token_command_for_its_own_port():
     assert token_command(8000) == "make token"
     assert token_command(9000) == "DEVSTACK_PORT=9000 make token"
+
+
+def test_ctrl_c_then_sigterm_both_reach_the_stop_request_and_its_wait_ends(monkeypatch):
+    stopping = StopRequest()
+    monkeypatch.setattr(StopRequest, "POLL_SECONDS", 0.01)
+    previous = {signum: signal.signal(signum, stopping) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), signal.SIGTERM)
+        stopping.wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    assert stopping.signal == signal.SIGTERM
