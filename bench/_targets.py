@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -85,8 +86,10 @@ class Target:
     def __enter__(self) -> "Target":
         return self.start()
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, exc_type: Any, *exc: Any) -> None:
         self.stop()
+        if exc_type is None:  # logs (a soak's request log runs to hundreds of MB) are kept only for a failure
+            shutil.rmtree(self.log_dir, ignore_errors=True)
 
 
 def in_memory_app() -> Target:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -142,6 +143,8 @@ def running_stack(*extra_args: str, variant: str = "lambda", schedules: bool = F
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+        # Failures quote the log's tail (RunningStack.log_tail); the logs themselves would pile up per run.
+        shutil.rmtree(log_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session", params=VARIANTS)
