@@ -104,6 +104,18 @@ def markdown(columns: Sequence[str], found: Iterable[tuple[str, ...]]) -> str:
 
 
 def main(argv: list[str]) -> int:
+    import argparse
+
+    # No options: a --help (or a typo) must not start a run of every benchmark and the reliability suite.
+    argparse.ArgumentParser(prog="python -m bench._report", description=__doc__.split("\n\n")[0]).parse_args(argv)
+    try:
+        return report()
+    except KeyboardInterrupt:  # the stages' processes got the same Ctrl-C and stop with their stacks
+        print("\nreport: interrupted; no table", file=sys.stderr, flush=True)
+        return 130
+
+
+def report() -> int:
     from rich.console import Console
     from rich.table import Table
 

@@ -1,4 +1,7 @@
 """The report table of `make report`: each recorded figure becomes a row with its verdict."""
+import pytest
+
+import bench._report as report
 from bench._figures import read, record
 from bench._report import rows
 
@@ -40,3 +43,19 @@ def test_the_markdown_table_has_plain_verdicts():
     assert text.splitlines()[1] == "|---|---|---|---|---|"
     assert "| overhead | middleware (GET /health/live in-process) | 1.05x, +20 us/request | <= 1.15x or < 100 us | met |" in text
     assert "[green]" not in text
+
+
+def test_an_option_is_refused_instead_of_starting_the_report(capsys):
+    with pytest.raises(SystemExit) as exited:
+        report.main(["--quick"])
+    assert exited.value.code == 2 and "unrecognized arguments: --quick" in capsys.readouterr().err
+
+
+def test_ctrl_c_during_a_stage_says_the_report_was_interrupted(capsys, monkeypatch, tmp_path):
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report.tempfile, "mkdtemp", lambda prefix: str(tmp_path))
+    monkeypatch.setattr(report, "_stage", interrupted)
+    assert report.main([]) == 130
+    assert "report: interrupted; no table" in capsys.readouterr().err
