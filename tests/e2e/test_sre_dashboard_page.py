@@ -230,6 +230,20 @@ def test_acknowledge_without_a_token_asks_for_one_and_changes_nothing(stack, pag
     assert not page.problems, page.problems
 
 
+@LAMBDA_ONLY
+def test_acknowledge_with_a_wrong_token_shows_the_reason_and_changes_nothing(stack, page):
+    opened = stack.http.post(stack.url("/sre/incidents"), headers=stack.operator_headers(), json={
+        "title": "Dashboard check: wrong token", "severity": "P3"})
+    assert opened.status_code == 201
+    incident_id = opened.json()["incident"]["id"]
+    _open(page, stack)
+    page.evaluate("sessionStorage.setItem('sre-operator-token', 'not-the-operator-token')")
+    page.click(f'button.ack[data-incident="{incident_id}"]')
+    page.wait_for_selector("#ack-result:has-text('Acknowledge failed (403): Operator token is not valid')")
+    assert stack.http.get(stack.url(f"/sre/incidents/{incident_id}")).json()["incident"]["status"] == "triggered"
+    assert [problem for problem in page.problems if "403" not in problem] == []
+
+
 # As deployed (SRE_READS_REQUIRE_TOKEN on): the page loads, says a token is needed, and shows the
 # figures once a viewer's token is kept for the tab. The stack is Schemathesis' (reads only here).
 def _forbidden_reads(page):

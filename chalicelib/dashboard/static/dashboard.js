@@ -599,7 +599,7 @@
       return response.json().then(function (body) { return {ok: response.ok, status: response.status, body: body}; });
     }).then(function (answer) {
       if (!answer.ok) {
-        showAckOutcome("Acknowledge failed (" + answer.status + "): " + (answer.body.message || ""), "error");
+        showAckOutcome("Acknowledge failed (" + answer.status + "): " + (answer.body.error || "no reason given"), "error");
         button.disabled = false;
         return;
       }
