@@ -100,10 +100,11 @@ def _reject_repeated_query_parameters(request: Request) -> None:
 
 def _reject_repeated_authorization(request: Request) -> None:
     """Two Authorization headers are ambiguous: API Gateway hands the app the last one, Chalice's
-    local server the first, a proxy in front may have checked either. A 400 instead of a guess."""
+    local server the first, a proxy in front may have checked either. A 400 instead of a guess.
+    gunicorn joins repeated headers with a comma (RFC 9110 5.3), which no bearer token holds."""
     multi_value = request.to_original_event().get("multiValueHeaders") or {}
     values = [value for name, given in multi_value.items() if name.lower() == "authorization" for value in given or ()]
-    if len(values) > 1:
+    if len(values) > 1 or "," in (request.headers.get("authorization") or ""):
         raise ApiError("Authorization is given more than once; send one Authorization: Bearer <token>")
 
 

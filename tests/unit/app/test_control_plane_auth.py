@@ -153,6 +153,13 @@ def test_two_authorization_headers_are_a_400_whichever_comes_first(client, token
         assert "Authorization is given more than once" in json.loads(response["body"])["error"]
 
 
+@pytest.mark.parametrize("method, path, schemes", SECURED)
+def test_two_authorization_values_joined_with_a_comma_are_a_400(client, tokens, method, path, schemes):
+    """gunicorn (the ECS variant) hands the app repeated headers joined with a comma."""
+    response = call(client, method, path, f"Bearer {tokens['operator-token']},Bearer not-the-token")
+    assert response.status_code == 400, response.body
+
+
 @pytest.mark.parametrize("method, path, schemes", [case for case in SECURED if OPERATOR_SCHEME in case.values[2]])
 def test_the_operator_token_opens_every_operation_that_declares_it(client, tokens, method, path, schemes):
     response = call(client, method, path, f"Bearer {tokens['operator-token']}")
