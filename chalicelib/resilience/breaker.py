@@ -162,10 +162,16 @@ class FleetCircuitBreaker(pybreaker.CircuitBreaker):
         entry = {"from": record.state, "to": new_state, "at": round(now, 3), "reason": reason}
         if actor:
             entry["actor"] = actor
-        transitions = (tuple(record.transitions) + (entry,))[-MAX_TRANSITIONS_KEPT:]
-        full_changes = {"state": new_state, "transitions": transitions, **changes}
+        kept = changes.get("transitions", record.transitions)  # a reset forgets the others, never its own entry
+        transitions = (tuple(kept) + (entry,))[-MAX_TRANSITIONS_KEPT:]
+        full_changes = {**changes, "state": new_state, "transitions": transitions}
         if not self._store.compare_and_set(record.version, full_changes):
             return False
+        if record.state == new_state:
+            # An operator's open of an open breaker (or close of a closed one) is kept in the transitions
+            # with who did it, but is no transition: announced, it paged a new incident for a breaker
+            # whose trip was already handled.
+            return True
         self._announce(self.name, record.state, new_state, {
             "reason": reason, "at": now, "failures": record.failures,
             "opened_at": full_changes.get("opened_at", record.opened_at), "shared": self._store.shared,
@@ -190,7 +196,8 @@ class FleetCircuitBreaker(pybreaker.CircuitBreaker):
         self._operator_move(CLOSED, "operator", _closed_changes(), actor)
 
     def reset(self, actor: Optional[str] = None) -> None:
-        """Close and forget the history: counters, forced flag and recent transitions."""
+        """Close and forget the history: counters, forced flag and recent transitions (but for the reset's own,
+        which says who reset it)."""
         self._operator_move(CLOSED, "reset", {**_closed_changes(), "transitions": ()}, actor)
 
     def half_open(self) -> None:

@@ -178,12 +178,14 @@ def test_close_lets_calls_through_again(make_breaker):
     assert breaker.call(succeed) == "ok"
 
 
-def test_reset_clears_counters_and_history(make_breaker):
+def test_reset_clears_counters_and_history_but_its_own_entry(make_breaker):
     breaker = make_breaker()
     trip(breaker)
-    breaker.reset()
+    breaker.reset(actor="op")
     record = breaker.record()
-    assert (record.state, record.failures, record.transitions) == ("closed", 0, ())
+    assert (record.state, record.failures) == ("closed", 0)
+    assert [(e["from"], e["to"], e["reason"], e["actor"]) for e in record.transitions] == [
+        ("open", "closed", "reset", "op")]
 
 
 def test_recent_transitions_are_kept_on_the_record(make_breaker):

@@ -57,3 +57,17 @@ def test_a_failing_listener_does_not_stop_the_others():
 
     announcer(broken, lambda *args: heard.append(args))("dep", "closed", "open", {"reason": "failures"})
     assert len(heard) == 1
+
+
+@pytest.mark.parametrize("first, again", [("open", "open"), (None, "close"), (None, "reset")])
+def test_an_operator_action_that_leaves_the_state_as_it_was_is_recorded_but_not_announced(clock, first, again):
+    """A second "open" of a forced-open breaker used to open a new P2 incident and page for it."""
+    heard = []
+    breaker = FleetCircuitBreaker("dep", fail_max=1, clock=clock, announce=announcer(lambda *args: heard.append(args)))
+    if first == "open":
+        breaker.open(actor="alice")
+    announced = len(heard)
+    getattr(breaker, again)(actor="bob")
+    assert len(heard) == announced
+    assert breaker.state.name == ("open" if again == "open" else "closed")
+    assert breaker.store.refresh().transitions[-1]["actor"] == "bob"

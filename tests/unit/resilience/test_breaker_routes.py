@@ -75,9 +75,11 @@ def test_close_after_open_closes(client, token):
     assert post(client, "/sre/circuit-breakers/webhook/close", token=token).json_body["state"] == "closed"
 
 
-def test_reset_clears_recent_transitions(client, token):
+def test_reset_clears_recent_transitions_but_says_who_reset(client, token):
     post(client, "/sre/circuit-breakers/webhook/open", token=token)
-    assert post(client, "/sre/circuit-breakers/webhook/reset", token=token).json_body["recent_transitions"] == []
+    transitions = post(client, "/sre/circuit-breakers/webhook/reset", token=token).json_body["recent_transitions"]
+    assert [(entry["from"], entry["to"], entry["reason"], entry["actor"]) for entry in transitions] == [
+        ("open", "closed", "reset", "local-operator")]
 
 
 def test_tripped_breaker_reports_time_left_until_half_open(client, token, wired):
