@@ -18,6 +18,8 @@ from chalicelib.chaos.model import (
 REPOSITORY_CATALOG = Path(__file__).resolve().parents[2] / "experiments"
 CATALOG_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 ROUTE_TARGET = re.compile(r"^(\*|/[A-Za-z0-9_./{}-]{0,199})$")
+# A function name, partial ARN or ARN, with an optional qualifier (Lambda's own FunctionName pattern, loosened).
+LAMBDA_FUNCTION = re.compile(r"^(arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_.-]{1,64}(:[A-Za-z0-9_$-]{1,128})?$")
 
 
 class DefinitionError(ValueError):
@@ -62,6 +64,9 @@ def validate(document: Any, directory: Path = REPOSITORY_CATALOG, *,
     if max_duration_seconds is not None and document["duration_seconds"] > max_duration_seconds:
         return DefinitionError("duration_seconds", f"must be at most {max_duration_seconds}")
     for index, action in enumerate(document["method"]):
+        if action["type"] == "lambda_throttle" and not LAMBDA_FUNCTION.match(action["function"]):
+            return DefinitionError(f"method/{index}/function", "a Lambda function name or ARN (letters, digits, "
+                                                               "'-', '_' and '.', up to 64 characters)")
         if action["type"] != "fault":
             continue
         fault, where = action["fault"], f"method/{index}/fault"

@@ -12,6 +12,7 @@ and later, to Journal); faults and target locks expire at ``plan.ends_by`` whate
 """
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from dataclasses import replace
@@ -91,7 +92,8 @@ class ExperimentSteps:
     def new_record(self, source: str, definition: Mapping[str, Any], started_by: str,
                    experiment_id: Optional[str] = None) -> ExperimentRecord:
         problem = (definitions.validate(definition, self._catalog, max_duration_seconds=self._max_duration)
-                   or self._load_problem(definition) or self._infrastructure_problem(definition))
+                   or self._names_problem(definition) or self._load_problem(definition)
+                   or self._infrastructure_problem(definition))
         if problem is not None:
             raise problem
         now = self._clock()
@@ -100,6 +102,44 @@ class ExperimentSteps:
                                   definition=dict(definition), targets=tuple(definitions.targets(definition)),
                                   status=RUNNING, started_at=iso(now), started_by=started_by, ends_by=ends_by)
         return record.with_event(iso(now), "started", by=started_by, source=source)
+
+    def _names_problem(self, definition: Mapping[str, Any]) -> Optional[definitions.DefinitionError]:
+        """Every SLO, window and breaker the definition names exists: a probe of an unknown one observes
+        nothing, so a hypothesis would hold and a stop condition never fire, whatever happened."""
+        from chalicelib.slo.evaluation import DISPLAY_WINDOWS
+        from chalicelib.slo.timeutil import format_minutes
+
+        slos = {slo.name: slo for slo in self._slo.slos}
+        breakers = list(self._breakers.names())
+
+        def unknown(where: str, kind: str, name: str, known: list[str]) -> definitions.DefinitionError:
+            return definitions.DefinitionError(where, f"no {kind} {name!r}; one of: {', '.join(known)}")
+
+        sections = (("steady-state-hypothesis/probes", definition["steady-state-hypothesis"]["probes"]),
+                    ("stop-conditions/conditions", (definition.get("stop-conditions") or {}).get("conditions", [])))
+        for section, probes in sections:
+            for index, probe in enumerate(probes):
+                where = f"{section}/{index}"
+                if probe["type"] == "breaker":
+                    if probe["breaker"] not in breakers:
+                        return unknown(f"{where}/breaker", "circuit breaker", probe["breaker"], breakers)
+                    continue
+                slo = slos.get(probe["slo"])
+                if slo is None:
+                    return unknown(f"{where}/slo", "SLO", probe["slo"], sorted(slos))
+                windows = [format_minutes(minutes) for minutes in sorted({*DISPLAY_WINDOWS, slo.period_minutes})]
+                if probe["window"] not in windows:
+                    return unknown(f"{where}/window", f"window of {slo.name}", probe["window"], windows)
+        for index, expected in enumerate(definition.get("expected-responses", [])):
+            if "breaker" in expected and expected["breaker"] not in breakers:
+                return unknown(f"expected-responses/{index}/breaker", "circuit breaker", expected["breaker"], breakers)
+            if "target" in expected and expected["target"] not in (*breakers, *slos):
+                return unknown(f"expected-responses/{index}/target", "breaker or SLO", expected["target"],
+                               [*breakers, *sorted(slos)])
+        for index, name in enumerate((definition.get("budget") or {}).get("slos", [])):
+            if name not in slos:
+                return unknown(f"budget/slos/{index}", "SLO", name, sorted(slos))
+        return None
 
     def _load_problem(self, definition: Mapping[str, Any]) -> Optional[definitions.DefinitionError]:
         loads = [(index, action) for index, action in enumerate(definition["method"]) if action["type"] == "load"]
@@ -404,8 +444,7 @@ class ExperimentSteps:
         if gate is not None and not gate["allowed"]:
             return REFUSED, "; ".join(gate["reasons"])
         if state.get("error"):
-            error = state["error"]
-            return ERRORED, f"{error.get('Error')}: {str(error.get('Cause', ''))[:500]}"
+            return ERRORED, _error_reason(state["error"])
         if state.get("before") is not None and not state["before"]["met"]:
             failed = [p["name"] for p in state["before"]["probes"] if not p["met"]]
             return FAILED_HYPOTHESIS, f"steady state not met before injection: {', '.join(failed)}"
@@ -457,3 +496,16 @@ def _epoch(value: Any) -> float:
     if isinstance(value, (int, float)):
         return float(value)
     return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+
+
+def _error_reason(error: Mapping[str, Any]) -> str:
+    """``Error: message`` of a failed state. A Lambda task's cause is its error as JSON, stack trace
+    included: the journal is served by the API, so it keeps the message only."""
+    cause = error.get("Cause", "")
+    try:
+        parsed = json.loads(cause) if isinstance(cause, str) else None
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict) and "errorMessage" in parsed:
+        cause = parsed["errorMessage"]
+    return f"{error.get('Error')}: {str(cause)[:500]}"

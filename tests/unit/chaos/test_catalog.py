@@ -89,6 +89,21 @@ def test_a_route_fault_may_name_any_other_route_of_the_api(target):
     assert definitions.validate(document) is None
 
 
+@pytest.mark.parametrize("function", ["nope\u0000", "../x", "a b", "x" * 65, ""])
+def test_a_lambda_throttle_of_something_that_is_no_function_name_is_refused(function):
+    document = copy.deepcopy(definitions.catalog_entry("lambda-throttling"))
+    document["method"][0]["function"] = function
+    assert definitions.validate(document).field == "method/0/function"
+
+
+@pytest.mark.parametrize("function", ["serverless-sre-api", "serverless-sre-api:live",
+                                      "arn:aws:lambda:us-east-1:123456789012:function:serverless-sre-api"])
+def test_a_lambda_throttle_takes_a_name_or_an_arn(function):
+    document = copy.deepcopy(definitions.catalog_entry("lambda-throttling"))
+    document["method"][0]["function"] = function
+    assert definitions.validate(document) is None
+
+
 def test_catalog_names_cannot_escape_the_folder():
     for name in ("../secrets", "schema", "UPPER", ""):
         with pytest.raises(definitions.DefinitionError) as raised:
