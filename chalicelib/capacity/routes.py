@@ -9,23 +9,7 @@ from chalice import Blueprint
 
 from chalicelib.auth import operator_action
 from chalicelib.http.blueprint import ReusableBlueprint
-from chalicelib.http.errors import ApiError
-from chalicelib.http.request import json_object
-
-
-def _no_query(request: Any) -> None:
-    unknown = sorted(request.query_params or {})
-    if unknown:
-        raise ApiError("Validation failed", details={name: ["Unknown query parameter."] for name in unknown})
-
-
-def _no_body(request: Any) -> None:
-    """No body, or an empty JSON object (JSON's own whitespace around it, nothing else)."""
-    raw = request.raw_body
-    if not raw or not raw.strip(b" \t\n\r"):
-        return
-    if json_object(request):
-        raise ApiError("Validation failed", details={"body": ["This endpoint takes no body (or an empty object)."]})
+from chalicelib.http.request import json_object, no_body, no_query
 
 
 def build_blueprint(wired: Callable[[], Any]) -> Blueprint:
@@ -34,15 +18,15 @@ def build_blueprint(wired: Callable[[], Any]) -> Blueprint:
 
     @blueprint.route("/sre/capacity", methods=["GET"])
     def capacity_plan() -> dict[str, Any]:
-        _no_query(blueprint.current_request)
+        no_query(blueprint.current_request)
         return wired().capacity_planner.plan()
 
     @blueprint.route("/sre/capacity/collect", methods=["POST"])
     def collect_capacity() -> dict[str, Any]:
         request = blueprint.current_request
         with operator_action(wired().operator_auth, request.headers, "capacity.collect", "utilization") as acting:
-            _no_query(request)
-            _no_body(request)
+            no_query(request)
+            no_body(request)
             report = wired().capacity_collector().run()
             acting.target = f"utilization report {report.collected_at}"
             return {"collected_at": report.collected_at, "series": len(report.series),
@@ -56,7 +40,7 @@ def build_blueprint(wired: Callable[[], Any]) -> Blueprint:
 
         request = blueprint.current_request
         with operator_action(wired().operator_auth, request.headers, "capacity.saturation", "saturation point") as acting:
-            _no_query(request)
+            no_query(request)
             point = saturation_from_body(json_object(request), utc_now().isoformat())
             wired().capacity_store.put_saturation(point)
             acting.target = f"saturation point per {point.capacity_unit} {point.measured_at}"

@@ -8,6 +8,7 @@ from chalice import Blueprint, Response
 from chalicelib.auth import operator_action
 from chalicelib.chaos import api
 from chalicelib.http.blueprint import ReusableBlueprint
+from chalicelib.http.request import no_body, no_query
 
 
 def build_blueprint(wired: Callable[[], Any]) -> Blueprint:
@@ -23,6 +24,7 @@ def build_blueprint(wired: Callable[[], Any]) -> Blueprint:
     @bp.route("/sre/chaos/experiments", methods=["POST"])
     def start_experiment():
         with acting("chaos.start", "new experiment") as action:
+            no_query(bp.current_request)
             body, status = api.start(service(), bp.current_request, action)
             return Response(body=body, status_code=status)
 
@@ -35,12 +37,15 @@ def build_blueprint(wired: Callable[[], Any]) -> Blueprint:
     @bp.route("/sre/chaos/experiments/{experiment_id}", methods=["GET"])
     def get_experiment(experiment_id):
         with acting("chaos.read", experiment_id) as action:
+            no_query(bp.current_request)
             action.outcome = "read"
             return api.get(service(), experiment_id)
 
     @bp.route("/sre/chaos/experiments/{experiment_id}/stop", methods=["POST"])
     def stop_experiment(experiment_id):
         with acting("chaos.stop", experiment_id) as action:
+            no_query(bp.current_request)
+            no_body(bp.current_request)
             return api.stop(service(), experiment_id, action)
 
     return bp

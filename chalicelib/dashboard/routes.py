@@ -7,7 +7,8 @@ from chalice import Blueprint, Response
 
 from chalicelib.dashboard import assets
 from chalicelib.http.blueprint import ReusableBlueprint
-from chalicelib.http.errors import ApiError, NotFound
+from chalicelib.http.errors import NotFound
+from chalicelib.http.request import no_query
 
 # Stricter than the other HTML pages: no inline style either (the page's CSS is a file).
 PAGE_CONTENT_SECURITY_POLICY = (
@@ -15,30 +16,24 @@ PAGE_CONTENT_SECURITY_POLICY = (
     "form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
 
 
-def _no_query(request: Any) -> None:
-    unknown = sorted(request.query_params or {})
-    if unknown:
-        raise ApiError("Validation failed", details={name: ["Unknown query parameter."] for name in unknown})
-
-
 def build_blueprint(wired: Callable[[], Any]) -> Blueprint:
     blueprint = ReusableBlueprint(__name__)
 
     @blueprint.route("/sre/dashboard", methods=["GET"])
     def dashboard_document() -> dict[str, Any]:
-        _no_query(blueprint.current_request)
+        no_query(blueprint.current_request)
         return wired().dashboard.document()
 
     @blueprint.route("/sre/dashboard-ui", methods=["GET"])
     def dashboard_page() -> Response:
-        _no_query(blueprint.current_request)
+        no_query(blueprint.current_request)
         body, content_type = assets.page()
         return Response(body=body, status_code=200,
                         headers={"Content-Type": content_type, "Content-Security-Policy": PAGE_CONTENT_SECURITY_POLICY})
 
     @blueprint.route("/sre/dashboard-ui/assets/{name}", methods=["GET"])
     def dashboard_asset(name: str) -> Response:
-        _no_query(blueprint.current_request)
+        no_query(blueprint.current_request)
         found = assets.asset(name)
         if found is None:
             raise NotFound(f"No dashboard asset {name!r}", details={"known": sorted(assets.ASSETS)})

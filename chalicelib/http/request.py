@@ -96,3 +96,19 @@ def query_int(params: Any, name: str, *, default: int, minimum: int, maximum: in
     if value is None:
         raise ValidationFailed({name: [f"Must be a whole number from {minimum} to {maximum}."]})
     return value
+
+
+def no_query(request: Any) -> None:
+    """An endpoint that takes no query parameters: any given is a 400 naming it (never silently ignored)."""
+    unknown = sorted(request.query_params or {})
+    if unknown:
+        raise ApiError("Validation failed", details={name: ["Unknown query parameter."] for name in unknown})
+
+
+def no_body(request: Any) -> None:
+    """An endpoint that takes no body: none, or an empty JSON object (JSON's own whitespace around it)."""
+    raw = request.raw_body
+    if not raw or not raw.strip(b" \t\n\r"):
+        return
+    if json_object(request):
+        raise ApiError("Validation failed", details={"body": ["This endpoint takes no body (or an empty object)."]})

@@ -7,6 +7,7 @@ from chalice import Blueprint
 
 from chalicelib.auth import operator_action
 from chalicelib.http.blueprint import ReusableBlueprint
+from chalicelib.http.request import no_query
 from chalicelib.incidents import api
 from chalicelib.incidents.model import utc_now
 
@@ -37,6 +38,7 @@ def build_blueprint(wired: Callable[[], Any]) -> Blueprint:
     @bp.route("/sre/incidents", methods=["POST"])
     def create_incident():
         with acting("incident.open", "new incident") as action:
+            no_query(bp.current_request)
             return api.create_incident(get_incident_service(), reports(), bp.current_request, action)
 
     @bp.route("/sre/incidents/stats", methods=["GET"])
@@ -45,21 +47,25 @@ def build_blueprint(wired: Callable[[], Any]) -> Blueprint:
 
     @bp.route("/sre/incidents/{incident_id}", methods=["GET"])
     def get_incident(incident_id):
+        no_query(bp.current_request)
         return api.get_incident(get_incident_service(), incident_id)
 
     @bp.route("/sre/incidents/{incident_id}/ack", methods=["POST"])
     def acknowledge_incident(incident_id):
         with acting("incident.acknowledge", incident_id) as action:
+            no_query(bp.current_request)
             return api.act_on_incident(get_incident_service(), bp.current_request, incident_id, "ack", action)
 
     @bp.route("/sre/incidents/{incident_id}/mitigate", methods=["POST"])
     def mitigate_incident(incident_id):
         with acting("incident.mitigate", incident_id) as action:
+            no_query(bp.current_request)
             return api.act_on_incident(get_incident_service(), bp.current_request, incident_id, "mitigate", action)
 
     @bp.route("/sre/incidents/{incident_id}/resolve", methods=["POST"])
     def resolve_incident(incident_id):
         with acting("incident.resolve", incident_id) as action:
+            no_query(bp.current_request)
             return api.act_on_incident(get_incident_service(), bp.current_request, incident_id, "resolve", action)
 
     @bp.route("/sre/incidents/{incident_id}/ack-link", methods=["GET"])
@@ -74,6 +80,7 @@ def build_blueprint(wired: Callable[[], Any]) -> Blueprint:
 
     @bp.route("/sre/incidents/{incident_id}/postmortem", methods=["GET"])
     def incident_postmortem(incident_id):
+        no_query(bp.current_request)
         return api.postmortem(get_incident_service(), reports(), incident_id, utc_now)
 
     @bp.route("/sre/incidents/{incident_id}/communications/{stage}", methods=["GET"])
@@ -87,6 +94,7 @@ def build_blueprint(wired: Callable[[], Any]) -> Blueprint:
 
     @bp.route("/sre/tickets/{ticket_id}", methods=["GET"])
     def get_ticket(ticket_id):
+        no_query(bp.current_request)
         return api.get_ticket(get_ticket_service(), ticket_id)
 
     return bp

@@ -7,7 +7,7 @@ from chalice import Blueprint
 
 from chalicelib.auth import operator_action
 from chalicelib.http.blueprint import ReusableBlueprint
-from chalicelib.http.request import json_object
+from chalicelib.http.request import json_object, no_query
 
 
 def _optional_body(request) -> dict:
@@ -23,11 +23,13 @@ def build_blueprint(wired: Callable[[], Any]) -> Blueprint:
 
     @blueprint.route("/sre/circuit-breakers", methods=["GET"])
     def list_circuit_breakers():
+        no_query(blueprint.current_request)
         return wired().breaker_operations.list()
 
     def _act(name: str, action: str) -> dict:
         request = blueprint.current_request
         with operator_action(wired().operator_auth, request.headers, f"circuit-breaker.{action}", name) as acting:
+            no_query(request)
             return wired().breaker_operations.act(name, action, _optional_body(request), operator=acting.operator)
 
     @blueprint.route("/sre/circuit-breakers/{name}/open", methods=["POST"])

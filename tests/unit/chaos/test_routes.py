@@ -262,3 +262,19 @@ def test_the_rollback_function_removes_the_reserved_concurrency_a_throttled_func
     assert reserved_concurrency("serverless-sre-prod") == 1
     chaos_rollback.handler(state, None)
     assert reserved_concurrency("serverless-sre-prod") is None
+
+
+@pytest.mark.parametrize("path_suffix, body", [("/stop", '{"reason": "done"}'), ("/stop", "not json"),
+                                               ("/stop?force=1", None)])
+def test_a_stop_with_a_body_or_query_it_does_not_take_is_400_and_stops_nothing(client, path_suffix, body):
+    """It used to stop and silently drop what it was sent (a reason the operator thought was recorded)."""
+    started = send(client, "post", "/sre/chaos/experiments", {"experiment": "dynamodb-failure"}).json_body
+    response = send(client, "post", f"/sre/chaos/experiments/{started['id']}{path_suffix}", body)
+    assert response.status_code == 400, response.body
+    assert send(client, "get", f"/sre/chaos/experiments/{started['id']}").json_body["status"] == "running"
+
+
+def test_reading_an_experiment_with_a_query_it_does_not_take_is_400(client):
+    started = send(client, "post", "/sre/chaos/experiments", {"experiment": "dynamodb-failure"}).json_body
+    response = send(client, "get", f"/sre/chaos/experiments/{started['id']}?verbose=1")
+    assert response.status_code == 400 and response.json_body["details"] == {"verbose": ["Unknown query parameter."]}

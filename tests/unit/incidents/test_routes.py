@@ -123,6 +123,18 @@ def test_ack_requires_the_operator_token(api_client, incident_id):
     assert response.status_code == 403
 
 
+@pytest.mark.parametrize("verb", ["ack", "mitigate", "resolve"])
+def test_an_action_with_a_query_it_does_not_take_is_400_and_changes_nothing(api_client, operator, incident_id, verb):
+    response = api_client.http.post(f"/sre/incidents/{incident_id}/{verb}?by=carol", headers=operator)
+    assert response.status_code == 400 and response.json_body["details"] == {"by": ["Unknown query parameter."]}
+    assert api_client.http.get(f"/sre/incidents/{incident_id}").json_body["incident"]["status"] == "triggered"
+
+
+@pytest.mark.parametrize("path", ["", "/postmortem"])
+def test_reading_an_incident_with_a_query_it_does_not_take_is_400(api_client, incident_id, path):
+    assert api_client.http.get(f"/sre/incidents/{incident_id}{path}?format=html").status_code == 400
+
+
 def test_mitigate_then_resolve(api_client, operator, incident_id):
     mitigated = api_client.http.post(f"/sre/incidents/{incident_id}/mitigate", headers=operator,
                                      body=json.dumps({"by": "alice", "note": "rolled back"}))

@@ -113,3 +113,14 @@ def test_every_breaker_action_writes_an_audit_line_naming_the_operator(client, t
         {"who": "unauthenticated", "action": "circuit-breaker.reset", "target": "webhook",
          "outcome": "refused 403: Operator token is not valid"},
     ]
+
+
+def test_the_listing_with_a_query_it_does_not_take_is_400(client):
+    response = client.http.get("/sre/circuit-breakers?name=database")
+    assert response.status_code == 400 and response.json_body["details"] == {"name": ["Unknown query parameter."]}
+
+
+def test_an_action_with_a_query_it_does_not_take_is_400_and_changes_nothing(client, token):
+    response = post(client, "/sre/circuit-breakers/webhook/open?minutes=5", token=token)
+    assert response.status_code == 400
+    assert breaker_view(client, "webhook")["state"] == "closed"
