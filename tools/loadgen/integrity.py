@@ -120,59 +120,65 @@ async def check_integrity_async(base_url: str, spec: IntegritySpec, ledger: Ledg
 
     base_url = base_url.rstrip("/")
     report = IntegrityReport(uncertain=len(ledger.uncertain), unacknowledged_creates=ledger.unacknowledged_creates)
-    async with aiohttp.ClientSession(headers=dict(headers or {}),
-                                     timeout=aiohttp.ClientTimeout(total=timeout)) as session:
-        try:
-            listed = await _list_all(session, base_url, spec)
-        except UnlistedError as exc:
-            report.error = str(exc)
-            return report
-        report.listed = len(listed)
-        by_id: dict[str, list[Mapping[str, Any]]] = {}
-        for item in listed:
-            by_id.setdefault(str(item.get(spec.id_field)), []).append(item)
-
-        for resource_id, fields in ledger.expected.items():
-            if resource_id in ledger.deleted or resource_id in ledger.uncertain:
-                continue
-            report.checked_present += 1
-            found = by_id.get(resource_id, [])
-            if not found:
-                report.missing.append({"id": resource_id, "problem": "acknowledged but not listed", "sent": fields})
-            elif len(found) > 1:
-                report.extra.append({"id": resource_id, "problem": f"listed {len(found)} times"})
-            else:
-                differs = {name: {"sent": value, "stored": found[0].get(name)} for name, value in fields.items()
-                           if found[0].get(name) != value}
-                if differs:
-                    report.missing.append({"id": resource_id, "problem": "stored differently", "fields": differs})
-
-        gone = sorted(ledger.deleted - ledger.uncertain)
-        slots = asyncio.Semaphore(READ_CONCURRENCY)
-
-        async def still_there(resource_id: str) -> Optional[dict[str, Any]]:
-            if resource_id in by_id:
-                return {"id": resource_id, "problem": "deleted (204) but still listed"}
-            async with slots, session.get(base_url + spec.read.replace("{id}", resource_id)) as response:
-                if response.status != 404:
-                    return {"id": resource_id, "problem": f"deleted (204) but GET answers {response.status}"}
-            return None
-
-        report.checked_gone = len(gone)
-        report.extra.extend(problem for problem in await asyncio.gather(*(still_there(rid) for rid in gone))
-                            if problem)
-        listed_unique = {(name, str(item[name]).lower()) for name in spec.unique for item in listed
-                         if item.get(name) is not None}
-        for conflict in ledger.conflicts:
-            report.checked_conflicts += 1
-            if not any((name, value.lower()) in ledger.stored_unique | listed_unique
-                       for name, value in conflict.items()):
-                report.extra.append({**conflict, "problem": "answered 409, but no such value was stored"})
-        for name in spec.unique:
-            values = Counter(str(item.get(name)).lower() for item in listed if item.get(name) is not None)
-            report.extra.extend({name: value, "problem": f"stored {count} times"}
-                                for value, count in values.items() if count > 1)
+    try:
+        async with aiohttp.ClientSession(headers=dict(headers or {}),
+                                         timeout=aiohttp.ClientTimeout(total=timeout)) as session:
+            await _compare(session, base_url, spec, ledger, report)
+    except UnlistedError as exc:
+        report.error = str(exc)
+    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:  # the service stopped answering
+        report.error = f"no answer from {base_url} ({type(exc).__name__}: {exc}); cannot check integrity"
     return report
+
+
+async def _compare(session: Any, base_url: str, spec: IntegritySpec, ledger: Ledger,
+                   report: IntegrityReport) -> None:
+    listed = await _list_all(session, base_url, spec)
+    report.listed = len(listed)
+    by_id: dict[str, list[Mapping[str, Any]]] = {}
+    for item in listed:
+        by_id.setdefault(str(item.get(spec.id_field)), []).append(item)
+
+    for resource_id, fields in ledger.expected.items():
+        if resource_id in ledger.deleted or resource_id in ledger.uncertain:
+            continue
+        report.checked_present += 1
+        found = by_id.get(resource_id, [])
+        if not found:
+            report.missing.append({"id": resource_id, "problem": "acknowledged but not listed", "sent": fields})
+        elif len(found) > 1:
+            report.extra.append({"id": resource_id, "problem": f"listed {len(found)} times"})
+        else:
+            differs = {name: {"sent": value, "stored": found[0].get(name)} for name, value in fields.items()
+                       if found[0].get(name) != value}
+            if differs:
+                report.missing.append({"id": resource_id, "problem": "stored differently", "fields": differs})
+
+    gone = sorted(ledger.deleted - ledger.uncertain)
+    slots = asyncio.Semaphore(READ_CONCURRENCY)
+
+    async def still_there(resource_id: str) -> Optional[dict[str, Any]]:
+        if resource_id in by_id:
+            return {"id": resource_id, "problem": "deleted (204) but still listed"}
+        async with slots, session.get(base_url + spec.read.replace("{id}", resource_id)) as response:
+            if response.status != 404:
+                return {"id": resource_id, "problem": f"deleted (204) but GET answers {response.status}"}
+        return None
+
+    report.checked_gone = len(gone)
+    report.extra.extend(problem for problem in await asyncio.gather(*(still_there(rid) for rid in gone))
+                        if problem)
+    listed_unique = {(name, str(item[name]).lower()) for name in spec.unique for item in listed
+                     if item.get(name) is not None}
+    for conflict in ledger.conflicts:
+        report.checked_conflicts += 1
+        if not any((name, value.lower()) in ledger.stored_unique | listed_unique
+                   for name, value in conflict.items()):
+            report.extra.append({**conflict, "problem": "answered 409, but no such value was stored"})
+    for name in spec.unique:
+        values = Counter(str(item.get(name)).lower() for item in listed if item.get(name) is not None)
+        report.extra.extend({name: value, "problem": f"stored {count} times"}
+                            for value, count in values.items() if count > 1)
 
 
 def check_integrity(base_url: str, spec: IntegritySpec, ledger: Ledger, **kwargs: Any) -> IntegrityReport:
