@@ -215,15 +215,24 @@ def test_acknowledge_works_from_the_page_by_keyboard(stack, incident, page):
     assert not page.problems, page.problems
 
 
-@LAMBDA_ONLY
-def test_acknowledge_without_a_token_asks_for_one_and_changes_nothing(stack, page):
+def _refused_acknowledge(stack, page, kept_token):
+    """Open an incident, keep ``kept_token`` for the tab (None: none), press its Acknowledge button."""
     opened = stack.http.post(stack.url("/sre/incidents"), headers=stack.operator_headers(), json={
-        "title": "Dashboard check: no token", "severity": "P3"})
+        "title": f"Dashboard check: token {kept_token}", "severity": "P3"})
     assert opened.status_code == 201
     incident_id = opened.json()["incident"]["id"]
     _open(page, stack)
-    page.evaluate("sessionStorage.removeItem('sre-operator-token')")
+    if kept_token is None:
+        page.evaluate("sessionStorage.removeItem('sre-operator-token')")
+    else:
+        page.evaluate("token => sessionStorage.setItem('sre-operator-token', token)", kept_token)
     page.click(f'button.ack[data-incident="{incident_id}"]')
+    return incident_id
+
+
+@LAMBDA_ONLY
+def test_acknowledge_without_a_token_asks_for_one_and_changes_nothing(stack, page):
+    incident_id = _refused_acknowledge(stack, page, None)
     page.wait_for_selector("#ack-result:has-text('Enter the operator token first')")
     assert page.evaluate("document.activeElement.id") == "token"
     assert stack.http.get(stack.url(f"/sre/incidents/{incident_id}")).json()["incident"]["status"] == "triggered"
@@ -232,13 +241,7 @@ def test_acknowledge_without_a_token_asks_for_one_and_changes_nothing(stack, pag
 
 @LAMBDA_ONLY
 def test_acknowledge_with_a_wrong_token_shows_the_reason_and_changes_nothing(stack, page):
-    opened = stack.http.post(stack.url("/sre/incidents"), headers=stack.operator_headers(), json={
-        "title": "Dashboard check: wrong token", "severity": "P3"})
-    assert opened.status_code == 201
-    incident_id = opened.json()["incident"]["id"]
-    _open(page, stack)
-    page.evaluate("sessionStorage.setItem('sre-operator-token', 'not-the-operator-token')")
-    page.click(f'button.ack[data-incident="{incident_id}"]')
+    incident_id = _refused_acknowledge(stack, page, "not-the-operator-token")
     page.wait_for_selector("#ack-result:has-text('Acknowledge failed (403): Operator token is not valid')")
     assert stack.http.get(stack.url(f"/sre/incidents/{incident_id}")).json()["incident"]["status"] == "triggered"
     assert [problem for problem in page.problems if "403" not in problem] == []
