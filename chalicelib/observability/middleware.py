@@ -19,7 +19,8 @@ from chalicelib.observability.request_context import begin_request, record_failu
 from chalicelib.observability.tracing import request_segment
 
 CORRELATION_HEADER = "X-Correlation-Id"
-_CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
+# No "@": the id is in every log record, and logs carry no email address.
+_CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
 
 SECURITY_HEADERS = {
     "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
@@ -36,7 +37,8 @@ HTML_CONTENT_SECURITY_POLICY = (
 def correlation_id_for(request: Request) -> str:
     for header in ("x-correlation-id", "x-request-id"):
         value = request.headers.get(header)
-        if value and _CORRELATION_ID.match(value):
+        # Sent twice, which one is meant is a guess (API Gateway keeps the last, a WSGI server joins them).
+        if value and _CORRELATION_ID.fullmatch(value) and len(_header_values(request, header)) <= 1:
             return value
     return (request.context or {}).get("requestId") or str(uuid.uuid4())
 
@@ -98,14 +100,25 @@ def _reject_repeated_query_parameters(request: Request) -> None:
         raise ApiError("Validation failed", details={name: ["Given more than once."] for name in repeated})
 
 
-def _reject_repeated_authorization(request: Request) -> None:
-    """Two Authorization headers are ambiguous: API Gateway hands the app the last one, Chalice's
-    local server the first, a proxy in front may have checked either. A 400 instead of a guess.
-    gunicorn joins repeated headers with a comma (RFC 9110 5.3), which no bearer token holds."""
+def _header_values(request: Request, name: str) -> list[str]:
+    """Every value the client sent for header ``name`` (API Gateway's ``multiValueHeaders``)."""
     multi_value = request.to_original_event().get("multiValueHeaders") or {}
-    values = [value for name, given in multi_value.items() if name.lower() == "authorization" for value in given or ()]
-    if len(values) > 1 or "," in (request.headers.get("authorization") or ""):
-        raise ApiError("Authorization is given more than once; send one Authorization: Bearer <token>")
+    return [value for given_name, given in multi_value.items() if given_name.lower() == name for value in given or ()]
+
+
+# Headers whose second value is ambiguous: API Gateway hands the app the last one, Chalice's local
+# server the first, a proxy in front may have checked either (gunicorn refuses a second Content-Type).
+SINGLE_VALUE_HEADERS = {"authorization": ("Authorization", "send one Authorization: Bearer <token>"),
+                        "content-type": ("Content-Type", "send one Content-Type")}
+
+
+def _reject_repeated_headers(request: Request) -> None:
+    """A 400 instead of a guess at which of two values counts. gunicorn joins two Authorization
+    headers with a comma (RFC 9110 5.3), which no bearer token holds."""
+    for name, (display_name, advice) in SINGLE_VALUE_HEADERS.items():
+        joined = name == "authorization" and "," in (request.headers.get(name) or "")
+        if joined or len(_header_values(request, name)) > 1:
+            raise ApiError(f"{display_name} is given more than once; {advice}")
 
 
 # GET routes of the SRE plane anyone may call: the acknowledge link is signed, and the dashboard
@@ -128,12 +141,12 @@ def _require_sre_reader(request: Request) -> None:
 
 def _call_view(request: Request, get_response: Callable[[Request], Response], fault: Any = None) -> Response:
     try:
+        _reject_repeated_headers(request)
         check_content_type(request, declared_media_types((request.context or {}).get("resourcePath", ""),
                                                          request.method))
         check_content_encoding(request)
         check_body_size(request)
         _reject_repeated_query_parameters(request)
-        _reject_repeated_authorization(request)
         _require_sre_reader(request)
         if fault is not None:
             injected = _apply_route_fault(fault)

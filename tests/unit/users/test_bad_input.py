@@ -87,6 +87,34 @@ def test_json_declared_as_utf8_or_without_a_charset_is_read(client, content_type
     assert response.status_code == 201
 
 
+def through_the_local_gateway(method, path, headers, body=None):
+    """One request as the local gateway hands it to the app: ``headers`` maps lower-cased names to
+    every value sent, as API Gateway's multiValueHeaders."""
+    from chalice.config import Config
+
+    from app import app
+    from devstack.gateway import MultiValueGateway, RequestHeaders
+
+    gateway = MultiValueGateway(app, Config.create(chalice_stage="local", app_name=app.app_name, lambda_timeout=30))
+    first = {name: values[0] for name, values in headers.items()}
+    return gateway.handle_request(method=method, path=path, headers=RequestHeaders(first, headers), body=body)
+
+
+@pytest.mark.parametrize("content_types", [["application/json", "text/plain"], ["text/plain", "application/json"]])
+def test_two_content_types_answer_400_whichever_comes_first_and_create_nothing(client, tables, content_types):
+    response = through_the_local_gateway("POST", "/api/users", {"content-type": content_types},
+                                         b'{"name": "Ada", "email": "ada@example.com"}')
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"]) == {"error": "Content-Type is given more than once; send one Content-Type"}
+    assert json.loads(client.http.get("/api/users").body) == []
+
+
+def test_a_correlation_id_sent_twice_is_neither_value(tables):
+    response = through_the_local_gateway("GET", "/health/live", {"x-correlation-id": ["first", "second"]})
+    assert response["statusCode"] == 200
+    assert response["headers"]["X-Correlation-Id"] not in ("first", "second")
+
+
 @pytest.mark.parametrize("encoding", ["gzip", "br", "deflate"])
 def test_a_compressed_body_answers_415_naming_its_encoding_and_creates_nothing(client, tables, encoding):
     response = client.http.post("/api/users", headers={"Content-Type": "application/json", "Content-Encoding": encoding},

@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 
 def emf_records(output):
     return [json.loads(line) for line in output.splitlines() if line.startswith('{"_aws"')]
@@ -28,6 +30,14 @@ def test_an_unsafe_correlation_id_is_replaced(client, tables):
     response = client.http.get("/health/live", headers={"X-Correlation-Id": "bad id\twith spaces"})
     assert response.headers["X-Correlation-Id"] != "bad id\twith spaces"
     assert response.headers["X-Correlation-Id"]
+
+
+@pytest.mark.parametrize("sent", ["someone@example.com", "abc-123\n"])
+def test_a_correlation_id_holding_an_email_or_a_line_break_is_replaced_and_never_logged(client, tables, capsys, sent):
+    capsys.readouterr()
+    response = client.http.get("/health/live", headers={"X-Request-Id": sent})
+    assert response.headers["X-Correlation-Id"] not in (sent, sent.strip())
+    assert sent.strip() not in capsys.readouterr().out
 
 
 def test_one_emf_record_per_request_with_the_route_template(client, created, capsys):
