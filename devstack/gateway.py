@@ -106,6 +106,8 @@ class GatewayRequestHandler(ChaliceRequestHandler):
         except ValueError:
             default = "Request rejected"
         self.close_connection = True
+        if self.request_version == "HTTP/0.9":  # never parsed (a version http.server refuses): http.server
+            self.request_version = "HTTP/1.0"  # would send the body alone, with no status line or headers
         self._send_json(code, {"error": message or default}, headers)
 
     def _parse_payload(self) -> tuple[dict[str, str], Optional[bytes]]:
