@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from chalice.app import Blueprint, Request, Response
 
-from chalicelib.http.errors import ApiError
+from chalicelib.http.errors import ApiError, ValidationFailed
 from chalicelib.http.blueprint import ReusableBlueprint
 from chalicelib.http.request import json_object
 from chalicelib.observability.request_context import current_facts
@@ -15,6 +15,7 @@ from chalicelib.web.pages import parse_form, render_index
 
 NEXT_CURSOR_HEADER = "X-Next-Cursor"
 HTML = {"Content-Type": "text/html; charset=utf-8"}
+FORM_FIELDS = ("name", "email")  # any other field of the form is ignored, as the page sends none
 
 
 def list_users(service: UserService, request: Request) -> Response:
@@ -58,8 +59,11 @@ def submit_user_form(service: UserService, request: Request) -> Response:
         form = parse_form(request.raw_body)
     except UnicodeDecodeError:  # as the JSON API: 400, nothing created
         return index_page(service, error=ApiError("Form body is not valid UTF-8"), status_code=400)
-    fields = {name: form[name] for name in ("name", "email") if name in form}
+    fields = {name: form[name][0] for name in FORM_FIELDS if name in form}
     try:
+        repeated = [name for name in FORM_FIELDS if len(form.get(name, ())) > 1]
+        if repeated:  # which value is meant would be a guess, as with a query parameter given twice
+            raise ValidationFailed({name: ["Given more than once."] for name in repeated})
         service.create(fields)
     except ApiError as error:
         if error.status_code >= 500:

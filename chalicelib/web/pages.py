@@ -44,12 +44,11 @@ def render_index(users: list[User], *, error: Optional[ApiError] = None,
                                   email=field("email"))
 
 
-def parse_form(raw_body: Optional[bytes]) -> dict[str, str]:
-    """A form body as single values; a repeated field keeps its first value.
+def parse_form(raw_body: Optional[bytes]) -> dict[str, list[str]]:
+    """A form body as every value of each field, in the order sent.
 
     Raises ``UnicodeDecodeError`` for invalid UTF-8, raw or percent-encoded (``%FF``), which
     ``parse_qs`` would otherwise turn into U+FFFD and store.
     """
     text = (raw_body or b"").decode("utf-8", errors="strict")
-    pairs = parse_qs(text, keep_blank_values=True, encoding="utf-8", errors="strict")
-    return {key: values[0] for key, values in pairs.items()}
+    return parse_qs(text, keep_blank_values=True, encoding="utf-8", errors="strict")

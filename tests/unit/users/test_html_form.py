@@ -49,3 +49,12 @@ def test_form_with_invalid_utf8_answers_400_and_creates_nothing(client, tables, 
     assert response.status_code == 400
     assert b"not valid UTF-8" in response.body
     assert json.loads(client.http.get("/api/users").body) == []
+
+
+@pytest.mark.parametrize("raw", ["name=Ada&name=Eve&email=ada%40example.com",
+                                 "name=Ada&email=ada%40example.com&email=eve%40example.com"])
+def test_a_form_field_given_twice_answers_400_naming_it_and_creates_nothing(client, tables, raw):
+    response = client.http.post("/user", headers=FORM, body=raw)
+    assert response.status_code == 400
+    assert "Given more than once." in response.body.decode()
+    assert json.loads(client.http.get("/api/users").body) == []
