@@ -101,6 +101,8 @@ class GatewayRequestHandler(ChaliceRequestHandler):
         if code == HTTPStatus.NOT_IMPLEMENTED:  # a method http.server has no do_<METHOD> for
             code, message = HTTPStatus.METHOD_NOT_ALLOWED, f"Method {self.command} is not supported"
             headers["Allow"] = ", ".join(sorted(ALLOWED_METHODS))
+        if code == HTTPStatus.HTTP_VERSION_NOT_SUPPORTED:  # the client's mistake: a 4xx, as gunicorn answers
+            code, message = HTTPStatus.BAD_REQUEST, f"{message}: send HTTP/1.1"
         try:
             default = HTTPStatus(code).phrase
         except ValueError:
