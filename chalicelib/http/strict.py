@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from typing import Any, Optional
 
 # Enough for any bound this service uses (epoch seconds, page sizes), far below int()'s limit.
@@ -40,6 +41,18 @@ def _finite_float(text: str) -> float:
     return value
 
 
+# A double's largest value has 309 digits; anything longer is beyond it without converting it
+# (int() refuses over 4300 digits with advice about sys.set_int_max_str_digits for the client).
+_DOUBLE_DIGITS = len(str(int(sys.float_info.max)))
+
+
+def _int_within_double(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > _DOUBLE_DIGITS or abs(value := int(text)) > sys.float_info.max:
+        raise StrictJsonError(f"an integer of {digits} digits is out of range for a JSON number")
+    return value
+
+
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
@@ -54,7 +67,7 @@ def loads(text: str) -> Any:
 
     Raises ``ValueError`` (``json.JSONDecodeError`` or ``StrictJsonError``) and ``RecursionError``.
     """
-    return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float,
+    return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_int_within_double,
                       object_pairs_hook=_no_duplicate_keys)
 
 

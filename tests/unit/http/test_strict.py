@@ -1,3 +1,5 @@
+import sys
+
 import pytest
 
 from chalicelib.http import strict
@@ -23,6 +25,17 @@ def test_integers_out_of_bounds_are_rejected(raw):
 def test_non_finite_numbers_are_not_json(text):
     with pytest.raises(ValueError):
         strict.loads(text)
+
+
+@pytest.mark.parametrize("digits", [310, 4301, 10_000])
+def test_integers_beyond_a_double_are_not_json_and_the_error_says_so_briefly(digits):
+    with pytest.raises(ValueError, match=f"^an integer of {digits} digits is out of range for a JSON number$"):
+        strict.loads('{"a": [-' + "9" * digits + "]}")
+
+
+def test_integers_a_double_can_hold_are_read_whole():
+    largest = int(sys.float_info.max)
+    assert strict.loads(f"[{largest}, -{largest}, 0]") == [largest, -largest, 0]
 
 
 def test_duplicate_keys_are_rejected_at_any_depth():
