@@ -37,7 +37,8 @@ def _reject_constant(name: str) -> Any:
 def _finite_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):  # 1e999 parses as inf
-        raise StrictJsonError(f"{text} is out of range for a JSON number")
+        shown = text if len(text) <= 32 else f"a number of {len(text)} characters"  # not 16 KiB echoed back
+        raise StrictJsonError(f"{shown} is out of range for a JSON number")
     return value
 
 

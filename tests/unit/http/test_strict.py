@@ -33,6 +33,11 @@ def test_integers_beyond_a_double_are_not_json_and_the_error_says_so_briefly(dig
         strict.loads('{"a": [-' + "9" * digits + "]}")
 
 
+def test_a_long_number_beyond_a_double_is_not_echoed_back_whole():
+    with pytest.raises(ValueError, match="^a number of 5004 characters is out of range for a JSON number$"):
+        strict.loads("[" + "1" * 5000 + ".0e9]")
+
+
 def test_integers_a_double_can_hold_are_read_whole():
     largest = int(sys.float_info.max)
     assert strict.loads(f"[{largest}, -{largest}, 0]") == [largest, -largest, 0]
