@@ -112,11 +112,16 @@ SINGLE_VALUE_HEADERS = {"authorization": ("Authorization", "send one Authorizati
                         "content-type": ("Content-Type", "send one Content-Type")}
 
 
+def _joined_credentials(value: str) -> bool:
+    """Whether an Authorization value is two joined with a comma, as gunicorn hands two headers to the
+    app (RFC 9110 5.3): more than one part names a scheme. A token with a comma in it is only invalid."""
+    return sum(1 for part in value.split(",") if part.strip().lower().startswith("bearer ")) > 1
+
+
 def _reject_repeated_headers(request: Request) -> None:
-    """A 400 instead of a guess at which of two values counts. gunicorn joins two Authorization
-    headers with a comma (RFC 9110 5.3), which no bearer token holds."""
+    """A 400 instead of a guess at which of two values counts."""
     for name, (display_name, advice) in SINGLE_VALUE_HEADERS.items():
-        joined = name == "authorization" and "," in (request.headers.get(name) or "")
+        joined = name == "authorization" and _joined_credentials(request.headers.get(name) or "")
         if joined or len(_header_values(request, name)) > 1:
             raise ApiError(f"{display_name} is given more than once; {advice}")
 

@@ -160,6 +160,13 @@ def test_two_authorization_values_joined_with_a_comma_are_a_400(client, tokens, 
     assert response.status_code == 400, response.body
 
 
+@pytest.mark.parametrize("method, path, schemes", SECURED)
+def test_one_token_holding_a_comma_is_refused_as_any_wrong_token_not_as_two_headers(client, tokens, method, path,
+                                                                                     schemes):
+    response = call(client, method, path, "Bearer not,the-token")
+    assert response.status_code in (401, 403), response.body
+
+
 @pytest.mark.parametrize("method, path, schemes", [case for case in SECURED if OPERATOR_SCHEME in case.values[2]])
 def test_the_operator_token_opens_every_operation_that_declares_it(client, tokens, method, path, schemes):
     response = call(client, method, path, f"Bearer {tokens['operator-token']}")
