@@ -12,8 +12,9 @@ from typing import Any, Callable
 class Clients:
     """One boto3 client per service for one process (``chalicelib.wiring`` owns the instance)."""
 
-    def __init__(self, region: str) -> None:
+    def __init__(self, region: str, max_pool_connections: int = 10) -> None:
         self.region = region
+        self.max_pool_connections = max_pool_connections
         self._session: Any = None
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -25,10 +26,12 @@ class Clients:
         with self._lock:
             if service not in self._clients:
                 import boto3  # ~90 ms: only paid by the first call that needs AWS
+                from botocore.config import Config
 
                 if self._session is None:
                     self._session = boto3.session.Session()
-                self._clients[service] = self._session.client(service, region_name=self.region)
+                self._clients[service] = self._session.client(
+                    service, region_name=self.region, config=Config(max_pool_connections=self.max_pool_connections))
             return self._clients[service]
 
     def lazy(self, service: str) -> "LazyClient":

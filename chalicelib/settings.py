@@ -78,6 +78,9 @@ class ServiceSettings(FromEnvironment):
     tracing_enabled: bool = False  # unless POWERTOOLS_TRACE_DISABLED is false (from_env)
     # Locally there is no EMF agent: the metrics sink also calls PutMetricData.
     local_metrics_sink: bool = setting("LOCAL_METRICS_SINK", False)
+    # Connections each AWS client keeps open (botocore's default). A Lambda instance serves one
+    # request at a time; the local gateway serves every client at once from one process.
+    aws_max_pool_connections: int = setting("AWS_MAX_POOL_CONNECTIONS", 10)
     # Latency thresholds (ms) the middleware counts good-latency events under: a ladder, since
     # moto's CloudWatch computes no percentiles; the dashboard shows the distribution, and the
     # latency SLO reads the one rung its own threshold names (slos/latency.yaml).

@@ -33,7 +33,7 @@ class Wiring:
     def clients(self) -> Any:
         from chalicelib.aws import Clients
 
-        return Clients(self.settings.service.region)
+        return Clients(self.settings.service.region, self.settings.service.aws_max_pool_connections)
 
     def client(self, service: str) -> Any:
         """A client of ``service`` that is built when first used."""

@@ -12,6 +12,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Optional
 
 from devstack.ports import ensure_free, free_port
@@ -31,6 +32,10 @@ LOCAL_ENVIRONMENT = {
     "AWS_REGION": "us-east-1",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "LOCAL_METRICS_SINK": "true",
+    # The gateway serves every client at once from one process: with botocore's 10 connections,
+    # the 11th concurrent request opened and discarded one per AWS call, warning on the console.
+    "AWS_MAX_POOL_CONNECTIONS": "64",
+    "PYNAMODB_CONFIG": str(Path(__file__).with_name("pynamodb_settings.py")),
     # The webhook goes to the local receiver (devstack.local_routes), on plain http.
     "LOCAL_WEBHOOK_RECEIVER": "true",
 }

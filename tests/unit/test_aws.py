@@ -1,0 +1,17 @@
+from chalicelib.aws import Clients
+from chalicelib.settings import Settings
+from chalicelib.wiring import Wiring
+
+
+def test_clients_keep_as_many_connections_as_they_are_given():
+    assert Clients("us-east-1", max_pool_connections=64).get("sqs").meta.config.max_pool_connections == 64
+
+
+def test_the_wiring_gives_clients_the_configured_pool_size():
+    wiring = Wiring(Settings.from_env({"AWS_MAX_POOL_CONNECTIONS": "48", "AWS_REGION": "eu-west-1"}))
+    assert wiring.clients.get("dynamodb").meta.config.max_pool_connections == 48
+    assert wiring.clients.get("dynamodb").meta.region_name == "eu-west-1"
+
+
+def test_clients_keep_botocores_ten_connections_by_default():
+    assert Wiring(Settings.from_env({})).clients.get("sns").meta.config.max_pool_connections == 10
