@@ -59,8 +59,9 @@ def test_the_open_model_counts_a_stall_against_every_request_scheduled_during_it
     report = run_load(service.base_url, parse_scenario(HEALTH),
                       LoadProfile.constant_rate(40, "2s", max_in_flight=1), slos=OBJECTIVES)
     # With one connection, every request due during the stall waits: their latency counts from when they were due.
+    # (Relative, not a fixed bound on service time: on a busy machine a ping alone can take 50 ms.)
     assert report["latency_ms"]["p50_ms"] > 100
-    assert report["service_time_ms"]["p50_ms"] < 50
+    assert report["service_time_ms"]["p50_ms"] < report["latency_ms"]["p50_ms"] / 2
     assert report["latency_ms"]["max_ms"] >= 900
 
 
