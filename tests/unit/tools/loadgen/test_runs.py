@@ -31,7 +31,7 @@ def test_a_run_stops_at_its_duration(service):
 
 
 def test_follow_ups_use_the_answer_of_the_create(service):
-    report = run_load(service.base_url, crud(), LoadProfile.concurrency(2, "5s", max_requests=40), slos=OBJECTIVES,
+    report = run_load(service.base_url, crud(), LoadProfile.concurrency(2, "30s", max_requests=40), slos=OBJECTIVES,
                       seed=1)
     created = [path for path in service.paths if path.startswith("POST")]
     reads = [path for path in service.paths if path.startswith("GET /users/")]
@@ -47,7 +47,7 @@ def _created_ids(report, service):
 
 
 def test_bodies_carry_unique_values_and_requests_the_run_id(service):
-    report = run_load(service.base_url, crud(), LoadProfile.concurrency(4, "5s", max_requests=60), slos=OBJECTIVES)
+    report = run_load(service.base_url, crud(), LoadProfile.concurrency(4, "30s", max_requests=60), slos=OBJECTIVES)
     assert report["statuses"].get("409") is None  # no two creates sent one email
     correlation_ids = [headers["X-Correlation-Id"] for headers in service.seen_headers]
     assert all(value.startswith(report["run_id"]) for value in correlation_ids)
@@ -73,7 +73,7 @@ def test_the_open_model_keeps_its_rate_whatever_the_answers(service):
 
 def test_errors_are_counted_sampled_and_judged_against_the_success_objective(service):
     service.fail_every = 5
-    report = run_load(service.base_url, parse_scenario(HEALTH), LoadProfile.concurrency(2, "5s", max_requests=50),
+    report = run_load(service.base_url, parse_scenario(HEALTH), LoadProfile.concurrency(2, "30s", max_requests=50),
                       slos=OBJECTIVES, thresholds=["error_rate<0.1"])
     assert report["statuses"]["500"] == 10
     assert report["error_samples"][0]["status"] == 500
@@ -83,7 +83,7 @@ def test_errors_are_counted_sampled_and_judged_against_the_success_objective(ser
 
 
 def test_the_integrity_check_passes_when_the_service_kept_every_acknowledged_write(service):
-    report = run_load(service.base_url, crud(), LoadProfile.concurrency(4, "5s", max_requests=80), slos=OBJECTIVES,
+    report = run_load(service.base_url, crud(), LoadProfile.concurrency(4, "30s", max_requests=80), slos=OBJECTIVES,
                       check=True, seed=3)
     integrity = report["integrity"]
     assert integrity["ok"], integrity
@@ -95,7 +95,7 @@ def test_the_integrity_check_names_lost_creates_and_deletes_that_did_not_happen(
     service.forget_creates = 1
     service.ignore_deletes = 1
     scenario = dict(CRUD_SCENARIO)
-    report = run_load(service.base_url, parse_scenario(scenario), LoadProfile.concurrency(1, "5s", max_requests=60),
+    report = run_load(service.base_url, parse_scenario(scenario), LoadProfile.concurrency(1, "30s", max_requests=60),
                       slos=OBJECTIVES, check=True, seed=5)
     integrity = report["integrity"]
     assert not integrity["ok"]
@@ -105,7 +105,7 @@ def test_the_integrity_check_names_lost_creates_and_deletes_that_did_not_happen(
 
 def test_every_409_that_met_a_real_duplicate_passes_the_check(service):
     report = run_load(service.base_url, parse_scenario(DUPLICATE_SCENARIO),
-                      LoadProfile.concurrency(2, "5s", max_requests=40), slos=OBJECTIVES, check=True)
+                      LoadProfile.concurrency(2, "30s", max_requests=40), slos=OBJECTIVES, check=True)
     integrity = report["integrity"]
     assert integrity["ok"], integrity
     assert integrity["checked_conflicts"] == report["statuses"]["409"] == 20
@@ -114,7 +114,7 @@ def test_every_409_that_met_a_real_duplicate_passes_the_check(service):
 def test_a_409_for_a_value_nobody_stored_is_named(service):
     service.false_conflicts = 1
     report = run_load(service.base_url, parse_scenario(DUPLICATE_SCENARIO),
-                      LoadProfile.concurrency(1, "5s", max_requests=3), slos=OBJECTIVES, check=True)
+                      LoadProfile.concurrency(1, "30s", max_requests=3), slos=OBJECTIVES, check=True)
     integrity = report["integrity"]
     assert not integrity["ok"]
     assert [problem["problem"] for problem in integrity["extra"]] == ["answered 409, but no such value was stored"]
@@ -122,7 +122,7 @@ def test_a_409_for_a_value_nobody_stored_is_named(service):
 
 def test_refusals_without_retry_after_are_counted(service):
     service.fail_every, service.fail_status = 4, 503
-    report = run_load(service.base_url, parse_scenario(HEALTH), LoadProfile.concurrency(1, "5s", max_requests=20),
+    report = run_load(service.base_url, parse_scenario(HEALTH), LoadProfile.concurrency(1, "30s", max_requests=20),
                       slos=OBJECTIVES)
     assert report["statuses"]["503"] == 5
     assert report["refusals_without_retry_after"] == 5
@@ -130,7 +130,7 @@ def test_refusals_without_retry_after_are_counted(service):
 
 def test_the_timeline_counts_every_answer_by_second_and_status_class(service):
     service.fail_every = 4
-    report = run_load(service.base_url, parse_scenario(HEALTH), LoadProfile.concurrency(1, "5s", max_requests=20),
+    report = run_load(service.base_url, parse_scenario(HEALTH), LoadProfile.concurrency(1, "30s", max_requests=20),
                       slos=OBJECTIVES)
     totals = {}
     for second in report["timeline"]:
