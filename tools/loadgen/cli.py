@@ -9,7 +9,8 @@ from typing import Optional
 from urllib.parse import urlsplit
 
 from tools.loadgen.profile import DEFAULT_MAX_REQUESTS, LoadProfile, Stage, parse_duration
-from tools.loadgen.report import EXIT_INTEGRITY, EXIT_THRESHOLDS, EXIT_USAGE, exit_code, render_text
+from tools.loadgen.report import (
+    EXIT_INTEGRITY, EXIT_INTERRUPTED, EXIT_THRESHOLDS, EXIT_USAGE, exit_code, render_text)
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"  # the local stack (make run)
 
@@ -25,7 +26,8 @@ optionally for one request: --threshold 'list-users.p95<200' (quoted: < and > ar
 --slo-gate also fails the run when an SLO objective is missed.
 
 exit codes: 0 ok, {EXIT_THRESHOLDS} a threshold (or, with --slo-gate, an SLO) failed, {EXIT_INTEGRITY} the integrity
-check found missing or extra data, {EXIT_USAGE} bad arguments or scenario, or nothing answers at the base URL.
+check found missing or extra data, {EXIT_USAGE} bad arguments or scenario, or nothing answers at the base URL,
+{EXIT_INTERRUPTED} stopped early with Ctrl-C (the report covers what was sent until then).
 """
 
 

@@ -58,6 +58,7 @@ class RunResult:
     wall_seconds: float
     started_at: str
     setup_failures: int = 0
+    interrupted: bool = False  # stopped early (Ctrl-C): fewer requests than the profile asked for
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -250,7 +251,8 @@ class Runner:
             self.progress.finished = True
         return RunResult(run_id=self.run_id, base_url=self.base_url, scenario=self.scenario, profile=self.profile,
                          recorder=self.recorder, progress=self.progress, ledger=self.ledger, wall_seconds=wall,
-                         started_at=started_at, setup_failures=self.setup_failures)
+                         started_at=started_at, setup_failures=self.setup_failures,
+                         interrupted=self._stop.is_set())
 
 
 def _json_or_none(raw: bytes) -> Any:

@@ -15,6 +15,7 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_INTEGRITY = 97
 EXIT_THRESHOLDS = 99  # as k6
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command Ctrl-C stopped
 _LATENCY_METRIC = re.compile(r"^latency_good_([0-9]+)ms$")
 _SUCCESS_METRICS = {"good_availability"}
 _THRESHOLD = re.compile(r"^\s*(?:(?P<request>[a-z0-9][a-z0-9-]*)\.)?(?P<metric>[a-z0-9_]+)\s*"
@@ -78,6 +79,7 @@ def summarize(result: RunResult, objectives: Iterable[SloObjective] = (),
     return {
         "run_id": result.run_id, "scenario": result.scenario.name, "target": result.base_url,
         "started_at": result.started_at, "profile": profile.describe(), "duration_s": round(result.wall_seconds, 3),
+        "interrupted": result.interrupted,
         "requests": {"sent": progress.sent, "completed": recorder.completed, "unexpected": recorder.unexpected,
                      "dropped_iterations": progress.dropped, "skipped": progress.skipped,
                      "setup_failures": result.setup_failures},
@@ -131,6 +133,8 @@ def evaluate_thresholds(summary: dict[str, Any], expressions: Iterable[str]) -> 
 
 
 def exit_code(summary: dict[str, Any], *, slo_gate: bool = False) -> int:
+    if summary.get("interrupted"):  # a partial run passes nothing, whatever its figures say
+        return EXIT_INTERRUPTED
     if any(not item["passed"] for item in summary.get("thresholds", [])):
         return EXIT_THRESHOLDS
     if slo_gate and any(item["met"] is False for item in summary.get("slo", [])):
@@ -147,6 +151,8 @@ def render_text(summary: dict[str, Any], console: Any) -> None:
     requests, rate = summary["requests"], summary["rate"]
     console.print(f"[bold]{summary['scenario']}[/] against {summary['target']}  run {summary['run_id']}  "
                   f"({summary['profile']['model']} model, {summary['duration_s']:.1f} s)")
+    if summary.get("interrupted"):
+        console.print("[yellow]interrupted[/]: the run was stopped early; figures cover what was sent until then")
     target = f" of {rate['target']:g} iterations/s scheduled" if rate["target"] is not None else ""
     console.print(f"requests: {requests['completed']} completed, {rate['achieved_rps']:.1f}/s{target}; "
                   f"unexpected {requests['unexpected']} ({summary['error_rate']:.2%}), "

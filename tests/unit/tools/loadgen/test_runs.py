@@ -1,11 +1,13 @@
 """Runs against a local test service: bounded, 127.0.0.1 only, a few seconds at most."""
 import json
+import signal
 
 import pytest
 
 from tools.loadgen import LoadProfile, parse_scenario, run_load
 from tools.loadgen.cli import main
-from tools.loadgen.report import EXIT_INTEGRITY, EXIT_THRESHOLDS, EXIT_USAGE, SloObjective, objectives_from_slos
+from tools.loadgen.report import (
+    EXIT_INTEGRITY, EXIT_INTERRUPTED, EXIT_OK, EXIT_THRESHOLDS, EXIT_USAGE, SloObjective, exit_code, objectives_from_slos)
 
 from .conftest import CRUD_SCENARIO, DUPLICATE_SCENARIO
 
@@ -28,6 +30,21 @@ def test_a_run_stops_at_its_duration(service):
     report = run_load(service.base_url, parse_scenario(HEALTH), LoadProfile.concurrency(2, "0.5s"), slos=OBJECTIVES)
     assert 0.5 <= report["duration_s"] < 2
     assert report["requests"]["completed"] > 0
+
+
+def test_ctrl_c_ends_the_run_early_and_its_exit_code_says_so(service):
+    report = run_load(service.base_url, parse_scenario(HEALTH), LoadProfile.concurrency(2, "30s"), slos=OBJECTIVES,
+                      interruptible=True, on_start=lambda: signal.raise_signal(signal.SIGINT))
+    assert report["interrupted"] is True
+    assert report["duration_s"] < 10
+    assert exit_code(report) == EXIT_INTERRUPTED
+
+
+def test_a_run_that_ends_by_itself_is_not_interrupted(service):
+    report = run_load(service.base_url, parse_scenario(HEALTH), LoadProfile.concurrency(2, "0.3s"), slos=OBJECTIVES,
+                      interruptible=True)
+    assert report["interrupted"] is False
+    assert exit_code(report) == EXIT_OK
 
 
 def test_follow_ups_use_the_answer_of_the_create(service):
