@@ -26,6 +26,21 @@ def test_an_unknown_field_is_refused_with_where_it_is():
         parse_scenario(document, "test.yaml")
 
 
+@pytest.mark.parametrize("where, field, value", [
+    (("requests", 0), "probability", 0.5), (("requests", 0), "repeat", 3),
+    (("requests", 0, "follow_ups", 0), "weight", 2), (("requests", 0, "follow_ups", 0), "follow_ups", []),
+    (("setup", 0), "weight", 2), (("setup", 0), "probability", 0.5)])
+def test_a_field_the_request_would_ignore_where_it_stands_is_refused(where, field, value):
+    """repeat is for setup requests, weight and follow_ups for top-level ones, probability for follow-ups."""
+    document = {**copy.deepcopy(CRUD_SCENARIO), "setup": [{"name": "seed", "method": "GET", "path": "/users"}]}
+    request = document
+    for part in where:
+        request = request[part]
+    request[field] = value
+    with pytest.raises(ScenarioError, match=f"{'/'.join(map(str, where))}: .*'{field}' was unexpected"):
+        parse_scenario(document, "test.yaml")
+
+
 def test_a_placeholder_naming_no_earlier_request_is_refused():
     document = copy.deepcopy(CRUD_SCENARIO)
     document["requests"][0]["follow_ups"][0]["path"] = "/users/${creat.json.id}"
