@@ -119,6 +119,7 @@ class SaturationPoint:
     capacity_unit: str  # "concurrent execution" or "task"
     capacity_units: float  # how many of them served the test (peak concurrency, running tasks)
     steps: tuple[Mapping[str, Any], ...]  # per step: offered rps, achieved rps, p99 ms, success ratio, held
+    recorded_by: Optional[str] = None  # the operator who recorded it (points stored before this say nothing)
 
     @property
     def rps_per_unit(self) -> Optional[float]:
@@ -131,11 +132,12 @@ class SaturationPoint:
                 "highest_holding_rps": self.highest_holding_rps, "breaking_rps": self.breaking_rps,
                 "breaking_reason": self.breaking_reason, "capacity_unit": self.capacity_unit,
                 "capacity_units": self.capacity_units, "rps_per_unit": self.rps_per_unit,
-                "steps": [dict(step) for step in self.steps]}
+                "steps": [dict(step) for step in self.steps], "recorded_by": self.recorded_by}
 
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> "SaturationPoint":
         return cls(measured_at=body["measured_at"], target=body["target"], scenario=body["scenario"],
                    highest_holding_rps=body["highest_holding_rps"], breaking_rps=body["breaking_rps"],
                    breaking_reason=body["breaking_reason"], capacity_unit=body["capacity_unit"],
-                   capacity_units=body["capacity_units"], steps=tuple(dict(step) for step in body["steps"]))
+                   capacity_units=body["capacity_units"], steps=tuple(dict(step) for step in body["steps"]),
+                   recorded_by=body.get("recorded_by"))

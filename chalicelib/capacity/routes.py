@@ -3,6 +3,7 @@
 (record what a capacity test measured). Both writes need the operator token."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Callable
 
 from chalice import Blueprint
@@ -41,7 +42,8 @@ def build_blueprint(wired: Callable[[], Any]) -> Blueprint:
         request = blueprint.current_request
         with operator_action(wired().operator_auth, request.headers, "capacity.saturation", "saturation point") as acting:
             no_query(request)
-            point = saturation_from_body(json_object(request), utc_now().isoformat())
+            point = replace(saturation_from_body(json_object(request), utc_now().isoformat()),
+                            recorded_by=acting.operator)
             wired().capacity_store.put_saturation(point)
             acting.target = f"saturation point per {point.capacity_unit} {point.measured_at}"
             return {"saturation_point": point.to_json(), "operator": acting.operator}

@@ -122,6 +122,13 @@ def saturation_body(**overrides):
     return {**body, **overrides}
 
 
+def test_a_recorded_saturation_point_keeps_who_recorded_it(api_client):
+    response = api_client.http.post("/sre/capacity/saturation", headers=OPERATOR, body=json.dumps(saturation_body()))
+    assert response.json_body["saturation_point"]["recorded_by"] == response.json_body["operator"]
+    plan = api_client.http.get("/sre/capacity").json_body
+    assert plan["saturation_point"]["concurrent execution"]["recorded_by"] == response.json_body["operator"]
+
+
 def test_a_recorded_saturation_point_appears_in_the_plan_per_unit(api_client):
     response = api_client.http.post("/sre/capacity/saturation", headers=OPERATOR, body=json.dumps(saturation_body()))
     assert response.status_code == 200, response.body
