@@ -107,6 +107,11 @@ class ChaliceWSGI:
         self._gateway = LocalGateway(app, config)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        answer = self._answer(environ, start_response)
+        # A HEAD answer has the headers of the answer alone: gunicorn drops a body, warning on the console.
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else answer
+
+    def _answer(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         try:
             body = _read_body(environ)
         except OverflowError:

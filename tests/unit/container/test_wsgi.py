@@ -70,6 +70,13 @@ def test_an_unknown_route_is_404_json_as_the_gateway_answers(wsgi):
     assert headers["X-Content-Type-Options"] == "nosniff"
 
 
+@pytest.mark.parametrize("path", ["/api/users", "/user", "/no-such-route"])
+def test_a_head_request_is_answered_with_headers_and_no_body(wsgi, path):
+    status, headers, body = call(wsgi, "HEAD", path)
+    assert 400 <= status < 500 and headers["Content-Type"] == "application/json"
+    assert body == b"" and int(headers["Content-Length"]) > 0
+
+
 def test_a_wrong_method_is_405_json(wsgi):
     status, _, body = call(wsgi, "PATCH", "/api/users")
     assert status == 405 and "error" in json.loads(body)
