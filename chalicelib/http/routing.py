@@ -20,7 +20,7 @@ def record_accepted_media_types(app: Chalice) -> None:
 
 
 def accepted_media_types(path: str, method: str) -> tuple[str, ...]:
-    return _ACCEPTED_MEDIA_TYPES.get((path, method), ("application/json",))
+    return declared_media_types(path, method) or ("application/json",)
 
 
 def declared_media_types(path: str, method: str) -> Optional[tuple[str, ...]]:

@@ -28,7 +28,7 @@ T = TypeVar("T")
 
 
 class _LostRace(Exception):
-    """Another write changed the user between this write's read and its transaction."""
+    """Another write changed (or deleted) the user between this write's read and its transaction."""
 
 
 def user_key(user_id: str) -> str:
@@ -171,7 +171,8 @@ class DynamoDBUserRepository:
     def _retrying_lost_races(self, user_id: str, write: Callable[[Any], T]) -> T:
         """Run ``write`` on the user as stored now; when another write changed the user between
         the read and the transaction (its conditions failed), read again and retry, as
-        PostgreSQL's row lock would have queued it. Losing every time is a UserChangedConcurrently."""
+        PostgreSQL's row lock would have queued it. The read also tells a user that is gone (a 404)
+        from one that changed; losing every time is a UserChangedConcurrently."""
         for _ in range(CONCURRENT_WRITE_ATTEMPTS):
             current = self._load(user_id)
             if current is None:
@@ -180,14 +181,9 @@ class DynamoDBUserRepository:
                 return write(current)
             except _LostRace:
                 continue
+        if self._load(user_id) is None:
+            raise UserMissing(user_id)
         raise UserChangedConcurrently(user_id)
-
-    def _lost_race_or_missing(self, current: Any, exc: Exception) -> Exception:
-        """What a transaction whose conditions failed means: the user is gone, or it changed."""
-        now = self._load(current.id)
-        if now is None:
-            return UserMissing(current.id)
-        return _LostRace(str(exc))
 
     def _update_once(self, current: Any, data: UserInput) -> User:
         from pynamodb.exceptions import PynamoDBException, TransactWriteError
@@ -217,7 +213,7 @@ class DynamoDBUserRepository:
                              if code == "ConditionalCheckFailed" and index != new_claim_put]
             if email_changes and not others_failed:
                 raise EmailTaken(data.email_key) from None
-            raise self._lost_race_or_missing(current, exc) from None
+            raise _LostRace(str(exc)) from None
         except PynamoDBException as exc:
             raise StorageUnavailable(str(exc)) from exc
         return User(id=user_id, name=data.name, email=data.email, created_at=current.created_at, updated_at=now)
@@ -235,7 +231,7 @@ class DynamoDBUserRepository:
                                    condition=claim_model.user_id == user_id)
         except TransactWriteError as exc:
             if "ConditionalCheckFailed" in cancellation_codes(exc):
-                raise self._lost_race_or_missing(current, exc) from None
+                raise _LostRace(str(exc)) from None
             raise StorageUnavailable(str(exc)) from exc
         except PynamoDBException as exc:
             raise StorageUnavailable(str(exc)) from exc
