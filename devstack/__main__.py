@@ -12,13 +12,11 @@ from pathlib import Path
 from typing import Any, Optional
 
 from devstack.console import ConsoleLog
-from devstack.ports import PortInUse, port_number
+from devstack.ports import DEFAULT_PORT, PortInUse, port_number
 from devstack.provision import LOCAL_OPERATOR
 from devstack.resources import definitions
 from devstack.stack import LocalStack, StackConfig
 from devstack.token import state_path, write_state
-
-DEFAULT_PORT = 8000
 
 
 def optional_port_number(text: str) -> int:

@@ -5,6 +5,10 @@ import errno
 import socket
 
 
+# The app's port of `make run` (DEVSTACK_PORT overrides it), and the one `make token` reads.
+DEFAULT_PORT = 8000
+
+
 class PortInUse(RuntimeError):
     pass
 

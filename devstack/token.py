@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
-from devstack.ports import port_number
+from devstack.ports import DEFAULT_PORT, port_number
 
 STATE_DIR = Path(".devstack")
 
@@ -45,7 +45,7 @@ def running_state(path: Path) -> Optional[dict[str, Any]]:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack.token", description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=port_number, default=os.environ.get("DEVSTACK_PORT", "8000"),
+    parser.add_argument("--port", type=port_number, default=os.environ.get("DEVSTACK_PORT", str(DEFAULT_PORT)),
                         help="the stack's app port (env DEVSTACK_PORT, default 8000)")
     parser.add_argument("--dir", type=Path, default=STATE_DIR, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
