@@ -35,9 +35,16 @@ class InfrastructureActions:
         return total
 
     def problem(self, action: Mapping[str, Any]) -> Optional[tuple[str, str]]:
-        """(field, reason) when ``action`` cannot be applied as defined; None when it can (or cannot be known)."""
+        """(field, reason) when ``action`` cannot be applied as defined; None when it can (or cannot be known).
+
+        A target this deployment does not have (no such function, ECS cluster or service) is a
+        problem: run, it could only error out; a fault while it runs still errors and rolls back."""
+        if action["type"] in ("ecs_scale", "ecs_stop_tasks"):
+            return self._ecs_service_problem(action)
         if action["type"] != "lambda_throttle":
             return None
+        if self._function_missing(action["function"]):
+            return ("function", f"no Lambda function {action['function']!r} in this deployment")
         provisioned = self.provisioned_concurrency(action["function"])
         if provisioned is not None and action["reserved_concurrency"] < provisioned:
             return ("reserved_concurrency",
@@ -94,6 +101,33 @@ class InfrastructureActions:
             return {"type": kind, "service": saved["service"], "restored_desired_count": restored,
                     "desired_count_before_rollback": current}
         return {"type": kind, "restored": "nothing to restore: the service replaces stopped tasks"}
+
+    def _function_missing(self, function: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self._lambda.get_function_concurrency(FunctionName=function)
+        except ClientError as error:
+            # Only a definite "not found"; a denied or failed read leaves the answer to Lambda at injection.
+            return error.response.get("Error", {}).get("Code") == "ResourceNotFoundException"
+        return False
+
+    def _ecs_service_problem(self, action: Mapping[str, Any]) -> Optional[tuple[str, str]]:
+        from botocore.exceptions import ClientError
+
+        cluster, service = action["cluster"], action["service"]
+        try:
+            found = self._ecs.describe_services(cluster=cluster, services=[service])
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ClusterNotFoundException":
+                return ("cluster", f"no ECS cluster {cluster!r} in this deployment (ECS experiments need the "
+                                   f"ECS variant)")
+            return None  # a denied or failed read leaves the answer to ECS at injection
+        # A deleted service stays listed for a while as INACTIVE.
+        if not any(service in (item.get("serviceName"), item.get("serviceArn")) and item.get("status") != "INACTIVE"
+                   for item in found.get("services", [])):
+            return ("service", f"no ECS service {service!r} in cluster {cluster!r}")
+        return None
 
     def _describe_service(self, action: Mapping[str, Any]) -> Mapping[str, Any]:
         services = self._ecs.describe_services(cluster=action["cluster"], services=[action["service"]])["services"]

@@ -226,7 +226,8 @@ def slo_snapshot(slo: SloDefinition, view: SeriesView, end: datetime, min_histor
                              remaining_ratio=period.budget_remaining_ratio, total=period.budget_total,
                              consumed=period.budget_consumed, remaining=period.budget_remaining,
                              warning_below=slo.policy.warning_below,
-                             freezes_releases=budget.freezes_releases(state, slo.policy.freeze_releases_when)),
+                             freezes_releases=budget.freezes_releases(state, slo.policy.freeze_releases_when),
+                             unknown_reason=period.unknown_reason),
         tiers=tuple(verdict.to_json() for verdict in verdicts))
 
 

@@ -30,19 +30,21 @@ class BudgetSummary:
     remaining: Optional[float]
     warning_below: float
     freezes_releases: bool
+    # Why remaining_ratio/total/remaining are None: no valid events in the period yet (else None).
+    unknown_reason: Optional[str] = None
 
     def to_json(self) -> Json:
         return {"state": self.state, "history": dict(self.history),
                 "remaining_ratio": self.remaining_ratio, "total": self.total, "consumed": self.consumed,
                 "remaining": self.remaining, "warning_below": self.warning_below,
-                "freezes_releases": self.freezes_releases}
+                "freezes_releases": self.freezes_releases, "unknown_reason": self.unknown_reason}
 
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> "BudgetSummary":
         return cls(state=body["state"], history=dict(body["history"]),
                    remaining_ratio=body["remaining_ratio"], total=body["total"], consumed=body["consumed"],
                    remaining=body["remaining"], warning_below=body["warning_below"],
-                   freezes_releases=bool(body["freezes_releases"]))
+                   freezes_releases=bool(body["freezes_releases"]), unknown_reason=body.get("unknown_reason"))
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@
   var charts = [];
   var timer = null;
   var lastDocument = null;
+  // What an SLI or budget figure shows when its window had no requests: unknown, never 100%.
+  var NO_REQUESTS = "no requests yet";
 
   // -- small DOM helpers -------------------------------------------------------------------------
   function el(tag, attrs, children) {
@@ -156,19 +158,21 @@
       var period = slo.windows[slo.period] || {};
       var budget = slo.budget;
       card.appendChild(el("dl", {"class": "figures"}, [
-        el("dt", {text: "SLI (" + slo.period + ")"}), el("dd", {}, [figure(base + ".windows." + slo.period + ".sli", period.sli, pct(period.sli))]),
-        el("dt", {text: "Budget remaining"}), el("dd", {}, [figure(base + ".budget.remaining_ratio", budget.remaining_ratio, pct(budget.remaining_ratio, 1))]),
+        el("dt", {text: "SLI (" + slo.period + ")"}), el("dd", {}, [figure(base + ".windows." + slo.period + ".sli", period.sli,
+          period.sli === null ? NO_REQUESTS : pct(period.sli))]),
+        el("dt", {text: "Budget remaining"}), el("dd", {}, [figure(base + ".budget.remaining_ratio", budget.remaining_ratio,
+          budget.remaining_ratio === null ? NO_REQUESTS : pct(budget.remaining_ratio, 1))]),
         el("dt", {text: "Budget state"}), el("dd", {}, [figure(base + ".budget.state", budget.state, budget.state)]),
         el("dt", {text: "Freezes releases"}), el("dd", {}, [figure(base + ".budget.freezes_releases", budget.freezes_releases, budget.freezes_releases ? "yes" : "no")]),
         el("dt", {text: "Evaluated at"}), el("dd", {}, [figure(base + ".evaluated_at", slo.evaluated_at, slo.evaluated_at)])
       ]));
-      if (budget.insufficient_data) { card.appendChild(notice("Too few events for a budget verdict yet.")); }
+      if (budget.unknown_reason) { card.appendChild(notice(budget.unknown_reason)); }
       var windowNames = Object.keys(slo.windows).sort(function (a, b) { return slo.windows[a].minutes - slo.windows[b].minutes; });
       card.appendChild(table(["Window", {label: "SLI", num: true}, {label: "Burn rate", num: true}, {label: "Valid", num: true}],
         windowNames.map(function (name) {
           var w = slo.windows[name];
           var path = base + ".windows." + name;
-          return el("tr", {}, [el("td", {text: name}), el("td", {"class": "num"}, [figure(path + ".sli", w.sli, pct(w.sli))]),
+          return el("tr", {}, [el("td", {text: name}), el("td", {"class": "num"}, [figure(path + ".sli", w.sli, w.valid === 0 ? "no requests" : pct(w.sli))]),
             el("td", {"class": "num"}, [figure(path + ".burn_rate", w.burn_rate, num(w.burn_rate))]),
             el("td", {"class": "num"}, [figure(path + ".valid", w.valid, num(w.valid))])]);
         })));

@@ -109,9 +109,11 @@ def test_a_stop_condition_firing_mid_run_aborts_and_rolls_back(chaos, waits):
     assert chaos.faults.active(time.time()) == []
 
 
-def test_a_failing_injection_step_rolls_back_what_it_wrote_and_journals_errored(chaos, waits):
+def test_a_failing_injection_step_rolls_back_what_it_wrote_and_journals_errored(chaos, waits, monkeypatch):
     chaos.set_slo(snapshot("availability"))
-    method = definition()["method"] + [{"name": "throttle a function that does not exist", "type": "lambda_throttle",
+    # The function was there when the experiment was checked, and is gone when it is injected.
+    monkeypatch.setattr(chaos.steps._actions, "problem", lambda action: None)
+    method = definition()["method"] + [{"name": "throttle a function that is gone", "type": "lambda_throttle",
                                         "function": "serverless-sre-no-such-function", "reserved_concurrency": 1}]
     result = finished(chaos.stack, start(chaos.stack, {"definition": definition(method=method)}))
     assert result["status"] == "SUCCEEDED", result
@@ -187,3 +189,12 @@ def test_a_second_experiment_on_a_busy_target_is_refused(chaos, waits):
         chaos.service.start({"definition": definition()}, "bob")
     chaos.service.stop(first.id, "alice")
     waits.release.set()
+
+
+def test_an_ecs_experiment_where_there_is_no_ecs_cluster_fails_in_the_first_state_naming_it(chaos):
+    ecs_action = {"name": "stop half the tasks", "type": "ecs_stop_tasks", "cluster": "serverless-sre-prod",
+                  "service": "serverless-sre-prod", "percent": 50}
+    result = finished(chaos.stack, start(chaos.stack, {"definition": definition(method=[ecs_action])}))
+    assert (result["status"], result["error"]) == ("FAILED", "InvalidExperimentInput")
+    assert result["cause"].startswith("method/0/cluster: no ECS cluster 'serverless-sre-prod' in this deployment")
+    assert chaos.journal.running_on(time.time()) == {}

@@ -53,6 +53,7 @@ def test_scaling_a_service_that_does_not_exist_changes_nothing(ecs):
 def lambda_with_provisioned(total):
     client = boto3.client("lambda", region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
     stubber = Stubber(client)
+    stubber.add_response("get_function_concurrency", {}, {"FunctionName": FUNCTION})  # the function exists
     configs = [{"FunctionArn": f"arn:aws:lambda:us-east-1:123456789012:function:{FUNCTION}:live",
                 "RequestedProvisionedConcurrentExecutions": total, "AllocatedProvisionedConcurrentExecutions": total,
                 "AvailableProvisionedConcurrentExecutions": total, "Status": "READY"}] if total else []
@@ -75,6 +76,29 @@ def test_throttling_below_the_provisioned_concurrency_is_a_problem_naming_it():
 def test_throttling_down_to_the_provisioned_concurrency_is_allowed():
     client, _ = lambda_with_provisioned(3)
     assert InfrastructureActions(client, None).problem(throttle(3)) is None
+
+
+def test_an_ecs_action_on_a_cluster_this_deployment_does_not_have_is_a_problem_naming_it(aws_mock):
+    actions = InfrastructureActions(None, boto3.client("ecs", region_name="us-east-1"))
+    field, reason = actions.problem({"type": "ecs_stop_tasks", "cluster": CLUSTER, "service": SERVICE, "percent": 50})
+    assert (field, reason.startswith(f"no ECS cluster '{CLUSTER}' in this deployment")) == ("cluster", True)
+
+
+def test_an_ecs_action_on_a_service_the_cluster_does_not_run_is_a_problem_naming_it(ecs):
+    field, reason = InfrastructureActions(None, ecs).problem(
+        {"type": "ecs_scale", "cluster": CLUSTER, "service": "no-such-service", "desired_count": 1})
+    assert (field, reason) == ("service", f"no ECS service 'no-such-service' in cluster '{CLUSTER}'")
+
+
+def test_an_ecs_action_on_the_running_service_is_no_problem(ecs):
+    assert InfrastructureActions(None, ecs).problem(
+        {"type": "ecs_stop_tasks", "cluster": CLUSTER, "service": SERVICE, "percent": 50}) is None
+
+
+def test_a_throttle_of_a_function_this_deployment_does_not_have_is_a_problem_naming_it(aws_mock):
+    field, reason = InfrastructureActions(boto3.client("lambda", region_name="us-east-1"), None).problem(
+        throttle(1))
+    assert (field, reason) == ("function", f"no Lambda function '{FUNCTION}' in this deployment")
 
 
 def test_apply_refuses_when_provisioned_concurrency_grew_since_validation():

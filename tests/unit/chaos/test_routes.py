@@ -183,6 +183,14 @@ def test_stopping_a_throttling_experiment_removes_the_reserved_concurrency_the_f
     assert reserved_concurrency("serverless-sre-prod") is None
 
 
+def test_an_ecs_experiment_where_there_is_no_ecs_cluster_is_400_naming_it_and_starts_nothing(client):
+    response = send(client, "post", "/sre/chaos/experiments", {"experiment": "ecs-task-termination"})
+    assert response.status_code == 400, response.body
+    assert response.json_body["details"] == {"method/0/cluster": [
+        "no ECS cluster 'serverless-sre-prod' in this deployment (ECS experiments need the ECS variant)"]}
+    assert send(client, "get", "/sre/chaos/experiments").json_body["experiments"] == []
+
+
 def test_stopping_an_ecs_experiment_restores_the_desired_count(client, ecs):
     from functions import chaos_inject
     from tests.unit.chaos.conftest import desired_count

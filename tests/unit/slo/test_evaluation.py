@@ -25,7 +25,7 @@ def test_known_counts_give_exact_window_figures(short_min_history, make_evaluato
                                  "history": {"since": "2026-12-01T10:30:00Z", "minutes": 90, "required_minutes": 30,
                                              "valid_events": 900, "required_events": 100, "sufficient": True},
                                  "total": 9.0, "consumed": 90, "remaining": -81.0, "warning_below": 0.25,
-                                 "freezes_releases": True}
+                                 "freezes_releases": True, "unknown_reason": None}
     assert latest("latency")["windows"]["1h"]["sli"] == 0.8
 
 
@@ -184,6 +184,19 @@ def test_low_traffic_outage_opens_nothing(make_evaluator, put_counts):
     fill(put_counts, T0 - timedelta(minutes=5), 5, valid_requests=2, good_availability=0)
     report = make_evaluator().run()
     assert report.alerts_opened == []
+
+
+def test_a_period_without_requests_has_an_unknown_budget_and_pages_nobody(make_evaluator, sink, latest):
+    report = make_evaluator().run()
+    success = latest("success")
+    assert (success["budget"]["remaining_ratio"], success["budget"]["total"], success["budget"]["state"]) == (
+        None, None, "insufficient_history")
+    assert success["budget"]["unknown_reason"] == (
+        "no requests in the 30d window yet: the SLI and error budget are unknown")
+    assert {(w["sli"], w["budget_remaining_ratio"], w["seconds_to_exhaustion"]) for w in success["windows"].values()} == {
+        (None, None, None)}
+    assert {tier["state"] for tier in success["tiers"]} == {"insufficient_data"}
+    assert (report.alerts_opened, [alert for item in sink.evaluations for alert in item.firing_pages]) == ([], [])
 
 
 def test_too_few_events_in_the_period_freeze_nothing(short_min_history, make_evaluator, put_counts, latest):

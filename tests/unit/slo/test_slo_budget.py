@@ -19,9 +19,13 @@ def test_half_spent_budget_of_a_three_nines_slo():
     assert (figures.budget_remaining_ratio, figures.burn_rate) == (0.5, 0.5)
 
 
-def test_no_events_spend_nothing_and_have_no_sli():
+def test_no_events_leave_the_sli_and_budget_unknown_with_the_reason():
     figures = budget.window_figures("5m", 5, good=0, valid=0, target=0.99)
-    assert (figures.sli, figures.burn_rate, figures.budget_remaining_ratio) == (None, None, 1.0)
+    assert (figures.sli, figures.burn_rate, figures.budget_remaining_ratio, figures.budget_consumed_ratio) == (
+        None, None, None, None)
+    assert (figures.budget_total, figures.budget_remaining, figures.budget_consumed) == (None, None, 0)
+    assert figures.unknown_reason == "no requests in the 5m window yet: the SLI and error budget are unknown"
+    assert budget.seconds_to_exhaustion(figures.budget_remaining_ratio, 5, figures.burn_rate) is None
 
 
 def test_overspent_budget_goes_negative():

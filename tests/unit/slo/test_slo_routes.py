@@ -159,4 +159,5 @@ def test_status_reader_gives_the_budget_state_for_other_flows(short_min_history,
     assert {name: state.state for name, state in states.items()} == {  # no data query was made
         "availability": "healthy", "freshness": "insufficient_history", "latency": "healthy", "success": "healthy"}
     assert reader.budget_state("success").remaining_ratio == 1.0
+    assert reader.budget_state("freshness").remaining_ratio is None
     assert reader.releases_frozen() is False
