@@ -44,6 +44,19 @@ def test_the_burn_down_covers_the_period_and_the_charts_the_last_week(stored, da
     assert success["history"] == [golden("slo_history_point")]
 
 
+def test_an_slo_without_requests_shows_an_unknown_budget_with_the_reason_not_100_percent(dashboard_wiring):
+    from chalicelib.slo.records import ServiceSnapshot, SloSnapshot
+
+    snapshot = SloSnapshot.from_json(golden("slo_snapshot_no_requests"))
+    dashboard_wiring.slo_status_store.save_run([snapshot], [], ServiceSnapshot(None, {}), history_expires_at=0)
+    success = _slo(dashboard_wiring.dashboard.document(), "success")
+    assert (success["evaluated"], success["budget"]["remaining_ratio"], success["budget"]["state"]) == (
+        True, None, "insufficient_history")
+    assert "no requests" in success["budget"]["unknown_reason"]
+    assert {name: (w["sli"], w["budget_remaining_ratio"]) for name, w in success["windows"].items()} == {
+        name: (None, None) for name in success["windows"]}
+
+
 def test_an_slo_never_evaluated_says_so_instead_of_showing_figures(stored, dashboard_wiring):
     availability = _slo(dashboard_wiring.dashboard.document(), "availability")
     assert (availability["evaluated"], availability["budget"], availability["windows"], availability["burn_down"]) == (

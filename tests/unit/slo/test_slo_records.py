@@ -53,8 +53,13 @@ def test_the_evaluator_produces_the_golden_record(produced, name):
     check_golden(name, produced[name].to_json())
 
 
+def test_the_evaluator_produces_the_golden_snapshot_of_an_slo_without_requests(make_evaluator):
+    make_evaluator().run()
+    check_golden("slo_snapshot_no_requests", wired().slo_status_store.latest(["success"])["success"].to_json())
+
+
 @pytest.mark.parametrize("record_type, name", [
-    (SloSnapshot, "slo_snapshot"), (HistoryPoint, "slo_history_point"), (Alert, "slo_alert"),
+    (SloSnapshot, "slo_snapshot"), (SloSnapshot, "slo_snapshot_no_requests"), (HistoryPoint, "slo_history_point"), (Alert, "slo_alert"),
     (Alert, "slo_alert_resolved"), (ServiceSnapshot, "slo_service_snapshot"),
     (SloEvaluation, "slo_evaluation")])
 def test_each_record_reads_back_what_it_wrote(record_type, name):
