@@ -37,13 +37,37 @@ def _field(path: Any) -> str:
     return "/".join(str(part) for part in path) or "(document)"
 
 
+MESSAGE_MAX = 300
+
+
+def _message(error: Any) -> str:
+    """The schema's reason, without echoing a long value back whole ("'xxxx…' is too long")."""
+    if error.validator == "maxLength":
+        return f"at most {error.validator_value} characters"
+    message = error.message
+    return message if len(message) <= MESSAGE_MAX else message[:MESSAGE_MAX - 1] + "…"
+
+
+@lru_cache(maxsize=1)
+def _validator_class() -> Any:
+    """Draft 2020-12 where "integer" is a JSON number written without a fraction or exponent.
+
+    JSON Schema counts 30.0 and 3e1 as integers, but Step Functions' Wait (SecondsPath) refuses
+    them with an uncatchable States.Runtime error after the injection, which skips the rollback
+    state, and Lambda and ECS refuse them as counts: refused here, before anything runs."""
+    from jsonschema import Draft202012Validator, validators  # ~30 ms: only when a definition is checked
+
+    checker = Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool))
+    return validators.extend(Draft202012Validator, type_checker=checker)
+
+
 def validate(document: Any, directory: Path = REPOSITORY_CATALOG, *,
              max_duration_seconds: Optional[int] = None) -> Optional[DefinitionError]:
     """The first problem of ``document`` against the schema and the rules JSON Schema cannot say."""
-    from jsonschema import Draft202012Validator  # ~30 ms: only when a definition is checked
     from jsonschema.exceptions import best_match
 
-    validator = Draft202012Validator(schema(directory))
+    validator = _validator_class()(schema(directory))
     error = best_match(validator.iter_errors(document))
     if error is not None:
         if error.validator == "oneOf" and isinstance(error.instance, Mapping):
@@ -59,8 +83,8 @@ def validate(document: Any, directory: Path = REPOSITORY_CATALOG, *,
             # evolve: the variant's $refs resolve against the whole schema
             inner = best_match(validator.evolve(schema=variant).iter_errors(error.instance))
             if inner is not None:
-                return DefinitionError(_field([*error.absolute_path, *inner.absolute_path]), inner.message)
-        return DefinitionError(_field(error.absolute_path), error.message)
+                return DefinitionError(_field([*error.absolute_path, *inner.absolute_path]), _message(inner))
+        return DefinitionError(_field(error.absolute_path), _message(error))
     if max_duration_seconds is not None and document["duration_seconds"] > max_duration_seconds:
         return DefinitionError("duration_seconds", f"must be at most {max_duration_seconds}")
     for index, action in enumerate(document["method"]):

@@ -59,6 +59,24 @@ def test_a_bad_definition_names_the_field_and_the_reason(change, field, reason):
     assert problem is not None and problem.field == field and reason in problem.reason, problem
 
 
+@pytest.mark.parametrize("change, field", [
+    (lambda d: d.update(duration_seconds=30.0), "duration_seconds"),
+    (lambda d: d.update(recovery_seconds=1e2), "recovery_seconds"),
+    (lambda d: d["stop-conditions"].update(interval_seconds=5.0), "stop-conditions/interval_seconds"),
+])
+def test_a_whole_number_written_with_a_fraction_is_refused_before_a_wait_state_fails_on_it(change, field):
+    """Step Functions' Wait refuses 30.0 in SecondsPath with an uncatchable error after the injection,
+    which would skip the rollback state."""
+    problem = _broken(change)
+    assert problem is not None and (problem.field, problem.reason.endswith("is not of type 'integer'")) == (
+        field, True)
+
+
+def test_a_too_long_value_is_refused_without_echoing_it_back():
+    problem = _broken(lambda d: d.update(title="x" * 5000))
+    assert (problem.field, problem.reason) == ("title", "at most 200 characters")
+
+
 def test_route_errors_must_be_server_error_statuses():
     document = copy.deepcopy(definitions.catalog_entry("route-latency"))
     document["method"][0]["fault"].update(kind="route_error", magnitude=404)
