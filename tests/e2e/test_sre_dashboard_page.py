@@ -148,6 +148,13 @@ def test_the_page_shows_the_document_with_charts_and_no_console_errors(stack, in
             "business.users_registered.1h"} <= shown_paths
     success = next(index for index, item in enumerate(document["slos"]["items"]) if item["name"] == "success")
     assert f"slos.items.{success}.budget.remaining_ratio" in shown_paths
+    # An SLO whose period saw no request (no probe ran here) shows no budget figure, never 100%.
+    unknown = [item["name"] for item in document["slos"]["items"]
+               if item["evaluated"] and item["budget"]["remaining_ratio"] is None]
+    assert unknown
+    for name in unknown:
+        card = page.locator(f'article[data-slo="{name}"]').inner_text()
+        assert "Budget remaining\nno requests yet" in card, card
     # The incident opened above is listed with its button; the users registered above are counted.
     assert page.locator(f'button.ack[data-incident="{incident["id"]}"]').count() == 1
     assert document["business"]["users_registered"]["1h"] >= 6
