@@ -11,6 +11,8 @@ WEB_KEEPALIVE    seconds an idle keep-alive connection is kept (default 65: abov
 import multiprocessing
 import os
 
+from chalicelib.http import limits
+
 
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name, "")
@@ -33,8 +35,11 @@ errorlog = "-"
 loglevel = os.environ.get("WEB_LOG_LEVEL", "warning")
 # Each worker builds its clients and its PostgreSQL pool after the fork, on first use.
 preload_app = False
-# gunicorn's largest request line (the default is 4094); longer lines are 414, as API Gateway answers.
-limit_request_line = 8190
+# The request line and header limits the local gateway enforces too (chalicelib/http/limits.py):
+# a longer request line is a 414, a longer header line or more header lines a 431.
+limit_request_line = limits.MAX_REQUEST_LINE_BYTES
+limit_request_field_size = limits.MAX_HEADER_FIELD_BYTES
+limit_request_fields = limits.MAX_HEADER_FIELDS
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
 # Why nosec B108: gunicorn's worker heartbeat files, in memory as its documentation advises; no data.
 SHARED_MEMORY = "/dev/shm"  # nosec B108

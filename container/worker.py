@@ -1,19 +1,83 @@
-"""gunicorn's threaded worker, answering what gunicorn itself refuses in JSON, as the gateway does.
+"""gunicorn's threaded worker, answering what gunicorn itself refuses in JSON, as the gateway does,
+and answering 408 to a request that stops arriving, as the gateway does.
 
 gunicorn writes its own error answers (414 request line too long, 431 headers too large, 400 for
 a malformed request) as HTML pages through ``gunicorn.util.write_error`` and offers no setting to
 change their format; the API's contract is a JSON ``{"error": ...}`` for every 4xx. So this
 worker replaces that one function in its own process, keeping gunicorn's status codes.
+
+gunicorn's threaded worker reads a request's head and body with blocking reads and no timeout once
+its first bytes have arrived: a client that sends half a request and stalls holds a thread forever
+(20 such clients stalled the whole server: 2 workers of 8 threads). gunicorn has no setting for it,
+so this worker's request parser reads with the gateway's timeouts (chalicelib/http/limits.py): the
+headers within HEAD_TIMEOUT_SECONDS, each part of a body within READ_TIMEOUT_SECONDS.
 """
 from __future__ import annotations
 
-from typing import Any
+import time
+from typing import Any, Optional
 
+import gunicorn.http
 from gunicorn import util
+from gunicorn.http.parser import RequestParser
+from gunicorn.http.unreader import SocketUnreader
 from gunicorn.workers.gthread import ThreadWorker
 
+from chalicelib.http import limits
 from chalicelib.http.strict import dumps
 from chalicelib.observability.middleware import SECURITY_HEADERS
+
+HEAD_TIMEOUT_SECONDS: float = limits.HEAD_TIMEOUT_SECONDS
+READ_TIMEOUT_SECONDS: float = limits.READ_TIMEOUT_SECONDS
+
+
+class RequestReadTimeout(Exception):
+    """The request stopped arriving (no OSError: gunicorn logs those as socket faults with a
+    traceback and closes without an answer)."""
+
+
+class TimedSocketUnreader(SocketUnreader):
+    """gunicorn's socket reader, giving up on a read after READ_TIMEOUT_SECONDS, or when the
+    request's headers are not in by ``head_deadline``."""
+
+    head_deadline: Optional[float] = None
+
+    def chunk(self, size_hint: Any = None) -> bytes:
+        previous = self.sock.gettimeout()  # keep a shorter one gunicorn set itself (draining a body)
+        timeout, what = READ_TIMEOUT_SECONDS, f"Request body not received within {READ_TIMEOUT_SECONDS:g} s"
+        if self.head_deadline is not None:
+            timeout, what = self.head_deadline - time.monotonic(), \
+                f"Request headers not received within {HEAD_TIMEOUT_SECONDS:g} s"
+            if timeout <= 0:
+                raise RequestReadTimeout(what)
+        self.sock.settimeout(timeout if previous is None else min(previous, timeout))
+        try:
+            return super().chunk(size_hint)
+        except TimeoutError:
+            if previous is not None:  # gunicorn's own deadline: its timeout, as it expects
+                raise
+            raise RequestReadTimeout(what) from None
+        finally:
+            self.sock.settimeout(previous)
+
+
+class TimedRequestParser(RequestParser):
+    def __init__(self, cfg: Any, source: Any, source_addr: Any) -> None:
+        super().__init__(cfg, source, source_addr)
+        if isinstance(self.unreader, SocketUnreader):
+            self.unreader = TimedSocketUnreader(source)
+
+    def __next__(self) -> Any:
+        unreader = self.unreader
+        if not isinstance(unreader, TimedSocketUnreader):
+            return super().__next__()
+        unreader.head_deadline = time.monotonic() + HEAD_TIMEOUT_SECONDS
+        try:
+            return super().__next__()
+        finally:
+            unreader.head_deadline = None
+
+    next = __next__
 
 
 def write_json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
@@ -28,4 +92,15 @@ def write_json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None
 class JsonErrorThreadWorker(ThreadWorker):
     def init_process(self) -> None:
         util.write_error = write_json_error
+        gunicorn.http.RequestParser = TimedRequestParser  # what gunicorn.http.get_parser builds
         super().init_process()
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        if isinstance(exc, RequestReadTimeout):  # gunicorn would answer it 500 as an application fault
+            self.log.warning("Request from ip=%s timed out: %s", (addr or ("",))[0], exc)
+            try:
+                write_json_error(client, 408, "Request Timeout", str(exc))
+            except OSError:  # the client went away meanwhile: nobody to answer
+                pass
+            return
+        super().handle_error(req, client, addr, exc)

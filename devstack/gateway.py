@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import email.errors
+import email.parser
 import http.server
 import re
 import sys
+import time
 from http import HTTPStatus
 from typing import Any, Optional, Union
 
@@ -13,24 +15,35 @@ from chalice.local import (ChaliceRequestHandler, CustomLocalChalice, ForbiddenE
                            LocalGateway, LocalGatewayException, ThreadedHTTPServer)
 
 from chalicelib import wiring
+from chalicelib.http import limits
 from chalicelib.http.strict import dumps, parse_bounded_int
 from chalicelib.observability.middleware import SECURITY_HEADERS
 
 ALLOWED_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 # As a load balancer's idle timeout (ALB's default): a kept-alive connection idle this long is
-# closed, and a body that stops arriving this long answers 408 instead of holding a thread forever.
-IDLE_TIMEOUT_SECONDS = 60
-CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,8}")
-MAX_TRAILER_LINES = 100
+# closed, and a request that stops arriving this long answers 408 instead of holding a thread forever.
+IDLE_TIMEOUT_SECONDS = limits.READ_TIMEOUT_SECONDS
+HEAD_TIMEOUT_SECONDS = limits.HEAD_TIMEOUT_SECONDS  # for the headers after the request line
+CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,8}(;[^\r\n]*)?\r\n")  # a chunk extension (";name=value") is ignored
 HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 5.1: a token
 FORBIDDEN_IN_HEADER_VALUE = re.compile(r"[\r\n\x00]")
+# The request line as gunicorn takes it (the ECS variant): "METHOD SP target SP HTTP/1.x", a method
+# an upper-case token of 3-20 characters, a target of printable ASCII (RFC 9112 3.2: the rest is
+# percent-encoded).
+REQUEST_METHOD = re.compile(r"[A-Z0-9!$%&'*+.^_`|~-]{3,20}")
+REQUEST_VERSION = re.compile(r"HTTP/1\.[0-9]")
+NOT_IN_REQUEST_TARGET = re.compile(r"[^\x21-\x7e]")
+# RFC 9110 6.5.1: fields a trailer may not carry (they frame, route or authenticate the request).
+FORBIDDEN_TRAILERS = frozenset(("host", "content-length", "transfer-encoding", "trailer", "authorization", "te"))
 # What the header parser notes for a line that is no "Name: value" (it ends the headers there, so
 # what follows would be read as body); its other defects are about multipart bodies it never sees.
 MALFORMED_HEADER_LINES = (email.errors.MissingHeaderBodySeparatorDefect, email.errors.FirstHeaderLineIsContinuationDefect,
                           email.errors.InvalidHeaderDefect)
 
 
-class BodyRejected(Exception):
+class RequestRejected(Exception):
+    """A request refused before it reaches the app: the status and what is wrong."""
+
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status, self.message = status, message
@@ -87,70 +100,178 @@ class GatewayRequestHandler(ChaliceRequestHandler):
             return
         self._send_json(404, {"error": "Not found"})
 
+    def handle_one_request(self) -> None:
+        """http.server's, reading the request line within the shared limit (http.server takes 64 KiB)."""
+        self.command, self.request_version = "", "HTTP/1.0"  # a refusal before parsing still has a status line
+        self.raw_requestline, self.requestline = b"", ""
+        try:
+            line = self.rfile.readline(limits.MAX_REQUEST_LINE_BYTES + 3)
+            if line == b"\r\n":  # RFC 9112 2.2: one empty line before the request line is ignored, as gunicorn does
+                line = self.rfile.readline(limits.MAX_REQUEST_LINE_BYTES + 3)
+            self.raw_requestline = line
+            if len(line.rstrip(b"\r\n")) > limits.MAX_REQUEST_LINE_BYTES:
+                self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG,
+                                f"Request line is over {limits.MAX_REQUEST_LINE_BYTES} bytes")
+                return
+            if not line.endswith(b"\n"):  # the client closed the connection (within a request line)
+                self.close_connection = True
+                return
+            if not self.parse_request():
+                return
+            handler = getattr(self, f"do_{self.command}", None)
+            if handler is None:
+                self.send_error(HTTPStatus.NOT_IMPLEMENTED)
+                return
+            handler()
+            self.wfile.flush()
+        except TimeoutError:  # an idle kept-alive connection, or an answer the client does not read
+            self.close_connection = True
+
     def parse_request(self) -> bool:
-        if not super().parse_request():
+        """The request line and headers, as strictly as gunicorn (the ECS variant) reads them and within
+        the same limits (chalicelib/http/limits.py). Written out because http.server's parser takes what
+        gunicorn refuses (a lower-case method, raw non-ASCII bytes, tabs or two spaces between words,
+        a bare LF, ``GET *``), rewrites ``//path`` to ``/path`` and has its limits as module constants."""
+        self.close_connection = True
+        line = self.raw_requestline
+        self.requestline = line.decode("latin-1").rstrip("\r\n")
+        try:
+            self._parse_request_line(line)
+            try:
+                head = self._read_head(deadline=time.monotonic() + HEAD_TIMEOUT_SECONDS)
+            except TimeoutError:
+                raise RequestRejected(408, f"Request headers not received within {HEAD_TIMEOUT_SECONDS:g} s") from None
+            finally:
+                self.connection.settimeout(self.timeout)
+            self.headers = email.parser.Parser(_class=self.MessageClass).parsestr(head.decode("latin-1"))
+            self._check_headers()
+        except RequestRejected as rejected:
+            self.send_error(rejected.status, rejected.message)
             return False
-        if self.request_version == "HTTP/0.9":  # "GET /path" alone: http.server would answer a bare body
-            self.request_version = "HTTP/1.0"  # so the refusal has a status line and headers
-            self.send_error(HTTPStatus.BAD_REQUEST, "HTTP/0.9 is not supported: send 'GET /path HTTP/1.1'")
+        except ConnectionError:  # the client hung up within the head: nobody to answer
+            return False
+        connection = self.headers.get("Connection", "").lower()
+        if connection == "close":
+            self.close_connection = True
+        elif connection == "keep-alive":
+            self.close_connection = False
+        if (self.headers.get("Expect", "").lower() == "100-continue" and self.request_version == "HTTP/1.1"
+                and not self.handle_expect_100()):
             return False
         return True
+
+    def _parse_request_line(self, line: bytes) -> None:
+        if not line.endswith(b"\r\n"):
+            raise RequestRejected(400, "Malformed request line: lines end with CRLF")
+        words = self.requestline.split(" ")
+        if len(words) == 2 and REQUEST_METHOD.fullmatch(words[0]) and not NOT_IN_REQUEST_TARGET.search(words[1]):
+            raise RequestRejected(400, "HTTP/0.9 is not supported: send 'GET /path HTTP/1.1'")
+        if len(words) != 3:
+            raise RequestRejected(400, "Malformed request line: send 'METHOD /path HTTP/1.1', one space apart")
+        method, target, version = words
+        if not REQUEST_VERSION.fullmatch(version):
+            raise RequestRejected(400, f"HTTP version {version!r} is not supported: send HTTP/1.1")
+        self.request_version = "HTTP/1.1" if version != "HTTP/1.0" else version
+        self.close_connection = self.request_version == "HTTP/1.0"
+        if not REQUEST_METHOD.fullmatch(method):
+            raise RequestRejected(400, f"Invalid method {method!r}: methods are upper case, as GET")
+        self.command = method
+        if not target or NOT_IN_REQUEST_TARGET.search(target):
+            raise RequestRejected(400, "Malformed request target: percent-encode what is not printable ASCII")
+        if target == "*" and method != "OPTIONS":
+            raise RequestRejected(400, f"Malformed request target: '*' is for OPTIONS only, not {method}")
+        if target != "*" and not target.startswith("/") and "://" not in target and method != "CONNECT":
+            raise RequestRejected(400, "Malformed request target: send a path starting with '/'")
+        self.path = target
+
+    def _read_head(self, *, deadline: Optional[float] = None, trailers: bool = False) -> bytes:
+        """The header (or trailer) lines up to the empty line, each within the shared limits, all of
+        them by ``deadline`` (a monotonic time) when given."""
+        lines = []
+        section = "trailer" if trailers else "header"
+        while True:
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(section)
+                self.connection.settimeout(remaining)
+            line = self.rfile.readline(limits.MAX_HEADER_FIELD_BYTES + 1)
+            if line == b"\r\n":
+                return b"".join(lines)
+            if not line:
+                raise ConnectionResetError("the client closed the connection within the request head")
+            if len(line) > limits.MAX_HEADER_FIELD_BYTES:
+                raise RequestRejected(431, f"A {section} line is over {limits.MAX_HEADER_FIELD_BYTES} bytes")
+            if len(lines) == limits.MAX_HEADER_FIELDS:
+                raise RequestRejected(431, f"More than {limits.MAX_HEADER_FIELDS} {section} lines")
+            if not line.endswith(b"\r\n"):
+                raise RequestRejected(400, f"Malformed {section} section: lines end with CRLF")
+            lines.append(line)
+
+    def _check_headers(self) -> None:
+        if any(isinstance(defect, MALFORMED_HEADER_LINES) for defect in self.headers.defects):
+            raise RequestRejected(400, "Malformed header section: every header line must be 'Name: value'")
+        # As gunicorn (and API Gateway) refuse them: the header parser takes a line folded onto the one
+        # before it, a bare CR and a NUL into the value.
+        if any(not HEADER_NAME.fullmatch(name) or FORBIDDEN_IN_HEADER_VALUE.search(value)
+               for name, value in self.headers.items()):
+            raise RequestRejected(400, "Malformed header section: a header name is a token and a value holds no "
+                                       "CR, LF or NUL (no folded lines)")
+        if len(self.headers.get_all("host", [])) > 1:  # RFC 9112 3.2: which host was meant is unknown
+            raise RequestRejected(400, "Host is given more than once; send one Host")
+        expect = self.headers.get_all("expect", [])
+        if any(value.strip().lower() != "100-continue" for value in expect):
+            raise RequestRejected(417, f"Expectation {', '.join(expect)!r} is not supported: only "
+                                         "'100-continue' is")
 
     def send_error(self, code: int, message: Optional[str] = None, explain: Optional[str] = None) -> None:
         headers = {"Connection": "close"}
         if code == HTTPStatus.NOT_IMPLEMENTED:  # a method http.server has no do_<METHOD> for
             code, message = HTTPStatus.METHOD_NOT_ALLOWED, f"Method {self.command} is not supported"
             headers["Allow"] = ", ".join(sorted(ALLOWED_METHODS))
-        if code == HTTPStatus.HTTP_VERSION_NOT_SUPPORTED:  # the client's mistake: a 4xx, as gunicorn answers
-            code, message = HTTPStatus.BAD_REQUEST, f"{message}: send HTTP/1.1"
         try:
             default = HTTPStatus(code).phrase
         except ValueError:
             default = "Request rejected"
         self.close_connection = True
-        if self.request_version == "HTTP/0.9":  # never parsed (a version http.server refuses): http.server
-            self.request_version = "HTTP/1.0"  # would send the body alone, with no status line or headers
         self._send_json(code, {"error": message or default}, headers)
 
     def _parse_payload(self) -> tuple[dict[str, str], Optional[bytes]]:
-        if any(isinstance(defect, MALFORMED_HEADER_LINES) for defect in self.headers.defects):
-            raise BodyRejected(400, "Malformed header section: every header line must be 'Name: value'")
-        # As gunicorn (and API Gateway) refuse them: the header parser takes a line folded onto the one
-        # before it, a bare CR or LF and a NUL into the value, and a bare-LF line as a header of its own.
-        if any(not HEADER_NAME.fullmatch(name) or FORBIDDEN_IN_HEADER_VALUE.search(value)
-               for name, value in self.headers.items()):
-            raise BodyRejected(400, "Malformed header section: a header name is a token and a value holds no "
-                                    "CR, LF or NUL (no folded lines)")
         limit = wiring.current().settings.service.max_body_bytes
         try:
             body = self._read_body(limit)
         except TimeoutError:
-            raise BodyRejected(408, f"Request body not received within {IDLE_TIMEOUT_SECONDS} s") from None
+            raise RequestRejected(408, f"Request body not received within {IDLE_TIMEOUT_SECONDS:g} s") from None
         multi_value: dict[str, list[str]] = {}
         for name, value in self.headers.items():
             multi_value.setdefault(name.lower(), []).append(value)
         return RequestHeaders(dict(self.headers), multi_value), body
 
     def _read_body(self, limit: int) -> Optional[bytes]:
+        """The body framed as gunicorn frames it (the ECS variant), refusing what it refuses: either
+        framing given twice, both at once (RFC 9112 6.1: a request a proxy may have framed otherwise),
+        a chunked body in HTTP/1.0."""
         codings = self.headers.get_all("transfer-encoding", [])
-        lengths = {value.strip() for value in self.headers.get_all("content-length", [])}
+        lengths = self.headers.get_all("content-length", [])
+        if len(lengths) > 1:
+            raise RequestRejected(400, "Content-Length is given more than once; send one")
         if codings:
             coding = ",".join(codings).strip().lower()
             if coding != "chunked":
-                raise BodyRejected(400, f"Transfer-Encoding {coding!r} is not supported; send the body chunked "
-                                        "or with a Content-Length")
-            if lengths:  # RFC 9112 6.3: the length is ignored, and a server closes after such a message
-                self.close_connection = True
+                raise RequestRejected(400, f"Transfer-Encoding {coding!r} is not supported; send the body chunked "
+                                           "or with a Content-Length")
+            if lengths:
+                raise RequestRejected(400, "Content-Length and Transfer-Encoding are both given; send one")
+            if self.request_version == "HTTP/1.0":
+                raise RequestRejected(400, "A chunked body needs HTTP/1.1")
             return self._read_chunked(64 * limit, limit) or None
-        if len(lengths) > 1:
-            raise BodyRejected(400, "Content-Length is given more than once with different values")
         # Chalice's int() accepts " 1_0" and "-1" (read to EOF, hanging the connection); and the
         # deployed gateway caps bodies, so a huge length is refused before reading it.
-        length = parse_bounded_int(lengths.pop() if lengths else "0", 0, 10 * 1024 * 1024)
+        length = parse_bounded_int(lengths[0].strip() if lengths else "0", 0, 10 * 1024 * 1024)
         if length is None:
-            raise BodyRejected(400, "Content-Length must be a whole number of bytes")
+            raise RequestRejected(400, "Content-Length must be a whole number of bytes")
         if length > 64 * limit:
-            raise BodyRejected(413, f"Request body is {length} bytes; the limit is {limit} bytes")
+            raise RequestRejected(413, f"Request body is {length} bytes; the limit is {limit} bytes")
         return self.rfile.read(length) if length else None
 
     def _read_chunked(self, cap: int, limit: int) -> bytes:
@@ -159,27 +280,35 @@ class GatewayRequestHandler(ChaliceRequestHandler):
         body = bytearray()
         while True:
             size_line = self.rfile.readline(1024)
-            size_digits = size_line.split(b";", 1)[0].strip()  # a chunk extension (";name=value") is ignored
-            if not size_line.endswith(b"\n") or not CHUNK_SIZE.fullmatch(size_digits):
-                raise BodyRejected(400, "Chunked body is malformed: each chunk starts with its size in hexadecimal")
-            size = int(size_digits, 16)
+            if not CHUNK_SIZE.fullmatch(size_line):
+                raise RequestRejected(400, "Chunked body is malformed: each chunk starts with its size in "
+                                           "hexadecimal and CRLF")
+            size = int(size_line.split(b";", 1)[0].rstrip(b"\r\n"), 16)
             if size == 0:
                 break
             if len(body) + size > cap:
-                raise BodyRejected(413, f"Request body is over {cap} bytes; the limit is {limit} bytes")
+                raise RequestRejected(413, f"Request body is over {cap} bytes; the limit is {limit} bytes")
             chunk = self.rfile.read(size)
-            if len(chunk) < size or self.rfile.readline(3) not in (b"\r\n", b"\n"):
-                raise BodyRejected(400, "Chunked body is malformed: a chunk is not the size it announced")
+            if len(chunk) < size or self.rfile.readline(3) != b"\r\n":
+                raise RequestRejected(400, "Chunked body is malformed: a chunk is not the size it announced")
             body += chunk
-        for _ in range(MAX_TRAILER_LINES):
-            if self.rfile.readline(65537) in (b"\r\n", b"\n", b""):
-                return bytes(body)
-        raise BodyRejected(431, f"More than {MAX_TRAILER_LINES} trailer lines after the chunked body")
+        try:
+            trailers = email.parser.Parser(_class=self.MessageClass).parsestr(
+                self._read_head(trailers=True).decode("latin-1"))
+        except ConnectionError:
+            raise RequestRejected(400, "Chunked body is malformed: it ends before the empty line after its "
+                                       "last chunk") from None
+        if (any(isinstance(defect, MALFORMED_HEADER_LINES) for defect in trailers.defects)
+                or any(not HEADER_NAME.fullmatch(name) or name.lower() in FORBIDDEN_TRAILERS
+                       for name in trailers.keys())):
+            raise RequestRejected(400, "Malformed trailer section: each line is 'Name: value' and names no "
+                                       "Host, Content-Length, Transfer-Encoding, Trailer, Authorization or TE")
+        return bytes(body)
 
     def _generic_handle(self) -> None:
         try:
             super()._generic_handle()
-        except BodyRejected as rejected:
+        except RequestRejected as rejected:
             self.close_connection = True
             self._send_json(rejected.status, {"error": rejected.message}, {"Connection": "close"})
 

@@ -5,6 +5,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from chalicelib.http.limits import MAX_HEADER_FIELD_BYTES, MAX_HEADER_FIELDS, MAX_REQUEST_LINE_BYTES
+
 pytestmark = pytest.mark.e2e
 
 
@@ -29,21 +31,46 @@ def assert_json_error(status, headers, body, expected_status):
     assert isinstance(json.loads(body)["error"], str)
 
 
-def test_a_request_line_over_64_kib_answers_414_json(stack):
-    status, headers, body = raw_exchange(stack, b"GET /api/users?x=" + b"a" * 70000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+def request_line_of(length: int) -> bytes:
+    start, end = b"GET /api/users?x=", b" HTTP/1.1"
+    return start + b"a" * (length - len(start) - len(end)) + end
+
+
+def test_a_request_line_over_the_shared_limit_answers_414_json_in_both_variants(stack):
+    assert raw_exchange(stack, request_line_of(MAX_REQUEST_LINE_BYTES) + b"\r\nHost: x\r\n\r\n")[0] == 200
+    status, headers, body = raw_exchange(stack, request_line_of(MAX_REQUEST_LINE_BYTES + 1) + b"\r\nHost: x\r\n\r\n")
     assert_json_error(status, headers, body, 414)
 
 
-def test_a_header_line_over_64_kib_answers_431_json(stack):
-    status, headers, body = raw_exchange(stack, b"GET /api/users HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 70000
-                                         + b"\r\n\r\n")
+def test_a_header_line_over_the_shared_limit_answers_431_json_in_both_variants(stack):
+    def with_header(length: int) -> bytes:  # the line's length with its CRLF
+        return b"GET /api/users HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (length - 9) + b"\r\n\r\n"
+
+    assert raw_exchange(stack, with_header(MAX_HEADER_FIELD_BYTES))[0] == 200
+    status, headers, body = raw_exchange(stack, with_header(MAX_HEADER_FIELD_BYTES + 1))
     assert_json_error(status, headers, body, 431)
 
 
-def test_more_than_100_headers_answer_431_json(stack):
-    many = b"".join(b"X-H%d: v\r\n" % index for index in range(120))
-    status, headers, body = raw_exchange(stack, b"GET /api/users HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n")
+def test_more_header_lines_than_the_shared_limit_answer_431_json_in_both_variants(stack):
+    def with_headers(count: int) -> bytes:
+        many = b"".join(b"X-H%d: v\r\n" % index for index in range(count - 1))
+        return b"GET /api/users HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n"
+
+    assert raw_exchange(stack, with_headers(MAX_HEADER_FIELDS))[0] == 200
+    status, headers, body = raw_exchange(stack, with_headers(MAX_HEADER_FIELDS + 1))
     assert_json_error(status, headers, body, 431)
+
+
+def test_a_path_starting_with_two_slashes_is_an_unknown_route_in_both_variants(stack):
+    status, headers, body = raw_exchange(stack, b"GET //api/users HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert_json_error(status, headers, body, 404)
+
+
+@pytest.mark.parametrize("line", [b"get /api/users HTTP/1.1", b"GET * HTTP/1.1", b"GET /api/users?\xff HTTP/1.1",
+                                  b"GET  /api/users HTTP/1.1"])
+def test_a_malformed_request_line_answers_400_json_in_both_variants(stack, line):
+    status, headers, body = raw_exchange(stack, line + b"\r\nHost: x\r\n\r\n")
+    assert_json_error(status, headers, body, 400)
 
 
 @pytest.mark.parametrize("method", [b"TRACE", b"CONNECT", b"BREW"])

@@ -21,6 +21,7 @@ def gateway(monkeypatch):
     import devstack.gateway as gateway_module
 
     monkeypatch.setattr(gateway_module, "IDLE_TIMEOUT_SECONDS", 0.5)
+    monkeypatch.setattr(gateway_module, "HEAD_TIMEOUT_SECONDS", 0.2)
     monkeypatch.setattr(gateway_module.GatewayRequestHandler, "timeout", 0.5)
     app = Chalice(app_name="gateway-test")
 
@@ -38,7 +39,8 @@ def gateway(monkeypatch):
 
     port = free_port()
     server = create_gateway(app, "127.0.0.1", port)
-    thread = threading.Thread(target=server.server.serve_forever, daemon=True)
+    # A short poll interval: shutdown() waits for it, in every test's teardown.
+    thread = threading.Thread(target=server.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield port
     server.server.shutdown()
@@ -102,7 +104,8 @@ def test_a_request_inside_a_chunked_body_is_body_not_a_second_request(gateway):
     assert len(answers) == 1 and answers[0][0] == 200 and b"GET /ping" in answers[0][1]
 
 
-@pytest.mark.parametrize("body", [b"zz\r\n{}\r\n0\r\n\r\n", b"10\r\n{}\r\n0\r\n\r\n", b"-2\r\n{}\r\n0\r\n\r\n"])
+@pytest.mark.parametrize("body", [b"zz\r\n{}\r\n0\r\n\r\n", b"10\r\n{}\r\n0\r\n\r\n", b"-2\r\n{}\r\n0\r\n\r\n",
+                                  b"2 \r\n{}\r\n0\r\n\r\n", b"2\n{}\r\n0\r\n\r\n", b"2\r\n{}\n0\r\n\r\n"])
 def test_a_malformed_chunked_body_answers_400_json_and_closes(gateway, body):
     answers = exchange(gateway, POST_ECHO + b"Transfer-Encoding: chunked\r\n\r\n" + body)
     assert [status for status, _ in answers] == [400]
@@ -115,14 +118,17 @@ def test_a_transfer_coding_other_than_chunked_answers_400_json(gateway):
     assert "gzip, chunked" in json.loads(answers[0][1])["error"]
 
 
-def test_with_both_framings_the_chunked_one_is_read_and_the_connection_closed(gateway):
+def test_both_framings_at_once_answer_400_json_and_close_as_gunicorn_does(gateway):
     raw = (POST_ECHO + b"Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"
            b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n")
-    assert exchange(gateway, raw) == [(200, b'{"received":"{}"}')]
+    answers = exchange(gateway, raw)
+    assert [status for status, _ in answers] == [400]
+    assert "both given" in json.loads(answers[0][1])["error"]
 
 
-def test_content_lengths_that_disagree_answer_400_json(gateway):
-    answers = exchange(gateway, POST_ECHO + b"Content-Length: 2\r\nContent-Length: 20\r\n\r\n{}")
+@pytest.mark.parametrize("second", [b"20", b"2"])
+def test_a_content_length_given_twice_answers_400_json_even_when_equal(gateway, second):
+    answers = exchange(gateway, POST_ECHO + b"Content-Length: 2\r\nContent-Length: " + second + b"\r\n\r\n{}")
     assert [status for status, _ in answers] == [400]
     assert "more than once" in json.loads(answers[0][1])["error"]
 
@@ -211,3 +217,102 @@ def test_a_request_line_with_a_version_it_refuses_answers_400_json_with_a_status
     answers = exchange(gateway, b"GET /ping " + version + b"\r\nHost: x\r\n\r\n")
     assert len(answers) == 1 and answers[0][0] == 400
     assert "version" in json.loads(answers[0][1])["error"]
+
+
+def test_a_request_line_over_the_limit_gunicorn_shares_answers_414_json(gateway):
+    from chalicelib.http.limits import MAX_REQUEST_LINE_BYTES
+
+    def request_line(length: int) -> bytes:
+        start, end = b"GET /ping?q=", b" HTTP/1.1"
+        return start + b"a" * (length - len(start) - len(end)) + end + b"\r\nHost: x\r\n\r\n"
+
+    assert [status for status, _ in exchange(gateway, request_line(MAX_REQUEST_LINE_BYTES))] == [200]
+    answers = exchange(gateway, request_line(MAX_REQUEST_LINE_BYTES + 1))
+    assert [status for status, _ in answers] == [414]
+    assert str(MAX_REQUEST_LINE_BYTES) in json.loads(answers[0][1])["error"]
+
+
+def test_a_header_line_over_the_limit_gunicorn_shares_answers_431_json(gateway):
+    from chalicelib.http.limits import MAX_HEADER_FIELD_BYTES
+
+    def with_header(length: int) -> bytes:  # the line's length with its CRLF, as gunicorn counts it
+        return b"GET /ping HTTP/1.1\r\nHost: x\r\nX-A: " + b"a" * (length - 7) + b"\r\n\r\n"
+
+    assert [status for status, _ in exchange(gateway, with_header(MAX_HEADER_FIELD_BYTES))] == [200]
+    answers = exchange(gateway, with_header(MAX_HEADER_FIELD_BYTES + 1))
+    assert [status for status, _ in answers] == [431]
+    assert str(MAX_HEADER_FIELD_BYTES) in json.loads(answers[0][1])["error"]
+
+
+def test_more_header_lines_than_the_limit_gunicorn_shares_answers_431_json(gateway):
+    from chalicelib.http.limits import MAX_HEADER_FIELDS
+
+    def with_headers(count: int) -> bytes:
+        return b"GET /ping HTTP/1.1\r\n" + b"".join(b"X-%d: 1\r\n" % index for index in range(count)) + b"\r\n"
+
+    assert [status for status, _ in exchange(gateway, with_headers(MAX_HEADER_FIELDS))] == [200]
+    assert [status for status, _ in exchange(gateway, with_headers(MAX_HEADER_FIELDS + 1))] == [431]
+
+
+def test_a_path_starting_with_two_slashes_is_routed_as_sent_not_rewritten(gateway):
+    assert exchange(gateway, b"GET //ping HTTP/1.1\r\nHost: x\r\n\r\n") == [(404, b'{"error":"Not found"}')]
+
+
+@pytest.mark.parametrize("line", [
+    b"get /ping HTTP/1.1",  # methods are case-sensitive
+    b"GE /ping HTTP/1.1",  # gunicorn's 3-20 characters
+    b"GET * HTTP/1.1",  # the asterisk form is OPTIONS' only
+    b"GET ping HTTP/1.1",  # neither a path nor an absolute URL
+    b"GET\t/ping HTTP/1.1",
+    b"GET  /ping HTTP/1.1",
+    b"GET /p\xffng HTTP/1.1",  # raw bytes outside printable ASCII: percent-encoded or nothing
+    b"GET /ping?q=a b HTTP/1.1",
+])
+def test_a_request_line_gunicorn_refuses_answers_400_json(gateway, line):
+    answers = exchange(gateway, line + b"\r\nHost: x\r\n\r\n")
+    assert [status for status, _ in answers] == [400]
+    assert json.loads(answers[0][1])["error"]
+
+
+def test_a_request_line_ending_in_a_bare_lf_answers_400_json(gateway):
+    answers = exchange(gateway, b"GET /ping HTTP/1.1\nHost: x\r\n\r\n")
+    assert [status for status, _ in answers] == [400]
+    assert "CRLF" in json.loads(answers[0][1])["error"]
+
+
+def test_one_empty_line_before_the_request_line_is_ignored_as_gunicorn_does(gateway):
+    assert exchange(gateway, b"\r\nGET /ping HTTP/1.1\r\nHost: x\r\n\r\n") == [(200, b'{"status":"ok"}')]
+
+
+def test_a_host_given_twice_answers_400_json(gateway):
+    answers = exchange(gateway, b"GET /ping HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n")
+    assert [status for status, _ in answers] == [400]
+    assert "Host" in json.loads(answers[0][1])["error"]
+
+
+def test_an_expectation_other_than_100_continue_answers_417_json(gateway):
+    answers = exchange(gateway, POST_ECHO + b"Expect: 200-ok\r\nContent-Length: 2\r\n\r\n{}")
+    assert [status for status, _ in answers] == [417]
+    assert "200-ok" in json.loads(answers[0][1])["error"]
+
+
+def test_a_chunked_body_in_http_1_0_answers_400_json(gateway):
+    raw = POST_ECHO.replace(b"HTTP/1.1", b"HTTP/1.0") + b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"
+    answers = exchange(gateway, raw)
+    assert [status for status, _ in answers] == [400]
+    assert "HTTP/1.1" in json.loads(answers[0][1])["error"]
+
+
+@pytest.mark.parametrize("trailer", [b"Content-Length: 5", b"no colon"])
+def test_a_trailer_that_frames_the_request_or_is_malformed_answers_400_json(gateway, trailer):
+    answers = exchange(gateway, POST_ECHO + b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n" + trailer + b"\r\n\r\n")
+    assert [status for status, _ in answers] == [400]
+    assert "trailer" in json.loads(answers[0][1])["error"]
+
+
+def test_headers_that_stop_arriving_answer_408_json_within_the_head_timeout(gateway):
+    started = time.monotonic()
+    answers = exchange(gateway, b"GET /ping HTTP/1.1\r\nHost: x\r\n", close_write=False)
+    assert [status for status, _ in answers] == [408]
+    assert "headers not received" in json.loads(answers[0][1])["error"]
+    assert time.monotonic() - started < 0.5  # the head's timeout (0.2 s), not the idle one (0.5 s)

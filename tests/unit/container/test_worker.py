@@ -1,0 +1,86 @@
+"""gunicorn's own refusals and limits, as the local gateway answers them."""
+from __future__ import annotations
+
+import json
+import socket
+import time
+
+import pytest
+
+
+def test_gunicorn_takes_the_request_limits_the_local_gateway_enforces():
+    from container import gunicorn_conf
+    from chalicelib.http import limits
+
+    assert (gunicorn_conf.limit_request_line, gunicorn_conf.limit_request_field_size,
+            gunicorn_conf.limit_request_fields) == (limits.MAX_REQUEST_LINE_BYTES, limits.MAX_HEADER_FIELD_BYTES,
+                                                    limits.MAX_HEADER_FIELDS)
+
+
+def test_the_request_line_limit_is_one_gunicorn_does_not_cap():
+    from gunicorn.http.message import MAX_REQUEST_LINE
+
+    from chalicelib.http import limits
+
+    assert limits.MAX_REQUEST_LINE_BYTES <= MAX_REQUEST_LINE
+
+
+@pytest.fixture
+def connection(monkeypatch):
+    """The worker's request parser on one end of a connection, the client on the other."""
+    from gunicorn.config import Config
+
+    import container.worker as worker
+
+    monkeypatch.setattr(worker, "HEAD_TIMEOUT_SECONDS", 0.2)
+    monkeypatch.setattr(worker, "READ_TIMEOUT_SECONDS", 0.3)
+    ours, theirs = socket.socketpair()
+    yield worker.TimedRequestParser(Config(), ours, ("127.0.0.1", 1)), ours, theirs
+    ours.close()
+    theirs.close()
+
+
+def test_headers_that_stop_arriving_time_out_instead_of_holding_the_thread(connection):
+    from container.worker import RequestReadTimeout
+
+    parser, _, client = connection
+    started = time.monotonic()
+    client.sendall(b"GET /health/live HTTP/1.1\r\nHost: x\r\n")
+    for _ in range(3):  # a byte now and then does not keep it waiting past the head's deadline
+        time.sleep(0.05)
+        client.sendall(b"X")
+    with pytest.raises(RequestReadTimeout, match="headers"):
+        next(parser)
+    assert time.monotonic() - started < 1
+
+
+def test_a_body_that_stops_arriving_times_out_instead_of_holding_the_thread(connection):
+    from container.worker import RequestReadTimeout
+
+    parser, _, client = connection
+    client.sendall(b"POST /api/users HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{}")
+    request = next(parser)
+    started = time.monotonic()
+    with pytest.raises(RequestReadTimeout, match="body"):
+        request.body.read(10)
+    assert time.monotonic() - started < 1
+
+
+def test_a_request_that_timed_out_is_answered_408_json(connection):
+    from container.worker import JsonErrorThreadWorker, RequestReadTimeout
+
+    _, ours, theirs = connection
+    worker = JsonErrorThreadWorker.__new__(JsonErrorThreadWorker)  # handle_error needs only its log
+
+    class Log:
+        warnings: list = []
+
+        def warning(self, *args):
+            self.warnings.append(args)
+
+    worker.log = Log()
+    worker.handle_error(None, ours, ("127.0.0.1", 1), RequestReadTimeout("Request not received within 60 s"))
+    head, _, body = theirs.recv(65536).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408 ") and b"Connection: close" in head
+    assert json.loads(body) == {"error": "Request Timeout: Request not received within 60 s"}
+    assert Log.warnings
