@@ -1,18 +1,23 @@
 """``loadgen``: send a scenario's load to a base URL, print the report, exit non-zero on failed thresholds."""
 from __future__ import annotations
 
-import argparse
 import json
 import socket
 import sys
-from typing import Optional
+from types import SimpleNamespace
+from typing import Any, Optional, Sequence
 from urllib.parse import urlsplit
 
-from tools.loadgen.profile import DEFAULT_MAX_REQUESTS, LoadProfile, Stage, parse_duration
+import click
+
+from tools.command_line import CONTEXT_SETTINGS, Duration, parse_options, print_to_stdout, refuse
+from tools.loadgen.profile import DEFAULT_MAX_REQUESTS, LoadProfile, Stage
 from tools.loadgen.report import (
     EXIT_INTEGRITY, EXIT_INTERRUPTED, EXIT_THRESHOLDS, EXIT_USAGE, exit_code, render_text)
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"  # the local stack (make run)
+HELP = ("Send a scenario's load to a base URL (the local stack by default), print the report, exit non-zero "
+        "on failed thresholds.")
 
 EPILOG = f"""
 models:
@@ -27,52 +32,71 @@ optionally for one request: --threshold 'list-users.p95<200' (quoted: < and > ar
 
 exit codes: 0 ok, {EXIT_THRESHOLDS} a threshold (or, with --slo-gate, an SLO) failed, {EXIT_INTEGRITY} the integrity
 check found missing or extra data, {EXIT_USAGE} bad arguments or scenario, or nothing answers at the base URL,
-{EXIT_INTERRUPTED} stopped early with Ctrl-C (the report covers what was sent until then).
+{EXIT_INTERRUPTED} stopped early with Ctrl-C (the report covers what was sent until then). A reader that stops
+reading the report early (| head) cuts the report short, not the exit code.
 """
 
 
-def stage(text: str) -> Stage:
-    """``--stage``'s type: argparse shows an ArgumentTypeError's own words (a ValueError as 'invalid value')."""
-    try:
-        return Stage.parse(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+class StageType(click.ParamType):
+    name = "DURATION:TARGET"
+
+    def convert(self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> Stage:
+        if isinstance(value, Stage):
+            return value
+        try:
+            return Stage.parse(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="loadgen", description=__doc__, epilog=EPILOG,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("scenario", help="scenario file (YAML/JSON) or shipped name: crud-mix, users-list, ...")
-    parser.add_argument("--base-url", default=DEFAULT_BASE_URL, help=f"default {DEFAULT_BASE_URL}")
-    model = parser.add_mutually_exclusive_group()
-    model.add_argument("--rate", type=float, help="open model: iterations per second")
-    model.add_argument("--clients", type=int, help="closed model: concurrent clients (default 8)")
-    parser.add_argument("--open", action="store_true", help="with --stage: the stages are rates (open model)")
-    parser.add_argument("--duration", default="30s", help="e.g. 30s, 5m (default 30s; ignored with --stage)")
-    parser.add_argument("--stage", action="append", default=[], type=stage, metavar="DURATION:TARGET")
-    parser.add_argument("--start", type=float, help="target at the start of the first stage (default: constant)")
-    parser.add_argument("--max-requests", type=int, default=DEFAULT_MAX_REQUESTS,
-                        help=f"stop after this many requests (default {DEFAULT_MAX_REQUESTS})")
-    parser.add_argument("--max-in-flight", type=int, default=256, help="open model: outstanding requests at most")
-    parser.add_argument("--timeout", type=float, default=10.0, help="per request, seconds (default 10)")
-    parser.add_argument("--threshold", action="append", default=[], metavar="EXPR")
-    parser.add_argument("--slo-gate", action="store_true", help="a missed SLO objective fails the run")
-    parser.add_argument("--check", action="store_true", help="integrity check after the run")
-    parser.add_argument("--seed", type=int, help="random seed for the request mix")
-    parser.add_argument("--json", action="store_true", help="print the report as JSON (no live view)")
-    parser.add_argument("--no-progress", action="store_true", help="no live view")
-    return parser
+def build_command() -> click.Command:
+    """The options; parsed by ``parse_options`` (tools/command_line.py says why click)."""
+    positive = click.FloatRange(min=0, min_open=True)
+    options = [
+        click.Argument(["scenario"]),
+        click.Option(["--base-url"], default=DEFAULT_BASE_URL, show_default=True),
+        click.Option(["--rate"], type=positive, help="open model: iterations per second"),
+        click.Option(["--clients"], type=click.IntRange(min=1), help="closed model: concurrent clients (default 8)"),
+        click.Option(["--open"], is_flag=True, help="with --stage: the stages are rates (open model)"),
+        click.Option(["--duration"], type=Duration(), default="30s",
+                     help="e.g. 30s, 5m (default 30s; ignored with --stage)"),
+        click.Option(["--stage"], type=StageType(), multiple=True,
+                     help="ramp to TARGET over DURATION (repeatable)"),
+        click.Option(["--start"], type=click.FloatRange(min=0),
+                     help="target at the start of the first stage (default: constant)"),
+        click.Option(["--max-requests"], type=click.IntRange(min=1), default=DEFAULT_MAX_REQUESTS,
+                     show_default=True, help="stop after this many requests"),
+        click.Option(["--max-in-flight"], type=click.IntRange(min=1), default=256, show_default=True,
+                     help="open model: outstanding requests at most"),
+        click.Option(["--timeout"], type=positive, default=10.0, show_default=True, help="per request, seconds"),
+        click.Option(["--threshold"], multiple=True, metavar="EXPR", help="e.g. 'p95<200' (repeatable)"),
+        click.Option(["--slo-gate"], is_flag=True, help="a missed SLO objective fails the run"),
+        click.Option(["--check"], is_flag=True, help="integrity check after the run"),
+        click.Option(["--seed"], type=int, help="random seed for the request mix"),
+        click.Option(["--json"], is_flag=True, help="print the report as JSON (no live view)"),
+        click.Option(["--no-progress"], is_flag=True, help="no live view"),
+    ]
+    # \b keeps click from rewrapping the paragraphs that follow it.
+    epilog = "\n\n".join("\b\n" + paragraph for paragraph in EPILOG.strip().split("\n\n"))
+    return click.Command("loadgen", params=options, help=HELP, epilog=epilog,
+                         context_settings=CONTEXT_SETTINGS)
 
 
-def profile_from(args: argparse.Namespace) -> LoadProfile:
+def parse_arguments(argv: Optional[Sequence[str]]) -> SimpleNamespace:
+    ctx = parse_options(build_command(), argv, "loadgen")
+    if ctx.params["rate"] is not None and ctx.params["clients"] is not None:
+        refuse(ctx, "--rate (open model) and --clients (closed model) are two models; give one")
+    return SimpleNamespace(**ctx.params)
+
+
+def profile_from(args: SimpleNamespace) -> LoadProfile:
     options = dict(max_requests=args.max_requests, max_in_flight=args.max_in_flight, timeout=args.timeout)
     if args.stage:
         model = "open" if (args.open or args.rate is not None) else "closed"
         return LoadProfile(model, tuple(args.stage), start=args.start, **options)
-    duration = parse_duration(args.duration)
     if args.rate is not None:
-        return LoadProfile.constant_rate(args.rate, duration, **options)
-    return LoadProfile.concurrency(8 if args.clients is None else args.clients, duration, **options)
+        return LoadProfile.constant_rate(args.rate, args.duration, **options)
+    return LoadProfile.concurrency(8 if args.clients is None else args.clients, args.duration, **options)
 
 
 def nothing_answers_at(base_url: str, timeout: float = 3.0) -> Optional[str]:
@@ -91,8 +115,7 @@ def main(argv: Optional[list[str]] = None) -> int:
 
     from tools.loadgen import ScenarioError, check_base_url, load_scenario, run_load
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_arguments(argv)
     try:
         profile = profile_from(args)
         scenario = load_scenario(args.scenario)
@@ -116,9 +139,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     code = exit_code(summary, slo_gate=args.slo_gate)
     summary["exit_code"] = code
     if args.json:
-        print(json.dumps(summary, indent=2))
+        print_to_stdout(lambda: print(json.dumps(summary, indent=2)))
     else:
-        render_text(summary, Console())
+        print_to_stdout(lambda: render_text(summary, Console()))
     return code
 
 

@@ -22,6 +22,8 @@ def parse_duration(text: str | float) -> float:
     if isinstance(text, (int, float)):
         return float(text)
     match = _DURATION.match(text.strip())
+    if text.strip().startswith("-"):
+        raise ValueError(f"a duration is positive, not {text!r} (use e.g. 30s, 2m, 1h)")
     if not match:
         raise ValueError(f"not a duration: {text!r} (use e.g. 30s, 2m, 1h)")
     return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.loadgen.cli import build_parser, profile_from
+from tools.loadgen.cli import parse_arguments, profile_from
 
 README = Path(__file__).resolve().parents[4] / "README.md"
 
@@ -26,4 +26,4 @@ def test_a_readme_loadgen_command_has_no_shell_redirection_and_parses(command):
     lexer.whitespace_split = True
     words = list(lexer)
     assert not [word for word in words if set(word) <= set("<>|&;")], f"the shell would redirect: {command}"
-    profile_from(build_parser().parse_args(words[1:]))
+    profile_from(parse_arguments(words[1:]))

@@ -1,6 +1,10 @@
 """Runs against a local test service: bounded, 127.0.0.1 only, a few seconds at most."""
 import json
+import shlex
 import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +16,7 @@ from tools.loadgen.report import (
 from .conftest import CRUD_SCENARIO, DUPLICATE_SCENARIO
 
 OBJECTIVES = [SloObjective("latency", "latency", 0.95, 200), SloObjective("success", "success", 0.99)]
+REPOSITORY = Path(__file__).resolve().parents[4]
 HEALTH = {"name": "health", "requests": [{"name": "ping", "method": "GET", "path": "/ping"}]}
 
 
@@ -190,8 +195,28 @@ def test_the_command_exits_97_when_the_integrity_check_fails(service, tmp_path, 
 
 
 def test_the_command_refuses_zero_clients_instead_of_running_the_default(capsys):
-    assert main(["health-live", "--clients", "0", "--base-url", "http://127.0.0.1:9"]) == EXIT_USAGE
-    assert "must send something" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:
+        main(["health-live", "--clients", "0", "--base-url", "http://127.0.0.1:9"])
+    assert exited.value.code == EXIT_USAGE
+    assert "Invalid value for '--clients': 0 is not in the range x>=1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option, value, said", [
+    ("--duration", "-5s", "a duration is positive, not '-5s'"),
+    ("--stage", "-5s:2", "a duration is positive, not '-5s'"),
+    ("--clients", "-3", "-3 is not in the range x>=1"),
+    ("--rate", "-1", "-1.0 is not in the range x>0"),
+    ("--timeout", "-1", "-1.0 is not in the range x>0"),
+    ("--max-requests", "-1", "-1 is not in the range x>=1"),
+])
+def test_a_negative_value_gets_the_same_refusal_with_or_without_the_equals_sign(capsys, option, value, said):
+    refusals = []
+    for spelling in ([option, value], [f"{option}={value}"]):
+        with pytest.raises(SystemExit) as exited:
+            main(["health-live", *spelling, "--base-url", "http://127.0.0.1:9"])
+        refusals.append((exited.value.code, capsys.readouterr().err))
+    assert refusals[0] == refusals[1]
+    assert refusals[0][0] == EXIT_USAGE and f"Invalid value for '{option}': {said}" in refusals[0][1]
 
 
 def test_the_command_says_nothing_answers_before_sending_load_to_a_closed_port(capsys):
@@ -213,3 +238,13 @@ def test_check_on_a_scenario_with_nothing_to_check_says_to_run_it_without(servic
     assert main(["health-live", "--check", "--clients", "1", "--duration", "1s",
                  "--base-url", service.base_url]) == EXIT_USAGE
     assert "has no integrity section; it cannot be checked (run it without --check" in capsys.readouterr().err
+
+
+def test_a_reader_that_went_away_cuts_the_report_short_without_a_traceback(service, tmp_path):
+    path = tmp_path / "health.json"
+    path.write_text(json.dumps(HEALTH))
+    command = (f"{shlex.quote(sys.executable)} -m tools.loadgen {path} --base-url {service.base_url} "
+               "--clients 1 --max-requests 5 --threshold 'requests>1000' --json | true; exit ${PIPESTATUS[0]}")
+    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=60, cwd=REPOSITORY)
+    assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr
+    assert done.returncode == EXIT_THRESHOLDS  # the run's verdict, not the printing's
