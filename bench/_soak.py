@@ -14,17 +14,19 @@ start sample already holds as many as any later one.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import threading
 import time
+from types import SimpleNamespace
 from typing import Any
 
+import click
 import requests
 
 from bench._targets import local_stack, rss_kib
 from devstack.embedded_aws.ttl import TTL_SWEEP_SECONDS
-from tools.loadgen import LoadProfile, load_scenario, parse_duration, run_load
+from tools.command_line import CONTEXT_SETTINGS, Duration, parse_options, refuse
+from tools.loadgen import LoadProfile, load_scenario, run_load
 
 EVALUATOR = "slo-evaluator"
 # Flat: the evaluator's end run time within this factor of the start (plus an allowance for noise);
@@ -54,28 +56,34 @@ def sample(target: Any, elapsed: float) -> dict[str, Any]:
             "metric_datapoints": target.status().get("metric_datapoints_sent")}
 
 
+def build_command() -> click.Command:
+    options = [
+        click.Option(["--duration"], type=Duration(), default="1h", show_default=True),
+        click.Option(["--rate"], type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
+                     help="crud-cycle iterations per second"),
+        click.Option(["--samples"], type=click.IntRange(min=0), default=6, show_default=True,
+                     help="evaluator/RSS samples between start and end"),
+        click.Option(["--warmup"], type=Duration(), default="2m", show_default=True,
+                     help="load before the start sample: code paths imported, caches and pools filled"),
+    ]
+    return click.Command("python -m bench._soak", params=options, help=__doc__.replace("``", "`"),
+                         context_settings=CONTEXT_SETTINGS)
+
+
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench._soak", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--duration", default="1h", help="default 1h")
-    parser.add_argument("--rate", type=float, default=10.0, help="crud-cycle iterations per second (default 10)")
-    parser.add_argument("--samples", type=int, default=6, help="evaluator/RSS samples between start and end")
-    parser.add_argument("--warmup", default="2m",
-                        help="load before the start sample: code paths imported, caches and pools filled (default 2m)")
-    args = parser.parse_args(argv)
+    ctx = parse_options(build_command(), argv, "python -m bench._soak")
+    args = SimpleNamespace(**ctx.params)
+    duration, warmup = args.duration, args.warmup
     try:
-        duration, warmup = parse_duration(args.duration), parse_duration(args.warmup)
         # Built (and so checked) before a stack starts.
         profile = LoadProfile.constant_rate(args.rate, duration, max_requests=10_000_000, max_in_flight=64)
     except ValueError as exc:
-        parser.error(str(exc))
-    if args.samples < 0:
-        parser.error("--samples counts the samples between start and end: 0 or more")
+        refuse(ctx, str(exc))
     if warmup >= duration:
-        parser.error("--warmup must be shorter than --duration")
+        refuse(ctx, "--warmup must be shorter than --duration")
     if warmup <= OUTBOX_KEEP_SECONDS + TTL_SWEEP_SECONDS:
-        parser.error(f"--warmup must be longer than the outbox's {OUTBOX_KEEP_SECONDS} s retention "
-                     f"and a TTL sweep ({TTL_SWEEP_SECONDS:g} s)")
+        refuse(ctx, f"--warmup must be longer than the outbox's {OUTBOX_KEEP_SECONDS} s retention "
+                    f"and a TTL sweep ({TTL_SWEEP_SECONDS:g} s)")
     try:
         return soak(args, profile, duration, warmup)
     except KeyboardInterrupt:  # the stack was stopped on the way out; the load thread dies with the process
@@ -83,7 +91,7 @@ def main(argv: list[str]) -> int:
         return 130
 
 
-def soak(args: argparse.Namespace, profile: LoadProfile, duration: float, warmup: float) -> int:
+def soak(args: SimpleNamespace, profile: LoadProfile, duration: float, warmup: float) -> int:
     samples: list[dict[str, Any]] = []
     with local_stack(schedules=True, env={"OUTBOX_KEEP_FINISHED_SECONDS": str(OUTBOX_KEEP_SECONDS)}) as target:
         print(f"local stack at {target.base_url}; {args.rate:g} crud-cycle iterations/s for {duration:g} s, "

@@ -13,10 +13,10 @@ Targets 127.0.0.1 by default; the operator token comes from ``--token`` or ``OPE
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
+from types import SimpleNamespace
 from typing import Any, Optional
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
@@ -79,36 +79,51 @@ def capacity_test(base_url: str, token: Optional[str], *, scenario: str = "users
     return {"result": result, "recorded": stored}
 
 
+def build_command() -> "click.Command":
+    import click
+
+    from tools.command_line import CONTEXT_SETTINGS, Duration
+
+    options = [
+        click.Option(["--base-url"], default=DEFAULT_BASE_URL, show_default=True),
+        click.Option(["--scenario"], default="users-list", show_default=True),
+        click.Option(["--ramp"], default="5:5:60", show_default=True, help="START:STEP:MAX requests/s"),
+        click.Option(["--step-duration"], type=Duration(), default="5s", show_default=True,
+                     help="each step's duration"),
+        click.Option(["--tasks"], type=click.IntRange(min=1),
+                     help="ECS variant: the running tasks (the unit becomes a task)"),
+        click.Option(["--token"], default=os.environ.get("OPERATOR_TOKEN"), show_default="OPERATOR_TOKEN",
+                     help="operator token"),
+        click.Option(["--no-record"], is_flag=True, help="measure only; store nothing"),
+        click.Option(["--seed"], type=int),
+    ]
+    return click.Command("capacity-test", params=options, help=__doc__.replace("``", "`"),
+                         context_settings=CONTEXT_SETTINGS)
+
+
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="capacity-test", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--base-url", default=DEFAULT_BASE_URL)
-    parser.add_argument("--scenario", default="users-list")
-    parser.add_argument("--ramp", default="5:5:60", help="START:STEP:MAX requests/s (default 5:5:60)")
-    parser.add_argument("--step-duration", default="5s", help="each step's duration (default 5s)")
-    parser.add_argument("--tasks", type=int, help="ECS variant: the running tasks (the unit becomes a task)")
-    parser.add_argument("--token", default=os.environ.get("OPERATOR_TOKEN"), help="operator token (OPERATOR_TOKEN)")
-    parser.add_argument("--no-record", action="store_true", help="measure only; store nothing")
-    parser.add_argument("--seed", type=int)
-    args = parser.parse_args(argv)
+    from tools.command_line import parse_options, refuse
     from tools.loadgen import ScenarioError, check_base_url, load_scenario
     from tools.loadgen.cli import nothing_answers_at
     from tools.loadgen.steps import StepRamp
 
-    if args.tasks is not None and args.tasks < 1:
-        parser.error("--tasks counts the running tasks: 1 or more")
+    ctx = parse_options(build_command(), argv, "capacity-test")
+    args = SimpleNamespace(**ctx.params)
     if not args.token and not args.no_record:
-        parser.error("an operator token is needed to record the point (--token or OPERATOR_TOKEN; "
-                     "`make token` prints it), or pass --no-record")
+        refuse(ctx, "an operator token is needed to record the point (--token or OPERATOR_TOKEN; "
+                    "`make token` prints it), or pass --no-record")
     try:
         StepRamp.parse(args.ramp, args.step_duration)
+    except ValueError as exc:
+        refuse(ctx, f"--ramp {args.ramp}: {exc}")
+    try:
         load_scenario(args.scenario)
         check_base_url(args.base_url)
     except (ValueError, ScenarioError) as exc:
-        parser.error(str(exc))
+        refuse(ctx, str(exc))
     unreachable = nothing_answers_at(args.base_url)
     if unreachable:
-        parser.error(f"nothing answers at {args.base_url}: {unreachable} (start the local stack with `make run`)")
+        refuse(ctx, f"nothing answers at {args.base_url}: {unreachable} (start the local stack with `make run`)")
     try:
         outcome = capacity_test(args.base_url, None if args.no_record else args.token, scenario=args.scenario,
                                 ramp=args.ramp, step_duration=args.step_duration, tasks=args.tasks, seed=args.seed)

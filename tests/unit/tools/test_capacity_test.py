@@ -105,3 +105,14 @@ def test_ctrl_c_during_the_ramp_says_nothing_was_recorded(capsys, monkeypatch, r
     monkeypatch.setattr("tools.loadgen.steps.run_steps", interrupted)
     assert main(["--no-record", "--base-url", refusing_stack]) == 130
     assert "interrupted; nothing recorded" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option, value, said", [
+    ("--ramp", "-5:5:60", "--ramp -5:5:60: steps need 0 < start <= max"),
+    ("--step-duration", "-5s", "Invalid value for '--step-duration': a duration is positive, not '-5s'"),
+    ("--tasks", "-1", "Invalid value for '--tasks': -1 is not in the range x>=1"),
+])
+def test_a_negative_value_gets_the_same_refusal_with_or_without_the_equals_sign(capsys, option, value, said):
+    base = ["--no-record", "--base-url", "http://127.0.0.1:9"]
+    refusals = [refusal(capsys, [*base, option, value]), refusal(capsys, [*base, f"{option}={value}"])]
+    assert refusals[0] == refusals[1] and said in refusals[0]
