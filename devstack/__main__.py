@@ -16,7 +16,7 @@ from devstack.ports import DEFAULT_PORT, PortInUse, port_number
 from devstack.provision import LOCAL_OPERATOR
 from devstack.resources import definitions
 from devstack.stack import LocalStack, StackConfig
-from devstack.token import state_path, write_state
+from devstack.token import running_state, state_path, write_state
 
 
 def optional_port_number(text: str) -> int:
@@ -106,6 +106,20 @@ def token_command(port: int) -> str:
     return "make token" if port == DEFAULT_PORT else f"DEVSTACK_PORT={port} make token"
 
 
+def port_advice(taken: int, app_port: int) -> str:
+    """What to do about a taken port: the local stack already running there has a token to reuse."""
+    if taken != app_port:
+        return "stop what holds it, or choose another port (`python -m devstack --help` lists the port options)"
+    port = app_port
+    other = f'e.g. `make run RUN_ARGS="--port {port + 1}"`'
+    running = running_state(state_path(port))
+    if running is not None:
+        return (f"the local stack started by process {running['pid']} runs at {running['base_url']}: use it "
+                f"(`{token_command(port)}` prints its token), stop it with Ctrl-C where it runs, or start "
+                f"another on a port of its own ({other})")
+    return f"stop what holds it, or start the stack on another port ({other}; `python -m devstack --help`)"
+
+
 def banner(stack: LocalStack, log_file: Path) -> str:
     return (f"serverless-sre is running ({stack.config.variant} variant)\n"
             f"  app:            {stack.base_url}/\n"
@@ -149,7 +163,7 @@ def main(argv: list[str]) -> int:
             try:
                 stack.start()
             except PortInUse as exc:
-                print(f"error: {exc}", file=sys.stderr)
+                print(f"error: {exc}\n{port_advice(exc.port, config.port)}", file=sys.stderr)
                 stack.stop()
                 return 2
             except BaseException:

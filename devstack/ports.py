@@ -2,7 +2,10 @@ from __future__ import annotations
 
 import argparse
 import errno
+import os
 import socket
+from pathlib import Path
+from typing import Optional
 
 
 # The app's port of `make run` (DEVSTACK_PORT overrides it), and the one `make token` reads.
@@ -10,7 +13,9 @@ DEFAULT_PORT = 8000
 
 
 class PortInUse(RuntimeError):
-    pass
+    def __init__(self, message: str, port: int) -> None:
+        super().__init__(message)
+        self.port = port
 
 
 def port_number(text: str) -> int:
@@ -38,6 +43,31 @@ def ensure_free(host: str, port: int, what: str) -> None:
             sock.bind((host, port))
         except OSError as exc:
             if exc.errno in (errno.EADDRINUSE, errno.EACCES):
-                raise PortInUse(f"{what}: {host}:{port} is already in use; choose another port "
-                                f"(see `python -m devstack --help`)") from None
+                holder = listening_process(port)
+                by = f" by {holder}" if holder else ""
+                raise PortInUse(f"{what}: {host}:{port} is already in use{by}", port) from None
             raise
+
+
+def listening_process(port: int, proc: Path = Path("/proc")) -> Optional[str]:
+    """``process <pid> (<command line>)`` of the process listening on TCP ``port``, when this machine
+    says (Linux's /proc: the listening socket's inode, then the process holding it; psutil would
+    read the same files and is no dependency of ours). None elsewhere, or for another user's process."""
+    inodes = set()
+    for table in ("tcp", "tcp6"):
+        try:
+            lines = (proc / "net" / table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(f"socket:[{fields[9]}]")
+    for process in proc.glob("[0-9]*"):
+        try:
+            if any(os.readlink(fd) in inodes for fd in (process / "fd").iterdir()):
+                command = (process / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                return f"process {process.name} ({command.strip()[:200]})"
+        except OSError:
+            continue
+    return None

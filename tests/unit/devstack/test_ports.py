@@ -1,3 +1,4 @@
+import os
 import socket
 import subprocess
 import sys
@@ -28,6 +29,22 @@ def test_the_runner_exits_with_a_clear_message_when_its_port_is_taken(taken_port
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert f"127.0.0.1:{taken_port} is already in use" in result.stderr
+
+
+def test_a_taken_port_names_the_process_listening_on_it(taken_port):
+    with pytest.raises(PortInUse, match=f"already in use by process {os.getpid()} "):
+        ensure_free("127.0.0.1", taken_port, "app server")
+
+
+def test_a_port_taken_by_a_running_local_stack_says_to_use_it_and_how_to_get_its_token(monkeypatch, tmp_path):
+    from devstack.__main__ import port_advice
+    from devstack.token import state_path, write_state
+
+    monkeypatch.chdir(tmp_path)
+    write_state(state_path(8000), {"pid": os.getpid(), "base_url": "http://127.0.0.1:8000"})
+    advice = port_advice(8000, 8000)
+    assert f"the local stack started by process {os.getpid()} runs at http://127.0.0.1:8000" in advice
+    assert "`make token` prints its token" in advice and '`make run RUN_ARGS="--port 8001"`' in advice
 
 
 def test_a_port_whose_last_connection_is_in_time_wait_counts_as_free():
