@@ -93,6 +93,12 @@ def test_the_open_model_keeps_its_rate_whatever_the_answers(service):
     assert report["rate"]["target"] == 50
 
 
+def test_an_open_run_lasts_its_duration_so_its_achieved_rate_is_not_overstated(service):
+    report = run_load(service.base_url, parse_scenario(HEALTH), LoadProfile.constant_rate(4, "1s"), slos=OBJECTIVES)
+    assert report["requests"]["completed"] == 4
+    assert report["duration_s"] >= 1.0 and report["rate"]["achieved_rps"] <= 4.0
+
+
 def test_errors_are_counted_sampled_and_judged_against_the_success_objective(service):
     service.fail_every = 5
     report = run_load(service.base_url, parse_scenario(HEALTH), LoadProfile.concurrency(2, "30s", max_requests=50),
