@@ -157,6 +157,9 @@ def render_text(summary: dict[str, Any], console: Any) -> None:
     console.print(f"requests: {requests['completed']} completed, {rate['achieved_rps']:.1f}/s{target}; "
                   f"unexpected {requests['unexpected']} ({summary['error_rate']:.2%}), "
                   f"dropped iterations {requests['dropped_iterations']}, skipped {requests['skipped']}")
+    if requests["setup_failures"]:
+        console.print(f"[red]setup[/]: {requests['setup_failures']} setup requests failed; the load ran without "
+                      "the data they were to store")
     table = Table(title="latency (ms)" + (", from the scheduled start" if summary["profile"]["model"] == "open"
                                           else ""))
     for column in ("request", "count", "p50", "p90", "p95", "p99", "max", "unexpected"):

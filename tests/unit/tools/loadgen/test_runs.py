@@ -254,3 +254,19 @@ def test_a_reader_that_went_away_cuts_the_report_short_without_a_traceback(servi
     done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=60, cwd=REPOSITORY)
     assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr
     assert done.returncode == EXIT_THRESHOLDS  # the run's verdict, not the printing's
+
+
+def test_the_text_report_says_when_setup_requests_failed(service):
+    from rich.console import Console
+
+    from tools.loadgen.report import render_text
+
+    service.fail_every = 1
+    seeded = {**HEALTH, "setup": [{"name": "seed", "method": "POST", "path": "/api/users", "repeat": 3,
+                                   "json": {"name": "Seed", "email": "seed-${unique}@example.com"}, "expect": [201]}]}
+    report = run_load(service.base_url, parse_scenario(seeded), LoadProfile.concurrency(1, "5s", max_requests=2),
+                      slos=OBJECTIVES)
+    console = Console(record=True, width=200)
+    render_text(report, console)
+    assert report["requests"]["setup_failures"] == 3
+    assert "setup: 3 setup requests failed" in console.export_text()
