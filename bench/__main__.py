@@ -11,7 +11,17 @@ import sys
 from pathlib import Path
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    import argparse
+
+    from bench._command import interruptible
+
+    # No options: a --help (or a typo) must not start every benchmark.
+    argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0]).parse_args(argv)
+    return interruptible("bench", run_every_benchmark)
+
+
+def run_every_benchmark() -> int:
     names = sorted(info.name for info in pkgutil.iter_modules([str(Path(__file__).parent)])
                    if not info.name.startswith("_"))
     failed = []
@@ -25,4 +35,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -187,4 +187,6 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    from bench._command import run_benchmark
+
+    sys.exit(run_benchmark("bench.breakers", __doc__, main, count='calls per variant per round (default 1000)'))

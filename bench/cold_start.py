@@ -59,4 +59,6 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    from bench._command import run_benchmark
+
+    sys.exit(run_benchmark("bench.cold_start", __doc__, main, count='runs (default 7)'))

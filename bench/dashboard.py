@@ -234,4 +234,6 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    from bench._command import run_benchmark
+
+    sys.exit(run_benchmark("bench.dashboard", __doc__, main, count='requests (default 200)'))

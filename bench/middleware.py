@@ -89,4 +89,6 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    from bench._command import run_benchmark
+
+    sys.exit(run_benchmark("bench.middleware", __doc__, main, count='requests (default 5000)'))

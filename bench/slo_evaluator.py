@@ -295,4 +295,6 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    from bench._command import run_benchmark
+
+    sys.exit(run_benchmark("bench.slo_evaluator", __doc__, main))

@@ -15,6 +15,7 @@ from typing import Any
 
 from functools import partial
 
+from bench._command import interruptible, positive_count
 from bench._figures import record
 from bench._targets import Target, flask_peer, in_memory_app, local_stack
 from tools.loadgen import LoadProfile, load_scenario, run_load
@@ -46,9 +47,13 @@ def measure(target: Target, seconds: float, clients: int) -> dict[str, dict[str,
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.user_api_load", description=__doc__)
-    parser.add_argument("--seconds", type=float, default=15.0, help="per target and workload (default 15)")
-    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=positive_count, default=15, help="per target and workload (default 15)")
+    parser.add_argument("--clients", type=positive_count, default=8)
     args = parser.parse_args(argv)
+    return interruptible(parser.prog, lambda: compare(args))
+
+
+def compare(args: argparse.Namespace) -> int:
     print(f"{args.clients} clients, {args.seconds:g} s per workload and target", flush=True)
     results = {key: measure(factory(), args.seconds, args.clients) for key, _, factory in TARGETS}
 
