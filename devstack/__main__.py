@@ -126,6 +126,7 @@ def banner(stack: LocalStack, log_file: Path) -> str:
             f"  API:            {stack.base_url}/api/users\n"
             f"  health:         {stack.base_url}/health\n"
             f"  OpenAPI:        {stack.base_url}/openapi.json\n"
+            f"  dashboard:      {stack.base_url}/sre/dashboard-ui (the JSON: {stack.base_url}/sre/dashboard)\n"
             f"  embedded AWS:   {stack.aws_endpoint} (AWS_ENDPOINT_URL for the aws CLI / boto3)\n"
             f"  control API:    {stack.control_url}/status\n"
             f"  operator:       {LOCAL_OPERATOR} (audited by that name), token {stack.operator_token} "

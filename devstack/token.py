@@ -51,7 +51,8 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     state = running_state(state_path(args.port, args.dir))
     if state is None:
-        print(f"no local stack is running on port {args.port} (start one with `make run`)", file=sys.stderr)
+        start = "make run" if args.port == DEFAULT_PORT else f'make run RUN_ARGS="--port {args.port}"'
+        print(f"no local stack is running on port {args.port} (start one with `{start}`)", file=sys.stderr)
         return 1
     print(state["operator_token"])
     return 0

@@ -1,9 +1,12 @@
 """What the local server itself answers before the app sees a request: JSON, like the gateway."""
 import json
+import re
 import socket
+import time
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 
 from chalicelib.http.limits import MAX_HEADER_FIELD_BYTES, MAX_HEADER_FIELDS, MAX_REQUEST_LINE_BYTES
 
@@ -115,3 +118,14 @@ def test_the_embedded_aws_answers_many_calls_on_one_kept_alive_connection(stack)
         assert connection.sock.getsockname()[1] == local_port  # the same TCP connection answered every call
     finally:
         connection.close()
+
+
+def test_every_url_the_banner_prints_answers(stack):
+    deadline = time.monotonic() + 30  # the banner follows the ready status by a moment
+    while "Ctrl-C stops everything." not in (console := stack.log_path.read_text(errors="replace")):
+        assert time.monotonic() < deadline, f"no banner in:\n{console[-2000:]}"
+        time.sleep(0.2)
+    urls = re.findall(r"https?://[^\s)]+", console[console.index("serverless-sre is running"):])
+    assert len(urls) >= 8
+    for url in urls:
+        assert requests.get(url, timeout=30).status_code == 200, url
