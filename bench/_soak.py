@@ -67,7 +67,8 @@ def build_command() -> click.Command:
                      help="load before the start sample: code paths imported, caches and pools filled"),
     ]
     return click.Command("python -m bench._soak", params=options, help=__doc__.replace("``", "`"),
-                         context_settings=CONTEXT_SETTINGS)
+                         epilog="\b\nexit codes: 0 flat, 1 something grew or the integrity check failed, 2 bad "
+                                "options, 130 stopped with Ctrl-C.", context_settings=CONTEXT_SETTINGS)
 
 
 def main(argv: list[str]) -> int:

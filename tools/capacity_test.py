@@ -20,6 +20,9 @@ from types import SimpleNamespace
 from typing import Any, Optional
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+EXIT_CODES = ("\b\nexit codes: 0 measured (and recorded unless --no-record), 1 the stack refused the token or the "
+              "point could not be recorded,\n2 bad options or nothing answers at the base URL, 130 stopped with "
+              "Ctrl-C (nothing recorded).")
 STEP_FIELDS = ("offered_rps", "achieved_rps", "completed", "p50_ms", "p99_ms", "mean_ms", "concurrency", "held",
                "broke")
 
@@ -97,7 +100,7 @@ def build_command() -> "click.Command":
         click.Option(["--no-record"], is_flag=True, help="measure only; store nothing"),
         click.Option(["--seed"], type=int),
     ]
-    return click.Command("capacity-test", params=options, help=__doc__.replace("``", "`"),
+    return click.Command("capacity-test", params=options, help=__doc__.replace("``", "`"), epilog=EXIT_CODES,
                          context_settings=CONTEXT_SETTINGS)
 
 
