@@ -19,14 +19,26 @@ from urllib.parse import urlsplit
 from tools.loadgen.profile import CLOSED, OPEN, LoadProfile, Stage, parse_duration
 from tools.loadgen.scenario import Scenario, ScenarioError, load_scenario, parse_scenario, shipped_scenarios
 
-__all__ = ["CLOSED", "OPEN", "LoadProfile", "Scenario", "ScenarioError", "Stage", "check_base_url", "load_scenario",
-           "parse_duration", "parse_scenario", "run_load", "run_load_async", "shipped_scenarios"]
+__all__ = ["CLOSED", "OPEN", "LoadProfile", "Scenario", "ScenarioError", "Stage", "check_base_url", "check_thresholds",
+           "load_scenario", "parse_duration", "parse_scenario", "run_load", "run_load_async", "shipped_scenarios"]
 
 
 def check_base_url(base_url: str) -> None:
     address = urlsplit(base_url)
     if address.scheme not in ("http", "https") or not address.hostname:
         raise ValueError(f"base URL must be http:// or https:// and name a host, not {base_url!r}")
+
+
+def check_thresholds(scenario: Scenario, thresholds: Iterable[str]) -> None:
+    """Refuse a malformed threshold, or one naming a request the scenario does not have, before any load."""
+    from tools.loadgen.report import parse_threshold
+
+    names = sorted({step.name for spec in scenario.requests for step in spec.steps})
+    for expression in thresholds:
+        request = parse_threshold(expression)[0]
+        if request is not None and request not in names:
+            raise ValueError(f"threshold {expression!r}: scenario {scenario.name} has no request named {request!r} "
+                             f"(its requests: {', '.join(names)})")
 
 
 async def run_load_async(base_url: str, scenario: Scenario, profile: LoadProfile, *,
@@ -51,10 +63,7 @@ async def run_load_async(base_url: str, scenario: Scenario, profile: LoadProfile
     check_base_url(base_url)
     objectives = list(slos) if slos is not None else objectives_from_slos()
     thresholds = list(thresholds)
-    for expression in thresholds:  # fail on a typo before sending anything
-        from tools.loadgen.report import parse_threshold
-
-        parse_threshold(expression)
+    check_thresholds(scenario, thresholds)
     if check and scenario.integrity is None:
         raise ScenarioError(f"scenario {scenario.name} has no integrity section; it cannot be checked "
                             "(run it without --check; `make load` passes --check unless LOAD_ARGS is given)")

@@ -113,12 +113,13 @@ def nothing_answers_at(base_url: str, timeout: float = 3.0) -> Optional[str]:
 def main(argv: Optional[list[str]] = None) -> int:
     from rich.console import Console
 
-    from tools.loadgen import ScenarioError, check_base_url, load_scenario, run_load
+    from tools.loadgen import ScenarioError, check_base_url, check_thresholds, load_scenario, run_load
 
     args = parse_arguments(argv)
     try:
         profile = profile_from(args)
         scenario = load_scenario(args.scenario)
+        check_thresholds(scenario, args.threshold)
         check_base_url(args.base_url)
     except (ValueError, ScenarioError) as exc:
         print(f"loadgen: {exc}", file=sys.stderr)

@@ -99,11 +99,12 @@ def summarize(result: RunResult, objectives: Iterable[SloObjective] = (),
     }
 
 
-def threshold_value(summary: dict[str, Any], metric: str, request: Optional[str] = None) -> float:
+def threshold_value(summary: dict[str, Any], metric: str, request: Optional[str] = None) -> Optional[float]:
+    """The run's figure for a threshold; None for a request the run never sent (nothing to judge)."""
     if request is not None:
         stats = summary["by_request"].get(request)
         if stats is None:
-            raise ValueError(f"no request named {request!r} in this run")
+            return None
         if metric in ("requests",):
             return stats["count"]
         if metric == "error_rate":
@@ -128,6 +129,10 @@ def evaluate_thresholds(summary: dict[str, Any], expressions: Iterable[str]) -> 
     for expression in expressions:
         request, metric, op, limit = parse_threshold(expression)
         value = threshold_value(summary, metric, request)
+        if value is None:  # a threshold with nothing to judge fails: it cannot vouch for the run
+            results.append({"threshold": expression.strip(), "value": None, "passed": False,
+                            "reason": f"no {request} request was sent in this run"})
+            continue
         results.append({"threshold": expression.strip(), "value": value, "passed": _OPS[op](value, limit)})
     return results
 
@@ -186,7 +191,8 @@ def render_text(summary: dict[str, Any], console: Any) -> None:
                           f"{verdict['error_budget']:.2%} (objective {verdict['objective']:.2%}): {mark}")
     for item in summary.get("thresholds", []):
         mark = "[green]pass[/]" if item["passed"] else "[red]FAIL[/]"
-        console.print(f"threshold {item['threshold']}: {item['value']:g} {mark}")
+        value = item["reason"] if item["value"] is None else f"{item['value']:g}"
+        console.print(f"threshold {item['threshold']}: {value} {mark}")
     integrity = summary.get("integrity")
     if integrity:
         state = "[green]ok[/]" if integrity["ok"] else "[red]FAILED[/]"

@@ -270,3 +270,19 @@ def test_the_text_report_says_when_setup_requests_failed(service):
     render_text(report, console)
     assert report["requests"]["setup_failures"] == 3
     assert "setup: 3 setup requests failed" in console.export_text()
+
+
+def test_a_threshold_naming_a_request_the_scenario_lacks_is_refused_before_any_load(service):
+    with pytest.raises(ValueError, match=r"scenario test-crud has no request named 'craete' \(its requests: create, "
+                                         r"delete, read, update\)"):
+        run_load(service.base_url, crud(), LoadProfile.concurrency(1, "5s"), slos=OBJECTIVES,
+                 thresholds=["craete.p95<200"])
+    assert service.paths == []
+
+
+def test_a_threshold_on_a_request_the_run_never_sent_fails_saying_so(service):
+    report = run_load(service.base_url, crud(), LoadProfile.concurrency(1, "5s", max_requests=1), slos=OBJECTIVES,
+                      thresholds=["delete.p95<200"])
+    assert report["thresholds"] == [{"threshold": "delete.p95<200", "value": None, "passed": False,
+                                     "reason": "no delete request was sent in this run"}]
+    assert exit_code(report) == EXIT_THRESHOLDS
