@@ -13,6 +13,7 @@ From a shell: ``loadgen --help`` (installed into the venv by ``make``), or ``mak
 from __future__ import annotations
 
 import asyncio
+import signal
 from typing import Any, Callable, Iterable, Mapping, Optional
 from urllib.parse import urlsplit
 
@@ -56,7 +57,7 @@ async def run_load_async(base_url: str, scenario: Scenario, profile: LoadProfile
     start their fault schedule there: the report's timeline counts seconds from that moment).
     """
     from tools.loadgen.engine import Runner
-    from tools.loadgen.integrity import check_integrity_async
+    from tools.loadgen.integrity import IntegrityReport, check_integrity_async
     from tools.loadgen.report import evaluate_thresholds, objectives_from_slos, summarize
     from tools.loadgen.stats import Recorder
 
@@ -70,8 +71,6 @@ async def run_load_async(base_url: str, scenario: Scenario, profile: LoadProfile
     recorder = Recorder(tuple(sorted({o.threshold_ms for o in objectives if o.threshold_ms})))
     runner = Runner(base_url, scenario, profile, run_id=run_id, recorder=recorder, seed=seed)
     if interruptible:
-        import signal
-
         asyncio.get_running_loop().add_signal_handler(signal.SIGINT, runner.stop)
     display = None
     if console is not None:
@@ -86,8 +85,24 @@ async def run_load_async(base_url: str, scenario: Scenario, profile: LoadProfile
             await display
     integrity = None
     if check:
-        integrity = await check_integrity_async(base_url, scenario.integrity, runner.ledger,
-                                                headers=check_headers, timeout=max(30.0, profile.timeout))
+        checking = asyncio.ensure_future(check_integrity_async(
+            base_url, scenario.integrity, runner.ledger, headers=check_headers, timeout=max(30.0, profile.timeout)))
+        stopped: list[bool] = []
+        if interruptible:  # Ctrl-C during the check stops it: listing a large table takes a while
+            def stop_check() -> None:
+                stopped.append(True)
+                checking.cancel()
+
+            asyncio.get_running_loop().add_signal_handler(signal.SIGINT, stop_check)
+        try:
+            integrity = await checking
+        except asyncio.CancelledError:
+            if not stopped:
+                raise
+            integrity = IntegrityReport(uncertain=len(runner.ledger.uncertain),
+                                        unacknowledged_creates=runner.ledger.unacknowledged_creates)
+            integrity.error = "the check was stopped with Ctrl-C before it judged anything"
+            result.interrupted = True
     summary = summarize(result, objectives, integrity)
     summary["thresholds"] = evaluate_thresholds(summary, thresholds)
     return summary

@@ -1,9 +1,11 @@
 """Runs against a local test service: bounded, 127.0.0.1 only, a few seconds at most."""
+import asyncio
 import json
 import shlex
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -286,3 +288,17 @@ def test_a_threshold_on_a_request_the_run_never_sent_fails_saying_so(service):
     assert report["thresholds"] == [{"threshold": "delete.p95<200", "value": None, "passed": False,
                                      "reason": "no delete request was sent in this run"}]
     assert exit_code(report) == EXIT_THRESHOLDS
+
+
+def test_ctrl_c_during_the_integrity_check_stops_it_and_the_exit_code_says_so(service, monkeypatch):
+    async def slow_check(*args, **kwargs):
+        signal.raise_signal(signal.SIGINT)
+        await asyncio.sleep(30)  # a listing of a large table
+
+    monkeypatch.setattr("tools.loadgen.integrity.check_integrity_async", slow_check)
+    started = time.monotonic()
+    report = run_load(service.base_url, crud(), LoadProfile.concurrency(1, "5s", max_requests=4), slos=OBJECTIVES,
+                      check=True, interruptible=True)
+    assert time.monotonic() - started < 10
+    assert report["interrupted"] is True and exit_code(report) == EXIT_INTERRUPTED
+    assert report["integrity"]["error"] == "the check was stopped with Ctrl-C before it judged anything"
