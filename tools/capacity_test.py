@@ -108,7 +108,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     from tools.command_line import parse_options, refuse
     from tools.loadgen import ScenarioError, check_base_url, load_scenario
     from tools.loadgen.cli import nothing_answers_at
-    from tools.loadgen.steps import StepRamp
+    from tools.loadgen.steps import StepRamp, check_one_request_per_iteration
 
     ctx = parse_options(build_command(), argv, "capacity-test")
     args = SimpleNamespace(**ctx.params)
@@ -120,7 +120,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     except ValueError as exc:
         refuse(ctx, f"--ramp {args.ramp}: {exc}")
     try:
-        load_scenario(args.scenario)
+        check_one_request_per_iteration(load_scenario(args.scenario))
         check_base_url(args.base_url)
     except (ValueError, ScenarioError) as exc:
         refuse(ctx, str(exc))

@@ -36,6 +36,7 @@ class Progress:
     started: float = 0.0
     duration: float = 0.0
     sent: int = 0
+    iterations: int = 0  # of the load (not the setup): a request and its follow-ups
     dropped: int = 0
     skipped: int = 0
     in_flight: int = 0
@@ -145,6 +146,8 @@ class Runner:
     # ------------------------------------------------------------------ one iteration
     async def _iteration(self, spec: RequestSpec, due: float, record: bool = True) -> bool:
         seq = next(self._seq)
+        if record:
+            self.progress.iterations += 1
         context: dict[str, Any] = {"run_id": self.run_id, "seq": seq, "unique": f"{self.run_id}-{seq}"}
         needs = self._needs[spec.name]
         all_ok = True

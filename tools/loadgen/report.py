@@ -81,9 +81,11 @@ def summarize(result: RunResult, objectives: Iterable[SloObjective] = (),
         "started_at": result.started_at, "profile": profile.describe(), "duration_s": round(result.wall_seconds, 3),
         "interrupted": result.interrupted,
         "requests": {"sent": progress.sent, "completed": recorder.completed, "unexpected": recorder.unexpected,
+                     "iterations": progress.iterations,
                      "dropped_iterations": progress.dropped, "skipped": progress.skipped,
                      "setup_failures": result.setup_failures},
         "rate": {"achieved_rps": round(recorder.completed / seconds, 2),
+                 "achieved_iterations_per_s": round(progress.iterations / seconds, 2),
                  "target": round(profile.arrivals_by(profile.duration) / profile.duration, 2)
                  if profile.model == "open" else None},
         "error_rate": round(recorder.unexpected / recorder.completed, 5) if recorder.completed else 0.0,
@@ -158,10 +160,11 @@ def render_text(summary: dict[str, Any], console: Any) -> None:
                   f"({summary['profile']['model']} model, {summary['duration_s']:.1f} s)")
     if summary.get("interrupted"):
         console.print("[yellow]interrupted[/]: the run was stopped early; figures cover what was sent until then")
-    target = f" of {rate['target']:g} iterations/s scheduled" if rate["target"] is not None else ""
-    console.print(f"requests: {requests['completed']} completed, {rate['achieved_rps']:.1f}/s{target}; "
-                  f"unexpected {requests['unexpected']} ({summary['error_rate']:.2%}), "
-                  f"dropped iterations {requests['dropped_iterations']}, skipped {requests['skipped']}")
+    target = f" of {rate['target']:g}/s scheduled" if rate["target"] is not None else ""
+    console.print(f"requests: {requests['completed']} completed, {rate['achieved_rps']:.1f}/s; "
+                  f"unexpected {requests['unexpected']} ({summary['error_rate']:.2%}); iterations (a request and "
+                  f"its follow-ups) {requests['iterations']}, {rate['achieved_iterations_per_s']:.1f}/s{target}, "
+                  f"dropped {requests['dropped_iterations']}, skipped {requests['skipped']}")
     if requests["setup_failures"]:
         console.print(f"[red]setup[/]: {requests['setup_failures']} setup requests failed; the load ran without "
                       "the data they were to store")

@@ -56,6 +56,16 @@ class StepRamp:
         return [round(self.start_rps + index * self.step_rps, 6) for index in range(self.step_count)]
 
 
+def check_one_request_per_iteration(scenario: Scenario) -> None:
+    """Steps offer requests/s (the saturation point's unit), so each iteration must be one request: an
+    iteration with follow-ups is several, and a step of 5 iterations/s of crud-mix sent 10-15 requests/s."""
+    chained = sorted(spec.name for spec in scenario.requests if len(spec.steps) > 1)
+    if chained:
+        raise ValueError(f"step mode offers requests/s, and scenario {scenario.name} sends more than one request "
+                         f"per iteration ({', '.join(chained)} with follow-ups); use one whose requests stand alone "
+                         "(users-list, health-live)")
+
+
 def _judge(summary: dict[str, Any], offered: float, step_seconds: float) -> Optional[str]:
     """Why the step broke, or None when it held."""
     missed = [verdict for verdict in summary["slo"] if verdict["met"] is False]
@@ -92,6 +102,7 @@ async def run_steps_async(base_url: str, scenario: Scenario, ramp: StepRamp, *,
     """Run the ramp; returns every step and the highest rate that held the objectives."""
     from tools.loadgen import run_load_async
 
+    check_one_request_per_iteration(scenario)
     objectives = list(slos) if slos is not None else None
     steps = []
     broke_at: Optional[dict[str, Any]] = None

@@ -60,6 +60,7 @@ def test_a_base_url_where_nothing_answers_is_refused_before_the_ramp(capsys, mon
     (["--ramp", "5:5"], "not a ramp: '5:5'"),
     (["--step-duration", "soon"], "not a duration: 'soon'"),
     (["--scenario", "nosuch"], "nosuch: no such scenario file"),
+    (["--scenario", "crud-mix"], "scenario crud-mix sends more than one request per iteration"),
 ])
 def test_a_ramp_or_scenario_it_cannot_run_is_a_usage_error(capsys, argv, said):
     assert said in refusal(capsys, ["--no-record", "--base-url", "http://127.0.0.1:9", *argv])

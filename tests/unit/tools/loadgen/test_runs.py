@@ -101,6 +101,12 @@ def test_an_open_run_lasts_its_duration_so_its_achieved_rate_is_not_overstated(s
     assert report["duration_s"] >= 1.0 and report["rate"]["achieved_rps"] <= 4.0
 
 
+def test_an_open_run_reports_iterations_per_second_beside_requests_per_second(service):
+    report = run_load(service.base_url, crud(), LoadProfile.constant_rate(4, "1s"), slos=OBJECTIVES)
+    assert report["requests"]["iterations"] == 4 and report["requests"]["completed"] > 4
+    assert report["rate"]["achieved_iterations_per_s"] <= report["rate"]["target"] == 4
+
+
 def test_errors_are_counted_sampled_and_judged_against_the_success_objective(service):
     service.fail_every = 5
     report = run_load(service.base_url, parse_scenario(HEALTH), LoadProfile.concurrency(2, "30s", max_requests=50),
