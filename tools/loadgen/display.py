@@ -17,12 +17,13 @@ def progress_table(runner: Runner, last: dict[str, float]) -> Any:
     current_rate = (recorder.completed - last.get("completed", 0)) / interval
     last.update(at=now, completed=recorder.completed)
     elapsed = progress.elapsed()
-    p95 = recorder.latency.get_value_at_percentile(95) / 1000 if recorder.completed else 0.0
+    # Nothing answered yet: no figure, rather than a 0.0 ms no request took.
+    p95 = f"{recorder.latency.get_value_at_percentile(95) / 1000:7.1f} ms" if recorder.completed else "      - ms"
     table = Table.grid(padding=(0, 2))
     table.add_row(f"[bold]{runner.scenario.name}[/] {runner.run_id}", f"phase {progress.phase}",
                   f"{elapsed:5.1f}/{progress.duration:g} s", f"left {max(0.0, progress.duration - elapsed):5.1f} s")
-    table.add_row(f"completed {recorder.completed}", f"rate {current_rate:7.1f}/s",
-                  f"unexpected {recorder.unexpected}", f"p95 {p95:7.1f} ms")
+    table.add_row(f"completed {recorder.completed}", f"requests {current_rate:7.1f}/s",
+                  f"unexpected {recorder.unexpected}", f"p95 {p95}")
     table.add_row(f"in flight {progress.in_flight}", f"dropped {progress.dropped}", f"skipped {progress.skipped}",
                   f"5xx/no answer {recorder.server_errors}")
     return table

@@ -113,7 +113,7 @@ def threshold_value(summary: dict[str, Any], metric: str, request: Optional[str]
             return stats["unexpected"] / stats["count"] if stats["count"] else 0.0
         return stats[f"{metric}_ms"]
     if metric in ("p50", "p90", "p95", "p99", "max", "mean"):
-        return summary["latency_ms"][f"{metric}_ms"]
+        return summary["latency_ms"][f"{metric}_ms"]  # None when nothing was answered
     return {"error_rate": summary["error_rate"], "rate": summary["rate"]["achieved_rps"],
             "requests": summary["requests"]["completed"], "dropped": summary["requests"]["dropped_iterations"]}[metric]
 
@@ -133,7 +133,8 @@ def evaluate_thresholds(summary: dict[str, Any], expressions: Iterable[str]) -> 
         value = threshold_value(summary, metric, request)
         if value is None:  # a threshold with nothing to judge fails: it cannot vouch for the run
             results.append({"threshold": expression.strip(), "value": None, "passed": False,
-                            "reason": f"no {request} request was sent in this run"})
+                            "reason": f"no {request} request was sent in this run" if request
+                            else "no request was answered in this run"})
             continue
         results.append({"threshold": expression.strip(), "value": value, "passed": _OPS[op](value, limit)})
     return results
@@ -175,8 +176,8 @@ def render_text(summary: dict[str, Any], console: Any) -> None:
     rows = [("all", {"count": requests["completed"], "unexpected": requests["unexpected"],
                      **summary["latency_ms"]})] + list(summary["by_request"].items())
     for name, stats in rows:
-        table.add_row(name, str(stats["count"]), *(f"{stats[f'{p}_ms']:.1f}" for p in ("p50", "p90", "p95", "p99",
-                                                                                         "max")),
+        table.add_row(name, str(stats["count"]), *("-" if stats[f"{p}_ms"] is None else f"{stats[f'{p}_ms']:.1f}"
+                                                   for p in ("p50", "p90", "p95", "p99", "max")),
                       str(stats["unexpected"]))
     console.print(table)
     console.print("statuses: " + ", ".join(f"{status}: {count}" for status, count in summary["statuses"].items()))

@@ -47,10 +47,10 @@ class RequestStats:
         return {"count": self.count, "unexpected": self.unexpected, **latency_summary(self.latency)}
 
 
-def latency_summary(histogram: HdrHistogram) -> dict[str, float]:
-    """Milliseconds: p50, p90, p95, p99, max and mean."""
+def latency_summary(histogram: HdrHistogram) -> dict[str, Optional[float]]:
+    """Milliseconds: p50, p90, p95, p99, max and mean; None for each when nothing was answered."""
     if histogram.get_total_count() == 0:
-        return {f"p{int(p)}_ms": 0.0 for p in PERCENTILES} | {"max_ms": 0.0, "mean_ms": 0.0}
+        return {f"p{int(p)}_ms": None for p in PERCENTILES} | {"max_ms": None, "mean_ms": None}
     values = {f"p{int(p)}_ms": histogram.get_value_at_percentile(p) / 1000 for p in PERCENTILES}
     values["max_ms"] = histogram.get_max_value() / 1000
     values["mean_ms"] = round(histogram.get_mean_value() / 1000, 3)

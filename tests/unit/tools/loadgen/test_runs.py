@@ -308,3 +308,29 @@ def test_ctrl_c_during_the_integrity_check_stops_it_and_the_exit_code_says_so(se
     assert time.monotonic() - started < 10
     assert report["interrupted"] is True and exit_code(report) == EXIT_INTERRUPTED
     assert report["integrity"]["error"] == "the check was stopped with Ctrl-C before it judged anything"
+
+
+def test_the_live_view_shows_no_latency_before_any_answer():
+    from rich.console import Console
+
+    from tools.loadgen.display import progress_table
+    from tools.loadgen.engine import Runner
+
+    console = Console(record=True, width=200)
+    console.print(progress_table(Runner("http://127.0.0.1:9", crud(), LoadProfile.concurrency(1, "1s")), {}))
+    shown = console.export_text()
+    assert "p95       - ms" in shown and "0.0 ms" not in shown
+
+
+def test_a_run_that_got_no_answer_gives_no_latency_and_fails_a_latency_threshold():
+    from tools.loadgen.engine import Progress, RunResult
+    from tools.loadgen.report import evaluate_thresholds, summarize
+    from tools.loadgen.stats import Recorder
+
+    profile = LoadProfile.concurrency(1, "1s")
+    result = RunResult(run_id="r", base_url="http://127.0.0.1:9", scenario=crud(), profile=profile,
+                       recorder=Recorder(), progress=Progress(), ledger=None, wall_seconds=1.0, started_at="")
+    summary = summarize(result, OBJECTIVES)
+    assert set(summary["latency_ms"].values()) == {None}
+    assert evaluate_thresholds(summary, ["p95<200"]) == [
+        {"threshold": "p95<200", "value": None, "passed": False, "reason": "no request was answered in this run"}]
