@@ -24,8 +24,9 @@ def test_a_taken_port_is_reported_with_what_wanted_it(taken_port):
         ensure_free("127.0.0.1", taken_port, "app server")
 
 
-def test_the_runner_exits_with_a_clear_message_when_its_port_is_taken(taken_port):
-    result = subprocess.run([sys.executable, "-m", "devstack", "--port", str(taken_port)], cwd=ROOT,
+def test_the_runner_exits_with_a_clear_message_when_its_port_is_taken(taken_port, tmp_path):
+    result = subprocess.run([sys.executable, "-m", "devstack", "--port", str(taken_port),
+                             "--log-file", str(tmp_path / "service.log")], cwd=ROOT,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert f"127.0.0.1:{taken_port} is already in use" in result.stderr
