@@ -138,8 +138,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 130
     result = outcome["result"]
     for step in result["steps"]:
+        p99 = "-" if step["p99_ms"] is None else format(step["p99_ms"], ".1f")
         print(f"{step['offered_rps']:>8g} req/s offered  {step['achieved_rps']:>8g} served  "
-              f"p99 {'-' if step['p99_ms'] is None else format(step['p99_ms'], '8.1f'):>8} ms  concurrency {step['concurrency']:>6g}  "
+              f"p99 {p99:>8} ms  concurrency {step['concurrency']:>6g}  "
               f"{'held' if step['held'] else 'BROKE: ' + step['broke']}")
     if result["highest_holding_rps"] is None:
         print(f"no step held the SLOs, not even the first; {result['breaking_reason']}")
