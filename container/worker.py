@@ -11,17 +11,24 @@ its first bytes have arrived: a client that sends half a request and stalls hold
 (20 such clients stalled the whole server: 2 workers of 8 threads). gunicorn has no setting for it,
 so this worker's request parser reads with the gateway's timeouts (chalicelib/http/limits.py): the
 headers within HEAD_TIMEOUT_SECONDS, each part of a body within READ_TIMEOUT_SECONDS.
+
+And gunicorn hands every new connection to a thread, which waits up to 5 s for its first bytes: a
+burst of clients that connect and send nothing held every thread (1500 of them stalled the server
+for minutes). Here a new connection waits in the worker's poller, as gunicorn's own deferred ones do.
 """
 from __future__ import annotations
 
+import errno
+import selectors
 import time
+from functools import partial
 from typing import Any, Optional
 
 import gunicorn.http
 from gunicorn import util
 from gunicorn.http.parser import RequestParser
 from gunicorn.http.unreader import SocketUnreader
-from gunicorn.workers.gthread import ThreadWorker
+from gunicorn.workers.gthread import ThreadWorker, TConn
 
 from chalicelib.http import limits
 from chalicelib.http.strict import dumps
@@ -94,6 +101,21 @@ class JsonErrorThreadWorker(ThreadWorker):
         util.write_error = write_json_error
         gunicorn.http.RequestParser = TimedRequestParser  # what gunicorn.http.get_parser builds
         super().init_process()
+
+    def accept(self, listener: Any) -> None:
+        """gunicorn's, but the connection goes to the poller, not a thread, until it has bytes to read."""
+        try:
+            client_sock, client_addr = listener.accept()
+        except OSError as error:
+            if error.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                raise
+            return
+        self.nr_conns += 1
+        client_sock.setblocking(False)
+        conn = TConn(self.cfg, client_sock, client_addr, listener.getsockname())
+        conn.timeout = time.monotonic() + self.cfg.keepalive  # as gunicorn times out the connections it defers
+        self.pending_conns.append(conn)
+        self.poller.register(client_sock, selectors.EVENT_READ, partial(self.on_pending_socket_readable, conn))
 
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
         if isinstance(exc, RequestReadTimeout):  # gunicorn would answer it 500 as an application fault

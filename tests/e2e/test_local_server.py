@@ -1,4 +1,5 @@
 """What the local server itself answers before the app sees a request: JSON, like the gateway."""
+import http.client
 import json
 import re
 import socket
@@ -101,8 +102,6 @@ def test_a_204_has_no_content_type_and_no_body(stack):
 
 
 def test_the_embedded_aws_answers_many_calls_on_one_kept_alive_connection(stack):
-    import http.client
-
     address = urlsplit(stack.aws_endpoint)
     connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
     try:
@@ -129,3 +128,23 @@ def test_every_url_the_banner_prints_answers(stack):
     assert len(urls) >= 8
     for url in urls:
         assert requests.get(url, timeout=30).status_code == 200, url
+
+
+IDLE_CLIENTS = 100  # more than the ECS variant's threads (2 workers of 8)
+
+
+def test_clients_that_connect_and_send_nothing_do_not_stall_the_others_in_both_variants(stack):
+    address = urlsplit(stack.base_url)
+    idle = [socket.create_connection((address.hostname, address.port), timeout=10) for _ in range(IDLE_CLIENTS)]
+    try:
+        started = time.monotonic()
+        fresh = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+        fresh.request("GET", "/health/live")
+        status = fresh.getresponse().status
+        elapsed = time.monotonic() - started
+        fresh.close()
+    finally:
+        for connection in idle:
+            connection.close()
+    # gunicorn alone gave each of them a thread for 5 s: ~30 s before an answer
+    assert status == 200 and elapsed < 5, f"answered {status} after {elapsed:.1f} s"
