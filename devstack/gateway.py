@@ -24,7 +24,12 @@ ALLOWED_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 # closed, and a request that stops arriving this long answers 408 instead of holding a thread forever.
 IDLE_TIMEOUT_SECONDS = limits.READ_TIMEOUT_SECONDS
 HEAD_TIMEOUT_SECONDS = limits.HEAD_TIMEOUT_SECONDS  # for the headers after the request line
-CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,8}(;[^\r\n]*)?\r\n")  # a chunk extension (";name=value") is ignored
+# A chunk's size line (RFC 9112 7.1.1) as gunicorn takes it: hexadecimal digits, then chunk extensions
+# (";name=value", a token or a quoted string, ignored).
+_TOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+_QUOTED_STRING = rb'"(?:[\t !#-\[\]-~\x80-\xff]|\\[\t -~\x80-\xff])*"'
+CHUNK_SIZE_LINE = re.compile(rb"([0-9A-Fa-f]+)(?:[ \t]*;[ \t]*" + _TOKEN + rb"(?:[ \t]*=[ \t]*(?:" + _TOKEN + rb"|"
+                             + _QUOTED_STRING + rb"))?)*\r\n")
 HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 5.1: a token
 FORBIDDEN_IN_HEADER_VALUE = re.compile(r"[\r\n\x00]")
 # The request line as gunicorn takes it (the ECS variant): "METHOD SP target SP HTTP/1.x", a method
@@ -279,11 +284,11 @@ class GatewayRequestHandler(ChaliceRequestHandler):
         read at all: it would take the body for the next request on the connection."""
         body = bytearray()
         while True:
-            size_line = self.rfile.readline(1024)
-            if not CHUNK_SIZE.fullmatch(size_line):
+            size_line = CHUNK_SIZE_LINE.fullmatch(self.rfile.readline(limits.MAX_HEADER_FIELD_BYTES + 1))
+            if not size_line:
                 raise RequestRejected(400, "Chunked body is malformed: each chunk starts with its size in "
-                                           "hexadecimal and CRLF")
-            size = int(size_line.split(b";", 1)[0].rstrip(b"\r\n"), 16)
+                                           "hexadecimal and CRLF (and extensions as ';name=value')")
+            size = int(size_line.group(1), 16)
             if size == 0:
                 break
             if len(body) + size > cap:

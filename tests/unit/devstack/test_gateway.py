@@ -93,7 +93,8 @@ POST_ECHO = b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r
 
 
 def test_a_chunked_body_reaches_the_app_whole(gateway):
-    raw = POST_ECHO + b"Transfer-Encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n5;ext=1\r\n: 1}\n\r\n0\r\nX-Trailer: t\r\n\r\n"
+    raw = (POST_ECHO + b"Transfer-Encoding: chunked\r\n\r\n4 ; long=\"" + b"e" * 2000 + b"\"\r\n{\"a\"\r\n5;ext=1\r\n: 1}\n\r\n"
+           b"0\r\nX-Trailer: t\r\n\r\n")
     assert exchange(gateway, raw) == [(200, b'{"received":"{\\"a\\": 1}\\n"}')]
 
 
@@ -105,7 +106,8 @@ def test_a_request_inside_a_chunked_body_is_body_not_a_second_request(gateway):
 
 
 @pytest.mark.parametrize("body", [b"zz\r\n{}\r\n0\r\n\r\n", b"10\r\n{}\r\n0\r\n\r\n", b"-2\r\n{}\r\n0\r\n\r\n",
-                                  b"2 \r\n{}\r\n0\r\n\r\n", b"2\n{}\r\n0\r\n\r\n", b"2\r\n{}\n0\r\n\r\n"])
+                                  b"2 \r\n{}\r\n0\r\n\r\n", b"2\n{}\r\n0\r\n\r\n", b"2\r\n{}\n0\r\n\r\n",
+                                  b"2;\x00\r\n{}\r\n0\r\n\r\n", b"2;a=\"b\r\n{}\r\n0\r\n\r\n"])
 def test_a_malformed_chunked_body_answers_400_json_and_closes(gateway, body):
     answers = exchange(gateway, POST_ECHO + b"Transfer-Encoding: chunked\r\n\r\n" + body)
     assert [status for status, _ in answers] == [400]
@@ -316,3 +318,9 @@ def test_headers_that_stop_arriving_answer_408_json_within_the_head_timeout(gate
     assert [status for status, _ in answers] == [408]
     assert "headers not received" in json.loads(answers[0][1])["error"]
     assert time.monotonic() - started < 0.5  # the head's timeout (0.2 s), not the idle one (0.5 s)
+
+
+def test_a_chunk_announcing_more_than_the_body_limit_answers_413_json_before_it_is_read(gateway):
+    answers = exchange(gateway, POST_ECHO + b"Transfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n{}\r\n0\r\n\r\n",
+                       close_write=False)  # a server waiting for the chunk would answer 408 after the idle timeout
+    assert [status for status, _ in answers] == [413]
