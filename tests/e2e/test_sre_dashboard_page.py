@@ -148,13 +148,6 @@ def test_the_page_shows_the_document_with_charts_and_no_console_errors(stack, in
             "business.users_registered.1h"} <= shown_paths
     success = next(index for index, item in enumerate(document["slos"]["items"]) if item["name"] == "success")
     assert f"slos.items.{success}.budget.remaining_ratio" in shown_paths
-    # An SLO whose period saw no request (no probe ran here) shows no budget figure, never 100%.
-    unknown = [item["name"] for item in document["slos"]["items"]
-               if item["evaluated"] and item["budget"]["remaining_ratio"] is None]
-    assert unknown
-    for name in unknown:
-        card = page.locator(f'article[data-slo="{name}"]').inner_text()
-        assert "Budget remaining\nno requests yet" in card, card
     # The incident opened above is listed with its button; the users registered above are counted.
     assert page.locator(f'button.ack[data-incident="{incident["id"]}"]').count() == 1
     assert document["business"]["users_registered"]["1h"] >= 6
@@ -189,6 +182,31 @@ def test_the_page_shows_the_document_with_charts_and_no_console_errors(stack, in
     page.wait_for_timeout(300)  # charts resize on the next frame
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.screenshot(path=str(OUTPUT / "dashboard-phone.png"), full_page=True)
+    assert not page.problems, page.problems
+
+
+@LAMBDA_ONLY
+def test_an_slo_without_requests_shows_no_requests_yet_instead_of_a_budget(stack, incident, page):
+    """The page's side of an unknown budget. Which of the stack's SLOs have had requests depends on the
+    e2e modules that ran before on the shared stack (a probe run gives the probe SLO some), so the real
+    document is answered with one evaluated SLO as the API gives an SLO without requests
+    (tests/unit/dashboard checks the API's side against the golden snapshot)."""
+    chosen = {}
+
+    def without_requests(route):
+        document = route.fetch().json()
+        item = next(item for item in document["slos"]["items"] if item["evaluated"])
+        item["budget"].update(remaining_ratio=None, unknown_reason="no requests in the SLO's period yet")
+        for window in item["windows"].values():
+            window.update(sli=None, budget_remaining_ratio=None)
+        chosen["name"] = item["name"]
+        route.fulfill(json=document)
+
+    page.route("**/sre/dashboard", without_requests)
+    _open(page, stack)
+    card = page.locator(f'article[data-slo="{chosen["name"]}"]').inner_text()
+    assert "Budget remaining\nno requests yet" in card, card
+    assert "no requests in the SLO's period yet" in card
     assert not page.problems, page.problems
 
 
