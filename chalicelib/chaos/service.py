@@ -73,7 +73,8 @@ class ChaosService:
         now = iso(self._clock())
         try:
             aborted = self._journal.update(experiment_id, lambda stored: replace(
-                stored, status=ABORTED, ended_at=now, reason=f"stopped by {actor}").with_event(now, "stopped", by=actor))
+                stored, status=ABORTED, ended_at=now, reason=_stop_reason(stored, actor)).with_event(
+                now, "stopped", by=actor))
         except ExperimentFinished as finished:
             raise NotRunning(str(finished)) from None
         removed = self._faults.remove_experiment(aborted.id)
@@ -91,6 +92,15 @@ class ChaosService:
         if described["status"] == "RUNNING":
             self._sfn.stop_execution(executionArn=execution_arn, error="ExperimentStopped",
                                      cause=f"stopped by {actor}")
+
+
+def _stop_reason(record: ExperimentRecord, actor: str) -> str:
+    """Why the experiment ended: a stop condition that fired first (the workflow was rolling back
+    or verifying recovery) stays the reason, the operator's stop is added to it."""
+    fired = record.stop_condition
+    if not fired:
+        return f"stopped by {actor}"
+    return f"stop condition fired: {fired['name']} (observed {fired['observed']}); then stopped by {actor}"
 
 
 class JournalExperimentLookup:

@@ -183,6 +183,19 @@ def test_stopping_a_throttling_experiment_removes_the_reserved_concurrency_the_f
     assert reserved_concurrency("serverless-sre-prod") is None
 
 
+def test_a_stop_after_the_stop_condition_fired_keeps_the_condition_as_the_reason(client):
+    from dataclasses import replace
+
+    from chalicelib import wiring
+
+    started = send(client, "post", "/sre/chaos/experiments", {"experiment": "dynamodb-failure"}).json_body
+    fired = {"name": "availability burning budget at page speed", "observed": 20.0, "met": False}
+    wiring.current().chaos_journal.update(started["id"], lambda stored: replace(stored, stop_condition=fired))
+    stopped = send(client, "post", f"/sre/chaos/experiments/{started['id']}/stop").json_body
+    assert (stopped["status"], stopped["reason"]) == ("aborted", "stop condition fired: availability burning budget "
+                                                                 "at page speed (observed 20.0); then stopped by alice")
+
+
 def test_an_ecs_experiment_where_there_is_no_ecs_cluster_is_400_naming_it_and_starts_nothing(client):
     response = send(client, "post", "/sre/chaos/experiments", {"experiment": "ecs-task-termination"})
     assert response.status_code == 400, response.body
