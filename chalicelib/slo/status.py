@@ -31,11 +31,12 @@ class BudgetState:
     freezes_releases: bool
     evaluated_at: Optional[str]
     history: Optional[dict[str, Any]] = None
+    unknown_reason: Optional[str] = None  # why remaining_ratio is None
 
     def to_json(self) -> dict[str, Any]:
         return {"slo": self.slo, "state": self.state, "remaining_ratio": self.remaining_ratio,
                 "freezes_releases": self.freezes_releases, "evaluated_at": self.evaluated_at,
-                "history": self.history}
+                "history": self.history, "unknown_reason": self.unknown_reason}
 
 
 class SloStatusReader:
@@ -99,11 +100,12 @@ class SloStatusReader:
         for slo in self.slos:
             snapshot = snapshots.get(slo.name)
             if snapshot is None:  # never evaluated: no history, nothing for the policy to act on
-                states[slo.name] = BudgetState(slo.name, INSUFFICIENT_HISTORY, None, False, None)
+                states[slo.name] = BudgetState(slo.name, INSUFFICIENT_HISTORY, None, False, None,
+                                               unknown_reason="not evaluated yet: no requests counted")
                 continue
             states[slo.name] = BudgetState(slo.name, snapshot.budget.state, snapshot.budget.remaining_ratio,
                                            snapshot.budget.freezes_releases, snapshot.evaluated_at,
-                                           dict(snapshot.budget.history))
+                                           dict(snapshot.budget.history), snapshot.budget.unknown_reason)
         return states
 
     def budget_state(self, name: str) -> BudgetState:

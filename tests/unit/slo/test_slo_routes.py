@@ -116,6 +116,12 @@ def test_a_budget_with_insufficient_history_freezes_nothing(slo_client, make_eva
     assert (success["state"], success["remaining_ratio"]) == ("insufficient_history", -49.0)
 
 
+def test_budget_says_why_an_slo_without_requests_has_no_remaining_ratio(slo_client, evaluated):
+    [freshness] = get(slo_client, "/sre/budget?slo=freshness")[1]["slos"]  # no data query was made
+    assert (freshness["state"], freshness["remaining_ratio"], freshness["unknown_reason"]) == (
+        "insufficient_history", None, "no requests in the 7d window yet: the SLI and error budget are unknown")
+
+
 def test_budget_of_an_unknown_slo_is_a_json_404(slo_client):
     assert get(slo_client, "/sre/budget?slo=nope")[0] == 404
 
