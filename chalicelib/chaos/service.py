@@ -3,7 +3,8 @@
 ``ChaosService.start`` validates the definition, writes the journal record and the target
 locks in one transaction (a busy target is ``TargetBusy``), then starts the workflow with
 ``{"experiment_id": ...}``. ``stop`` stops the execution and rolls back at once, so an
-operator never waits for the next watch interval.
+operator never waits for the next watch interval. ``sweep`` (the ``chaos-sweeper`` function, every
+minute) rolls back an experiment whose workflow ended without rolling it back.
 """
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ from typing import Any, Callable, Mapping, Optional
 from chalicelib.chaos.journal import ABORTED, ERRORED, RUNNING, ExperimentFinished, ExperimentRecord
 from chalicelib.chaos.steps import ExperimentSteps, iso
 from chalicelib.incidents.experiments import ActiveExperiment
+
+
+# How many of the newest experiments the sweeper looks at (one runs per target at a time).
+SWEEP_RECENT = 100
 
 
 class NotRunning(Exception):
@@ -70,13 +75,52 @@ class ChaosService:
         # Aborted first, then rolled back: a step still running writes nothing after this (its
         # update fails and it undoes what it did itself), and every action a step saved before it
         # is in the record read here.
-        now = iso(self._clock())
         try:
-            aborted = self._journal.update(experiment_id, lambda stored: replace(
-                stored, status=ABORTED, ended_at=now, reason=_stop_reason(stored, actor)).with_event(
-                now, "stopped", by=actor))
+            return self._abort_and_roll_back(experiment_id, lambda stored: _stop_reason(stored, actor),
+                                             "stopped", by=actor)
         except ExperimentFinished as finished:
             raise NotRunning(str(finished)) from None
+
+    def sweep(self, recent: int = SWEEP_RECENT) -> list[ExperimentRecord]:
+        """Roll back the running experiments whose workflow ended without doing so (it failed on an
+        uncatchable error, was stopped from the console, or ran past ``ends_by``): their faults
+        expire by themselves, but a throttled function or a scaled-in service would stay so."""
+        swept = []
+        for record in self._journal.listing(recent):
+            if record.status != RUNNING:
+                continue
+            ended = self._workflow_end(record)
+            if ended is None:
+                continue
+            if record.execution_arn:  # past its planned end and still running: stuck, stopped first
+                self._stop_execution(record.execution_arn, "the sweeper")
+            try:
+                swept.append(self._abort_and_roll_back(
+                    record.id, lambda stored: f"the workflow ended without rolling back ({ended}); rolled back by "
+                                              f"the sweeper", "workflow_lost", workflow=ended))
+            except ExperimentFinished:  # its workflow journaled it meanwhile
+                continue
+        return swept
+
+    def _workflow_end(self, record: ExperimentRecord) -> Optional[str]:
+        """How the experiment's workflow ended while the journal still says running; None while it runs."""
+        if record.execution_arn:
+            described = self._sfn.describe_execution(executionArn=record.execution_arn)
+            if described["status"] != "RUNNING":
+                cause = ": ".join(part for part in (described.get("error"), described.get("cause")) if part)
+                return f"execution {described['status']}" + (f", {cause[:300]}" if cause else "")
+        # Started from the console (no execution recorded), or a workflow still running past the end
+        # it planned: every step would have finished by ends_by.
+        if self._clock() > record.ends_by:
+            return "still running past its planned end"
+        return None
+
+    def _abort_and_roll_back(self, experiment_id: str, reason: Callable[[ExperimentRecord], str], event: str,
+                             **detail: Any) -> ExperimentRecord:
+        """Journal the experiment aborted, then remove its faults and undo its actions (raises ExperimentFinished)."""
+        now = iso(self._clock())
+        aborted = self._journal.update(experiment_id, lambda stored: replace(
+            stored, status=ABORTED, ended_at=now, reason=reason(stored)).with_event(now, event, **detail))
         removed = self._faults.remove_experiment(aborted.id)
         self._active.invalidate()
         restored = [self._actions.undo(saved) for saved in (aborted.saved or {}).get("actions", [])]

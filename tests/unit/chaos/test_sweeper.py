@@ -1,0 +1,63 @@
+"""The chaos-sweeper function: an experiment whose workflow ended without rolling back (stopped from the
+console, failed on an uncatchable error, or stuck past its planned end) is rolled back within a minute."""
+import time
+
+import boto3
+
+from functions import chaos_inject, chaos_sweeper
+from tests.support.lambdas import create_function, reserved_concurrency
+from tests.unit.chaos.test_routes import client, send  # noqa: F401 - the app with the chaos workflow
+
+FUNCTION = "serverless-sre-prod"  # experiments/lambda-throttling.json's function
+
+
+def _throttled(client, reserved=None):  # noqa: F811
+    create_function(FUNCTION, reserved_concurrency=reserved)
+    started = send(client, "post", "/sre/chaos/experiments", {"experiment": "lambda-throttling"}).json_body
+    chaos_inject.handler({"experiment_id": started["id"], "plan": {}}, None)
+    assert reserved_concurrency(FUNCTION) == 1
+    return started
+
+
+def test_an_experiment_whose_workflow_was_stopped_elsewhere_is_rolled_back_and_journaled(client):  # noqa: F811
+    started = _throttled(client, reserved=5)
+    boto3.client("stepfunctions", region_name="us-east-1").stop_execution(
+        executionArn=started["execution_arn"], error="Console", cause="stopped in the console")
+    assert chaos_sweeper.handler({}, None) == {"swept": [started["id"]]}
+    assert reserved_concurrency(FUNCTION) == 5
+    record = send(client, "get", f"/sre/chaos/experiments/{started['id']}").json_body
+    assert (record["status"], [event["event"] for event in record["timeline"]][-2:]) == (
+        "aborted", ["workflow_lost", "rolled_back"])
+    assert record["reason"].startswith("the workflow ended without rolling back (execution ABORTED")
+    assert chaos_sweeper.handler({}, None) == {"swept": []}
+
+
+def test_an_experiment_whose_workflow_still_runs_is_left_alone(client):  # noqa: F811
+    started = _throttled(client)
+    assert chaos_sweeper.handler({}, None) == {"swept": []}
+    assert reserved_concurrency(FUNCTION) == 1
+    assert send(client, "get", f"/sre/chaos/experiments/{started['id']}").json_body["status"] == "running"
+
+
+def test_experiments_still_running_past_their_planned_end_are_stopped_and_rolled_back(client, ecs, monkeypatch):  # noqa: F811
+    from chalicelib import wiring
+    from tests.unit.chaos.conftest import desired_count
+
+    throttled = _throttled(client)
+    started = [throttled["id"]]
+    for name in ("dynamodb-failure", "ecs-task-termination"):
+        record = send(client, "post", "/sre/chaos/experiments", {"experiment": name}).json_body
+        chaos_inject.handler({"experiment_id": record["id"], "plan": {}}, None)
+        started.append(record["id"])
+    assert desired_count(ecs) == 1 and wiring.current().chaos_fault_store.active(time.time())
+    service = wiring.current().chaos_service
+    monkeypatch.setattr(service, "_clock", lambda: time.time() + 24 * 3600)
+    assert sorted(chaos_sweeper.handler({}, None)["swept"]) == sorted(started)
+    assert (reserved_concurrency(FUNCTION), desired_count(ecs)) == (None, 4)
+    assert wiring.current().chaos_fault_store.active(time.time()) == []
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    for experiment_id in started:
+        record = send(client, "get", f"/sre/chaos/experiments/{experiment_id}").json_body
+        assert (record["status"], sfn.describe_execution(executionArn=record["execution_arn"])["status"]) == (
+            "aborted", "ABORTED")
+        assert "still running past its planned end" in record["reason"]
