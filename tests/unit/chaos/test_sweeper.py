@@ -2,8 +2,6 @@
 console, failed on an uncatchable error, or stuck past its planned end) is rolled back within a minute."""
 import time
 
-import boto3
-
 from functions import chaos_inject, chaos_sweeper
 from tests.support.lambdas import create_function, reserved_concurrency
 from tests.unit.chaos.test_routes import client, send  # noqa: F401 - the app with the chaos workflow
@@ -20,9 +18,15 @@ def _throttled(client, reserved=None):  # noqa: F811
 
 
 def test_an_experiment_whose_workflow_was_stopped_elsewhere_is_rolled_back_and_journaled(client):  # noqa: F811
+    from chalicelib import wiring
+
     started = _throttled(client, reserved=5)
-    boto3.client("stepfunctions", region_name="us-east-1").stop_execution(
-        executionArn=started["execution_arn"], error="Console", cause="stopped in the console")
+    sfn = wiring.current().client("stepfunctions")
+    sfn.stop_execution(executionArn=started["execution_arn"], error="Console", cause="stopped in the console")
+    deadline = time.monotonic() + 10  # where moto runs the workflow for real, the stop lands a moment later
+    while sfn.describe_execution(executionArn=started["execution_arn"])["status"] == "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
     assert chaos_sweeper.handler({}, None) == {"swept": [started["id"]]}
     assert reserved_concurrency(FUNCTION) == 5
     record = send(client, "get", f"/sre/chaos/experiments/{started['id']}").json_body
@@ -55,7 +59,7 @@ def test_experiments_still_running_past_their_planned_end_are_stopped_and_rolled
     assert sorted(chaos_sweeper.handler({}, None)["swept"]) == sorted(started)
     assert (reserved_concurrency(FUNCTION), desired_count(ecs)) == (None, 4)
     assert wiring.current().chaos_fault_store.active(time.time()) == []
-    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    sfn = wiring.current().client("stepfunctions")
     for experiment_id in started:
         record = send(client, "get", f"/sre/chaos/experiments/{experiment_id}").json_body
         assert (record["status"], sfn.describe_execution(executionArn=record["execution_arn"])["status"]) == (
