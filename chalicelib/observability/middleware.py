@@ -164,12 +164,17 @@ def _call_view(request: Request, get_response: Callable[[Request], Response], fa
         return error_response(exc.status_code, exc.body(), exc.headers)
 
 
+def route_fault_sleep(seconds: float) -> None:
+    """The delay of a route latency fault (tests replace this one name, not the time module's sleep)."""
+    time.sleep(seconds)
+
+
 def _apply_route_fault(fault: Any) -> Optional[Response]:
     """A chaos route fault: added latency before the view, or an error status instead of it."""
     from chalicelib.chaos.model import ROUTE_LATENCY
 
     if fault.kind == ROUTE_LATENCY:
-        time.sleep(max(0.0, fault.magnitude) / 1000.0)
+        route_fault_sleep(max(0.0, fault.magnitude) / 1000.0)
         return None
     record_failure_cause(f"injected by chaos experiment {fault.experiment_id}")
     return error_response(int(fault.magnitude), {"error": "Service temporarily unavailable"},

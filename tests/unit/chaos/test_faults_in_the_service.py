@@ -51,7 +51,7 @@ def test_a_route_error_fault_answers_its_status_and_names_the_experiment_in_the_
 
 def test_a_route_latency_fault_adds_its_delay(client, inject, records, monkeypatch):
     slept = []
-    monkeypatch.setattr("chalicelib.observability.middleware.time.sleep", slept.append)
+    monkeypatch.setattr("chalicelib.observability.middleware.route_fault_sleep", slept.append)
     inject(fault(kind="route_latency", target="/api/users", magnitude=750))
     assert client.http.get("/api/users").status_code == 200
     assert slept == [0.75] and records[-1]["chaos_experiment"] == "exp-0001"
