@@ -59,9 +59,14 @@ HEALTH = {"name": "health", "requests": [{"name": "ping", "method": "GET", "path
 OBJECTIVES = [SloObjective("latency", "latency", 0.95, 200), SloObjective("success", "success", 0.99)]
 
 
+# The ramp's logic, not the machine's speed: a shared machine's pause of a few hundred ms on one of a
+# half-second step's few requests would otherwise break the step on latency.
+LENIENT_LATENCY = [SloObjective("latency", "latency", 0.95, 5000), OBJECTIVES[1]]
+
+
 def test_a_ramp_the_service_holds_ends_above_the_saturation_point(service):
     result = run_steps(service.base_url, parse_scenario(HEALTH), StepRamp.parse("10:10:30", "0.5s"),
-                       slos=OBJECTIVES)
+                       slos=LENIENT_LATENCY)
     assert [step["offered_rps"] for step in result["steps"]] == [10, 20, 30]
     assert result["highest_holding_rps"] == 30 and result["breaking_rps"] is None
     assert "above the ramp" in result["breaking_reason"]
@@ -70,7 +75,7 @@ def test_a_ramp_the_service_holds_ends_above_the_saturation_point(service):
 def test_the_ramp_stops_at_the_first_step_that_breaks_an_objective(service):
     service.fail_every = 2
     result = run_steps(service.base_url, parse_scenario(HEALTH), StepRamp.parse("10:10:30", "0.5s"),
-                       slos=OBJECTIVES)
+                       slos=LENIENT_LATENCY)
     assert len(result["steps"]) == 1
     assert result["highest_holding_rps"] is None and result["breaking_rps"] == 10
     assert result["breaking_reason"].startswith("success (success)")
