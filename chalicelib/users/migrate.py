@@ -65,8 +65,16 @@ def main(argv: list[str], connect: Callable[[], Any] | None = None) -> int:
         from chalicelib import wiring
 
         connect = wiring.current().database_connection
-    with connect() as connection:
-        applied = migrate(connection)
+    import botocore.exceptions
+    import psycopg
+
+    try:
+        with connect() as connection:
+            applied = migrate(connection)
+    except (RuntimeError, psycopg.OperationalError, botocore.exceptions.BotoCoreError,
+            botocore.exceptions.ClientError) as exc:  # the settings, the secret or the server: say which, no trace
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        return 1
     print(f"schema migrations: applied {', '.join(applied) if applied else 'none (up to date)'}", flush=True)
     return 0
 

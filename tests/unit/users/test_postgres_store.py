@@ -65,6 +65,15 @@ def test_the_migrate_command_connects_with_the_secret_and_migrates(empty_databas
     assert "applied 0001" in capsys.readouterr().out
 
 
+def test_the_migrate_command_says_what_is_missing_without_a_traceback(capsys):
+    def unconfigured():
+        raise RuntimeError("DB_SECRET_ID is not set: the PostgreSQL user store reads its credentials from it")
+
+    assert migrate.main([], connect=unconfigured) == 1
+    assert capsys.readouterr().err == ("python -m chalicelib.users.migrate: error: DB_SECRET_ID is not set: the "
+                                       "PostgreSQL user store reads its credentials from it\n")
+
+
 def test_credentials_are_the_rds_managed_secret_and_the_task_settings(database_secret, cluster):
     arguments = wiring.current().database_credentials()
     assert (arguments["host"], arguments["port"], arguments["user"], arguments["password"]) == (
