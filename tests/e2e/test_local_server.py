@@ -126,7 +126,9 @@ def test_every_url_the_banner_prints_answers(stack):
         time.sleep(0.2)
     urls = re.findall(r"https?://[^\s)]+", console[console.index("serverless-sre is running"):])
     assert len(urls) >= 8
-    for url in urls:
+    # The dashboard's JSON is not read here: its first read keeps the business figures of a stack with no
+    # users for a minute (DASHBOARD_CACHE_SECONDS), which the dashboard page's test on this stack reads.
+    for url in (url for url in urls if not url.endswith("/sre/dashboard")):
         assert requests.get(url, timeout=30).status_code == 200, url
 
 
