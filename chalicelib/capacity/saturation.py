@@ -19,13 +19,14 @@ MAX_RPS = 1e7
 # A thousandth of a unit at least: DynamoDB stores no number below 1e-130, and the rate per unit
 # (rps / units) must stay a finite number.
 MIN_CAPACITY_UNITS = 0.001
-TEXT_RULE = "without control characters"
+TEXT_RULE = "without control characters, line separators or bidirectional overrides"
 STEP_FIELDS = {"offered_rps": "number", "achieved_rps": "number", "p50_ms": "number", "p99_ms": "number",
                "mean_ms": "number", "concurrency": "number", "completed": "integer", "held": "boolean",
                "broke": "text"}
-# Text is stored and shown on the dashboard: no control characters (the document's pattern says
-# the same) and no lone surrogates (which no JSON Schema pattern can state, nor UTF-8 encode).
-TEXT = re.compile(r"^[^\x00-\x1f\x7f-\x9f\ud800-\udfff]+$")
+# Text is stored and shown on the dashboard: no control characters, line separators or bidirectional
+# overrides (the document's pattern says the same; chalicelib.http.strict says why) and no lone
+# surrogates (which no JSON Schema pattern can state, nor UTF-8 encode).
+TEXT = re.compile(r"^[^\x00-\x1f\x7f-\x9f\u2028-\u202e\u2066-\u2069\ud800-\udfff]+$")
 FIELDS = ("scenario", "target", "highest_holding_rps", "breaking_rps", "breaking_reason", "capacity_unit",
           "capacity_units", "steps")
 

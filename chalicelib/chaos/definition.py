@@ -14,6 +14,7 @@ from typing import Any, Mapping, Optional
 
 from chalicelib.chaos.model import (
     ALL_ROUTES, CHAOS_CONTROL_PREFIX, DYNAMODB_KINDS, PROTECTED_PREFIXES, ROUTE_KINDS, WEBHOOK_KINDS)
+from chalicelib.http.strict import FREE_TEXT_RULE, first_string_with_control_characters
 
 REPOSITORY_CATALOG = Path(__file__).resolve().parents[2] / "experiments"
 CATALOG_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -85,6 +86,9 @@ def validate(document: Any, directory: Path = REPOSITORY_CATALOG, *,
             if inner is not None:
                 return DefinitionError(_field([*error.absolute_path, *inner.absolute_path]), _message(inner))
         return DefinitionError(_field(error.absolute_path), _message(error))
+    unreadable = first_string_with_control_characters(document)  # titles and names reach pages and logs
+    if unreadable is not None:
+        return DefinitionError(_field(unreadable), FREE_TEXT_RULE)
     if max_duration_seconds is not None and document["duration_seconds"] > max_duration_seconds:
         return DefinitionError("duration_seconds", f"must be at most {max_duration_seconds}")
     for index, action in enumerate(document["method"]):

@@ -97,7 +97,34 @@ def holds_lone_surrogate(value: Any) -> bool:
     return False
 
 
+# What free text (an incident's title or summary, a breaker's reason, an experiment's title) may not
+# hold: C0 controls but tab and newline (it may span lines), DEL and the C1 controls (terminal escape
+# sequences in a console or a log), the line and paragraph separators, and the bidirectional
+# embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069), which make a page or the
+# dashboard show text in an order other than the one it holds. The OpenAPI patterns say the same.
+_REFUSED_IN_FREE_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028-\u202e\u2066-\u2069]")
+FREE_TEXT_RULE = "Must not contain control characters, line separators or bidirectional overrides."
+
+
 def has_control_characters(text: str) -> bool:
-    """Whether ``text`` holds a C0 control character other than tab and newline (free text, such as
-    an incident's summary or a breaker's reason, may span lines)."""
-    return any(ord(char) < 32 and char not in "\n\t" for char in text)
+    """Whether free text ``text`` holds a character it may not (``_REFUSED_IN_FREE_TEXT``)."""
+    return _REFUSED_IN_FREE_TEXT.search(text) is not None
+
+
+def first_string_with_control_characters(value: Any) -> Optional[list[Any]]:
+    """The path (keys and indexes) of the first string or key in a parsed JSON value that
+    ``has_control_characters``, or None."""
+    pending: list[tuple[list[Any], Any]] = [([], value)]  # a loop: as deep as the parser allows
+    while pending:
+        path, item = pending.pop(0)
+        if isinstance(item, str):
+            if has_control_characters(item):
+                return path
+        elif isinstance(item, dict):
+            for key, inner in item.items():
+                if has_control_characters(key):
+                    return [*path, key]
+                pending.append(([*path, key], inner))
+        elif isinstance(item, list):
+            pending.extend(([*path, index], inner) for index, inner in enumerate(item))
+    return None

@@ -12,7 +12,7 @@ from chalice import Response
 from chalicelib.auth import OperatorAction, audit
 from chalicelib.http.errors import ApiError, Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.http.request import check_body_size, json_object, query_int
-from chalicelib.http.strict import has_control_characters, parse_bounded_int
+from chalicelib.http.strict import FREE_TEXT_RULE, has_control_characters, parse_bounded_int
 from chalicelib.incidents.ack_links import AckLinkSigner, LinkRejected
 from chalicelib.incidents.model import (
     SEVERITIES, STATUSES, IncidentMissing, TransitionRejected, is_incident_id, iso, parse_iso)
@@ -63,7 +63,7 @@ def _text(body: Mapping[str, Any], name: str, limit: int, errors: dict, *,
     elif len(sent) > limit:  # what was sent, as the OpenAPI document's maxLength counts
         errors[name] = [f"Longer than maximum length {limit}."]
     elif has_control_characters(sent):
-        errors[name] = ["Must not contain control characters."]
+        errors[name] = [FREE_TEXT_RULE]
     return value
 
 
@@ -165,7 +165,7 @@ def communication(service: IncidentService, reports: IncidentReports, request: A
     if len(message) > NOTE_MAX:
         raise ValidationFailed({"message": [f"Longer than maximum length {NOTE_MAX}."]})
     if has_control_characters(message):  # the update is pasted into status pages and chat
-        raise ValidationFailed({"message": ["Must not contain control characters."]})
+        raise ValidationFailed({"message": [FREE_TEXT_RULE]})
     incident = _load(service, incident_id)
     try:
         text = reports.update(incident, stage, now(), message)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Mapping, Optional
 
 from chalicelib.http.errors import ApiError, NotFound, ServiceUnavailable
-from chalicelib.http.strict import has_control_characters
+from chalicelib.http.strict import FREE_TEXT_RULE, has_control_characters
 from chalicelib.resilience.registry import BreakerRegistry, UnknownBreaker
 
 ACTIONS = ("open", "close", "reset")
@@ -48,7 +48,7 @@ def _reason(body: Mapping[str, Any]) -> Optional[str]:
         raise ApiError("Validation failed", details={"reason": ["Must be a non-empty string."]})
     # As incident text: kept in the transition and shown on the dashboard.
     if has_control_characters(reason):
-        raise ApiError("Validation failed", details={"reason": ["Must not contain control characters."]})
+        raise ApiError("Validation failed", details={"reason": [FREE_TEXT_RULE]})
     if len(reason) > REASON_MAX:
         raise ApiError("Validation failed", details={"reason": [f"At most {REASON_MAX} characters."]})
     return reason.strip()

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from chalicelib.chaos import definition as definitions
+from chalicelib.http.strict import FREE_TEXT_RULE
 
 SEED_LIST = {"route-latency", "dynamodb-failure", "dynamodb-slowdown", "webhook-outage", "lambda-throttling",
              "ecs-task-termination", "load-test"}
@@ -75,6 +76,20 @@ def test_a_whole_number_written_with_a_fraction_is_refused_before_a_wait_state_f
 def test_a_too_long_value_is_refused_without_echoing_it_back():
     problem = _broken(lambda d: d.update(title="x" * 5000))
     assert (problem.field, problem.reason) == ("title", "at most 200 characters")
+
+
+@pytest.mark.parametrize("change, field", [
+    (lambda d: d.update(title="x\u202eevil"), "title"),
+    (lambda d: d.update(title="\x1b[31mred"), "title"),
+    (lambda d: d["method"][0].update(name="inject\x00"), "method/0/name"),
+])
+def test_text_a_page_or_a_log_would_show_otherwise_than_it_holds_is_refused(change, field):
+    problem = _broken(change)
+    assert (problem.field, problem.reason) == (field, FREE_TEXT_RULE)
+
+
+def test_a_description_may_span_lines():
+    assert _broken(lambda d: d.update(description="first line\nsecond line")) is None
 
 
 def test_route_errors_must_be_server_error_statuses():

@@ -70,3 +70,22 @@ def test_text_without_lone_surrogates_is_not_flagged(value):
 def test_a_value_nested_as_deep_as_the_parser_allows_is_checked_without_recursion():
     value = strict.loads("[" * 900 + '"\\ud800"' + "]" * 900)
     assert strict.holds_lone_surrogate(value)
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "\x1b[31mred", "a\x7fb", "a\x9bb", "line\u2028over", "t\u202eevil",
+                                  "t\u2067isolate"])
+def test_free_text_with_controls_separators_or_bidirectional_overrides_is_flagged(text):
+    assert strict.has_control_characters(text)
+
+
+@pytest.mark.parametrize("text", ["two\nlines\tand a tab", "caf\u00e9 \U0001f469\u200d\U0001f4bb",
+                                  "\u05e9\u05dc\u05d5\u05dd \u200f(RLM)"])
+def test_free_text_with_newlines_joiners_and_right_to_left_letters_is_not_flagged(text):
+    assert not strict.has_control_characters(text)
+
+
+def test_the_first_string_with_control_characters_is_named_by_its_path():
+    value = {"title": "ok", "method": [{"name": "fine"}, {"name": "bad\u202e"}]}
+    assert strict.first_string_with_control_characters(value) == ["method", 1, "name"]
+    assert strict.first_string_with_control_characters({"k\x1b": 1}) == ["k\x1b"]
+    assert strict.first_string_with_control_characters({"a": ["ok", 1, None]}) is None

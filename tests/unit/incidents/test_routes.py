@@ -6,6 +6,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from chalicelib.http.strict import FREE_TEXT_RULE
+
 
 def _create(api_client, operator, **body):
     payload = {"title": "Checkout errors", "severity": "P1", **body}
@@ -260,11 +262,11 @@ def test_communication_update_is_rendered_from_the_template(api_client, incident
     assert "Looking" in response.json_body["text"]
 
 
-@pytest.mark.parametrize("message", ["%00", "%1B%5B31m", "line%0Dover"])
+@pytest.mark.parametrize("message", ["%00", "%1B%5B31m", "line%0Dover", "%C2%9B31m", "%E2%80%AEevil"])
 def test_a_communication_message_with_control_characters_is_a_400(api_client, incident_id, message):
     response = api_client.http.get(f"/sre/incidents/{incident_id}/communications/investigating?message={message}")
     assert response.status_code == 400
-    assert response.json_body["details"] == {"message": ["Must not contain control characters."]}
+    assert response.json_body["details"] == {"message": [FREE_TEXT_RULE]}
 
 
 def test_unknown_communication_stage_is_404(api_client, incident_id):
