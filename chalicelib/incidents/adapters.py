@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, Mapping, Optional
+from typing import Any, Optional
 
 from chalicelib.incidents.model import iso, parse_iso
 from chalicelib.incidents.service import IncidentTrigger

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Mapping, Optional, Protocol
 
-from chalicelib.settings import ServiceSettings, SloSettings
+from chalicelib.settings import SloSettings
 from chalicelib.slo import alerting, budget
 from chalicelib.slo.alert_lifecycle import AlertLifecycle
 from chalicelib.slo.cloudwatch import MinuteSums
@@ -22,7 +22,7 @@ from chalicelib.slo.config import SloDefinition
 from chalicelib.slo.records import BudgetSummary, HistoryPoint, ServiceSnapshot, ServiceWindow, SloSnapshot
 from chalicelib.slo.rollup import BucketWriter, SeriesView, apply_minutes
 from chalicelib.slo.sources import AppCounters, MetricRef
-from chalicelib.slo.store import SERVICE_SERIES, Counts
+from chalicelib.slo.store import SERVICE_SERIES
 from chalicelib.slo.timeutil import MINUTE, duration_minutes, floor_minute, format_minutes, iso, parse_iso, utc_now
 
 DISPLAY_WINDOWS = (5, 30, 60, 120, 360, 1440, 4320)

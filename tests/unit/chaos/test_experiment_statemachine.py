@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import copy
 import json
-import threading
 import time
 import uuid
 
 import pytest
 
-from chalicelib.slo.records import SloSnapshot
 from tests.support.golden import golden
 
 pytestmark = pytest.mark.usefixtures("moto_stack")

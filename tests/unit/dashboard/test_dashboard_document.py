@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import boto3
-import pytest
 
 from tests.support.golden import golden
 from tests.unit.dashboard.conftest import NOW, OPEN_INCIDENT_ID, RUNNING_EXPERIMENT_ID

@@ -1,6 +1,5 @@
 """functions/capacity_collector.py: the daily collection reads the deployed limits each figure is
 measured against (the API function's, each table's, the ECS service's) and stores the report."""
-import pytest
 
 from functions.capacity_collector import handler
 from tests.support.ecs import create_scaled_service

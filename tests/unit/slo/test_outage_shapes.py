@@ -2,7 +2,6 @@
 pages, incidents and tickets each produces are exactly those in runbooks/outage-shapes.md."""
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from pathlib import Path
 
