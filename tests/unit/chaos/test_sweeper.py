@@ -17,16 +17,23 @@ def _throttled(client, reserved=None):  # noqa: F811
     return started
 
 
+def _status_once_settled(sfn, execution_arn):
+    """The execution's status once it is no longer RUNNING: where moto runs the workflow for real (in a
+    thread of its own), a stop lands a moment after StopExecution answers."""
+    deadline = time.monotonic() + 10
+    while (status := sfn.describe_execution(executionArn=execution_arn)["status"]) == "RUNNING":
+        assert time.monotonic() < deadline, f"{execution_arn} still RUNNING 10 s after it was stopped"
+        time.sleep(0.05)
+    return status
+
+
 def test_an_experiment_whose_workflow_was_stopped_elsewhere_is_rolled_back_and_journaled(client):  # noqa: F811
     from chalicelib import wiring
 
     started = _throttled(client, reserved=5)
     sfn = wiring.current().client("stepfunctions")
     sfn.stop_execution(executionArn=started["execution_arn"], error="Console", cause="stopped in the console")
-    deadline = time.monotonic() + 10  # where moto runs the workflow for real, the stop lands a moment later
-    while sfn.describe_execution(executionArn=started["execution_arn"])["status"] == "RUNNING":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    assert _status_once_settled(sfn, started["execution_arn"]) == "ABORTED"
     assert chaos_sweeper.handler({}, None) == {"swept": [started["id"]]}
     assert reserved_concurrency(FUNCTION) == 5
     record = send(client, "get", f"/sre/chaos/experiments/{started['id']}").json_body
@@ -62,6 +69,5 @@ def test_experiments_still_running_past_their_planned_end_are_stopped_and_rolled
     sfn = wiring.current().client("stepfunctions")
     for experiment_id in started:
         record = send(client, "get", f"/sre/chaos/experiments/{experiment_id}").json_body
-        assert (record["status"], sfn.describe_execution(executionArn=record["execution_arn"])["status"]) == (
-            "aborted", "ABORTED")
+        assert (record["status"], _status_once_settled(sfn, record["execution_arn"])) == ("aborted", "ABORTED")
         assert "still running past its planned end" in record["reason"]
