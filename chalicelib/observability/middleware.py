@@ -84,8 +84,12 @@ def describe_failure(exc: BaseException, depth: int = 4) -> str:
     """``Type: message`` of an error and what caused it (explicit or implicit chaining), for logs."""
     parts = []
     seen: Optional[BaseException] = exc
-    while seen is not None and len(parts) < depth:
-        parts.append(f"{type(seen).__name__}: {seen}"[:300])
+    for _ in range(4 * depth):  # chained errors are few; this bounds a chain that loops
+        if seen is None or len(parts) == depth:
+            break
+        part = f"{type(seen).__name__}: {seen}"[:300]
+        if not parts or part != parts[-1]:  # a library re-raising its own error says it once
+            parts.append(part)
         seen = seen.__cause__ or seen.__context__
     return " <- ".join(parts)
 
