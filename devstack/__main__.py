@@ -143,6 +143,7 @@ def main(argv: list[str]) -> int:
     for noisy in ("werkzeug", "botocore", "pynamodb"):  # one line per moto call drowns the app's own logs
         logging.getLogger(noisy).setLevel(logging.WARNING)
     config, log_file = parse_args(argv)
+    log_existed = log_file.exists()  # a stack already on this port may be writing it
     try:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         log = open(log_file, "a", encoding="utf-8")
@@ -166,6 +167,8 @@ def main(argv: list[str]) -> int:
             except PortInUse as exc:
                 print(f"error: {exc}\n{port_advice(exc.port, config.port)}", file=sys.stderr)
                 stack.stop()
+                if not log_existed and log_file.stat().st_size == 0:  # a refused start leaves no empty log
+                    log_file.unlink()
                 return 2
             except BaseException:
                 for part in stack.stop():

@@ -30,6 +30,17 @@ def test_the_runner_exits_with_a_clear_message_when_its_port_is_taken(taken_port
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert f"127.0.0.1:{taken_port} is already in use" in result.stderr
+    assert not (tmp_path / "service.log").exists()
+
+
+def test_a_refused_start_keeps_a_log_that_was_there(taken_port, tmp_path):
+    """The default log is per port: the stack holding the port may be the one writing it."""
+    log = tmp_path / "service.log"
+    log.write_text('{"message": "the running stack"}\n')
+    result = subprocess.run([sys.executable, "-m", "devstack", "--port", str(taken_port), "--log-file", str(log)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert log.read_text() == '{"message": "the running stack"}\n'
 
 
 def test_a_taken_port_names_the_process_listening_on_it(taken_port):
