@@ -25,6 +25,14 @@ def _recommendation(kind: str, resource: str, action: str, reason: str, **figure
     return {"kind": kind, "resource": resource, "action": action, "reason": reason, "figures": figures}
 
 
+def _lower_bound_note(point: SaturationPoint) -> str:
+    """What a reason adds when its saturation point's ramp never broke: the rate it held is a floor."""
+    if point.breaking_rps is not None:
+        return ""
+    return (f"; the saturation point is a lower bound (its ramp held up to {point.highest_holding_rps:g} req/s "
+            "without breaking: a ramp that goes higher finds the real one), so this errs toward more capacity")
+
+
 def _planned_peak(series: Series, result: Optional[Forecast], days: int) -> tuple[Optional[float], str]:
     """The upper band of the forecast ``days`` ahead (the plan covers the interval, not just the point);
     the latest peak when there is no trend to extend."""
@@ -102,14 +110,17 @@ class CapacityPlanner:
         peak, basis = _planned_peak(series, forecasts.get(series.name), days)
         figures: Json = {"planned_peak_concurrency": peak, "basis": basis, "target_utilization": target}
         requests = report.get("requests")
+        note = ""  # the saturation point's caveat, when it set the peak
         if point is not None and point.rps_per_unit and requests is not None and requests.latest_peak is not None:
             planned_requests, request_basis = _planned_peak(requests, forecasts.get("requests"), days)
             # The busiest hour's average rate: bursts within the hour need more; the target leaves room.
             needed = (planned_requests or 0) / 3600 / point.rps_per_unit
             figures.update(planned_peak_rps=round((planned_requests or 0) / 3600, 3),
                            saturation_rps_per_execution=point.rps_per_unit,
+                           saturation_is_lower_bound=point.breaking_rps is None,
                            concurrency_needed_at_saturation=round(needed, 2), requests_basis=request_basis)
-            peak = max(peak or 0, needed)
+            if needed > (peak or 0):
+                peak, note = needed, _lower_bound_note(point)
         limit = next((limit for limit in series.limits if limit.name == "reserved concurrency"), None)
         limit = limit or next((limit for limit in series.limits if limit.name == "account concurrency limit"), None)
         wanted = math.ceil((peak or 0) / target) if peak else 0
@@ -118,13 +129,13 @@ class CapacityPlanner:
             return _recommendation("reserved_concurrency", function, "not assessed",
                                    "the reserved concurrency and account limit are not known here "
                                    f"({series.note or 'the Lambda API did not answer'}); "
-                                   f"at {target:.0%} utilization the planned peak needs {wanted}", **figures)
+                                   f"at {target:.0%} utilization the planned peak needs {wanted}" + note, **figures)
         figures.update(limit=limit.name, limit_value=limit.value,
                        planned_utilization=round((peak or 0) / limit.value, 4) if limit.value else None)
         if (peak or 0) > target * limit.value:
             return _recommendation("reserved_concurrency", function, f"raise to {wanted}",
                                    f"the planned peak of {peak:.4g} concurrent executions is above {target:.0%} of "
-                                   f"the {limit.name} ({limit.value:g})", **figures)
+                                   f"the {limit.name} ({limit.value:g})" + note, **figures)
         return _recommendation("reserved_concurrency", function, "no change",
                                f"the planned peak of {peak:.4g} stays within {target:.0%} of the {limit.name} "
                                f"({limit.value:g})", **figures)
@@ -250,11 +261,13 @@ class CapacityPlanner:
         target = self.settings.target_utilization
         needed = math.ceil((planned or 0) / 3600 / (point.rps_per_unit * target))
         figures = {"planned_peak_rps": round((planned or 0) / 3600, 3), "basis": basis,
-                   "saturation_rps_per_task": point.rps_per_unit, "tasks_needed": needed,
+                   "saturation_rps_per_task": point.rps_per_unit,
+                   "saturation_is_lower_bound": point.breaking_rps is None, "tasks_needed": needed,
                    "min_tasks": ecs.get("min_tasks"), "max_tasks": ecs.get("max_tasks")}
         if ecs.get("max_tasks") is not None and needed > ecs["max_tasks"]:
             return _recommendation("ecs_task_bounds", resource, f"raise max tasks to {needed}",
                                    f"the planned peak needs {needed} tasks at {target:.0%} of the measured "
-                                   f"saturation point; the scaling bound is {ecs['max_tasks']}", **figures)
+                                   f"saturation point; the scaling bound is {ecs['max_tasks']}"
+                                   + _lower_bound_note(point), **figures)
         return _recommendation("ecs_task_bounds", resource, "no change",
                                f"the planned peak needs {needed} tasks, within the scaling bounds", **figures)

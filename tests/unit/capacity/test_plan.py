@@ -1,5 +1,6 @@
 """The capacity plan: forecasts, recommendations and their figures, from stored records."""
 import random
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -84,6 +85,26 @@ def test_a_measured_saturation_point_turns_request_forecasts_into_concurrency():
     assert item["action"] == "no change"
 
 
+def test_a_saturation_point_whose_ramp_never_broke_is_a_lower_bound_and_the_raise_says_so():
+    requests = series("requests", [3600.0 * 90] * 20)  # 90 rps every day
+    concurrency = series("lambda.concurrent_executions", [1.0] * 20,
+                         Limit("reserved concurrency", 10, "GetFunctionConcurrency"))
+    unbroken = replace(saturation(30, 3), breaking_rps=None, breaking_reason="held at every step: above the ramp")
+    (item,) = by_kind(planner(report(requests, concurrency), unbroken).plan(), "reserved_concurrency")
+    assert item["action"] == "raise to 13"  # 90 rps at 10 rps per execution, at 70%: ceil(9 / 0.7)
+    assert item["figures"]["saturation_is_lower_bound"] is True
+    assert "the saturation point is a lower bound (its ramp held up to 30 req/s without breaking" in item["reason"]
+
+
+def test_a_raise_from_a_saturation_point_that_broke_has_no_lower_bound_caveat():
+    requests = series("requests", [3600.0 * 90] * 20)
+    concurrency = series("lambda.concurrent_executions", [1.0] * 20,
+                         Limit("reserved concurrency", 10, "GetFunctionConcurrency"))
+    (item,) = by_kind(planner(report(requests, concurrency), saturation(30, 3)).plan(), "reserved_concurrency")
+    assert item["action"] == "raise to 13" and item["figures"]["saturation_is_lower_bound"] is False
+    assert "lower bound" not in item["reason"]
+
+
 def test_on_demand_reads_forecast_past_double_the_previous_peak_ask_for_warm_throughput():
     reads = series("dynamodb.users.read_units", growing(28, 100, 8),
                    Limit("on-demand instant ceiling (double the previous peak)", 300, "previous daily peak x 2"))
@@ -112,6 +133,16 @@ def test_ecs_task_bounds_come_from_the_saturation_point_per_task():
     # 90 rps at 70% of 30 rps per task: ceil(90 / 21) = 5 tasks.
     assert item["figures"]["tasks_needed"] == 5
     assert item["action"] == "raise max tasks to 5"
+
+
+def test_ecs_task_bounds_from_a_ramp_that_never_broke_say_the_rate_is_a_lower_bound():
+    requests = series("requests", [3600.0 * 90] * 20)
+    ecs = {"available": True, "cluster": "c", "service": "s", "min_tasks": 1, "max_tasks": 2}
+    stored = report(requests, configuration={"lambda": {}, "ecs": ecs})
+    unbroken = replace(saturation(30, 1, unit="task"), breaking_rps=None, breaking_reason="above the ramp")
+    (item,) = by_kind(planner(stored, unbroken).plan(), "ecs_task_bounds")
+    assert item["action"] == "raise max tasks to 5" and item["figures"]["saturation_is_lower_bound"] is True
+    assert "errs toward more capacity" in item["reason"]
 
 
 def test_a_longest_invocation_over_half_the_timeout_asks_for_memory_or_timeout():
