@@ -9,7 +9,7 @@ from chalicelib.chaos.definition import DefinitionError
 from chalicelib.chaos.journal import ExperimentMissing, TargetBusy
 from chalicelib.chaos.service import ChaosService, NotRunning
 from chalicelib.http.errors import ApiError, Conflict, NotFound, ServiceUnavailable, ValidationFailed
-from chalicelib.http.request import json_object, query_int
+from chalicelib.http.request import json_object, known_query, query_int
 
 START_FIELDS = ("experiment", "definition")
 EXPERIMENT_ID = re.compile(r"^exp-[0-9a-f]{12}$")
@@ -41,11 +41,8 @@ def start(service: ChaosService, request: Any, action: OperatorAction) -> tuple[
 
 
 def listing(service: ChaosService, request: Any) -> dict[str, Any]:
-    params = dict(request.query_params or {})
-    unknown = sorted(set(params) - {"limit"})
-    if unknown:
-        raise ApiError("Unknown query parameter", details={name: ["Unknown parameter."] for name in unknown})
-    limit = query_int(params, "limit", default=PAGE_SIZE_DEFAULT, minimum=1, maximum=PAGE_SIZE_MAX)
+    limit = query_int(known_query(request, ("limit",)), "limit", default=PAGE_SIZE_DEFAULT, minimum=1,
+                      maximum=PAGE_SIZE_MAX)
     return {"experiments": [record.to_json() for record in service.listing(limit)]}
 
 

@@ -98,11 +98,19 @@ def query_int(params: Any, name: str, *, default: int, minimum: int, maximum: in
     return value
 
 
-def no_query(request: Any) -> None:
-    """An endpoint that takes no query parameters: any given is a 400 naming it (never silently ignored)."""
-    unknown = sorted(request.query_params or {})
+def known_query(request: Any, allowed: Iterable[str] = ()) -> dict[str, str]:
+    """The query parameters, when each is one the endpoint takes (``allowed``); any other is a 400
+    naming it (never silently ignored)."""
+    params = dict(request.query_params or {})
+    unknown = sorted(set(params) - set(allowed))
     if unknown:
         raise ApiError("Validation failed", details={name: ["Unknown query parameter."] for name in unknown})
+    return params
+
+
+def no_query(request: Any) -> None:
+    """An endpoint that takes no query parameters."""
+    known_query(request)
 
 
 def no_body(request: Any) -> None:

@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 from chalice import Response
 
 from chalicelib.auth import OperatorAction, audit
-from chalicelib.http.errors import ApiError, Conflict, Forbidden, NotFound, ValidationFailed
-from chalicelib.http.request import check_body_size, json_object, query_int
+from chalicelib.http.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from chalicelib.http.request import check_body_size, json_object, known_query, query_int
 from chalicelib.http.strict import FREE_TEXT_RULE, has_control_characters, parse_bounded_int
 from chalicelib.incidents.ack_links import AckLinkSigner, LinkRejected
 from chalicelib.incidents.model import (
@@ -28,14 +28,6 @@ WINDOW_DAYS_MAX = 366
 # Incidents overlapping the one a postmortem is about (breakers that opened around it).
 RELATED_LOOKBACK, RELATED_MAX = timedelta(days=1), 200
 PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX = 100, 1000
-
-
-def _query(request: Any, allowed: tuple[str, ...]) -> dict[str, str]:
-    params = dict(request.query_params or {})
-    unknown = sorted(set(params) - set(allowed))
-    if unknown:
-        raise ApiError("Unknown query parameter", details={name: ["Unknown parameter."] for name in unknown})
-    return params
 
 
 def _load(service: IncidentService, incident_id: str) -> Any:
@@ -68,7 +60,7 @@ def _text(body: Mapping[str, Any], name: str, limit: int, errors: dict, *,
 
 
 def list_incidents(service: IncidentService, request: Any) -> dict[str, Any]:
-    params = _query(request, ("status", "severity", "limit"))
+    params = known_query(request, ("status", "severity", "limit"))
     errors: dict[str, list[str]] = {}
     if "status" in params and params["status"] not in STATUSES:
         errors["status"] = [f"Must be one of: {', '.join(STATUSES)}."]
@@ -158,7 +150,7 @@ def postmortem(service: IncidentService, reports: IncidentReports, incident_id: 
 
 def communication(service: IncidentService, reports: IncidentReports, request: Any, incident_id: str, stage: str,
                   now: Callable[[], Any]) -> dict[str, Any]:
-    params = _query(request, ("message",))
+    params = known_query(request, ("message",))
     if stage not in STAGES:
         raise NotFound(f"No communication template {stage!r}; one of: {', '.join(STAGES)}")
     message = params.get("message", "")
@@ -175,7 +167,7 @@ def communication(service: IncidentService, reports: IncidentReports, request: A
 
 
 def stats(service: IncidentService, request: Any) -> dict[str, Any]:
-    params = _query(request, ("window_days",))
+    params = known_query(request, ("window_days",))
     days = query_int(params, "window_days", default=30, minimum=1, maximum=WINDOW_DAYS_MAX)
     incidents, start, end = service.opened_since(timedelta(days=days))
     return reliability_stats(incidents, start, end)
@@ -232,7 +224,7 @@ TICKETS_MAX = 500
 def list_tickets(tickets: Any, request: Any) -> dict[str, Any]:
     from chalicelib.incidents.tickets import TICKET_STATUSES
 
-    params = _query(request, ("status", "slo", "limit"))
+    params = known_query(request, ("status", "slo", "limit"))
     errors: dict[str, list[str]] = {}
     status = params.get("status")
     if status and status not in TICKET_STATUSES:

@@ -4,25 +4,17 @@ Read-only; the figures come from what the evaluator stored.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Callable, Optional
 
 from chalice import Blueprint
 
 from chalicelib.http.blueprint import ReusableBlueprint
 from chalicelib.http.errors import ApiError, NotFound
-from chalicelib.http.request import query_int
+from chalicelib.http.request import known_query, no_query, query_int
 from chalicelib.slo.status import UnknownSlo
 
 MAX_SERIES_HOURS = 168
 MAX_ALERTS = 500
-
-
-def _query(request: Any, allowed: set[str]) -> Mapping[str, str]:
-    params = request.query_params or {}
-    unknown = sorted(set(params) - allowed)
-    if unknown:
-        raise ApiError("Validation failed", details={name: ["Unknown query parameter."] for name in unknown})
-    return params
 
 
 def _unknown(exc: UnknownSlo) -> NotFound:
@@ -38,12 +30,12 @@ def build_blueprint(wired: Callable[[], Any]) -> Blueprint:
 
     @blueprint.route("/sre/slos", methods=["GET"])
     def list_slos() -> dict[str, Any]:
-        _query(blueprint.current_request, set())
+        no_query(blueprint.current_request)
         return {"slos": reader().summaries()}
 
     @blueprint.route("/sre/slos/{name}", methods=["GET"])
     def get_slo(name: str) -> dict[str, Any]:
-        hours = query_int(_query(blueprint.current_request, {"hours"}), "hours", default=24, minimum=1,
+        hours = query_int(known_query(blueprint.current_request, {"hours"}), "hours", default=24, minimum=1,
                           maximum=MAX_SERIES_HOURS)
         try:
             return reader().detail(name, hours)
@@ -52,7 +44,7 @@ def build_blueprint(wired: Callable[[], Any]) -> Blueprint:
 
     @blueprint.route("/sre/alerts", methods=["GET"])
     def list_alerts() -> dict[str, Any]:
-        params = _query(blueprint.current_request, {"state", "limit"})
+        params = known_query(blueprint.current_request, {"state", "limit"})
         state = params.get("state", "all")
         if state not in ("open", "resolved", "all"):
             raise ApiError("Validation failed", details={"state": ["Must be open, resolved or all."]})
@@ -60,17 +52,17 @@ def build_blueprint(wired: Callable[[], Any]) -> Blueprint:
 
     @blueprint.route("/sre/metrics", methods=["GET"])
     def service_metrics() -> dict[str, Any]:
-        _query(blueprint.current_request, set())
+        no_query(blueprint.current_request)
         return reader().service_metrics()
 
     @blueprint.route("/sre/health", methods=["GET"])
     def plane_health() -> dict[str, Any]:
-        _query(blueprint.current_request, set())
+        no_query(blueprint.current_request)
         return reader().plane_health()
 
     @blueprint.route("/sre/budget", methods=["GET"])
     def release_budget() -> dict[str, Any]:
-        name: Optional[str] = _query(blueprint.current_request, {"slo"}).get("slo")
+        name: Optional[str] = known_query(blueprint.current_request, {"slo"}).get("slo")
         try:
             return reader().release_decision(name)
         except UnknownSlo as exc:
