@@ -11,7 +11,7 @@ import json
 import math
 import re
 import sys
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 # Enough for any bound this service uses (epoch seconds, page sizes), far below int()'s limit.
 MAX_INTEGER_DIGITS = 18
@@ -80,21 +80,26 @@ def dumps(value: Any) -> str:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def _strings(value: Any) -> Iterator[tuple[list[Any], str]]:
+    """Every string and key in a parsed JSON value, in document order, with its path (keys and
+    indexes). A loop, not recursion: a body nested as deep as the parser allows stays a 4xx."""
+    pending: list[tuple[list[Any], Any]] = [([], value)]
+    while pending:
+        path, item = pending.pop()
+        if isinstance(item, str):
+            yield path, item
+        elif isinstance(item, dict):
+            for key, inner in reversed(item.items()):
+                pending.append(([*path, key], inner))
+                pending.append(([*path, key], key))
+        elif isinstance(item, list):
+            pending.extend(([*path, index], inner) for index, inner in reversed(list(enumerate(item))))
+
+
 def holds_lone_surrogate(value: Any) -> bool:
     """Whether a parsed JSON value holds, in any string or key, a lone surrogate: ``"\\ud800"`` is
     valid JSON but no Unicode text, and fails later where it is encoded as UTF-8 (DynamoDB, SNS)."""
-    pending = [value]  # a loop, not recursion: a body nested as deep as the parser allows stays a 4xx
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str):
-            if _SURROGATE.search(item):
-                return True
-        elif isinstance(item, dict):
-            pending.extend(item)
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return False
+    return any(_SURROGATE.search(text) for _, text in _strings(value))
 
 
 # What free text (an incident's title or summary, a breaker's reason, an experiment's title) may not
@@ -114,17 +119,4 @@ def has_control_characters(text: str) -> bool:
 def first_string_with_control_characters(value: Any) -> Optional[list[Any]]:
     """The path (keys and indexes) of the first string or key in a parsed JSON value that
     ``has_control_characters``, or None."""
-    pending: list[tuple[list[Any], Any]] = [([], value)]  # a loop: as deep as the parser allows
-    while pending:
-        path, item = pending.pop(0)
-        if isinstance(item, str):
-            if has_control_characters(item):
-                return path
-        elif isinstance(item, dict):
-            for key, inner in item.items():
-                if has_control_characters(key):
-                    return [*path, key]
-                pending.append(([*path, key], inner))
-        elif isinstance(item, list):
-            pending.extend(([*path, index], inner) for index, inner in enumerate(item))
-    return None
+    return next((path for path, text in _strings(value) if has_control_characters(text)), None)
