@@ -7,7 +7,7 @@ import argparse
 import sys
 from typing import Callable, Optional
 
-EXIT_INTERRUPTED = 130
+from tools.loadgen.report import EXIT_INTERRUPTED
 
 
 def positive_count(text: str) -> int:

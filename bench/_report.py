@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
 
 from bench._figures import FIGURES_VARIABLE, read
+from tools.loadgen.report import EXIT_INTERRUPTED
 
 ROOT = Path(__file__).resolve().parent.parent
 E2E = ("tests/e2e/test_reliability.py", "tests/e2e/test_detection.py")
@@ -112,7 +113,7 @@ def main(argv: list[str]) -> int:
         return report()
     except KeyboardInterrupt:  # the stages' processes got the same Ctrl-C and stop with their stacks
         print("\nreport: interrupted; no table", file=sys.stderr, flush=True)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 def report() -> int:

@@ -27,6 +27,7 @@ from bench._targets import local_stack, rss_kib
 from devstack.embedded_aws.ttl import TTL_SWEEP_SECONDS
 from tools.command_line import CONTEXT_SETTINGS, Duration, parse_options, refuse
 from tools.loadgen import LoadProfile, load_scenario, run_load
+from tools.loadgen.report import EXIT_INTERRUPTED
 
 EVALUATOR = "slo-evaluator"
 # Flat: the evaluator's end run time within this factor of the start (plus an allowance for noise);
@@ -89,7 +90,7 @@ def main(argv: list[str]) -> int:
         return soak(args, profile, duration, warmup)
     except KeyboardInterrupt:  # the stack was stopped on the way out; the load thread dies with the process
         print("\nbench-soak: interrupted; the local stack is stopped, no verdict", file=sys.stderr, flush=True)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 def soak(args: SimpleNamespace, profile: LoadProfile, duration: float, warmup: float) -> int:

@@ -108,6 +108,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     from tools.command_line import parse_options, refuse
     from tools.loadgen import ScenarioError, check_base_url, load_scenario
     from tools.loadgen.cli import nothing_answers_at
+    from tools.loadgen.report import EXIT_INTERRUPTED
     from tools.loadgen.steps import StepRamp, check_one_request_per_iteration
 
     ctx = parse_options(build_command(), argv, "capacity-test")
@@ -135,7 +136,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 1
     except KeyboardInterrupt:
         print("capacity-test: interrupted; nothing recorded", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     result = outcome["result"]
     for step in result["steps"]:
         p99 = "-" if step["p99_ms"] is None else format(step["p99_ms"], ".1f")
