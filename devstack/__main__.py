@@ -16,7 +16,7 @@ from devstack.ports import DEFAULT_PORT, PortInUse, port_number
 from devstack.provision import LOCAL_OPERATOR
 from devstack.resources import definitions
 from devstack.stack import LocalStack, StackConfig
-from devstack.token import running_state, state_path, write_state
+from devstack.token import run_command, running_state, state_path, token_command, write_state
 
 
 def optional_port_number(text: str) -> int:
@@ -101,17 +101,12 @@ class StopRequest:
             time.sleep(self.POLL_SECONDS)
 
 
-def token_command(port: int) -> str:
-    """What prints this stack's token: ``make token`` reads port 8000's unless told another."""
-    return "make token" if port == DEFAULT_PORT else f"DEVSTACK_PORT={port} make token"
-
-
 def port_advice(taken: int, app_port: int) -> str:
     """What to do about a taken port: the local stack already running there has a token to reuse."""
     if taken != app_port:
         return "stop what holds it, or choose another port (`python -m devstack --help` lists the port options)"
     port = app_port
-    other = f'e.g. `make run RUN_ARGS="--port {port + 1}"`'
+    other = f"e.g. `{run_command(port + 1)}`"
     running = running_state(state_path(port))
     if running is not None:
         return (f"the local stack started by process {running['pid']} runs at {running['base_url']}: use it "

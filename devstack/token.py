@@ -43,6 +43,16 @@ def running_state(path: Path) -> Optional[dict[str, Any]]:
     return state
 
 
+def run_command(port: int) -> str:
+    """What starts the local stack on ``port``."""
+    return "make run" if port == DEFAULT_PORT else f'make run RUN_ARGS="--port {port}"'
+
+
+def token_command(port: int) -> str:
+    """What prints the token of the stack on ``port``: ``make token`` reads port 8000's unless told another."""
+    return "make token" if port == DEFAULT_PORT else f"DEVSTACK_PORT={port} make token"
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack.token", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=port_number, default=os.environ.get("DEVSTACK_PORT", str(DEFAULT_PORT)),
@@ -51,8 +61,8 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     state = running_state(state_path(args.port, args.dir))
     if state is None:
-        start = "make run" if args.port == DEFAULT_PORT else f'make run RUN_ARGS="--port {args.port}"'
-        print(f"no local stack is running on port {args.port} (start one with `{start}`)", file=sys.stderr)
+        print(f"no local stack is running on port {args.port} (start one with `{run_command(args.port)}`)",
+              file=sys.stderr)
         return 1
     print(state["operator_token"])
     return 0

@@ -4,7 +4,8 @@ import signal
 
 import pytest
 
-from devstack.__main__ import StopRequest, main, parse_args, token_command
+from devstack.__main__ import StopRequest, main, parse_args
+from devstack.token import token_command
 
 
 def refusal(capsys, argv):
