@@ -105,7 +105,9 @@ class ChaosService:
     def _workflow_end(self, record: ExperimentRecord) -> Optional[str]:
         """How the experiment's workflow ended while the journal still says running; None while it runs."""
         if record.execution_arn:
-            described = self._sfn.describe_execution(executionArn=record.execution_arn)
+            described = self._describe_execution(record.execution_arn)
+            if described is None:
+                return "execution no longer exists"
             if described["status"] != "RUNNING":
                 cause = ": ".join(part for part in (described.get("error"), described.get("cause")) if part)
                 return f"execution {described['status']}" + (f", {cause[:300]}" if cause else "")
@@ -131,9 +133,21 @@ class ChaosService:
         self._journal.release(final)
         return final
 
+    def _describe_execution(self, execution_arn: str) -> Optional[Mapping[str, Any]]:
+        """The execution, or None when Step Functions no longer has it (lost with the embedded AWS's
+        restart, or with its state machine's redeployment): its experiment must still roll back."""
+        from botocore.exceptions import ClientError
+
+        try:
+            return self._sfn.describe_execution(executionArn=execution_arn)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
+                return None
+            raise
+
     def _stop_execution(self, execution_arn: str, actor: str) -> None:
-        described = self._sfn.describe_execution(executionArn=execution_arn)
-        if described["status"] == "RUNNING":
+        described = self._describe_execution(execution_arn)
+        if described is not None and described["status"] == "RUNNING":
             self._sfn.stop_execution(executionArn=execution_arn, error="ExperimentStopped",
                                      cause=f"stopped by {actor}")
 

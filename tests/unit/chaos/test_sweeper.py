@@ -71,3 +71,37 @@ def test_experiments_still_running_past_their_planned_end_are_stopped_and_rolled
         record = send(client, "get", f"/sre/chaos/experiments/{experiment_id}").json_body
         assert (record["status"], _status_once_settled(sfn, record["execution_arn"])) == ("aborted", "ABORTED")
         assert "still running past its planned end" in record["reason"]
+
+
+def _lost_workflow(client):  # noqa: F811
+    """A running experiment whose execution Step Functions no longer has (the embedded AWS restarted, or
+    the state machine was deployed anew), with its fault injected."""
+    from chalicelib import wiring
+
+    started = send(client, "post", "/sre/chaos/experiments", {"experiment": "dynamodb-failure"}).json_body
+    chaos_inject.handler({"experiment_id": started["id"], "plan": {}}, None)
+    sfn = wiring.current().client("stepfunctions")
+    sfn.delete_state_machine(stateMachineArn=started["execution_arn"].replace(":execution:", ":stateMachine:")
+                             .rsplit(":", 1)[0])
+    assert wiring.current().chaos_fault_store.active(time.time())
+    return started
+
+
+def test_an_experiment_whose_execution_no_longer_exists_is_rolled_back_by_the_sweeper(client):  # noqa: F811
+    from chalicelib import wiring
+
+    started = _lost_workflow(client)
+    assert chaos_sweeper.handler({}, None) == {"swept": [started["id"]]}
+    assert wiring.current().chaos_fault_store.active(time.time()) == []
+    record = send(client, "get", f"/sre/chaos/experiments/{started['id']}").json_body
+    assert record["status"] == "aborted"
+    assert record["reason"].startswith("the workflow ended without rolling back (execution no longer exists)")
+
+
+def test_an_experiment_whose_execution_no_longer_exists_can_be_stopped(client):  # noqa: F811
+    from chalicelib import wiring
+
+    started = _lost_workflow(client)
+    response = send(client, "post", f"/sre/chaos/experiments/{started['id']}/stop")
+    assert (response.status_code, response.json_body["status"]) == (200, "aborted"), response.body
+    assert wiring.current().chaos_fault_store.active(time.time()) == []
