@@ -12,6 +12,7 @@ A string that is exactly one placeholder keeps the value's JSON type.
 from __future__ import annotations
 
 import json
+import math
 import random
 import re
 from dataclasses import dataclass, field
@@ -111,6 +112,10 @@ def parse_scenario(document: Any, source: str = "<scenario>") -> Scenario:
         error = errors[0]
         where = "/".join(str(part) for part in error.absolute_path) or "(document)"
         raise ScenarioError(f"{source}: {where}: {error.message}")
+    not_finite = _first_non_finite_number(document)
+    if not_finite is not None:  # YAML's .nan and .inf pass the schema's bounds: NaN compares false to both
+        where, value = not_finite
+        raise ScenarioError(f"{source}: {where}: {value} is not a finite number")
     requests = tuple(_request(raw) for raw in document["requests"])
     setup = tuple(_request(raw) for raw in document.get("setup") or ())
     for spec in (*setup, *requests):
@@ -133,6 +138,23 @@ def parse_scenario(document: Any, source: str = "<scenario>") -> Scenario:
     return Scenario(name=document["name"], description=document.get("description", ""),
                     headers=dict(document.get("headers") or {}), setup=setup, requests=requests,
                     integrity=integrity, source=source)
+
+
+def _first_non_finite_number(document: Any, where: str = "") -> Optional[tuple[str, float]]:
+    """The path and value of the first NaN or infinity in a parsed scenario, or None."""
+    if isinstance(document, float) and not math.isfinite(document):
+        return where or "(document)", document
+    if isinstance(document, Mapping):
+        items: Any = document.items()
+    elif isinstance(document, list):
+        items = enumerate(document)
+    else:
+        return None
+    for key, value in items:
+        found = _first_non_finite_number(value, f"{where}/{key}" if where else str(key))
+        if found is not None:
+            return found
+    return None
 
 
 BUILTINS = frozenset({"run_id", "seq", "unique"})

@@ -81,3 +81,19 @@ def test_a_scenario_file_that_is_not_yaml_or_json_is_a_scenario_error_naming_it(
 def test_a_directory_given_as_the_scenario_is_a_scenario_error(tmp_path):
     with pytest.raises(ScenarioError, match="cannot be read.*Is a directory"):
         load_scenario(tmp_path)
+
+
+@pytest.mark.parametrize("where, field, value", [
+    (("requests", 0), "weight", float("nan")), (("requests", 0), "weight", float("inf")),
+    (("requests", 0, "follow_ups", 0), "probability", float("nan")),
+    (("requests", 0), "json", {"age": float("-inf")})])
+def test_a_number_that_is_not_finite_is_refused_with_where_it_is(where, field, value):
+    """YAML's .nan passes the schema's minimum and maximum (NaN compares false to both): a NaN probability
+    sent every follow-up, and an infinite weight failed the run once it started."""
+    document = copy.deepcopy(CRUD_SCENARIO)
+    request = document
+    for part in where:
+        request = request[part]
+    request[field] = value
+    with pytest.raises(ScenarioError, match=f"test.yaml: {'/'.join(map(str, where))}/{field}.* is not a finite number"):
+        parse_scenario(document, "test.yaml")
