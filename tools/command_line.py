@@ -53,6 +53,19 @@ def refuse(ctx: click.Context, message: str) -> NoReturn:
     raise SystemExit(error.exit_code)
 
 
+def stdout_console(**options: Any) -> Any:
+    """A rich console on stdout whose broken pipe is ``print_to_stdout``'s to handle: rich's own handling
+    exits with status 1, which took the place of the run's."""
+    from rich.console import Console
+
+    class StdoutConsole(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError
+
+    return StdoutConsole(**options)
+
+
 def print_to_stdout(write: Any) -> None:
     """Run ``write`` (which prints the report); a reader that went away (``| head``) ends the printing
     quietly, as the Python documentation's SIGPIPE note does, and leaves the run's exit status as it is."""

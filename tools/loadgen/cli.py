@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from tools.command_line import CONTEXT_SETTINGS, Duration, parse_options, print_to_stdout, refuse
+from tools.command_line import CONTEXT_SETTINGS, Duration, parse_options, print_to_stdout, refuse, stdout_console
 from tools.loadgen.profile import DEFAULT_MAX_REQUESTS, LoadProfile, Stage
 from tools.loadgen.report import (
     EXIT_INTEGRITY, EXIT_INTERRUPTED, EXIT_THRESHOLDS, EXIT_USAGE, exit_code, render_text)
@@ -142,7 +142,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     if args.json:
         print_to_stdout(lambda: print(json.dumps(summary, indent=2)))
     else:
-        print_to_stdout(lambda: render_text(summary, Console()))
+        print_to_stdout(lambda: render_text(summary, stdout_console()))
     return code
 
 

@@ -254,11 +254,13 @@ def test_check_on_a_scenario_with_nothing_to_check_says_to_run_it_without(servic
     assert "has no integrity section; it cannot be checked (run it without --check" in capsys.readouterr().err
 
 
-def test_a_reader_that_went_away_cuts_the_report_short_without_a_traceback(service, tmp_path):
+@pytest.mark.parametrize("report", ["--json", "--no-progress"])
+def test_a_reader_that_went_away_cuts_the_report_short_without_a_traceback(service, tmp_path, report):
+    """Text too: rich's console answered a broken pipe with exit status 1."""
     path = tmp_path / "health.json"
     path.write_text(json.dumps(HEALTH))
     command = (f"{shlex.quote(sys.executable)} -m tools.loadgen {path} --base-url {service.base_url} "
-               "--clients 1 --max-requests 5 --threshold 'requests>1000' --json | true; exit ${PIPESTATUS[0]}")
+               f"--clients 1 --max-requests 5 --threshold 'requests>1000' {report} | true; exit ${{PIPESTATUS[0]}}")
     done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=60, cwd=REPOSITORY)
     assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr
     assert done.returncode == EXIT_THRESHOLDS  # the run's verdict, not the printing's
