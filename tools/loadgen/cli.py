@@ -31,8 +31,8 @@ optionally for one request: --threshold 'list-users.p95<200' (quoted: < and > ar
 --slo-gate also fails the run when an SLO objective is missed.
 
 exit codes: 0 ok, {EXIT_THRESHOLDS} a threshold (or, with --slo-gate, an SLO) failed, {EXIT_INTEGRITY} the integrity
-check found missing or extra data (or got no answer), {EXIT_USAGE} bad arguments or scenario, or nothing answers
-at the base URL, {EXIT_INTERRUPTED} stopped early with Ctrl-C (the report covers what was sent until then).
+check found missing or extra data (or got no answer), {EXIT_USAGE} bad arguments or scenario (one of its requests
+never sent: it names a value no answer had), or nothing answers at the base URL, {EXIT_INTERRUPTED} stopped early with Ctrl-C (the report covers what was sent until then).
 A reader that stops reading the report early (| head) cuts the report short, not the exit code.
 """
 

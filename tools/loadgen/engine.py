@@ -13,6 +13,7 @@ import json
 import random
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
@@ -39,6 +40,8 @@ class Progress:
     iterations: int = 0  # of the load (not the setup): a request and its follow-ups
     dropped: int = 0
     skipped: int = 0
+    # (request, placeholder) -> iterations that stopped there: the placeholder named a value the answer lacked
+    skipped_because: Counter = field(default_factory=Counter)
     in_flight: int = 0
     phase: str = "starting"
     finished: bool = False
@@ -106,8 +109,9 @@ class Runner:
             path = render(step.path, context)
             headers = {**render(dict(self.scenario.headers), context), **render(dict(step.headers), context)}
             body = render(step.json_body, context) if step.has_body else None
-        except MissingValue:
+        except MissingValue as missing:
             self.progress.skipped += 1
+            self.progress.skipped_because[(step.name, missing.placeholder)] += 1
             return None, None
         headers.setdefault(CORRELATION_HEADER, f"{self.run_id}-{seq}-{index}")
         headers.setdefault("User-Agent", f"serverless-sre-loadgen ({self.run_id})")
@@ -237,6 +241,7 @@ class Runner:
             await asyncio.gather(*(worker() for _ in range(min(SETUP_CONCURRENCY, spec.repeat))))
         self.progress.sent = 0
         self.progress.skipped = 0
+        self.progress.skipped_because.clear()
 
     async def run(self, on_start: Optional[Callable[[], None]] = None) -> RunResult:
         import aiohttp

@@ -83,6 +83,10 @@ def summarize(result: RunResult, objectives: Iterable[SloObjective] = (),
         "requests": {"sent": progress.sent, "completed": recorder.completed, "unexpected": recorder.unexpected,
                      "iterations": progress.iterations,
                      "dropped_iterations": progress.dropped, "skipped": progress.skipped,
+                     "skipped_because": [
+                         {"request": name, "placeholder": placeholder, "iterations": count,
+                          "never_sent": name not in recorder.by_name}
+                         for (name, placeholder), count in sorted(progress.skipped_because.items())],
                      "setup_failures": result.setup_failures},
         "rate": {"achieved_rps": round(recorder.completed / seconds, 2),
                  "achieved_iterations_per_s": round(progress.iterations / seconds, 2),
@@ -149,6 +153,8 @@ def exit_code(summary: dict[str, Any], *, slo_gate: bool = False) -> int:
         return EXIT_THRESHOLDS
     if summary.get("integrity") and not summary["integrity"]["ok"]:
         return EXIT_INTEGRITY
+    if any(skip["never_sent"] for skip in summary["requests"].get("skipped_because", ())):
+        return EXIT_USAGE  # the scenario names a value no answer had: it never did what it says
     return EXIT_OK
 
 
@@ -166,6 +172,9 @@ def render_text(summary: dict[str, Any], console: Any) -> None:
                   f"unexpected {requests['unexpected']} ({summary['error_rate']:.2%}); iterations (a request and "
                   f"its follow-ups) {requests['iterations']}, {rate['achieved_iterations_per_s']:.1f}/s{target}, "
                   f"dropped {requests['dropped_iterations']}, skipped {requests['skipped']}")
+    for skip in requests.get("skipped_because", ()):
+        console.print(f"[red]skipped[/] {skip['request']} in {skip['iterations']} iterations: {skip['placeholder']} "
+                      "named a value the answer did not have" + ("; it was never sent" if skip["never_sent"] else ""))
     if requests["setup_failures"]:
         console.print(f"[red]setup[/]: {requests['setup_failures']} setup requests failed; the load ran without "
                       "the data they were to store")

@@ -30,7 +30,12 @@ class ScenarioError(ValueError):
 
 
 class MissingValue(LookupError):
-    """A placeholder names an answer that is not there (the earlier request failed)."""
+    """A placeholder names an answer that is not there (the earlier request was not sent, or its answer
+    lacks the value)."""
+
+    @property
+    def placeholder(self) -> str:
+        return f"${{{self.args[0]}}}"
 
 
 @dataclass(frozen=True)

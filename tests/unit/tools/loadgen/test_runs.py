@@ -336,3 +336,17 @@ def test_a_run_that_got_no_answer_gives_no_latency_and_fails_a_latency_threshold
     assert set(summary["latency_ms"].values()) == {None}
     assert evaluate_thresholds(summary, ["p95<200"]) == [
         {"threshold": "p95<200", "value": None, "passed": False, "reason": "no request was answered in this run"}]
+
+
+def test_a_follow_up_naming_a_value_no_answer_has_is_reported_and_fails_the_run(service, tmp_path, capsys):
+    """It was skipped in every iteration, counted only as 'skipped', and the run exited 0."""
+    scenario = {"name": "unfilled", "requests": [{"name": "ping", "method": "GET", "path": "/ping", "follow_ups": [
+        {"name": "pong", "method": "GET", "path": "/ping/${ping.json.nosuch}"}]}]}
+    path = tmp_path / "unfilled.json"
+    path.write_text(json.dumps(scenario))
+    code = main([str(path), "--base-url", service.base_url, "--clients", "1", "--max-requests", "5", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == EXIT_USAGE == report["exit_code"]
+    [skipped] = report["requests"]["skipped_because"]
+    assert skipped.pop("iterations") >= 1  # the last ping may end the request budget before its follow-up
+    assert skipped == {"request": "pong", "placeholder": "${ping.json.nosuch}", "never_sent": True}
