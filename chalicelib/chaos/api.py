@@ -8,12 +8,14 @@ from chalicelib.auth import OperatorAction
 from chalicelib.chaos.definition import DefinitionError
 from chalicelib.chaos.journal import ExperimentMissing, TargetBusy
 from chalicelib.chaos.service import ChaosService, NotRunning
+from chalicelib.http.cursor import Position, page, read_cursor
 from chalicelib.http.errors import ApiError, Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from chalicelib.http.request import json_object, known_query, query_int
 
 START_FIELDS = ("experiment", "definition")
 EXPERIMENT_ID = re.compile(r"^exp-[0-9a-f]{12}$")
 PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX = 50, 500
+LIST_NAME = "chaos experiments"  # what a cursor of this list says it belongs to
 
 
 def _load(service: ChaosService, experiment_id: str) -> Any:
@@ -41,9 +43,15 @@ def start(service: ChaosService, request: Any, action: OperatorAction) -> tuple[
 
 
 def listing(service: ChaosService, request: Any) -> dict[str, Any]:
-    limit = query_int(known_query(request, ("limit",)), "limit", default=PAGE_SIZE_DEFAULT, minimum=1,
-                      maximum=PAGE_SIZE_MAX)
-    return {"experiments": [record.to_json() for record in service.listing(limit)]}
+    params = known_query(request, ("limit", "cursor"))
+    limit = query_int(params, "limit", default=PAGE_SIZE_DEFAULT, minimum=1, maximum=PAGE_SIZE_MAX)
+    errors: dict[str, list[str]] = {}
+    after = read_cursor(params.get("cursor"), LIST_NAME, {}, EXPERIMENT_ID.fullmatch, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    records, next_cursor = page(service.listing(limit + 1, after), limit,
+                                lambda record: Position(record.started_at, record.id), LIST_NAME, {})
+    return {"experiments": [record.to_json() for record in records], "next_cursor": next_cursor}
 
 
 def get(service: ChaosService, experiment_id: str) -> dict[str, Any]:

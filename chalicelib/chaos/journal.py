@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Mapping, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Protocol
 
 from chalicelib.dynamodb import is_conditional_failure, sorted_index, table_meta, transaction_connection
+
+if TYPE_CHECKING:
+    from chalicelib.http.cursor import Position
 
 RUNNING, COMPLETED, FAILED_HYPOTHESIS = "running", "completed", "failed_hypothesis"
 ABORTED, REFUSED, ERRORED = "aborted", "refused", "errored"
@@ -116,11 +119,21 @@ class Journal(Protocol):
     def release(self, record: ExperimentRecord) -> None:
         """Free the record's targets (only the locks this experiment holds)."""
 
-    def listing(self, limit: int) -> list[ExperimentRecord]:
-        """Newest first."""
+    def listing(self, limit: int, after: Optional[Position] = None) -> list[ExperimentRecord]:
+        """Newest first (by ``started_at``, then id: the ``by_started`` index's ``started_at#id``),
+        only those strictly after ``after`` in that order."""
 
     def running_on(self, now: float) -> dict[str, str]:
         """target -> experiment id, for every lock not yet expired."""
+
+
+def index_key(started_at: str, experiment_id: str) -> str:
+    """The ``by_started`` sort key: experiments started in the same instant are ordered by id."""
+    return f"{started_at}#{experiment_id}"
+
+
+def _index_order(record: ExperimentRecord) -> tuple[str, str]:
+    return record.started_at, record.id
 
 
 class MemoryJournal:
@@ -160,8 +173,10 @@ class MemoryJournal:
                 if self._locks.get(target, ("",))[0] == record.id:
                     del self._locks[target]
 
-    def listing(self, limit: int) -> list[ExperimentRecord]:
-        return sorted(self._records.values(), key=lambda r: (r.started_at, r.id), reverse=True)[:limit]
+    def listing(self, limit: int, after: Optional[Position] = None) -> list[ExperimentRecord]:
+        with self._lock:
+            records = sorted(self._records.values(), key=_index_order, reverse=True)
+        return [record for record in records if after is None or _index_order(record) < after][:limit]
 
     def running_on(self, now: float) -> dict[str, str]:
         return {target: holder for target, (holder, until) in self._locks.items() if until > now}
@@ -201,7 +216,7 @@ class DynamoDBJournal:
         self._models = models
 
     def _item(self, record: ExperimentRecord, version: int = 1) -> Any:
-        return self._models.item(record.id, listing=LISTING, started_at=f"{record.started_at}#{record.id}",
+        return self._models.item(record.id, listing=LISTING, started_at=index_key(record.started_at, record.id),
                                  status=record.status, document=record.to_json(), version=version)
 
     def create(self, record: ExperimentRecord, now: float) -> None:
@@ -265,9 +280,13 @@ class DynamoDBJournal:
                 if not is_conditional_failure(getattr(exc, "cause", exc)) and not is_conditional_failure(exc):
                     raise
 
-    def listing(self, limit: int) -> list[ExperimentRecord]:
+    def listing(self, limit: int, after: Optional[Position] = None) -> list[ExperimentRecord]:
+        # The index's own LastEvaluatedKey for the record at ``after``: its keys and the table's.
+        start = None if after is None else {"listing": {"S": LISTING}, "started_at": {"S": index_key(*after)},
+                                            "pk": {"S": after.id}}
         return [ExperimentRecord.from_json(item.document)
-                for item in self._models.item.by_started.query(LISTING, scan_index_forward=False, limit=limit)]
+                for item in self._models.item.by_started.query(LISTING, scan_index_forward=False, limit=limit,
+                                                                last_evaluated_key=start)]
 
     def running_on(self, now: float) -> dict[str, str]:
         item = self._models.item

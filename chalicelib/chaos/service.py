@@ -11,11 +11,14 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import replace
-from typing import Any, Callable, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 
 from chalicelib.chaos.journal import ABORTED, ERRORED, RUNNING, ExperimentFinished, ExperimentRecord
 from chalicelib.chaos.steps import ExperimentSteps, iso
 from chalicelib.incidents.experiments import ActiveExperiment
+
+if TYPE_CHECKING:
+    from chalicelib.http.cursor import Position
 
 
 # How many of the newest experiments the sweeper looks at (one runs per target at a time).
@@ -62,8 +65,8 @@ class ChaosService:
     def get(self, experiment_id: str) -> ExperimentRecord:
         return self._journal.get(experiment_id)
 
-    def listing(self, limit: int) -> list[ExperimentRecord]:
-        return self._journal.listing(limit)
+    def listing(self, limit: int, after: Optional[Position] = None) -> list[ExperimentRecord]:
+        return self._journal.listing(limit, after)
 
     def stop(self, experiment_id: str, actor: str) -> ExperimentRecord:
         """Stop the workflow and roll back now. Raises ExperimentMissing, NotRunning."""

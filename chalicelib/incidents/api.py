@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from chalice import Response
 
 from chalicelib.auth import OperatorAction, audit
+from chalicelib.http.cursor import Position, page, read_cursor
 from chalicelib.http.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.http.request import check_body_size, json_object, known_query, query_int
 from chalicelib.http.strict import FREE_TEXT_RULE, has_control_characters, parse_bounded_int
@@ -28,6 +29,7 @@ WINDOW_DAYS_MAX = 366
 # Incidents overlapping the one a postmortem is about (breakers that opened around it).
 RELATED_LOOKBACK, RELATED_MAX = timedelta(days=1), 200
 PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX = 100, 1000
+LIST_NAME = "incidents"  # what a cursor of this list says it belongs to
 
 
 def _load(service: IncidentService, incident_id: str) -> Any:
@@ -60,7 +62,7 @@ def _text(body: Mapping[str, Any], name: str, limit: int, errors: dict, *,
 
 
 def list_incidents(service: IncidentService, request: Any) -> dict[str, Any]:
-    params = known_query(request, ("status", "severity", "limit"))
+    params = known_query(request, ("status", "severity", "limit", "cursor"))
     errors: dict[str, list[str]] = {}
     if "status" in params and params["status"] not in STATUSES:
         errors["status"] = [f"Must be one of: {', '.join(STATUSES)}."]
@@ -70,10 +72,17 @@ def list_incidents(service: IncidentService, request: Any) -> dict[str, Any]:
     limit = parse_bounded_int(params.get("limit", str(PAGE_SIZE_DEFAULT)), 1, maximum)
     if limit is None:
         errors["limit"] = [f"Must be a whole number from 1 to {maximum}."]
+    filters = {"status": params.get("status"), "severity": params.get("severity")}
+    # A cursor is checked against valid filters only (a wrong filter is the error to report).
+    after = None if errors.keys() & filters.keys() else read_cursor(params.get("cursor"), LIST_NAME, filters,
+                                                                     is_incident_id, errors)
     if errors:
         raise ValidationFailed(errors)
-    incidents = service.list(status=params.get("status"), severity=params.get("severity"), limit=limit)
-    return {"incidents": [incident.to_json(with_timeline=False) for incident in incidents]}
+    found = service.list(status=filters["status"], severity=filters["severity"], limit=limit + 1, after=after)
+    incidents, next_cursor = page(found, limit, lambda incident: Position(incident.opened_at, incident.id),
+                                  LIST_NAME, filters)
+    return {"incidents": [incident.to_json(with_timeline=False) for incident in incidents],
+            "next_cursor": next_cursor}
 
 
 def get_incident(service: IncidentService, incident_id: str) -> dict[str, Any]:

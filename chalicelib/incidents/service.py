@@ -9,13 +9,16 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime, timedelta
-from typing import Any, Callable, Mapping, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Protocol
 
 from chalicelib.incidents.experiments import ActiveExperiment, ExperimentLookup, NoExperiments
 from chalicelib.incidents.model import (
     ACKNOWLEDGED, DEFAULT_RUNBOOK, MITIGATED, RESOLVED, SEVERITIES, SOURCES, TRIGGERED, Incident,
     TimelineEvent, iso, more_severe, new_incident_id, parse_iso, utc_now)
 from chalicelib.incidents.policy import EscalationPolicy
+
+if TYPE_CHECKING:
+    from chalicelib.http.cursor import Position
 
 # Errors SendTaskSuccess answers when the task already ended (timed out at that very moment,
 # or the escalation was stopped): the next escalation step sees the status and stops by itself.
@@ -50,7 +53,9 @@ class IncidentStore(Protocol):
     def get(self, incident_id: str) -> Incident: ...
 
     def list(self, *, status: Optional[str] = None, severity: Optional[str] = None,
-             since: Optional[str] = None, limit: Optional[int] = None) -> list[Incident]: ...
+             since: Optional[str] = None, limit: Optional[int] = None,
+             after: Optional[Position] = None) -> list[Incident]:
+        """Newest first, ties on ``opened_at`` by id (highest first); only those after ``after``."""
 
     def open_before(self, before: str) -> list[Incident]: ...
 
@@ -144,8 +149,9 @@ class IncidentService:
         return self._store.open_incident_for(fingerprint)
 
     def list(self, *, status: Optional[str] = None, severity: Optional[str] = None,
-             since: Optional[str] = None, limit: Optional[int] = None) -> list[Incident]:
-        return self._store.list(status=status, severity=severity, since=since, limit=limit)
+             since: Optional[str] = None, limit: Optional[int] = None,
+             after: Optional[Position] = None) -> list[Incident]:
+        return self._store.list(status=status, severity=severity, since=since, limit=limit, after=after)
 
     def opened_since(self, window: timedelta) -> tuple[list[Incident], datetime, datetime]:
         end = self._clock()

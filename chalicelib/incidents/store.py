@@ -9,13 +9,16 @@ under concurrency. Incidents carry ``listing``/``opened_at`` so the
 """
 from __future__ import annotations
 
-from typing import Any, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 from chalicelib.incidents.model import (
     ACKNOWLEDGED, IMPLIES, MITIGATED, OPEN_STATUSES, RESOLVED, STATUSES, TRIGGERED, Incident, IncidentMissing,
     TimelineEvent, TransitionRejected)
 from chalicelib.dynamodb import (cancellation_codes, is_conditional_failure, sorted_index, table_meta,
                                  transaction_connection)
+
+if TYPE_CHECKING:
+    from chalicelib.http.cursor import Position
 
 LISTING = "INCIDENT"
 # A retriggering source (a flapping breaker) must not grow the item towards DynamoDB's 400 KB limit.
@@ -143,17 +146,29 @@ class DynamoDBIncidentStore:
             return None
 
     def list(self, *, since: Optional[str] = None, status: Optional[str] = None,
-             severity: Optional[str] = None, limit: Optional[int] = None) -> list[Incident]:
-        """Newest first, optionally opened at or after ``since`` (ISO time)."""
+             severity: Optional[str] = None, limit: Optional[int] = None,
+             after: Optional[Position] = None) -> list[Incident]:
+        """Newest first (incidents opened in the same microsecond by id, highest first, as the
+        ``by_opened`` index orders them), optionally opened at or after ``since`` (ISO time) and
+        only those strictly after ``after`` in that order."""
         model = self._models.incident
+        if after is not None and since is not None and after.at < since:
+            return []  # DynamoDB refuses a start key outside the key condition
         condition = model.opened_at >= since if since else None
         filters = None
         if status:
             filters = model.status == status
         if severity:
             filters = (model.severity == severity) if filters is None else filters & (model.severity == severity)
+        # The index's own LastEvaluatedKey for the entry at ``after``: its keys and the table's.
+        start = None if after is None else {
+            "listing": {"S": LISTING}, "opened_at": {"S": after.at}, "pk": {"S": after.id}}
+        # Unfiltered, one request of ``limit`` items; filtered, DynamoDB's full pages (``Limit``
+        # counts items before the filter, so a small one would take a request per few matches).
+        page_size = limit if limit is not None and filters is None else None
         results: Iterator[Any] = model.by_opened.query(LISTING, condition, filter_condition=filters,
-                                                        scan_index_forward=False)
+                                                        scan_index_forward=False, last_evaluated_key=start,
+                                                        page_size=page_size)
         incidents = []
         for item in results:
             incidents.append(_to_incident(item))

@@ -6,10 +6,16 @@ import threading
 from dataclasses import replace
 from typing import Any, Optional
 
+from chalicelib.http.cursor import Position
 from chalicelib.incidents.model import (
     ACKNOWLEDGED, IMPLIES, MITIGATED, OPEN_STATUSES, RESOLVED, STATUSES, TRIGGERED, Incident, IncidentMissing,
     TimelineEvent, TransitionRejected)
 from chalicelib.incidents.store import MAX_TIMELINE_EVENTS
+
+
+def _index_order(incident: Incident) -> tuple[str, str]:
+    return incident.opened_at, incident.id
+
 
 _STAMP_FIELDS = {ACKNOWLEDGED: "acknowledged_at", MITIGATED: "mitigated_at", RESOLVED: "resolved_at"}
 
@@ -33,19 +39,20 @@ class InMemoryIncidentStore:
             return self._incidents.get(incident_id) if incident_id else None
 
     def list(self, *, since: Optional[str] = None, status: Optional[str] = None, severity: Optional[str] = None,
-             limit: Optional[int] = None) -> list[Incident]:
+             limit: Optional[int] = None, after: Optional[Position] = None) -> list[Incident]:
+        """As the ``by_opened`` index reads: newest first, ties on ``opened_at`` by id, highest first."""
         with self._lock:
-            chosen = [incident for incident in sorted(self._incidents.values(), key=lambda i: i.opened_at,
-                                                      reverse=True)
+            chosen = [incident for incident in sorted(self._incidents.values(), key=_index_order, reverse=True)
                       if (since is None or incident.opened_at >= since) and (status is None or incident.status == status)
-                      and (severity is None or incident.severity == severity)]
+                      and (severity is None or incident.severity == severity)
+                      and (after is None or _index_order(incident) < after)]
         return chosen if limit is None else chosen[:limit]
 
     def open_before(self, before: str) -> list[Incident]:
         with self._lock:
             return sorted((incident for incident in self._incidents.values()
                            if incident.opened_at < before and incident.status in OPEN_STATUSES),
-                          key=lambda incident: incident.opened_at, reverse=True)
+                          key=_index_order, reverse=True)
 
     def create(self, incident: Incident) -> tuple[Incident, bool]:
         with self._lock:

@@ -70,6 +70,44 @@ def test_saved_changes_are_read_back_and_listed_newest_first(journal):
     assert [r.id for r in journal.listing(1)] == [newer.id]
 
 
+# Started in one instant and created out of id order: the index's started_at#id orders ties by id.
+TIE = "2026-12-05T02:00:00Z"
+PAGED = (("exp-0000000000c1", "2026-12-05T03:00:00Z"), ("exp-0000000000b2", TIE), ("exp-0000000000f3", TIE),
+         ("exp-0000000000a4", TIE), ("exp-0000000000e5", "2026-12-05T01:00:00.50Z"))
+NEWEST_FIRST = ["exp-0000000000c1", "exp-0000000000f3", "exp-0000000000b2", "exp-0000000000a4", "exp-0000000000e5"]
+
+
+def _page_through(journal, limit, after=None):
+    """The ids of every page from ``after`` on, each read with ``limit`` (the last one is shorter)."""
+    from chalicelib.http.cursor import Position
+
+    seen = []
+    while True:
+        page = journal.listing(limit, after)
+        seen += [found.id for found in page]
+        if len(page) < limit:
+            return seen
+        after = Position(page[-1].started_at, page[-1].id)
+
+
+def test_paging_yields_every_experiment_once_newest_first_ties_by_id(journal):
+    for experiment_id, started_at in PAGED:
+        journal.create(record(experiment_id, targets=(experiment_id,), started_at=started_at), time.time())
+    assert [found.id for found in journal.listing(10)] == NEWEST_FIRST
+    assert _page_through(journal, 2) == NEWEST_FIRST
+
+
+def test_an_experiment_started_between_pages_neither_repeats_nor_skips_older_ones(journal):
+    from chalicelib.http.cursor import Position
+
+    for experiment_id, started_at in PAGED:
+        journal.create(record(experiment_id, targets=(experiment_id,), started_at=started_at), time.time())
+    first = journal.listing(2)
+    journal.create(record("exp-0000000000ff", targets=("new",), started_at=TIE), time.time())
+    rest = _page_through(journal, 2, Position(first[-1].started_at, first[-1].id))
+    assert [found.id for found in first] + rest == NEWEST_FIRST
+
+
 def test_an_unknown_experiment_is_missing(journal):
     with pytest.raises(ExperimentMissing):
         journal.get("exp-ffffffffffff")

@@ -118,6 +118,29 @@ def test_list_and_get_show_the_journal(client):
     assert send(client, "get", "/sre/chaos/experiments?limit=0").status_code == 400
 
 
+def test_the_list_pages_through_every_experiment_once_and_refuses_a_cursor_it_did_not_give_out(client):
+    from chalicelib import wiring
+    from chalicelib.chaos.journal import ExperimentRecord
+    from chalicelib.http.cursor import Position, encode_cursor
+    from tests.support.golden import golden
+
+    ids = [f"exp-00000000000{digit}" for digit in range(5)]
+    for experiment_id in ids:  # started in one instant: the id orders them
+        wiring.current().chaos_journal.create(ExperimentRecord.from_json(
+            {**golden("chaos_experiment"), "id": experiment_id, "targets": [experiment_id], "status": "completed",
+             "started_at": "2026-12-05T02:00:00.00Z"}), time.time())
+    seen, cursor = [], ""
+    for _ in range(3):
+        body = send(client, "get", f"/sre/chaos/experiments?limit=2&cursor={cursor}").json_body
+        seen += [item["id"] for item in body["experiments"]]
+        cursor = body["next_cursor"]
+    assert (seen, cursor) == (sorted(ids, reverse=True), None)
+    incidents_cursor = encode_cursor("incidents", Position("2026-12-05T02:00:00.00Z", ids[0]), {})
+    for bad in (incidents_cursor, "%C3%A9", "x" * 600):
+        response = send(client, "get", f"/sre/chaos/experiments?cursor={bad}")
+        assert response.status_code == 400 and list(response.json_body["details"]) == ["cursor"]
+
+
 def test_stop_rolls_back_now_and_frees_the_target(client):
     from chalicelib import wiring
 

@@ -128,3 +128,67 @@ def test_open_before_lists_only_unresolved_incidents_opened_before_the_time(stor
     store.transition("inc-000000000000000c", "acknowledged", event("acknowledged"), "alice")
     assert [i.id for i in store.open_before("2026-01-05T11:00:00.000000Z")] == [
         "inc-000000000000000c", "inc-000000000000000a"]
+
+
+# Opened in one microsecond (as every incident is under a frozen clock) and created out of id order:
+# the index orders ties by id, highest first, and so must every store.
+TIE = "2026-01-05T10:00:00.000000Z"
+PAGED = (("inc-00000000000000c1", "2026-01-05T11:00:00.000000Z"), ("inc-00000000000000b2", TIE),
+         ("inc-00000000000000f3", TIE), ("inc-00000000000000a4", TIE), ("inc-00000000000000d5", TIE),
+         ("inc-00000000000000e6", "2026-01-05T09:00:00.000000Z"))
+NEWEST_FIRST = ["inc-00000000000000c1", "inc-00000000000000f3", "inc-00000000000000d5", "inc-00000000000000b2",
+                "inc-00000000000000a4", "inc-00000000000000e6"]
+
+
+def _create_paged(store):
+    for incident_id, opened_at in PAGED:
+        store.create(incident(id=incident_id, fingerprint=incident_id, opened_at=opened_at))
+
+
+def _page_through(store, limit, after=None, **filters):
+    """The ids of every page from ``after`` on, each read with ``limit`` (the last one is shorter)."""
+    from chalicelib.http.cursor import Position
+
+    seen = []
+    while True:
+        page = store.list(limit=limit, after=after, **filters)
+        seen += [found.id for found in page]
+        if len(page) < limit:
+            return seen
+        after = Position(page[-1].opened_at, page[-1].id)
+
+
+def test_paging_yields_every_incident_once_newest_first_ties_by_id(store):
+    _create_paged(store)
+    assert [found.id for found in store.list()] == NEWEST_FIRST
+    assert _page_through(store, 2) == NEWEST_FIRST
+    assert _page_through(store, 4) == NEWEST_FIRST
+
+
+def test_filters_apply_on_every_page(store):
+    _create_paged(store)
+    for incident_id in ("inc-00000000000000f3", "inc-00000000000000a4", "inc-00000000000000e6"):
+        store.transition(incident_id, "resolved", event("resolved"), "alice")
+    assert _page_through(store, 1, status="resolved") == [
+        "inc-00000000000000f3", "inc-00000000000000a4", "inc-00000000000000e6"]
+
+
+def test_an_incident_opened_between_pages_neither_repeats_nor_skips_older_ones(store):
+    from chalicelib.http.cursor import Position
+
+    _create_paged(store)
+    first = store.list(limit=3)
+    # Newer than the whole list, and one in the tie that sorts before the page's end (so "newer").
+    store.create(incident(id="inc-0000000000000007", fingerprint="new", opened_at="2026-01-05T12:00:00.000000Z"))
+    store.create(incident(id="inc-00000000000000ff", fingerprint="tie", opened_at=TIE))
+    rest = _page_through(store, 2, after=Position(first[-1].opened_at, first[-1].id))
+    assert [found.id for found in first] + rest == NEWEST_FIRST
+
+
+def test_a_position_older_than_since_lists_nothing(store):
+    from chalicelib.http.cursor import Position
+
+    _create_paged(store)
+    assert store.list(since=TIE, after=Position("2026-01-05T09:30:00.000000Z", "inc-00000000000000e6")) == []
+    assert [found.id for found in store.list(since=TIE, after=Position(TIE, "inc-00000000000000d5"))] == [
+        "inc-00000000000000b2", "inc-00000000000000a4"]

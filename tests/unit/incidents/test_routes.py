@@ -93,6 +93,45 @@ def test_bad_list_filters_are_400(api_client, query, field):
     assert field in response.json_body["details"]
 
 
+def _page_through(api_client, query):
+    """Every page of the list from the first on, following next_cursor: (ids, pages read)."""
+    ids, pages, cursor = [], 0, None
+    while True:
+        response = api_client.http.get(f"/sre/incidents?{query}" + (f"&cursor={cursor}" if cursor else ""))
+        assert response.status_code == 200, response.json_body
+        pages += 1
+        ids += [item["id"] for item in response.json_body["incidents"]]
+        cursor = response.json_body["next_cursor"]
+        if cursor is None:
+            return ids, pages
+
+
+def test_the_list_pages_through_incidents_opened_in_one_microsecond_each_once_by_id(api_client, operator):
+    # The clock is frozen: every incident is opened at the same instant, so only the id orders them.
+    created = [_create(api_client, operator).json_body["incident"]["id"] for _ in range(5)]
+    ids, pages = _page_through(api_client, "limit=2")
+    assert (ids, pages) == (sorted(created, reverse=True), 3)
+    assert _page_through(api_client, "limit=5") == (ids, 1)
+
+
+def test_filters_apply_on_every_page_and_a_cursor_is_for_the_filters_it_was_given_with(api_client, operator):
+    minor = [_create(api_client, operator, severity="P3").json_body["incident"]["id"] for _ in range(3)]
+    _create(api_client, operator, severity="P1")
+    assert _page_through(api_client, "severity=P3&limit=1") == (sorted(minor, reverse=True), 3)
+    cursor = api_client.http.get("/sre/incidents?severity=P3&limit=1").json_body["next_cursor"]
+    response = api_client.http.get(f"/sre/incidents?severity=P1&limit=1&cursor={cursor}")
+    assert response.status_code == 400
+    assert "other filters" in response.json_body["details"]["cursor"][0]
+
+
+@pytest.mark.parametrize("cursor", ["not-a-cursor", "A" * 5000, "%C3%A9", "%E2%80%AE", "%00", "=",
+                                    "eyJwayI6IHsiUyI6ICJGUCNicmVha2VyIn19"])  # {"pk": {"S": "FP#breaker"}}
+def test_a_cursor_this_list_did_not_give_out_is_a_400_naming_cursor(api_client, cursor):
+    response = api_client.http.get(f"/sre/incidents?limit=2&cursor={cursor}")
+    assert response.status_code == 400
+    assert list(response.json_body["details"]) == ["cursor"]
+
+
 def test_ack_records_the_authenticated_operator_and_is_idempotent(api_client, operator, other_operator,
                                                                    incident_id):
     first = api_client.http.post(f"/sre/incidents/{incident_id}/ack", headers=operator)
