@@ -114,3 +114,34 @@ def test_breaker_trip_opens_p2_and_closing_resolves_it(stack):
     resolved = _eventually(lambda: (lambda body: body if body["status"] == "resolved" else None)(
         stack.http.get(stack.url(f"/sre/incidents/{incident['id']}"), timeout=10).json()["incident"]))
     assert resolved["resolved_by"] == "auto-resolve (breaker)"
+
+
+def test_an_sre_pages_through_every_incident_over_http_each_once_newest_first(stack):
+    operator = stack.operator_headers()
+    run = uuid.uuid4().hex[:8]
+
+    def open_p3(number):
+        response = stack.http.post(stack.url("/sre/incidents"), headers=operator, timeout=10, json={
+            "title": f"Paging check {number}", "severity": "P3", "fingerprint": f"paging-{run}-{number}"})
+        assert response.status_code == 201, response.text
+        return response.json()["incident"]["id"]
+
+    created = [open_p3(number) for number in range(5)]
+    listed, cursor, added = [], None, None
+    try:
+        while True:
+            query = "severity=P3&limit=2" + (f"&cursor={cursor}" if cursor else "")
+            body = stack.http.get(stack.url(f"/sre/incidents?{query}"), timeout=10).json()
+            assert len(body["incidents"]) <= 2
+            listed += [(item["opened_at"], item["id"]) for item in body["incidents"]]
+            cursor = body["next_cursor"]
+            if added is None:
+                added = open_p3("between-pages")  # newer than every page still to come: not in them
+            if cursor is None:
+                break
+    finally:
+        for incident_id in created + ([added] if added else []):  # their escalations stop
+            stack.http.post(stack.url(f"/sre/incidents/{incident_id}/resolve"), headers=operator, timeout=10)
+    ids = [incident_id for _, incident_id in listed]
+    assert len(ids) == len(set(ids)) and listed == sorted(listed, reverse=True)  # (opened_at, id), newest first
+    assert set(created) <= set(ids) and added not in ids
