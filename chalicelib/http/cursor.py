@@ -90,8 +90,9 @@ def decode_cursor(raw: str, listing: str, filters: Mapping[str, Optional[str]],
     at, entry_id = document["at"], document["id"]
     if not _is_utc_time(at) or not isinstance(entry_id, str) or not is_id(entry_id):
         raise CursorRejected(f"Not a cursor of this list (its position is malformed); {START_AGAIN}.")
-    sent = document["filters"]
-    wanted = _filters(filters)
+    sent, wanted = document["filters"], _filters(filters)
+    if not isinstance(sent, dict) or not all(isinstance(value, str) for value in sent.values()):
+        raise CursorRejected(f"Not a cursor of this list (its filters are malformed); {START_AGAIN}.")
     if sent != wanted:
         shown = ", ".join(f"{name}={value}" for name, value in sorted(wanted.items())) or "no filter"
         raise CursorRejected(f"This cursor was given out for other filters; send it with the same filters as "

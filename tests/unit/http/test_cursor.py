@@ -43,6 +43,8 @@ def test_a_page_longer_than_the_limit_gives_the_cursor_of_its_last_shown_entry()
     (_raw({"created_at": AT, "id": ID}), "Not a cursor of this list"),  # the users list's cursor
     (_raw(_document(extra=1)), "Not a cursor of this list"),
     (_raw(_document(filters={})), "other filters"),
+    (_raw(_document(filters=["status", "resolved"])), "filters are malformed"),
+    (_raw(_document(filters={"status": 1})), "filters are malformed"),
     (_raw(_document(filters={"status": "resolved", "severity": "P1"})), "other filters"),
     # What a forged DynamoDB start key would need: another item's key, another partition's.
     (_raw(_document(id="FP#breaker:database")), "malformed"),
