@@ -82,15 +82,15 @@ def test_list_filters_by_status_and_severity(api_client, operator, incident_id):
     assert "timeline" not in body["incidents"][0]
 
 
-@pytest.mark.parametrize("query, field", [("status=open", "status"), ("severity=high", "severity"),
-                                          ("limit=0", "limit"), ("colour=red", "colour"),
-                                          ("limit=%C2%B2", "limit"), ("limit=" + "9" * 5000, "limit"),
-                                          ("severity=", "severity"), ("status=", "status"), ("limit=", "limit"),
-                                          ("limit=5&limit=abc", "limit")])
-def test_bad_list_filters_are_400(api_client, query, field):
-    response = api_client.http.get(f"/sre/incidents?{query}")
-    assert response.status_code == 400
-    assert field in response.json_body["details"]
+def test_bad_list_filters_are_400(api_client):
+    # One client for every case: each is one request, and a client costs more than its request.
+    for query, field in (("status=open", "status"), ("severity=high", "severity"), ("limit=0", "limit"),
+                         ("colour=red", "colour"), ("limit=%C2%B2", "limit"), ("limit=" + "9" * 5000, "limit"),
+                         ("severity=", "severity"), ("status=", "status"), ("limit=", "limit"),
+                         ("limit=5&limit=abc", "limit")):
+        response = api_client.http.get(f"/sre/incidents?{query}")
+        assert response.status_code == 400, query
+        assert field in response.json_body["details"], query
 
 
 def _page_through(api_client, query):
@@ -124,12 +124,11 @@ def test_filters_apply_on_every_page_and_a_cursor_is_for_the_filters_it_was_give
     assert "other filters" in response.json_body["details"]["cursor"][0]
 
 
-@pytest.mark.parametrize("cursor", ["not-a-cursor", "A" * 5000, "%C3%A9", "%E2%80%AE", "%00", "=", "%ED%A0%80",
-                                    "%FF", "eyJwayI6IHsiUyI6ICJGUCNicmVha2VyIn19"])  # {"pk": {"S": "FP#breaker"}}
-def test_a_cursor_this_list_did_not_give_out_is_a_400_naming_cursor(api_client, cursor):
-    response = api_client.http.get(f"/sre/incidents?limit=2&cursor={cursor}")
-    assert response.status_code == 400
-    assert list(response.json_body["details"]) == ["cursor"]
+def test_a_cursor_this_list_did_not_give_out_is_a_400_naming_cursor(api_client):
+    for cursor in ("not-a-cursor", "A" * 5000, "%C3%A9", "%E2%80%AE", "%00", "=", "%ED%A0%80", "%FF",
+                   "eyJwayI6IHsiUyI6ICJGUCNicmVha2VyIn19"):  # {"pk": {"S": "FP#breaker"}}
+        response = api_client.http.get(f"/sre/incidents?limit=2&cursor={cursor}")
+        assert (response.status_code, list(response.json_body["details"])) == (400, ["cursor"]), cursor
 
 
 def test_ack_records_the_authenticated_operator_and_is_idempotent(api_client, operator, other_operator,
