@@ -56,6 +56,16 @@ def check_body_size(request: Any) -> bytes:
     return raw
 
 
+def json_kind(value: Any) -> str:
+    """What a parsed JSON value is, in JSON's words (a client knows no Python type names)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    kinds = {dict: "an object", list: "an array", str: "a string", int: "a number", float: "a number"}
+    return kinds.get(type(value), type(value).__name__)
+
+
 def json_object(request: Any, *, allowed: Iterable[str] | None = None) -> dict[str, Any]:
     """The body as a JSON object; 413 when too large, 400 when not strict JSON or not an object.
 
@@ -73,7 +83,7 @@ def json_object(request: Any, *, allowed: Iterable[str] | None = None) -> dict[s
     except RecursionError:
         raise ApiError("Request body is nested too deeply") from None
     if not isinstance(body, dict):
-        raise ApiError(f"Request body must be a JSON object, not {type(body).__name__}")
+        raise ApiError(f"Request body must be a JSON object, not {json_kind(body)}")
     if allowed is not None:
         unknown = sorted(set(body) - set(allowed))
         if unknown:

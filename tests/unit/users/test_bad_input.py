@@ -17,11 +17,13 @@ def test_malformed_json_answers_400(send_json, tables, raw):
     error_of(response)
 
 
-@pytest.mark.parametrize("raw", ["[]", '"string"', "42", "null", "true"])
-def test_a_body_that_is_not_an_object_answers_400(send_json, tables, raw):
+@pytest.mark.parametrize("raw, named", [("[]", "an array"), ('"string"', "a string"), ("42", "a number"),
+                                        ("4.2", "a number"), ("null", "null"), ("true", "a boolean")])
+def test_a_body_that_is_not_an_object_answers_400_naming_what_it_is_in_json(send_json, tables, raw, named):
+    """In JSON's words: it said 'not NoneType', 'not list'."""
     response = send_json("post", "/api/users", raw)
     assert response.status_code == 400
-    assert "JSON object" in error_of(response)["error"]
+    assert error_of(response)["error"] == f"Request body must be a JSON object, not {named}"
 
 
 def test_an_empty_body_answers_400(send_json, tables):
