@@ -46,6 +46,10 @@ def _message(error: Any) -> str:
     if error.validator == "maxLength":
         return f"at most {error.validator_value} characters"
     message = error.message
+    if error.validator == "type":  # the value as JSON writes it: null, not Python's None
+        wanted = error.validator_value
+        wanted = ", ".join(repr(kind) for kind in wanted) if isinstance(wanted, list) else repr(wanted)
+        message = f"{json.dumps(error.instance)} is not of type {wanted}"
     return message if len(message) <= MESSAGE_MAX else message[:MESSAGE_MAX - 1] + "…"
 
 

@@ -54,6 +54,8 @@ def _broken(change):
      "greater than the maximum of 100"),
     (lambda d: d["stop-conditions"]["conditions"][0].pop("max"), "stop-conditions/conditions/0", "'max' is a required"),
     (lambda d: d["method"][0].update(name=[]), "method/0/name", "is not of type 'string'"),
+    (lambda d: d["method"][0].update(name=None), "method/0/name", "null is not of type 'string'"),
+    (lambda d: d.update(tags=True), "tags", "true is not of type 'array'"),
 ])
 def test_a_bad_definition_names_the_field_and_the_reason(change, field, reason):
     problem = _broken(change)
