@@ -165,9 +165,9 @@ def catalog_names(directory: Path = REPOSITORY_CATALOG) -> list[str]:
 
 def catalog_entry(name: str, directory: Path = REPOSITORY_CATALOG) -> dict[str, Any]:
     """The catalog definition ``name`` (raises DefinitionError naming the field ``experiment``)."""
-    if not isinstance(name, str) or not CATALOG_NAME.match(name) or name == "schema":
+    if not isinstance(name, str) or not CATALOG_NAME.match(name):
         raise DefinitionError("experiment", "a catalog name: lowercase letters, digits and dashes")
     path = directory / f"{name}.json"
-    if not path.is_file():
+    if name == "schema" or not path.is_file():  # the catalog's schema is no experiment
         raise DefinitionError("experiment", f"no catalog experiment {name!r}; known: {', '.join(catalog_names(directory))}")
     return json.loads(path.read_text(encoding="utf-8"))

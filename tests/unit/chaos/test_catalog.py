@@ -150,3 +150,9 @@ def test_the_schema_itself_is_a_valid_json_schema():
     from jsonschema import Draft202012Validator
 
     Draft202012Validator.check_schema(json.loads((definitions.REPOSITORY_CATALOG / "schema.json").read_text()))
+
+
+def test_the_catalog_schema_is_no_experiment_and_is_refused_as_an_unknown_one():
+    """It was refused as 'a catalog name: lowercase letters, digits and dashes', which it is."""
+    with pytest.raises(definitions.DefinitionError, match="no catalog experiment 'schema'; known: dynamodb-failure"):
+        definitions.catalog_entry("schema")
