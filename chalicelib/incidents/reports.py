@@ -63,6 +63,11 @@ def human_duration(seconds: Optional[float]) -> str:
     return " ".join(part for part in parts if part) or f"{secs}s"
 
 
+def _milestone(opened_at: str, at: Optional[str], pending: str, by: str = "") -> str:
+    """When an incident reached a milestone, by whom and how long after it opened; ``pending`` if it has not."""
+    return f"{at}{by} (after {human_duration(_duration(opened_at, at))})" if at else pending
+
+
 def _incident_values(incident: Incident, now: datetime, runbooks_base_url: str) -> dict[str, str]:
     return {
         "id": incident.id, "title": incident.title, "severity": incident.severity, "status": incident.status,
@@ -167,6 +172,12 @@ def render_postmortem(incident: Incident, now: datetime, *, related: Iterable[In
         "time_to_acknowledge": human_duration(_duration(incident.opened_at, incident.acknowledged_at)),
         "time_to_mitigate": human_duration(_duration(incident.opened_at, incident.mitigated_at)),
         "time_to_resolve": human_duration(_duration(incident.opened_at, incident.resolved_at)),
+        # Each milestone as one phrase: a template line "{{acknowledged_at}} by {{acknowledged_by}}" read
+        # "not acknowledged by nobody yet (after n/a)" for an incident nobody had acknowledged.
+        "acknowledged": _milestone(incident.opened_at, incident.acknowledged_at, "not acknowledged yet",
+                                   f" by {incident.acknowledged_by}" if incident.acknowledged_by else ""),
+        "mitigated": _milestone(incident.opened_at, incident.mitigated_at, "not mitigated yet"),
+        "resolved": _milestone(incident.opened_at, incident.resolved_at, "open"),
         "escalation_level": str(incident.escalation_level),
         "timeline": "| At (UTC) | Event | By | Detail |\n|---|---|---|---|\n" + timeline,
         "slo_impact": impact_lines,

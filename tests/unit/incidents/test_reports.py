@@ -51,6 +51,17 @@ def test_postmortem_fills_timeline_budget_breakers_and_experiments():
     assert "<!--" not in text and "{{" not in text
 
 
+def test_postmortem_of_an_open_unacknowledged_incident_says_so_plainly():
+    """It read 'not acknowledged by nobody yet (after n/a)'."""
+    text = render_postmortem(_incident(status="triggered", acknowledged_at=None, acknowledged_by=None,
+                                       mitigated_at=None, resolved_at=None), NOW)
+    assert "| Acknowledged | not acknowledged yet |" in text
+    assert "| Mitigated | not mitigated yet |" in text and "| Resolved | open |" in text
+    done = render_postmortem(_incident(), NOW)
+    assert "| Acknowledged | 2026-01-05T09:05:00.000000Z by alice (after 5m) |" in done
+    assert "| Resolved | 2026-01-05T10:00:00.000000Z (after 1h) |" in done
+
+
 def test_postmortem_lists_breakers_of_overlapping_incidents():
     other = _incident(id="inc-fedcba9876543210", fingerprint="breaker:webhook", resolved_at=None,
                       status="triggered", experiment_ids=())
