@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from chalice.app import Blueprint, Request, Response
 
-from chalicelib.http.errors import ApiError, ValidationFailed
+from chalicelib.http.errors import ApiError, ServiceUnavailable, ValidationFailed
 from chalicelib.http.blueprint import ReusableBlueprint
 from chalicelib.http.request import json_object
 from chalicelib.observability.request_context import current_facts
@@ -49,8 +49,14 @@ def delete_user(service: UserService, user_id: str) -> Response:
 
 def index_page(service: UserService, *, error: Optional[ApiError] = None,
                form: Optional[dict] = None, status_code: int = 200) -> Response:
-    page = service.list_page()
-    body = render_index(page.users, error=error, form=form, stale=current_facts().served_stale)
+    try:
+        users: Optional[list] = service.list_page().users
+    except ServiceUnavailable:
+        if error is None:
+            raise
+        # The page showing a client's mistake stays that mistake's 4xx, without the list it cannot read.
+        users = None
+    body = render_index(users, error=error, form=form, stale=current_facts().served_stale)
     return Response(body=body, status_code=status_code, headers=HTML)
 
 

@@ -23,12 +23,16 @@ def _error_text(error: ApiError) -> str:
     return error.message
 
 
-def render_index(users: list[User], *, error: Optional[ApiError] = None,
+def render_index(users: Optional[list[User]], *, error: Optional[ApiError] = None,
                  form: Optional[Mapping[str, Any]] = None, stale: bool = False) -> str:
-    rows = "\n".join(
-        f"<tr><td>{html.escape(user.name)}</td><td>{html.escape(user.email)}</td>"
-        f"<td>{html.escape(user.created_at)}</td></tr>" for user in users
-    ) or '<tr><td colspan="3">No users yet.</td></tr>'
+    """``users`` None: the list cannot be read right now (the page still shows the form and the error)."""
+    if users is None:
+        rows = '<tr><td colspan="3">The user list cannot be read right now; try again shortly.</td></tr>'
+    else:
+        rows = "\n".join(
+            f"<tr><td>{html.escape(user.name)}</td><td>{html.escape(user.email)}</td>"
+            f"<td>{html.escape(user.created_at)}</td></tr>" for user in users
+        ) or '<tr><td colspan="3">No users yet.</td></tr>'
     notices = []
     if error is not None:
         notices.append(f'<p class="error" role="alert">{html.escape(_error_text(error))}</p>')

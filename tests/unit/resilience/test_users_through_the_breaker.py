@@ -104,3 +104,18 @@ def test_a_503_from_the_open_breaker_logs_that_the_breaker_is_open(client, capsy
     assert client.http.get("/api/users").status_code == 503
     [line] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"request failed"' in line]
     assert "BreakerOpenError" in line["cause"]
+
+
+@pytest.mark.parametrize("form, status, said", [
+    ("name=&email=nope", 400, "Not a valid email address."),
+    ("name=Ada&email=a%40example.com&email=b%40example.com", 400, "Given more than once."),
+])
+def test_a_form_mistake_while_the_user_list_cannot_be_read_is_still_the_clients_4xx(client, database, form, status,
+                                                                                    said):
+    """The error page lists the users; with the breaker open and no page cached, the list's 503 replaced
+    the 400 (a server error charged to the success SLO for the client's mistake)."""
+    database.open()
+    response = client.http.post("/user", headers={"Content-Type": "application/x-www-form-urlencoded"}, body=form)
+    page = response.body.decode()
+    assert response.status_code == status and said in page
+    assert "The user list cannot be read right now" in page
