@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from devstack.console import ConsoleLog
-from devstack.ports import DEFAULT_PORT, PortInUse, port_number
+from devstack.ports import DEFAULT_PORT, PortInUse, next_free_port, port_number
 from devstack.provision import LOCAL_OPERATOR
 from devstack.resources import definitions
 from devstack.stack import LocalStack, StackConfig
@@ -101,12 +101,13 @@ class StopRequest:
             time.sleep(self.POLL_SECONDS)
 
 
-def port_advice(taken: int, app_port: int) -> str:
+def port_advice(taken: int, app_port: int, host: str = "127.0.0.1") -> str:
     """What to do about a taken port: the local stack already running there has a token to reuse."""
     if taken != app_port:
         return "stop what holds it, or choose another port (`python -m devstack --help` lists the port options)"
     port = app_port
-    other = f"e.g. `{run_command(port + 1)}`"
+    # A port that is free now: port + 1 was offered whatever held it (another stack, often), or 65536.
+    other = f"e.g. `{run_command(next_free_port(host, port))}`"
     running = running_state(state_path(port))
     if running is not None:
         return (f"the local stack started by process {running['pid']} runs at {running['base_url']}: use it "
@@ -160,7 +161,7 @@ def main(argv: list[str]) -> int:
             try:
                 stack.start()
             except PortInUse as exc:
-                print(f"error: {exc}\n{port_advice(exc.port, config.port)}", file=sys.stderr)
+                print(f"error: {exc}\n{port_advice(exc.port, config.port, config.host)}", file=sys.stderr)
                 stack.stop()
                 if not log_existed and log_file.stat().st_size == 0:  # a refused start leaves no empty log
                     log_file.unlink()

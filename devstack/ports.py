@@ -49,6 +49,17 @@ def ensure_free(host: str, port: int, what: str) -> None:
             raise
 
 
+def next_free_port(host: str, after: int, tries: int = 100) -> int:
+    """The first port above ``after`` free on ``host`` (the one a person would try next), else any free one."""
+    for port in range(after + 1, min(after + tries, 65535) + 1):
+        try:
+            ensure_free(host, port, "")
+        except (PortInUse, OSError):
+            continue
+        return port
+    return free_port(host)
+
+
 def listening_process(port: int, proc: Path = Path("/proc")) -> Optional[str]:
     """``process <pid> (<command line>)`` of the process listening on TCP ``port``, when this machine
     says (Linux's /proc: the listening socket's inode, then the process holding it; psutil would

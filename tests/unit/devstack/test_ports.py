@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from devstack.ports import PortInUse, ensure_free
+from devstack.ports import PortInUse, ensure_free, next_free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -54,9 +54,25 @@ def test_a_port_taken_by_a_running_local_stack_says_to_use_it_and_how_to_get_its
 
     monkeypatch.chdir(tmp_path)
     write_state(state_path(8000), {"pid": os.getpid(), "base_url": "http://127.0.0.1:8000"})
+    monkeypatch.setattr("devstack.__main__.next_free_port", lambda host, after: 8001)
     advice = port_advice(8000, 8000)
     assert f"the local stack started by process {os.getpid()} runs at http://127.0.0.1:8000" in advice
     assert "`make token` prints its token" in advice and '`make run RUN_ARGS="--port 8001"`' in advice
+
+
+def test_the_port_offered_instead_of_a_taken_one_is_free(taken_port):
+    """It was the taken port + 1 whatever held that one (often the stack started next to it), or 65536."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as next_one:
+        next_one.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            next_one.bind(("127.0.0.1", taken_port + 1))
+            next_one.listen(1)
+        except (OSError, OverflowError):
+            pass  # held by something else already (or past 65535): not offered either way
+        offered = next_free_port("127.0.0.1", taken_port)
+    assert offered not in (taken_port, taken_port + 1)
+    ensure_free("127.0.0.1", offered, "app server")
+    assert 1 <= next_free_port("127.0.0.1", 65535) <= 65535
 
 
 def test_a_port_whose_last_connection_is_in_time_wait_counts_as_free():
