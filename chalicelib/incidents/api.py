@@ -25,6 +25,7 @@ CREATE_FIELDS = ("title", "severity", "summary", "fingerprint", "runbook", "deta
 ACTION_FIELDS = ("by", "note")
 TITLE_MAX, SUMMARY_MAX, NOTE_MAX, BY_MAX, FINGERPRINT_MAX = 200, 2000, 1000, 100, 200
 DETAILS_MAX_KEYS = 30
+DETAILS_KEY_MAX, DETAILS_VALUE_MAX = 100, 500
 WINDOW_DAYS_MAX = 366
 # Incidents overlapping the one a postmortem is about (breakers that opened around it).
 RELATED_LOOKBACK, RELATED_MAX = timedelta(days=1), 200
@@ -115,6 +116,12 @@ def create_incident(service: IncidentService, reports: IncidentReports, request:
     if details is not None and (not isinstance(details, dict) or len(details) > DETAILS_MAX_KEYS or not all(
             isinstance(value, (str, int, float, bool)) for value in details.values())):
         errors["details"] = [f"Must be an object of at most {DETAILS_MAX_KEYS} string/number/boolean values."]
+    elif details and any(len(key) > DETAILS_KEY_MAX or has_control_characters(key) or (
+            isinstance(value, str) and (len(value) > DETAILS_VALUE_MAX or has_control_characters(value)))
+            for key, value in details.items()):
+        # As the title: the details are the page's "What triggered it" and the postmortem's list.
+        errors["details"] = [f"Names of at most {DETAILS_KEY_MAX} and text values of at most {DETAILS_VALUE_MAX} "
+                             f"characters. {FREE_TEXT_RULE}"]
     if errors:
         raise ValidationFailed(errors)
     incident, created = service.trigger(

@@ -49,6 +49,11 @@ def test_create_requires_the_operator_token(api_client):
     ({"title": "x", "severity": "P1", "runbook": "runbooks/nope.md"}, "runbook"),
     ({"title": "x", "severity": "P1", "runbook": "../app.py"}, "runbook"),
     ({"title": "x", "severity": "P1", "details": {"a": {"nested": 1}}}, "details"),
+    # The details reach the page's "What triggered it" and the postmortem, as the title does.
+    ({"title": "x", "severity": "P1", "details": {"queue": "\u202eeulav"}}, "details"),
+    ({"title": "x", "severity": "P1", "details": {"\x1b[31mred": 1}}, "details"),
+    ({"title": "x", "severity": "P1", "details": {"note": "x" * 501}}, "details"),
+    ({"title": "x", "severity": "P1", "details": {"n" * 101: 1}}, "details"),
     ({"title": "x", "severity": "P1", "colour": "red"}, "colour"),
 ])
 def test_bad_create_bodies_say_which_field(api_client, operator, body, field):

@@ -65,6 +65,35 @@ def test_incident_text_patterns_accept_exactly_what_the_api_accepts(field, requi
         assert disagreements == []
 
 
+def test_incident_details_patterns_accept_exactly_what_the_api_accepts():
+    from chalicelib.http.errors import ApiError
+    from chalicelib.incidents.api import create_incident
+
+    details = schemas()["IncidentInput"]["properties"]["details"]
+    value_accepted_by = matcher(details["additionalProperties"]["anyOf"][0]["pattern"])
+    name_accepted_by = matcher(details["propertyNames"]["pattern"])
+
+    class Request:
+        def __init__(self, body):
+            self.raw_body = body.encode("utf-8", "surrogatepass")
+
+    def refused(details_value):
+        import json
+
+        try:
+            create_incident(None, None, Request(json.dumps({"title": "t", "severity": "P9", "details": details_value})),
+                            None)
+        except ApiError as exc:
+            return "details" in (exc.details or {})
+        raise AssertionError("a P9 incident was not refused")
+
+    # Every character the rule names is in these two blocks (U+2066-U+2069 the last); the rest are the same.
+    disagreements = [char for char in CODE_POINTS if (ord(char) < 0x100 or 0x2000 <= ord(char) < 0x2100)
+                     and (value_accepted_by(f"x{char}x") == refused({"k": f"x{char}x"})
+                          or name_accepted_by(f"x{char}x") == refused({f"x{char}x": 1}))]
+    assert disagreements == []
+
+
 def breaker_reason_patterns():
     paths = openapi_document()["paths"]
     return {action: paths[f"/sre/circuit-breakers/{{name}}/{action}"]["post"]["requestBody"]["content"][
