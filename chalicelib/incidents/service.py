@@ -101,7 +101,7 @@ class StepFunctionsEscalations:
         from botocore.exceptions import ClientError
 
         try:
-            self._sfn().stop_execution(executionArn=execution_arn, cause=reason[:32768])
+            self._client.stop_execution(executionArn=execution_arn, cause=reason[:32768])
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("ExecutionDoesNotExist", "InvalidArn"):
                 return False

@@ -184,3 +184,30 @@ def test_running_experiment_on_the_target_is_recorded_on_the_incident(incidents_
     stored = service.get(incident.id)
     assert stored.experiment_ids == ("exp-9",)
     assert stored.timeline[0].data == {"experiment_id": "exp-9"}
+
+
+def test_a_raised_severity_aborts_the_running_escalation_in_step_functions(incidents_table, clock, wired,
+                                                                         boto_session):
+    """abort() called a client method the class does not have: every severity raise logged 'Escalation not
+    aborted' (AttributeError) and left the old escalation paging on its own deadline beside the new one.
+    Driven as the SLO evaluator drives it, so its policy is proven to allow the call."""
+    import json
+
+    from chalicelib.incidents.service import IncidentService, StepFunctionsEscalations
+    from devstack.aws_calls import attributed
+
+    sfn = boto_session.client("stepfunctions")
+    role = boto_session.client("iam").create_role(RoleName="sfn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    machine = sfn.create_state_machine(name="serverless-sre-escalation", roleArn=role, definition=json.dumps(
+        {"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": 3600, "End": True}}}))["stateMachineArn"]
+    service = IncidentService(incidents_table, StepFunctionsEscalations(machine, client=sfn),
+                              wired.escalation_policy(), clock=clock)
+    with attributed("slo-evaluator"):
+        first, action = service.hold_open("slo:latency:page", "P1", "Latency burns", "slo")
+        raised, action = service.hold_open("slo:latency:page", "P0", "Latency burns", "slo", cause="faster tier")
+    assert action == "raised" and raised.escalation_execution != first.escalation_execution
+    statuses = {arn: sfn.describe_execution(executionArn=arn)["status"]
+                for arn in (first.escalation_execution, raised.escalation_execution)}
+    assert statuses == {first.escalation_execution: "ABORTED", raised.escalation_execution: "RUNNING"}
+    assert StepFunctionsEscalations(machine, client=sfn).abort(
+        first.escalation_execution.replace(first.id, "inc-gone"), "gone") is False
