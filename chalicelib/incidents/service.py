@@ -307,9 +307,11 @@ class IncidentService:
         if incident.escalation_execution:
             try:
                 self._escalations.abort(incident.escalation_execution, f"severity raised to {incident.severity}")
-            except Exception as exc:  # the new escalation still starts; the old one stops at its next step
-                _logger().warning("Escalation not aborted", extra={"incident_id": incident.id,
-                                                                   "error": type(exc).__name__})
+            except Exception as exc:  # noqa: BLE001 - logged; the new escalation still starts
+                # The error's message too: its type alone ("AttributeError") hid that no abort ever worked.
+                _logger().warning("Escalation not aborted", extra={
+                    "incident_id": incident.id, "execution": incident.escalation_execution,
+                    "error": f"{type(exc).__name__}: {exc}"[:300]})
         cleared = self._store.append(incident.id, self._event(
             "escalation_restarted", f"Escalation restarts at {incident.severity}'s deadline"),
             task_token=None) or incident
