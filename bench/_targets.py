@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any, Optional
@@ -16,6 +18,18 @@ from devstack.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 READY_TIMEOUT_SECONDS = 120
+
+
+def _exit_on_sigterm(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
+def stop_targets_on_sigterm() -> None:
+    """SIGTERM (a supervisor, ``timeout``, ``kill``) ends the benchmark as an exception does, so every
+    target's ``with`` stops its server: Python's default ends the process at once, which left a local
+    stack and its embedded AWS running with no parent. Only the main thread may set a handler."""
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
 
 
 class Target:
@@ -34,6 +48,7 @@ class Target:
         self.process: Optional[subprocess.Popen] = None
 
     def start(self) -> "Target":
+        stop_targets_on_sigterm()
         env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
         env.update(self.extra_env, PYTHONUNBUFFERED="1")
         with open(self.log_dir / "console.log", "wb") as console:
