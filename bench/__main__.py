@@ -6,9 +6,10 @@ AWS settings of its process at it (AWS_ENDPOINT_URL), which would leak into the 
 from __future__ import annotations
 
 import pkgutil
-import subprocess
 import sys
 from pathlib import Path
+
+from bench._command import run_to_the_end
 
 
 def main(argv: list[str]) -> int:
@@ -27,7 +28,7 @@ def run_every_benchmark() -> int:
     failed = []
     for name in names:
         print(f"\n=== bench.{name} ===", flush=True)
-        if subprocess.run([sys.executable, "-m", f"bench.{name}"]).returncode != 0:
+        if run_to_the_end([sys.executable, "-m", f"bench.{name}"]) != 0:
             failed.append(name)
     if failed:
         print(f"\nfailed: {', '.join(failed)}")

@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
 
+from bench._command import run_to_the_end
 from bench._figures import FIGURES_VARIABLE, read
 from tools.loadgen.report import EXIT_INTERRUPTED
 
@@ -26,9 +27,9 @@ E2E = ("tests/e2e/test_reliability.py", "tests/e2e/test_detection.py")
 def _stage(title: str, command: list[str], env: dict[str, str], log: Path) -> int:
     print(f"== {title}: {' '.join(command)} (output in {log})", flush=True)
     with open(log, "w", encoding="utf-8") as out:
-        process = subprocess.run(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    print(f"   exit {process.returncode}", flush=True)
-    return process.returncode
+        code = run_to_the_end(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    print(f"   exit {code}", flush=True)
+    return code
 
 
 def _verdict(met: Optional[bool]) -> str:
