@@ -47,12 +47,16 @@ def test_a_benchmark_ended_with_sigterm_stops_the_server_it_started(tmp_path):
     root = Path(__file__).resolve().parents[3]
     benchmark = subprocess.Popen([sys.executable, "-c", script], cwd=root, stdout=subprocess.PIPE, text=True)
     server_pid = int(benchmark.stdout.readline())
-    benchmark.send_signal(signal.SIGTERM)
-    assert benchmark.wait(timeout=30) == 128 + signal.SIGTERM
-    deadline = time.monotonic() + 10
-    while _alive(server_pid):
-        assert time.monotonic() < deadline, f"the server {server_pid} outlived the benchmark"
-        time.sleep(0.05)
+    try:
+        benchmark.send_signal(signal.SIGTERM)
+        assert benchmark.wait(timeout=30) == 128 + signal.SIGTERM
+        deadline = time.monotonic() + 10
+        while _alive(server_pid):
+            assert time.monotonic() < deadline, f"the server {server_pid} outlived the benchmark"
+            time.sleep(0.05)
+    finally:  # a failing run leaves nothing behind either
+        if _alive(server_pid):
+            os.kill(server_pid, signal.SIGKILL)
 
 
 def _alive(pid):
