@@ -31,8 +31,6 @@ from gunicorn.http.unreader import SocketUnreader
 from gunicorn.workers.gthread import ThreadWorker, TConn
 
 from chalicelib.http import limits
-from chalicelib.http.strict import dumps
-from chalicelib.observability.middleware import SECURITY_HEADERS
 
 HEAD_TIMEOUT_SECONDS: float = limits.HEAD_TIMEOUT_SECONDS
 READ_TIMEOUT_SECONDS: float = limits.READ_TIMEOUT_SECONDS
@@ -89,11 +87,7 @@ class TimedRequestParser(RequestParser):
 
 def write_json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
     message = reason if not mesg or status_int >= 500 else f"{reason}: {mesg}"
-    body = dumps({"error": message}).encode()
-    headers = {**SECURITY_HEADERS, "Connection": "close", "Content-Type": "application/json",
-               "Content-Length": str(len(body))}
-    head = f"HTTP/1.1 {status_int} {reason}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
-    util.write_nonblock(sock, head.encode("latin-1") + body)
+    util.write_nonblock(sock, limits.refusal(status_int, reason, message))
 
 
 class JsonErrorThreadWorker(ThreadWorker):

@@ -6,6 +6,7 @@ import email.parser
 import http.server
 import re
 import sys
+import threading
 import time
 from http import HTTPStatus
 from typing import Any, Optional, Union
@@ -23,7 +24,15 @@ ALLOWED_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 # As a load balancer's idle timeout (ALB's default): a kept-alive connection idle this long is
 # closed, and a request that stops arriving this long answers 408 instead of holding a thread forever.
 IDLE_TIMEOUT_SECONDS = limits.READ_TIMEOUT_SECONDS
-HEAD_TIMEOUT_SECONDS = limits.HEAD_TIMEOUT_SECONDS  # for the headers after the request line
+# For the headers after the request line, and for a new connection's first byte: the gateway gives
+# each connection a thread, which one that connects and sends nothing would hold for the idle timeout.
+HEAD_TIMEOUT_SECONDS = limits.HEAD_TIMEOUT_SECONDS
+# Connections served at once, each on a thread of its own (3000 idle connections held 3000 threads);
+# one more is answered 429 JSON at once, API Gateway's throttling status (a 4xx: it spends no error
+# budget), and closed. 512 is twice what `make load` opens at most by default (its --max-in-flight
+# of 256; the benchmark's 8 clients, the e2e tests' 100 idle ones) and stays under the 1024 open
+# files a process is commonly allowed.
+MAX_CONNECTIONS = 512
 # A chunk's size line (RFC 9112 7.1.1) as gunicorn takes it: hexadecimal digits, then chunk extensions
 # (";name=value", a token or a quoted string, ignored).
 _TOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
@@ -104,6 +113,17 @@ class GatewayRequestHandler(ChaliceRequestHandler):
             super()._send_error_response(error)
             return
         self._send_json(404, {"error": "Not found"})
+
+    def handle(self) -> None:
+        """http.server's, but a new connection that sends no byte within the head timeout is closed."""
+        self.connection.settimeout(HEAD_TIMEOUT_SECONDS)
+        try:
+            if not self.rfile.peek(1):  # the client closed the connection without a request
+                return
+        except TimeoutError:
+            return
+        self.connection.settimeout(self.timeout)
+        super().handle()
 
     def handle_one_request(self) -> None:
         """http.server's, reading the request line within the shared limit (http.server takes 64 KiB)."""
@@ -340,6 +360,47 @@ class GatewayRequestHandler(ChaliceRequestHandler):
 class GatewayServer(ThreadedHTTPServer):
     # The default backlog of 5 resets connections under a burst of simultaneous clients.
     request_queue_size = 128
+    max_connections = MAX_CONNECTIONS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._connections = 0
+        self._connections_lock = threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """A thread for the connection or, beyond max_connections at once, a 429 and the connection closed."""
+        with self._connections_lock:
+            admitted = self._connections < self.max_connections
+            if admitted:
+                self._connections += 1
+        if not admitted:
+            self._refuse_over_capacity(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._connection_ended()
+            raise
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        try:
+            super().finish_request(request, client_address)
+        finally:  # before the socket closes, so a client that sees it closed finds its slot free
+            self._connection_ended()
+
+    def _connection_ended(self) -> None:
+        with self._connections_lock:
+            self._connections -= 1
+
+    def _refuse_over_capacity(self, request: Any) -> None:
+        answer = limits.refusal(429, "Too Many Requests", f"Too many connections: the server serves "
+                                                          f"{self.max_connections} at once; retry shortly")
+        try:
+            request.setblocking(False)  # a fresh socket's send buffer is empty: this never waits, nor the accept loop
+            request.send(answer)
+        except OSError:  # the client went away already
+            pass
+        self.shutdown_request(request)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that hung up before reading its answer is no server error: socketserver would print

@@ -1,6 +1,7 @@
 """What the HTTP server takes before the app sees a request, one setting for both variants: the
 local gateway (devstack/gateway.py) and the container's gunicorn (container/gunicorn_conf.py,
 container/worker.py) refuse the same requests with the same statuses, in JSON."""
+from __future__ import annotations
 
 # The request line without its CRLF; a longer one is a 414. gunicorn's ceiling (larger settings are
 # capped to it), and near API Gateway's own (10 KiB for the request line and headers together).
@@ -12,7 +13,23 @@ MAX_HEADER_FIELDS = 100
 # A request's headers must arrive within this long of its request line (a client sends them in one
 # go), else 408: the ECS variant serves each request on one of a few threads, which a client sending
 # half a head and stalling would otherwise hold (Apache's mod_reqtimeout gives headers 20 s at most).
+# The local gateway, a thread per connection, also closes a new connection that sends no byte of a
+# request within it (the ECS variant keeps such a connection in its poller, not on a thread).
 HEAD_TIMEOUT_SECONDS = 10
 # A body that stops arriving for this long is answered 408 and its connection closed, and a
 # kept-alive connection idle this long is closed (a load balancer's idle timeout, ALB's default).
 READ_TIMEOUT_SECONDS = 60
+
+
+def refusal(status: int, reason: str, error: str) -> bytes:
+    """The whole answer a server writes itself, outside the app: JSON ``{"error": ...}``, the app's
+    security headers, and the connection closed after it."""
+    # Imported here: gunicorn's master reads the limits, and needs nothing of the app.
+    from chalicelib.http.strict import dumps
+    from chalicelib.observability.middleware import SECURITY_HEADERS
+
+    body = dumps({"error": error}).encode()
+    headers = {**SECURITY_HEADERS, "Connection": "close", "Content-Type": "application/json",
+               "Content-Length": str(len(body))}
+    head = f"HTTP/1.1 {status} {reason}\r\n" + "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    return (head + "\r\n").encode("latin-1") + body

@@ -243,6 +243,35 @@ def test_more_header_lines_than_the_limit_gunicorn_shares_answers_431_json(gatew
     assert [status for status, _ in exchange(gateway, with_headers(MAX_HEADER_FIELDS + 1))] == [431]
 
 
+def test_a_connection_over_the_cap_answers_429_json_and_idle_ones_close_after_the_head_timeout(gateway, monkeypatch):
+    import socket
+
+    import devstack.gateway as gateway_module
+
+    monkeypatch.setattr(gateway_module.GatewayServer, "max_connections", 3)
+    monkeypatch.setattr(gateway_module, "HEAD_TIMEOUT_SECONDS", 0.5)
+    monkeypatch.setattr(gateway_module.GatewayRequestHandler, "timeout", 30)  # the idle timeout
+    started = time.monotonic()
+    idle = [socket.create_connection(("127.0.0.1", gateway), timeout=10) for _ in range(3)]
+    try:
+        assert "Too many connections" in refusal(gateway, b"", 429, close_write=False)
+        for connection in idle:  # closed by the server, without an answer: they sent nothing
+            assert connection.recv(1) == b""
+        assert time.monotonic() - started < 5  # the head timeout, not the idle one
+    finally:
+        for connection in idle:
+            connection.close()
+    assert exchange(gateway, b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n") == [(200, b'{"status":"ok"}')]
+
+
+def test_the_connection_cap_leaves_room_for_the_load_generator_at_its_defaults():
+    from devstack.gateway import MAX_CONNECTIONS
+    from tools.loadgen.profile import LoadProfile
+
+    # A request in flight holds a connection; as many again is room for a browser and the SRE plane alongside
+    assert MAX_CONNECTIONS >= 2 * LoadProfile.__dataclass_fields__["max_in_flight"].default
+
+
 def test_a_path_starting_with_two_slashes_is_routed_as_sent_not_rewritten(gateway):
     assert exchange(gateway, b"GET //ping HTTP/1.1\r\nHost: x\r\n\r\n") == [(404, b'{"error":"Not found"}')]
 
