@@ -36,10 +36,13 @@ loglevel = os.environ.get("WEB_LOG_LEVEL", "warning")
 # Each worker builds its clients and its PostgreSQL pool after the fork, on first use.
 preload_app = False
 # The request line and header limits the local gateway enforces too (chalicelib/http/limits.py):
-# a longer request line is a 414, a longer header line or more header lines a 431.
+# a longer request line is a 414, a longer header line or more header lines a 431. The limit on the
+# whole head is the worker's (container/worker.py), which hooks gunicorn's Python parser: the C one
+# (gunicorn_h1c, taken when installed) would skip it.
 limit_request_line = limits.MAX_REQUEST_LINE_BYTES
 limit_request_field_size = limits.MAX_HEADER_FIELD_BYTES
 limit_request_fields = limits.MAX_HEADER_FIELDS
+http_parser = "python"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
 # Why nosec B108: gunicorn's worker heartbeat files, in memory as its documentation advises; no data.
 SHARED_MEMORY = "/dev/shm"  # nosec B108

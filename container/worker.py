@@ -6,6 +6,9 @@ a malformed request) as HTML pages through ``gunicorn.util.write_error`` and off
 change their format; the API's contract is a JSON ``{"error": ...}`` for every 4xx. So this
 worker replaces that one function in its own process, keeping gunicorn's status codes.
 
+gunicorn limits each header line and their number, not the head as a whole: its parser here also
+refuses a request line and headers over limits.MAX_HEAD_BYTES together (431), as API Gateway does.
+
 gunicorn's threaded worker reads a request's head and body with blocking reads and no timeout once
 its first bytes have arrived: a client that sends half a request and stalls holds a thread forever
 (20 such clients stalled the whole server: 2 workers of 8 threads). gunicorn has no setting for it,
@@ -26,6 +29,8 @@ from typing import Any, Optional
 
 import gunicorn.http
 from gunicorn import util
+from gunicorn.http.errors import LimitRequestHeaders
+from gunicorn.http.message import Request
 from gunicorn.http.parser import RequestParser
 from gunicorn.http.unreader import SocketUnreader
 from gunicorn.workers.gthread import ThreadWorker, TConn
@@ -66,7 +71,37 @@ class TimedSocketUnreader(SocketUnreader):
             self.sock.settimeout(previous)
 
 
+class StrictRequest(Request):
+    """gunicorn's request (its Python parser: gunicorn_conf sets http_parser), refusing a head over
+    limits.MAX_HEAD_BYTES with a 431. gunicorn limits each header line and their number only, and
+    buffers up to their product (some 800 KB) looking for the end of the headers: this refuses as soon
+    as what it has read cannot end within the limit."""
+
+    _request_line_bytes: Optional[int] = None  # with its CRLF; None while the request line is read
+
+    def parse_request_line(self, line_bytes: bytes) -> None:
+        self._request_line_bytes = len(line_bytes) + 2
+        super().parse_request_line(line_bytes)
+
+    def read_into(self, unreader: Any, buf: bytearray, stop: bool = False) -> None:
+        super().read_into(unreader, buf, stop)
+        if self._request_line_bytes is None:  # the request line, within its own limit
+            return
+        # ``buf`` holds what follows the request line: the headers end (CRLF CRLF) within the room left.
+        room = limits.MAX_HEAD_BYTES - self._request_line_bytes
+        if len(buf) >= room and not buf.startswith(b"\r\n") and buf.find(b"\r\n\r\n", 0, room) < 0:
+            raise LimitRequestHeaders(limits.HEAD_TOO_LARGE)
+
+    def parse_headers(self, data: bytes, from_trailer: bool = False) -> Any:
+        # ``data``: the header lines without the CRLF of the last one and the empty line.
+        if not from_trailer and (self._request_line_bytes or 0) + len(data) + 4 > limits.MAX_HEAD_BYTES:
+            raise LimitRequestHeaders(limits.HEAD_TOO_LARGE)
+        return super().parse_headers(data, from_trailer)
+
+
 class TimedRequestParser(RequestParser):
+    mesg_class = StrictRequest
+
     def __init__(self, cfg: Any, source: Any, source_addr: Any) -> None:
         super().__init__(cfg, source, source_addr)
         if isinstance(self.unreader, SocketUnreader):

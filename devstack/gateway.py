@@ -163,7 +163,8 @@ class GatewayRequestHandler(ChaliceRequestHandler):
         try:
             self._parse_request_line(line)
             try:
-                head = self._read_head(deadline=time.monotonic() + HEAD_TIMEOUT_SECONDS)
+                head = self._read_head(deadline=time.monotonic() + HEAD_TIMEOUT_SECONDS,
+                                       room=limits.MAX_HEAD_BYTES - len(line))
             except TimeoutError:
                 raise RequestRejected(408, f"Request headers not received within {HEAD_TIMEOUT_SECONDS:g} s") from None
             finally:
@@ -209,10 +210,12 @@ class GatewayRequestHandler(ChaliceRequestHandler):
             raise RequestRejected(400, "Malformed request target: send a path starting with '/'")
         self.path = target
 
-    def _read_head(self, *, deadline: Optional[float] = None, trailers: bool = False) -> bytes:
+    def _read_head(self, *, deadline: Optional[float] = None, trailers: bool = False,
+                   room: Optional[int] = None) -> bytes:
         """The header (or trailer) lines up to the empty line, each within the shared limits, all of
-        them by ``deadline`` (a monotonic time) when given."""
+        them by ``deadline`` (a monotonic time) and within ``room`` bytes with the empty line, when given."""
         lines = []
+        size = 0
         section = "trailer" if trailers else "header"
         while True:
             if deadline is not None:
@@ -221,6 +224,9 @@ class GatewayRequestHandler(ChaliceRequestHandler):
                     raise TimeoutError(section)
                 self.connection.settimeout(remaining)
             line = self.rfile.readline(limits.MAX_HEADER_FIELD_BYTES + 1)
+            size += len(line)
+            if room is not None and size > room:
+                raise RequestRejected(431, limits.HEAD_TOO_LARGE)
             if line == b"\r\n":
                 return b"".join(lines)
             if not line:

@@ -4,12 +4,17 @@ container/worker.py) refuse the same requests with the same statuses, in JSON.""
 from __future__ import annotations
 
 # The request line without its CRLF; a longer one is a 414. gunicorn's ceiling (larger settings are
-# capped to it), and near API Gateway's own (10 KiB for the request line and headers together).
+# capped to it).
 MAX_REQUEST_LINE_BYTES = 8190
 # One header line with its CRLF, as gunicorn counts limit_request_field_size; a longer one is a 431.
 MAX_HEADER_FIELD_BYTES = 8190
 # Header lines in one request (trailers of a chunked body count on their own); more is a 431.
 MAX_HEADER_FIELDS = 100
+# The whole head: the request line, the header lines and the empty line ending them, CRLFs included;
+# a larger one is a 431. API Gateway's own quota for a REST API ("Total combined size of request
+# line and header values": 10240 bytes, in "Amazon API Gateway quotas" of its developer guide):
+# the per-line limits alone let one request carry 100 lines of 8 KiB, some 800 KB.
+MAX_HEAD_BYTES = 10240
 # A request's headers must arrive within this long of its request line (a client sends them in one
 # go), else 408: the ECS variant serves each request on one of a few threads, which a client sending
 # half a head and stalling would otherwise hold (Apache's mod_reqtimeout gives headers 20 s at most).
@@ -19,6 +24,8 @@ HEAD_TIMEOUT_SECONDS = 10
 # A body that stops arriving for this long is answered 408 and its connection closed, and a
 # kept-alive connection idle this long is closed (a load balancer's idle timeout, ALB's default).
 READ_TIMEOUT_SECONDS = 60
+
+HEAD_TOO_LARGE = f"Request line and headers are over {MAX_HEAD_BYTES} bytes together"
 
 
 def refusal(status: int, reason: str, error: str) -> bytes:

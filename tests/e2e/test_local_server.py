@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from chalicelib.http.limits import MAX_HEADER_FIELD_BYTES, MAX_HEADER_FIELDS, MAX_REQUEST_LINE_BYTES
+from chalicelib.http.limits import MAX_HEAD_BYTES, MAX_HEADER_FIELD_BYTES, MAX_HEADER_FIELDS, MAX_REQUEST_LINE_BYTES
+from tests.support.http_heads import head_of
 
 pytestmark = pytest.mark.e2e
 
@@ -63,6 +64,13 @@ def test_more_header_lines_than_the_shared_limit_answer_431_json_in_both_variant
     assert raw_exchange(stack, with_headers(MAX_HEADER_FIELDS))[0] == 200
     status, headers, body = raw_exchange(stack, with_headers(MAX_HEADER_FIELDS + 1))
     assert_json_error(status, headers, body, 431)
+
+
+def test_a_head_over_the_shared_total_limit_answers_431_json_in_both_variants(stack):
+    assert raw_exchange(stack, head_of(MAX_HEAD_BYTES, b"GET /api/users HTTP/1.1"))[0] == 200
+    status, headers, body = raw_exchange(stack, head_of(MAX_HEAD_BYTES + 1, b"GET /api/users HTTP/1.1"))
+    assert_json_error(status, headers, body, 431)
+    assert str(MAX_HEAD_BYTES) in json.loads(body)["error"]
 
 
 def test_a_path_starting_with_two_slashes_is_an_unknown_route_in_both_variants(stack):

@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from tests.support.http_heads import head_of
+
 
 def test_gunicorn_takes_the_request_limits_the_local_gateway_enforces():
     from container import gunicorn_conf
@@ -15,6 +17,7 @@ def test_gunicorn_takes_the_request_limits_the_local_gateway_enforces():
     assert (gunicorn_conf.limit_request_line, gunicorn_conf.limit_request_field_size,
             gunicorn_conf.limit_request_fields) == (limits.MAX_REQUEST_LINE_BYTES, limits.MAX_HEADER_FIELD_BYTES,
                                                     limits.MAX_HEADER_FIELDS)
+    assert gunicorn_conf.http_parser == "python"  # the parser the worker's head limit hooks (container/worker.py)
 
 
 def test_the_request_line_limit_is_one_gunicorn_does_not_cap():
@@ -84,3 +87,27 @@ def test_a_request_that_timed_out_is_answered_408_json(connection):
     assert head.startswith(b"HTTP/1.1 408 ") and b"Connection: close" in head
     assert json.loads(body) == {"error": "Request Timeout: Request not received within 60 s"}
     assert Log.warnings
+
+
+def test_a_head_over_the_total_limit_is_refused_as_a_431_though_each_line_is_within_its_own(connection):
+    from gunicorn.http.errors import LimitRequestHeaders
+
+    from chalicelib.http.limits import MAX_HEAD_BYTES
+
+    parser, _, client = connection
+    client.sendall(head_of(MAX_HEAD_BYTES) + head_of(MAX_HEAD_BYTES + 1))  # two requests on one connection
+    assert next(parser).path == "/ping"
+    with pytest.raises(LimitRequestHeaders, match=str(MAX_HEAD_BYTES)):  # gunicorn answers it 431
+        next(parser)
+
+
+def test_headers_that_cannot_end_within_the_total_limit_are_refused_before_the_rest_arrives(connection):
+    from gunicorn.http.errors import LimitRequestHeaders
+
+    from chalicelib.http.limits import MAX_HEAD_BYTES
+
+    parser, _, client = connection
+    client.sendall(head_of(MAX_HEAD_BYTES + 100)[:-4])  # headers that have not ended: waiting would time out (408)
+    with pytest.raises(LimitRequestHeaders, match=str(MAX_HEAD_BYTES)):
+        next(parser)
+

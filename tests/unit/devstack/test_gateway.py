@@ -10,6 +10,7 @@ from chalice import Chalice
 
 from devstack.gateway import create_gateway
 from devstack.ports import free_port
+from tests.support.http_heads import head_of
 
 REQUESTS = 50
 STALL_SECONDS = 0.04  # Nagle's algorithm waiting for the client's delayed ACK
@@ -241,6 +242,13 @@ def test_more_header_lines_than_the_limit_gunicorn_shares_answers_431_json(gatew
 
     assert [status for status, _ in exchange(gateway, with_headers(MAX_HEADER_FIELDS))] == [200]
     assert [status for status, _ in exchange(gateway, with_headers(MAX_HEADER_FIELDS + 1))] == [431]
+
+
+def test_a_head_over_the_total_limit_gunicorn_shares_answers_431_json_though_each_line_is_within_its_own(gateway):
+    from chalicelib.http.limits import MAX_HEAD_BYTES
+
+    assert [status for status, _ in exchange(gateway, head_of(MAX_HEAD_BYTES))] == [200]
+    assert str(MAX_HEAD_BYTES) in refusal(gateway, head_of(MAX_HEAD_BYTES + 1), 431)
 
 
 def test_a_connection_over_the_cap_answers_429_json_and_idle_ones_close_after_the_head_timeout(gateway, monkeypatch):

@@ -1,0 +1,17 @@
+"""Raw requests at the HTTP server's limits (chalicelib/http/limits.py), for both servers' tests."""
+from __future__ import annotations
+
+from chalicelib.http.limits import MAX_HEADER_FIELD_BYTES
+
+
+def head_of(size: int, request_line: bytes = b"GET /ping HTTP/1.1") -> bytes:
+    """A request head of ``size`` bytes (request line, header lines, the empty line; CRLFs included)
+    whose every line is within its own limit: a Host and two headers share what is left."""
+    start = request_line + b"\r\nHost: x\r\n"
+    filler = size - len(start) - 2
+    first = filler // 2
+    lines = [b"X-A: " + b"a" * (first - 7), b"X-B: " + b"b" * (filler - first - 7)]  # 7: "X-?: " and CRLF
+    assert all(len(line) + 2 <= MAX_HEADER_FIELD_BYTES for line in lines), "a head this large needs more lines"
+    head = start + b"".join(line + b"\r\n" for line in lines) + b"\r\n"
+    assert len(head) == size
+    return head
