@@ -25,11 +25,12 @@ import errno
 import selectors
 import time
 from functools import partial
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 import gunicorn.http
 from gunicorn import util
-from gunicorn.http.errors import LimitRequestHeaders
+from gunicorn.http.body import Body, ChunkedReader
+from gunicorn.http.errors import ChunkMissingTerminator, LimitRequestHeaders, NoMoreData
 from gunicorn.http.message import Request
 from gunicorn.http.parser import RequestParser
 from gunicorn.http.unreader import SocketUnreader
@@ -71,11 +72,33 @@ class TimedSocketUnreader(SocketUnreader):
             self.sock.settimeout(previous)
 
 
+class ChunkedBodyCutShort(ChunkMissingTerminator):
+    """A chunked body that ends (its client closed its side) within a chunk or a chunk's size line.
+    gunicorn answers other malformed chunks 400, but closes this one without an answer (it takes its
+    NoMoreData for a client gone), where the local gateway answers 400; as a ChunkMissingTerminator
+    gunicorn answers it 400 too."""
+
+    def __init__(self) -> None:
+        super().__init__(b"")
+
+    def __str__(self) -> str:
+        return "Chunked body is malformed: it ends before the size its chunk announced"
+
+
+class CompleteChunkedReader(ChunkedReader):
+    def parse_chunked(self, unreader: Any) -> Iterator[bytes]:
+        try:
+            yield from super().parse_chunked(unreader)
+        except NoMoreData:
+            raise ChunkedBodyCutShort() from None
+
+
 class StrictRequest(Request):
     """gunicorn's request (its Python parser: gunicorn_conf sets http_parser), refusing a head over
-    limits.MAX_HEAD_BYTES with a 431. gunicorn limits each header line and their number only, and
-    buffers up to their product (some 800 KB) looking for the end of the headers: this refuses as soon
-    as what it has read cannot end within the limit."""
+    limits.MAX_HEAD_BYTES with a 431, and a chunked body cut short with a 400 (ChunkedBodyCutShort).
+    gunicorn limits each header line and their number only, and buffers up to their product (some
+    800 KB) looking for the end of the headers: this refuses as soon as what it has read cannot end
+    within the limit."""
 
     _request_line_bytes: Optional[int] = None  # with its CRLF; None while the request line is read
 
@@ -97,6 +120,11 @@ class StrictRequest(Request):
         if not from_trailer and (self._request_line_bytes or 0) + len(data) + 4 > limits.MAX_HEAD_BYTES:
             raise LimitRequestHeaders(limits.HEAD_TOO_LARGE)
         return super().parse_headers(data, from_trailer)
+
+    def set_body_reader(self) -> None:
+        super().set_body_reader()
+        if isinstance(self.body.reader, ChunkedReader):
+            self.body = Body(CompleteChunkedReader(self, self.unreader))
 
 
 class TimedRequestParser(RequestParser):

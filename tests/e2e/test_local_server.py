@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from chalicelib.http.limits import MAX_HEAD_BYTES, MAX_HEADER_FIELD_BYTES, MAX_HEADER_FIELDS, MAX_REQUEST_LINE_BYTES
-from tests.support.http_heads import head_of
+from tests.support.http_heads import MALFORMED_CHUNKED_BODIES, head_of
 
 pytestmark = pytest.mark.e2e
 
@@ -71,6 +71,15 @@ def test_a_head_over_the_shared_total_limit_answers_431_json_in_both_variants(st
     status, headers, body = raw_exchange(stack, head_of(MAX_HEAD_BYTES + 1, b"GET /api/users HTTP/1.1"))
     assert_json_error(status, headers, body, 431)
     assert str(MAX_HEAD_BYTES) in json.loads(body)["error"]
+
+
+@pytest.mark.parametrize("body", MALFORMED_CHUNKED_BODIES)
+def test_a_malformed_chunked_body_answers_400_json_at_once_in_both_variants(stack, body):
+    started = time.monotonic()
+    status, headers, answer = raw_exchange(stack, b"POST /api/users HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                                                  b"application/json\r\nTransfer-Encoding: chunked\r\n\r\n" + body)
+    assert_json_error(status, headers, answer, 400)
+    assert time.monotonic() - started < 5  # not after a read timeout
 
 
 def test_a_path_starting_with_two_slashes_is_an_unknown_route_in_both_variants(stack):

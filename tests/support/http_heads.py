@@ -3,6 +3,12 @@ from __future__ import annotations
 
 from chalicelib.http.limits import MAX_HEADER_FIELD_BYTES
 
+# A chunked body each server refuses 400 at once (the client's side then closed): its size line is
+# malformed, a chunk is not the size it announced, or its CRLF is missing.
+MALFORMED_CHUNKED_BODIES = [b"zz\r\n{}\r\n0\r\n\r\n", b"10\r\n{}\r\n0\r\n\r\n", b"-2\r\n{}\r\n0\r\n\r\n",
+                            b"2 \r\n{}\r\n0\r\n\r\n", b"2\n{}\r\n0\r\n\r\n", b"2\r\n{}\n0\r\n\r\n",
+                            b"2;\x00\r\n{}\r\n0\r\n\r\n", b"2;a=\"b\r\n{}\r\n0\r\n\r\n", b"2\r\n{}0\r\n\r\n"]
+
 
 def head_of(size: int, request_line: bytes = b"GET /ping HTTP/1.1") -> bytes:
     """A request head of ``size`` bytes (request line, header lines, the empty line; CRLFs included)

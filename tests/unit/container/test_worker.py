@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.support.http_heads import head_of
+from tests.support.http_heads import MALFORMED_CHUNKED_BODIES, head_of
 
 
 def test_gunicorn_takes_the_request_limits_the_local_gateway_enforces():
@@ -111,3 +111,15 @@ def test_headers_that_cannot_end_within_the_total_limit_are_refused_before_the_r
     with pytest.raises(LimitRequestHeaders, match=str(MAX_HEAD_BYTES)):
         next(parser)
 
+
+@pytest.mark.parametrize("body", MALFORMED_CHUNKED_BODIES)
+def test_a_malformed_chunked_body_is_refused_as_a_400_when_read(connection, body):
+    from gunicorn.http.errors import ChunkMissingTerminator, InvalidChunkExtension, InvalidChunkSize
+
+    parser, _, client = connection
+    client.sendall(b"POST /api/users HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + body)
+    client.shutdown(socket.SHUT_WR)
+    request = next(parser)
+    # The errors gunicorn answers 400 (a NoMoreData it would take for a client gone, closing without one)
+    with pytest.raises((ChunkMissingTerminator, InvalidChunkExtension, InvalidChunkSize)):
+        request.body.read(1024)
