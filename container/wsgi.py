@@ -61,10 +61,20 @@ def _raw_path(environ: dict[str, Any]) -> str:
     return f"{path}?{query}" if query else path
 
 
+class BodyCutShort(Exception):
+    """The body ended (its client closed its side) before the bytes its Content-Length announced:
+    gunicorn hands on what did arrive, which is not the request the client framed (``{}`` followed
+    by announced spaces never sent would otherwise be served as a whole request)."""
+
+    def __init__(self, received: int, announced: int) -> None:
+        super().__init__(f"Request body ended after {received} of the {announced} bytes its Content-Length announced")
+
+
 def _read_body(environ: dict[str, Any]) -> Optional[bytes]:
-    """The request body, or None without one; raises OverflowError past MAX_REQUEST_BYTES and
-    ValueError for a Content-Length that is not a byte count."""
+    """The request body, or None without one; raises OverflowError past MAX_REQUEST_BYTES,
+    ValueError for a Content-Length that is not a byte count and BodyCutShort."""
     raw_length = (environ.get("CONTENT_LENGTH") or "").strip()
+    length = None
     if raw_length:
         length = parse_bounded_int(raw_length, 0, 10 ** 18)
         if length is None:
@@ -74,6 +84,8 @@ def _read_body(environ: dict[str, Any]) -> Optional[bytes]:
     body = environ["wsgi.input"].read(MAX_REQUEST_BYTES + 1)
     if len(body) > MAX_REQUEST_BYTES:
         raise OverflowError(len(body))
+    if length is not None and len(body) < length:
+        raise BodyCutShort(len(body), length)
     return body or None
 
 
@@ -118,6 +130,8 @@ class ChaliceWSGI:
             return _json_error(start_response, 413, "Request body too large")
         except ValueError:
             return _json_error(start_response, 400, "Content-Length must be a whole number of bytes")
+        except BodyCutShort as cut:
+            return _json_error(start_response, 400, str(cut))
         try:
             response = self._gateway.handle_request(method=environ["REQUEST_METHOD"], path=_raw_path(environ),
                                                     headers=_request_headers(environ), body=body)

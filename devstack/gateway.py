@@ -303,7 +303,13 @@ class GatewayRequestHandler(ChaliceRequestHandler):
             raise RequestRejected(400, "Content-Length must be a whole number of bytes")
         if length > 64 * limit:
             raise RequestRejected(413, f"Request body is {length} bytes; the limit is {limit} bytes")
-        return self.rfile.read(length) if length else None
+        if not length:
+            return None
+        body = self.rfile.read(length)
+        if len(body) < length:  # the client closed its side: what arrived is not the request it framed
+            raise RequestRejected(400, f"Request body ended after {len(body)} of the {length} bytes "
+                                       "its Content-Length announced")
+        return body
 
     def _read_chunked(self, cap: int, limit: int) -> bytes:
         """A chunked body (RFC 9112 7.1), which API Gateway and gunicorn take and http.server does not

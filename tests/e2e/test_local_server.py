@@ -82,6 +82,16 @@ def test_a_malformed_chunked_body_answers_400_json_at_once_in_both_variants(stac
     assert time.monotonic() - started < 5  # not after a read timeout
 
 
+def test_a_create_whose_body_is_cut_short_of_its_content_length_is_refused_and_writes_nothing(stack):
+    email = f"cut-{time.monotonic_ns()}@example.com"
+    body = json.dumps({"name": "Cut", "email": email}).encode()
+    status, headers, answer = raw_exchange(stack, b"POST /api/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+                                                  b"\r\nContent-Length: %d\r\n\r\n" % (len(body) + 5) + body)
+    assert_json_error(status, headers, answer, 400)
+    created = requests.post(f"{stack.base_url}/api/users", json={"name": "Cut", "email": email}, timeout=10)
+    assert created.status_code == 201  # not a 409: the cut request created no user
+
+
 def test_a_path_starting_with_two_slashes_is_an_unknown_route_in_both_variants(stack):
     status, headers, body = raw_exchange(stack, b"GET //api/users HTTP/1.1\r\nHost: x\r\n\r\n")
     assert_json_error(status, headers, body, 404)

@@ -114,6 +114,13 @@ def test_a_content_length_that_is_not_a_byte_count_is_400_json(wsgi, length):
     assert status == 400 and "Content-Length" in json.loads(body)["error"]
 
 
+def test_a_body_cut_short_of_its_content_length_is_400_json_and_creates_nothing(wsgi):
+    body = json.dumps({"name": "Ada", "email": "cut@example.com"}).encode()
+    status, _, answer = call(wsgi, "POST", "/api/users", body, {**JSON, "Content-Length": str(len(body) + 5)})
+    assert status == 400 and f"{len(body)} of the {len(body) + 5} bytes" in json.loads(answer)["error"]
+    assert call(wsgi, "POST", "/api/users", body, JSON)[0] == 201  # no 409: the cut request wrote nothing
+
+
 def test_gunicorns_own_refusals_are_written_as_json():
     import socket
 

@@ -118,6 +118,11 @@ def test_a_malformed_chunked_body_answers_400_json_and_closes(gateway, body):
     assert "Chunked body is malformed" in refusal(gateway, POST_ECHO + b"Transfer-Encoding: chunked\r\n\r\n" + body, 400)
 
 
+def test_a_body_cut_short_of_its_content_length_answers_400_json_and_reaches_no_route(gateway):
+    # '{}' is valid JSON: served, it would be taken for the whole body the client framed
+    assert "2 of the 20 bytes" in refusal(gateway, POST_ECHO + b"Content-Length: 20\r\n\r\n{}", 400)
+
+
 def test_a_transfer_coding_other_than_chunked_answers_400_json(gateway):
     assert "gzip, chunked" in refusal(gateway, POST_ECHO + b"Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 400)
 
