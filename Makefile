@@ -17,6 +17,13 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation --config-settings editable_mode=compat -e .
 	@touch $(STAMP)
 
+# PORT=<port> (as DEVSTACK_PORT=<port>) picks the local stack's app port for run, token, load and capacity-test:
+# `make run PORT=8123` started the stack on 8000 without a word.
+ifdef PORT
+export DEVSTACK_PORT := $(PORT)
+endif
+LOCAL_BASE_URL = $(if $(DEVSTACK_PORT),--base-url http://127.0.0.1:$(DEVSTACK_PORT))
+
 # VARIANT=ecs: the container's command (gunicorn) against a local PostgreSQL instead of the in-process app.
 VARIANT ?= lambda
 run: $(STAMP) $(SYSTEM_STAMP)
@@ -60,13 +67,13 @@ test: $(STAMP) $(SYSTEM_STAMP) $(CHECKOV_STAMP) terraform-tools
 SCENARIO ?= crud-mix
 LOAD_ARGS ?= --clients 8 --duration 30s --check
 load: $(STAMP)
-	$(VENV)/bin/loadgen $(SCENARIO) $(LOAD_ARGS)
+	$(VENV)/bin/loadgen $(SCENARIO) $(LOCAL_BASE_URL) $(LOAD_ARGS)
 
 # The saturation point of a running stack (make run), recorded for GET /sre/capacity:
 # make capacity-test OPERATOR_TOKEN=<token> CAPACITY_ARGS="--ramp 5:5:60 --step-duration 5s"
 CAPACITY_ARGS ?=
 capacity-test: $(STAMP)
-	$(PY) -m tools.capacity_test $(CAPACITY_ARGS)
+	$(PY) -m tools.capacity_test $(LOCAL_BASE_URL) $(CAPACITY_ARGS)
 
 bench: $(STAMP)
 	$(PY) -m bench
