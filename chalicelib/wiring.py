@@ -170,8 +170,10 @@ class Wiring:
             from chalicelib.users.postgres_connection import answer_timeout, create_pool
 
             pool = create_pool(self.settings.database, self.database_credentials)
+            # The same chaos users-store faults, met by each statement below the ``database`` breaker.
             return PostgresUserRepository(pool.connection, close=pool.close,
-                                          answer_timeout=answer_timeout(self.settings.database))
+                                          answer_timeout=answer_timeout(self.settings.database),
+                                          faults=self.chaos_store_faults)
         raise ValueError(f"USERS_STORE={store!r}: expected one of dynamodb, postgres")
 
     @cached_property
@@ -294,15 +296,19 @@ class Wiring:
         return JournalExperimentLookup(self.chaos_journal, lambda: [slo.name for slo in self.slos],
                                        logger=self.logger, api_function=self.settings.capacity.api_function_name)
 
-    def attach_chaos_dynamodb_faults(self, clients: list[Any]) -> None:
+    @cached_property
+    def chaos_store_faults(self) -> Any:
+        """The users-store faults of chaos experiments (``database`` target), for either store."""
         from chalicelib.chaos.active import DynamoDBFaultSwitch
         from chalicelib.observability.request_context import record_chaos_experiment
         from chalicelib.resilience.faults import FaultInjector
 
-        injector = FaultInjector(DynamoDBFaultSwitch(self.chaos_faults),
-                                 on_inject=lambda fault: record_chaos_experiment(fault.experiment_id))
+        return FaultInjector(DynamoDBFaultSwitch(self.chaos_faults),
+                             on_inject=lambda fault: record_chaos_experiment(fault.experiment_id))
+
+    def attach_chaos_dynamodb_faults(self, clients: list[Any]) -> None:
         for client in {id(client): client for client in clients}.values():
-            injector.attach(client)
+            self.chaos_store_faults.attach(client)
 
     # -- incidents -------------------------------------------------------------------------------
     @cached_property

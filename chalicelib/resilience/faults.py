@@ -40,6 +40,11 @@ class Fault:
     delay_seconds: float = 0.0  # > 0 (and no error): the call proceeds after this delay
     experiment_id: Optional[str] = None  # the chaos experiment that asked for it
 
+    @property
+    def only_slows(self) -> bool:
+        """The call proceeds, ``delay_seconds`` late."""
+        return self.delay_seconds > 0 and self.hang_seconds <= 0 and not self.error_code
+
     def matches(self, service: str, operation: str, now: float) -> bool:
         if self.expires_at is not None and now >= self.expires_at:
             return False
@@ -103,15 +108,25 @@ class FaultInjector:
         self.attach(model_cls._get_connection().connection.client)
         return model_cls
 
-    def _before_call(self, model: Any, params: Any = None, **kwargs: Any) -> None:
-        service = model.service_model.service_name
-        fault = self.switch.match(service, model.name)
+    def triggered(self, service: str, operation: str) -> Optional[Fault]:
+        """The fault this call meets (its blast radius rolled), counted and reported; None for none."""
+        fault = self.switch.match(service, operation)
         if fault is None or self._rand() >= fault.probability:
             return None
         self.injected += 1
         if self._on_inject is not None:
             self._on_inject(fault)
-        if fault.delay_seconds > 0 and fault.hang_seconds <= 0 and not fault.error_code:
+        return fault
+
+    def wait(self, seconds: float) -> None:
+        self._sleep(seconds)
+
+    def _before_call(self, model: Any, params: Any = None, **kwargs: Any) -> None:
+        service = model.service_model.service_name
+        fault = self.triggered(service, model.name)
+        if fault is None:
+            return None
+        if fault.only_slows:
             self._sleep(fault.delay_seconds)
             return None
         if fault.hang_seconds > 0:

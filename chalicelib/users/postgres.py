@@ -61,23 +61,56 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     return created_at, user_id
 
 
+# The users-store faults of chaos experiments (``dynamodb_error``, ``_slowdown``... targeting
+# ``database``) name DynamoDB operations; each operation here meets a fault that names one of the
+# operations the DynamoDB store makes for the same call, so an experiment acts alike on both stores.
+_STORE_OPERATIONS = {"create": ("TransactWriteItems",), "get": ("GetItem",), "list": ("Query",),
+                     "update": ("GetItem", "TransactWriteItems"), "delete": ("GetItem", "TransactWriteItems"),
+                     "ping": ("GetItem",)}
+FAULT_SERVICE = "dynamodb"  # the service the fault records name (``chalicelib.chaos.active.DynamoDBFaultSwitch``)
+
+
 class PostgresUserRepository:
     def __init__(self, connect: Callable[[], Any], close: Optional[Callable[[], None]] = None,
-                 answer_timeout: Optional[float] = None) -> None:
+                 answer_timeout: Optional[float] = None, faults: Any = None) -> None:
         """``connect`` returns a new psycopg connection (a pool's ``connection`` works too);
         ``close`` releases what it holds (the pool's ``close``); ``answer_timeout``: seconds a
-        statement may wait for the server before its connection is abandoned (None: no bound)."""
+        statement may wait for the server before its connection is abandoned (None: no bound);
+        ``faults``: a ``chalicelib.resilience.faults.FaultInjector`` whose users-store faults each
+        statement meets before it is sent (chaos experiments), or None."""
         self._connect = connect
         self._close = close
         self._answer_timeout = answer_timeout
+        self._faults = faults
 
     def close(self) -> None:
         if self._close is not None:
             self._close()
 
-    def _run(self, work: Callable[[Any], Any]) -> Any:
+    def _meet_fault(self, operation: str) -> None:
+        """Below the breaker, as a failing or slow server would be met: an error or a statement with
+        no answer is StorageUnavailable (the latter after its wait, at most the answer bound)."""
+        fault = None
+        for name in _STORE_OPERATIONS[operation]:
+            fault = self._faults.triggered(FAULT_SERVICE, name)
+            if fault is not None:
+                break
+        if fault is None:
+            return
+        if fault.only_slows:
+            self._faults.wait(fault.delay_seconds)
+            return
+        if fault.hang_seconds > 0:
+            waited = min(fault.hang_seconds, self._answer_timeout or fault.hang_seconds)
+            self._faults.wait(waited)
+            raise StorageUnavailable(f"PostgreSQL gave no answer within {waited:g} s (injected fault)")
+        raise StorageUnavailable(f"PostgreSQL refused the statement: {fault.error_code} (injected fault)")
+
+    def _run(self, work: Callable[[Any], Any], operation: str) -> Any:
         import psycopg  # the Lambda package does not ship psycopg; only the RDS variant imports it
 
+        if self._faults is not None:
+            self._meet_fault(operation)
         # Every operation is one statement, atomic on its own: no BEGIN/COMMIT round trips around it.
         # (On a connection that is not in autocommit mode, leaving the block commits.)
         deadline: Optional[AnswerDeadline] = None
@@ -110,7 +143,7 @@ class PostgresUserRepository:
                            (user_id, data.name, data.email, data.email_key, now))
 
         try:
-            self._run(insert)
+            self._run(insert, "create")
         except psycopg.errors.UniqueViolation:
             raise EmailTaken(data.email_key) from None
         return User(id=user_id, name=data.name, email=data.email, created_at=_iso(now))
@@ -120,7 +153,7 @@ class PostgresUserRepository:
             cursor.execute(_SELECT_ONE, (user_id,))
             return cursor.fetchone()
 
-        row = self._run(select)
+        row = self._run(select, "get")
         return _to_user(row) if row else None
 
     def update(self, user_id: str, data: UserInput) -> User:
@@ -131,7 +164,7 @@ class PostgresUserRepository:
             return cursor.fetchone()
 
         try:
-            row = self._run(update)
+            row = self._run(update, "update")
         except psycopg.errors.UniqueViolation:
             raise EmailTaken(data.email_key) from None
         if row is None:
@@ -143,7 +176,7 @@ class PostgresUserRepository:
             cursor.execute("DELETE FROM users WHERE id = %s", (user_id,))
             return cursor.rowcount
 
-        if self._run(delete) == 0:
+        if self._run(delete, "delete") == 0:
             raise UserMissing(user_id)
 
     def list_page(self, limit: int, cursor: Optional[str]) -> UserPage:
@@ -156,9 +189,9 @@ class PostgresUserRepository:
                 db_cursor.execute(_NEXT_PAGE, (*after, limit + 1))
             return db_cursor.fetchall()
 
-        rows = self._run(select)
+        rows = self._run(select, "list")
         users = [_to_user(row) for row in rows[:limit]]
         return UserPage(users=users, next_cursor=_encode_cursor(users[-1]) if len(rows) > limit else None)
 
     def ping(self) -> None:
-        self._run(lambda cursor: cursor.execute("SELECT 1"))
+        self._run(lambda cursor: cursor.execute("SELECT 1"), "ping")

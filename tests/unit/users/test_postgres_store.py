@@ -245,3 +245,72 @@ def test_with_the_server_stopped_requests_are_503_with_retry_after_and_the_break
     assert [(status, retry_after) for status, retry_after, _ in answers] == [(503, True)] * 2
     # The first waited no longer than the bound; the breaker it opened answered the second at once.
     assert 1 <= answers[0][2] < 3 and answers[1][2] < 0.5, answers
+
+
+@pytest.fixture
+def faulted_store(empty_database):
+    """A store on the real server whose statements meet the faults of a switch; waits are recorded, not slept."""
+    from chalicelib.resilience.faults import FaultInjector, FaultSwitch
+    from chalicelib.users.postgres import PostgresUserRepository
+
+    with psycopg.connect(empty_database.socket_dsn) as connection:
+        migrate.migrate(connection)
+    switch, waits = FaultSwitch(), []
+    store = PostgresUserRepository(lambda: psycopg.connect(empty_database.socket_dsn, autocommit=True),
+                                   answer_timeout=3.0, faults=FaultInjector(switch, sleep=waits.append))
+    return store, switch, waits
+
+
+def _count_users(cluster) -> int:
+    with psycopg.connect(cluster.socket_dsn) as connection:
+        return connection.execute("SELECT count(*) FROM users").fetchone()[0]
+
+
+def test_a_users_store_error_fault_fails_the_postgres_statement_it_names_and_writes_nothing(
+        faulted_store, empty_database):
+    from chalicelib.resilience.faults import Fault
+    from chalicelib.users.repository import StorageUnavailable
+    from chalicelib.users.validation import UserInput
+
+    store, switch, _ = faulted_store
+    switch.activate(Fault(operations=frozenset({"TransactWriteItems"})))
+    with pytest.raises(StorageUnavailable, match="injected fault"):
+        store.create(UserInput(name="Ada", email="ada@example.com"))
+    assert _count_users(empty_database) == 0
+    assert store.get("00000000-0000-0000-0000-000000000000") is None  # a read (GetItem) is not named
+
+
+def test_a_users_store_slowdown_fault_delays_the_postgres_statement_which_then_runs(faulted_store, empty_database):
+    from chalicelib.resilience.faults import Fault
+    from chalicelib.users.validation import UserInput
+
+    store, switch, waits = faulted_store
+    switch.activate(Fault(error_code="", delay_seconds=0.3))
+    store.create(UserInput(name="Ada", email="ada@example.com"))
+    assert waits == [0.3] and _count_users(empty_database) == 1
+
+
+def test_a_users_store_timeout_fault_hangs_no_longer_than_the_answer_bound(faulted_store):
+    from chalicelib.resilience.faults import Fault
+    from chalicelib.users.repository import StorageUnavailable
+
+    store, switch, waits = faulted_store
+    switch.activate(Fault(hang_seconds=30))
+    with pytest.raises(StorageUnavailable, match="no answer within 3 s"):
+        store.list_page(10, None)
+    assert waits == [3.0]
+
+
+def test_a_chaos_experiments_users_store_fault_reaches_the_ecs_variants_app(postgres_client, empty_database):
+    import time
+
+    from chalicelib.chaos.model import FaultRecord
+
+    wiring.current().chaos_fault_store.put(FaultRecord(
+        fault_id="exp-0123456789ab#0", experiment_id="exp-0123456789ab", kind="dynamodb_error", target="database",
+        magnitude=0, blast_radius_pct=100, expires_at=time.time() + 60))
+    wiring.current().chaos_faults.invalidate()
+    response = postgres_client.http.post("/api/users", headers={"Content-Type": "application/json"},
+                                         body=json.dumps({"name": "Ada", "email": "ada@example.com"}))
+    assert response.status_code == 503 and "Retry-After" in response.headers
+    assert _count_users(empty_database) == 0
