@@ -169,6 +169,10 @@ class Wiring:
             from chalicelib.users.postgres import PostgresUserRepository
             from chalicelib.users.postgres_connection import answer_timeout, create_pool
 
+            from chalicelib.observability.logging import adopt_library_logs
+
+            # The pool's own warnings (a connection discarded, a failed reconnection) in the service's log.
+            adopt_library_logs(self.logger, "psycopg")
             pool = create_pool(self.settings.database, self.database_credentials)
             # The same chaos users-store faults, met by each statement below the ``database`` breaker.
             return PostgresUserRepository(pool.connection, close=pool.close,

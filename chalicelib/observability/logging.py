@@ -45,6 +45,17 @@ def build_logger(service_name: str) -> Logger:
     return Logger(service=service_name, logger_formatter=RedactingFormatter(), logger_handler=CurrentStdoutHandler())
 
 
+def adopt_library_logs(logger: Logger, name: str, level: int = logging.WARNING) -> None:
+    """Records of the library logger ``name`` (and its children) at ``level`` and above become the
+    service's JSON lines, with their ``location`` and this thread's request keys. Without this,
+    Python's last-resort handler prints them as bare text on stderr, and a message spanning lines
+    (psycopg's "connection failed ... Is the server running") is several log events."""
+    library = logging.getLogger(name)
+    library.setLevel(level)
+    library.handlers = [logger.registered_handler]
+    library.propagate = False
+
+
 def get_logger() -> Logger:
     """The process's logger (``chalicelib.wiring`` builds it); logging reaches every layer, so
     code that is not handed one may ask for it here."""

@@ -314,3 +314,24 @@ def test_a_chaos_experiments_users_store_fault_reaches_the_ecs_variants_app(post
                                          body=json.dumps({"name": "Ada", "email": "ada@example.com"}))
     assert response.status_code == 503 and "Retry-After" in response.headers
     assert _count_users(empty_database) == 0
+
+
+def test_the_pools_own_warnings_are_one_json_line_of_the_service_log(database_secret, monkeypatch, capsys):
+    import logging
+
+    monkeypatch.setenv("USERS_STORE", "postgres")
+    wiring.reset()
+    repository = wiring.current().user_repository
+    try:
+        capsys.readouterr()
+        logging.getLogger("psycopg.pool").warning("error connecting in 'users': connection failed: refused\n"
+                                                  "\tIs the server running on that host?")
+        output = capsys.readouterr()
+    finally:
+        repository.close()
+    assert output.err == ""
+    lines = output.out.splitlines()
+    assert len(lines) == 1, lines
+    record = json.loads(lines[0])
+    assert record["level"] == "WARNING" and record["service"] == "user-api"
+    assert record["message"].startswith("error connecting in 'users'")
