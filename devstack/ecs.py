@@ -29,6 +29,9 @@ log = logging.getLogger("devstack.ecs")
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE_SECRET = "serverless-sre/database"
 START_TIMEOUT_SECONDS = 60
+# A server that exits by itself is replaced, as ECS replaces a task whose essential container
+# stopped; one that keeps exiting (this many times within the window) is left stopped, said on the console.
+MAX_REPLACEMENTS, REPLACEMENT_WINDOW_SECONDS = 3, 60.0
 
 
 def _from_this_environment(command: tuple[str, ...]) -> list[str]:
@@ -60,6 +63,15 @@ class EcsVariant:
         self._server: Optional[subprocess.Popen] = None
         self._reader: Optional[threading.Thread] = None
         self.emf_records = 0
+        # Held while a server is stopped or started: a replacement never races a restart or the stack's stop.
+        self._server_lock = threading.Lock()
+        self._stopping = False
+        self._replaced_at: list[float] = []
+
+    @property
+    def server_pid(self) -> Optional[int]:
+        server = self._server
+        return server.pid if server is not None and server.poll() is None else None
 
     def server_environment(self) -> dict[str, str]:
         return {**os.environ, "USERS_STORE": "postgres", "DB_HOST": "127.0.0.1", "DB_PORT": str(self.database.tcp_port),
@@ -80,23 +92,52 @@ class EcsVariant:
             {"username": "sre", "password": password}))
         environment = self.server_environment()
         subprocess.run(migrate_argv(), cwd=ROOT, env=environment, check=True)
-        self._start_server(environment)
+        with self._server_lock:
+            self._start_server(environment)
 
     def _start_server(self, environment: dict[str, str]) -> None:
-        self._server = subprocess.Popen(server_argv(), cwd=ROOT, env=environment, stdout=subprocess.PIPE,
-                                        stderr=None, start_new_session=True)
-        self._reader = threading.Thread(target=self._read_output, name="devstack-ecs-output", daemon=True)
+        server = subprocess.Popen(server_argv(), cwd=ROOT, env=environment, stdout=subprocess.PIPE,
+                                  stderr=None, start_new_session=True)
+        self._server = server
+        self._reader = threading.Thread(target=self._follow, args=(server,), name="devstack-ecs-output", daemon=True)
         self._reader.start()
         self._wait_until_live()
 
     def restart_server(self) -> None:
         """As ECS replaces a task: the old server stops gracefully, a new one starts on the same port."""
-        self._stop_server()
-        self._start_server(self.server_environment())
+        with self._server_lock:
+            self._stop_server()
+            self._start_server(self.server_environment())
 
-    def _read_output(self) -> None:
-        assert self._server is not None and self._server.stdout is not None
-        for raw in self._server.stdout:
+    def _follow(self, server: subprocess.Popen) -> None:
+        self._read_output(server)
+        self._replace_if_lost(server)
+
+    def _replace_if_lost(self, server: subprocess.Popen) -> None:
+        """A server that exited without being asked (killed, crashed) is replaced, as ECS replaces the task;
+        before, the stack went on saying it was ready with nothing on the API's port."""
+        status = server.wait()
+        with self._server_lock:
+            if self._stopping or self._server is not server:
+                return  # stopped on purpose, or already replaced
+            now = time.monotonic()
+            self._replaced_at = [at for at in self._replaced_at if now - at < REPLACEMENT_WINDOW_SECONDS]
+            if len(self._replaced_at) >= MAX_REPLACEMENTS:
+                log.error("the API server (pid %s) exited with status %s, the %s time within %gs: not started again",
+                          server.pid, status, MAX_REPLACEMENTS + 1, REPLACEMENT_WINDOW_SECONDS)
+                return
+            self._replaced_at.append(now)
+            log.warning("the API server (pid %s) exited with status %s; starting a new one on port %s, "
+                        "as ECS replaces a stopped task", server.pid, status, self.port)
+            try:
+                self._start_server(self.server_environment())
+            except RuntimeError as exc:
+                log.error("the API server could not be started again: %s", exc)
+
+    def _read_output(self, server: Optional[subprocess.Popen] = None) -> None:
+        server = server or self._server
+        assert server is not None and server.stdout is not None
+        for raw in server.stdout:
             line = raw.decode("utf-8", errors="replace")
             if line.startswith("{") and '"_aws"' in line:
                 try:
@@ -143,7 +184,9 @@ class EcsVariant:
         return {"database": "running"}
 
     def stop(self) -> None:
-        self._stop_server()
+        with self._server_lock:
+            self._stopping = True
+            self._stop_server()
         if self.database is not None:
             self.database.destroy()
 

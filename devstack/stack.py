@@ -196,7 +196,8 @@ class LocalStack:
 
     def status(self) -> dict[str, Any]:
         return {"ready": self._ready.is_set(), "variant": self.config.variant, "base_url": self.base_url, "aws_endpoint": self.aws_endpoint,
-                "pids": {"stack": os.getpid(), "embedded_aws": getattr(self._moto, "pid", None)},
+                "pids": {"stack": os.getpid(), "embedded_aws": getattr(self._moto, "pid", None),
+                         **({"api_server": self._ecs.server_pid} if self._ecs is not None else {})},
                 "resources": {kind: sorted(names) for kind, names in self.resources.items()},
                 "schedules": {"runs": getattr(self._scheduler, "runs", {}),
                               "failures": getattr(self._scheduler, "failures", {})},
