@@ -7,9 +7,8 @@ import socket
 from pathlib import Path
 from typing import Optional
 
-
 # The app's port of `make run` (DEVSTACK_PORT overrides it), and the one `make token` reads.
-DEFAULT_PORT = 8000
+from tools.loadgen.local_stack import DEFAULT_PORT  # noqa: F401 (one value for the stack and the tools' hints)
 
 
 class PortInUse(RuntimeError):

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from devstack.ports import DEFAULT_PORT, port_number
+from tools.loadgen.local_stack import run_command, token_command  # noqa: F401 (devstack's commands are the tools')
 
 STATE_DIR = Path(".devstack")
 
@@ -41,16 +42,6 @@ def running_state(path: Path) -> Optional[dict[str, Any]]:
     except PermissionError:  # alive, someone else's
         pass
     return state
-
-
-def run_command(port: int) -> str:
-    """What starts the local stack on ``port``."""
-    return "make run" if port == DEFAULT_PORT else f'make run RUN_ARGS="--port {port}"'
-
-
-def token_command(port: int) -> str:
-    """What prints the token of the stack on ``port``: ``make token`` reads port 8000's unless told another."""
-    return "make token" if port == DEFAULT_PORT else f"DEVSTACK_PORT={port} make token"
 
 
 def main(argv: list[str]) -> int:

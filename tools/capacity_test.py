@@ -19,6 +19,8 @@ import sys
 from types import SimpleNamespace
 from typing import Any, Optional
 
+from tools.loadgen.local_stack import local_port, run_command, token_command
+
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 EXIT_CODES = ("\b\nexit codes: 0 measured (and recorded unless --no-record), 1 the stack refused the token or the "
               "point could not be recorded,\n2 bad options or nothing answers at the base URL, 130 stopped with "
@@ -50,13 +52,19 @@ def _post_saturation(base_url: str, token: str, body: dict[str, Any], timeout: f
         raise RuntimeError(f"POST {base_url}/sre/capacity/saturation got no answer: {exc}") from None
 
 
+def _token_hint(base_url: str) -> str:
+    """Where the operator token of a local stack at ``base_url`` comes from ('' for another host)."""
+    port = local_port(base_url)
+    return f"; `{token_command(port)}` prints the local stack's" if port else ""
+
+
 def check_token(base_url: str, token: str, timeout: float = 30.0) -> None:
     """Refuse a token the stack will not take before the ramp, not after it: an empty body is
     checked for the token first (401/403) and then refused as invalid (400), so nothing is stored."""
     response = _post_saturation(base_url, token, {}, timeout)
     if response.status_code in (401, 403):
-        raise RuntimeError(f"the stack refused the operator token ({response.status_code} {response.text}); "
-                           "`make token` prints the local stack's")
+        raise RuntimeError(f"the stack refused the operator token ({response.status_code} {response.text})"
+                           f"{_token_hint(base_url)}")
 
 
 def record(base_url: str, token: str, body: dict[str, Any], timeout: float = 30.0) -> dict[str, Any]:
@@ -114,8 +122,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     ctx = parse_options(build_command(), argv, "capacity-test")
     args = SimpleNamespace(**ctx.params)
     if not args.token and not args.no_record:
-        refuse(ctx, "an operator token is needed to record the point (--token or OPERATOR_TOKEN; "
-                    "`make token` prints it), or pass --no-record")
+        refuse(ctx, "an operator token is needed to record the point (--token or OPERATOR_TOKEN"
+                    f"{_token_hint(args.base_url)}), or pass --no-record")
     try:
         StepRamp.parse(args.ramp, args.step_duration)
     except ValueError as exc:
@@ -127,7 +135,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         refuse(ctx, str(exc))
     unreachable = nothing_answers_at(args.base_url)
     if unreachable:
-        refuse(ctx, f"nothing answers at {args.base_url}: {unreachable} (start the local stack with `make run`)")
+        port = local_port(args.base_url)
+        hint = f" (start the local stack with `{run_command(port)}`)" if port else ""
+        refuse(ctx, f"nothing answers at {args.base_url}: {unreachable}{hint}")
     try:
         outcome = capacity_test(args.base_url, None if args.no_record else args.token, scenario=args.scenario,
                                 ramp=args.ramp, step_duration=args.step_duration, tasks=args.tasks, seed=args.seed)

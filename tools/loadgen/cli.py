@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import click
 
 from tools.command_line import CONTEXT_SETTINGS, Duration, parse_options, print_to_stdout, refuse, stdout_console
+from tools.loadgen.local_stack import local_port, run_command
 from tools.loadgen.profile import DEFAULT_MAX_REQUESTS, LoadProfile, Stage
 from tools.loadgen.report import (
     EXIT_INTEGRITY, EXIT_INTERRUPTED, EXIT_THRESHOLDS, EXIT_USAGE, exit_code, render_text)
@@ -126,7 +127,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         return EXIT_USAGE
     unreachable = nothing_answers_at(args.base_url)
     if unreachable:
-        hint = " (start the local stack with `make run`)" if args.base_url == DEFAULT_BASE_URL else ""
+        port = local_port(args.base_url)
+        hint = f" (start the local stack with `{run_command(port)}`)" if port else ""
         print(f"loadgen: nothing answers at {args.base_url}: {unreachable}{hint}", file=sys.stderr)
         return EXIT_USAGE
     console = Console(stderr=True)

@@ -57,7 +57,7 @@ def test_a_port_taken_by_a_running_local_stack_says_to_use_it_and_how_to_get_its
     monkeypatch.setattr("devstack.__main__.next_free_port", lambda host, after: 8001)
     advice = port_advice(8000, 8000)
     assert f"the local stack started by process {os.getpid()} runs at http://127.0.0.1:8000" in advice
-    assert "`make token` prints its token" in advice and '`make run RUN_ARGS="--port 8001"`' in advice
+    assert "`make token` prints its token" in advice and '`make run PORT=8001`' in advice
 
 
 def test_the_port_offered_instead_of_a_taken_one_is_free(taken_port):

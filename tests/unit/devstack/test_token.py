@@ -29,7 +29,7 @@ def test_no_state_file_means_no_stack(tmp_path):
 
 def test_no_stack_on_another_port_says_how_to_start_one_on_that_port(tmp_path, capsys):
     assert token.main(["--port", "9000", "--dir", str(tmp_path)]) == 1
-    assert '(start one with `make run RUN_ARGS="--port 9000"`)' in capsys.readouterr().err
+    assert '(start one with `make run PORT=9000`)' in capsys.readouterr().err
 
 
 def test_a_port_in_the_environment_that_is_no_port_is_a_usage_error(monkeypatch, capsys):

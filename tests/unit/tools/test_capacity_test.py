@@ -51,9 +51,14 @@ def test_a_base_url_where_nothing_answers_is_refused_before_the_ramp(capsys, mon
     from devstack.ports import free_port
 
     monkeypatch.setattr("tools.loadgen.steps.run_steps", lambda *args, **kwargs: pytest.fail("the ramp ran"))
-    url = f"http://127.0.0.1:{free_port()}"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
     printed = refusal(capsys, ["--no-record", "--base-url", url])
-    assert f"nothing answers at {url}" in printed and "make run" in printed
+    assert f"nothing answers at {url}" in printed and f"`make run PORT={port}`" in printed
+
+
+def test_without_a_token_it_names_the_token_command_of_the_stack_on_that_port(capsys):
+    assert "`make token PORT=9123` prints the local stack's" in refusal(capsys, ["--base-url", "http://127.0.0.1:9123"])
 
 
 @pytest.mark.parametrize("argv, said", [
@@ -94,7 +99,8 @@ def test_a_refused_operator_token_fails_before_the_ramp_saying_so(capsys, monkey
 
     monkeypatch.setattr("tools.loadgen.steps.run_steps", lambda *args, **kwargs: pytest.fail("the ramp ran"))
     assert main(["--token", "wrong", "--base-url", refusing_stack]) == 1
-    assert "the stack refused the operator token (403" in capsys.readouterr().err
+    printed = capsys.readouterr().err
+    assert "the stack refused the operator token (403" in printed and "make token PORT=" in printed
 
 
 def test_ctrl_c_during_the_ramp_says_nothing_was_recorded(capsys, monkeypatch, refusing_stack):

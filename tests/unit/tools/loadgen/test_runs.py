@@ -236,9 +236,11 @@ def test_a_negative_value_gets_the_same_refusal_with_or_without_the_equals_sign(
 def test_the_command_says_nothing_answers_before_sending_load_to_a_closed_port(capsys):
     from devstack.ports import free_port
 
-    url = f"http://127.0.0.1:{free_port()}"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
     assert main(["health-live", "--clients", "1", "--duration", "1s", "--base-url", url]) == EXIT_USAGE
-    assert f"nothing answers at {url}" in capsys.readouterr().err
+    printed = capsys.readouterr().err
+    assert f"nothing answers at {url}" in printed and f"(start the local stack with `make run PORT={port}`)" in printed
 
 
 def test_a_malformed_stage_is_a_usage_error_saying_the_form_it_takes(capsys):
