@@ -121,7 +121,7 @@ def validate(document: Any, directory: Path = REPOSITORY_CATALOG, *,
             return DefinitionError(f"{where}/magnitude", "a webhook failure is an HTTP status from 400 to 599")
         if kind in ("dynamodb_timeout", "webhook_timeout") and not 0 < fault.get("magnitude", 0) <= 60:
             return DefinitionError(f"{where}/magnitude", "a timeout hangs for 0 to 60 seconds")
-        if kind in ("route_latency", "dynamodb_slowdown") and not 0 < fault.get("magnitude", 0) <= 30000:
+        if kind in ("route_latency", "dynamodb_slowdown") and not 1 <= fault.get("magnitude", 0) <= 30000:
             return DefinitionError(f"{where}/magnitude", "added latency is 1 to 30000 milliseconds")
     return None
 

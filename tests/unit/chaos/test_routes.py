@@ -90,6 +90,10 @@ def test_faults_on_two_different_routes_may_run_at_once(client):
                      "method": [{"name": "n", "type": "fault", "fault": {"kind": "route_error", "target": "*",
                                                                          "magnitude": 200}}]}},
      "method/0/fault/magnitude"),
+    ({"definition": {"title": "x", "duration_seconds": 10, "steady-state-hypothesis": {"title": "t", "probes": []},
+                     "method": [{"name": "n", "type": "fault", "fault": {"kind": "route_latency", "target": "*",
+                                                                         "magnitude": 0.5}}]}},
+     "method/0/fault/magnitude"),
 ])
 def test_a_bad_definition_is_400_naming_the_field_and_reason(client, body, field):
     response = send(client, "post", "/sre/chaos/experiments", body)
