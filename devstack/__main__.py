@@ -18,6 +18,9 @@ from devstack.resources import definitions
 from devstack.stack import LocalStack, StackConfig
 from devstack.token import run_command, running_state, state_path, token_command, write_state
 
+# A scheduled function run more often than this would run back to back (an SLO evaluator run
+# takes about half a second), starving the stack it watches.
+MIN_SCHEDULE_SECONDS = 1.0
 
 def optional_port_number(text: str) -> int:
     """A port, or 0 for any free one."""
@@ -68,8 +71,8 @@ def parse_args(argv: list[str]) -> tuple[StackConfig, Path]:
             overrides[key] = float(seconds)
         except ValueError:
             sep = ""
-        if not sep or not key or not 0 < overrides.get(key, 0) < float("inf"):
-            parser.error(f"--schedule takes FUNCTION=SECONDS (positive), not {item!r}")
+        if not sep or not key or not MIN_SCHEDULE_SECONDS <= overrides.get(key, 0) < float("inf"):
+            parser.error(f"--schedule takes FUNCTION=SECONDS ({MIN_SCHEDULE_SECONDS:g} or more), not {item!r}")
     scheduled = sorted(key for key, spec in definitions("functions").items() if spec.get("schedule"))
     unknown = sorted(set(overrides) - set(scheduled))
     if unknown:
