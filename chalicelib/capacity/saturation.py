@@ -43,6 +43,11 @@ def _text(value: Any, limit: int) -> bool:
     return isinstance(value, str) and len(value) <= limit and TEXT.match(value) is not None
 
 
+def _required_text(value: Any, limit: int) -> bool:
+    """Text that says something: not only spaces (what the plan and the dashboard show it by)."""
+    return _text(value, limit) and bool(value.strip())
+
+
 def _count(value: Any) -> bool:
     """A whole number, written as 12 or 12.0 alike (JSON Schema's "integer" is the value, not the spelling)."""
     return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
@@ -73,16 +78,18 @@ def saturation_from_body(body: Mapping[str, Any], measured_at: str) -> Saturatio
     for name in sorted(set(body) - set(FIELDS)):
         problems[name] = ["Unknown field."]
     checks = {
-        "scenario": (_text(body.get("scenario"), 100), f"Required text of at most 100 characters, {TEXT_RULE}."),
-        "target": (_text(body.get("target"), 200), f"Required text of at most 200 characters, {TEXT_RULE}."),
+        "scenario": (_required_text(body.get("scenario"), 100),
+                     f"Required text of at most 100 characters, not only spaces, {TEXT_RULE}."),
+        "target": (_required_text(body.get("target"), 200),
+                   f"Required text of at most 200 characters, not only spaces, {TEXT_RULE}."),
         # null is a value here (no step held, or none broke); a missing field is not.
         "highest_holding_rps": ("highest_holding_rps" in body
                                 and _number(body["highest_holding_rps"], nullable=True),
                                 f"A number from 0 to {MAX_RPS:g}, or null when no step held."),
         "breaking_rps": ("breaking_rps" in body and _number(body["breaking_rps"], nullable=True),
                          f"A number from 0 to {MAX_RPS:g}, or null when no step broke."),
-        "breaking_reason": (_text(body.get("breaking_reason"), 500),
-                            f"Required text of at most 500 characters, {TEXT_RULE}."),
+        "breaking_reason": (_required_text(body.get("breaking_reason"), 500),
+                            f"Required text of at most 500 characters, not only spaces, {TEXT_RULE}."),
         "capacity_unit": (body.get("capacity_unit") in CAPACITY_UNITS, f"One of {', '.join(CAPACITY_UNITS)}."),
         "capacity_units": (_number(body.get("capacity_units"), minimum=MIN_CAPACITY_UNITS),
                            f"A number from {MIN_CAPACITY_UNITS:g} to {MAX_RPS:g}: the concurrency or tasks that "

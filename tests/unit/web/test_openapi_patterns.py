@@ -94,6 +94,29 @@ def test_incident_details_patterns_accept_exactly_what_the_api_accepts():
     assert disagreements == []
 
 
+@pytest.mark.parametrize("field", ["scenario", "target", "breaking_reason"])
+def test_saturation_point_text_patterns_accept_exactly_what_the_api_accepts(field):
+    from chalicelib.capacity.saturation import saturation_from_body
+    from chalicelib.http.errors import ApiError
+
+    accepted_by = matcher(schemas()["SaturationPointInput"]["properties"][field]["pattern"])
+
+    def accepted(value):
+        body = {"scenario": "s", "target": "t", "highest_holding_rps": None, "breaking_rps": None,
+                "breaking_reason": "r", "capacity_unit": "task", "capacity_units": 1, field: value}
+        try:
+            saturation_from_body(body, "2026-12-05T00:00:00+00:00")
+        except ApiError as exc:
+            assert set(exc.details) == {field}, exc.details
+            return False
+        return True
+
+    # Every character the rules name is below U+3100 (U+3000 the last space); the rest are the same.
+    disagreements = [char for template in ("{}", "x{}x") for char in CODE_POINTS[:0x3100]
+                     if accepted_by(template.format(char)) != accepted(template.format(char))]
+    assert disagreements == []
+
+
 def breaker_reason_patterns():
     paths = openapi_document()["paths"]
     return {action: paths[f"/sre/circuit-breakers/{{name}}/{action}"]["post"]["requestBody"]["content"][
