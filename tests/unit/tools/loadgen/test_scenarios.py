@@ -26,6 +26,14 @@ def test_an_unknown_field_is_refused_with_where_it_is():
         parse_scenario(document, "test.yaml")
 
 
+def set_field(document, where, field, value):
+    """Set ``field`` of the request at path ``where`` (keys and indexes) of a scenario document."""
+    request = document
+    for part in where:
+        request = request[part]
+    request[field] = value
+
+
 @pytest.mark.parametrize("where, field, value", [
     (("requests", 0), "probability", 0.5), (("requests", 0), "repeat", 3),
     (("requests", 0, "follow_ups", 0), "weight", 2), (("requests", 0, "follow_ups", 0), "follow_ups", []),
@@ -33,10 +41,7 @@ def test_an_unknown_field_is_refused_with_where_it_is():
 def test_a_field_the_request_would_ignore_where_it_stands_is_refused(where, field, value):
     """repeat is for setup requests, weight and follow_ups for top-level ones, probability for follow-ups."""
     document = {**copy.deepcopy(CRUD_SCENARIO), "setup": [{"name": "seed", "method": "GET", "path": "/users"}]}
-    request = document
-    for part in where:
-        request = request[part]
-    request[field] = value
+    set_field(document, where, field, value)
     with pytest.raises(ScenarioError, match=f"{'/'.join(map(str, where))}: .*'{field}' was unexpected"):
         parse_scenario(document, "test.yaml")
 
@@ -91,9 +96,6 @@ def test_a_number_that_is_not_finite_is_refused_with_where_it_is(where, field, v
     """YAML's .nan passes the schema's minimum and maximum (NaN compares false to both): a NaN probability
     sent every follow-up, and an infinite weight failed the run once it started."""
     document = copy.deepcopy(CRUD_SCENARIO)
-    request = document
-    for part in where:
-        request = request[part]
-    request[field] = value
+    set_field(document, where, field, value)
     with pytest.raises(ScenarioError, match=f"test.yaml: {'/'.join(map(str, where))}/{field}.* is not a finite number"):
         parse_scenario(document, "test.yaml")
