@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Optional
 
 from chalicelib.http import strict
 from chalicelib.users.model import User, UserPage, new_user_id
-from chalicelib.users.postgres_connection import AnswerDeadline
+from chalicelib.users.postgres_connection import ANSWER_GRACE_SECONDS, AnswerDeadline
 from chalicelib.users.repository import EmailTaken, InvalidCursor, StorageUnavailable, UserMissing
 from chalicelib.users.validation import UserInput
 
@@ -23,8 +23,12 @@ _ISO_UTC = "to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')
 _COLUMNS = f"id::text, name, email, {_ISO_UTC.format('created_at')}, {_ISO_UTC.format('updated_at')}"
 # Why nosec B608: only the constants above are formatted into these; every value is a parameter.
 _SELECT_ONE = f"SELECT {_COLUMNS} FROM users WHERE id = %s"  # nosec B608
+# Writes carry their deadline (migrations/0002_write_deadline.sql): past it the server refuses them.
+_INSERT = ("INSERT INTO users (id, name, email, email_key, created_at) "
+           "SELECT %s::uuid, %s, %s, %s, %s::timestamptz WHERE write_deadline(%s)")
 _UPDATE = ("UPDATE users SET name = %s, email = %s, email_key = %s, updated_at = now() "  # nosec B608
-           f"WHERE id = %s RETURNING {_COLUMNS}")
+           f"WHERE id = %s AND write_deadline(%s) RETURNING {_COLUMNS}")
+_DELETE = "DELETE FROM users WHERE id = %s AND write_deadline(%s)"
 _FIRST_PAGE = f"SELECT {_COLUMNS} FROM users ORDER BY created_at DESC, id DESC LIMIT %s"  # nosec B608
 _NEXT_PAGE = (f"SELECT {_COLUMNS} FROM users WHERE (created_at, id) < (%s, %s) "  # nosec B608
               "ORDER BY created_at DESC, id DESC LIMIT %s")
@@ -82,6 +86,14 @@ class PostgresUserRepository:
         self._close = close
         self._answer_timeout = answer_timeout
         self._faults = faults
+        # The server refuses a write that starts later than this after it was sent: by then the server
+        # has cancelled it itself, or is not answering and the client gives up a grace period later.
+        self._write_within = None if answer_timeout is None else max(answer_timeout - ANSWER_GRACE_SECONDS, 0.0)
+
+    def _write_deadline(self) -> Optional[datetime]:
+        if self._write_within is None:
+            return None
+        return datetime.now(timezone.utc) + timedelta(seconds=self._write_within)
 
     def close(self) -> None:
         if self._close is not None:
@@ -139,8 +151,7 @@ class PostgresUserRepository:
         now = datetime.now(timezone.utc)
 
         def insert(cursor: Any) -> None:
-            cursor.execute("INSERT INTO users (id, name, email, email_key, created_at) VALUES (%s, %s, %s, %s, %s)",
-                           (user_id, data.name, data.email, data.email_key, now))
+            cursor.execute(_INSERT, (user_id, data.name, data.email, data.email_key, now, self._write_deadline()))
 
         try:
             self._run(insert, "create")
@@ -160,7 +171,7 @@ class PostgresUserRepository:
         import psycopg
 
         def update(cursor: Any) -> Optional[tuple]:
-            cursor.execute(_UPDATE, (data.name, data.email, data.email_key, user_id))
+            cursor.execute(_UPDATE, (data.name, data.email, data.email_key, user_id, self._write_deadline()))
             return cursor.fetchone()
 
         try:
@@ -173,7 +184,7 @@ class PostgresUserRepository:
 
     def delete(self, user_id: str) -> None:
         def delete(cursor: Any) -> int:
-            cursor.execute("DELETE FROM users WHERE id = %s", (user_id,))
+            cursor.execute(_DELETE, (user_id, self._write_deadline()))
             return cursor.rowcount
 
         if self._run(delete, "delete") == 0:

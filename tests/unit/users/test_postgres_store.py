@@ -46,10 +46,10 @@ def database_secret(aws_mock, cluster, monkeypatch):
 
 def test_migrations_apply_each_file_once_and_record_its_version(empty_database):
     with psycopg.connect(empty_database.socket_dsn) as connection:
-        assert migrate.migrate(connection) == ["0001"]
+        assert migrate.migrate(connection) == ["0001", "0002"]
         assert migrate.migrate(connection) == []
         versions = connection.execute("SELECT version, name FROM schema_migrations").fetchall()
-        assert versions == [("0001", "0001_users")]
+        assert versions == [("0001", "0001_users"), ("0002", "0002_write_deadline")]
         assert connection.execute("SELECT count(*) FROM users").fetchone() == (0,)
 
 
@@ -335,3 +335,33 @@ def test_the_pools_own_warnings_are_one_json_line_of_the_service_log(database_se
     record = json.loads(lines[0])
     assert record["level"] == "WARNING" and record["service"] == "user-api"
     assert record["message"].startswith("error connecting in 'users'")
+
+
+def test_a_write_its_client_gave_up_on_is_not_applied_when_the_stopped_server_runs_again(
+        database_secret, empty_database, paused, monkeypatch):
+    import time
+
+    from chalicelib.users import postgres_connection
+    from chalicelib.users.repository import StorageUnavailable
+    from chalicelib.users.validation import UserInput
+
+    monkeypatch.setenv("DB_STATEMENT_TIMEOUT_SECONDS", "0.2")
+    monkeypatch.setenv("USERS_STORE", "postgres")
+    monkeypatch.setattr(postgres_connection, "CHECK_IF_IDLE_SECONDS", 60)  # sent at once, as under load
+    migrate.main([])
+    wiring.reset()
+    repository = wiring.current().user_repository
+    try:
+        user = repository.create(UserInput(name="Ada", email="ada@example.com"))
+        paused()
+        with pytest.raises(StorageUnavailable):  # answered 503: the client retries later, or not
+            repository.update(user.id, UserInput(name="Late", email="ada@example.com"))
+        with pytest.raises(StorageUnavailable):
+            repository.create(UserInput(name="Bob", email="bob@example.com"))
+        empty_database.resume()
+        time.sleep(1)  # the backends run what waited in their sockets
+        with psycopg.connect(empty_database.socket_dsn) as connection:
+            assert connection.execute("SELECT name FROM users ORDER BY name").fetchall() == [("Ada",)]
+    finally:
+        empty_database.resume()
+        repository.close()
