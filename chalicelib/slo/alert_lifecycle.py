@@ -94,6 +94,8 @@ class AlertLifecycle:
                 if lock is not None:
                     opened.append(alert.id)
                     self._hand_off(lock)
+                else:  # a run overlapping this one opened it since our read: it is open all the same
+                    lock = self.locks.open_alerts(slo.name).get(tier.name)
             elif verdict["state"] == alerting.OK and lock is not None:
                 resolved_ids.append(self._resolve(lock, end, verdict, BURN_RATE_RECOVERED))
                 lock = None

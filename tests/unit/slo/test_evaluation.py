@@ -370,3 +370,22 @@ def test_a_run_with_errors_does_not_move_the_evaluated_minute_on(monkeypatch, ma
     assert failed.errors and failed.end > good.end
     assert failed.evaluated_through == good.end
     assert failed.to_json()["evaluated_through"] == good.to_json()["end"]
+
+
+def test_a_run_that_overlaps_another_still_sees_the_page_the_other_opened(make_evaluator, put_counts, latest):
+    """Two runs of one minute at once (EventBridge delivers at least once): the one that loses the
+    open lock must still hand the sink the page as firing, or the incident side would start the
+    hold-down of an incident that is burning."""
+    fill(put_counts, T0 - timedelta(minutes=60), 60, valid_requests=100, good_availability=0, latency_good_200ms=100)
+    winner_sink, loser_sink = RecordingSink(), RecordingSink()
+    loser = make_evaluator(alert_sink=loser_sink)
+    locks = loser.alerts.locks
+    stale = {"success": locks.open_alerts("success")}  # read before the other run opened the page
+    make_evaluator(alert_sink=winner_sink).run()
+    real_open_alerts = locks.open_alerts
+    locks.open_alerts = lambda slo: stale.pop(slo) if slo in stale else real_open_alerts(slo)
+    report = loser.run()
+    [evaluation] = [item for item in loser_sink.evaluations if item.slo == "success"]
+    assert [alert.tier for alert in evaluation.firing_pages] == ["page-fast"]
+    assert (report.alerts_opened, loser_sink.opened) == ([], [])
+    assert latest("success")["open_alerts"] == [winner_sink.opened[0]["id"]]
