@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 # Errors SendTaskSuccess answers when the task already ended (timed out at that very moment,
 # or the escalation was stopped): the next escalation step sees the status and stops by itself.
 STALE_TOKEN_ERRORS = ("TaskTimedOut", "InvalidToken", "TaskDoesNotExist")
+# Escalation states of a workflow that should still be running; "failed" and "exhausted" are
+# recorded ends, "stopped_*" follow an acknowledgement or resolution.
+ESCALATING = ("running", "paging", "awaiting_ack")
 
 
 class EscalationUnavailable(Exception):
@@ -42,9 +45,11 @@ class IncidentTrigger(Protocol):
 class Escalations(Protocol):
     """Starts and stops an incident's escalation workflow."""
 
-    def start(self, incident: Incident) -> str: ...
+    def start(self, incident: Incident, start_level: int = 1) -> str: ...
 
     def stop(self, task_token: str, outcome: Mapping[str, Any]) -> bool: ...
+
+    def status(self, execution_arn: str) -> str: ...
 
 
 class IncidentStore(Protocol):
@@ -77,21 +82,26 @@ class IncidentStore(Protocol):
 
     def use_ack_link(self, incident_id: str, nonce: str) -> bool: ...
 
+    def take_over_escalation(self, incident_id: str, execution: str, event: TimelineEvent) -> Optional[Incident]: ...
+
 
 class StepFunctionsEscalations:
     def __init__(self, state_machine_arn: str, client: Any) -> None:
         self._arn = state_machine_arn
         self._client = client
 
-    def start(self, incident: Incident) -> str:
+    def start(self, incident: Incident, start_level: int = 1) -> str:
         if not self._arn:
             raise EscalationUnavailable("ESCALATION_STATE_MACHINE_ARN is not set")
         from botocore.exceptions import BotoCoreError, ClientError
 
+        request: dict[str, Any] = {"incident_id": incident.id}
+        if start_level != 1:
+            request["start_level"] = start_level
         try:
             response = self._client.start_execution(
                 stateMachineArn=self._arn, name=f"{incident.id}-{uuid.uuid4().hex[:8]}",
-                input=json.dumps({"incident_id": incident.id}))
+                input=json.dumps(request))
         except (BotoCoreError, ClientError) as exc:
             raise EscalationUnavailable(f"StartExecution failed: {exc}") from exc
         return response["executionArn"]
@@ -107,6 +117,17 @@ class StepFunctionsEscalations:
                 return False
             raise
         return True
+
+    def status(self, execution_arn: str) -> str:
+        """RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, or GONE when Step Functions no longer knows it."""
+        from botocore.exceptions import ClientError
+
+        try:
+            return self._client.describe_execution(executionArn=execution_arn)["status"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("ExecutionDoesNotExist", "InvalidArn"):
+                return "GONE"
+            raise
 
     def stop(self, task_token: str, outcome: Mapping[str, Any]) -> bool:
         """Send the token back; False when the task had already ended."""
@@ -199,9 +220,31 @@ class IncidentService:
             return retriggered or incident, False
         return self._start_escalation(incident), True
 
-    def _start_escalation(self, incident: Incident) -> Incident:
+    def resume_lost_escalations(self) -> list[Incident]:
+        """Start again the escalation of every triggered incident whose workflow ended without an
+        acknowledgement and without recording why (its execution lost with the Step Functions state,
+        or stopped from the console): otherwise nobody would be paged for it again, while the incident
+        still says it awaits an acknowledgement. It resumes at the level last paged."""
+        resumed = []
+        for incident in self._store.open_before(iso(self._clock())):
+            if (incident.status != TRIGGERED or incident.escalation_status not in ESCALATING
+                    or not incident.escalation_execution):
+                continue
+            status = self._escalations.status(incident.escalation_execution)
+            if status == "RUNNING":
+                continue
+            level = incident.escalation_level or 1
+            claimed = self._store.take_over_escalation(incident.id, incident.escalation_execution, self._event(
+                "escalation_lost", f"Escalation workflow ended ({status}) while nobody had acknowledged; "
+                                   f"resuming at level {level}", execution=incident.escalation_execution,
+                status=status, level=level))
+            if claimed is not None:
+                resumed.append(self._start_escalation(claimed, start_level=level))
+        return resumed
+
+    def _start_escalation(self, incident: Incident, start_level: int = 1) -> Incident:
         try:
-            execution = self._escalations.start(incident)
+            execution = self._escalations.start(incident, start_level=start_level)
         except EscalationUnavailable as exc:
             _logger().error("Escalation not started", extra={"incident_id": incident.id, "reason": str(exc)})
             return self._store.append(incident.id, self._event(

@@ -331,6 +331,14 @@ class DynamoDBIncidentStore:
             fields["escalation_execution"] = execution
         return self.append(incident_id, event, condition=model.status == TRIGGERED, **fields)
 
+    def take_over_escalation(self, incident_id: str, execution: str, event: TimelineEvent) -> Optional[Incident]:
+        """Claim a lost escalation for a new one: None unless the incident is still triggered and still
+        names ``execution`` (an ack, or another sweeper, got there first)."""
+        model = self._models.incident
+        return self.append(incident_id, event, condition=(model.status == TRIGGERED)
+                           & (model.escalation_execution == execution),
+                           escalation_status="resuming", task_token=None)
+
     def use_ack_link(self, incident_id: str, nonce: str) -> bool:
         """Mark the link ``nonce`` used; False when it already was."""
         model = self._models.incident

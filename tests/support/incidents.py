@@ -124,6 +124,11 @@ class InMemoryIncidentStore:
             fields["escalation_execution"] = execution
         return self.append(incident_id, event, condition=lambda current: current.status == TRIGGERED, **fields)
 
+    def take_over_escalation(self, incident_id: str, execution: str, event: TimelineEvent) -> Optional[Incident]:
+        return self.append(incident_id, event, condition=lambda current: current.status == TRIGGERED
+                           and current.escalation_execution == execution,
+                           escalation_status="resuming", task_token=None)
+
     def use_ack_link(self, incident_id: str, nonce: str) -> bool:
         with self._lock:
             self.get(incident_id)

@@ -34,9 +34,12 @@ class FakeEscalations:
         self.aborted: list[tuple[str, str]] = []
         self.stale = False
 
-    def start(self, incident: Any) -> str:
+    def start(self, incident: Any, start_level: int = 1) -> str:
         self.started.append(incident.id)
         return f"arn:aws:states:us-east-1:123456789012:execution:escalation:{incident.id}"
+
+    def status(self, execution_arn: str) -> str:
+        return "RUNNING"
 
     def abort(self, execution_arn: str, reason: str) -> bool:
         self.aborted.append((execution_arn, reason))

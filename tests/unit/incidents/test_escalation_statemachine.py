@@ -167,3 +167,40 @@ def test_an_await_ack_task_that_fails_ends_the_escalation_visibly(moto_stack, sf
     stored = sfn_service.get(incident.id)
     assert stored.escalation_status == "failed" and stored.status == "triggered"
     assert [event.kind for event in stored.timeline][-1] == "escalation_error"
+
+
+def _paged_levels(incident) -> list[int]:
+    return [event.data["level"] for event in incident.timeline if event.kind == "paged"]
+
+
+def test_an_escalation_whose_workflow_was_lost_is_resumed_at_the_level_it_had_reached(
+        moto_stack, sfn_service, ack_waits):
+    """The workflow gone while nobody acknowledged (the local embedded AWS restarted, or stopped from the
+    console): the sweeper starts it again at the level last paged, once, and the timeline says why."""
+    from datetime import datetime, timezone
+
+    from functions import escalation_sweeper
+
+    for leftover in sfn_service.open_before(datetime.now(timezone.utc)):  # the sweeper would take them too
+        sfn_service.resolve(leftover.id, actor="test")
+    incident = _open(sfn_service, "P1")
+    ack_waits.next().expire()
+    waiting = ack_waits.next()  # at level 2
+    assert _paged_levels(sfn_service.get(incident.id)) == [1, 2]
+    lost = sfn_service.get(incident.id).escalation_execution
+    moto_stack.clients["stepfunctions"].stop_execution(executionArn=lost, cause="lost")
+    waiting.expire()  # moto's stop does not end a pending wait by itself (it then reports FAILED)
+    ended = _finished(moto_stack, lost)["status"]
+    assert escalation_sweeper.handler({}, None) == {"resumed": [incident.id]}
+    ack_waits.next()
+    resumed = sfn_service.get(incident.id)
+    assert _paged_levels(resumed) == [1, 2, 2]
+    assert resumed.escalation_execution != lost
+    assert [event.kind for event in resumed.timeline][-4:] == [
+        "escalation_lost", "escalation_started", "paged", "awaiting_ack"]
+    assert resumed.timeline[-4].message == (
+        f"Escalation workflow ended ({ended}) while nobody had acknowledged; resuming at level 2")
+    assert escalation_sweeper.handler({}, None) == {"resumed": []}  # the new one runs
+    sfn_service.acknowledge(incident.id, actor="alice")
+    assert _finished(moto_stack, resumed.escalation_execution)["status"] == "SUCCEEDED"
+    assert escalation_sweeper.handler({}, None) == {"resumed": []}  # acknowledged: nothing to resume

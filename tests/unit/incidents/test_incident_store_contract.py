@@ -192,3 +192,16 @@ def test_a_position_older_than_since_lists_nothing(store):
     assert store.list(since=TIE, after=Position("2026-01-05T09:30:00.000000Z", "inc-00000000000000e6")) == []
     assert [found.id for found in store.list(since=TIE, after=Position(TIE, "inc-00000000000000d5"))] == [
         "inc-00000000000000b2", "inc-00000000000000a4"]
+
+
+def test_a_lost_escalation_is_taken_over_once_and_only_while_triggered(store):
+    lost = "arn:aws:states:us-east-1:123456789012:execution:escalation:lost"
+    created, _ = store.create(incident())
+    store.await_ack(created.id, event("awaiting_ack"), "token", lost)
+    taken = store.take_over_escalation(created.id, lost, event("escalation_lost"))
+    assert (taken.escalation_status, taken.task_token, taken.timeline[-1].kind) == (
+        "resuming", None, "escalation_lost")
+    store.append(created.id, event("escalation_started"), escalation_execution=f"{lost}-again")
+    assert store.take_over_escalation(created.id, lost, event("escalation_lost")) is None  # taken already
+    store.transition(created.id, "acknowledged", event("acknowledged", actor="alice"), "alice")
+    assert store.take_over_escalation(created.id, f"{lost}-again", event("escalation_lost")) is None

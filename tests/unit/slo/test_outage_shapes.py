@@ -21,7 +21,10 @@ class RecordingEscalations:
         self.clock = clock
         self.pages: list[tuple[object, str, str]] = []
 
-    def start(self, incident):
+    def status(self, execution_arn):
+        return "RUNNING"
+
+    def start(self, incident, start_level=1):
         self.pages.append((self.clock(), incident.target, incident.severity))
         return f"arn:aws:states:us-east-1:123456789012:execution:escalation:{incident.id}-{len(self.pages)}"
 
