@@ -32,7 +32,13 @@ def scheduled_event(function_key: str, now: datetime) -> dict[str, Any]:
 
 
 class Scheduler:
-    """Each function first runs one period after start, then every period; a slow run delays only itself."""
+    """Each function first runs one period after start, then every period; a slow run delays only itself.
+
+    Every run has a thread of its own, as EventBridge invokes each rule's function on its own: a daily
+    capacity collection that takes two minutes must not hold back the health probe or the SLO evaluator
+    (run one after another, the probe missed its minutes and detection waited). A function whose last
+    run is still going is not started again; the period is counted as skipped.
+    """
 
     def __init__(self, schedules: dict[str, str], invoke: Callable[[str, Any], Any],
                  clock: Callable[[], float] = time.monotonic,
@@ -56,6 +62,8 @@ class Scheduler:
         self._thread: Optional[threading.Thread] = None
         self.runs: dict[str, int] = {key: 0 for key in self._periods}
         self.failures: dict[str, int] = {key: 0 for key in self._periods}
+        self.skipped: dict[str, int] = {key: 0 for key in self._periods}
+        self._running: dict[str, threading.Thread] = {}
 
     def run_due(self) -> list[str]:
         """Invoke every function that is due now; returns their keys."""
@@ -67,14 +75,32 @@ class Scheduler:
             following = self._next_due[key] + self._periods[key]
             # After a stall, fire once and resume the cadence instead of replaying every missed period.
             self._next_due[key] = following if following > now else now + self._periods[key]
+            running = self._running.get(key)
+            if running is not None and running.is_alive():
+                self.skipped[key] += 1
+                log.warning("scheduled function %s skipped: its last run is still going", key)
+                continue
             fired.append(key)
-            try:
-                self._invoke(key, scheduled_event(key, self._wall_clock()))
-                self.runs[key] += 1
-            except Exception:  # a failing schedule is logged and retried next period, like EventBridge
-                self.failures[key] += 1
-                log.exception("scheduled function %s failed", key)
+            thread = threading.Thread(target=self._run, args=(key, scheduled_event(key, self._wall_clock())),
+                                      name=f"devstack-schedule-{key}", daemon=True)
+            self._running[key] = thread
+            thread.start()
         return fired
+
+    def _run(self, key: str, event: dict[str, Any]) -> None:
+        try:
+            self._invoke(key, event)
+            self.runs[key] += 1
+        except Exception:  # a failing schedule is logged and retried next period, like EventBridge
+            self.failures[key] += 1
+            log.exception("scheduled function %s failed", key)
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Wait for the runs in progress to end; False when one still runs after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        for thread in list(self._running.values()):
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in self._running.values())
 
     def summary(self) -> str:
         """What ran, for the stop message: "3 scheduled runs, 1 failed", and when nothing has yet,
@@ -97,3 +123,4 @@ class Scheduler:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self.wait_idle(timeout=5)

@@ -200,7 +200,8 @@ class LocalStack:
                          **({"api_server": self._ecs.server_pid} if self._ecs is not None else {})},
                 "resources": {kind: sorted(names) for kind, names in self.resources.items()},
                 "schedules": {"runs": getattr(self._scheduler, "runs", {}),
-                              "failures": getattr(self._scheduler, "failures", {})},
+                              "failures": getattr(self._scheduler, "failures", {}),
+                              "skipped": getattr(self._scheduler, "skipped", {})},
                 "restarts": dict(self.restarts),
                 "metrics_sent": getattr(self._forwarder, "sent", 0),
                 "metric_datapoints_sent": getattr(self._forwarder, "datapoints", 0)}

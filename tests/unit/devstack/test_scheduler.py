@@ -29,9 +29,11 @@ def test_a_function_fires_once_per_period():
     assert scheduler.run_due() == []
     clock.now += 60
     assert scheduler.run_due() == ["evaluator"]
+    assert scheduler.wait_idle()
     assert scheduler.run_due() == []
     clock.now += 60
     scheduler.run_due()
+    assert scheduler.wait_idle()
     assert calls == ["evaluator", "evaluator"]
 
 
@@ -40,7 +42,9 @@ def test_a_late_tick_fires_once_not_for_every_missed_period():
     scheduler = Scheduler({"evaluator": "rate(1 minute)"}, lambda key, event: calls.append(key), clock=clock)
     clock.now += 600
     scheduler.run_due()
+    assert scheduler.wait_idle()
     scheduler.run_due()
+    assert scheduler.wait_idle()
     assert calls == ["evaluator"]
 
 
@@ -49,6 +53,7 @@ def test_the_event_looks_like_an_eventbridge_schedule():
     scheduler = Scheduler({"probe": "rate(1 minute)"}, lambda key, event: events.append(event), clock=clock)
     clock.now += 60
     scheduler.run_due()
+    assert scheduler.wait_idle()
     assert events[0]["source"] == "aws.events" and events[0]["detail-type"] == "Scheduled Event"
 
 
@@ -63,6 +68,7 @@ def test_a_failing_function_is_counted_and_does_not_stop_the_others():
     scheduler = Scheduler({"broken": "rate(1 minute)", "fine": "rate(1 minute)"}, invoke, clock=clock)
     clock.now += 60
     scheduler.run_due()
+    assert scheduler.wait_idle()
     assert calls == ["fine"]
     assert scheduler.failures == {"broken": 1, "fine": 0}
 
@@ -77,6 +83,7 @@ def test_the_summary_counts_failed_runs_apart():
     scheduler = Scheduler({"broken": "rate(1 minute)", "fine": "rate(1 minute)"}, invoke, clock=clock)
     clock.now += 120
     scheduler.run_due()
+    assert scheduler.wait_idle()
     assert scheduler.summary() == "1 scheduled run, 1 failed"
 
 
@@ -94,6 +101,7 @@ def test_a_period_override_replaces_the_rate():
     for _ in range(4):
         clock.now += 15
         scheduler.run_due()
+        assert scheduler.wait_idle()
     assert calls == ["evaluator"] * 4
 
 
@@ -108,3 +116,26 @@ def test_the_command_line_takes_schedule_overrides():
     assert parse_args(["--schedule", "slo-evaluator=15"])[0].schedule_overrides == {"slo-evaluator": 15.0}
     with pytest.raises(SystemExit):
         parse_args(["--schedule", "slo-evaluator=soon"])
+
+
+def test_a_slow_run_delays_only_its_own_function():
+    """The daily collection taking longer than a minute must not hold back the probe and the evaluator."""
+    import threading
+
+    clock, calls, release = FakeClock(), [], threading.Event()
+
+    def invoke(key, event):
+        if key == "collector":
+            release.wait(10)
+        calls.append(key)
+
+    scheduler = Scheduler({"collector": "rate(1 minute)", "probe": "rate(1 minute)"}, invoke, clock=clock)
+    clock.now += 60
+    assert scheduler.run_due() == ["collector", "probe"]
+    clock.now += 60
+    assert scheduler.run_due() == ["probe"]  # the collector still runs: not started twice
+    assert scheduler.wait_idle(timeout=0.5) is False
+    assert (calls, scheduler.skipped) == (["probe", "probe"], {"collector": 1, "probe": 0})
+    release.set()
+    assert scheduler.wait_idle()
+    assert calls == ["probe", "probe", "collector"]
