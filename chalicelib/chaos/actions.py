@@ -120,8 +120,9 @@ class InfrastructureActions:
             found = self._ecs.describe_services(cluster=cluster, services=[service])
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ClusterNotFoundException":
-                return ("cluster", f"no ECS cluster {cluster!r} in this deployment (ECS experiments need the "
-                                   f"ECS variant)")
+                # The local stack runs no ECS cluster, its ECS variant included.
+                return ("cluster", f"no ECS cluster {cluster!r} in this deployment (ECS experiments act on the "
+                                   f"cluster of a deployed ECS variant; the local stack runs none)")
             return None  # a denied or failed read leaves the answer to ECS at injection
         # A deleted service stays listed for a while as INACTIVE.
         if not any(service in (item.get("serviceName"), item.get("serviceArn")) and item.get("status") != "INACTIVE"

@@ -227,7 +227,8 @@ def test_an_ecs_experiment_where_there_is_no_ecs_cluster_is_400_naming_it_and_st
     response = send(client, "post", "/sre/chaos/experiments", {"experiment": "ecs-task-termination"})
     assert response.status_code == 400, response.body
     assert response.json_body["details"] == {"method/0/cluster": [
-        "no ECS cluster 'serverless-sre-prod' in this deployment (ECS experiments need the ECS variant)"]}
+        "no ECS cluster 'serverless-sre-prod' in this deployment (ECS experiments act on the cluster of a deployed "
+        "ECS variant; the local stack runs none)"]}
     assert send(client, "get", "/sre/chaos/experiments").json_body["experiments"] == []
 
 
