@@ -121,13 +121,13 @@ class PostgresUserRepository:
     def _run(self, work: Callable[[Any], Any], operation: str) -> Any:
         import psycopg  # the Lambda package does not ship psycopg; only the RDS variant imports it
 
-        if self._faults is not None:
-            self._meet_fault(operation)
         # Every operation is one statement, atomic on its own: no BEGIN/COMMIT round trips around it.
         # (On a connection that is not in autocommit mode, leaving the block commits.)
         deadline: Optional[AnswerDeadline] = None
         try:
             with self._connect() as connection:
+                if self._faults is not None:  # holding the connection, as a slow or failing server's statement does
+                    self._meet_fault(operation)
                 with AnswerDeadline(connection, self._answer_timeout) as deadline, connection.cursor() as cursor:
                     return work(cursor)
         except psycopg.errors.UniqueViolation:
