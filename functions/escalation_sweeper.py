@@ -11,5 +11,5 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     resumed = wired.incident_service.resume_lost_escalations()
     for incident in resumed:
         wired.logger.warning("escalation resumed by the sweeper",
-                             extra={"incident_id": incident.id, "level": incident.escalation_level or 1})
+                             extra={"incident_id": incident.id, "escalation_level": incident.escalation_level or 1})
     return {"resumed": [incident.id for incident in resumed]}
