@@ -87,4 +87,6 @@ def test_dynamodb_failure_experiment_runs_rolls_back_and_journals_what_happened(
     assert events.index("injected") < events.index("rolled_back") < events.index("journal")
     assert stack.http.get(stack.url("/sre/circuit-breakers")).json()  # the stack still answers
     integrity = check_integrity(stack.base_url, scenario.integrity, runner.ledger, timeout=30).summary()
-    assert integrity["ok"] and integrity["checked_present"] > 0, integrity
+    # What the load wrote before, during and after the fault; on a busy machine every user it created
+    # may also have been deleted by it (crud-mix), so what was checked is present or gone, not present alone.
+    assert integrity["ok"] and integrity["checked_present"] + integrity["checked_gone"] > 0, integrity
