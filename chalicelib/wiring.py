@@ -137,10 +137,52 @@ class Wiring:
     @cached_property
     def database_guard(self) -> Any:
         from chalicelib.resilience.fallback import DatabaseGuard, LastKnownGood
+        from chalicelib.users.service import LIST_KEY_PREFIX
 
         breakers = self.settings.breakers
         return DatabaseGuard(self.breakers.get("database"), LastKnownGood(breakers.stale_cache_entries),
-                             max_stale_seconds=breakers.stale_max_age_seconds)
+                             max_stale_seconds=breakers.stale_max_age_seconds, ledger=self.write_ledger,
+                             cache_prefixes=[LIST_KEY_PREFIX], write_within_seconds=self.users_write_within_seconds)
+
+    @property
+    def users_write_within_seconds(self) -> float:
+        """How long one users-store write call may take before it gives up: its client timeouts."""
+        if self.settings.users.store == "postgres":
+            from chalicelib.users.postgres_connection import answer_timeout
+
+            return self.settings.database.pool_timeout_seconds + answer_timeout(self.settings.database)
+        from chalicelib.dynamodb import FAST
+
+        return float(FAST["connect_timeout_seconds"] + FAST["read_timeout_seconds"])
+
+    @cached_property
+    def write_ledger(self) -> Any:
+        """When, fleet-wide, a write may have changed a cached user or page (breakers table items)."""
+        from chalicelib.resilience.write_ledger import DynamoDBWriteLedger, MemoryWriteLedger
+
+        breakers = self.settings.breakers
+        if breakers.storage == "memory":
+            return MemoryWriteLedger()
+        # Kept past the oldest value a fallback serves, plus the announcement margin and a minute.
+        return DynamoDBWriteLedger(breakers.table, keep_seconds=breakers.stale_max_age_seconds + 120,
+                                   boto3_client=self.breaker_storage_client)
+
+    @cached_property
+    def breaker_storage_client(self) -> Any:
+        """A DynamoDB client with the breaker storage's short timeouts: a slow SRE table must not
+        hold every user request."""
+        from chalicelib.aws import LazyClient
+
+        def build() -> Any:
+            import boto3  # on the first ledger call, not when the guard is wired
+            from botocore.config import Config
+
+            timeout = self.settings.breakers.storage_timeout_seconds
+            return boto3.session.Session().client("dynamodb", region_name=self.settings.service.region, config=Config(
+                connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 2, "mode": "standard"},
+                max_pool_connections=self.settings.service.aws_max_pool_connections))
+
+        return LazyClient(build)
 
     # -- users -----------------------------------------------------------------------------------
     @cached_property

@@ -27,12 +27,17 @@ What a write changed is never served stale by the process that took the write:
   either: DynamoDB reads (and every GSI query) are eventually consistent, so a read just
   after the write can still return the old item.
 
-Across the fleet, another process keeps what it read before the write. It serves that
-only while its breaker is open, and never a value older than ``STALE_MAX_AGE_SECONDS``
-(``stale_max_age_seconds``): that is the bound on how long after an acknowledged write
-any process can still serve the value from before it. The fleet-wide breaker refuses
-writes everywhere while open (within ``BREAKER_CACHE_SECONDS``), so no write is
-acknowledged while processes are serving stale data.
+Across the fleet, with a ``ledger`` (``write_ledger``): before a write is attempted, the
+names it may change (its ``keys`` and ``prefixes``) are announced with the time; when the
+ledger cannot take the announcement the write is refused (503, nothing written). Before
+serving a remembered value read at ``t``, the ledger is asked about the key and every
+``cache_prefixes`` entry it starts with; it is served only if no announcement is at or after
+``t - announcement_margin_seconds`` (the write's longest duration, ``write_within_seconds``,
+plus ``WRITE_SETTLE_SECONDS`` plus ``CLOCK_SKEW_SECONDS``), else it counts as not cached. A
+write that outlasts ``write_within_seconds`` is announced again when it returns, before it is
+acknowledged. An unreadable ledger serves nothing stale (503). So no process serves a value an
+acknowledged write changed; ``STALE_MAX_AGE_SECONDS`` (``max_stale_seconds``) only bounds
+how old a served value may be.
 - Client-caused errors (``EmailTaken``, ``UserMissing``, failed conditions) and the
   repository's own ``StorageUnavailable`` on a failed call pass through unchanged: the
   service already maps them to 409/404/503.
@@ -46,11 +51,13 @@ from typing import Any, Callable, Iterable, Optional, TypeVar
 
 from chalicelib.http.errors import ServiceUnavailable
 from chalicelib.resilience.breaker import BreakerOpenError, FleetCircuitBreaker
+from chalicelib.resilience.write_ledger import WriteLedger, WriteLedgerUnavailable
 
 T = TypeVar("T")
 
 
 WRITE_SETTLE_SECONDS = 5.0
+CLOCK_SKEW_SECONDS = 1.0  # how far two hosts' wall clocks may disagree (NTP keeps them far closer)
 
 
 class LastKnownGood:
@@ -61,7 +68,7 @@ class LastKnownGood:
                  settle_seconds: float = WRITE_SETTLE_SECONDS) -> None:
         self.max_entries = max_entries
         self._clock = clock
-        self._settle_seconds = settle_seconds
+        self.settle_seconds = settle_seconds
         self._entries: OrderedDict[str, tuple[float, Any]] = OrderedDict()
         self._lock = threading.Lock()
         self._writes = 0
@@ -79,16 +86,22 @@ class LastKnownGood:
             self._settling.pop(0)
         return any(key in keys or key.startswith(prefixes) for _, keys, prefixes in self._settling)
 
-    def remember(self, key: str, value: Any, *, read_started_after: Optional[int] = None) -> bool:
+    @property
+    def clock(self) -> Callable[[], float]:
+        return self._clock
+
+    def remember(self, key: str, value: Any, *, read_started_after: Optional[int] = None,
+                 read_started_at: Optional[float] = None) -> bool:
         """Keep ``value`` unless a write finished since the read began (``read_started_after``
-        is ``writes`` as it was then) or a recent write to ``key`` may not be visible yet."""
+        is ``writes`` as it was then) or a recent write to ``key`` may not be visible yet.
+        It counts as read at ``read_started_at`` (default: now)."""
         with self._lock:
             now = self._clock()
             if read_started_after is not None and read_started_after != self._writes:
                 return False
             if self._settling_covers(key, now):
                 return False
-            self._entries[key] = (now, value)
+            self._entries[key] = (now if read_started_at is None else read_started_at, value)
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
@@ -99,7 +112,7 @@ class LastKnownGood:
         keys, prefixes = frozenset(keys), tuple(prefixes)
         with self._lock:
             self._writes += 1
-            self._settling.append((self._clock() + self._settle_seconds, keys, prefixes))
+            self._settling.append((self._clock() + self.settle_seconds, keys, prefixes))
             self._forget(keys, prefixes)
 
     def recall(self, key: str) -> Optional[tuple[float, Any]]:
@@ -127,14 +140,33 @@ class LastKnownGood:
 
 
 class DatabaseGuard:
-    def __init__(self, breaker: FleetCircuitBreaker, cache: LastKnownGood, max_stale_seconds: float = 300.0) -> None:
+    """``ledger`` (``write_ledger.WriteLedger``) makes the guarantee fleet-wide: see the module docstring.
+    ``cache_prefixes`` are every prefix a write may name (``write(prefixes=)``); a read's key is
+    checked under itself and each of them it starts with. ``write_within_seconds`` bounds how long
+    after its announcement a write may still be applied (the store's call timeouts)."""
+
+    def __init__(self, breaker: FleetCircuitBreaker, cache: LastKnownGood, max_stale_seconds: float = 300.0, *,
+                 ledger: Optional[WriteLedger] = None, cache_prefixes: Iterable[str] = (),
+                 write_within_seconds: float = 10.0) -> None:
         self.breaker = breaker
         self.cache = cache
         self.max_stale_seconds = max_stale_seconds
+        self.ledger = ledger
+        self.cache_prefixes = tuple(cache_prefixes)
+        self.write_within_seconds = write_within_seconds
+        # A write announced at ``at`` is applied by ``at + write_within_seconds``, visible to every
+        # read WRITE_SETTLE_SECONDS later; clocks of two hosts may disagree by CLOCK_SKEW_SECONDS.
+        self.announcement_margin_seconds = write_within_seconds + cache.settle_seconds + CLOCK_SKEW_SECONDS
         self.stale_reads = 0
+        self.ledger_refusals = 0  # stale answers withheld because the ledger was unreadable
+
+    def ledger_names(self, cache_key: str) -> list[str]:
+        """The ledger names a write that changed ``cache_key`` announced: itself and its prefixes."""
+        return [cache_key] + [prefix for prefix in self.cache_prefixes if cache_key.startswith(prefix)]
 
     def read(self, cache_key: str, call: Callable[[], T]) -> tuple[T, bool]:
         writes_before = self.cache.writes
+        started_at = self.cache.clock()
         try:
             value = self.breaker.call(call)
         except BreakerOpenError as exc:
@@ -143,12 +175,14 @@ class DatabaseGuard:
             if not self.breaker.is_system_error(exc):
                 raise
             return self._stale(cache_key, exc, None)
-        self.cache.remember(cache_key, value, read_started_after=writes_before)
+        self.cache.remember(cache_key, value, read_started_after=writes_before, read_started_at=started_at)
         return value, True
 
     def _stale(self, cache_key: str, cause: Exception, retry_after: Optional[int]) -> tuple[Any, bool]:
         remembered = self.cache.recall(cache_key)
         if remembered is not None and remembered[0] > self.max_stale_seconds:
+            remembered = None
+        if remembered is not None and not self._no_write_since(cache_key, self.cache.clock() - remembered[0]):
             remembered = None
         if remembered is None:
             if retry_after is None:
@@ -158,13 +192,46 @@ class DatabaseGuard:
         self.stale_reads += 1
         return remembered[1], False
 
-    def write(self, call: Callable[[], T], *, keys: Iterable[str] = (), prefixes: Iterable[str] = ()) -> T:
+    def _no_write_since(self, cache_key: str, read_at: float) -> bool:
+        """No process announced a write that may have changed ``cache_key`` unseen by a read at ``read_at``."""
+        if self.ledger is None:
+            return True
         try:
-            return self.breaker.call(call)
+            announced = self.ledger.latest(self.ledger_names(cache_key))
+        except WriteLedgerUnavailable:
+            # Unknown whether another process wrote it since: not served, as if never read.
+            self.ledger_refusals += 1
+            return False
+        return announced is None or announced < read_at - self.announcement_margin_seconds
+
+    def write(self, call: Callable[[], T], *, keys: Iterable[str] = (), prefixes: Iterable[str] = ()) -> T:
+        keys, prefixes = tuple(keys), tuple(prefixes)
+        unknown = [prefix for prefix in prefixes if prefix not in self.cache_prefixes]
+        if self.ledger is not None and unknown:
+            raise ValueError(f"prefixes {unknown} are not among the guard's cache_prefixes")
+        announced_at = self.cache.clock()
+        self._announce(keys + prefixes, announced_at)
+        try:
+            result = self.breaker.call(call)
         except BreakerOpenError as exc:
             raise ServiceUnavailable("User store is unavailable; nothing was written, retry later",
                                      retry_after_seconds=exc.retry_after_seconds) from None
         finally:
             # Also after a failure: a timed-out write may have been applied.
             self.cache.written(keys, prefixes)
+        finished_at = self.cache.clock()
+        if finished_at - announced_at > self.write_within_seconds:
+            # Applied later than the announcement covers: announce its end before acknowledging it.
+            self._announce(keys + prefixes, finished_at, applied=True)
+        return result
 
+    def _announce(self, names: tuple[str, ...], at: float, applied: bool = False) -> None:
+        if self.ledger is None:
+            return
+        try:
+            self.ledger.announce(names, at)
+        except WriteLedgerUnavailable:
+            if applied:
+                raise ServiceUnavailable("User store write may have been applied but could not be "
+                                         "announced; read it back before retrying") from None
+            raise ServiceUnavailable("Write ledger is unavailable; nothing was written, retry later") from None

@@ -135,3 +135,117 @@ def test_a_value_older_than_the_stale_limit_is_not_served(breaker):
     cache_clock.advance(2)
     with pytest.raises(ServiceUnavailable):
         guard.read("user:1", lambda: "never called")
+
+
+# -- the write ledger: what another process's acknowledged write changed -----------------------
+
+WRITE_WITHIN = 5.0
+
+
+@pytest.fixture
+def ledger():
+    from chalicelib.resilience.write_ledger import MemoryWriteLedger
+
+    return MemoryWriteLedger()
+
+
+def ledger_guard(breaker, clock, ledger):
+    return DatabaseGuard(breaker=breaker, cache=LastKnownGood(clock=clock), ledger=ledger,
+                         cache_prefixes=["list:"], write_within_seconds=WRITE_WITHIN)
+
+
+@pytest.fixture
+def fleet_guard(breaker, clock, ledger):
+    return ledger_guard(breaker, clock, ledger)
+
+
+def test_a_value_read_before_another_process_announced_a_write_is_not_served(fleet_guard, breaker, clock, ledger):
+    fleet_guard.read("user:1", lambda: "old ada")
+    clock.advance(30)
+    ledger.announce(["user:1", "list:"], clock())  # another process's write
+    breaker.open()
+    with pytest.raises(ServiceUnavailable):
+        fleet_guard.read("user:1", lambda: "never called")
+
+
+def test_a_list_page_is_not_served_after_a_write_announced_under_its_prefix(fleet_guard, breaker, clock, ledger):
+    fleet_guard.read("list:100:", lambda: ["old ada"])
+    clock.advance(30)
+    ledger.announce(["list:"], clock())
+    breaker.open()
+    with pytest.raises(ServiceUnavailable):
+        fleet_guard.read("list:100:", lambda: "never called")
+
+
+def test_a_value_read_within_the_margin_after_an_announcement_is_not_served(fleet_guard, breaker, clock, ledger):
+    ledger.announce(["user:1"], clock())  # the write may still be applied, or not yet visible
+    clock.advance(fleet_guard.announcement_margin_seconds - 0.5)
+    fleet_guard.read("user:1", lambda: "maybe old ada")
+    breaker.open()
+    with pytest.raises(ServiceUnavailable):
+        fleet_guard.read("user:1", lambda: "never called")
+
+
+def test_a_value_read_well_after_an_announced_write_is_served(fleet_guard, breaker, clock, ledger):
+    ledger.announce(["user:1", "list:"], clock())
+    clock.advance(fleet_guard.announcement_margin_seconds + 0.5)
+    fleet_guard.read("user:1", lambda: "new ada")
+    breaker.open()
+    assert fleet_guard.read("user:1", lambda: "never called") == ("new ada", False)
+
+
+def test_a_write_to_another_user_leaves_a_value_servable(fleet_guard, breaker, clock, ledger):
+    fleet_guard.read("user:1", lambda: "ada")
+    ledger.announce(["user:2", "list:"], clock())
+    breaker.open()
+    assert fleet_guard.read("user:1", lambda: "never called") == ("ada", False)
+
+
+def test_an_unreadable_ledger_serves_nothing_stale(fleet_guard, breaker, ledger):
+    fleet_guard.read("user:1", lambda: "ada")
+    breaker.open()
+    ledger.available = False
+    with pytest.raises(ServiceUnavailable) as refused:
+        fleet_guard.read("user:1", lambda: "never called")
+    assert refused.value.headers["Retry-After"] == "30"
+    assert fleet_guard.ledger_refusals == 1
+
+
+def test_an_unreadable_ledger_after_a_failed_read_raises_the_store_error(fleet_guard, ledger):
+    fleet_guard.read("user:1", lambda: "ada")
+    ledger.available = False
+    with pytest.raises(StorageUnavailable):
+        fleet_guard.read("user:1", down)
+
+
+def test_a_write_is_announced_before_the_store_is_called(fleet_guard, clock, ledger):
+    seen = []
+    fleet_guard.write(lambda: seen.append(ledger.latest(["user:1"])), keys=["user:1"], prefixes=["list:"])
+    assert seen == [clock()]
+    assert ledger.latest(["list:"]) == clock()
+
+
+def test_an_unreachable_ledger_refuses_the_write_without_calling_the_store(fleet_guard, ledger):
+    ledger.available = False
+    calls = []
+    with pytest.raises(ServiceUnavailable) as refused:
+        fleet_guard.write(lambda: calls.append(1), keys=["user:1"], prefixes=["list:"])
+    assert calls == []
+    assert "nothing was written" in refused.value.message
+
+
+def test_a_write_that_outlasts_its_announcement_is_announced_again_before_it_is_acknowledged(
+        fleet_guard, clock, ledger):
+    started = clock()
+
+    def slow_write():
+        clock.advance(WRITE_WITHIN + 3)
+        return "done"
+
+    assert fleet_guard.write(slow_write, keys=["user:1"], prefixes=["list:"]) == "done"
+    assert ledger.latest(["user:1"]) == started + WRITE_WITHIN + 3
+
+
+def test_a_write_naming_a_prefix_the_guard_does_not_check_is_a_programming_error(fleet_guard):
+    with pytest.raises(ValueError):
+        fleet_guard.write(lambda: None, prefixes=["pages:"])
