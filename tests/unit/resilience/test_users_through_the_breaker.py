@@ -119,3 +119,19 @@ def test_a_form_mistake_while_the_user_list_cannot_be_read_is_still_the_clients_
     page = response.body.decode()
     assert response.status_code == status and said in page
     assert "The user list cannot be read right now" in page
+
+
+def test_what_another_processs_write_changed_is_not_served_stale(client, database, wired):
+    import time
+
+    from chalicelib.users.validation import validate_user
+
+    ada = wired.user_repository.create(validate_user({"name": "Ada", "email": "ada@example.com"})).to_json()
+    grace = wired.user_repository.create(validate_user({"name": "Grace", "email": "grace@example.com"})).to_json()
+    for path in (f"/api/users/{ada['id']}", f"/api/users/{grace['id']}", "/api/users"):
+        assert client.http.get(path).status_code == 200
+    wired.write_ledger.announce([f"user:{ada['id']}", "list:"], time.time())  # another process renames Ada
+    database.open()
+    assert [client.http.get(path).status_code for path in (f"/api/users/{ada['id']}", "/api/users")] == [503, 503]
+    response = client.http.get(f"/api/users/{grace['id']}")
+    assert (response.status_code, response.headers.get("X-Data-Stale"), response.json_body) == (200, "true", grace)
