@@ -163,8 +163,9 @@ class Wiring:
         breakers = self.settings.breakers
         if breakers.storage == "memory":
             return MemoryWriteLedger()
-        # Kept past the oldest value a fallback serves, plus the announcement margin and a minute.
-        return DynamoDBWriteLedger(breakers.table, keep_seconds=breakers.stale_max_age_seconds + 120,
+        # Kept past the oldest value a fallback serves plus the announcement margin (write, settle, skew).
+        keep_seconds = breakers.stale_max_age_seconds + self.users_write_within_seconds + 120
+        return DynamoDBWriteLedger(breakers.table, keep_seconds=keep_seconds,
                                    boto3_client=self.breaker_storage_client)
 
     @cached_property

@@ -91,6 +91,13 @@ class FleetCircuitBreaker(pybreaker.CircuitBreaker):
             left = self.reset_timeout if record.forced else self.probe_lease_seconds
         return max(1, int(left + 0.999))
 
+    def refusing_for(self) -> Optional[int]:
+        """Retry-After seconds while open (forced, or before a probe may start), else None."""
+        record = self._store.record()
+        if record.state == OPEN and (record.forced or self.seconds_until_half_open(record)):
+            return self._retry_after(record)
+        return None
+
     # ------------------------------------------------------------------ calling
     def call(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         record = self._store.record()

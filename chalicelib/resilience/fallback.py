@@ -209,9 +209,12 @@ class DatabaseGuard:
         unknown = [prefix for prefix in prefixes if prefix not in self.cache_prefixes]
         if self.ledger is not None and unknown:
             raise ValueError(f"prefixes {unknown} are not among the guard's cache_prefixes")
-        announced_at = self.cache.clock()
-        self._announce(keys + prefixes, announced_at)
         try:
+            # Refused by an open breaker before announcing: retried writes during an outage would
+            # otherwise make every remembered page unservable.
+            self._refuse_while_open()
+            announced_at = self.cache.clock()
+            self._announce(keys + prefixes, announced_at)
             result = self.breaker.call(call)
         except BreakerOpenError as exc:
             raise ServiceUnavailable("User store is unavailable; nothing was written, retry later",
@@ -224,6 +227,11 @@ class DatabaseGuard:
             # Applied later than the announcement covers: announce its end before acknowledging it.
             self._announce(keys + prefixes, finished_at, applied=True)
         return result
+
+    def _refuse_while_open(self) -> None:
+        retry_after = self.breaker.refusing_for()
+        if retry_after is not None:
+            raise BreakerOpenError(self.breaker.name, retry_after)
 
     def _announce(self, names: tuple[str, ...], at: float, applied: bool = False) -> None:
         if self.ledger is None:

@@ -249,3 +249,10 @@ def test_a_write_that_outlasts_its_announcement_is_announced_again_before_it_is_
 def test_a_write_naming_a_prefix_the_guard_does_not_check_is_a_programming_error(fleet_guard):
     with pytest.raises(ValueError):
         fleet_guard.write(lambda: None, prefixes=["pages:"])
+
+
+def test_a_write_refused_by_the_open_breaker_announces_nothing(fleet_guard, breaker, ledger):
+    breaker.open()
+    with pytest.raises(ServiceUnavailable):
+        fleet_guard.write(lambda: None, keys=["user:1"], prefixes=["list:"])
+    assert ledger.latest(["user:1", "list:"]) is None
