@@ -10,6 +10,7 @@ import time
 import uuid
 
 import pytest
+import requests
 
 pytestmark = pytest.mark.e2e
 
@@ -126,9 +127,21 @@ def wait_until_ready(stack, seconds=30):
 @pytest.mark.parametrize("stack", ["ecs"], indirect=True)
 def test_a_postgres_outage_trips_the_breaker_serves_stale_reads_and_loses_no_user(stack, database_outage):
     known = create(stack, unique_email()).json()
+    renamed = create(stack, unique_email()).json()
+    # Connections of their own, spread over the gunicorn workers: each worker remembers the user as it was.
+    readers = [requests.Session() for _ in range(6)]
+    for reader in readers:
+        assert reader.get(stack.url(f"/api/users/{renamed['id']}")).status_code == 200
     stack.http.get(stack.url(f"/api/users/{known['id']}"))
+    rename = stack.http.put(stack.url(f"/api/users/{renamed['id']}"),
+                            json={"name": "Renamed", "email": renamed["email"]})
+    assert rename.status_code == 200
     stack.database("stop")
     reads = [stack.http.get(stack.url(f"/api/users/{known['id']}")) for _ in range(6)]
+    # No worker serves the name from before the acknowledged rename, whichever worker took it.
+    assert [reader.get(stack.url(f"/api/users/{renamed['id']}")).status_code for reader in readers] == [503] * 6
+    for reader in readers:
+        reader.close()
     emails = [unique_email("outage") for _ in range(4)]
     refused = [create(stack, email).status_code for email in emails]
     assert {r.status_code for r in reads} == {200} and {r.headers.get("X-Data-Stale") for r in reads} == {"true"}
