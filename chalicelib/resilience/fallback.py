@@ -57,6 +57,9 @@ T = TypeVar("T")
 
 
 WRITE_SETTLE_SECONDS = 5.0
+# A write announces its names this far ahead, covering this process's next writes to them.
+ANNOUNCE_AHEAD_SECONDS = 2.0
+ANNOUNCED_NAMES_KEPT = 2000
 CLOCK_SKEW_SECONDS = 1.0  # how far two hosts' wall clocks may disagree (NTP keeps them far closer)
 
 
@@ -147,7 +150,7 @@ class DatabaseGuard:
 
     def __init__(self, breaker: FleetCircuitBreaker, cache: LastKnownGood, max_stale_seconds: float = 300.0, *,
                  ledger: Optional[WriteLedger] = None, cache_prefixes: Iterable[str] = (),
-                 write_within_seconds: float = 10.0) -> None:
+                 write_within_seconds: float = 10.0, announce_ahead_seconds: float = ANNOUNCE_AHEAD_SECONDS) -> None:
         self.breaker = breaker
         self.cache = cache
         self.max_stale_seconds = max_stale_seconds
@@ -157,6 +160,10 @@ class DatabaseGuard:
         # A write announced at ``at`` is applied by ``at + write_within_seconds``, visible to every
         # read WRITE_SETTLE_SECONDS later; clocks of two hosts may disagree by CLOCK_SKEW_SECONDS.
         self.announcement_margin_seconds = write_within_seconds + cache.settle_seconds + CLOCK_SKEW_SECONDS
+        self.announce_ahead_seconds = announce_ahead_seconds
+        # name -> the time this process last announced for it (its writes starting before it are covered).
+        self._announced: OrderedDict[str, float] = OrderedDict()
+        self._announced_lock = threading.Lock()
         self.stale_reads = 0
         self.ledger_refusals = 0  # stale answers withheld because the ledger was unreadable
 
@@ -233,13 +240,26 @@ class DatabaseGuard:
         if retry_after is not None:
             raise BreakerOpenError(self.breaker.name, retry_after)
 
-    def _announce(self, names: tuple[str, ...], at: float, applied: bool = False) -> None:
+    def _announce(self, names: tuple[str, ...], now: float, applied: bool = False) -> None:
+        """Announce ``names`` for writes starting up to ``announce_ahead_seconds`` from ``now``: a busy
+        name (every write names the ``list:`` prefix) then costs one UpdateItem per period, not per write."""
         if self.ledger is None:
             return
+        with self._announced_lock:
+            due = tuple(name for name in names if self._announced.get(name, float("-inf")) < now)
+        if not due:
+            return
+        at = now + self.announce_ahead_seconds
         try:
-            self.ledger.announce(names, at)
+            self.ledger.announce(due, at)
         except WriteLedgerUnavailable:
             if applied:
                 raise ServiceUnavailable("User store write may have been applied but could not be "
                                          "announced; read it back before retrying") from None
             raise ServiceUnavailable("Write ledger is unavailable; nothing was written, retry later") from None
+        with self._announced_lock:
+            for name in due:
+                self._announced[name] = at
+                self._announced.move_to_end(name)
+            while len(self._announced) > ANNOUNCED_NAMES_KEPT:
+                self._announced.popitem(last=False)

@@ -221,8 +221,43 @@ def test_an_unreadable_ledger_after_a_failed_read_raises_the_store_error(fleet_g
 def test_a_write_is_announced_before_the_store_is_called(fleet_guard, clock, ledger):
     seen = []
     fleet_guard.write(lambda: seen.append(ledger.latest(["user:1"])), keys=["user:1"], prefixes=["list:"])
-    assert seen == [clock()]
-    assert ledger.latest(["list:"]) == clock()
+    assert seen == [clock() + fleet_guard.announce_ahead_seconds]
+    assert ledger.latest(["list:"]) == clock() + fleet_guard.announce_ahead_seconds
+
+
+class CountingLedger:
+    def __init__(self, ledger):
+        self.ledger, self.announced = ledger, []
+
+    def announce(self, names, at):
+        self.announced.append(tuple(names))
+        self.ledger.announce(names, at)
+
+    def latest(self, names):
+        return self.ledger.latest(names)
+
+
+def test_writes_within_an_announcement_ahead_announce_only_names_not_yet_covered(breaker, clock, ledger):
+    counting = CountingLedger(ledger)
+    guard = ledger_guard(breaker, clock, counting)
+    guard.write(lambda: None, keys=["user:1"], prefixes=["list:"])
+    clock.advance(guard.announce_ahead_seconds / 2)
+    guard.write(lambda: None, keys=["user:2"], prefixes=["list:"])
+    guard.write(lambda: None, keys=["user:1"], prefixes=["list:"])
+    clock.advance(guard.announce_ahead_seconds)
+    guard.write(lambda: None, prefixes=["list:"])
+    assert counting.announced == [("user:1", "list:"), ("user:2",), ("list:",)]
+
+
+def test_a_value_read_before_a_covered_write_is_not_served_by_another_process(breaker, clock, ledger):
+    writer, reader = ledger_guard(breaker, clock, ledger), ledger_guard(breaker, clock, ledger)
+    writer.write(lambda: None, keys=["user:9"], prefixes=["list:"])  # announces list: ahead
+    clock.advance(writer.announce_ahead_seconds)
+    reader.read("list:100:", lambda: ["before the next write"])
+    writer.write(lambda: None, keys=["user:1"], prefixes=["list:"])  # covered: no new announcement of list:
+    breaker.open()
+    with pytest.raises(ServiceUnavailable):
+        reader.read("list:100:", lambda: "never called")
 
 
 def test_an_unreachable_ledger_refuses_the_write_without_calling_the_store(fleet_guard, ledger):
@@ -243,7 +278,7 @@ def test_a_write_that_outlasts_its_announcement_is_announced_again_before_it_is_
         return "done"
 
     assert fleet_guard.write(slow_write, keys=["user:1"], prefixes=["list:"]) == "done"
-    assert ledger.latest(["user:1"]) == started + WRITE_WITHIN + 3
+    assert ledger.latest(["user:1"]) == started + WRITE_WITHIN + 3 + fleet_guard.announce_ahead_seconds
 
 
 def test_a_write_naming_a_prefix_the_guard_does_not_check_is_a_programming_error(fleet_guard):
