@@ -1,7 +1,18 @@
 """moto's server as a whole: what every request paid for and no answer needed."""
 from __future__ import annotations
 
+import logging
 from typing import Any, Optional
+
+# moto's Step Functions interpreter logs every state that fails an execution at ERROR, with the
+# state's whole repr; a Fail state is an outcome the execution's history records (the escalation of
+# an incident resolved meanwhile ends in one), and the stack's console printed it as an error.
+WORKFLOW_INTERPRETER_LOGGER = "moto.stepfunctions.parser"
+
+
+def keep_workflow_failures_off_the_console() -> None:
+    logging.getLogger(WORKFLOW_INTERPRETER_LOGGER).setLevel(logging.CRITICAL)
+
 
 def stop_keeping_every_model_object() -> None:
     from moto.core.common_models import BaseModel

@@ -29,6 +29,7 @@ def prepare_moto(dispatch_url: str, ttl_sweep_seconds: float, journal_path: Opti
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     core.stop_keeping_every_model_object()
+    core.keep_workflow_failures_off_the_console()
     application: Any = core.CachingDispatcher.create(DomainDispatcherApplication, create_backend_app)
     journal = None
     if journal_path:

@@ -58,3 +58,19 @@ def test_item_versions_are_not_kept_after_their_updates(aws_mock, restore_model_
                            ExpressionAttributeValues={":v": {"N": str(value)}})
     assert len(Item.instances_tracked) == kept
     assert client.get_item(TableName="t", Key={"pk": {"S": "a"}})["Item"]["v"] == {"N": "19"}
+
+
+def test_moto_does_not_log_a_workflow_state_that_fails_an_execution_as_an_error():
+    import logging
+
+    from moto.stepfunctions.parser.asl.component import eval_component
+
+    from devstack.embedded_aws.core import WORKFLOW_INTERPRETER_LOGGER, keep_workflow_failures_off_the_console
+
+    interpreter = logging.getLogger(WORKFLOW_INTERPRETER_LOGGER)
+    level = interpreter.level
+    try:
+        keep_workflow_failures_off_the_console()
+        assert not eval_component.LOG.isEnabledFor(logging.ERROR)  # the logger of its Fail-state records
+    finally:
+        interpreter.setLevel(level)
