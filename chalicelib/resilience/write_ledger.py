@@ -17,6 +17,8 @@ from __future__ import annotations
 import threading
 from typing import Any, Iterable, Optional, Protocol
 
+from chalicelib.dynamodb import is_conditional_failure
+
 ITEM_PREFIX = "write-ledger#"  # breakers-table items of the ledger, apart from breaker names
 TTL_ATTRIBUTE = "expires_at"  # infra/tables.json breakers ttl_attribute
 BATCH_GET_ATTEMPTS = 3
@@ -83,7 +85,7 @@ class DynamoDBWriteLedger:
                     ExpressionAttributeValues={":at": {"N": repr(float(at))},
                                                ":ttl": {"N": str(int(at + self.keep_seconds))}})
             except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                if is_conditional_failure(exc):
                     continue  # already announced at this time or later
                 raise WriteLedgerUnavailable(f"announcing {name!r}: {exc}") from exc
             except BotoCoreError as exc:
