@@ -50,3 +50,15 @@ class LazyClient:
         if self._client is None:
             self._client = self._build()
         return getattr(self._client, name)
+
+
+# Step Functions' codes for an execution it does not know: lost with the embedded AWS's restart,
+# or with its state machine's redeployment.
+EXECUTION_GONE_CODES = frozenset({"ExecutionDoesNotExist", "InvalidArn"})
+
+
+def is_execution_gone(exc: BaseException) -> bool:
+    """A Step Functions call failed because the execution it named no longer exists."""
+    from chalicelib.dynamodb import error_code  # botocore's error code, read the same way for every service
+
+    return error_code(exc) in EXECUTION_GONE_CODES

@@ -13,6 +13,7 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 
+from chalicelib.aws import is_execution_gone
 from chalicelib.chaos.journal import ABORTED, ERRORED, RUNNING, ExperimentFinished, ExperimentRecord
 from chalicelib.chaos.steps import ExperimentSteps, iso
 from chalicelib.incidents.experiments import ActiveExperiment
@@ -144,7 +145,7 @@ class ChaosService:
         try:
             return self._sfn.describe_execution(executionArn=execution_arn)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
+            if is_execution_gone(exc):
                 return None
             raise
 

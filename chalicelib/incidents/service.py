@@ -11,6 +11,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Protocol
 
+from chalicelib.aws import is_execution_gone
 from chalicelib.incidents.experiments import ActiveExperiment, ExperimentLookup, NoExperiments
 from chalicelib.incidents.model import (
     ACKNOWLEDGED, DEFAULT_RUNBOOK, MITIGATED, RESOLVED, SEVERITIES, SOURCES, TRIGGERED, Incident,
@@ -113,7 +114,7 @@ class StepFunctionsEscalations:
         try:
             self._client.stop_execution(executionArn=execution_arn, cause=reason[:32768])
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("ExecutionDoesNotExist", "InvalidArn"):
+            if is_execution_gone(exc):
                 return False
             raise
         return True
@@ -125,7 +126,7 @@ class StepFunctionsEscalations:
         try:
             return self._client.describe_execution(executionArn=execution_arn)["status"]
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("ExecutionDoesNotExist", "InvalidArn"):
+            if is_execution_gone(exc):
                 return "GONE"
             raise
 

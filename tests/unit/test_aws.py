@@ -1,4 +1,7 @@
-from chalicelib.aws import Clients
+import pytest
+from botocore.exceptions import ClientError
+
+from chalicelib.aws import Clients, is_execution_gone
 from chalicelib.settings import Settings
 from chalicelib.wiring import Wiring
 
@@ -15,3 +18,17 @@ def test_the_wiring_gives_clients_the_configured_pool_size():
 
 def test_clients_keep_botocores_ten_connections_by_default():
     assert Wiring(Settings.from_env({})).clients.get("sns").meta.config.max_pool_connections == 10
+
+
+def _client_error(code: str) -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": "..."}}, "DescribeExecution")
+
+
+@pytest.mark.parametrize("code", ["ExecutionDoesNotExist", "InvalidArn"])
+def test_an_execution_step_functions_does_not_know_is_gone(code):
+    assert is_execution_gone(_client_error(code))
+
+
+@pytest.mark.parametrize("code", ["ThrottlingException", "AccessDeniedException"])
+def test_other_step_functions_errors_are_not_a_gone_execution(code):
+    assert not is_execution_gone(_client_error(code))
