@@ -189,11 +189,23 @@ class DatabaseGuard:
         remembered = self.cache.recall(cache_key)
         if remembered is not None and remembered[0] > self.max_stale_seconds:
             remembered = None
-        if remembered is not None and not self._no_write_since(cache_key, self.cache.clock() - remembered[0]):
-            remembered = None
+        withheld: Optional[WriteLedgerUnavailable] = None
+        if remembered is not None:
+            try:
+                servable = self._no_write_since(cache_key, self.cache.clock() - remembered[0])
+            except WriteLedgerUnavailable as exc:
+                # Unknown whether another process wrote it since: not served, as if never read.
+                self.ledger_refusals += 1
+                withheld, servable = exc, False
+            if not servable:
+                remembered = None
         if remembered is None:
             if retry_after is None:
                 raise cause  # the failed call's own error: the service maps it
+            if withheld is not None:  # chained, so the request's log line says why nothing was served
+                raise ServiceUnavailable("User store is unavailable and the write ledger cannot be read, so no "
+                                         "remembered data is served; retry later",
+                                         retry_after_seconds=retry_after) from withheld
             raise ServiceUnavailable("User store is unavailable and this data is not cached; retry later",
                                      retry_after_seconds=retry_after) from None
         self.stale_reads += 1
@@ -203,12 +215,7 @@ class DatabaseGuard:
         """No process announced a write that may have changed ``cache_key`` unseen by a read at ``read_at``."""
         if self.ledger is None:
             return True
-        try:
-            announced = self.ledger.latest(self.ledger_names(cache_key))
-        except WriteLedgerUnavailable:
-            # Unknown whether another process wrote it since: not served, as if never read.
-            self.ledger_refusals += 1
-            return False
+        announced = self.ledger.latest(self.ledger_names(cache_key))  # WriteLedgerUnavailable: see _stale
         return announced is None or announced < read_at - self.announcement_margin_seconds
 
     def write(self, call: Callable[[], T], *, keys: Iterable[str] = (), prefixes: Iterable[str] = ()) -> T:

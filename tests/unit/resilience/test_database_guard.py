@@ -3,6 +3,7 @@ import pytest
 from chalicelib.http.errors import ServiceUnavailable
 from chalicelib.resilience import DatabaseGuard, FleetCircuitBreaker, LastKnownGood
 from chalicelib.users.repository import EmailTaken, StorageUnavailable
+from chalicelib.resilience.write_ledger import WriteLedgerUnavailable
 
 
 @pytest.fixture
@@ -209,6 +210,15 @@ def test_an_unreadable_ledger_serves_nothing_stale(fleet_guard, breaker, ledger)
         fleet_guard.read("user:1", lambda: "never called")
     assert refused.value.headers["Retry-After"] == "30"
     assert fleet_guard.ledger_refusals == 1
+
+
+def test_an_answer_withheld_for_an_unreadable_ledger_says_so_and_keeps_its_cause(fleet_guard, breaker, ledger):
+    fleet_guard.read("user:1", lambda: "ada")
+    breaker.open()
+    ledger.available = False
+    with pytest.raises(ServiceUnavailable, match="write ledger cannot be read") as refused:
+        fleet_guard.read("user:1", lambda: "never called")
+    assert isinstance(refused.value.__cause__, WriteLedgerUnavailable)
 
 
 def test_an_unreadable_ledger_after_a_failed_read_raises_the_store_error(fleet_guard, ledger):
