@@ -23,6 +23,11 @@ from typing import Any, Mapping, Optional, Sequence
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 SCHEMA_PATH = Path(__file__).resolve().parent / "scenario.schema.json"
 PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
+# Bounds a scenario cannot get past: YAML aliases let a few hundred bytes expand into millions of
+# nodes (the "billion laughs"), which validating and sending would walk one by one.
+MAX_SCENARIO_BYTES = 1024 * 1024
+MAX_SCENARIO_NODES = 100_000
+JSON_SCALARS = (str, int, float, bool, type(None))
 
 
 class ScenarioError(ValueError):
@@ -111,16 +116,19 @@ def _request(raw: Mapping[str, Any]) -> RequestSpec:
 def parse_scenario(document: Any, source: str = "<scenario>") -> Scenario:
     import jsonschema
 
+    not_json = _first_non_json_value(document)
+    if not_json is not None:  # before the schema, whose validator would walk an alias cycle forever
+        where, reason = not_json
+        raise ScenarioError(f"{source}: {where}: {reason}")
     validator = jsonschema.Draft202012Validator(schema())
     errors = sorted(validator.iter_errors(document), key=lambda error: list(error.absolute_path))
     if errors:
         error = errors[0]
         where = "/".join(str(part) for part in error.absolute_path) or "(document)"
-        raise ScenarioError(f"{source}: {where}: {error.message}")
-    not_finite = _first_non_finite_number(document)
-    if not_finite is not None:  # YAML's .nan and .inf pass the schema's bounds: NaN compares false to both
-        where, value = not_finite
-        raise ScenarioError(f"{source}: {where}: {value} is not a finite number")
+        message = error.message
+        if error.validator == "not" and "description" in error.schema:  # "should not be valid under" says little
+            message = f"{error.instance!r}: {error.schema['description']}"
+        raise ScenarioError(f"{source}: {where}: {message}")
     requests = tuple(_request(raw) for raw in document["requests"])
     setup = tuple(_request(raw) for raw in document.get("setup") or ())
     for spec in (*setup, *requests):
@@ -129,6 +137,8 @@ def parse_scenario(document: Any, source: str = "<scenario>") -> Scenario:
                 raise ScenarioError(f"{source}: request {step.name}: records {step.records} needs an id template")
     for spec in (*setup, *requests):
         _check_placeholders(spec, source)
+    # Sent with every request, the first of an iteration too: only built-ins are there for all of them.
+    _check_references(json.dumps(document.get("headers") or {}), set(), f"{source}: headers")
     names = [step.name for spec in requests for step in spec.steps]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
@@ -145,21 +155,41 @@ def parse_scenario(document: Any, source: str = "<scenario>") -> Scenario:
                     integrity=integrity, source=source)
 
 
-def _first_non_finite_number(document: Any, where: str = "") -> Optional[tuple[str, float]]:
-    """The path and value of the first NaN or infinity in a parsed scenario, or None."""
-    if isinstance(document, float) and not math.isfinite(document):
-        return where or "(document)", document
-    if isinstance(document, Mapping):
-        items: Any = document.items()
-    elif isinstance(document, list):
-        items = enumerate(document)
-    else:
+def _first_non_json_value(document: Any) -> Optional[tuple[str, str]]:
+    """Where a parsed scenario first holds what JSON cannot carry, and what, or None.
+
+    YAML gives more than JSON: .nan and .inf (which pass the schema's bounds: NaN compares false to
+    both), dates, !!binary and !!set (which JSON cannot send: a date in a body was a traceback), and
+    aliases, whose expansion can be huge or refer to itself.
+    """
+    budget = [MAX_SCENARIO_NODES]
+
+    def walk(value: Any, where: str, enclosing: frozenset[int]) -> Optional[tuple[str, str]]:
+        budget[0] -= 1
+        if budget[0] < 0:
+            return where or "(document)", (f"the scenario expands to more than {MAX_SCENARIO_NODES} values "
+                                           "(YAML aliases repeat what they name)")
+        if isinstance(value, float) and not math.isfinite(value):
+            return where or "(document)", f"{value} is not a finite number"
+        if isinstance(value, JSON_SCALARS):
+            return None
+        if isinstance(value, Mapping):
+            items: Any = value.items()
+        elif isinstance(value, list):
+            items = enumerate(value)
+        else:
+            return where or "(document)", f"a {type(value).__name__} is not a JSON value (quote it to send text)"
+        if id(value) in enclosing:
+            return where or "(document)", "a YAML alias refers to the value that holds it"
+        for key, item in items:
+            if isinstance(value, Mapping) and not isinstance(key, str):
+                return where or "(document)", f"the key {key!r} is not text (quote it)"
+            found = walk(item, f"{where}/{key}" if where else str(key), enclosing | {id(value)})
+            if found is not None:
+                return found
         return None
-    for key, value in items:
-        found = _first_non_finite_number(value, f"{where}/{key}" if where else str(key))
-        if found is not None:
-            return found
-    return None
+
+    return walk(document, "", frozenset())
 
 
 BUILTINS = frozenset({"run_id", "seq", "unique"})
@@ -173,13 +203,24 @@ def _check_placeholders(spec: RequestSpec, source: str) -> None:
         if step.id_template:
             texts["id"] = step.id_template
         for where, text in texts.items():
-            for match in PLACEHOLDER.finditer(text):
-                root = match.group(1).strip().split(".", 1)[0]
-                allowed = BUILTINS | earlier | ({"response"} if where == "id" else set())
-                if root not in allowed:
-                    raise ScenarioError(f"{source}: request {step.name}: {where}: ${{{match.group(1)}}} names "
-                                        f"neither a built-in ({', '.join(sorted(BUILTINS))}) nor an earlier request")
+            _check_references(text, earlier | ({"response"} if where == "id" else set()),
+                              f"{source}: request {step.name}: {where}")
         earlier.add(step.name)
+
+
+def _check_references(text: str, answers: set[str], where: str) -> None:
+    """Each placeholder of ``text`` is a built-in (whole: ``${seq.x}`` has nothing to read) or reads one of
+    ``answers``. An iteration whose first request names a value no answer can have sends nothing, and a
+    closed-model client then spun through such iterations without yielding: Ctrl-C went unheard."""
+    for match in PLACEHOLDER.finditer(text):
+        reference = match.group(1).strip()
+        root = reference.split(".", 1)[0]
+        if reference in BUILTINS or root in answers:
+            continue
+        if root in BUILTINS:
+            raise ScenarioError(f"{where}: ${{{match.group(1)}}}: the built-in {root} has no fields")
+        raise ScenarioError(f"{where}: ${{{match.group(1)}}} names neither a built-in "
+                            f"({', '.join(sorted(BUILTINS))}) nor an earlier request")
 
 
 def load_scenario(path_or_name: str | Path) -> Scenario:
@@ -192,7 +233,11 @@ def load_scenario(path_or_name: str | Path) -> Scenario:
     import yaml
 
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:  # bounded: a device or a huge file is not read to its end
+            content = file.read(MAX_SCENARIO_BYTES + 1)
+        if len(content) > MAX_SCENARIO_BYTES:
+            raise ValueError(f"larger than {MAX_SCENARIO_BYTES // 1024} KiB")
+        text = content.decode("utf-8")
         document = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (OSError, ValueError, yaml.YAMLError) as exc:  # a directory, not UTF-8, not JSON/YAML
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)

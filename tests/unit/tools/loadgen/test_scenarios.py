@@ -1,4 +1,5 @@
 import copy
+import time
 
 import pytest
 
@@ -98,4 +99,89 @@ def test_a_number_that_is_not_finite_is_refused_with_where_it_is(where, field, v
     document = copy.deepcopy(CRUD_SCENARIO)
     set_field(document, where, field, value)
     with pytest.raises(ScenarioError, match=f"test.yaml: {'/'.join(map(str, where))}/{field}.* is not a finite number"):
+        parse_scenario(document, "test.yaml")
+
+
+@pytest.mark.parametrize("body, said", [
+    ("{when: 2020-01-01}", r"requests/0/json/when: a date is not a JSON value"),
+    ("{blob: !!binary aGVsbG8=}", r"requests/0/json/blob: a bytes is not a JSON value"),
+    ("{on: 1}", r"requests/0/json: the key True is not text"),
+])
+def test_a_yaml_value_json_cannot_send_is_refused_with_where_it_is(tmp_path, body, said):
+    """A date in a body passed the schema (``json`` takes anything) and the run died in json.dumps."""
+    path = tmp_path / "s.yaml"
+    path.write_text(f"name: s\nrequests:\n  - {{name: a, method: POST, path: /users, json: {body}}}\n")
+    with pytest.raises(ScenarioError, match=said):
+        load_scenario(path)
+
+
+def test_a_yaml_alias_that_holds_itself_is_refused(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("name: s\nrequests:\n  - name: a\n    method: POST\n    path: /users\n    json: &a [*a]\n")
+    with pytest.raises(ScenarioError, match="requests/0/json/0: a YAML alias refers to the value that holds it"):
+        load_scenario(path)
+
+
+def test_a_yaml_bomb_is_refused_without_expanding_it(tmp_path):
+    """Nine aliases of nine: 9**9 values from a few hundred bytes; validating it never ended."""
+    lines = ['      a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for level in range(1, 9):
+        name, inner = "abcdefghi"[level], "abcdefghi"[level - 1]
+        lines.append(f"      {name}: &{name} [{', '.join([f'*{inner}'] * 9)}]")
+    path = tmp_path / "bomb.yaml"
+    path.write_text("name: s\nrequests:\n  - name: a\n    method: POST\n    path: /users\n    json:\n"
+                    + "\n".join(lines) + "\n")
+    started = time.monotonic()
+    with pytest.raises(ScenarioError, match="expands to more than 100000 values"):
+        load_scenario(path)
+    assert time.monotonic() - started < 5
+
+
+def test_a_scenario_file_over_a_mebibyte_is_refused_unread(tmp_path):
+    path = tmp_path / "huge.yaml"
+    path.write_bytes(b"#" * (1024 * 1024 + 1))
+    with pytest.raises(ScenarioError, match="huge.yaml: cannot be read .*larger than 1024 KiB"):
+        load_scenario(path)
+
+
+@pytest.mark.parametrize("where, placeholder, said", [
+    ("path", "/users/${seq.id}", r"request create: path: \$\{seq.id\}: the built-in seq has no fields"),
+    ("headers", "${create.json.id}", r"headers: \$\{create.json.id\} names neither a built-in"),
+])
+def test_a_placeholder_the_first_request_can_never_fill_is_refused(where, placeholder, said):
+    """Such an iteration sends nothing: a closed-model client spun through them without yielding to the
+    event loop, 200,000 iterations in 2 s, and Ctrl-C went unheard until the duration ran out."""
+    document = copy.deepcopy(CRUD_SCENARIO)
+    if where == "path":
+        document["requests"][0]["path"] = placeholder
+    else:
+        document["headers"] = {"X-Created": placeholder}
+    with pytest.raises(ScenarioError, match=said):
+        parse_scenario(document, "test.yaml")
+
+
+@pytest.mark.parametrize("headers, said", [
+    ({"X-Evil": "a\r\nInjected: yes"}, "a header value holds no control characters but tab"),
+    ({"X-Trailing": "a\n"}, "a header value holds no control characters but tab"),
+    ({"X Spaced": "a"}, "a header name is a token"),
+])
+def test_a_header_that_cannot_be_sent_as_written_is_refused(headers, said):
+    document = copy.deepcopy(CRUD_SCENARIO)
+    document["requests"][0]["headers"] = headers
+    with pytest.raises(ScenarioError, match=f"requests/0/headers.*{said}"):
+        parse_scenario(document, "test.yaml")
+
+
+def test_a_header_value_of_any_printable_unicode_or_a_tab_is_accepted():
+    document = copy.deepcopy(CRUD_SCENARIO)
+    document["requests"][0]["headers"] = {"X-Name": "Zoë ✓ 🚀\tend"}
+    assert parse_scenario(document, "test.yaml").requests[0].headers == {"X-Name": "Zoë ✓ 🚀\tend"}
+
+
+@pytest.mark.parametrize("field, path", [("read", "@elsewhere.example/{id}"), ("list", "@elsewhere.example/users")])
+def test_an_integrity_path_that_would_leave_the_base_url_is_refused(field, path):
+    """base_url + '@elsewhere.example/users' is http://127.0.0.1:8000@elsewhere.example/users: another host."""
+    document = copy.deepcopy(CRUD_SCENARIO)
+    document["integrity"][field] = path
+    with pytest.raises(ScenarioError, match=f"integrity/{field}: .* does not match"):
         parse_scenario(document, "test.yaml")
