@@ -22,6 +22,7 @@ _THRESHOLD = re.compile(r"^\s*(?:(?P<request>[a-z0-9][a-z0-9-]*)\.)?(?P<metric>[
                         r"(?P<op><=|>=|<|>|==)\s*(?P<value>[0-9.]+)\s*$")
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq}
 THRESHOLD_METRICS = ("p50", "p90", "p95", "p99", "max", "mean", "error_rate", "rate", "requests", "dropped")
+RUN_ONLY_METRICS = ("rate", "dropped")  # of the whole run: a dropped iteration has no request yet
 
 
 @dataclass(frozen=True)
@@ -124,10 +125,18 @@ def threshold_value(summary: dict[str, Any], metric: str, request: Optional[str]
 
 def parse_threshold(expression: str) -> tuple[Optional[str], str, str, float]:
     match = _THRESHOLD.match(expression)
-    if not match or match.group("metric") not in THRESHOLD_METRICS:
+    try:
+        value = float(match.group("value")) if match else None
+    except ValueError:  # 1.2.3
+        value = None
+    if value is None or match is None or match.group("metric") not in THRESHOLD_METRICS:
         raise ValueError(f"not a threshold: {expression!r} (e.g. p95<200, error_rate<0.01, rate>=50, "
                          f"list-users.p99<500; metrics: {', '.join(THRESHOLD_METRICS)}; latencies in ms)")
-    return match.group("request"), match.group("metric"), match.group("op"), float(match.group("value"))
+    if match.group("request") is not None and match.group("metric") in RUN_ONLY_METRICS:
+        per_request = ", ".join(metric for metric in THRESHOLD_METRICS if metric not in RUN_ONLY_METRICS)
+        raise ValueError(f"threshold {expression!r}: {match.group('metric')} is a figure of the whole run; "
+                         f"one request's thresholds take {per_request}")
+    return match.group("request"), match.group("metric"), match.group("op"), value
 
 
 def evaluate_thresholds(summary: dict[str, Any], expressions: Iterable[str]) -> list[dict[str, Any]]:

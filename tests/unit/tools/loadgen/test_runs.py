@@ -292,6 +292,16 @@ def test_a_threshold_naming_a_request_the_scenario_lacks_is_refused_before_any_l
     assert service.paths == []
 
 
+@pytest.mark.parametrize("threshold, said", [
+    ("create.rate>1", "rate is a figure of the whole run"), ("create.dropped<1", "dropped is a figure of the whole run"),
+    ("p95<1.2.3", "not a threshold")])
+def test_a_threshold_the_report_cannot_judge_is_refused_before_any_load(service, threshold, said):
+    """create.rate>1 was accepted, and the run ended in a KeyError ('rate_ms') instead of its report."""
+    with pytest.raises(ValueError, match=said):
+        run_load(service.base_url, crud(), LoadProfile.concurrency(1, "5s"), slos=OBJECTIVES, thresholds=[threshold])
+    assert service.paths == []
+
+
 def test_a_threshold_on_a_request_the_run_never_sent_fails_saying_so(service):
     report = run_load(service.base_url, crud(), LoadProfile.concurrency(1, "5s", max_requests=1), slos=OBJECTIVES,
                       thresholds=["delete.p95<200"])
