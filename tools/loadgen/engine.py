@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
 import random
 import time
 import uuid
@@ -190,11 +191,19 @@ class Runner:
                     return
                 await self._iteration(spec, due)
 
-        for index in itertools.count():
+        # Every iteration sends at least its first request, so one beyond max_requests could never send
+        # anything: scheduling stops there. A rate the loop cannot keep up with (--rate 1e7) left every
+        # arrival due already, and the loop created tasks without yielding, none of which could send:
+        # memory grew until the duration had passed, whatever --max-requests said.
+        for index in range(self.profile.max_requests):
             offset = self.profile.arrival_time(index)
             if offset is None or self._stop.is_set() or self.progress.sent >= self.profile.max_requests:
                 break
             due = self.progress.started + offset
+            if time.monotonic() >= end:  # behind schedule at the end: what is left can no longer start
+                due_in_run = math.ceil(self.profile.arrivals_by(self.profile.duration) - 1e-9)
+                self.progress.dropped += max(0, min(due_in_run, self.profile.max_requests) - index)
+                break
             delay = due - time.monotonic()
             if delay > 0:
                 try:
@@ -202,6 +211,8 @@ class Runner:
                     break
                 except asyncio.TimeoutError:
                     pass
+            else:
+                await asyncio.sleep(0)  # behind schedule: let the iterations already due send
             task = asyncio.create_task(arrival(self.scenario.pick(self._rng), due))
             tasks.add(task)
             task.add_done_callback(tasks.discard)

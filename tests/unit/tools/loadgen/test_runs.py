@@ -107,6 +107,23 @@ def test_an_open_run_reports_iterations_per_second_beside_requests_per_second(se
     assert report["rate"]["achieved_iterations_per_s"] <= report["rate"]["target"] == 4
 
 
+def test_an_open_run_faster_than_the_loop_stops_at_its_request_budget(service):
+    """--rate 1e7 --max-requests 50 --duration 1s ran past a 60 s timeout holding 475 MB: every arrival was due
+    already, and the loop created tasks without yielding, so none of them sent and the budget never counted."""
+    report = run_load(service.base_url, parse_scenario(HEALTH),
+                      LoadProfile.constant_rate(1e7, "1s", max_requests=50), slos=OBJECTIVES)
+    assert report["requests"]["sent"] == report["requests"]["completed"] == 50
+    assert report["duration_s"] < 10  # 50 answers; a busy machine may take a few seconds for them
+
+
+def test_an_open_run_behind_schedule_ends_with_its_duration_and_counts_the_rest_dropped(service):
+    """It went on scheduling the arrivals it could no longer start: a 1 s run lasted 9.7 s."""
+    report = run_load(service.base_url, parse_scenario(HEALTH),
+                      LoadProfile.constant_rate(1e6, "0.5s", max_in_flight=2), slos=OBJECTIVES)
+    assert report["duration_s"] < 4
+    assert report["requests"]["iterations"] + report["requests"]["dropped_iterations"] == 100_000
+
+
 def test_errors_are_counted_sampled_and_judged_against_the_success_objective(service):
     service.fail_every = 5
     report = run_load(service.base_url, parse_scenario(HEALTH), LoadProfile.concurrency(2, "30s", max_requests=50),
@@ -213,6 +230,19 @@ def test_the_command_refuses_zero_clients_instead_of_running_the_default(capsys)
         main(["health-live", "--clients", "0", "--base-url", "http://127.0.0.1:9"])
     assert exited.value.code == EXIT_USAGE
     assert "Invalid value for '--clients': 0 is not in the range x>=1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["--open", "--duration", "1m"], "--open shapes a ramp of --stage"),
+    (["--start", "0"], "--start shapes a ramp of --stage"),
+    (["--clients", "3", "--stage", "10s:5"], "--clients with --stage: the stages give the clients"),
+    (["--rate", "3", "--stage", "10s:5"], "--rate with --stage: the stages give the rate"),
+])
+def test_a_model_option_the_run_would_ignore_is_refused(capsys, argv, said):
+    """`loadgen users-list --open --duration 1m` ran the closed model with 8 clients without a word."""
+    with pytest.raises(SystemExit) as exited:
+        main(["health-live", *argv, "--base-url", "http://127.0.0.1:9"])
+    assert exited.value.code == EXIT_USAGE and said in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("option, value, said", [
