@@ -9,6 +9,7 @@ without an answer (timeout, 5xx) leaves its resource uncertain, and it is not ju
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
@@ -103,13 +104,26 @@ def _with_param(path: str, name: str, value: str) -> str:
 async def _list_all(session: Any, base_url: str, spec: IntegritySpec) -> list[Mapping[str, Any]]:
     items: list[Mapping[str, Any]] = []
     path: Optional[str] = spec.list
+    cursors: set[str] = set()
     while path is not None and len(items) < MAX_LISTED:
         async with session.get(base_url + path) as response:
             if response.status != 200:
                 raise UnlistedError(f"GET {path} answered {response.status}; cannot check integrity")
-            page = await response.json()
+            try:
+                page = json.loads(await response.read())
+            except ValueError:
+                page = None
             cursor = response.headers.get(spec.cursor_header)
+        # A listing that is not one (an object, a page of text) failed the check with a traceback.
+        if not isinstance(page, list) or not all(isinstance(item, Mapping) for item in page):
+            raise UnlistedError(f"GET {path} answered no JSON array of objects; cannot check integrity "
+                                "(integrity.list names the listing of the resources)")
+        if cursor in cursors:  # an empty page repeating its cursor was never left
+            raise UnlistedError(f"GET {path} answered a cursor it had answered before ({cursor}); "
+                                "cannot check integrity")
         items.extend(page)
+        if cursor:
+            cursors.add(cursor)
         path = _with_param(spec.list, spec.cursor_param, cursor) if cursor else None
     return items
 

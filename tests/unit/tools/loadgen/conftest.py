@@ -22,6 +22,7 @@ class ItemService:
         self.fail_every = 0  # answer 500 to every n-th request
         self.fail_status = 500
         self.false_conflicts = 0  # answer 409 to a create of an email nobody has
+        self.list_cursor = None  # X-Next-Cursor on every page of the listing (a cursor that never ends)
 
 
 @pytest.fixture
@@ -64,7 +65,8 @@ def service():
             if path == "/users":
                 with state.lock:
                     users = list(state.users.values())
-                return self._reply(200, users)
+                cursor = {"X-Next-Cursor": state.list_cursor} if state.list_cursor else None
+                return self._reply(200, users, cursor)
             if path.startswith("/users/"):
                 user = state.users.get(path.rsplit("/", 1)[1])
                 return self._reply(200, user) if user else self._reply(404, {"error": "Not found"})
