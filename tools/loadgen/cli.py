@@ -87,13 +87,23 @@ def parse_arguments(argv: Optional[Sequence[str]]) -> SimpleNamespace:
     ctx = parse_options(build_command(), argv, "loadgen")
     if ctx.params["rate"] is not None and ctx.params["clients"] is not None:
         refuse(ctx, "--rate (open model) and --clients (closed model) are two models; give one")
+    # Each was ignored without a word: `--open --duration 1m` ran 8 clients (the closed model).
+    if ctx.params["stage"]:
+        for option in ("rate", "clients"):
+            if ctx.params[option] is not None:
+                refuse(ctx, f"--{option} with --stage: the stages give the {option} (add --open for rates)")
+    else:
+        for option, given in (("open", ctx.params["open"]), ("start", ctx.params["start"] is not None)):
+            if given:
+                refuse(ctx, f"--{option} shapes a ramp of --stage; without one, give --rate R (open model) "
+                            "or --clients N (closed model)")
     return SimpleNamespace(**ctx.params)
 
 
 def profile_from(args: SimpleNamespace) -> LoadProfile:
     options = dict(max_requests=args.max_requests, max_in_flight=args.max_in_flight, timeout=args.timeout)
     if args.stage:
-        model = "open" if (args.open or args.rate is not None) else "closed"
+        model = "open" if args.open else "closed"
         return LoadProfile(model, tuple(args.stage), start=args.start, **options)
     if args.rate is not None:
         return LoadProfile.constant_rate(args.rate, args.duration, **options)
