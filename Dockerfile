@@ -30,6 +30,7 @@ COPY chalicelib/ chalicelib/
 COPY container/ container/
 COPY slos/ slos/
 COPY runbooks/ runbooks/
+COPY experiments/ experiments/
 USER 10001:10001
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 CMD ["python", "-m", "container.healthcheck"]

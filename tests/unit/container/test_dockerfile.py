@@ -127,3 +127,18 @@ def test_the_ecs_task_health_check_is_the_images(final_stage):
     check = [entry["value"] for entry in final_stage if entry["instruction"] == "HEALTHCHECK"][0]
     image_command = json.loads(check[check.index("CMD") + len("CMD"):].strip())
     assert _terraform_list("health_check_command") == ["CMD", *image_command]
+
+
+def test_the_image_copies_every_repository_directory_the_app_reads(dockerfile):
+    """The app reads some directories at the repository's root (the chaos catalog, SLOs, runbooks):
+    one the image lacks fails only deployed (the local variant runs from the repository)."""
+    import re
+
+    read = set()
+    for source in (ROOT / "chalicelib").rglob("*.py"):
+        read.update(re.findall(r'(?:parents\[2\]|REPO_ROOT)\s*/\s*"([^"]+)"', source.read_text(encoding="utf-8")))
+    copied = {source.rstrip("/") for entry in dockerfile.structure
+              if entry["instruction"] == "COPY" and "--from=" not in entry["value"]
+              for source in entry["value"].split()[:-1]}
+    assert read >= {"experiments", "runbooks", "slos"}, read
+    assert read <= copied, f"read by the app but not in the image: {sorted(read - copied)}"
