@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from typing import Any, Callable, Optional, TypeVar
 
 from chalicelib.http import strict
 from chalicelib.dynamodb import cancellation_codes, sorted_index, table_meta, transaction_connection
-from chalicelib.users.model import User, UserPage, is_user_id, new_user_id, utc_now_iso
+from chalicelib.users.model import User, UserPage, is_user_id, is_utc_timestamp, new_user_id, utc_now_iso
 from chalicelib.users.repository import (EmailTaken, InvalidCursor, StorageUnavailable, UserChangedConcurrently,
                                          UserMissing)
 from chalicelib.users.validation import UserInput
@@ -90,7 +89,6 @@ def _user_from_raw(item: dict[str, Any]) -> User:
 
 
 # As ``utc_now_iso`` writes it.
-_CREATED_AT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
 
 
 def _encode_cursor(item: dict[str, Any]) -> str:
@@ -112,7 +110,7 @@ def _decode_cursor(cursor: str) -> dict[str, Any]:
     user_id = key["pk"].removeprefix("USER#")
     created_at, _, key_user_id = key["created_key"].partition("#")
     if (key["pk"] != user_key(user_id) or not is_user_id(user_id) or key_user_id != user_id
-            or not _CREATED_AT.fullmatch(created_at)):
+            or not is_utc_timestamp(created_at)):
         raise InvalidCursor(cursor)
     return {"pk": {"S": key["pk"]}, "listing": {"S": LISTING}, "created_key": {"S": key["created_key"]}}
 

@@ -1,6 +1,7 @@
 """The user as the domain sees it, independent of storage."""
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -9,6 +10,14 @@ from typing import Any, Optional
 
 def utc_now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+# What utc_now_iso writes, and PostgreSQL's listing too: the only form a page's cursor holds.
+_UTC_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
+
+
+def is_utc_timestamp(value: Any) -> bool:
+    return isinstance(value, str) and _UTC_TIMESTAMP.fullmatch(value) is not None
 
 
 def new_user_id() -> str:

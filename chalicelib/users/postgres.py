@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Optional
 
 from chalicelib.http import strict
-from chalicelib.users.model import User, UserPage, new_user_id
+from chalicelib.users.model import User, UserPage, is_user_id, is_utc_timestamp, new_user_id
 from chalicelib.users.postgres_connection import ANSWER_GRACE_SECONDS, AnswerDeadline
 from chalicelib.users.repository import EmailTaken, InvalidCursor, StorageUnavailable, UserMissing
 from chalicelib.users.validation import UserInput
@@ -54,15 +54,13 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         key = strict.loads(base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8"))
-        created_at = datetime.fromisoformat(key["created_at"].replace("Z", "+00:00"))
-        user_id = str(key["id"])
-    except (ValueError, UnicodeError, KeyError, TypeError, AttributeError, RecursionError):
+    except (ValueError, UnicodeError, RecursionError):
         raise InvalidCursor(cursor) from None
-    from chalicelib.users.model import is_user_id
-
-    if not is_user_id(user_id):
+    # Only a key this listing wrote: a time without its zone would be compared in the server's.
+    if (not isinstance(key, dict) or set(key) != {"created_at", "id"} or not is_utc_timestamp(key["created_at"])
+            or not isinstance(key["id"], str) or not is_user_id(key["id"])):
         raise InvalidCursor(cursor)
-    return created_at, user_id
+    return datetime.fromisoformat(key["created_at"].replace("Z", "+00:00")), key["id"]
 
 
 # The users-store faults of chaos experiments (``dynamodb_error``, ``_slowdown``... targeting

@@ -117,7 +117,13 @@ def test_a_forged_cursor_is_rejected(repository):
 FORGED_CURSORS = [b"mem:" + b"9" * 5000, b"[" * 50000, b'{"pk": NaN}', b"\xff\xfe",
                   b'{"pk":"USER#x","created_key":"x"}', b'{"pk":"USER#","created_key":""}',
                   b'{"pk":"USER#%s","created_key":"2026-01-01T00:00:00.000000Z#%s"}' % (b"a" * 3000, b"a" * 3000),
-                  b'{"created_at":"2026-01-01T00:00:00.000000Z","id":"not-a-user-id"}']
+                  b'{"created_at":"2026-01-01T00:00:00.000000Z","id":"not-a-user-id"}',
+                  # PostgreSQL's shape with a time no listing writes: a date alone or a time without
+                  # its zone (compared in the server's time zone), or another offset than UTC's.
+                  b'{"created_at":"2026-01-01","id":"0b0f7a52-9f43-4b7e-9a39-2d1bd2f4a2a1"}',
+                  b'{"created_at":"2026-01-01T00:00:00","id":"0b0f7a52-9f43-4b7e-9a39-2d1bd2f4a2a1"}',
+                  b'{"created_at":"2026-01-01T00:00:00.000000+23:59","id":"0b0f7a52-9f43-4b7e-9a39-2d1bd2f4a2a1"}',
+                  b'{"created_at":"2026-01-01T00:00:00.000000Z","id":"0b0f7a52-9f43-4b7e-9a39-2d1bd2f4a2a1","x":1}']
 
 
 @pytest.mark.parametrize("decoded", FORGED_CURSORS)
