@@ -30,7 +30,7 @@ from typing import Any, Iterator, Optional
 import gunicorn.http
 from gunicorn import util
 from gunicorn.http.body import Body, ChunkedReader
-from gunicorn.http.errors import ChunkMissingTerminator, LimitRequestHeaders, NoMoreData
+from gunicorn.http.errors import ChunkMissingTerminator, InvalidHeader, LimitRequestHeaders, NoMoreData
 from gunicorn.http.message import Request
 from gunicorn.http.parser import RequestParser
 from gunicorn.http.unreader import SocketUnreader
@@ -85,6 +85,19 @@ class ChunkedBodyCutShort(ChunkMissingTerminator):
         return "Chunked body is malformed: it ends before the size its chunk announced"
 
 
+class TransferCodingRefused(InvalidHeader):
+    """A Transfer-Encoding other than chunked alone: gunicorn takes gzip, deflate or compress before
+    chunked and hands the body on undecoded (plain JSON sent as "gzip, chunked" was served as sent),
+    and answers an unknown coding 501, a 5xx for the client's error. Refused 400, as the gateway does."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("TRANSFER-ENCODING")
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return self.reason
+
+
 class CompleteChunkedReader(ChunkedReader):
     def parse_chunked(self, unreader: Any) -> Iterator[bytes]:
         try:
@@ -95,7 +108,8 @@ class CompleteChunkedReader(ChunkedReader):
 
 class StrictRequest(Request):
     """gunicorn's request (its Python parser: gunicorn_conf sets http_parser), refusing a head over
-    limits.MAX_HEAD_BYTES with a 431, and a chunked body cut short with a 400 (ChunkedBodyCutShort).
+    limits.MAX_HEAD_BYTES with a 431, a chunked body cut short with a 400 (ChunkedBodyCutShort), and
+    a transfer coding other than chunked with a 400 (TransferCodingRefused).
     gunicorn limits each header line and their number only, and buffers up to their product (some
     800 KB) looking for the end of the headers: this refuses as soon as what it has read cannot end
     within the limit."""
@@ -122,6 +136,10 @@ class StrictRequest(Request):
         return super().parse_headers(data, from_trailer)
 
     def set_body_reader(self) -> None:
+        unsupported = limits.unsupported_transfer_coding(
+            [value for name, value in self.headers if name == "TRANSFER-ENCODING"])
+        if unsupported:
+            raise TransferCodingRefused(unsupported)
         super().set_body_reader()
         if isinstance(self.body.reader, ChunkedReader):
             self.body = Body(CompleteChunkedReader(self, self.unreader))

@@ -287,10 +287,9 @@ class GatewayRequestHandler(ChaliceRequestHandler):
         if len(lengths) > 1:
             raise RequestRejected(400, "Content-Length is given more than once; send one")
         if codings:
-            coding = ",".join(codings).strip().lower()
-            if coding != "chunked":
-                raise RequestRejected(400, f"Transfer-Encoding {coding!r} is not supported; send the body chunked "
-                                           "or with a Content-Length")
+            unsupported = limits.unsupported_transfer_coding(codings)
+            if unsupported:
+                raise RequestRejected(400, unsupported)
             if lengths:
                 raise RequestRejected(400, "Content-Length and Transfer-Encoding are both given; send one")
             if self.request_version == "HTTP/1.0":

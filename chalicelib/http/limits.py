@@ -28,6 +28,15 @@ READ_TIMEOUT_SECONDS = 60
 HEAD_TOO_LARGE = f"Request line and headers are over {MAX_HEAD_BYTES} bytes together"
 
 
+def unsupported_transfer_coding(codings: list[str]) -> str | None:
+    """Why a request's Transfer-Encoding values are refused, or None for the one coding taken: chunked.
+    Neither server decodes gzip, deflate or compress: a body in one would be handed on as it came."""
+    coding = ",".join(codings).strip().lower()
+    if not codings or coding == "chunked":
+        return None
+    return f"Transfer-Encoding {coding!r} is not supported; send the body chunked or with a Content-Length"
+
+
 def refusal(status: int, reason: str, error: str) -> bytes:
     """The whole answer a server writes itself, outside the app: JSON ``{"error": ...}``, the app's
     security headers, and the connection closed after it."""

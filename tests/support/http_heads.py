@@ -9,6 +9,11 @@ MALFORMED_CHUNKED_BODIES = [b"zz\r\n{}\r\n0\r\n\r\n", b"10\r\n{}\r\n0\r\n\r\n", 
                             b"2 \r\n{}\r\n0\r\n\r\n", b"2\n{}\r\n0\r\n\r\n", b"2\r\n{}\n0\r\n\r\n",
                             b"2;\x00\r\n{}\r\n0\r\n\r\n", b"2;a=\"b\r\n{}\r\n0\r\n\r\n", b"2\r\n{}0\r\n\r\n"]
 
+# Transfer-Encoding values each server refuses 400: neither decodes a coding but chunked, nor takes
+# chunked twice (gunicorn alone handed a "gzip, chunked" body on undecoded, and answered "foo" 501).
+UNSUPPORTED_TRANSFER_CODINGS = [b"gzip, chunked", b"deflate, chunked", b"compress, chunked", b"identity, chunked",
+                                b"foo, chunked", b"chunked, chunked", b"gzip"]
+
 
 def head_of(size: int, request_line: bytes = b"GET /ping HTTP/1.1") -> bytes:
     """A request head of ``size`` bytes (request line, header lines, the empty line; CRLFs included)

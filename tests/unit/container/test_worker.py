@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.support.http_heads import MALFORMED_CHUNKED_BODIES, head_of
+from tests.support.http_heads import MALFORMED_CHUNKED_BODIES, UNSUPPORTED_TRANSFER_CODINGS, head_of
 
 
 def test_gunicorn_takes_the_request_limits_the_local_gateway_enforces():
@@ -69,24 +69,54 @@ def test_a_body_that_stops_arriving_times_out_instead_of_holding_the_thread(conn
     assert time.monotonic() - started < 1
 
 
+class Log:
+    def __init__(self):
+        self.warnings = []
+
+    def warning(self, *args):
+        self.warnings.append(args)
+
+
+def error_handling_worker():
+    from container.worker import JsonErrorThreadWorker
+
+    worker = JsonErrorThreadWorker.__new__(JsonErrorThreadWorker)  # handle_error needs only its log
+    worker.log = Log()
+    return worker
+
+
 def test_a_request_that_timed_out_is_answered_408_json(connection):
-    from container.worker import JsonErrorThreadWorker, RequestReadTimeout
+    from container.worker import RequestReadTimeout
 
     _, ours, theirs = connection
-    worker = JsonErrorThreadWorker.__new__(JsonErrorThreadWorker)  # handle_error needs only its log
-
-    class Log:
-        warnings: list = []
-
-        def warning(self, *args):
-            self.warnings.append(args)
-
-    worker.log = Log()
+    worker = error_handling_worker()
     worker.handle_error(None, ours, ("127.0.0.1", 1), RequestReadTimeout("Request not received within 60 s"))
     head, _, body = theirs.recv(65536).partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 408 ") and b"Connection: close" in head
     assert json.loads(body) == {"error": "Request Timeout: Request not received within 60 s"}
-    assert Log.warnings
+    assert worker.log.warnings
+
+
+@pytest.mark.parametrize("coding", UNSUPPORTED_TRANSFER_CODINGS)
+def test_a_transfer_coding_other_than_chunked_is_answered_400_json(connection, coding):
+    from gunicorn import util
+
+    from container.worker import TransferCodingRefused, write_json_error
+
+    parser, ours, client = connection
+    client.sendall(b"POST /api/users HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + coding
+                   + b"\r\n\r\n2\r\n{}\r\n0\r\n\r\n")
+    with pytest.raises(TransferCodingRefused) as refused:
+        next(parser)
+    worker = error_handling_worker()
+    original, util.write_error = util.write_error, write_json_error  # as the worker's init_process sets it
+    try:
+        worker.handle_error(None, ours, ("127.0.0.1", 1), refused.value)
+    finally:
+        util.write_error = original
+    head, _, body = client.recv(65536).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ")
+    assert coding.decode() in json.loads(body)["error"]
 
 
 def test_a_head_over_the_total_limit_is_refused_as_a_431_though_each_line_is_within_its_own(connection):
