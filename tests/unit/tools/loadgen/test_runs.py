@@ -161,7 +161,8 @@ def test_every_409_that_met_a_real_duplicate_passes_the_check(service):
                       LoadProfile.concurrency(2, "30s", max_requests=40), slos=OBJECTIVES, check=True)
     integrity = report["integrity"]
     assert integrity["ok"], integrity
-    assert integrity["checked_conflicts"] == report["statuses"]["409"] == 20
+    # Two clients share the 40-request budget: one iteration may be cut after its create.
+    assert integrity["checked_conflicts"] == report["statuses"]["409"] in (19, 20)
 
 
 def test_a_409_for_a_value_nobody_stored_is_named(service):
