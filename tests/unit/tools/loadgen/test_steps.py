@@ -79,3 +79,12 @@ def test_the_ramp_stops_at_the_first_step_that_breaks_an_objective(service):
     assert len(result["steps"]) == 1
     assert result["highest_holding_rps"] is None and result["breaking_rps"] == 10
     assert result["breaking_reason"].startswith("success (success)")
+
+
+def test_a_ramp_stores_the_scenarios_seed_data_once(service):
+    seeded = {**HEALTH, "setup": [{"name": "seed", "method": "POST", "path": "/users", "repeat": 3,
+                                   "json": {"name": "Seed ${seq}", "email": "seed-${unique}@example.com"}}]}
+    result = run_steps(service.base_url, parse_scenario(seeded), StepRamp.parse("10:10:30", "0.5s"),
+                       slos=LENIENT_LATENCY)
+    assert len(result["steps"]) == 3
+    assert len(service.users) == 3
