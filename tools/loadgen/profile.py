@@ -76,6 +76,10 @@ class LoadProfile:
         if self.duration > MAX_DURATION_SECONDS:
             raise ValueError(f"a run lasts at most {MAX_DURATION_SECONDS // 3600}h; this one would last "
                              f"{self.duration:.0f}s")
+        if self.model == CLOSED and not all(float(value).is_integer() for value in (self.initial, *(
+                stage.target for stage in self.stages))):  # a stage to 0.4 clients ran none and passed
+            raise ValueError("the closed model's targets are numbers of clients: whole numbers "
+                             "(with --open, stages are rates)")
         if self.model == CLOSED and self.peak > MAX_CLIENTS:
             raise ValueError(f"at most {MAX_CLIENTS} clients; asked for {self.peak:.0f}")
         if self.max_requests < 1 or self.max_in_flight < 1 or self.timeout <= 0:

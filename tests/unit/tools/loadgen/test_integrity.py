@@ -24,4 +24,5 @@ def test_a_listing_that_is_no_array_of_objects_fails_the_check_saying_so(service
 def test_a_listing_that_repeats_its_cursor_fails_the_check_instead_of_paging_forever(service):
     service.list_cursor = "same"
     report = check_integrity(service.base_url, IntegritySpec(read="/users/{id}", list="/users"), Ledger(), timeout=5)
-    assert report.error == "GET /users?cursor=same answered a cursor it had answered before (same); cannot check integrity"
+    assert report.error == ("GET /users?cursor=same answered a cursor it had answered before (same); "
+                            "cannot check integrity")

@@ -1,6 +1,6 @@
 import pytest
 
-from tools.loadgen import LoadProfile, Stage, parse_duration
+from tools.loadgen import CLOSED, LoadProfile, Stage, parse_duration
 
 
 def test_durations_read_units():
@@ -67,3 +67,10 @@ def test_a_base_url_that_is_not_http_is_refused_before_any_request(base_url):
 
     with pytest.raises(ValueError, match="base URL must be http"):
         run_load(base_url, load_scenario("health-live"), LoadProfile.concurrency(1, "1s"))
+
+
+@pytest.mark.parametrize("stages, start", [((Stage(10, 0.4),), None), ((Stage(10, 2),), 1.5)])
+def test_a_closed_model_target_that_is_no_whole_number_of_clients_is_refused(stages, start):
+    """--stage 1s:0.4 without --open started round(0.4) = 0 clients: nothing sent, exit 0."""
+    with pytest.raises(ValueError, match="numbers of clients: whole numbers"):
+        LoadProfile(CLOSED, stages, start=start)
