@@ -105,10 +105,13 @@ class Runner:
     async def _send(self, step: RequestSpec, context: dict[str, Any], due: float, seq: int, index: int,
                     keep_answer: bool) -> tuple[Optional[Outcome], Optional[dict[str, Any]]]:
         import aiohttp
+        from multidict import CIMultiDict
 
         try:
             path = render(step.path, context)
-            headers = {**render(dict(self.scenario.headers), context), **render(dict(step.headers), context)}
+            # Header names ignore case: a scenario's x-correlation-id was sent beside the run's X-Correlation-Id.
+            headers = CIMultiDict(render(dict(self.scenario.headers), context))
+            headers.update(render(dict(step.headers), context))
             body = render(step.json_body, context) if step.has_body else None
         except MissingValue as missing:
             self.progress.skipped += 1

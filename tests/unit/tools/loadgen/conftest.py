@@ -15,6 +15,7 @@ class ItemService:
         self.users: dict[str, dict] = {}
         self.lock = threading.Lock()
         self.seen_headers: list[dict] = []
+        self.seen_header_lists: list[list[tuple[str, str]]] = []  # as sent, a name repeated as often as it came
         self.paths: list[str] = []
         self.stall_once_seconds = 0.0
         self.forget_creates = 0  # answer 201 without storing
@@ -52,6 +53,7 @@ def service():
                 counter["requests"] += 1
                 number = counter["requests"]
                 state.seen_headers.append(dict(self.headers))
+                state.seen_header_lists.append(self.headers.items())
                 state.paths.append(f"{self.command} {self.path}")
                 stall, state.stall_once_seconds = state.stall_once_seconds, 0.0
             if stall:

@@ -78,6 +78,17 @@ def test_bodies_carry_unique_values_and_requests_the_run_id(service):
     assert len(set(correlation_ids)) == len(correlation_ids)
 
 
+def test_a_header_named_in_another_case_replaces_the_one_it_names(service):
+    """A scenario's x-correlation-id went out beside the run's X-Correlation-Id: two ids for one request."""
+    scenario = parse_scenario({"name": "cased", "headers": {"x-correlation-id": "mine", "accept": "text/plain"},
+                               "requests": [{"name": "ping", "method": "GET", "path": "/ping",
+                                             "headers": {"Accept": "application/json"}}]})
+    run_load(service.base_url, scenario, LoadProfile.concurrency(1, "5s", max_requests=1), slos=OBJECTIVES)
+    sent = [(name.lower(), value) for name, value in service.seen_header_lists[0]]
+    assert [value for name, value in sent if name == "x-correlation-id"] == ["mine"]
+    assert [value for name, value in sent if name == "accept"] == ["application/json"]
+
+
 def test_the_open_model_counts_a_stall_against_every_request_scheduled_during_it(service):
     service.stall_once_seconds = 1.0
     report = run_load(service.base_url, parse_scenario(HEALTH),
