@@ -28,6 +28,9 @@ def check_base_url(base_url: str) -> None:
     address = urlsplit(base_url)
     if address.scheme not in ("http", "https") or not address.hostname:
         raise ValueError(f"base URL must be http:// or https:// and name a host, not {base_url!r}")
+    if address.query or address.fragment or base_url.rstrip().endswith(("?", "#")):
+        # Paths are appended to it: http://host/?x=1 sent every request to / with a longer query.
+        raise ValueError(f"base URL must end with a host or a path, not a query or fragment: {base_url!r}")
 
 
 def check_thresholds(scenario: Scenario, thresholds: Iterable[str]) -> None:

@@ -69,6 +69,16 @@ def test_a_base_url_that_is_not_http_is_refused_before_any_request(base_url):
         run_load(base_url, load_scenario("health-live"), LoadProfile.concurrency(1, "1s"))
 
 
+@pytest.mark.parametrize("base_url", ["http://127.0.0.1:8000/?x=1", "http://127.0.0.1:8000#top",
+                                      "http://127.0.0.1:8000?"])
+def test_a_base_url_with_a_query_or_fragment_is_refused_before_any_request(base_url):
+    """The scenario's paths are appended: http://127.0.0.1:8000/?x=1 + /api/users asked for / every time."""
+    from tools.loadgen import load_scenario, run_load
+
+    with pytest.raises(ValueError, match="not a query or fragment"):
+        run_load(base_url, load_scenario("health-live"), LoadProfile.concurrency(1, "1s"))
+
+
 @pytest.mark.parametrize("stages, start", [((Stage(10, 0.4),), None), ((Stage(10, 2),), 1.5)])
 def test_a_closed_model_target_that_is_no_whole_number_of_clients_is_refused(stages, start):
     """--stage 1s:0.4 without --open started round(0.4) = 0 clients: nothing sent, exit 0."""
