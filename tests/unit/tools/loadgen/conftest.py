@@ -24,6 +24,7 @@ class ItemService:
         self.fail_status = 500
         self.false_conflicts = 0  # answer 409 to a create of an email nobody has
         self.list_cursor = None  # X-Next-Cursor on every page of the listing (a cursor that never ends)
+        self.answer_delay_seconds = 0.0  # between doing what a request asks and answering it
 
 
 @pytest.fixture
@@ -35,6 +36,7 @@ def service():
         protocol_version = "HTTP/1.1"
 
         def _reply(self, status, body=None, headers=None):
+            time.sleep(state.answer_delay_seconds)
             payload = json.dumps(body).encode() if body is not None else b""
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
