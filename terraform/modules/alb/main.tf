@@ -33,10 +33,13 @@ variable "target_port" {
   type        = number
 }
 
+# Liveness, not readiness: ECS stops a task its target group finds unhealthy, so a check that asks
+# the database (/health/ready) would have a database outage stop every task, and with them the
+# stale reads the app serves meanwhile; the replacements' migration cannot run without the database.
 variable "health_check_path" {
   description = "Target health check path."
   type        = string
-  default     = "/health/ready"
+  default     = "/health/live"
 }
 
 variable "web_acl_arn" {
@@ -255,6 +258,11 @@ output "dns_name" {
 output "arn_suffix" {
   description = "LoadBalancer alarm dimension."
   value       = aws_lb.this.arn_suffix
+}
+
+output "health_check_path" {
+  description = "Path the target group's health check asks."
+  value       = aws_lb_target_group.app.health_check[0].path
 }
 
 output "target_group_arn_suffix" {

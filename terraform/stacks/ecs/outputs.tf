@@ -3,6 +3,11 @@ output "url" {
   value       = "https://${module.alb.dns_name}"
 }
 
+output "target_health_check_path" {
+  description = "Path the load balancer's target health check asks."
+  value       = module.alb.health_check_path
+}
+
 output "database_address" {
   description = "RDS endpoint."
   value       = module.database.address

@@ -52,6 +52,12 @@ run "database_tasks_and_scaling" {
     error_message = "the task's health check must be the image's (/health/live)"
   }
 
+  # a database outage must not fail every target: ECS would stop every task (modules/alb)
+  assert {
+    condition     = output.target_health_check_path == "/health/live"
+    error_message = "the target group's health check must ask liveness, not the database"
+  }
+
   # the service autoscales between the configured bounds
   assert {
     condition     = output.autoscaling == { min = 2, max = 10 }
