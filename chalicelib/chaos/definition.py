@@ -149,7 +149,7 @@ def targets(definition: Mapping[str, Any]) -> list[str]:
             fault = action["fault"]
             target = "route:" + fault["target"] if fault["kind"] in ROUTE_KINDS else fault["target"]
         elif kind == "lambda_throttle":
-            target = f"lambda:{action['function']}"
+            target = f"lambda:{lambda_function_name(action['function'])}"
         elif kind in ("ecs_stop_tasks", "ecs_scale"):
             target = f"ecs:{action['cluster']}/{action['service']}"
         else:
@@ -157,6 +157,14 @@ def targets(definition: Mapping[str, Any]) -> list[str]:
         if target not in found:
             found.append(target)
     return found
+
+
+def lambda_function_name(function: str) -> str:
+    """The name of the function ``function`` spells (a name or ARN, with or without a version or alias).
+
+    Reserved concurrency belongs to the function whatever the spelling: two experiments throttling it
+    by name and by ARN each saved the other's value and the last rollback left it throttled."""
+    return function.split(":function:", 1)[-1].split(":", 1)[0]
 
 
 def catalog_names(directory: Path = REPOSITORY_CATALOG) -> list[str]:

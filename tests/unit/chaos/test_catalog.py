@@ -36,6 +36,16 @@ def test_targets_name_what_each_action_acts_on():
         "ecs:serverless-sre-prod/serverless-sre-prod"]
 
 
+@pytest.mark.parametrize("spelling", [
+    "serverless-sre-health-probe", "serverless-sre-health-probe:live", "serverless-sre-health-probe:$LATEST",
+    "arn:aws:lambda:us-east-1:123456789012:function:serverless-sre-health-probe",
+    "arn:aws:lambda:us-east-1:123456789012:function:serverless-sre-health-probe:7"])
+def test_a_throttled_function_is_one_target_however_it_is_spelled(spelling):
+    document = definitions.catalog_entry("lambda-throttling")
+    document["method"][0]["function"] = spelling
+    assert definitions.targets(document) == ["lambda:serverless-sre-health-probe"]
+
+
 def _broken(change):
     document = copy.deepcopy(definitions.catalog_entry("dynamodb-failure"))
     change(document)
