@@ -99,6 +99,23 @@ def test_the_log_formatter_redacts_emails():
     assert "[redacted-email]" in output
 
 
+def test_the_log_formatter_redacts_a_percent_encoded_email():
+    import io
+    import logging
+
+    from aws_lambda_powertools import Logger
+
+    from chalicelib.observability.logging import RedactingFormatter
+
+    stream = io.StringIO()
+    logger = Logger(service="percent-redaction-test", logger_formatter=RedactingFormatter(),
+                    logger_handler=logging.StreamHandler(stream))
+    logger.info("audit", extra={"audit": {"target": "grace.hopper%40navy.mil"}})
+    output = stream.getvalue()
+    assert "hopper" not in output and "navy.mil" not in output
+    assert "[redacted-email]" in output
+
+
 def error_lines(output):
     return [json.loads(line) for line in output.splitlines()
             if line.startswith("{") and '"request failed"' in line]
