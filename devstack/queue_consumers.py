@@ -31,6 +31,7 @@ class QueueConsumer:
         self._thread: Optional[threading.Thread] = None
         self.delivered = 0
         self.failed = 0
+        self.retry_seconds: float = 1
 
     def poll_once(self) -> int:
         """One batch: returns how many messages were handled."""
@@ -55,12 +56,22 @@ class QueueConsumer:
         return len(messages)
 
     def _run(self) -> None:
+        failing = False
         while not self._stop.is_set():
             try:
                 self.poll_once()
             except Exception:  # the embedded AWS restarting, say: try again shortly
-                log.exception("polling the queue of %s failed", self._function_key)
-                self._stop.wait(1)
+                # Once per outage: a traceback a second for as long as the embedded AWS was away buried the
+                # console's state changes.
+                if not failing:
+                    log.exception("polling the queue of %s failed; retrying every %s s until it answers",
+                                  self._function_key, self.retry_seconds)
+                failing = True
+                self._stop.wait(self.retry_seconds)
+                continue
+            if failing:
+                log.warning("polling the queue of %s works again", self._function_key)
+                failing = False
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name=f"devstack-queue-{self._function_key}", daemon=True)

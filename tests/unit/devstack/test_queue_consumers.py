@@ -47,6 +47,29 @@ def test_a_failed_invocation_leaves_the_whole_batch(sqs, queue):
     assert (consumer.delivered, consumer.failed) == (0, 1)
 
 
+def test_a_queue_that_cannot_be_polled_is_reported_once_until_it_answers_again(caplog):
+    from botocore.exceptions import EndpointConnectionError
+
+    consumer = None
+    answers = iter([EndpointConnectionError(endpoint_url="http://127.0.0.1:1/")] * 5 + [{}])
+
+    class Unreachable:
+        def receive_message(self, **_kwargs):
+            answer = next(answers)
+            if isinstance(answer, Exception):
+                raise answer
+            consumer._stop.set()
+            return answer
+
+    consumer = QueueConsumer(Unreachable(), "http://127.0.0.1:1/queue", "worker", lambda *_: None)
+    consumer.retry_seconds = 0
+    with caplog.at_level("WARNING", logger="devstack.queues"):
+        consumer._run()
+    assert [(record.levelname, record.exc_info is not None) for record in caplog.records] == [
+        ("ERROR", True), ("WARNING", False)]
+    assert "works again" in caplog.records[1].getMessage()
+
+
 def test_every_queue_with_a_consumer_names_a_function():
     from devstack.resources import definitions
 
