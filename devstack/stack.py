@@ -21,6 +21,10 @@ from devstack.resources import definitions
 log = logging.getLogger("devstack")
 CONTROL_HOST = "127.0.0.1"
 AWS_START_TIMEOUT_SECONDS = 60
+# An embedded AWS that exits by itself is started again (its journal replayed), at most this often: as
+# the ECS variant's gunicorn, three times within a minute, then it is left stopped and /status says so.
+AWS_WATCH_SECONDS = 1.0
+AWS_MAX_RESTARTS, AWS_RESTART_WINDOW_SECONDS = 3, 60.0
 # Delivered webhook events stay this long locally (7 days deployed): with TTL applied by the
 # embedded AWS, the outbox then holds minutes of traffic instead of all of it.
 LOCAL_OUTBOX_KEEP_FINISHED_SECONDS = 600
@@ -82,6 +86,11 @@ class LocalStack:
         self._state_dir = tempfile.mkdtemp(prefix="devstack-aws-")
         self.journal_path = os.path.join(self._state_dir, "journal.jsonl")
         self.restarts: dict[str, int] = {"embedded_aws": 0, "app_server": 0}
+        # Held while the embedded AWS is stopped or started: the watch never races a restart or the stop.
+        self._aws_lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._aws_restarted_at: list[float] = []
+        self._aws_given_up = False
 
     def client(self, service: str) -> Any:
         return self._session.client(service, endpoint_url=self.aws_endpoint)
@@ -151,6 +160,37 @@ class LocalStack:
     def restart_embedded_aws(self) -> dict[str, Any]:
         """Kill the embedded AWS (SIGKILL, as a crash: nothing is saved on the way out) and start it
         again on its port; it replays its journal before serving, then the rest is provisioned again."""
+        with self._aws_lock:
+            return self._restart_embedded_aws_locked()
+
+    def check_embedded_aws(self) -> None:
+        """Start the embedded AWS again when it exited without being asked (killed, crashed). Before, the
+        stack went on answering 500s and 503s with /status ready, and never recovered."""
+        with self._aws_lock:
+            if self._stopping.is_set() or self._aws_given_up or self._moto is None or self._moto.poll() is None:
+                return
+            now = time.monotonic()
+            self._aws_restarted_at = [at for at in self._aws_restarted_at if now - at < AWS_RESTART_WINDOW_SECONDS]
+            if len(self._aws_restarted_at) >= AWS_MAX_RESTARTS:
+                self._aws_given_up = True
+                self._ready.clear()
+                log.error("embedded AWS (pid %s) exited with %s, its %d restart within %.0f s: left stopped; "
+                          "Ctrl-C and start the stack again", self._moto.pid, self._moto.returncode,
+                          AWS_MAX_RESTARTS + 1, AWS_RESTART_WINDOW_SECONDS)
+                return
+            self._aws_restarted_at.append(now)
+            log.warning("embedded AWS (pid %s) exited by itself with %s; starting it again from its journal",
+                        self._moto.pid, self._moto.returncode)
+            try:
+                self._restart_embedded_aws_locked()
+            except Exception:  # noqa: BLE001 - said on the console; the next check tries again
+                log.exception("the embedded AWS did not start again")
+
+    def _watch_embedded_aws(self) -> None:
+        while not self._stopping.wait(AWS_WATCH_SECONDS):
+            self.check_embedded_aws()
+
+    def _restart_embedded_aws_locked(self) -> dict[str, Any]:
         started = time.monotonic()
         old_pid = self._moto.pid
         self._kill_embedded_aws()
@@ -266,6 +306,7 @@ class LocalStack:
                          if spec.get("schedule")}
             self._scheduler = Scheduler(schedules, self.invoke, period_overrides=self.config.schedule_overrides)
             self._scheduler.start()
+        threading.Thread(target=self._watch_embedded_aws, name="devstack-aws-watch", daemon=True).start()
         self._ready.set()
 
     def _start_queue_consumers(self) -> None:
@@ -300,6 +341,7 @@ class LocalStack:
     def stop(self) -> list[str]:
         """Stop every part that was started, the app first; returns what was stopped, in order."""
         stopped = []
+        self._stopping.set()
         gateway = getattr(self._gateway, "server", None)
         if gateway is not None:
             gateway.shutdown()
@@ -328,6 +370,8 @@ class LocalStack:
             self._control.server_close()
             stopped.append(f"control API on {self.control_url}")
         if self._moto is not None:
+            with self._aws_lock:  # a restart in progress finishes first
+                pass
             self._moto.terminate()
             try:
                 self._moto.wait(timeout=10)

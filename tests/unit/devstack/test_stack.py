@@ -3,6 +3,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from devstack.stack import LOCAL_ENVIRONMENT
 
 MODEL_POOLS = """
@@ -20,3 +22,60 @@ def test_the_local_stacks_dynamodb_models_keep_as_many_connections_as_its_client
                             timeout=60, check=True)
     assert json.loads(result.stdout) == [int(LOCAL_ENVIRONMENT["AWS_MAX_POOL_CONNECTIONS"])] * 2
     assert int(LOCAL_ENVIRONMENT["AWS_MAX_POOL_CONNECTIONS"]) > 10  # more than botocore's and pynamodb's default
+
+
+class _EmbeddedAws:
+    """A stand-in for the embedded AWS's process: running, or exited with ``returncode``."""
+
+    def __init__(self, returncode=None):
+        self.pid, self.returncode = 4242, returncode
+
+    def poll(self):
+        return self.returncode
+
+
+@pytest.fixture
+def watched_stack(monkeypatch):
+    import shutil
+
+    from devstack.stack import LocalStack, StackConfig
+
+    stack = LocalStack(StackConfig(aws_port=1, control_port=2))
+    stack.starts = []
+
+    def start_one_that_exits_again():
+        stack.starts.append(stack._moto.pid)
+        stack._moto = _EmbeddedAws(returncode=-9)
+
+    monkeypatch.setattr(stack, "_kill_embedded_aws", lambda: None)
+    monkeypatch.setattr(stack, "_start_embedded_aws", start_one_that_exits_again)
+    monkeypatch.setattr(stack, "_provision", lambda restoring=False: None)
+    stack._ready.set()
+    yield stack
+    shutil.rmtree(stack._state_dir, ignore_errors=True)
+
+
+def test_a_running_embedded_aws_is_left_alone(watched_stack):
+    watched_stack._moto = _EmbeddedAws()
+    watched_stack.check_embedded_aws()
+    assert watched_stack.starts == [] and watched_stack.restarts["embedded_aws"] == 0
+
+
+def test_an_embedded_aws_that_exits_by_itself_is_started_again(watched_stack):
+    watched_stack._moto = _EmbeddedAws(returncode=-9)
+    watched_stack.check_embedded_aws()
+    assert watched_stack.starts == [4242] and watched_stack.restarts["embedded_aws"] == 1
+
+
+def test_an_embedded_aws_that_keeps_exiting_is_left_stopped_and_the_stack_not_ready(watched_stack):
+    watched_stack._moto = _EmbeddedAws(returncode=1)
+    for _ in range(6):
+        watched_stack.check_embedded_aws()
+    assert len(watched_stack.starts) == 3 and not watched_stack._ready.is_set()
+
+
+def test_an_embedded_aws_stopped_with_the_stack_is_not_started_again(watched_stack):
+    watched_stack._moto = _EmbeddedAws(returncode=0)
+    watched_stack._stopping.set()
+    watched_stack.check_embedded_aws()
+    assert watched_stack.starts == []
