@@ -40,7 +40,9 @@ _QUOTED_STRING = rb'"(?:[\t !#-\[\]-~\x80-\xff]|\\[\t -~\x80-\xff])*"'
 CHUNK_SIZE_LINE = re.compile(rb"([0-9A-Fa-f]+)(?:[ \t]*;[ \t]*" + _TOKEN + rb"(?:[ \t]*=[ \t]*(?:" + _TOKEN + rb"|"
                              + _QUOTED_STRING + rb"))?)*\r\n")
 HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 5.1: a token
-FORBIDDEN_IN_HEADER_VALUE = re.compile(r"[\r\n\x00]")
+# RFC 9110 5.5: a value is visible characters, spaces, tabs and obs-text; gunicorn refuses the other
+# controls (CR, LF, NUL, an ANSI escape, DEL...) and so does this.
+FORBIDDEN_IN_HEADER_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 # The request line as gunicorn takes it (the ECS variant): "METHOD SP target SP HTTP/1.x", a method
 # an upper-case token of 3-20 characters, a target of printable ASCII (RFC 9112 3.2: the rest is
 # percent-encoded).
@@ -243,11 +245,11 @@ class GatewayRequestHandler(ChaliceRequestHandler):
         if any(isinstance(defect, MALFORMED_HEADER_LINES) for defect in self.headers.defects):
             raise RequestRejected(400, "Malformed header section: every header line must be 'Name: value'")
         # As gunicorn (and API Gateway) refuse them: the header parser takes a line folded onto the one
-        # before it, a bare CR and a NUL into the value.
+        # before it, a bare CR, a NUL and other controls into the value.
         if any(not HEADER_NAME.fullmatch(name) or FORBIDDEN_IN_HEADER_VALUE.search(value)
                for name, value in self.headers.items()):
             raise RequestRejected(400, "Malformed header section: a header name is a token and a value holds no "
-                                       "CR, LF or NUL (no folded lines)")
+                                       "control character but tab (no CR, LF or NUL, no folded lines)")
         if len(self.headers.get_all("host", [])) > 1:  # RFC 9112 3.2: which host was meant is unknown
             raise RequestRejected(400, "Host is given more than once; send one Host")
         expect = self.headers.get_all("expect", [])

@@ -14,6 +14,11 @@ MALFORMED_CHUNKED_BODIES = [b"zz\r\n{}\r\n0\r\n\r\n", b"10\r\n{}\r\n0\r\n\r\n", 
 UNSUPPORTED_TRANSFER_CODINGS = [b"gzip, chunked", b"deflate, chunked", b"compress, chunked", b"identity, chunked",
                                 b"foo, chunked", b"chunked, chunked", b"gzip"]
 
+# RFC 9110 5.5: a header value holds visible characters, spaces, tabs and obs-text (0x80-0xff), and
+# each server refuses 400 one holding another control (the gateway took all but CR, LF and NUL).
+CONTROLS_REFUSED_IN_HEADER_VALUES = [b"\x01", b"\x08", b"\x0b", b"\x1b", b"\x1f", b"\x7f"]
+TAKEN_IN_HEADER_VALUES = [b"\t", b"\x80", b"\xff"]
+
 
 def head_of(size: int, request_line: bytes = b"GET /ping HTTP/1.1") -> bytes:
     """A request head of ``size`` bytes (request line, header lines, the empty line; CRLFs included)

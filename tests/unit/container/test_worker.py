@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from tests.support.http_heads import MALFORMED_CHUNKED_BODIES, UNSUPPORTED_TRANSFER_CODINGS, head_of
+from tests.support.http_heads import (CONTROLS_REFUSED_IN_HEADER_VALUES, MALFORMED_CHUNKED_BODIES, TAKEN_IN_HEADER_VALUES,
+                                     UNSUPPORTED_TRANSFER_CODINGS, head_of)
 
 
 def test_gunicorn_takes_the_request_limits_the_local_gateway_enforces():
@@ -153,3 +154,20 @@ def test_a_malformed_chunked_body_is_refused_as_a_400_when_read(connection, body
     # The errors gunicorn answers 400 (a NoMoreData it would take for a client gone, closing without one)
     with pytest.raises((ChunkMissingTerminator, InvalidChunkExtension, InvalidChunkSize)):
         request.body.read(1024)
+
+
+@pytest.mark.parametrize("control", CONTROLS_REFUSED_IN_HEADER_VALUES)
+def test_a_control_character_in_a_header_value_is_refused_as_a_400(connection, control):
+    from gunicorn.http.errors import InvalidHeader
+
+    parser, _, client = connection
+    client.sendall(b"GET /ping HTTP/1.1\r\nHost: x\r\nUser-Agent: a" + control + b"b\r\n\r\n")
+    with pytest.raises(InvalidHeader):  # gunicorn answers it 400
+        next(parser)
+
+
+@pytest.mark.parametrize("character", TAKEN_IN_HEADER_VALUES)
+def test_a_tab_or_obs_text_in_a_header_value_is_taken(connection, character):
+    parser, _, client = connection
+    client.sendall(b"GET /ping HTTP/1.1\r\nHost: x\r\nUser-Agent: a" + character + b"b\r\n\r\n")
+    assert next(parser).path == "/ping"

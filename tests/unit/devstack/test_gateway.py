@@ -10,7 +10,8 @@ from chalice import Chalice
 
 from devstack.gateway import create_gateway
 from devstack.ports import free_port
-from tests.support.http_heads import MALFORMED_CHUNKED_BODIES, UNSUPPORTED_TRANSFER_CODINGS, head_of
+from tests.support.http_heads import (CONTROLS_REFUSED_IN_HEADER_VALUES, MALFORMED_CHUNKED_BODIES, TAKEN_IN_HEADER_VALUES,
+                                     UNSUPPORTED_TRANSFER_CODINGS, head_of)
 
 REQUESTS = 50
 STALL_SECONDS = 0.04  # Nagle's algorithm waiting for the client's delayed ACK
@@ -149,6 +150,18 @@ def test_a_header_line_that_is_no_name_and_value_answers_400_json(gateway, line)
                                    b"X-Correlation-Id: a\rb", b"X-Correlation-Id: a\x00b", b"X Id: 1"])
 def test_a_folded_line_a_bare_cr_or_lf_a_nul_or_a_name_that_is_no_token_answers_400_json(gateway, lines):
     assert "Malformed header" in refusal(gateway, b"GET /ping HTTP/1.1\r\nHost: x\r\n" + lines + b"\r\n\r\n", 400)
+
+
+@pytest.mark.parametrize("control", CONTROLS_REFUSED_IN_HEADER_VALUES)
+def test_a_control_character_in_a_header_value_answers_400_json_as_gunicorn_does(gateway, control):
+    assert "Malformed header" in refusal(gateway, b"GET /ping HTTP/1.1\r\nHost: x\r\nUser-Agent: a" + control
+                                         + b"b\r\n\r\n", 400)
+
+
+@pytest.mark.parametrize("character", TAKEN_IN_HEADER_VALUES)
+def test_a_tab_or_obs_text_in_a_header_value_is_taken(gateway, character):
+    raw = b"GET /ping HTTP/1.1\r\nHost: x\r\nUser-Agent: a" + character + b"b\r\nConnection: close\r\n\r\n"
+    assert [status for status, _ in exchange(gateway, raw)] == [200]
 
 
 def test_a_multipart_content_type_is_no_malformed_header(gateway):
