@@ -227,6 +227,11 @@ def use_ack_link(service: IncidentService, signer: AckLinkSigner, request: Any, 
     except TransitionRejected as exc:
         audit(responder, "incident.acknowledge", incident_id, f"refused 409: {exc}")
         raise Conflict(str(exc)) from None
+    except Exception:
+        # Not acknowledged (the store failed): the link works again. Burnt, it answered "already used"
+        # to a responder holding nothing else while the escalation paged on.
+        service.release_ack_link(incident_id, claims.nonce)
+        raise
     audit(responder, "incident.acknowledge", incident_id, "changed" if changed else "unchanged")
     return _html(f"{incident.id} acknowledged", (
         f"<p>Acknowledged by {html.escape(incident.acknowledged_by or '')}. Escalation stopped.</p>"), 200)

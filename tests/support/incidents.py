@@ -138,6 +138,11 @@ class InMemoryIncidentStore:
             used.add(nonce)
             return True
 
+    def release_ack_link(self, incident_id: str, nonce: str) -> None:
+        with self._lock:
+            self.get(incident_id)
+            self._used_links.get(incident_id, set()).discard(nonce)
+
 
 class InMemoryTicketStore:
     """The ticket store port of chalicelib/incidents/tickets.py, in memory."""

@@ -108,6 +108,15 @@ def test_an_ack_link_is_used_once(store):
     assert store.use_ack_link("inc-0123456789abcdef", "a" * 16) is False
 
 
+def test_a_released_ack_link_may_be_used_again(store):
+    store.create(incident())
+    store.use_ack_link("inc-0123456789abcdef", "a" * 16)
+    store.use_ack_link("inc-0123456789abcdef", "b" * 16)
+    store.release_ack_link("inc-0123456789abcdef", "a" * 16)
+    assert store.use_ack_link("inc-0123456789abcdef", "a" * 16) is True
+    assert store.use_ack_link("inc-0123456789abcdef", "b" * 16) is False
+
+
 def test_listing_is_newest_first_and_filters(store):
     store.create(incident(id="inc-000000000000000a", fingerprint="a", opened_at="2026-01-05T09:00:00.000000Z"))
     store.create(incident(id="inc-000000000000000b", fingerprint="b", opened_at="2026-01-05T10:00:00.000000Z",

@@ -217,6 +217,22 @@ def test_signed_link_post_acknowledges_once(api_client, signer, incident_id):
     assert incident["acknowledged_by"] == "level 2 responder (page link)"
 
 
+def test_a_link_whose_acknowledgement_failed_works_again(api_client, signer, incident_id, service, monkeypatch):
+    path = _link_path(signer, incident_id)
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    stored_transition = service._store.transition
+
+    def store_unreachable(*args, **kwargs):
+        raise ConnectionError("incidents table unreachable")
+
+    monkeypatch.setattr(service._store, "transition", store_unreachable)
+    assert api_client.http.post(path, headers=form).status_code == 500
+    monkeypatch.setattr(service._store, "transition", stored_transition)
+    assert api_client.http.post(path, headers=form).status_code == 200
+    incident = api_client.http.get(f"/sre/incidents/{incident_id}").json_body["incident"]
+    assert incident["acknowledged_by"] == "level 2 responder (page link)"
+
+
 def test_forged_link_is_403(api_client, signer, incident_id):
     path = _link_path(signer, incident_id).replace("level=2", "level=3")
     assert api_client.http.get(path).status_code == 403
