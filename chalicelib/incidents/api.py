@@ -31,6 +31,9 @@ WINDOW_DAYS_MAX = 366
 RELATED_LOOKBACK, RELATED_MAX = timedelta(days=1), 200
 PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX = 100, 1000
 LIST_NAME = "incidents"  # what a cursor of this list says it belongs to
+# The statuses an update speaks of as done, and what it is for.
+STAGE_NEEDS = {"monitoring": (("mitigated", "resolved"), "a mitigated incident (POST .../mitigate first)"),
+               "resolved": (("resolved",), "a resolved incident (POST .../resolve first)")}
 
 
 def _load(service: IncidentService, incident_id: str) -> Any:
@@ -175,6 +178,10 @@ def communication(service: IncidentService, reports: IncidentReports, request: A
     if has_control_characters(message):  # the update is pasted into status pages and chat
         raise ValidationFailed({"message": [FREE_TEXT_RULE]})
     incident = _load(service, incident_id)
+    reached = STAGE_NEEDS.get(stage)
+    if reached is not None and incident.status not in reached[0]:
+        # Rendered anyway, the update told customers "resolved as of open" or "mitigated at not mitigated".
+        raise Conflict(f"Incident {incident.id} is {incident.status}: the {stage} update is for {reached[1]}")
     try:
         text = reports.update(incident, stage, now(), message)
     except TemplateMissing:

@@ -328,6 +328,20 @@ def test_a_communication_message_with_control_characters_is_a_400(api_client, in
     assert response.json_body["details"] == {"message": [FREE_TEXT_RULE]}
 
 
+@pytest.mark.parametrize("stage, needs", [("monitoring", "mitigate"), ("resolved", "resolve")])
+def test_an_update_for_a_stage_the_incident_has_not_reached_is_409(api_client, incident_id, stage, needs):
+    response = api_client.http.get(f"/sre/incidents/{incident_id}/communications/{stage}")
+    assert response.status_code == 409
+    assert "is triggered" in response.json_body["error"] and needs in response.json_body["error"]
+
+
+def test_the_resolved_update_of_a_resolved_incident_says_when(api_client, operator, incident_id):
+    api_client.http.post(f"/sre/incidents/{incident_id}/resolve", headers=operator)
+    for stage in ("monitoring", "resolved"):
+        text = api_client.http.get(f"/sre/incidents/{incident_id}/communications/{stage}").json_body["text"]
+        assert "not mitigated" not in text and "as of open" not in text
+
+
 def test_unknown_communication_stage_is_404(api_client, incident_id):
     assert api_client.http.get(f"/sre/incidents/{incident_id}/communications/panic").status_code == 404
 
