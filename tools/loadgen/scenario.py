@@ -130,6 +130,9 @@ def parse_scenario(document: Any, source: str = "<scenario>") -> Scenario:
             message = f"{error.instance!r}: {error.schema['description']}"
         raise ScenarioError(f"{source}: {where}: {message}")
     requests = tuple(_request(raw) for raw in document["requests"])
+    if not math.isfinite(sum(spec.weight for spec in requests)):  # each finite, their sum not: the run died
+        raise ScenarioError(f"{source}: requests: the weights add up to more than a number holds; "
+                            "only their ratios matter (use e.g. 3 and 1)")
     setup = tuple(_request(raw) for raw in document.get("setup") or ())
     for spec in (*setup, *requests):
         for step in spec.steps:

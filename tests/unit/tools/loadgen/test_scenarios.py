@@ -185,3 +185,12 @@ def test_an_integrity_path_that_would_leave_the_base_url_is_refused(field, path)
     document["integrity"][field] = path
     with pytest.raises(ScenarioError, match=f"integrity/{field}: .* does not match"):
         parse_scenario(document, "test.yaml")
+
+
+def test_weights_whose_sum_is_not_finite_are_refused():
+    """Two weights of 1e308 passed; the run then stopped at its first pick: 'Total of weights must be finite'."""
+    document = copy.deepcopy(CRUD_SCENARIO)
+    document["requests"][0]["weight"] = 1e308
+    document["requests"].append({"name": "list", "method": "GET", "path": "/users", "weight": 1e308})
+    with pytest.raises(ScenarioError, match="test.yaml: requests: the weights add up to more than a number holds"):
+        parse_scenario(document, "test.yaml")
