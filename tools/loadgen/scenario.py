@@ -15,6 +15,7 @@ import json
 import math
 import random
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -143,7 +144,7 @@ def parse_scenario(document: Any, source: str = "<scenario>") -> Scenario:
     # Sent with every request, the first of an iteration too: only built-ins are there for all of them.
     _check_references(json.dumps(document.get("headers") or {}), set(), f"{source}: headers")
     names = [step.name for spec in requests for step in spec.steps]
-    duplicates = sorted({name for name in names if names.count(name) > 1})
+    duplicates = sorted(name for name, count in Counter(names).items() if count > 1)  # not names.count: quadratic
     if duplicates:
         raise ScenarioError(f"{source}: request names must be unique: {', '.join(duplicates)}")
     integrity = None
