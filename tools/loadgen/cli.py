@@ -24,11 +24,13 @@ EPILOG = f"""
 models:
   --rate R              open model: R iterations/s whatever the server does (latency from the scheduled start)
   --clients N           closed model: N clients, each sending its next iteration when the last one ends
-  --stage 30s:50        repeatable: ramp to 50 (rate or clients) over 30 s; --start sets where the ramp begins
+  --stage 30s:50        repeatable: ramp to 50 clients (with --open: 50 iterations/s) over 30 s; --start sets
+                        where the ramp begins
 every run is bounded by --duration (or the stages) and --max-requests.
 
 thresholds (repeatable --threshold, as k6): p50|p90|p95|p99|max|mean (ms), error_rate, rate, requests, dropped,
-optionally for one request: --threshold 'list-users.p95<200' (quoted: < and > are shell redirections).
+optionally for one request (all but rate and dropped): --threshold 'list-users.p95<200'
+(quoted: < and > are shell redirections).
 --slo-gate also fails the run when an SLO objective is missed.
 
 exit codes: 0 ok, {EXIT_THRESHOLDS} a threshold (or, with --slo-gate, an SLO) failed, {EXIT_INTEGRITY} the integrity
