@@ -25,7 +25,11 @@ __all__ = ["CLOSED", "OPEN", "LoadProfile", "Scenario", "ScenarioError", "Stage"
 
 
 def check_base_url(base_url: str) -> None:
-    address = urlsplit(base_url)
+    try:
+        address = urlsplit(base_url)
+        address.port  # noqa: B018 (raises for a port that is no number or out of range)
+    except ValueError as exc:  # "Invalid IPv6 URL" alone did not say which option was wrong
+        raise ValueError(f"base URL {base_url!r}: {exc}") from None
     if address.scheme not in ("http", "https") or not address.hostname:
         raise ValueError(f"base URL must be http:// or https:// and name a host, not {base_url!r}")
     if address.query or address.fragment or base_url.rstrip().endswith(("?", "#")):

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from tools.loadgen import CLOSED, LoadProfile, Stage, parse_duration
@@ -67,6 +69,15 @@ def test_a_base_url_that_is_not_http_is_refused_before_any_request(base_url):
 
     with pytest.raises(ValueError, match="base URL must be http"):
         run_load(base_url, load_scenario("health-live"), LoadProfile.concurrency(1, "1s"))
+
+
+@pytest.mark.parametrize("base_url, said", [("http://[::1", "Invalid IPv6 URL"),
+                                            ("http://127.0.0.1:99999", "out of range")])
+def test_a_base_url_that_cannot_be_read_is_refused_naming_it(base_url, said):
+    from tools.loadgen import check_base_url
+
+    with pytest.raises(ValueError, match=f"base URL '{re.escape(base_url)}': .*{said}"):
+        check_base_url(base_url)
 
 
 @pytest.mark.parametrize("base_url", ["http://127.0.0.1:8000/?x=1", "http://127.0.0.1:8000#top",
