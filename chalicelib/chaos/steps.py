@@ -348,9 +348,14 @@ class ExperimentSteps:
         now = self._clock()
         watch = dict(state["watch"])
         watch["checks"] += 1
-        for action in spec["method"]:
+        seeded = set(watch.get("load_seeded") or ())  # load actions whose scenario setup has run
+        for index, action in enumerate(spec["method"]):
             if action["type"] == "load":
-                watch.setdefault("load", []).append(self._load_burst(action, state["plan"]["interval_seconds"]))
+                watch.setdefault("load", []).append(
+                    self._load_burst(action, state["plan"]["interval_seconds"], seed=index not in seeded))
+                seeded.add(index)
+        if seeded:
+            watch["load_seeded"] = sorted(seeded)
         for condition in (spec.get("stop-conditions") or {}).get("conditions", []):
             result = self._probe(condition)
             if not result["met"]:
@@ -364,12 +369,17 @@ class ExperimentSteps:
                 iso(now), "stop_condition_fired", condition=fired["name"], observed=fired["observed"]))
         return {**state, "watch": watch}
 
-    def _load_burst(self, action: Mapping[str, Any], seconds: float) -> dict[str, Any]:
-        """One interval of load from the load generator (tools/loadgen) against the service."""
+    def _load_burst(self, action: Mapping[str, Any], seconds: float, *, seed: bool) -> dict[str, Any]:
+        """One interval of load from the load generator (tools/loadgen) against the service; ``seed``:
+        the scenario's setup (its seed data) runs too, in the first interval only. Run in every
+        interval, crud-mix stored 100 more users each time."""
         # tools/ is the operator's side: a deployment without it cannot run a load phase, and says so.
         from tools.loadgen import LoadProfile, load_scenario, run_load
 
-        report = run_load(self._load_base_url, load_scenario(action["scenario"]),
+        scenario = load_scenario(action["scenario"])
+        if not seed:
+            scenario = replace(scenario, setup=())
+        report = run_load(self._load_base_url, scenario,
                           LoadProfile.concurrency(action["concurrency"], f"{max(1, int(seconds))}s"))
         return {"requests": report.get("requests"), "latency_ms": report.get("latency_ms")}
 
