@@ -13,7 +13,8 @@ gunicorn's threaded worker reads a request's head and body with blocking reads a
 its first bytes have arrived: a client that sends half a request and stalls holds a thread forever
 (20 such clients stalled the whole server: 2 workers of 8 threads). gunicorn has no setting for it,
 so this worker's request parser reads with the gateway's timeouts (chalicelib/http/limits.py): the
-headers within HEAD_TIMEOUT_SECONDS, each part of a body within READ_TIMEOUT_SECONDS.
+headers within HEAD_TIMEOUT_SECONDS, each part of a body within READ_TIMEOUT_SECONDS, and the whole
+body within BODY_TIMEOUT_SECONDS of the headers (a body trickling in holds a thread as long as it lasts).
 
 And gunicorn hands every new connection to a thread, which waits up to 5 s for its first bytes: a
 burst of clients that connect and send nothing held every thread (1500 of them stalled the server
@@ -40,6 +41,7 @@ from chalicelib.http import limits
 
 HEAD_TIMEOUT_SECONDS: float = limits.HEAD_TIMEOUT_SECONDS
 READ_TIMEOUT_SECONDS: float = limits.READ_TIMEOUT_SECONDS
+BODY_TIMEOUT_SECONDS: float = limits.BODY_TIMEOUT_SECONDS
 
 
 class RequestReadTimeout(Exception):
@@ -49,9 +51,10 @@ class RequestReadTimeout(Exception):
 
 class TimedSocketUnreader(SocketUnreader):
     """gunicorn's socket reader, giving up on a read after READ_TIMEOUT_SECONDS, or when the
-    request's headers are not in by ``head_deadline``."""
+    request's headers are not in by ``head_deadline``, or its body by ``body_deadline``."""
 
     head_deadline: Optional[float] = None
+    body_deadline: Optional[float] = None
 
     def chunk(self, size_hint: Any = None) -> bytes:
         previous = self.sock.gettimeout()  # keep a shorter one gunicorn set itself (draining a body)
@@ -59,8 +62,12 @@ class TimedSocketUnreader(SocketUnreader):
         if self.head_deadline is not None:
             timeout, what = self.head_deadline - time.monotonic(), \
                 f"Request headers not received within {HEAD_TIMEOUT_SECONDS:g} s"
-            if timeout <= 0:
-                raise RequestReadTimeout(what)
+        elif self.body_deadline is not None:
+            left = self.body_deadline - time.monotonic()
+            if left < timeout:
+                timeout, what = left, f"Request body not received within {BODY_TIMEOUT_SECONDS:g} s of its headers"
+        if timeout <= 0:
+            raise RequestReadTimeout(what)
         self.sock.settimeout(timeout if previous is None else min(previous, timeout))
         try:
             return super().chunk(size_hint)
@@ -157,11 +164,13 @@ class TimedRequestParser(RequestParser):
         unreader = self.unreader
         if not isinstance(unreader, TimedSocketUnreader):
             return super().__next__()
-        unreader.head_deadline = time.monotonic() + HEAD_TIMEOUT_SECONDS
+        unreader.head_deadline, unreader.body_deadline = time.monotonic() + HEAD_TIMEOUT_SECONDS, None
         try:
-            return super().__next__()
+            request = super().__next__()
         finally:
             unreader.head_deadline = None
+        unreader.body_deadline = time.monotonic() + BODY_TIMEOUT_SECONDS
+        return request
 
     next = __next__
 

@@ -24,6 +24,11 @@ HEAD_TIMEOUT_SECONDS = 10
 # A body that stops arriving for this long is answered 408 and its connection closed, and a
 # kept-alive connection idle this long is closed (a load balancer's idle timeout, ALB's default).
 READ_TIMEOUT_SECONDS = 60
+# The ECS variant also wants a request's whole body within this long of its headers, else 408: a body
+# trickling a byte a minute held one of its few threads indefinitely (16 such clients stalled both
+# workers for a minute). Bodies are at most MAX_BODY_BYTES (16 KiB by default); mod_reqtimeout's
+# default gives a body 20 s, extended at 500 bytes/s.
+BODY_TIMEOUT_SECONDS = 10
 
 HEAD_TOO_LARGE = f"Request line and headers are over {MAX_HEAD_BYTES} bytes together"
 

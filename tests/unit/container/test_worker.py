@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 
 import pytest
@@ -38,6 +39,7 @@ def connection(monkeypatch):
 
     monkeypatch.setattr(worker, "HEAD_TIMEOUT_SECONDS", 0.2)
     monkeypatch.setattr(worker, "READ_TIMEOUT_SECONDS", 0.3)
+    monkeypatch.setattr(worker, "BODY_TIMEOUT_SECONDS", 0.5)
     ours, theirs = socket.socketpair()
     yield worker.TimedRequestParser(Config(), ours, ("127.0.0.1", 1)), ours, theirs
     ours.close()
@@ -68,6 +70,42 @@ def test_a_body_that_stops_arriving_times_out_instead_of_holding_the_thread(conn
     with pytest.raises(RequestReadTimeout, match="body"):
         request.body.read(10)
     assert time.monotonic() - started < 1
+
+
+def test_a_body_trickling_in_times_out_at_its_deadline_though_each_byte_comes_in_time(connection):
+    from container.worker import RequestReadTimeout
+
+    parser, _, client = connection
+    client.sendall(b"POST /api/users HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+    request = next(parser)
+    started = time.monotonic()
+    received = bytearray()
+
+    def trickle():
+        for _ in range(20):  # a byte every 0.1 s: each read is within the 0.3 s per-read timeout
+            time.sleep(0.1)
+            try:
+                client.sendall(b" ")
+            except OSError:
+                return
+
+    sender = threading.Thread(target=trickle, daemon=True)
+    sender.start()
+    with pytest.raises(RequestReadTimeout, match="of its headers"):
+        while True:
+            received += request.body.read(1)
+    assert time.monotonic() - started < 1.5
+    sender.join()
+
+
+def test_the_next_request_on_a_connection_gets_its_own_body_deadline(connection):
+    parser, _, client = connection
+    client.sendall(b"POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+    assert next(parser).body.read(2) == b"{}"
+    time.sleep(0.6)  # past the first request's body deadline
+    client.sendall(b"POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+    request = next(parser)
+    assert (request.path, request.body.read(2)) == ("/b", b"{}")
 
 
 class Log:
