@@ -14,7 +14,7 @@ from tools.command_line import CONTEXT_SETTINGS, Duration, parse_options, print_
 from tools.loadgen.local_stack import local_port, run_command
 from tools.loadgen.profile import DEFAULT_MAX_REQUESTS, LoadProfile, Stage
 from tools.loadgen.report import (
-    EXIT_INTEGRITY, EXIT_INTERRUPTED, EXIT_THRESHOLDS, EXIT_USAGE, exit_code, render_text)
+    EXIT_INTEGRITY, EXIT_INTERRUPTED, EXIT_SETUP, EXIT_THRESHOLDS, EXIT_USAGE, exit_code, render_text)
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"  # the local stack (make run)
 HELP = ("Send a scenario's load to a base URL (the local stack by default), print the report, exit non-zero "
@@ -34,7 +34,8 @@ optionally for one request (all but rate and dropped): --threshold 'list-users.p
 --slo-gate also fails the run when an SLO objective is missed.
 
 exit codes: 0 ok, {EXIT_THRESHOLDS} a threshold (or, with --slo-gate, an SLO) failed, {EXIT_INTEGRITY} the integrity
-check found missing or extra data (or got no answer), {EXIT_USAGE} bad arguments or scenario (one of its requests
+check found missing or extra data (or got no answer), {EXIT_SETUP} a setup request failed (the load ran without
+its seed data), {EXIT_USAGE} bad arguments or scenario (one of its requests
 never sent: it names a value no answer had), or nothing answers at the base URL, {EXIT_INTERRUPTED} stopped early with Ctrl-C (the report covers what was sent until then).
 A reader that stops reading the report early (| head) cuts the report short, not the exit code.
 """

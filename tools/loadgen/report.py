@@ -14,6 +14,7 @@ from tools.loadgen.stats import latency_summary
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_INTEGRITY = 97
+EXIT_SETUP = 98  # setup requests failed: the load ran without the data it was to measure against
 EXIT_THRESHOLDS = 99  # as k6
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command Ctrl-C stopped
 _LATENCY_METRIC = re.compile(r"^latency_good_([0-9]+)ms$")
@@ -156,6 +157,8 @@ def evaluate_thresholds(summary: dict[str, Any], expressions: Iterable[str]) -> 
 def exit_code(summary: dict[str, Any], *, slo_gate: bool = False) -> int:
     if summary.get("interrupted"):  # a partial run passes nothing, whatever its figures say
         return EXIT_INTERRUPTED
+    if summary["requests"].get("setup_failures"):  # it measured another service state than it says
+        return EXIT_SETUP
     if any(not item["passed"] for item in summary.get("thresholds", [])):
         return EXIT_THRESHOLDS
     if slo_gate and any(item["met"] is False for item in summary.get("slo", [])):

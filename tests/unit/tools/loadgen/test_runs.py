@@ -13,7 +13,7 @@ import pytest
 from tools.loadgen import LoadProfile, parse_scenario, run_load
 from tools.loadgen.cli import main
 from tools.loadgen.report import (
-    EXIT_INTEGRITY, EXIT_INTERRUPTED, EXIT_OK, EXIT_THRESHOLDS, EXIT_USAGE, SloObjective, exit_code, objectives_from_slos)
+    EXIT_INTEGRITY, EXIT_INTERRUPTED, EXIT_OK, EXIT_SETUP, EXIT_THRESHOLDS, EXIT_USAGE, SloObjective, exit_code, objectives_from_slos)
 
 from .conftest import CRUD_SCENARIO, DUPLICATE_SCENARIO
 
@@ -250,6 +250,18 @@ def test_the_command_exits_97_when_the_integrity_check_fails(service, tmp_path, 
                  "--json"])
     assert code == EXIT_INTEGRITY
     assert json.loads(capsys.readouterr().out)["integrity"]["missing_count"] == 1
+
+
+def test_the_command_exits_98_when_a_setup_request_failed(service, tmp_path, capsys):
+    service.fail_every = 1
+    path = tmp_path / "seeded.json"
+    path.write_text(json.dumps({**HEALTH, "setup": [{"name": "seed", "method": "POST", "path": "/users",
+                                                       "json": {"name": "Seed", "email": "seed@example.com"}}]}))
+    code = main([str(path), "--base-url", service.base_url, "--clients", "1", "--max-requests", "2",
+                 "--threshold", "requests>1000", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == EXIT_SETUP == report["exit_code"]
+    assert report["requests"]["setup_failures"] == 1
 
 
 def test_the_command_refuses_zero_clients_instead_of_running_the_default(capsys):
