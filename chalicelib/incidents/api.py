@@ -216,6 +216,10 @@ def confirm_ack_link(service: IncidentService, signer: AckLinkSigner, request: A
     """GET: check the link and show a button. Mail scanners prefetch links, so GET changes nothing."""
     claims = _verified(signer, incident_id, request)
     incident = _load(service, incident_id)
+    if incident.status == "resolved":  # its button led to a JSON 409: nothing is left to acknowledge
+        return _html(f"{incident.id} is resolved", (
+            f"<p>[{html.escape(incident.severity)}] {html.escape(incident.title)} was resolved at "
+            f"{html.escape(incident.resolved_at or '')}: there is nothing to acknowledge.</p>"), 200)
     query = urlencode({name: request.query_params[name] for name in ("level", "exp", "nonce", "sig")})
     return _html(f"Acknowledge {incident.id}?", (
         f"<p>[{html.escape(incident.severity)}] {html.escape(incident.title)} is {html.escape(incident.status)}."

@@ -363,6 +363,13 @@ def test_bad_stats_window_is_400(api_client, query):
     assert api_client.http.get(f"/sre/incidents/stats?{query}").status_code == 400
 
 
+def test_signed_link_of_a_resolved_incident_shows_no_acknowledge_button(api_client, operator, signer, incident_id):
+    api_client.http.post(f"/sre/incidents/{incident_id}/resolve", headers=operator)
+    response = api_client.http.get(_link_path(signer, incident_id))
+    assert response.status_code == 200
+    assert b"<form" not in response.body and b"nothing to acknowledge" in response.body
+
+
 def test_signed_link_for_a_resolved_incident_is_409(api_client, operator, signer, incident_id):
     path = _link_path(signer, incident_id)
     api_client.http.post(f"/sre/incidents/{incident_id}/resolve", headers=operator)
