@@ -6,7 +6,7 @@ local stack points at its embedded AWS.
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 
 class Clients:
@@ -62,3 +62,28 @@ def is_execution_gone(exc: BaseException) -> bool:
     from chalicelib.dynamodb import error_code  # botocore's error code, read the same way for every service
 
     return error_code(exc) in EXECUTION_GONE_CODES
+
+
+# Error codes of an AWS service that cannot take the call now (a retry later may succeed).
+UNAVAILABLE_CODES = frozenset({
+    "ThrottlingException", "Throttling", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
+    "InternalServerError", "InternalFailure", "ServiceUnavailable", "ServiceUnavailableException",
+})
+
+
+def is_service_unavailable(exc: BaseException) -> bool:
+    """An AWS call failed for want of the service, not for what it asked: no connection, a timeout,
+    throttling, the service's own fault. Follows pynamodb's and botocore's wrapping (a few levels)."""
+    # Refused or failed connections and connect timeouts; connections closed and read timeouts.
+    from botocore.exceptions import ConnectionError as NoConnection, HTTPClientError
+
+    from chalicelib.dynamodb import error_code
+
+    seen: Optional[BaseException] = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, (NoConnection, HTTPClientError)) or error_code(seen) in UNAVAILABLE_CODES:
+            return True
+        seen = getattr(seen, "cause", None) or seen.__cause__ or seen.__context__
+    return False

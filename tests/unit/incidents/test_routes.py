@@ -421,3 +421,17 @@ def test_an_acknowledge_link_is_audited_as_the_responder(api_client, signer, inc
     assert audit_lines(capsys.readouterr().out) == [
         {"who": "level 2 responder (page link)", "action": "incident.acknowledge", "target": incident_id,
          "outcome": "changed"}]
+
+
+def test_an_unreachable_incident_table_is_a_503_with_retry_after_not_a_500(api_client, wired, monkeypatch):
+    from botocore.exceptions import EndpointConnectionError
+    from pynamodb.exceptions import QueryError
+
+    def unreachable(*args, **kwargs):
+        raise QueryError("Failed to query items", cause=EndpointConnectionError(endpoint_url="http://127.0.0.1:9"))
+
+    monkeypatch.setattr(wired.incident_store, "list", unreachable)
+    response = api_client.http.get("/sre/incidents")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"]
+    assert "unavailable" in response.json_body["error"]
