@@ -303,9 +303,10 @@ class Wiring:
 
     @cached_property
     def chaos_actions(self) -> Any:
-        from chalicelib.chaos.actions import InfrastructureActions
+        from chalicelib.chaos.actions import InfrastructureActions, state_machine_functions
 
-        return InfrastructureActions(self.client("lambda"), self.client("ecs"))
+        return InfrastructureActions(self.client("lambda"), self.client("ecs"), workflow_functions=lambda: (
+            state_machine_functions(self.client("stepfunctions"), self.settings.chaos.state_machine_arn)))
 
     def new_chaos_steps(self, *, clock: Optional[Callable[[], float]] = None) -> Any:
         """The experiment workflow's steps (tests hand them a clock the fast-forwarded waits advance)."""

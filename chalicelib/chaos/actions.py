@@ -8,17 +8,58 @@ Scaling), so ``problem`` says so before anything is injected and ``apply`` check
 scale-in lowers the service's desired count (rollback puts back the saved count, or keeps a higher
 one its auto scaling set meanwhile); ECS task termination stops a share of the running
 tasks (the service replaces them: nothing to undo).
+
+The functions the experiment workflow itself runs (validation, injection, watch, rollback...) are
+never throttled: an experiment throttling its own rollback could not undo anything.
 """
 from __future__ import annotations
 
+import json
 import math
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Iterable, Mapping, Optional
+
+from chalicelib.chaos.definition import lambda_function_name
+
+
+def workflow_function_names(definition: str) -> set[str]:
+    """The Lambda functions (by name) a state machine's definition (ASL JSON) invokes."""
+    found: set[str] = set()
+
+    def visit(states: Mapping[str, Any]) -> None:
+        for state in states.values():
+            resource = str(state.get("Resource", ""))
+            if ":function:" in resource:
+                found.add(lambda_function_name(resource))
+            elif resource.startswith("arn:aws:states:::lambda:invoke"):
+                function = (state.get("Parameters") or {}).get("FunctionName")
+                if isinstance(function, str):
+                    found.add(lambda_function_name(function))
+            for branch in state.get("Branches") or []:
+                visit(branch.get("States") or {})
+            for key in ("Iterator", "ItemProcessor"):
+                if isinstance(state.get(key), Mapping):
+                    visit(state[key].get("States") or {})
+
+    visit(json.loads(definition).get("States") or {})
+    return found
+
+
+def state_machine_functions(stepfunctions: Any, state_machine_arn: str) -> set[str]:
+    """``workflow_function_names`` of a deployed state machine; empty when none is configured."""
+    if not state_machine_arn:
+        return set()
+    described = stepfunctions.describe_state_machine(stateMachineArn=state_machine_arn)
+    return workflow_function_names(described["definition"])
 
 
 class InfrastructureActions:
-    def __init__(self, lambda_client: Any, ecs_client: Any) -> None:
+    """``workflow_functions``: the names of the functions the experiment workflow runs (never throttled)."""
+
+    def __init__(self, lambda_client: Any, ecs_client: Any,
+                 workflow_functions: Callable[[], Iterable[str]] = tuple) -> None:
         self._lambda = lambda_client
         self._ecs = ecs_client
+        self._workflow_functions = workflow_functions
 
     def provisioned_concurrency(self, function: str) -> Optional[int]:
         """The provisioned concurrency all aliases and versions of ``function`` keep, or None if unreadable."""
@@ -43,6 +84,10 @@ class InfrastructureActions:
             return self._ecs_service_problem(action)
         if action["type"] != "lambda_throttle":
             return None
+        name = lambda_function_name(action["function"])
+        if name in set(self._workflow_functions()):
+            return ("function", f"{name} runs a step of the chaos experiment workflow: throttled, an experiment "
+                                "could not be watched or rolled back; throttle the API function or another one")
         if self._function_missing(action["function"]):
             return ("function", f"no Lambda function {action['function']!r} in this deployment")
         provisioned = self.provisioned_concurrency(action["function"])

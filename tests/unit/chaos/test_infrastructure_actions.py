@@ -1,15 +1,20 @@
 """Infrastructure actions and their undo: ECS task termination and scale-in against moto (through the
 injection and rollback functions), Lambda throttling against the provisioned concurrency Lambda reports
 (moto has no provisioned concurrency: botocore's Stubber answers for Lambda there)."""
+import json
+from pathlib import Path
+
 import boto3
 import pytest
 from botocore.stub import Stubber
 
-from chalicelib.chaos.actions import InfrastructureActions
+from chalicelib.chaos.actions import InfrastructureActions, state_machine_functions, workflow_function_names
+from chalicelib.chaos.definition import catalog_entry
 from functions import chaos_inject, chaos_rollback
 from tests.unit.chaos.conftest import CLUSTER, SERVICE, desired_count, ecs_experiment, running_tasks
 
 FUNCTION = "serverless-sre-prod"
+REPOSITORY = Path(__file__).resolve().parents[3]
 
 
 def test_task_termination_stops_the_share_of_running_tasks_and_has_nothing_to_restore(ecs, tables, wired):
@@ -117,3 +122,37 @@ def test_an_experiment_throttling_below_provisioned_concurrency_is_a_400_before_
     with pytest.raises(definitions.DefinitionError) as refused:
         steps.new_record("lambda-throttling", definitions.catalog_entry("lambda-throttling"), "alice")
     assert refused.value.field == "method/0/reserved_concurrency"
+
+
+def rendered_chaos_workflow():
+    """The chaos workflow's ASL with its function placeholders filled in as a deployment fills them."""
+    placeholders = json.loads((REPOSITORY / "infra" / "statemachines.json").read_text())["chaos-experiment"]
+    text = (REPOSITORY / placeholders["definition"]).read_text()
+    for name, entry in placeholders["placeholders"].items():
+        text = text.replace("${" + name + "}", f"arn:aws:lambda:us-east-1:123456789012:function:prod-{entry.split(':')[1]}")
+    return text
+
+
+def test_the_workflow_functions_are_read_from_the_chaos_workflows_definition():
+    assert workflow_function_names(rendered_chaos_workflow()) == {
+        "prod-chaos-validate", "prod-chaos-budget-gate", "prod-chaos-steady-state", "prod-chaos-inject",
+        "prod-chaos-watch", "prod-chaos-rollback", "prod-chaos-verify-recovery", "prod-chaos-journal"}
+
+
+@pytest.mark.parametrize("spelling", ["prod-chaos-rollback",
+                                      "arn:aws:lambda:us-east-1:123456789012:function:prod-chaos-rollback:live"])
+def test_throttling_a_function_of_the_experiment_workflow_is_a_problem_naming_it(spelling):
+    actions = InfrastructureActions(None, None, workflow_functions=lambda: {"prod-chaos-rollback"})
+    field, reason = actions.problem({**throttle(0), "function": spelling})
+    assert field == "function" and reason.startswith("prod-chaos-rollback runs a step of the chaos experiment workflow")
+
+
+def test_an_experiment_throttling_its_own_rollback_is_a_400_before_anything_runs(chaos):
+    from chalicelib.chaos.definition import DefinitionError
+
+    functions = state_machine_functions(chaos.stack.clients["stepfunctions"], chaos.wired.settings.chaos.state_machine_arn)
+    rollback = next(name for name in functions if name.endswith("chaos-rollback"))
+    definition = {**catalog_entry("lambda-throttling"), "method": [{**throttle(0), "function": rollback}]}
+    with pytest.raises(DefinitionError, match="runs a step of the chaos experiment workflow"):
+        chaos.service.start({"definition": definition}, "alice")
+    assert chaos.journal.listing(10) == []
