@@ -58,6 +58,19 @@ def prepare_moto(dispatch_url: str, ttl_sweep_seconds: float, journal_path: Opti
     return application
 
 
+def stop_with_its_worker(server: Any, worker: Any) -> None:
+    """gunicorn's ``child_exit`` hook, in the server process: moto's state lives in the one worker, and
+    one gunicorn starts in its place is an empty AWS (the journal brings back items, not queues,
+    functions or workflows: 'The specified queue does not exist' every second after a worker was
+    killed). So the server stops too; the stack starts it again from its journal and provisions
+    what is missing (``devstack.stack.LocalStack.check_embedded_aws``)."""
+    from gunicorn.errors import HaltServer
+
+    if not server.LISTENERS:  # the server is stopping: its worker was told to exit
+        return
+    raise HaltServer(f"its worker (pid {worker.pid}) exited, and with it the state of the embedded AWS", 1)
+
+
 def serve(host: str, port: int, dispatch_url: str, ttl_sweep_seconds: float, threads: int,
           journal_path: Optional[str] = None) -> None:
     """moto's own server is Werkzeug's development server, which closes the connection after every
@@ -72,7 +85,7 @@ def serve(host: str, port: int, dispatch_url: str, ttl_sweep_seconds: float, thr
                         "keepalive": 120,
                         # a restarted worker would be an empty AWS: never restart it for a slow request
                         "timeout": 0, "graceful_timeout": 5, "accesslog": None, "loglevel": "warning",
-                        "proc_name": "serverless-sre-embedded-aws"}
+                        "proc_name": "serverless-sre-embedded-aws", "child_exit": stop_with_its_worker}
             for key, value in settings.items():
                 self.cfg.set(key, value)
 
