@@ -72,7 +72,7 @@ def build_command() -> click.Command:
                      show_default=True, help="stop after this many requests"),
         click.Option(["--max-in-flight"], type=click.IntRange(min=1), default=256, show_default=True,
                      help="open model: outstanding requests at most"),
-        click.Option(["--timeout"], type=positive, default=10.0, show_default=True, help="per request, seconds"),
+        click.Option(["--timeout"], type=positive, default=10.0, show_default=True, help="per request, seconds (at most 300)"),
         click.Option(["--threshold"], multiple=True, metavar="EXPR", help="e.g. 'p95<200' (repeatable)"),
         click.Option(["--slo-gate"], is_flag=True, help="a missed SLO objective fails the run"),
         click.Option(["--check"], is_flag=True, help="integrity check after the run"),

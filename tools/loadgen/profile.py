@@ -13,6 +13,9 @@ DEFAULT_MAX_REQUESTS = 100_000
 # exhaust a process's file descriptors before they load anything.
 MAX_DURATION_SECONDS = 24 * 3600
 MAX_CLIENTS = 4096
+# A request unanswered this long is a failed one: without a bound, a server that hangs held a run
+# (which waits for its requests in flight) for as long as --timeout said, past its duration.
+MAX_TIMEOUT_SECONDS = 300.0
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
@@ -84,6 +87,8 @@ class LoadProfile:
             raise ValueError(f"at most {MAX_CLIENTS} clients; asked for {self.peak:.0f}")
         if self.max_requests < 1 or self.max_in_flight < 1 or self.timeout <= 0:
             raise ValueError("max_requests, max_in_flight and timeout must be positive")
+        if self.timeout > MAX_TIMEOUT_SECONDS:
+            raise ValueError(f"the timeout is at most {MAX_TIMEOUT_SECONDS:g} s per request; asked for {self.timeout:g} s")
 
     @classmethod
     def constant_rate(cls, rate: float, duration: float | str, **kwargs: object) -> "LoadProfile":

@@ -57,6 +57,12 @@ def test_a_run_longer_than_a_day_is_refused():
     assert LoadProfile.concurrency(2, "24h").duration == 86400
 
 
+def test_a_request_timeout_over_five_minutes_is_refused():
+    with pytest.raises(ValueError, match="at most 300 s per request"):
+        LoadProfile.concurrency(2, "10s", timeout=1e9)
+    assert LoadProfile.concurrency(2, "10s", timeout=300).timeout == 300
+
+
 def test_more_clients_than_the_process_can_hold_are_refused():
     with pytest.raises(ValueError, match="at most 4096 clients"):
         LoadProfile("closed", (Stage(10, 5000),))
