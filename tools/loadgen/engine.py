@@ -40,6 +40,7 @@ class Progress:
     sent: int = 0
     iterations: int = 0  # of the load (not the setup): a request and its follow-ups
     dropped: int = 0
+    cancelled: int = 0  # sent, but the run ended (its end or Ctrl-C) before the answer came
     skipped: int = 0
     # (request, placeholder) -> iterations that stopped there: the placeholder named a value the answer lacked
     skipped_because: Counter = field(default_factory=Counter)
@@ -138,6 +139,7 @@ class Runner:
         except aiohttp.ClientError as exc:
             error = f"{type(exc).__name__}: {exc}"[:300]
         except asyncio.CancelledError:
+            self.progress.cancelled += 1
             # The open model cancels iterations still running well after its end. The service may have
             # done this write: unrecorded, the check read a delete as a lost resource, an update as a change.
             if step.records:
@@ -260,6 +262,7 @@ class Runner:
 
             await asyncio.gather(*(worker() for _ in range(min(SETUP_CONCURRENCY, spec.repeat))))
         self.progress.sent = 0
+        self.progress.cancelled = 0
         self.progress.skipped = 0
         self.progress.skipped_because.clear()
 

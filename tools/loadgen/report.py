@@ -82,7 +82,8 @@ def summarize(result: RunResult, objectives: Iterable[SloObjective] = (),
         "run_id": result.run_id, "scenario": result.scenario.name, "target": result.base_url,
         "started_at": result.started_at, "profile": profile.describe(), "duration_s": round(result.wall_seconds, 3),
         "interrupted": result.interrupted,
-        "requests": {"sent": progress.sent, "completed": recorder.completed, "unexpected": recorder.unexpected,
+        "requests": {"sent": progress.sent, "completed": recorder.completed, "cancelled": progress.cancelled,
+                     "unexpected": recorder.unexpected,
                      "iterations": progress.iterations,
                      "dropped_iterations": progress.dropped, "skipped": progress.skipped,
                      "skipped_because": [
@@ -187,6 +188,9 @@ def render_text(summary: dict[str, Any], console: Any) -> None:
     for skip in summary["requests"].get("skipped_because", ()):  # bandit reads requests.get as an HTTP call
         console.print(f"[red]skipped[/] {skip['request']} in {skip['iterations']} iterations: {skip['placeholder']} "
                       "named a value the answer did not have" + ("; it was never sent" if skip["never_sent"] else ""))
+    if requests.get("cancelled"):
+        console.print(f"[yellow]cancelled[/]: {requests['cancelled']} of the requests sent had no answer when the run "
+                      "ended; they are in no latency or status figure")
     if requests["setup_failures"]:
         console.print(f"[red]setup[/]: {requests['setup_failures']} setup requests failed; the load ran without "
                       "the data they were to store")

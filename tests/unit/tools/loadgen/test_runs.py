@@ -167,19 +167,28 @@ def test_the_integrity_check_names_lost_creates_and_deletes_that_did_not_happen(
     assert [problem["problem"] for problem in integrity["extra"]] == ["deleted (204) but still listed"]
 
 
-def test_a_write_the_open_model_cancelled_after_sending_it_is_not_judged(service):
+def test_a_write_the_open_model_cancelled_after_sending_it_is_not_judged_and_is_counted_cancelled(service):
     """An iteration still running long after the end is cancelled; the update it had sent was done but its
     answer never came, and the check named the user as stored differently from what was acknowledged."""
     service.answer_delay_seconds = 0.15
     updates = [{"name": f"update-{number}", "method": "PUT", "path": "/users/${create.json.id}", "expect": [200],
                 "records": "update", "id": "${create.json.id}",
                 "json": {"name": f"User v{number}", "email": "u-${unique}@example.com"}} for number in range(14)]
+    from rich.console import Console
+
+    from tools.loadgen.report import render_text
+
     scenario = parse_scenario({**CRUD_SCENARIO, "requests": [{**CRUD_SCENARIO["requests"][0], "follow_ups": updates}]})
     report = run_load(service.base_url, scenario, LoadProfile.constant_rate(1, "0.5s", timeout=0.3),
                       slos=OBJECTIVES, check=True)  # cancelled 2 x 0.3 + 1 s after the end, mid-iteration
     assert report["requests"]["completed"] < 15
     assert report["integrity"]["ok"], report["integrity"]
     assert report["integrity"]["uncertain"] == 1
+    assert report["requests"]["cancelled"] == 1  # counted, so sent = completed + cancelled
+    assert report["requests"]["sent"] == report["requests"]["completed"] + 1
+    console = Console(record=True, width=200)
+    render_text(report, console)
+    assert "cancelled: 1 of the requests sent had no answer when the run ended" in console.export_text()
 
 
 def test_every_409_that_met_a_real_duplicate_passes_the_check(service):
