@@ -260,6 +260,8 @@ class ChaosSettings(FromEnvironment):
     # How long a process answers from its copy of the fault records (one store read per period).
     cache_seconds: float = setting("CHAOS_FAULT_CACHE_SECONDS", 5.0)
     state_machine_arn: str = setting("CHAOS_STATE_MACHINE_ARN", "", strip=True)
+    # The sweeper rolls back what an experiment left behind (its deadline passed): never throttled either.
+    sweeper_function_name: str = setting("CHAOS_SWEEPER_FUNCTION_NAME", "serverless-sre-chaos-sweeper", strip=True)
     catalog_dir: str = setting("CHAOS_CATALOG_DIR", "", strip=True)  # "" = <repo>/experiments
     # Faults and target locks outlive the planned end (duration + recovery) by this much at most.
     expiry_grace_seconds: int = setting("CHAOS_EXPIRY_GRACE_SECONDS", 120)

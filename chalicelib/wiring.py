@@ -306,7 +306,8 @@ class Wiring:
         from chalicelib.chaos.actions import InfrastructureActions, state_machine_functions
 
         return InfrastructureActions(self.client("lambda"), self.client("ecs"), workflow_functions=lambda: (
-            state_machine_functions(self.client("stepfunctions"), self.settings.chaos.state_machine_arn)))
+            state_machine_functions(self.client("stepfunctions"), self.settings.chaos.state_machine_arn)),
+            sweeper_function=self.settings.chaos.sweeper_function_name)
 
     def new_chaos_steps(self, *, clock: Optional[Callable[[], float]] = None) -> Any:
         """The experiment workflow's steps (tests hand them a clock the fast-forwarded waits advance)."""

@@ -9,8 +9,9 @@ scale-in lowers the service's desired count (rollback puts back the saved count,
 one its auto scaling set meanwhile); ECS task termination stops a share of the running
 tasks (the service replaces them: nothing to undo).
 
-The functions the experiment workflow itself runs (validation, injection, watch, rollback...) are
-never throttled: an experiment throttling its own rollback could not undo anything.
+The functions the experiment workflow itself runs (validation, injection, watch, rollback...) and
+the sweeper (which rolls back what an experiment left past its deadline) are never throttled: an
+experiment throttling its own rollback could not undo anything.
 """
 from __future__ import annotations
 
@@ -53,13 +54,15 @@ def state_machine_functions(stepfunctions: Any, state_machine_arn: str) -> set[s
 
 
 class InfrastructureActions:
-    """``workflow_functions``: the names of the functions the experiment workflow runs (never throttled)."""
+    """``workflow_functions``: the names of the functions the experiment workflow runs (never throttled);
+    ``sweeper_function``: the name of the function that rolls back experiments past their deadline (neither)."""
 
     def __init__(self, lambda_client: Any, ecs_client: Any,
-                 workflow_functions: Callable[[], Iterable[str]] = tuple) -> None:
+                 workflow_functions: Callable[[], Iterable[str]] = tuple, sweeper_function: str = "") -> None:
         self._lambda = lambda_client
         self._ecs = ecs_client
         self._workflow_functions = workflow_functions
+        self._sweeper_function = sweeper_function
 
     def provisioned_concurrency(self, function: str) -> Optional[int]:
         """The provisioned concurrency all aliases and versions of ``function`` keep, or None if unreadable."""
@@ -85,6 +88,9 @@ class InfrastructureActions:
         if action["type"] != "lambda_throttle":
             return None
         name = lambda_function_name(action["function"])
+        if self._sweeper_function and name == lambda_function_name(self._sweeper_function):
+            return ("function", f"{name} rolls back experiments that outlive their deadline: throttled, what an "
+                                "experiment left behind could stay; throttle the API function or another one")
         if name in set(self._workflow_functions()):
             return ("function", f"{name} runs a step of the chaos experiment workflow: throttled, an experiment "
                                 "could not be watched or rolled back; throttle the API function or another one")

@@ -61,6 +61,7 @@ locals {
   functions = {
     for key, f in local.raw.functions : key => {
       handler         = f.handler
+      name_setting    = try(f.name_setting, null)
       schedule        = try(f.schedule, null)
       timeout_seconds = try(f.timeout_seconds, 60)
       memory_mb       = try(f.memory_mb, 256)

@@ -30,6 +30,7 @@ locals {
     { for k, m in local.catalog.statemachines : m.arn_setting => local.statemachine_arns[k] if m.arn_setting != null },
     { for k, q in local.catalog.queues : q.url_setting => aws_sqs_queue.queues[k].url if q.url_setting != null },
     { for k, q in local.catalog.queues : q.arn_setting => aws_sqs_queue.queues[k].arn if q.arn_setting != null },
+    { for k, f in local.catalog.functions : f.name_setting => local.function_names[k] if f.name_setting != null },
   )
 
   function_environment = merge(

@@ -147,6 +147,24 @@ def test_throttling_a_function_of_the_experiment_workflow_is_a_problem_naming_it
     assert field == "function" and reason.startswith("prod-chaos-rollback runs a step of the chaos experiment workflow")
 
 
+@pytest.mark.parametrize("spelling", ["prod-chaos-sweeper",
+                                      "arn:aws:lambda:us-east-1:123456789012:function:prod-chaos-sweeper:live"])
+def test_throttling_the_chaos_sweeper_is_a_problem_naming_it(spelling):
+    actions = InfrastructureActions(None, None, sweeper_function="prod-chaos-sweeper")
+    field, reason = actions.problem({**throttle(0), "function": spelling})
+    assert field == "function" and reason.startswith("prod-chaos-sweeper rolls back experiments")
+
+
+def test_an_experiment_throttling_the_sweeper_is_a_400_before_anything_runs(chaos):
+    from chalicelib.chaos.definition import DefinitionError
+
+    definition = {**catalog_entry("lambda-throttling"),
+                  "method": [{**throttle(0), "function": chaos.wired.settings.chaos.sweeper_function_name}]}
+    with pytest.raises(DefinitionError, match="rolls back experiments that outlive their deadline"):
+        chaos.service.start({"definition": definition}, "alice")
+    assert chaos.journal.listing(10) == []
+
+
 def test_an_experiment_throttling_its_own_rollback_is_a_400_before_anything_runs(chaos):
     from chalicelib.chaos.definition import DefinitionError
 
