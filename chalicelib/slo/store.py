@@ -56,6 +56,8 @@ def status_model(table_name: str, region: str) -> Any:
         at = UnicodeAttribute(range_key=True)
         data = JSONAttribute()
         expires_at = NumberAttribute(null=True)
+        # Latest snapshots and hourly rollups: the moment (epoch seconds) their figures are of.
+        as_of = NumberAttribute(null=True)
 
     return SloStatus
 
@@ -219,20 +221,40 @@ class StatusStore:
 
     def save_run(self, snapshots: Iterable[SloSnapshot], history: Iterable[tuple[str, HistoryPoint]],
                  service: ServiceSnapshot, history_expires_at: int) -> None:
+        """History points are keyed by their minute; the latest snapshots, the service snapshot and the
+        hourly rollups are replaced only by figures of the same moment or later: a run that ends after
+        the next one began (a slow or retried invocation) would otherwise put older figures back."""
         history = list(history)
         with self.model.batch_write() as batch:
-            for snapshot in snapshots:
-                batch.save(self.model(snapshot.slo, "latest", data=snapshot.to_json()))
-                self.items_written += 1
             for name, point in history:
                 batch.save(self.model(name, history_key(point), data=point.to_json(),
                                       expires_at=history_expires_at))
                 self.items_written += 1
-            for (name, key), point in last_point_per_hour(history).items():
-                batch.save(self.model(name, key, data=point.to_json(), expires_at=history_expires_at))
-                self.items_written += 1
-            batch.save(self.model(SERVICE_SERIES, "latest", data=service.to_json()))
+        for snapshot in snapshots:
+            self._put_unless_newer_stored(self.model(snapshot.slo, "latest", data=snapshot.to_json()),
+                                          snapshot.evaluated_at)
+        for (name, key), point in last_point_per_hour(history).items():
+            self._put_unless_newer_stored(self.model(name, key, data=point.to_json(), expires_at=history_expires_at),
+                                          point.at)
+        self._put_unless_newer_stored(self.model(SERVICE_SERIES, "latest", data=service.to_json()),
+                                      service.evaluated_at)
+
+    def _put_unless_newer_stored(self, item: Any, as_of: Optional[str]) -> bool:
+        from pynamodb.exceptions import PutError
+
+        if as_of is None:  # no moment to compare (a service snapshot without data): as before
+            item.save()
             self.items_written += 1
+            return True
+        item.as_of = parse_iso(as_of).timestamp()
+        try:
+            item.save(condition=self.model.as_of.does_not_exist() | (self.model.as_of <= item.as_of))
+        except PutError as exc:
+            if is_conditional_failure(exc):
+                return False
+            raise
+        self.items_written += 1
+        return True
 
     def evaluator_record(self) -> Optional[dict[str, Any]]:
         from pynamodb.exceptions import DoesNotExist

@@ -68,13 +68,25 @@ class InMemoryStatus:
     def save_run(self, snapshots: Iterable[SloSnapshot], history: Iterable[tuple[str, HistoryPoint]],
                  service: ServiceSnapshot, history_expires_at: int) -> None:
         history = list(history)
+
+        def newer_or_same(stored: Any, stored_at: Optional[str], given_at: Optional[str]) -> bool:
+            return stored is None or given_at is None or stored_at is None or \
+                parse_iso(stored_at) <= parse_iso(given_at)
+
         for snapshot in snapshots:
-            self._latest[snapshot.slo] = snapshot
+            stored = self._latest.get(snapshot.slo)
+            if newer_or_same(stored, stored and stored.evaluated_at, snapshot.evaluated_at):
+                self._latest[snapshot.slo] = snapshot
         for name, point in history:
             self._history.setdefault(name, {})[bucket_key(parse_iso(point.at))] = point
         for (name, _), point in last_point_per_hour(history).items():
-            self._hourly.setdefault(name, {})[hour_key(parse_iso(point.at))] = point
-        self._service = service
+            hours = self._hourly.setdefault(name, {})
+            stored = hours.get(hour_key(parse_iso(point.at)))
+            if newer_or_same(stored, stored and stored.at, point.at):
+                hours[hour_key(parse_iso(point.at))] = point
+        if service is None or newer_or_same(self._service, self._service and self._service.evaluated_at,
+                                            service.evaluated_at):
+            self._service = service
 
     def evaluator_record(self) -> Optional[dict[str, Any]]:
         return None if self._record is None else dict(self._record)

@@ -76,6 +76,31 @@ def test_hourly_history_is_the_latest_point_of_each_hour(stores):
     assert by_key == {(snapshot.slo, T0): hourly[0], (snapshot.slo, T0 + timedelta(hours=1)): hourly[1]}
 
 
+def test_a_run_of_an_earlier_moment_saved_last_leaves_the_newer_figures_in_place(stores):
+    _, status, _ = stores
+    snapshot = SloSnapshot.from_json(golden("slo_snapshot"))
+    service = ServiceSnapshot.from_json(golden("slo_service_snapshot"))
+    point = HistoryPoint.from_json(golden("slo_history_point"))
+    later = T0 + timedelta(minutes=5)
+
+    def moment(minutes):
+        return (T0 + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:00Z")
+
+    newer = replace(snapshot, evaluated_at=moment(5))
+    newer_service = replace(service, evaluated_at=moment(5))
+    status.save_run([newer], [(snapshot.slo, replace(point, at=moment(5), budget_remaining_ratio=0.5))],
+                    newer_service, 2_000_000_000)
+    status.save_run([replace(snapshot, evaluated_at=moment(4))],
+                    [(snapshot.slo, replace(point, at=moment(4), budget_remaining_ratio=0.9))],
+                    replace(service, evaluated_at=moment(4)), 2_000_000_000)
+    assert status.latest([snapshot.slo]) == {snapshot.slo: newer}
+    assert status.service_snapshot() == newer_service
+    assert [p.budget_remaining_ratio for p in status.hourly_history(snapshot.slo, T0, later)] == [0.5]
+    assert len(status.history(snapshot.slo, T0, later)) == 2  # each minute's point is kept
+    status.save_run([newer], [], newer_service, 2_000_000_000)  # the same moment again: saved
+    assert status.latest([snapshot.slo]) == {snapshot.slo: newer}
+
+
 def test_the_evaluator_record_reads_back(stores):
     _, status, _ = stores
     assert status.evaluator_record() is None
