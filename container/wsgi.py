@@ -19,6 +19,7 @@ from urllib.parse import quote
 from chalice.config import Config
 from chalice.local import ForbiddenError, LocalChalice, LocalGateway
 
+from chalicelib.http.routing import STANDARD_METHODS
 from chalicelib.http.strict import dumps, parse_bounded_int
 from chalicelib.observability.middleware import SECURITY_HEADERS
 
@@ -34,10 +35,11 @@ def _status_line(code: int) -> str:
         return f"{code} Unknown"
 
 
-def _json_error(start_response: StartResponse, code: int, message: str) -> Iterable[bytes]:
+def _json_error(start_response: StartResponse, code: int, message: str,
+                extra_headers: Iterable[tuple[str, str]] = ()) -> Iterable[bytes]:
     body = dumps({"error": message}).encode()
-    start_response(_status_line(code), [*SECURITY_HEADERS.items(), ("Content-Type", "application/json"),
-                                        ("Content-Length", str(len(body)))])
+    start_response(_status_line(code), [*SECURITY_HEADERS.items(), *extra_headers,
+                                        ("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
     return [body]
 
 
@@ -124,6 +126,10 @@ class ChaliceWSGI:
         return [] if environ.get("REQUEST_METHOD") == "HEAD" else answer
 
     def _answer(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        method = environ["REQUEST_METHOD"]
+        if method not in STANDARD_METHODS:  # as the local gateway: CONNECT host:443 was a 404 here, a 405 there
+            return _json_error(start_response, 405, f"Method {method} is not supported",
+                               [("Allow", ", ".join(sorted(STANDARD_METHODS)))])
         try:
             body = _read_body(environ)
         except OverflowError:
@@ -133,7 +139,7 @@ class ChaliceWSGI:
         except BodyCutShort as cut:
             return _json_error(start_response, 400, str(cut))
         try:
-            response = self._gateway.handle_request(method=environ["REQUEST_METHOD"], path=_raw_path(environ),
+            response = self._gateway.handle_request(method=method, path=_raw_path(environ),
                                                     headers=_request_headers(environ), body=body)
         except ForbiddenError:  # no such route: the deployed gateway's MISSING_AUTHENTICATION_TOKEN is 404 JSON
             return _json_error(start_response, 404, "Not found")

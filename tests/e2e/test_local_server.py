@@ -104,9 +104,10 @@ def test_a_malformed_request_line_answers_400_json_in_both_variants(stack, line)
     assert_json_error(status, headers, body, 400)
 
 
-@pytest.mark.parametrize("method", [b"TRACE", b"CONNECT", b"BREW"])
-def test_a_method_the_server_does_not_know_answers_405_json(stack, method):
-    status, headers, body = raw_exchange(stack, method + b" /api/users HTTP/1.1\r\nHost: x\r\n\r\n")
+@pytest.mark.parametrize("method, target", [(b"TRACE", b"/api/users"), (b"CONNECT", b"/api/users"),
+                                            (b"BREW", b"/api/users"), (b"CONNECT", b"example.com:443")])
+def test_a_method_the_server_does_not_know_answers_405_json(stack, method, target):
+    status, headers, body = raw_exchange(stack, method + b" " + target + b" HTTP/1.1\r\nHost: x\r\n\r\n")
     assert_json_error(status, headers, body, 405)
     assert "GET" in headers["allow"]
 

@@ -82,6 +82,14 @@ def test_a_wrong_method_is_405_json(wsgi):
     assert status == 405 and "error" in json.loads(body)
 
 
+@pytest.mark.parametrize("method, path", [("CONNECT", "example.com:443"), ("TRACE", "/api/users"),
+                                          ("BREW", "/nowhere")])
+def test_a_method_no_route_can_serve_is_405_json_naming_it_whatever_the_path(wsgi, method, path):
+    status, headers, body = call(wsgi, method, path)
+    assert status == 405 and json.loads(body) == {"error": f"Method {method} is not supported"}
+    assert headers["Allow"] == "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT"
+
+
 def test_a_body_over_the_gateway_payload_limit_is_413_json_without_reaching_the_app(wsgi):
     from container.wsgi import MAX_REQUEST_BYTES
 
