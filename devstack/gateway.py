@@ -27,6 +27,7 @@ IDLE_TIMEOUT_SECONDS = limits.READ_TIMEOUT_SECONDS
 # For the headers after the request line, and for a new connection's first byte: the gateway gives
 # each connection a thread, which one that connects and sends nothing would hold for the idle timeout.
 HEAD_TIMEOUT_SECONDS = limits.HEAD_TIMEOUT_SECONDS
+BODY_TIMEOUT_SECONDS = limits.BODY_TIMEOUT_SECONDS
 # Connections served at once, each on a thread of its own (3000 idle connections held 3000 threads);
 # one more is answered 429 JSON at once, API Gateway's throttling status (a 4xx: it spends no error
 # budget), and closed. 512 is twice what `make load` opens at most by default (its --max-in-flight
@@ -271,10 +272,14 @@ class GatewayRequestHandler(ChaliceRequestHandler):
 
     def _parse_payload(self) -> tuple[dict[str, str], Optional[bytes]]:
         limit = wiring.current().settings.service.max_body_bytes
+        self._body_deadline = time.monotonic() + BODY_TIMEOUT_SECONDS
         try:
             body = self._read_body(limit)
         except TimeoutError:
-            raise RequestRejected(408, f"Request body not received within {IDLE_TIMEOUT_SECONDS:g} s") from None
+            raise RequestRejected(408, f"Request body not received within {BODY_TIMEOUT_SECONDS:g} s "
+                                       "of its headers") from None
+        finally:
+            self.connection.settimeout(self.timeout)
         multi_value: dict[str, list[str]] = {}
         for name, value in self.headers.items():
             multi_value.setdefault(name.lower(), []).append(value)
@@ -306,18 +311,52 @@ class GatewayRequestHandler(ChaliceRequestHandler):
             raise RequestRejected(413, f"Request body is {length} bytes; the limit is {limit} bytes")
         if not length:
             return None
-        body = self.rfile.read(length)
+        body = self._read_within_deadline(length)
         if len(body) < length:  # the client closed its side: what arrived is not the request it framed
             raise RequestRejected(400, f"Request body ended after {len(body)} of the {length} bytes "
                                        "its Content-Length announced")
         return body
+
+    def _wait_at_most_until_the_body_deadline(self) -> None:
+        remaining = self._body_deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("body")
+        self.connection.settimeout(remaining)
+
+    # Each read below waits at most until the body deadline and takes what one receive brings, as the
+    # ECS variant's worker reads: the socket's timeout bounds one receive, so a body trickling a byte
+    # at a time through rfile.read or readline was served however long it took.
+    def _read_within_deadline(self, size: int) -> bytes:
+        """Up to ``size`` bytes: fewer only when the client closed its side."""
+        received = bytearray()
+        while len(received) < size:
+            self._wait_at_most_until_the_body_deadline()
+            chunk = self.rfile.read1(size - len(received))
+            if not chunk:
+                break
+            received += chunk
+        return bytes(received)
+
+    def _readline_within_deadline(self, limit: int) -> bytes:
+        """A line with its LF, or ``limit`` bytes of one, or what came before the client closed its side."""
+        line = bytearray()
+        while len(line) < limit:
+            self._wait_at_most_until_the_body_deadline()
+            buffered = self.rfile.peek(1)[:limit - len(line)]
+            if not buffered:
+                break
+            end = buffered.find(b"\n")
+            line += self.rfile.read(end + 1 if end >= 0 else len(buffered))  # buffered already: no wait
+            if end >= 0:
+                break
+        return bytes(line)
 
     def _read_chunked(self, cap: int, limit: int) -> bytes:
         """A chunked body (RFC 9112 7.1), which API Gateway and gunicorn take and http.server does not
         read at all: it would take the body for the next request on the connection."""
         body = bytearray()
         while True:
-            size_line = CHUNK_SIZE_LINE.fullmatch(self.rfile.readline(limits.MAX_HEADER_FIELD_BYTES + 1))
+            size_line = CHUNK_SIZE_LINE.fullmatch(self._readline_within_deadline(limits.MAX_HEADER_FIELD_BYTES + 1))
             if not size_line:
                 raise RequestRejected(400, "Chunked body is malformed: each chunk starts with its size in "
                                            "hexadecimal and CRLF (and extensions as ';name=value')")
@@ -326,13 +365,13 @@ class GatewayRequestHandler(ChaliceRequestHandler):
                 break
             if len(body) + size > cap:
                 raise RequestRejected(413, f"Request body is over {cap} bytes; the limit is {limit} bytes")
-            chunk = self.rfile.read(size)
-            if len(chunk) < size or self.rfile.readline(3) != b"\r\n":
+            chunk = self._read_within_deadline(size)
+            if len(chunk) < size or self._readline_within_deadline(3) != b"\r\n":
                 raise RequestRejected(400, "Chunked body is malformed: a chunk is not the size it announced")
             body += chunk
         try:
             trailers = email.parser.Parser(_class=self.MessageClass).parsestr(
-                self._read_head(trailers=True).decode("latin-1"))
+                self._read_head(trailers=True, deadline=self._body_deadline).decode("latin-1"))
         except ConnectionError:
             raise RequestRejected(400, "Chunked body is malformed: it ends before the empty line after its "
                                        "last chunk") from None

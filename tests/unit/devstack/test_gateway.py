@@ -24,6 +24,7 @@ def gateway(monkeypatch):
 
     monkeypatch.setattr(gateway_module, "IDLE_TIMEOUT_SECONDS", 0.5)
     monkeypatch.setattr(gateway_module, "HEAD_TIMEOUT_SECONDS", 0.2)
+    monkeypatch.setattr(gateway_module, "BODY_TIMEOUT_SECONDS", 0.5)
     monkeypatch.setattr(gateway_module.GatewayRequestHandler, "timeout", 0.5)
     app = Chalice(app_name="gateway-test")
 
@@ -173,6 +174,35 @@ def test_a_multipart_content_type_is_no_malformed_header(gateway):
 
 def test_a_body_that_stops_arriving_answers_408_json(gateway):
     assert "not received" in refusal(gateway, POST_ECHO + b"Content-Length: 10\r\n\r\n{}", 408, close_write=False)
+
+
+@pytest.mark.parametrize("framing", [b"Content-Length: 100\r\n\r\n{", b"Transfer-Encoding: chunked\r\n\r\n64\r\n{"])
+def test_a_body_trickling_in_answers_408_at_its_deadline_though_each_byte_comes_in_time(gateway, framing):
+    import socket
+
+    with socket.create_connection(("127.0.0.1", gateway), timeout=10) as client:
+        client.sendall(POST_ECHO + framing)
+        started = time.monotonic()
+        answer = b""
+        for _ in range(30):  # a byte every 0.1 s: each within the 0.5 s idle timeout; 3 s in all
+            time.sleep(0.1)
+            try:
+                client.sendall(b" ")
+            except OSError:
+                break
+            client.setblocking(False)
+            try:
+                answer += client.recv(4096)
+            except BlockingIOError:
+                pass
+            finally:
+                client.setblocking(True)
+            if answer:
+                break
+        answer += client.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 408 "), answer
+    assert b"of its headers" in answer
+    assert time.monotonic() - started < 2
 
 
 def test_an_idle_kept_alive_connection_is_closed_after_the_idle_timeout(gateway):
