@@ -188,7 +188,7 @@ def render_text(summary: dict[str, Any], console: Any) -> None:
     for skip in summary["requests"].get("skipped_because", ()):  # bandit reads requests.get as an HTTP call
         console.print(f"[red]skipped[/] {skip['request']} in {skip['iterations']} iterations: {skip['placeholder']} "
                       "named a value the answer did not have" + ("; it was never sent" if skip["never_sent"] else ""))
-    if requests.get("cancelled"):
+    if requests["cancelled"]:
         console.print(f"[yellow]cancelled[/]: {requests['cancelled']} of the requests sent had no answer when the run "
                       "ended; they are in no latency or status figure")
     if requests["setup_failures"]:
