@@ -210,7 +210,7 @@ class Wiring:
             return DynamoDBUserRepository(models)
         if store == "postgres":
             from chalicelib.users.postgres import PostgresUserRepository
-            from chalicelib.users.postgres_connection import answer_timeout, create_pool
+            from chalicelib.users.postgres_connection import PoolRecheck, answer_timeout, create_pool
 
             from chalicelib.observability.logging import adopt_library_logs
 
@@ -220,7 +220,7 @@ class Wiring:
             # The same chaos users-store faults, met by each statement below the ``database`` breaker.
             return PostgresUserRepository(pool.connection, close=pool.close,
                                           answer_timeout=answer_timeout(self.settings.database),
-                                          faults=self.chaos_store_faults)
+                                          faults=self.chaos_store_faults, on_connection_lost=PoolRecheck(pool))
         raise ValueError(f"USERS_STORE={store!r}: expected one of dynamodb, postgres")
 
     @cached_property

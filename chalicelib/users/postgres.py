@@ -74,16 +74,20 @@ FAULT_SERVICE = "dynamodb"  # the service the fault records name (``chalicelib.c
 
 class PostgresUserRepository:
     def __init__(self, connect: Callable[[], Any], close: Optional[Callable[[], None]] = None,
-                 answer_timeout: Optional[float] = None, faults: Any = None) -> None:
+                 answer_timeout: Optional[float] = None, faults: Any = None,
+                 on_connection_lost: Optional[Callable[[], None]] = None) -> None:
         """``connect`` returns a new psycopg connection (a pool's ``connection`` works too);
         ``close`` releases what it holds (the pool's ``close``); ``answer_timeout``: seconds a
         statement may wait for the server before its connection is abandoned (None: no bound);
         ``faults``: a ``chalicelib.resilience.faults.FaultInjector`` whose users-store faults each
-        statement meets before it is sent (chaos experiments), or None."""
+        statement meets before it is sent (chaos experiments), or None; ``on_connection_lost``:
+        called when a statement finds its connection dropped by the server (not abandoned for
+        want of an answer), as ``postgres_connection.PoolRecheck``."""
         self._connect = connect
         self._close = close
         self._answer_timeout = answer_timeout
         self._faults = faults
+        self._on_connection_lost = on_connection_lost
         # The server refuses a write that starts later than this after it was sent: by then the server
         # has cancelled it itself, or is not answering and the client gives up a grace period later.
         self._write_within = None if answer_timeout is None else max(answer_timeout - ANSWER_GRACE_SECONDS, 0.0)
@@ -126,8 +130,15 @@ class PostgresUserRepository:
             with self._connect() as connection:
                 if self._faults is not None:  # holding the connection, as a slow or failing server's statement does
                     self._meet_fault(operation)
-                with AnswerDeadline(connection, self._answer_timeout) as deadline, connection.cursor() as cursor:
-                    return work(cursor)
+                try:
+                    with AnswerDeadline(connection, self._answer_timeout) as deadline, connection.cursor() as cursor:
+                        return work(cursor)
+                except psycopg.OperationalError:
+                    # Read before the pool takes the connection back: it closes a broken one, which then
+                    # no longer reads as broken.
+                    if connection.broken and not deadline.expired and self._on_connection_lost is not None:
+                        self._on_connection_lost()
+                    raise
         except psycopg.errors.UniqueViolation:
             raise
         except psycopg.OperationalError as exc:

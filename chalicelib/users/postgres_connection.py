@@ -9,6 +9,7 @@ the new password instead of failing until the tasks are replaced.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import threading
@@ -133,9 +134,48 @@ class AnswerDeadline:
 
 # A connection idle longer than this is checked (one round trip) before it is handed out; one
 # used more recently is not: checking every checkout doubled the round trips of a list request.
-# After a database restart, a connection in constant use fails its next statement once (503 or a
-# stale read, counted by the breaker) and the pool replaces it.
 CHECK_IF_IDLE_SECONDS = 1.0
+
+
+class PoolRecheck:
+    """Once a statement found its connection dropped by the server (a restart, a failover) and the
+    server answers again, checks every idle connection of ``pool`` (``ConnectionPool.check``: a dead
+    one is replaced), in the background.
+
+    A server that dropped one connection has usually dropped them all. Without this, each pooled
+    connection used within ``CHECK_IF_IDLE_SECONDS`` failed its next statement once (a 503 counted by
+    the breaker) before the pool replaced it, and a busy process's pool could open the breaker on its
+    own. Only when a new connection opens: checked while the server is down, every connection was
+    discarded at once, and psycopg_pool's reconnection backoff then left the pool empty for seconds
+    after the server came back. In the background: the request that met the loss has failed already."""
+
+    def __init__(self, pool: Any, connect: Optional[Any] = None) -> None:
+        self._pool = pool
+        self._connect = connect or (lambda: pool.connection_class.connect(pool.conninfo, **(pool.kwargs or {})))
+        self._running = threading.Lock()
+        self.idle = threading.Event()
+        self.idle.set()
+
+    def __call__(self) -> None:
+        if not self._running.acquire(blocking=False):
+            return  # one at a time: the running one checks every idle connection already
+        self.idle.clear()
+        threading.Thread(target=self._check, name="users-pool-recheck", daemon=True).start()
+
+    def _check(self) -> None:
+        import psycopg
+
+        try:
+            try:
+                self._connect().close()
+            except psycopg.OperationalError:
+                return  # still down: its connections are replaced as they fail, by the pool's own reconnection
+            self._pool.check()
+        except psycopg.Error as exc:  # the pool closed meanwhile: nothing left to check
+            logging.getLogger("psycopg.pool").warning("pool check after a lost connection failed: %s", exc)
+        finally:
+            self._running.release()
+            self.idle.set()
 
 
 def _stamp_idle(connection: Any) -> None:

@@ -159,6 +159,92 @@ def test_a_pooled_connection_is_checked_only_after_sitting_idle(cluster):
         postgres_connection._check_if_idle(connection)
 
 
+def restarted_pool_outcomes(cluster, settings, credentials, rechecked: bool) -> list[str]:
+    """Four pooled connections used just now, the server restarted, then four statements one by one
+    (each after the pool's check, if one runs, is done)."""
+    from chalicelib.users.postgres import PostgresUserRepository
+    from chalicelib.users.postgres_connection import PoolRecheck
+    from chalicelib.users.repository import StorageUnavailable
+
+    pool = create_pool(settings, credentials)
+    try:
+        recheck = PoolRecheck(pool)
+        held = [pool.getconn() for _ in range(4)]
+        for connection in held:
+            pool.putconn(connection)
+        repository = PostgresUserRepository(pool.connection, answer_timeout=5,
+                                            on_connection_lost=recheck if rechecked else None)
+        cluster.stop()
+        cluster.start()
+        outcomes = []
+        for _ in range(4):
+            try:
+                repository.ping()
+                outcomes.append("ok")
+            except StorageUnavailable:
+                outcomes.append("failed")
+            assert recheck.idle.wait(10)
+        return outcomes
+    finally:
+        pool.close()
+
+
+def test_after_a_server_restart_one_statement_fails_and_the_pools_other_connections_are_replaced(
+        database_secret, empty_database, monkeypatch):
+    from chalicelib.users import postgres_connection
+
+    monkeypatch.setattr(postgres_connection, "CHECK_IF_IDLE_SECONDS", 60)  # each connection counts as just used
+    monkeypatch.setenv("DB_POOL_MIN_SIZE", "4")
+    migrate.main([])
+    wired = wiring.current()
+    unrechecked = restarted_pool_outcomes(empty_database, wired.settings.database, wired.database_credentials, False)
+    assert unrechecked == ["failed"] * 4  # what a busy pool did: enough failures to open the breaker
+    rechecked = restarted_pool_outcomes(empty_database, wired.settings.database, wired.database_credentials, True)
+    assert rechecked == ["failed", "ok", "ok", "ok"]
+
+
+def test_a_lost_connection_met_while_the_pool_is_checked_starts_no_second_check():
+    import threading
+
+    from chalicelib.users.postgres_connection import PoolRecheck
+
+    release, checks = threading.Event(), []
+
+    class SlowPool:
+        def check(self):
+            checks.append(1)
+            release.wait(5)
+
+    class Opened:
+        def close(self):
+            pass
+
+    recheck = PoolRecheck(SlowPool(), connect=Opened)
+    recheck()
+    recheck()
+    release.set()
+    assert recheck.idle.wait(5)
+    assert checks == [1]
+
+
+def test_a_lost_connection_while_the_server_is_still_down_checks_nothing():
+    from chalicelib.users.postgres_connection import PoolRecheck
+
+    checks = []
+
+    class Pool:
+        def check(self):
+            checks.append(1)
+
+    def refused():
+        raise psycopg.OperationalError("connection refused")
+
+    recheck = PoolRecheck(Pool(), connect=refused)
+    recheck()
+    assert recheck.idle.wait(5)
+    assert checks == []  # checked now, every connection would go, and come back only after the pool's backoff
+
+
 def test_pooled_connections_commit_each_statement_on_its_own(database_secret, empty_database):
     migrate.main([])
     wired = wiring.current()
