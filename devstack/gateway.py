@@ -213,20 +213,14 @@ class GatewayRequestHandler(ChaliceRequestHandler):
             raise RequestRejected(400, "Malformed request target: send a path starting with '/'")
         self.path = target
 
-    def _read_head(self, *, deadline: Optional[float] = None, trailers: bool = False,
-                   room: Optional[int] = None) -> bytes:
+    def _read_head(self, *, deadline: float, trailers: bool = False, room: Optional[int] = None) -> bytes:
         """The header (or trailer) lines up to the empty line, each within the shared limits, all of
         them by ``deadline`` (a monotonic time) and within ``room`` bytes with the empty line, when given."""
         lines = []
         size = 0
         section = "trailer" if trailers else "header"
         while True:
-            if deadline is not None:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError(section)
-                self.connection.settimeout(remaining)
-            line = self.rfile.readline(limits.MAX_HEADER_FIELD_BYTES + 1)
+            line = self._readline_by(deadline, limits.MAX_HEADER_FIELD_BYTES + 1)
             size += len(line)
             if room is not None and size > room:
                 raise RequestRejected(431, limits.HEAD_TOO_LARGE)
@@ -272,9 +266,8 @@ class GatewayRequestHandler(ChaliceRequestHandler):
 
     def _parse_payload(self) -> tuple[dict[str, str], Optional[bytes]]:
         limit = wiring.current().settings.service.max_body_bytes
-        self._body_deadline = time.monotonic() + BODY_TIMEOUT_SECONDS
         try:
-            body = self._read_body(limit)
+            body = self._read_body(limit, deadline=time.monotonic() + BODY_TIMEOUT_SECONDS)
         except TimeoutError:
             raise RequestRejected(408, f"Request body not received within {BODY_TIMEOUT_SECONDS:g} s "
                                        "of its headers") from None
@@ -285,8 +278,9 @@ class GatewayRequestHandler(ChaliceRequestHandler):
             multi_value.setdefault(name.lower(), []).append(value)
         return RequestHeaders(dict(self.headers), multi_value), body
 
-    def _read_body(self, limit: int) -> Optional[bytes]:
-        """The body framed as gunicorn frames it (the ECS variant), refusing what it refuses: either
+    def _read_body(self, limit: int, *, deadline: float) -> Optional[bytes]:
+        """The body framed as gunicorn frames it (the ECS variant), all of it by ``deadline``, refusing
+        what it refuses: either
         framing given twice, both at once (RFC 9112 6.1: a request a proxy may have framed otherwise),
         a chunked body in HTTP/1.0."""
         codings = self.headers.get_all("transfer-encoding", [])
@@ -301,7 +295,7 @@ class GatewayRequestHandler(ChaliceRequestHandler):
                 raise RequestRejected(400, "Content-Length and Transfer-Encoding are both given; send one")
             if self.request_version == "HTTP/1.0":
                 raise RequestRejected(400, "A chunked body needs HTTP/1.1")
-            return self._read_chunked(64 * limit, limit) or None
+            return self._read_chunked(64 * limit, limit, deadline) or None
         # Chalice's int() accepts " 1_0" and "-1" (read to EOF, hanging the connection); and the
         # deployed gateway caps bodies, so a huge length is refused before reading it.
         length = parse_bounded_int(lengths[0].strip() if lengths else "0", 0, 10 * 1024 * 1024)
@@ -311,37 +305,37 @@ class GatewayRequestHandler(ChaliceRequestHandler):
             raise RequestRejected(413, f"Request body is {length} bytes; the limit is {limit} bytes")
         if not length:
             return None
-        body = self._read_within_deadline(length)
+        body = self._read_by(deadline, length)
         if len(body) < length:  # the client closed its side: what arrived is not the request it framed
             raise RequestRejected(400, f"Request body ended after {len(body)} of the {length} bytes "
                                        "its Content-Length announced")
         return body
 
-    def _wait_at_most_until_the_body_deadline(self) -> None:
-        remaining = self._body_deadline - time.monotonic()
+    def _wait_at_most_until(self, deadline: float) -> None:
+        remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise TimeoutError("body")
+            raise TimeoutError("request not received in time")
         self.connection.settimeout(remaining)
 
-    # Each read below waits at most until the body deadline and takes what one receive brings, as the
-    # ECS variant's worker reads: the socket's timeout bounds one receive, so a body trickling a byte
-    # at a time through rfile.read or readline was served however long it took.
-    def _read_within_deadline(self, size: int) -> bytes:
+    # Each read below waits at most until ``deadline`` (a monotonic time) and takes what one receive
+    # brings, as the ECS variant's worker reads: the socket's timeout bounds one receive, so a request
+    # trickling a byte at a time through rfile.read or readline was read however long it took.
+    def _read_by(self, deadline: float, size: int) -> bytes:
         """Up to ``size`` bytes: fewer only when the client closed its side."""
         received = bytearray()
         while len(received) < size:
-            self._wait_at_most_until_the_body_deadline()
+            self._wait_at_most_until(deadline)
             chunk = self.rfile.read1(size - len(received))
             if not chunk:
                 break
             received += chunk
         return bytes(received)
 
-    def _readline_within_deadline(self, limit: int) -> bytes:
+    def _readline_by(self, deadline: float, limit: int) -> bytes:
         """A line with its LF, or ``limit`` bytes of one, or what came before the client closed its side."""
         line = bytearray()
         while len(line) < limit:
-            self._wait_at_most_until_the_body_deadline()
+            self._wait_at_most_until(deadline)
             buffered = self.rfile.peek(1)[:limit - len(line)]
             if not buffered:
                 break
@@ -351,12 +345,12 @@ class GatewayRequestHandler(ChaliceRequestHandler):
                 break
         return bytes(line)
 
-    def _read_chunked(self, cap: int, limit: int) -> bytes:
+    def _read_chunked(self, cap: int, limit: int, deadline: float) -> bytes:
         """A chunked body (RFC 9112 7.1), which API Gateway and gunicorn take and http.server does not
         read at all: it would take the body for the next request on the connection."""
         body = bytearray()
         while True:
-            size_line = CHUNK_SIZE_LINE.fullmatch(self._readline_within_deadline(limits.MAX_HEADER_FIELD_BYTES + 1))
+            size_line = CHUNK_SIZE_LINE.fullmatch(self._readline_by(deadline, limits.MAX_HEADER_FIELD_BYTES + 1))
             if not size_line:
                 raise RequestRejected(400, "Chunked body is malformed: each chunk starts with its size in "
                                            "hexadecimal and CRLF (and extensions as ';name=value')")
@@ -365,13 +359,13 @@ class GatewayRequestHandler(ChaliceRequestHandler):
                 break
             if len(body) + size > cap:
                 raise RequestRejected(413, f"Request body is over {cap} bytes; the limit is {limit} bytes")
-            chunk = self._read_within_deadline(size)
-            if len(chunk) < size or self._readline_within_deadline(3) != b"\r\n":
+            chunk = self._read_by(deadline, size)
+            if len(chunk) < size or self._readline_by(deadline, 3) != b"\r\n":
                 raise RequestRejected(400, "Chunked body is malformed: a chunk is not the size it announced")
             body += chunk
         try:
             trailers = email.parser.Parser(_class=self.MessageClass).parsestr(
-                self._read_head(trailers=True, deadline=self._body_deadline).decode("latin-1"))
+                self._read_head(trailers=True, deadline=deadline).decode("latin-1"))
         except ConnectionError:
             raise RequestRejected(400, "Chunked body is malformed: it ends before the empty line after its "
                                        "last chunk") from None

@@ -176,15 +176,16 @@ def test_a_body_that_stops_arriving_answers_408_json(gateway):
     assert "not received" in refusal(gateway, POST_ECHO + b"Content-Length: 10\r\n\r\n{}", 408, close_write=False)
 
 
-@pytest.mark.parametrize("framing", [b"Content-Length: 100\r\n\r\n{", b"Transfer-Encoding: chunked\r\n\r\n64\r\n{"])
-def test_a_body_trickling_in_answers_408_at_its_deadline_though_each_byte_comes_in_time(gateway, framing):
+def trickled_answer(port: int, start: bytes) -> tuple[bytes, float]:
+    """The answer to ``start`` followed by a space every 0.1 s (each within the 0.5 s idle timeout, 3 s
+    in all), and the seconds it took to come."""
     import socket
 
-    with socket.create_connection(("127.0.0.1", gateway), timeout=10) as client:
-        client.sendall(POST_ECHO + framing)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+        client.sendall(start)
         started = time.monotonic()
         answer = b""
-        for _ in range(30):  # a byte every 0.1 s: each within the 0.5 s idle timeout; 3 s in all
+        for _ in range(30):
             time.sleep(0.1)
             try:
                 client.sendall(b" ")
@@ -200,9 +201,22 @@ def test_a_body_trickling_in_answers_408_at_its_deadline_though_each_byte_comes_
             if answer:
                 break
         answer += client.recv(4096)
+    return answer, time.monotonic() - started
+
+
+@pytest.mark.parametrize("framing", [b"Content-Length: 100\r\n\r\n{", b"Transfer-Encoding: chunked\r\n\r\n64\r\n{"])
+def test_a_body_trickling_in_answers_408_at_its_deadline_though_each_byte_comes_in_time(gateway, framing):
+    answer, seconds = trickled_answer(gateway, POST_ECHO + framing)
     assert answer.startswith(b"HTTP/1.1 408 "), answer
     assert b"of its headers" in answer
-    assert time.monotonic() - started < 2
+    assert seconds < 2
+
+
+def test_a_header_line_trickling_in_answers_408_at_the_head_deadline(gateway):
+    answer, seconds = trickled_answer(gateway, b"GET /ping HTTP/1.1\r\nHost: x\r\nX-Slow: a")
+    assert answer.startswith(b"HTTP/1.1 408 "), answer
+    assert b"headers not received" in answer
+    assert seconds < 2
 
 
 def test_an_idle_kept_alive_connection_is_closed_after_the_idle_timeout(gateway):
