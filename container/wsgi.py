@@ -19,7 +19,7 @@ from urllib.parse import quote
 from chalice.config import Config
 from chalice.local import ForbiddenError, LocalChalice, LocalGateway
 
-from chalicelib.http.routing import STANDARD_METHODS
+from chalicelib.http.routing import STANDARD_METHODS, method_not_supported
 from chalicelib.http.strict import dumps, parse_bounded_int
 from chalicelib.observability.middleware import SECURITY_HEADERS
 
@@ -128,8 +128,8 @@ class ChaliceWSGI:
     def _answer(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"]
         if method not in STANDARD_METHODS:  # as the local gateway: CONNECT host:443 was a 404 here, a 405 there
-            return _json_error(start_response, 405, f"Method {method} is not supported",
-                               [("Allow", ", ".join(sorted(STANDARD_METHODS)))])
+            message, allow = method_not_supported(method)
+            return _json_error(start_response, 405, message, [("Allow", allow)])
         try:
             body = _read_body(environ)
         except OverflowError:

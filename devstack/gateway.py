@@ -17,10 +17,10 @@ from chalice.local import (ChaliceRequestHandler, CustomLocalChalice, ForbiddenE
 
 from chalicelib import wiring
 from chalicelib.http import limits
+from chalicelib.http.routing import method_not_supported
 from chalicelib.http.strict import dumps, parse_bounded_int
 from chalicelib.observability.middleware import SECURITY_HEADERS
 
-ALLOWED_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 # As a load balancer's idle timeout (ALB's default): a kept-alive connection idle this long is
 # closed, and a request that stops arriving this long answers 408 instead of holding a thread forever.
 IDLE_TIMEOUT_SECONDS = limits.READ_TIMEOUT_SECONDS
@@ -255,8 +255,8 @@ class GatewayRequestHandler(ChaliceRequestHandler):
     def send_error(self, code: int, message: Optional[str] = None, explain: Optional[str] = None) -> None:
         headers = {"Connection": "close"}
         if code == HTTPStatus.NOT_IMPLEMENTED:  # a method http.server has no do_<METHOD> for
-            code, message = HTTPStatus.METHOD_NOT_ALLOWED, f"Method {self.command} is not supported"
-            headers["Allow"] = ", ".join(sorted(ALLOWED_METHODS))
+            code = HTTPStatus.METHOD_NOT_ALLOWED
+            message, headers["Allow"] = method_not_supported(self.command)
         try:
             default = HTTPStatus(code).phrase
         except ValueError:

@@ -12,6 +12,12 @@ STANDARD_METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
 _ACCEPTED_MEDIA_TYPES: dict[tuple[str, str], tuple[str, ...]] = {}
 
 
+def method_not_supported(method: str) -> tuple[str, str]:
+    """The 405's message and ``Allow`` value for a method no route serves, whatever the path (the
+    local gateway and the container answer it before routing)."""
+    return f"Method {method} is not supported", ", ".join(sorted(STANDARD_METHODS))
+
+
 def record_accepted_media_types(app: Chalice) -> None:
     """Keep each route's accepted body types, so a 415 can say them (Chalice's names only what was sent)."""
     for path, entries in app.routes.items():
