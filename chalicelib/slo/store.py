@@ -239,22 +239,21 @@ class StatusStore:
         self._put_unless_newer_stored(self.model(SERVICE_SERIES, "latest", data=service.to_json()),
                                       service.evaluated_at)
 
-    def _put_unless_newer_stored(self, item: Any, as_of: Optional[str]) -> bool:
+    def _put_unless_newer_stored(self, item: Any, as_of: Optional[str]) -> None:
         from pynamodb.exceptions import PutError
 
         if as_of is None:  # no moment to compare (a service snapshot without data): as before
             item.save()
             self.items_written += 1
-            return True
+            return
         item.as_of = parse_iso(as_of).timestamp()
         try:
             item.save(condition=self.model.as_of.does_not_exist() | (self.model.as_of <= item.as_of))
         except PutError as exc:
             if is_conditional_failure(exc):
-                return False
+                return  # a later run's figures are stored: they stay
             raise
         self.items_written += 1
-        return True
 
     def evaluator_record(self) -> Optional[dict[str, Any]]:
         from pynamodb.exceptions import DoesNotExist
