@@ -9,6 +9,8 @@ import json
 import threading
 from typing import TYPE_CHECKING, Any, Optional
 
+import orjson  # a dev requirement, as the embedded AWS is: never in the Lambda package
+
 if TYPE_CHECKING:
     from devstack.embedded_aws.journal import Journal
 
@@ -288,8 +290,6 @@ def items_json(result: dict[str, Any]) -> str:
     """orjson writes a page of 100 users in ~0.05 ms where ``json.dumps`` took ~0.8 ms (a fifth of the
     embedded AWS's time per list). It refuses what ``json`` writes: strings holding lone surrogates
     (DynamoDB JSON in may escape them) and integers beyond 64 bits; those answers take ``json``."""
-    import orjson  # dev-only: the embedded AWS runs from the dev requirements, never in Lambda
-
     try:
         return orjson.dumps(result, default=_binary_as_base64).decode("utf-8")
     except orjson.JSONEncodeError:
