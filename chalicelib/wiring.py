@@ -207,7 +207,7 @@ class Wiring:
                 parse_attribute_values_directly(connection)
             # Chaos DynamoDB faults act below the ``database`` breaker, on the store's own botocore clients.
             self.attach_chaos_dynamodb_faults([connection.client for connection in connections])
-            return DynamoDBUserRepository(models)
+            return DynamoDBUserRepository(models, created_events=self.user_created_staging)
         if store == "postgres":
             from chalicelib.users.postgres import PostgresUserRepository
             from chalicelib.users.postgres_connection import PoolRecheck, answer_timeout, create_pool
@@ -273,11 +273,22 @@ class Wiring:
                              faults=self.chaos_faults)
 
     @cached_property
+    def user_created_staging(self) -> Any:
+        """With webhooks on and users in DynamoDB, the user.created outbox entry joins the user's own
+        transaction (a user never exists without its event); None otherwise (written after the user)."""
+        from chalicelib.webhooks.delivery import UserCreatedStaging
+
+        if self.settings.users.store != "dynamodb" or not self.webhook_sender.enabled:
+            return None
+        return UserCreatedStaging(self.outbox)
+
+    @cached_property
     def webhook_delivery(self) -> Any:
         from chalicelib.webhooks.delivery import WebhookDelivery
 
         return WebhookDelivery(self.outbox, self.webhook_sender, self.breakers.get("webhook"), self.counters,
-                               self.logger, batch_size=self.settings.webhooks.batch_size)
+                               self.logger, batch_size=self.settings.webhooks.batch_size,
+                               staged_by_store=self.user_created_staging is not None)
 
     # -- chaos -----------------------------------------------------------------------------------
     @cached_property

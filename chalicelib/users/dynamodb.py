@@ -4,7 +4,7 @@ One table holds two kinds of item: the user (``USER#<id>``) and a claim on its
 lower-cased email (``EMAIL#<email>``). Both are written in one transaction with
 conditions, so email uniqueness holds under concurrency without read-then-write.
 Users carry ``listing``/``created_key`` so the ``by_created`` index lists them
-newest first.
+newest first. A new user's events (the webhook outbox's entry) can join its transaction.
 """
 from __future__ import annotations
 
@@ -116,9 +116,12 @@ def _decode_cursor(cursor: str) -> dict[str, Any]:
 
 
 class DynamoDBUserRepository:
-    def __init__(self, models: Any) -> None:
-        """``models``: ``table_models(table_name, region)``."""
+    def __init__(self, models: Any, created_events: Any = None) -> None:
+        """``models``: ``table_models(table_name, region)``; ``created_events``: its ``stage(transaction,
+        user)`` adds what a new user's creation must also store to the user's own transaction (the
+        webhook outbox's entry, ``chalicelib.webhooks.delivery.UserCreatedStaging``), or None."""
         self._models = models
+        self._created_events = created_events
 
     def _transaction(self, token: Optional[str] = None) -> Any:
         from pynamodb.transactions import TransactWrite
@@ -148,6 +151,8 @@ class DynamoDBUserRepository:
             with self._transaction(token=user_id) as transaction:
                 transaction.save(claim, condition=self._models.claim.pk.does_not_exist())
                 transaction.save(item, condition=self._models.user.pk.does_not_exist())
+                if self._created_events is not None:
+                    self._created_events.stage(transaction, _to_user(item))
         except TransactWriteError as exc:
             if cancellation_codes(exc)[:1] == ["ConditionalCheckFailed"]:
                 raise EmailTaken(data.email_key) from None

@@ -3,7 +3,9 @@
 ``WebhookDelivery.notify_user_created(user_dict)`` runs after a user is created
 (``WebhookUserEvents``, the users service's events port):
 
-1. the event is written to the outbox (durable) as attempt 1;
+1. the event is in the outbox (durable) as attempt 1: the DynamoDB users store wrote it in the
+   user's own transaction (``UserCreatedStaging``), so a user never exists without its event;
+   with another store it is written now, after the user's write;
 2. one direct send is made through the ``webhook`` breaker, with the short sender timeout;
 3. success marks it delivered; failure (or an open breaker) leaves it pending for the
    ``outbox-drainer`` schedule, which retries with exponential backoff until delivered or
@@ -20,14 +22,18 @@ from typing import Any, Callable, Mapping, Optional
 from chalicelib.resilience.breaker import BreakerOpenError
 from chalicelib.resilience.listeners import MetricCounter
 from chalicelib.webhooks.events import WebhookEvent, user_created_event
-from chalicelib.webhooks.outbox import DEAD, OutboxEntry, OutboxStore
+from chalicelib.webhooks.outbox import DEAD, PENDING, Outbox, OutboxEntry, OutboxStore
 from chalicelib.webhooks.sender import WebhookSender
 
 
 class WebhookDelivery:
     def __init__(self, outbox: OutboxStore, sender: WebhookSender, breaker: Any, counters: MetricCounter, logger: Any,
-                 *, batch_size: int = 50, clock: Callable[[], float] = time.time) -> None:
+                 *, batch_size: int = 50, clock: Callable[[], float] = time.time,
+                 staged_by_store: bool = False) -> None:
+        """``staged_by_store``: the users store writes each user.created entry itself, claimed, in the
+        user's transaction (``UserCreatedStaging``); the request then only makes the first attempt."""
         self.outbox = outbox
+        self._staged_by_store = staged_by_store
         self.sender = sender
         self.breaker = breaker
         self._counters = counters
@@ -47,10 +53,13 @@ class WebhookDelivery:
         try:
             if not self.sender.enabled:
                 return None
-            event = user_created_event(user, self._clock())
+            event = user_created_event(user)
         except Exception:  # a misconfiguration must not fail the user's create
             self._log.exception("Webhook not prepared", extra={"user_id": user.get("id")})
             return None
+        if self._staged_by_store:
+            self._attempt(OutboxEntry(event=event, attempts=1, next_attempt_at=None, status=PENDING))
+            return event.event_id
         try:
             entry = self.outbox.enqueue(event, claimed=True)
         except Exception as exc:  # outbox unreachable: still try the direct send below
@@ -128,6 +137,17 @@ class WebhookDelivery:
                 break  # the breaker is open: the rest would be refused too
         return counts
 
+
+
+class UserCreatedStaging:
+    """What the DynamoDB users store writes in a new user's transaction: its user.created outbox entry,
+    claimed for the direct attempt the request makes after the write (``staged_by_store``)."""
+
+    def __init__(self, outbox: Outbox) -> None:
+        self._outbox = outbox
+
+    def stage(self, transaction: Any, user: Any) -> None:
+        self._outbox.stage(transaction, user_created_event(user.to_json()), claimed=True)
 
 
 class WebhookUserEvents:

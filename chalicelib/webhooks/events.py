@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any, Mapping
 
 USER_CREATED = "user.created"
@@ -22,10 +21,13 @@ class WebhookEvent:
         return json.loads(self.body)
 
 
-def user_created_event(user: Mapping[str, Any], now: float) -> WebhookEvent:
-    # Derived from the user id: notifying twice for one user yields one idempotency key.
+def user_created_event(user: Mapping[str, Any]) -> WebhookEvent:
+    """The event of ``user``'s creation (the API's JSON of the user, with its ``created_at``).
+
+    Made from the user alone, so one user always makes the same id and the same bytes: the entry the
+    users store writes in the user's transaction is the one the request then sends.
+    """
     event_id = str(uuid.uuid5(_EVENT_NAMESPACE, f"{USER_CREATED}:{user['id']}"))
-    occurred_at = datetime.fromtimestamp(now, tz=timezone.utc).isoformat(timespec="milliseconds")
-    body = json.dumps({"id": event_id, "type": USER_CREATED, "occurred_at": occurred_at.replace("+00:00", "Z"),
+    body = json.dumps({"id": event_id, "type": USER_CREATED, "occurred_at": user["created_at"],
                        "data": dict(user)}, separators=(",", ":"), sort_keys=True)
     return WebhookEvent(event_id=event_id, event_type=USER_CREATED, body=body)

@@ -50,7 +50,7 @@ def outbox_model(table_name: str, region: str) -> Any:
 class OutboxEntry:
     event: WebhookEvent
     attempts: int
-    next_attempt_at: float
+    next_attempt_at: Optional[float]  # None: as staged in another write, not read back (never claimed by it)
     status: str
     last_error: Optional[str] = None
 
@@ -104,6 +104,14 @@ class Outbox:
                            attempts=int(item.attempts or 0), next_attempt_at=float(item.next_attempt_at),
                            status=item.status, last_error=item.last_error)
 
+    def _pending(self, event: WebhookEvent, claimed: bool) -> tuple[Any, OutboxEntry]:
+        now = self._clock()
+        attempts = 1 if claimed else 0
+        next_at = now + self.backoff.delay(1) if claimed else now
+        item = self.model(event.event_id, event_type=event.event_type, body=event.body, status=PENDING,
+                          pending_shard=PENDING, next_attempt_at=next_at, attempts=attempts, created_at=now)
+        return item, OutboxEntry(event=event, attempts=attempts, next_attempt_at=next_at, status=PENDING)
+
     def enqueue(self, event: WebhookEvent, *, claimed: bool = False) -> Optional[OutboxEntry]:
         """Store ``event`` as pending; None if it was already stored (same idempotency key).
 
@@ -112,19 +120,21 @@ class Outbox:
         """
         from pynamodb.exceptions import PutError
 
-        now = self._clock()
-        model = self.model
-        attempts = 1 if claimed else 0
-        next_at = now + self.backoff.delay(1) if claimed else now
-        item = model(event.event_id, event_type=event.event_type, body=event.body, status=PENDING,
-                     pending_shard=PENDING, next_attempt_at=next_at, attempts=attempts, created_at=now)
+        item, entry = self._pending(event, claimed)
         try:
-            item.save(condition=model.event_id.does_not_exist())
+            item.save(condition=self.model.event_id.does_not_exist())
         except PutError as exc:
             if is_conditional_failure(exc):
                 return None
             raise
-        return OutboxEntry(event=event, attempts=attempts, next_attempt_at=next_at, status=PENDING)
+        return entry
+
+    def stage(self, transaction: Any, event: WebhookEvent, *, claimed: bool = False) -> OutboxEntry:
+        """Add ``event``, as ``enqueue`` stores it, to ``transaction`` (a pynamodb ``TransactWrite`` of
+        another table's write): stored if and only if that write is."""
+        item, entry = self._pending(event, claimed)
+        transaction.save(item, condition=self.model.event_id.does_not_exist())
+        return entry
 
     def get(self, event_id: str) -> Optional[OutboxEntry]:
         model = self.model

@@ -3,6 +3,13 @@
 SIGNING_KEY = "test-signing-key"
 
 
+def user_created(user_id: str):
+    """The user.created event of a user with only an id and a creation time."""
+    from chalicelib.webhooks.events import user_created_event
+
+    return user_created_event({"id": user_id, "created_at": "2027-01-15T08:00:00.000000Z"})
+
+
 class FakeResponse:
     def __init__(self, status: int) -> None:
         self.status = status

@@ -6,9 +6,8 @@ import boto3
 import pytest
 from chalice.test import Client
 
-from chalicelib.webhooks.events import user_created_event
 from chalicelib.webhooks.signing import signed_headers
-from tests.support.webhooks import FakeHttp
+from tests.support.webhooks import FakeHttp, user_created
 
 
 @pytest.fixture
@@ -63,7 +62,7 @@ def emitted():
 def post_event(client, key, user_id="u-1", timestamp=None):
     import time
 
-    event = user_created_event({"id": user_id}, 1_800_000_000)
+    event = user_created(user_id)
     headers = {"Content-Type": "application/json", "Idempotency-Key": event.event_id,
                **signed_headers(key, int(timestamp or time.time()), event.body.encode())}
     return client.http.post("/_local/webhook-receiver", headers=headers, body=event.body)
@@ -167,7 +166,7 @@ def test_signed_webhook_from_the_real_sender_verifies(signing_key):
 
     http = FakeHttp()
     sender = WebhookSender(url="https://hooks.example.com", key_reader=lambda: signing_key, http=http)
-    sender.send(user_created_event({"id": "u-9"}, 1_800_000_000))
+    sender.send(user_created("u-9"))
     sent = http.requests[0]
     headers = {k.lower(): v for k, v in sent["headers"].items()}
     assert WebhookReceiver(lambda: signing_key).receive(headers, sent["body"])["duplicate"] is False

@@ -1,9 +1,8 @@
 """One contract for the webhook outbox port, run against the DynamoDB outbox and the in-memory one."""
 import pytest
 
-from chalicelib.webhooks.events import user_created_event
 from chalicelib.webhooks.outbox import DEAD, DELIVERED, PENDING, Backoff, Outbox
-from tests.support.webhooks import InMemoryOutbox
+from tests.support.webhooks import InMemoryOutbox, user_created
 
 
 @pytest.fixture(params=["memory", "dynamodb"])
@@ -17,7 +16,7 @@ def outbox(request, clock):
 
 
 def event(user_id="u-1"):
-    return user_created_event({"id": user_id}, 1_800_000_000)
+    return user_created(user_id)
 
 
 def test_an_event_is_stored_once_per_idempotency_key(outbox):

@@ -12,8 +12,12 @@ USER = {"id": "5b0c1a8e-0000-4000-8000-000000000001", "name": "Ada", "email": "a
         "created_at": "2027-01-01T00:00:00.000000Z"}
 
 
-def test_event_id_is_stable_per_user(clock):
-    assert user_created_event(USER, clock()).event_id == user_created_event(USER, clock() + 60).event_id
+def test_a_user_always_makes_the_same_event_bytes():
+    assert user_created_event(USER) == user_created_event(dict(USER))
+
+
+def test_the_event_occurred_when_the_user_was_created():
+    assert json.loads(user_created_event(USER).body)["occurred_at"] == USER["created_at"]
 
 
 def test_successful_direct_send_marks_the_event_delivered(make_delivery, outbox):
