@@ -27,6 +27,7 @@ from chalicelib.settings import Settings
 class Wiring:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.relay_loop: Optional[Any] = None  # started by start_background_work
 
     # -- shared ----------------------------------------------------------------------------------
     @cached_property
@@ -220,7 +221,9 @@ class Wiring:
             # The same chaos users-store faults, met by each statement below the ``database`` breaker.
             return PostgresUserRepository(pool.connection, close=pool.close,
                                           answer_timeout=answer_timeout(self.settings.database),
-                                          faults=self.chaos_store_faults, on_connection_lost=PoolRecheck(pool))
+                                          faults=self.chaos_store_faults, on_connection_lost=PoolRecheck(pool),
+                                          created_event=self._user_created_event if self.postgres_keeps_user_events
+                                          else None)
         raise ValueError(f"USERS_STORE={store!r}: expected one of dynamodb, postgres")
 
     @cached_property
@@ -235,8 +238,20 @@ class Wiring:
 
         return connect(self.database_credentials)
 
+    def start_background_work(self) -> None:
+        """What a long-running server process (the container's worker) runs beside its requests: the
+        relay of the webhook events the PostgreSQL store kept with their users. Nothing is built or
+        connected here: a worker boots even while the database or a secret is unreachable."""
+        from chalicelib.webhooks.relay import RelayLoop
+
+        if self.settings.users.store == "postgres" and self.settings.webhooks.url and self.relay_loop is None:
+            self.relay_loop = RelayLoop(lambda: self.stored_event_relay, self.logger)
+            self.relay_loop.start()
+
     def close(self) -> None:
-        """Release what holds connections (a server process stopping): the PostgreSQL pool."""
+        """Release what holds connections (a server process stopping): the relay, the PostgreSQL pool."""
+        if self.relay_loop is not None:
+            self.relay_loop.stop()
         repository = self.__dict__.get("user_repository")
         if repository is not None and hasattr(repository, "close"):
             repository.close()
@@ -282,13 +297,35 @@ class Wiring:
             return None
         return UserCreatedStaging(self.outbox)
 
+    @property
+    def postgres_keeps_user_events(self) -> bool:
+        """With webhooks on and users in PostgreSQL, a new user's user.created event is stored by the
+        user's own statement, until the request (or else the relay) has put it in the outbox."""
+        return self.settings.users.store == "postgres" and self.webhook_sender.enabled
+
+    @staticmethod
+    def _user_created_event(user: Any) -> Any:
+        from chalicelib.webhooks.events import user_created_event
+
+        return user_created_event(user.to_json())
+
+    def _forget_stored_event(self, event_id: str) -> None:
+        self.user_repository.forget_event(event_id)
+
+    @cached_property
+    def stored_event_relay(self) -> Any:
+        from chalicelib.webhooks.relay import StoredEventRelay
+
+        return StoredEventRelay(self.user_repository, self.outbox, self.logger)
+
     @cached_property
     def webhook_delivery(self) -> Any:
         from chalicelib.webhooks.delivery import WebhookDelivery
 
         return WebhookDelivery(self.outbox, self.webhook_sender, self.breakers.get("webhook"), self.counters,
                                self.logger, batch_size=self.settings.webhooks.batch_size,
-                               staged_by_store=self.user_created_staging is not None)
+                               staged_by_store=self.user_created_staging is not None,
+                               queued=self._forget_stored_event if self.postgres_keeps_user_events else None)
 
     # -- chaos -----------------------------------------------------------------------------------
     @cached_property

@@ -26,6 +26,17 @@ _SELECT_ONE = f"SELECT {_COLUMNS} FROM users WHERE id = %s"  # nosec B608
 # Writes carry their deadline (migrations/0002_write_deadline.sql): past it the server refuses them.
 _INSERT = ("INSERT INTO users (id, name, email, email_key, created_at) "
            "SELECT %s::uuid, %s, %s, %s, %s::timestamptz WHERE write_deadline(%s)")
+# The user and its event in one statement: both are stored or neither (migrations/0003_event_outbox.sql).
+_INSERT_WITH_EVENT = (f"WITH new_user AS ({_INSERT} RETURNING id) "
+                      "INSERT INTO event_outbox (event_id, event_type, body) SELECT %s::uuid, %s, %s FROM new_user")
+# Events stored long enough ago that the request which stored them would have deleted them (it
+# died first), and claimed by no other relay now: each is claimed for ``lease`` seconds.
+_CLAIM_SETTLED_EVENTS = (
+    "UPDATE event_outbox SET claimed_until = now() + make_interval(secs => %s) WHERE event_id IN ("
+    "SELECT event_id FROM event_outbox WHERE stored_at < now() - make_interval(secs => %s) "
+    "AND (claimed_until IS NULL OR claimed_until < now()) ORDER BY stored_at LIMIT %s FOR UPDATE SKIP LOCKED) "
+    "RETURNING event_id::text, event_type, body")
+_DELETE_EVENTS = "DELETE FROM event_outbox WHERE event_id = ANY(%s::uuid[])"
 _UPDATE = ("UPDATE users SET name = %s, email = %s, email_key = %s, updated_at = now() "  # nosec B608
            f"WHERE id = %s AND write_deadline(%s) RETURNING {_COLUMNS}")
 _DELETE = "DELETE FROM users WHERE id = %s AND write_deadline(%s)"
@@ -68,26 +79,30 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
 # operations the DynamoDB store makes for the same call, so an experiment acts alike on both stores.
 _STORE_OPERATIONS = {"create": ("TransactWriteItems",), "get": ("GetItem",), "list": ("Query",),
                      "update": ("GetItem", "TransactWriteItems"), "delete": ("GetItem", "TransactWriteItems"),
-                     "ping": ("GetItem",)}
+                     "ping": ("GetItem",), "relay": ("Query",)}
 FAULT_SERVICE = "dynamodb"  # the service the fault records name (``chalicelib.chaos.active.DynamoDBFaultSwitch``)
 
 
 class PostgresUserRepository:
     def __init__(self, connect: Callable[[], Any], close: Optional[Callable[[], None]] = None,
                  answer_timeout: Optional[float] = None, faults: Any = None,
-                 on_connection_lost: Optional[Callable[[], None]] = None) -> None:
+                 on_connection_lost: Optional[Callable[[], None]] = None,
+                 created_event: Optional[Callable[[User], Any]] = None) -> None:
         """``connect`` returns a new psycopg connection (a pool's ``connection`` works too);
         ``close`` releases what it holds (the pool's ``close``); ``answer_timeout``: seconds a
         statement may wait for the server before its connection is abandoned (None: no bound);
         ``faults``: a ``chalicelib.resilience.faults.FaultInjector`` whose users-store faults each
         statement meets before it is sent (chaos experiments), or None; ``on_connection_lost``:
         called when a statement finds its connection dropped by the server (not abandoned for
-        want of an answer), as ``postgres_connection.PoolRecheck``."""
+        want of an answer), as ``postgres_connection.PoolRecheck``; ``created_event``: the event a new
+        user makes (with ``event_id``, ``event_type`` and ``body``), stored with the user in
+        ``event_outbox`` until ``forget_event`` or ``relay_events``, or None to store none."""
         self._connect = connect
         self._close = close
         self._answer_timeout = answer_timeout
         self._faults = faults
         self._on_connection_lost = on_connection_lost
+        self._created_event = created_event
         # The server refuses a write that starts later than this after it was sent: by then the server
         # has cancelled it itself, or is not answering and the client gives up a grace period later.
         self._write_within = None if answer_timeout is None else max(answer_timeout - ANSWER_GRACE_SECONDS, 0.0)
@@ -158,15 +173,42 @@ class PostgresUserRepository:
 
         user_id = new_user_id()
         now = datetime.now(timezone.utc)
-
-        def insert(cursor: Any) -> None:
-            cursor.execute(_INSERT, (user_id, data.name, data.email, data.email_key, now, self._write_deadline()))
+        user = User(id=user_id, name=data.name, email=data.email, created_at=_iso(now))
+        values: tuple = (user_id, data.name, data.email, data.email_key, now, self._write_deadline())
+        statement = _INSERT
+        if self._created_event is not None:
+            event = self._created_event(user)
+            statement, values = _INSERT_WITH_EVENT, (*values, event.event_id, event.event_type, event.body)
 
         try:
-            self._run(insert, "create")
+            self._run(lambda cursor: cursor.execute(statement, values), "create")
         except psycopg.errors.UniqueViolation:
             raise EmailTaken(data.email_key) from None
-        return User(id=user_id, name=data.name, email=data.email, created_at=_iso(now))
+        return user
+
+    def forget_event(self, event_id: str) -> None:
+        """Delete the stored copy of an event that is now in the webhook outbox."""
+        self._run(lambda cursor: cursor.execute(_DELETE_EVENTS, ([event_id],)), "relay")
+
+    def relay_events(self, hand_on: Callable[[str, str, str], None], *, settled_seconds: float,
+                     lease_seconds: float, limit: int) -> int:
+        """Claim up to ``limit`` events stored over ``settled_seconds`` ago, oldest first, hand each to
+        ``hand_on(event_id, event_type, body)`` and delete those it took. When ``hand_on`` raises,
+        the rest stay stored, for a relay once the claim's ``lease_seconds`` end. Returns how many
+        were handed on."""
+        def claim(cursor: Any) -> list[tuple[str, str, str]]:
+            cursor.execute(_CLAIM_SETTLED_EVENTS, (lease_seconds, settled_seconds, limit))
+            return cursor.fetchall()
+
+        handed: list[str] = []
+        try:
+            for event_id, event_type, body in self._run(claim, "relay"):
+                hand_on(event_id, event_type, body)
+                handed.append(event_id)
+        finally:
+            if handed:
+                self._run(lambda cursor: cursor.execute(_DELETE_EVENTS, (handed,)), "relay")
+        return len(handed)
 
     def get(self, user_id: str) -> Optional[User]:
         def select(cursor: Any) -> Optional[tuple]:

@@ -29,11 +29,14 @@ from chalicelib.webhooks.sender import WebhookSender
 class WebhookDelivery:
     def __init__(self, outbox: OutboxStore, sender: WebhookSender, breaker: Any, counters: MetricCounter, logger: Any,
                  *, batch_size: int = 50, clock: Callable[[], float] = time.time,
-                 staged_by_store: bool = False) -> None:
+                 staged_by_store: bool = False, queued: Optional[Callable[[str], None]] = None) -> None:
         """``staged_by_store``: the users store writes each user.created entry itself, claimed, in the
-        user's transaction (``UserCreatedStaging``); the request then only makes the first attempt."""
+        user's transaction (``UserCreatedStaging``); the request then only makes the first attempt.
+        ``queued(event_id)``: told once an event is in the outbox (the PostgreSQL store then deletes
+        the copy it stored with the user; ``chalicelib.webhooks.relay`` hands on those left)."""
         self.outbox = outbox
         self._staged_by_store = staged_by_store
+        self._queued = queued
         self.sender = sender
         self.breaker = breaker
         self._counters = counters
@@ -72,10 +75,20 @@ class WebhookDelivery:
                                 extra={"event_id": event.event_id, "user_id": user.get("id")})
                 self._count("webhook_events_lost")
             return event.event_id
+        self._tell_queued(event.event_id)
         if entry is None:
             return event.event_id  # already queued by an earlier call: the drainer owns it
         self._attempt(entry)
         return event.event_id
+
+    def _tell_queued(self, event_id: str) -> None:
+        if self._queued is None:
+            return
+        try:
+            self._queued(event_id)
+        except Exception as exc:  # the store's copy stays: its relay hands it on again, and enqueuing is idempotent
+            self._log.warning("Stored copy of a queued webhook event not deleted",
+                              extra={"event_id": event_id, "error": type(exc).__name__})
 
     # ------------------------------------------------------------------ sending
     def _send(self, event: WebhookEvent, attempt: int) -> Optional[str]:

@@ -87,5 +87,5 @@ def repository(request):
     store = PostgresUserRepository(lambda: psycopg.connect(dsn))
     store.ensure_schema()
     with psycopg.connect(dsn) as connection:
-        connection.execute("TRUNCATE users")
+        connection.execute("TRUNCATE users, event_outbox")
     yield store

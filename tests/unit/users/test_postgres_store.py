@@ -27,7 +27,7 @@ def cluster():
 @pytest.fixture
 def empty_database(cluster):
     with psycopg.connect(cluster.socket_dsn, autocommit=True) as connection:
-        connection.execute("DROP TABLE IF EXISTS users, schema_migrations")
+        connection.execute("DROP TABLE IF EXISTS users, event_outbox, schema_migrations")
     return cluster
 
 
@@ -46,10 +46,10 @@ def database_secret(aws_mock, cluster, monkeypatch):
 
 def test_migrations_apply_each_file_once_and_record_its_version(empty_database):
     with psycopg.connect(empty_database.socket_dsn) as connection:
-        assert migrate.migrate(connection) == ["0001", "0002"]
+        assert migrate.migrate(connection) == ["0001", "0002", "0003"]
         assert migrate.migrate(connection) == []
-        versions = connection.execute("SELECT version, name FROM schema_migrations").fetchall()
-        assert versions == [("0001", "0001_users"), ("0002", "0002_write_deadline")]
+        versions = connection.execute("SELECT version, name FROM schema_migrations ORDER BY version").fetchall()
+        assert versions == [("0001", "0001_users"), ("0002", "0002_write_deadline"), ("0003", "0003_event_outbox")]
         assert connection.execute("SELECT count(*) FROM users").fetchone() == (0,)
 
 
@@ -451,3 +451,58 @@ def test_a_write_its_client_gave_up_on_is_not_applied_when_the_stopped_server_ru
     finally:
         empty_database.resume()
         repository.close()
+
+
+@pytest.fixture
+def webhook_postgres_client(request, monkeypatch):
+    """The ECS variant's app with webhooks on, sent to a fake endpoint."""
+    from chalicelib.webhooks.sender import WebhookSender
+
+    from tests.support.webhooks import SIGNING_KEY, FakeHttp
+
+    monkeypatch.setenv("WEBHOOK_URL", "https://hooks.example.com/users")
+    client = request.getfixturevalue("postgres_client")
+    wiring.current().webhook_sender = WebhookSender("https://hooks.example.com/users", key_reader=lambda: SIGNING_KEY,
+                                                    http=FakeHttp())
+    return client
+
+
+def _stored_event_ids(cluster) -> list[str]:
+    with psycopg.connect(cluster.socket_dsn) as connection:
+        return [row[0] for row in connection.execute("SELECT event_id::text FROM event_outbox").fetchall()]
+
+
+def test_a_create_queues_its_event_and_deletes_the_copy_stored_with_the_user(webhook_postgres_client, empty_database):
+    from chalicelib.webhooks.events import user_created_event
+
+    created = webhook_postgres_client.http.post("/api/users", headers={"Content-Type": "application/json"},
+                                                body=json.dumps({"name": "Ada", "email": "ada@example.com"}))
+    assert created.status_code == 201, created.body
+    entry = wiring.current().outbox.get(user_created_event(created.json_body).event_id)
+    assert entry.status == "delivered"
+    assert _stored_event_ids(empty_database) == []
+
+
+def test_the_event_of_a_user_whose_request_died_after_the_write_is_relayed_to_the_outbox(
+        webhook_postgres_client, empty_database):
+    from chalicelib.users.validation import UserInput
+    from chalicelib.webhooks.events import user_created_event
+
+    wired = wiring.current()
+    user = wired.user_repository.create(UserInput(name="Ada", email="ada@example.com"))  # and nothing after
+    event_id = user_created_event(user.to_json()).event_id
+    assert _stored_event_ids(empty_database) == [event_id]
+    wired.stored_event_relay.settled_seconds = 0
+    assert wired.stored_event_relay.relay_once() == 1
+    assert (wired.outbox.get(event_id).status, _stored_event_ids(empty_database)) == ("pending", [])
+
+
+def test_a_container_worker_runs_the_relay_only_for_postgres_with_webhooks(webhook_postgres_client, monkeypatch):
+    wired = wiring.current()
+    wired.start_background_work()
+    assert wired.relay_loop is not None
+    wired.close()
+    monkeypatch.setenv("USERS_STORE", "dynamodb")
+    wiring.reset()
+    wiring.current().start_background_work()
+    assert wiring.current().relay_loop is None
