@@ -128,6 +128,7 @@ def banner(stack: LocalStack, log_file: Path) -> str:
             f"  dashboard:      {stack.base_url}/sre/dashboard-ui (the JSON: {stack.base_url}/sre/dashboard)\n"
             f"  embedded AWS:   {stack.aws_endpoint} (AWS_ENDPOINT_URL for the aws CLI / boto3)\n"
             f"  control API:    {stack.control_url}/status\n"
+            f"  webhooks:       {stack.webhook_receiver_url} (what arrived; operator token)\n"
             f"  operator:       {LOCAL_OPERATOR} (audited by that name), token {stack.operator_token} "
             f"(`{token_command(stack.config.port)}` prints it)\n"
             f"                  (Authorization: Bearer <token> on /sre/*; in Secrets Manager as "

@@ -78,8 +78,6 @@ class EcsVariant:
                 "DB_NAME": "postgres", "DB_SECRET_ID": DATABASE_SECRET, "DB_SSLMODE": "disable",
                 "HOST": self.host, "PORT": str(self.port),
                 "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY") or str(self._workers or 2),
-                # The local webhook receiver is a devstack route the container does not serve: no webhook.
-                "WEBHOOK_URL": "",
                 "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)}
 
     def start(self) -> None:

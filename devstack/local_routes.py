@@ -1,6 +1,7 @@
 """Routes only the local stack has: the webhook receiver and the DynamoDB fault switch.
 
-``register_local_routes(app, wired)`` adds them to the app the local stack serves; the
+``register_local_routes(app, wired)`` adds them to the app the local stack serves (the ECS
+variant serves the receiver alone, as ``receiver_app``, on a port of its own); the
 Lambda package never contains them (``scripts/package_chalice.py`` leaves ``devstack/`` out).
 Reading or switching them needs the operator token; only the signed webhook delivery
 itself (``POST /_local/webhook-receiver``, checked by its HMAC signature) does not.
@@ -19,12 +20,10 @@ from chalicelib.http.request import check_body_size, json_object
 from chalicelib.http.routing import answer_wrong_methods_with_405
 from chalicelib.observability.request_context import exclude_from_sli
 from devstack.dynamodb_faults import LocalFaultControl
-from devstack.webhook_receiver import WebhookReceiver
+from devstack.webhook_receiver import RECEIVER_PATH, WebhookReceiver
 
 
-def build_blueprint(wired: Callable[[], Any], receiver: WebhookReceiver, faults: LocalFaultControl) -> Blueprint:
-    blueprint = ReusableBlueprint(__name__)
-
+def _operator_checks(blueprint: Blueprint, wired: Callable[[], Any]) -> tuple[Callable[[], None], Callable[..., Any]]:
     def require_operator() -> None:
         wired().operator_auth.require(blueprint.current_request.headers)
 
@@ -32,7 +31,14 @@ def build_blueprint(wired: Callable[[], Any], receiver: WebhookReceiver, faults:
         """Switching local faults is a control-plane action like any other: audited by name."""
         return operator_action(wired().operator_auth, blueprint.current_request.headers, action, target)
 
-    @blueprint.route("/_local/webhook-receiver", methods=["POST", "GET", "DELETE"])
+    return require_operator, audited
+
+
+def build_receiver_blueprint(wired: Callable[[], Any], receiver: WebhookReceiver) -> Blueprint:
+    blueprint = ReusableBlueprint(__name__)
+    require_operator, audited = _operator_checks(blueprint, wired)
+
+    @blueprint.route(RECEIVER_PATH, methods=["POST", "GET", "DELETE"])
     def local_webhook_receiver():
         exclude_from_sli()
         request = blueprint.current_request
@@ -45,11 +51,18 @@ def build_blueprint(wired: Callable[[], Any], receiver: WebhookReceiver, faults:
         require_operator()
         return receiver.listing()
 
-    @blueprint.route("/_local/webhook-receiver/outage", methods=["PUT"])
+    @blueprint.route(f"{RECEIVER_PATH}/outage", methods=["PUT"])
     def local_webhook_receiver_outage():
         exclude_from_sli()
         with audited("local-webhook-receiver.outage", "webhook-receiver"):
             return receiver.set_outage(json_object(blueprint.current_request, allowed=("enabled",)))
+
+    return blueprint
+
+
+def build_fault_blueprint(wired: Callable[[], Any], faults: LocalFaultControl) -> Blueprint:
+    blueprint = ReusableBlueprint(__name__)
+    require_operator, audited = _operator_checks(blueprint, wired)
 
     @blueprint.route("/_local/faults/dynamodb", methods=["GET", "PUT", "DELETE"])
     def local_dynamodb_fault():
@@ -67,10 +80,28 @@ def build_blueprint(wired: Callable[[], Any], receiver: WebhookReceiver, faults:
     return blueprint
 
 
+def _receiver(wired: Callable[[], Any]) -> WebhookReceiver:
+    return WebhookReceiver(lambda: wired().secrets.read_field(wired().settings.webhooks.signing_secret, "key"))
+
+
 def register_local_routes(app: Chalice, wired: Callable[[], Any]) -> tuple[WebhookReceiver, LocalFaultControl]:
     """Add the local-only routes to ``app``; returns the receiver and the fault control they act on."""
-    receiver = WebhookReceiver(lambda: wired().secrets.read_field(wired().settings.webhooks.signing_secret, "key"))
+    receiver = _receiver(wired)
     faults = LocalFaultControl(lambda: wired().user_models)
-    app.register_blueprint(build_blueprint(wired, receiver, faults))
+    app.register_blueprint(build_receiver_blueprint(wired, receiver))
+    app.register_blueprint(build_fault_blueprint(wired, faults))
     answer_wrong_methods_with_405(app)
     return receiver, faults
+
+
+def receiver_app(wired: Callable[[], Any]) -> Chalice:
+    """The webhook receiver as an app of its own: the ECS variant's container serves the service's app
+    alone (its image has no devstack), so the local stack serves the receiver on another port. With
+    the service's middleware: the same JSON errors, request records and EMF."""
+    from chalicelib.observability.middleware import http_middleware
+
+    app = Chalice(app_name="serverless-sre-webhook-receiver")
+    app.register_middleware(http_middleware, "http")
+    app.register_blueprint(build_receiver_blueprint(wired, _receiver(wired)))
+    answer_wrong_methods_with_405(app)
+    return app

@@ -17,6 +17,7 @@ from typing import Any, Optional
 
 from devstack.ports import ensure_free, free_port
 from devstack.resources import definitions
+from devstack.webhook_receiver import RECEIVER_PATH
 
 log = logging.getLogger("devstack")
 CONTROL_HOST = "127.0.0.1"
@@ -70,6 +71,12 @@ class LocalStack:
         # Loopback only: it runs functions on request.
         self.control_port = config.control_port or free_port(CONTROL_HOST)
         self.control_url = f"http://{CONTROL_HOST}:{self.control_port}"
+        # The webhook receiver (devstack.local_routes): a route of the app the Lambda variant serves; the
+        # ECS variant's container serves the service's app alone, so there it is an app on its own port.
+        receiver_base = (f"http://{config.host}:{free_port(config.host)}" if config.variant == "ecs"
+                         else self.base_url)
+        self.webhook_receiver_url = f"{receiver_base}{RECEIVER_PATH}"
+        self._receiver_gateway: Any = None
         self.resources: dict[str, dict[str, str]] = {}
         self._moto: Any = None
         self._gateway: Any = None
@@ -235,7 +242,8 @@ class LocalStack:
             return invoke(function_key, event)
 
     def status(self) -> dict[str, Any]:
-        return {"ready": self._ready.is_set(), "variant": self.config.variant, "base_url": self.base_url, "aws_endpoint": self.aws_endpoint,
+        return {"ready": self._ready.is_set(), "variant": self.config.variant, "base_url": self.base_url,
+                "webhook_receiver": self.webhook_receiver_url, "aws_endpoint": self.aws_endpoint,
                 "pids": {"stack": os.getpid(), "embedded_aws": getattr(self._moto, "pid", None),
                          **({"api_server": self._ecs.server_pid} if self._ecs is not None else {})},
                 "resources": {kind: sorted(names) for kind, names in self.resources.items()},
@@ -256,7 +264,7 @@ class LocalStack:
         os.environ.update(self.config.extra_env)
         os.environ["AWS_ENDPOINT_URL"] = self.aws_endpoint
         os.environ.setdefault("PROBE_URL", f"{self.base_url}/health")
-        os.environ.setdefault("WEBHOOK_URL", f"{self.base_url}/_local/webhook-receiver")
+        os.environ.setdefault("WEBHOOK_URL", self.webhook_receiver_url)
         os.environ.setdefault("PUBLIC_BASE_URL", self.base_url)
         os.environ.setdefault("OUTBOX_KEEP_FINISHED_SECONDS", str(LOCAL_OUTBOX_KEEP_FINISHED_SECONDS))
         # Locally anyone may read the SRE plane (README); SRE_READS_REQUIRE_TOKEN=true acts as deployed.
@@ -277,6 +285,8 @@ class LocalStack:
 
         if self.config.variant == "ecs":
             from devstack.ecs import EcsVariant
+
+            self._start_receiver()
 
             self._ecs = EcsVariant(self.config.host, self.config.port, self.client("secretsmanager"),
                                    on_emf=self._forwarder)
@@ -308,6 +318,18 @@ class LocalStack:
             self._scheduler.start()
         threading.Thread(target=self._watch_embedded_aws, name="devstack-aws-watch", daemon=True).start()
         self._ready.set()
+
+    def _start_receiver(self) -> None:
+        from urllib.parse import urlsplit
+
+        from chalicelib import wiring
+        from devstack.gateway import create_gateway
+        from devstack.local_routes import receiver_app
+
+        address = urlsplit(self.webhook_receiver_url)
+        self._receiver_gateway = create_gateway(receiver_app(wiring.current), address.hostname, address.port)
+        threading.Thread(target=self._receiver_gateway.server.serve_forever, name="devstack-webhook-receiver",
+                         daemon=True).start()
 
     def _start_queue_consumers(self) -> None:
         from devstack.queue_consumers import QueueConsumer
@@ -359,6 +381,11 @@ class LocalStack:
         if self._ecs is not None:
             self._ecs.stop()
             stopped.append(f"gunicorn on {self.base_url} and its PostgreSQL")
+        receiver = getattr(self._receiver_gateway, "server", None)
+        if receiver is not None:
+            receiver.shutdown()
+            receiver.server_close()
+            stopped.append(f"webhook receiver on {self.webhook_receiver_url}")
         if self._scheduler is not None:
             self._scheduler.stop()
             stopped.append(f"scheduler ({self._scheduler.summary()})")

@@ -16,6 +16,7 @@ from chalicelib.webhooks.sender import IDEMPOTENCY_HEADER
 from chalicelib.webhooks.signing import verify
 
 MAX_KEPT = 1000
+RECEIVER_PATH = "/_local/webhook-receiver"
 
 
 class WebhookReceiver:

@@ -43,6 +43,10 @@ class RunningStack:
     def url(self, path: str) -> str:
         return self.base_url + path
 
+    def receiver_url(self, path: str = "") -> str:
+        """The local webhook receiver (the ECS variant serves it on a port of its own)."""
+        return self.status()["webhook_receiver"] + path
+
     def boto3_client(self, service: str) -> Any:
         return boto3.client(service, endpoint_url=self.aws_endpoint, region_name="us-east-1",
                             aws_access_key_id="local", aws_secret_access_key="local")

@@ -4,7 +4,7 @@ The stale-read / 503 part forces the ``database`` breaker open through the opera
 endpoint; the fault part injects DynamoDB errors below the breaker through the local
 fault switch (``devstack.local_routes``) in the Lambda variant, and stops the PostgreSQL
 server in the ECS variant; the webhook part needs the local receiver (``WEBHOOK_URL``
-pointing at it, as the local stack sets it), which only the Lambda variant serves.
+pointing at it, as the local stack sets it; the ECS variant serves it on a port of its own).
 """
 import time
 import uuid
@@ -15,7 +15,6 @@ import requests
 pytestmark = pytest.mark.e2e
 
 FAULT_PATH = "/_local/faults/dynamodb"
-RECEIVER_PATH = "/_local/webhook-receiver"
 
 
 def unique_email(prefix="breaker"):
@@ -56,11 +55,13 @@ def fault_control(stack):
 
 @pytest.fixture
 def receiver(stack):
-    assert stack.http.get(stack.url(RECEIVER_PATH), headers=stack.operator_headers()).status_code != 404, \
+    """The stack's webhook receiver, emptied, its outage switched off afterwards."""
+    url = stack.receiver_url()
+    assert stack.http.get(url, headers=stack.operator_headers()).status_code != 404, \
         "local webhook receiver not enabled in the stack (LOCAL_WEBHOOK_RECEIVER=true, WEBHOOK_URL)"
-    stack.http.delete(stack.url(RECEIVER_PATH), headers=stack.operator_headers())
-    yield
-    stack.http.put(stack.url(f"{RECEIVER_PATH}/outage"), headers=stack.operator_headers(), json={"enabled": False})
+    stack.http.delete(url, headers=stack.operator_headers())
+    yield url
+    stack.http.put(f"{url}/outage", headers=stack.operator_headers(), json={"enabled": False})
     operate(stack, "webhook", "reset")
 
 
@@ -165,17 +166,15 @@ def test_a_postgres_outage_trips_the_breaker_serves_stale_reads_and_loses_no_use
     assert all(listed.count(email) == 1 for email in emails)
 
 
-# The receiver is a devstack route; the ECS variant serves the container's app alone.
-@pytest.mark.parametrize("stack", ["lambda"], indirect=True)
 def test_webhook_events_are_all_delivered_after_the_receiver_recovers(stack, receiver):
-    stack.http.put(stack.url(f"{RECEIVER_PATH}/outage"), headers=stack.operator_headers(), json={"enabled": True})
+    stack.http.put(f"{receiver}/outage", headers=stack.operator_headers(), json={"enabled": True})
     created = [create(stack, unique_email("hook")) for _ in range(5)]
     assert [response.status_code for response in created] == [201] * 5  # the webhook never fails a create
     assert breaker(stack, "webhook")["state"] == "open"
 
-    stack.http.put(stack.url(f"{RECEIVER_PATH}/outage"), headers=stack.operator_headers(), json={"enabled": False})
+    stack.http.put(f"{receiver}/outage", headers=stack.operator_headers(), json={"enabled": False})
     operate(stack, "webhook", "close")
     stack.fire("outbox-drainer", {"all_pending": True})
-    received = stack.http.get(stack.url(RECEIVER_PATH), headers=stack.operator_headers()).json()["events"]
+    received = stack.http.get(receiver, headers=stack.operator_headers()).json()["events"]
     delivered_user_ids = {entry["event"]["data"]["id"] for entry in received}
     assert {response.json()["id"] for response in created} <= delivered_user_ids

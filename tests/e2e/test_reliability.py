@@ -41,7 +41,6 @@ FAULT_SECONDS = 2.0
 RECOVERY_SECONDS = 4.0
 CALM_TAIL_SECONDS = 1
 FAULT_PATH = "/_local/faults/dynamodb"
-RECEIVER_PATH = "/_local/webhook-receiver"
 ERROR_CLASSES = ("5xx", "no answer")
 
 
@@ -59,7 +58,7 @@ def _clear_dynamodb_fault(stack: Any) -> None:
 
 def _receiver_outage(enabled: bool) -> Callable[[Any], None]:
     def switch(stack: Any) -> None:
-        response = stack.http.put(stack.url(f"{RECEIVER_PATH}/outage"), headers=stack.operator_headers(),
+        response = stack.http.put(stack.receiver_url("/outage"), headers=stack.operator_headers(),
                                   json={"enabled": enabled})
         assert response.status_code == 200, response.text
     return switch
@@ -83,7 +82,7 @@ FAULTS = (
     Fault("postgres-failing", ("ecs",), lambda stack: stack.database("stop"), lambda stack: stack.database("start")),
     Fault("postgres-slow", ("ecs",), lambda stack: stack.database("pause"), lambda stack: stack.database("resume"),
           slow=True),
-    Fault("webhook-down", ("lambda",), _receiver_outage(True), _receiver_outage(False), webhook=True),
+    Fault("webhook-down", ("lambda", "ecs"), _receiver_outage(True), _receiver_outage(False), webhook=True),
     Fault("embedded-aws-restart", ("lambda", "ecs"), lambda stack: stack.restart("embedded-aws")),
     Fault("app-server-restart", ("lambda", "ecs"), lambda stack: stack.restart("app-server"), unanswered=True),
 )
@@ -145,7 +144,7 @@ def _bad(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]], 
 def test_acknowledged_writes_survive_the_fault_and_the_service_recovers_by_itself(disposable_stack, case, capsys):
     stack, (_, fault) = disposable_stack, case
     if fault.webhook:
-        stack.http.delete(stack.url(RECEIVER_PATH), headers=stack.operator_headers())
+        stack.http.delete(stack.receiver_url(), headers=stack.operator_headers())
     before = _evaluate(stack)
     window = FaultWindow()
     chaos = _schedule(stack, fault, window)
@@ -201,7 +200,7 @@ def _assert_every_created_user_was_announced(stack: Any, run_id: str) -> None:
         drained = stack.fire("outbox-drainer", {"all_pending": True})
         if not drained["due"]:
             break
-    received = stack.http.get(stack.url(RECEIVER_PATH), headers=stack.operator_headers()).json()["events"]
+    received = stack.http.get(stack.receiver_url(), headers=stack.operator_headers()).json()["events"]
     announced = {entry["event"]["data"]["id"] for entry in received if entry["type"] == "user.created"}
     created = {user["id"] for user in stack.http.get(stack.url("/api/users?limit=1000")).json()
                if run_id in user["email"]}

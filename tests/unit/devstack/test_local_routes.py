@@ -176,3 +176,26 @@ def test_the_app_the_lambda_runs_has_no_local_route():
     from app import app
 
     assert not [path for path in app.routes if path.startswith("/_local")]
+
+
+@pytest.fixture
+def receiver_client(provisioned):
+    """The receiver as the ECS variant's local stack serves it: an app of its own."""
+    from chalicelib import wiring
+    from devstack.local_routes import receiver_app
+
+    with Client(receiver_app(wiring.current)) as test_client:
+        yield test_client
+
+
+def test_the_receiver_app_of_the_ecs_variant_verifies_and_lists_what_arrived(receiver_client, signing_key, operator):
+    assert post_event(receiver_client, signing_key).status_code == 200
+    assert post_event(receiver_client, "not-the-key").status_code == 401
+    assert receiver_client.http.get("/_local/webhook-receiver", headers=operator).json_body["deliveries"] == 1
+
+
+def test_the_receiver_app_serves_the_receiver_alone(aws_mock):
+    from chalicelib import wiring
+    from devstack.local_routes import receiver_app
+
+    assert set(receiver_app(wiring.current).routes) == {"/_local/webhook-receiver", "/_local/webhook-receiver/outage"}
