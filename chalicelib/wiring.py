@@ -300,7 +300,8 @@ class Wiring:
     @property
     def postgres_keeps_user_events(self) -> bool:
         """With webhooks on and users in PostgreSQL, a new user's user.created event is stored by the
-        user's own statement, until the request (or else the relay) has put it in the outbox."""
+        user's own statement, until the request has delivered it or put it in the outbox (or else the
+        relay has)."""
         return self.settings.users.store == "postgres" and self.webhook_sender.enabled
 
     @staticmethod
@@ -309,7 +310,7 @@ class Wiring:
 
         return user_created_event(user.to_json())
 
-    def _forget_stored_event(self, event_id: str) -> None:
+    def _forget_kept_event(self, event_id: str) -> None:
         self.user_repository.forget_event(event_id)
 
     @cached_property
@@ -325,7 +326,7 @@ class Wiring:
         return WebhookDelivery(self.outbox, self.webhook_sender, self.breakers.get("webhook"), self.counters,
                                self.logger, batch_size=self.settings.webhooks.batch_size,
                                staged_by_store=self.user_created_staging is not None,
-                               queued=self._forget_stored_event if self.postgres_keeps_user_events else None)
+                               forget_kept=self._forget_kept_event if self.postgres_keeps_user_events else None)
 
     # -- chaos -----------------------------------------------------------------------------------
     @cached_property

@@ -1,15 +1,22 @@
-"""At-least-once delivery of webhook events: outbox first, then a direct attempt, then the drainer.
+"""At-least-once delivery of webhook events: stored first, then a direct attempt, then the drainer.
 
 ``WebhookDelivery.notify_user_created(user_dict)`` runs after a user is created
-(``WebhookUserEvents``, the users service's events port):
+(``WebhookUserEvents``, the users service's events port). The event is durable before it is
+sent, in one of three ways:
 
-1. the event is in the outbox (durable) as attempt 1: the DynamoDB users store wrote it in the
-   user's own transaction (``UserCreatedStaging``), so a user never exists without its event;
-   with another store it is written now, after the user's write;
-2. one direct send is made through the ``webhook`` breaker, with the short sender timeout;
-3. success marks it delivered; failure (or an open breaker) leaves it pending for the
-   ``outbox-drainer`` schedule, which retries with exponential backoff until delivered or
-   ``OUTBOX_MAX_ATTEMPTS`` is reached (then ``dead``, logged and counted).
+- **staged** (users in DynamoDB): the users store wrote the outbox entry, as attempt 1, in the
+  user's own transaction (``UserCreatedStaging``); the request makes that attempt and marks the
+  entry delivered, or leaves it pending for the drainer;
+- **kept** (users in PostgreSQL): the users store keeps the event with the user (``event_outbox``)
+  until ``forget_kept`` deletes it. The request sends it first: delivered, nothing more is stored;
+  not delivered, it goes to the outbox for the drainer. Either way the kept copy is then deleted.
+  Should the request die before that, the store's relay (``chalicelib.webhooks.relay``) puts the
+  copy in the outbox;
+- otherwise the request puts it in the outbox, as attempt 1, before the attempt.
+
+The direct attempt goes through the ``webhook`` breaker with the short sender timeout; the
+``outbox-drainer`` schedule retries what is pending with exponential backoff until delivered or
+``OUTBOX_MAX_ATTEMPTS`` is reached (then ``dead``, logged and counted).
 
 It never raises and never waits longer than one sender timeout: the user's request does
 not fail because of the webhook. Receivers deduplicate on the ``Idempotency-Key`` header.
@@ -29,14 +36,12 @@ from chalicelib.webhooks.sender import WebhookSender
 class WebhookDelivery:
     def __init__(self, outbox: OutboxStore, sender: WebhookSender, breaker: Any, counters: MetricCounter, logger: Any,
                  *, batch_size: int = 50, clock: Callable[[], float] = time.time,
-                 staged_by_store: bool = False, queued: Optional[Callable[[str], None]] = None) -> None:
-        """``staged_by_store``: the users store writes each user.created entry itself, claimed, in the
-        user's transaction (``UserCreatedStaging``); the request then only makes the first attempt.
-        ``queued(event_id)``: told once an event is in the outbox (the PostgreSQL store then deletes
-        the copy it stored with the user; ``chalicelib.webhooks.relay`` hands on those left)."""
+                 staged_by_store: bool = False, forget_kept: Optional[Callable[[str], None]] = None) -> None:
+        """``staged_by_store``: the users store writes each user.created outbox entry itself (staged,
+        above); ``forget_kept(event_id)``: the users store keeps each event until this deletes it (kept)."""
         self.outbox = outbox
         self._staged_by_store = staged_by_store
-        self._queued = queued
+        self._forget_kept = forget_kept
         self.sender = sender
         self.breaker = breaker
         self._counters = counters
@@ -62,33 +67,44 @@ class WebhookDelivery:
             return None
         if self._staged_by_store:
             self._attempt(OutboxEntry(event=event, attempts=1, next_attempt_at=None, status=PENDING))
-            return event.event_id
+        elif self._forget_kept is not None:
+            self._deliver_kept(event)
+        else:
+            self._queue_and_attempt(event)
+        return event.event_id
+
+    def _deliver_kept(self, event: WebhookEvent) -> None:
+        problem = self._send(event, 1)
+        if problem is None:
+            self._count("webhook_deliveries")
+        else:
+            try:
+                entry = self.outbox.enqueue(event, claimed=True)
+            except Exception as exc:  # the store keeps its copy: its relay puts it in the outbox later
+                self._log.warning("Webhook event not delivered and not queued; the users store keeps it",
+                                  extra={"event_id": event.event_id, "error": type(exc).__name__})
+                return
+            if entry is not None:
+                self._record(entry, problem)
+        try:
+            self._forget_kept(event.event_id)
+        except Exception as exc:  # the copy stays: the relay queues it, and queuing one event twice is one entry
+            self._log.warning("Kept copy of a handled webhook event not deleted",
+                              extra={"event_id": event.event_id, "error": type(exc).__name__})
+
+    def _queue_and_attempt(self, event: WebhookEvent) -> None:
         try:
             entry = self.outbox.enqueue(event, claimed=True)
         except Exception as exc:  # outbox unreachable: still try the direct send below
             self._log.error("Webhook outbox write failed; trying a direct send only",
-                            extra={"event_id": event.event_id, "user_id": user.get("id"),
-                                   "error": type(exc).__name__})
+                            extra={"event_id": event.event_id, "error": type(exc).__name__})
             self._count("webhook_outbox_write_failures")
             if self._send(event, 1) is None:
-                self._log.error("Webhook event lost: not stored and not delivered",
-                                extra={"event_id": event.event_id, "user_id": user.get("id")})
+                self._log.error("Webhook event lost: not stored and not delivered", extra={"event_id": event.event_id})
                 self._count("webhook_events_lost")
-            return event.event_id
-        self._tell_queued(event.event_id)
-        if entry is None:
-            return event.event_id  # already queued by an earlier call: the drainer owns it
-        self._attempt(entry)
-        return event.event_id
-
-    def _tell_queued(self, event_id: str) -> None:
-        if self._queued is None:
             return
-        try:
-            self._queued(event_id)
-        except Exception as exc:  # the store's copy stays: its relay hands it on again, and enqueuing is idempotent
-            self._log.warning("Stored copy of a queued webhook event not deleted",
-                              extra={"event_id": event_id, "error": type(exc).__name__})
+        if entry is not None:  # None: queued by an earlier call, which the drainer owns
+            self._attempt(entry)
 
     # ------------------------------------------------------------------ sending
     def _send(self, event: WebhookEvent, attempt: int) -> Optional[str]:
@@ -103,7 +119,10 @@ class WebhookDelivery:
 
     def _attempt(self, entry: OutboxEntry) -> str:
         """One delivery attempt of a claimed entry; returns delivered / pending / dead / refused."""
-        problem = self._send(entry.event, entry.attempts)
+        return self._record(entry, self._send(entry.event, entry.attempts))
+
+    def _record(self, entry: OutboxEntry, problem: Optional[str]) -> str:
+        """Store the outcome of ``entry``'s attempt (``problem``: as ``_send`` answers)."""
         try:
             if problem is None:
                 self.outbox.mark_delivered(entry.event.event_id)

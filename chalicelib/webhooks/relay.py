@@ -1,10 +1,12 @@
 """Hands the webhook outbox the events the PostgreSQL users store kept with their users.
 
 The ECS variant's store writes a new user and its user.created event in one statement
-(``event_outbox``); the request then puts the event in the webhook outbox (DynamoDB) and deletes
-the stored copy. When its process dies in between, the copy stays: each container worker runs
-this relay, which hands such copies on once they are ``settled_seconds`` old. Putting an event in
-the outbox is idempotent (its id), so a copy handed on twice is still one event.
+(``event_outbox``); the request then delivers the event, or puts it in the webhook outbox
+(DynamoDB), and deletes the stored copy (``WebhookDelivery``, kept). When its process dies in
+between, the copy stays: each container worker runs this relay, which puts such copies in the
+outbox once they are ``settled_seconds`` old, for the drainer. Putting an event in the outbox is
+idempotent (its id), so a copy handed on twice is still one event; receivers deduplicate a
+delivery made twice.
 """
 from __future__ import annotations
 

@@ -454,16 +454,23 @@ def test_a_write_its_client_gave_up_on_is_not_applied_when_the_stopped_server_ru
 
 
 @pytest.fixture
-def webhook_postgres_client(request, monkeypatch):
+def webhook_http():
+    from tests.support.webhooks import FakeHttp
+
+    return FakeHttp()
+
+
+@pytest.fixture
+def webhook_postgres_client(request, monkeypatch, webhook_http):
     """The ECS variant's app with webhooks on, sent to a fake endpoint."""
     from chalicelib.webhooks.sender import WebhookSender
 
-    from tests.support.webhooks import SIGNING_KEY, FakeHttp
+    from tests.support.webhooks import SIGNING_KEY
 
     monkeypatch.setenv("WEBHOOK_URL", "https://hooks.example.com/users")
     client = request.getfixturevalue("postgres_client")
     wiring.current().webhook_sender = WebhookSender("https://hooks.example.com/users", key_reader=lambda: SIGNING_KEY,
-                                                    http=FakeHttp())
+                                                    http=webhook_http)
     return client
 
 
@@ -472,14 +479,30 @@ def _stored_event_ids(cluster) -> list[str]:
         return [row[0] for row in connection.execute("SELECT event_id::text FROM event_outbox").fetchall()]
 
 
-def test_a_create_queues_its_event_and_deletes_the_copy_stored_with_the_user(webhook_postgres_client, empty_database):
+def _create_ada(client):
+    created = client.http.post("/api/users", headers={"Content-Type": "application/json"},
+                               body=json.dumps({"name": "Ada", "email": "ada@example.com"}))
+    assert created.status_code == 201, created.body
+    return created.json_body
+
+
+def test_a_delivered_event_is_deleted_from_the_store_and_never_queued(webhook_postgres_client, webhook_http,
+                                                                      empty_database):
     from chalicelib.webhooks.events import user_created_event
 
-    created = webhook_postgres_client.http.post("/api/users", headers={"Content-Type": "application/json"},
-                                                body=json.dumps({"name": "Ada", "email": "ada@example.com"}))
-    assert created.status_code == 201, created.body
-    entry = wiring.current().outbox.get(user_created_event(created.json_body).event_id)
-    assert entry.status == "delivered"
+    event = user_created_event(_create_ada(webhook_postgres_client))
+    assert [request["body"] for request in webhook_http.requests] == [event.body.encode()]
+    assert wiring.current().outbox.get(event.event_id) is None
+    assert _stored_event_ids(empty_database) == []
+
+
+def test_an_event_not_delivered_is_queued_then_deleted_from_the_store(webhook_postgres_client, webhook_http,
+                                                                      empty_database):
+    from chalicelib.webhooks.events import user_created_event
+
+    webhook_http.down()
+    entry = wiring.current().outbox.get(user_created_event(_create_ada(webhook_postgres_client)).event_id)
+    assert (entry.status, entry.attempts) == ("pending", 1)
     assert _stored_event_ids(empty_database) == []
 
 

@@ -32,10 +32,10 @@ def webhook_breaker(clock):
 
 @pytest.fixture
 def make_delivery(outbox, http, webhook_breaker, clock, wired):
-    def make(url="https://hooks.example.com/users"):
+    def make(url="https://hooks.example.com/users", **options):
         return delivery.WebhookDelivery(
             outbox=outbox, breaker=webhook_breaker, clock=clock, counters=wired.counters, logger=wired.logger,
             sender=sender.WebhookSender(url=url, key_reader=lambda: SIGNING_KEY, timeout_seconds=1, http=http,
-                                        clock=clock))
+                                        clock=clock), **options)
 
     return make

@@ -127,3 +127,45 @@ def test_notifying_twice_for_one_user_queues_one_event(make_delivery, http, outb
     first = service.notify_user_created(USER)
     second = service.notify_user_created(USER)
     assert first == second and len(http.requests) == 1
+
+
+# Kept: the users store (PostgreSQL) keeps each event with its user until ``forget_kept`` deletes it.
+@pytest.fixture
+def kept():
+    return set()
+
+
+@pytest.fixture
+def kept_delivery(make_delivery, kept):
+    kept.add(user_created_event(USER).event_id)
+    return make_delivery(forget_kept=kept.remove)
+
+
+def test_a_kept_event_delivered_directly_is_forgotten_and_never_queued(kept_delivery, kept, outbox, http):
+    event_id = kept_delivery.notify_user_created(USER)
+    assert len(http.requests) == 1
+    assert (outbox.get(event_id), kept) == (None, set())
+
+
+def test_a_kept_event_not_delivered_is_queued_as_attempt_one_then_forgotten(kept_delivery, kept, outbox, http):
+    http.down()
+    event_id = kept_delivery.notify_user_created(USER)
+    entry = outbox.get(event_id)
+    assert (entry.status, entry.attempts, kept) == ("pending", 1, set())
+    assert entry.last_error
+
+
+def test_a_kept_event_refused_by_the_open_breaker_is_queued_unattempted_then_forgotten(kept_delivery, kept, outbox,
+                                                                                        http):
+    kept_delivery.breaker.open()
+    event_id = kept_delivery.notify_user_created(USER)
+    assert (http.requests, outbox.get(event_id).attempts, kept) == ([], 0, set())
+
+
+def test_a_kept_event_neither_delivered_nor_queued_stays_kept(kept_delivery, kept, http, tables):
+    import boto3
+
+    boto3.client("dynamodb", region_name="us-east-1").delete_table(TableName=tables["webhook-outbox"])
+    http.down()
+    event_id = kept_delivery.notify_user_created(USER)
+    assert kept == {event_id}
