@@ -298,7 +298,7 @@ class GatewayRequestHandler(ChaliceRequestHandler):
             return self._read_chunked(64 * limit, limit, deadline) or None
         # Chalice's int() accepts " 1_0" and "-1" (read to EOF, hanging the connection); and the
         # deployed gateway caps bodies, so a huge length is refused before reading it.
-        length = parse_bounded_int(lengths[0].strip() if lengths else "0", 0, 10 * 1024 * 1024)
+        length = parse_bounded_int(lengths[0].strip() if lengths else "0", 0, 10 ** 18)
         if length is None:
             raise RequestRejected(400, "Content-Length must be a whole number of bytes")
         if length > 64 * limit:

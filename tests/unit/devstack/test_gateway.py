@@ -394,6 +394,12 @@ def test_headers_that_stop_arriving_answer_408_json_within_the_head_timeout(gate
     assert time.monotonic() - started < 0.5  # the head's timeout (0.2 s), not the idle one (0.5 s)
 
 
+@pytest.mark.parametrize("length", [b"4194305", b"12000000", b"999999999999999999"])
+def test_a_content_length_over_the_body_limit_answers_413_json_before_it_is_read(gateway, length):
+    answers = exchange(gateway, POST_ECHO + b"Content-Length: " + length + b"\r\n\r\n{}", close_write=False)
+    assert [status for status, _ in answers] == [413]
+
+
 def test_a_chunk_announcing_more_than_the_body_limit_answers_413_json_before_it_is_read(gateway):
     answers = exchange(gateway, POST_ECHO + b"Transfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n{}\r\n0\r\n\r\n",
                        close_write=False)  # a server waiting for the chunk would answer 408 after the idle timeout
