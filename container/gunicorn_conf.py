@@ -4,12 +4,18 @@ WEB_CONCURRENCY  worker processes (default: 2 per CPU)
 WEB_THREADS      threads per worker (default 8; each request holds one thread and at most one
                  PostgreSQL connection, so DB_POOL_MAX_SIZE defaults to the same number)
 PORT             listening port (default 8080), on HOST (default 0.0.0.0)
+STOP_WITH_PARENT the local stack's pid (devstack/ecs.py sets it; no task does): once the server's parent
+                 is no longer that process, the server stops as on SIGTERM, so a stack killed with
+                 SIGKILL leaves no server holding its port
 WEB_TIMEOUT      seconds a worker may spend on one request before it is restarted (default 30)
 WEB_KEEPALIVE    seconds an idle keep-alive connection is kept (default 65: above the ALB's 60 s idle
                  timeout, so the load balancer closes first and never sends on a closed connection)
 """
 import multiprocessing
 import os
+import signal
+import threading
+import time
 
 from chalicelib.http import limits
 
@@ -47,6 +53,18 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
 # Why nosec B108: gunicorn's worker heartbeat files, in memory as its documentation advises; no data.
 SHARED_MEMORY = "/dev/shm"  # nosec B108
 worker_tmp_dir = os.environ.get("WEB_WORKER_TMP_DIR", SHARED_MEMORY if os.path.isdir(SHARED_MEMORY) else None)
+
+
+def when_ready(server):  # noqa: ANN001 - gunicorn's hook signature
+    parent = _int("STOP_WITH_PARENT", 0)
+    if parent:
+        threading.Thread(target=_stop_when_orphaned, args=(parent,), name="stop-with-parent", daemon=True).start()
+
+
+def _stop_when_orphaned(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1)
+    os.kill(os.getpid(), signal.SIGTERM)  # the arbiter's own graceful stop: in-flight requests finish
 
 
 def worker_exit(server, worker):  # noqa: ANN001 - gunicorn's hook signature

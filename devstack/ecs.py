@@ -78,7 +78,7 @@ class EcsVariant:
                 "DB_NAME": "postgres", "DB_SECRET_ID": DATABASE_SECRET, "DB_SSLMODE": "disable",
                 "HOST": self.host, "PORT": str(self.port),
                 "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY") or str(self._workers or 2),
-                "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)}
+                "STOP_WITH_PARENT": str(os.getpid()), "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)}
 
     def start(self) -> None:
         from devstack.postgres import PostgresCluster

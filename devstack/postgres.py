@@ -15,6 +15,8 @@ import tempfile
 from pathlib import Path
 from typing import Iterator, Optional
 
+from devstack.leftovers import claim
+
 USER = "sre"
 DATABASE = "postgres"
 
@@ -48,9 +50,19 @@ class PostgresCluster:
         self.tcp_port = tcp_port
         self.password = password
         self.base = Path(tempfile.mkdtemp(prefix="pg-"))
+        claim(self.base)  # a process killed before destroy(): the next stack stops and removes it
         self.data = self.base / "data"
         self.socket_port = tcp_port or 5432
         self._initialised = False
+
+    @classmethod
+    def at(cls, base: Path) -> "PostgresCluster":
+        """The cluster another process made in ``base`` (to stop and destroy what it left)."""
+        cluster = cls.__new__(cls)
+        cluster.bindir, cluster.tcp_port, cluster.password = postgres_bindir(), None, None
+        cluster.base, cluster.data, cluster.socket_port = Path(base), Path(base) / "data", 5432
+        cluster._initialised = True
+        return cluster
 
     @property
     def socket_dsn(self) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from devstack.ports import ensure_free, free_port
+from devstack.leftovers import claim, remove_abandoned
 from devstack.resources import definitions
 from devstack.webhook_receiver import RECEIVER_PATH
 
@@ -91,6 +92,7 @@ class LocalStack:
         self._ecs: Any = None
         # The embedded AWS's state, kept across its restarts (devstack/embedded_aws/journal.py, StateJournal).
         self._state_dir = tempfile.mkdtemp(prefix="devstack-aws-")
+        claim(self._state_dir)  # killed before stop(): the next stack removes it
         self.journal_path = os.path.join(self._state_dir, "journal.jsonl")
         self.restarts: dict[str, int] = {"embedded_aws": 0, "app_server": 0}
         # Held while the embedded AWS is stopped or started: the watch never races a restart or the stop.
@@ -260,6 +262,8 @@ class LocalStack:
 
     def start(self) -> None:
         self._check_ports()
+        for leftover in remove_abandoned():
+            log.warning("removed what a killed stack or test run left: %s", leftover)
         os.environ.update(LOCAL_ENVIRONMENT)
         os.environ.update(self.config.extra_env)
         os.environ["AWS_ENDPOINT_URL"] = self.aws_endpoint

@@ -1,0 +1,56 @@
+"""What a local stack killed without a chance to stop (SIGKILL, a crash) leaves behind: the embedded
+AWS's journal folder and the ECS variant's PostgreSQL, still running with its data folder.
+
+Each such folder names the process that made it (``owner.pid``); a stack starting removes those
+whose owner is gone, stopping their PostgreSQL first. A folder without the file is left alone.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+OWNER_FILE = "owner.pid"
+PREFIXES = ("devstack-aws-", "pg-")
+
+
+def claim(folder: Path) -> None:
+    """Name this process as ``folder``'s owner."""
+    (Path(folder) / OWNER_FILE).write_text(str(os.getpid()))
+
+
+def _running(pid: int) -> bool:
+    try:
+        # "pid (comm) state ...": a zombie is gone too, whether or not its parent has reaped it yet.
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def _abandoned(folder: Path) -> bool:
+    try:
+        owner = int((folder / OWNER_FILE).read_text())
+    except (OSError, ValueError):
+        return False
+    return owner != os.getpid() and not _running(owner)
+
+
+def remove_abandoned(parent: Optional[Path] = None) -> list[str]:
+    """Remove what stacks (or test runs) that are gone left in ``parent`` (the temp folder); says what."""
+    from devstack.postgres import PostgresCluster, postgres_bindir
+
+    removed = []
+    root = Path(parent or tempfile.gettempdir())
+    for folder in sorted(path for prefix in PREFIXES for path in root.glob(f"{prefix}*")):
+        if not folder.is_dir() or not _abandoned(folder):
+            continue
+        if folder.name.startswith("pg-") and postgres_bindir() is not None:
+            PostgresCluster.at(folder).destroy()
+            removed.append(f"PostgreSQL in {folder} (stopped)")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(str(folder))
+    return removed
