@@ -27,7 +27,7 @@ _SELECT_ONE = f"SELECT {_COLUMNS} FROM users WHERE id = %s"  # nosec B608
 _INSERT = ("INSERT INTO users (id, name, email, email_key, created_at) "
            "SELECT %s::uuid, %s, %s, %s, %s::timestamptz WHERE write_deadline(%s)")
 # The user and its event in one statement: both are stored or neither (migrations/0003_event_outbox.sql).
-_INSERT_WITH_EVENT = (f"WITH new_user AS ({_INSERT} RETURNING id) "
+_INSERT_WITH_EVENT = (f"WITH new_user AS ({_INSERT} RETURNING id) "  # nosec B608
                       "INSERT INTO event_outbox (event_id, event_type, body) SELECT %s::uuid, %s, %s FROM new_user")
 # Events stored long enough ago that the request which stored them would have deleted them (it
 # died first), and claimed by no other relay now: each is claimed for ``lease`` seconds.
