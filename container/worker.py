@@ -18,12 +18,15 @@ body within BODY_TIMEOUT_SECONDS of the headers (a body trickling in holds a thr
 
 And gunicorn hands every new connection to a thread, which waits up to 5 s for its first bytes: a
 burst of clients that connect and send nothing held every thread (1500 of them stalled the server
-for minutes). Here a new connection waits in the worker's poller, as gunicorn's own deferred ones do.
+for minutes). Here a new connection waits in the worker's poller, as gunicorn's own deferred ones do,
+and so does a request that has begun to arrive, until it is whole (container/prefetch.py): the
+poller answers 408 itself to one that is not whole in time.
 """
 from __future__ import annotations
 
 import errno
 import selectors
+import socket
 import time
 from functools import partial
 from typing import Any, Iterator, Optional
@@ -38,10 +41,19 @@ from gunicorn.http.unreader import SocketUnreader
 from gunicorn.workers.gthread import ThreadWorker, TConn
 
 from chalicelib.http import limits
+from container.prefetch import MAX_PREFETCH_BODY_BYTES, head_end, ready_for_a_thread
 
 HEAD_TIMEOUT_SECONDS: float = limits.HEAD_TIMEOUT_SECONDS
 READ_TIMEOUT_SECONDS: float = limits.READ_TIMEOUT_SECONDS
 BODY_TIMEOUT_SECONDS: float = limits.BODY_TIMEOUT_SECONDS
+
+
+def head_not_received() -> str:
+    return f"Request headers not received within {HEAD_TIMEOUT_SECONDS:g} s"
+
+
+def body_not_received() -> str:
+    return f"Request body not received within {BODY_TIMEOUT_SECONDS:g} s of its headers"
 
 
 class RequestReadTimeout(Exception):
@@ -60,12 +72,11 @@ class TimedSocketUnreader(SocketUnreader):
         previous = self.sock.gettimeout()  # keep a shorter one gunicorn set itself (draining a body)
         timeout, what = READ_TIMEOUT_SECONDS, f"Request body not received within {READ_TIMEOUT_SECONDS:g} s"
         if self.head_deadline is not None:
-            timeout, what = self.head_deadline - time.monotonic(), \
-                f"Request headers not received within {HEAD_TIMEOUT_SECONDS:g} s"
+            timeout, what = self.head_deadline - time.monotonic(), head_not_received()
         elif self.body_deadline is not None:
             left = self.body_deadline - time.monotonic()
             if left < timeout:
-                timeout, what = left, f"Request body not received within {BODY_TIMEOUT_SECONDS:g} s of its headers"
+                timeout, what = left, body_not_received()
         if timeout <= 0:
             raise RequestReadTimeout(what)
         self.sock.settimeout(timeout if previous is None else min(previous, timeout))
@@ -128,7 +139,12 @@ class StrictRequest(Request):
         super().parse_request_line(line_bytes)
 
     def read_into(self, unreader: Any, buf: bytearray, stop: bool = False) -> None:
+        # Before reading too: what is in already (all of it, when the worker's poller read it) may be over.
+        self._refuse_head_over_limit(buf)
         super().read_into(unreader, buf, stop)
+        self._refuse_head_over_limit(buf)
+
+    def _refuse_head_over_limit(self, buf: bytearray) -> None:
         if self._request_line_bytes is None:  # the request line, within its own limit
             return
         # ``buf`` holds what follows the request line: the headers end (CRLF CRLF) within the room left.
@@ -180,11 +196,92 @@ def write_json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None
     util.write_nonblock(sock, limits.refusal(status_int, reason, message))
 
 
+# What the poller reads of one request before it hands the connection to a thread at the latest.
+MAX_PREFETCH_BYTES = limits.MAX_HEAD_BYTES + MAX_PREFETCH_BODY_BYTES
+
+
 class JsonErrorThreadWorker(ThreadWorker):
     def init_process(self) -> None:
         util.write_error = write_json_error
         gunicorn.http.RequestParser = TimedRequestParser  # what gunicorn.http.get_parser builds
-        super().init_process()
+        # Connections whose request is arriving, read by the poller: when each must be whole.
+        self.arriving: dict[TConn, float] = {}
+        super().init_process()  # runs the worker until it stops
+
+    # -- requests read whole by the poller (container/prefetch.py) ------------------------------------
+    def on_pending_socket_readable(self, conn: TConn, client: Any) -> None:
+        """A new connection's first bytes: read here, not in a thread."""
+        self.pending_conns.remove(conn)
+        self._begin_arriving(conn, client)
+
+    def on_client_socket_readable(self, conn: TConn, client: Any) -> None:
+        """A kept-alive connection's next request: read here, not in a thread."""
+        self.keepalived_conns.remove(conn)
+        self._begin_arriving(conn, client)
+
+    def _begin_arriving(self, conn: TConn, client: Any) -> None:
+        conn.prefetched = bytearray()
+        self.arriving[conn] = time.monotonic() + HEAD_TIMEOUT_SECONDS
+        self.poller.modify(client, selectors.EVENT_READ, partial(self._read_arriving, conn))
+        self._read_arriving(conn, client)
+
+    def _read_arriving(self, conn: TConn, client: Any) -> None:
+        """Take what the client sent (never waiting); hand the connection to a thread once the request is whole."""
+        ended = False
+        try:
+            while len(conn.prefetched) < MAX_PREFETCH_BYTES:
+                chunk = client.recv(MAX_PREFETCH_BYTES, socket.MSG_DONTWAIT)
+                if not chunk:
+                    ended = True
+                    break
+                head_was_in = head_end(conn.prefetched) >= 0
+                conn.prefetched += chunk
+                if not head_was_in and head_end(conn.prefetched) >= 0:
+                    self.arriving[conn] = time.monotonic() + BODY_TIMEOUT_SECONDS
+        except (BlockingIOError, InterruptedError):
+            pass
+        except OSError:  # reset by the client: nobody to answer
+            self._drop_arriving(conn)
+            return
+        if ended and not conn.prefetched:
+            self._drop_arriving(conn)  # connected and closed without a request
+        elif ended or len(conn.prefetched) >= MAX_PREFETCH_BYTES or ready_for_a_thread(bytes(conn.prefetched)):
+            self.poller.unregister(client)
+            del self.arriving[conn]
+            conn.data_ready = True
+            self.enqueue_req(conn)
+
+    def _drop_arriving(self, conn: TConn, answer: bytes = b"") -> None:
+        self.arriving.pop(conn, None)
+        try:
+            self.poller.unregister(conn.sock)
+        except (KeyError, ValueError):
+            pass
+        if answer:
+            try:
+                conn.sock.send(answer, socket.MSG_DONTWAIT)
+            except OSError:  # gone, or not reading: closing is all that is left
+                pass
+        self.nr_conns -= 1
+        conn.close()
+
+    def murder_pending(self) -> None:
+        """gunicorn's (connections that sent nothing), and 408 to requests not whole in time."""
+        super().murder_pending()
+        now = time.monotonic()
+        for conn, deadline in [(conn, deadline) for conn, deadline in self.arriving.items() if deadline <= now]:
+            message = head_not_received() if head_end(conn.prefetched) < 0 else body_not_received()
+            self.log.warning("Request from ip=%s timed out: %s", (conn.client or ("",))[0], message)
+            self._drop_arriving(conn, limits.refusal(408, "Request Timeout", message))
+
+    def handle(self, conn: TConn) -> Any:
+        """gunicorn's, reading first what the poller read of the request."""
+        prefetched = getattr(conn, "prefetched", None)
+        if prefetched:
+            conn.prefetched = None
+            conn.init()
+            conn.parser.unreader.unread(bytes(prefetched))  # its buffer is empty: nothing else was read
+        return super().handle(conn)
 
     def accept(self, listener: Any) -> None:
         """gunicorn's, but the connection goes to the poller, not a thread, until it has bytes to read."""
