@@ -244,7 +244,7 @@ class Wiring:
         connected here: a worker boots even while the database or a secret is unreachable."""
         from chalicelib.webhooks.relay import RelayLoop
 
-        if self.settings.users.store == "postgres" and self.settings.webhooks.url and self.relay_loop is None:
+        if self.postgres_keeps_user_events and self.relay_loop is None:
             self.relay_loop = RelayLoop(lambda: self.stored_event_relay, self.logger)
             self.relay_loop.start()
 
@@ -293,7 +293,7 @@ class Wiring:
         transaction (a user never exists without its event); None otherwise (written after the user)."""
         from chalicelib.webhooks.delivery import UserCreatedStaging
 
-        if self.settings.users.store != "dynamodb" or not self.webhook_sender.enabled:
+        if self.settings.users.store != "dynamodb" or not self.settings.webhooks.url:
             return None
         return UserCreatedStaging(self.outbox)
 
@@ -302,7 +302,7 @@ class Wiring:
         """With webhooks on and users in PostgreSQL, a new user's user.created event is stored by the
         user's own statement, until the request has delivered it or put it in the outbox (or else the
         relay has)."""
-        return self.settings.users.store == "postgres" and self.webhook_sender.enabled
+        return self.settings.users.store == "postgres" and bool(self.settings.webhooks.url)
 
     @staticmethod
     def _user_created_event(user: Any) -> Any:

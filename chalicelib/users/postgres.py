@@ -187,7 +187,7 @@ class PostgresUserRepository:
         return user
 
     def forget_event(self, event_id: str) -> None:
-        """Delete the stored copy of an event that is now in the webhook outbox."""
+        """Delete the stored copy of an event that was delivered or is now in the webhook outbox."""
         self._run(lambda cursor: cursor.execute(_DELETE_EVENTS, ([event_id],)), "relay")
 
     def relay_events(self, hand_on: Callable[[str, str, str], None], *, settled_seconds: float,

@@ -12,7 +12,8 @@ sent, in one of three ways:
   not delivered, it goes to the outbox for the drainer. Either way the kept copy is then deleted.
   Should the request die before that, the store's relay (``chalicelib.webhooks.relay``) puts the
   copy in the outbox;
-- otherwise the request puts it in the outbox, as attempt 1, before the attempt.
+- otherwise (a store that keeps no event, as the tests' in-memory one) the request puts it in the
+  outbox, as attempt 1, before the attempt.
 
 The direct attempt goes through the ``webhook`` breaker with the short sender timeout; the
 ``outbox-drainer`` schedule retries what is pending with exponential backoff until delivered or
