@@ -165,9 +165,9 @@ def test_every_url_the_banner_prints_answers(stack):
 IDLE_CLIENTS = 100  # more than the ECS variant's threads (2 workers of 8)
 
 
-def test_clients_that_connect_and_send_nothing_do_not_stall_the_others_in_both_variants(stack):
+def _answer_beside(stack, others):
+    """The status of a fresh GET /health/live while ``others`` hold their connections, and its wait."""
     address = urlsplit(stack.base_url)
-    idle = [socket.create_connection((address.hostname, address.port), timeout=10) for _ in range(IDLE_CLIENTS)]
     try:
         started = time.monotonic()
         fresh = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
@@ -176,29 +176,29 @@ def test_clients_that_connect_and_send_nothing_do_not_stall_the_others_in_both_v
         elapsed = time.monotonic() - started
         fresh.close()
     finally:
-        for connection in idle:
+        for connection in others:
             connection.close()
+    return status, elapsed
+
+
+def _connections(stack, count):
+    address = urlsplit(stack.base_url)
+    return [socket.create_connection((address.hostname, address.port), timeout=10) for _ in range(count)]
+
+
+def test_clients_that_connect_and_send_nothing_do_not_stall_the_others_in_both_variants(stack):
+    status, elapsed = _answer_beside(stack, _connections(stack, IDLE_CLIENTS))
     # gunicorn alone gave each of them a thread for 5 s: ~30 s before an answer
     assert status == 200 and elapsed < 5, f"answered {status} after {elapsed:.1f} s"
 
 
 def test_clients_sending_a_request_a_byte_at_a_time_do_not_stall_the_others_in_both_variants(stack):
-    address = urlsplit(stack.base_url)
-    slow = [socket.create_connection((address.hostname, address.port), timeout=10) for _ in range(IDLE_CLIENTS)]
-    try:
-        for connection in slow:
-            connection.sendall(b"GET /health/live HTTP/1.1\r\nHo")  # and the rest never comes
-        time.sleep(0.5)
-        for connection in slow:
-            connection.sendall(b"s")
-        started = time.monotonic()
-        fresh = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
-        fresh.request("GET", "/health/live")
-        status = fresh.getresponse().status
-        elapsed = time.monotonic() - started
-        fresh.close()
-    finally:
-        for connection in slow:
-            connection.close()
+    slow = _connections(stack, IDLE_CLIENTS)
+    for connection in slow:
+        connection.sendall(b"GET /health/live HTTP/1.1\r\nHo")  # and the rest never comes
+    time.sleep(0.5)
+    for connection in slow:
+        connection.sendall(b"s")
+    status, elapsed = _answer_beside(stack, slow)
     # A thread per arriving request: with 16 threads, the others waited for the head timeout (10 s)
     assert status == 200 and elapsed < 5, f"answered {status} after {elapsed:.1f} s"

@@ -1,6 +1,8 @@
 """Opening, deduplicating, responding to and auto-resolving incidents (DynamoDB in moto)."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from chalicelib.incidents.model import IncidentMissing, TransitionRejected
@@ -206,6 +208,11 @@ def test_a_raised_severity_aborts_the_running_escalation_in_step_functions(incid
         first, action = service.hold_open("slo:latency:page", "P1", "Latency burns", "slo")
         raised, action = service.hold_open("slo:latency:page", "P0", "Latency burns", "slo", cause="faster tier")
     assert action == "raised" and raised.escalation_execution != first.escalation_execution
+    # moto's execution thread takes the stop when it next runs: on a busy machine, a moment later.
+    deadline = time.monotonic() + 10
+    while sfn.describe_execution(executionArn=first.escalation_execution)["status"] == "RUNNING":
+        assert time.monotonic() < deadline, "the first escalation was not stopped"
+        time.sleep(0.05)
     statuses = {arn: sfn.describe_execution(executionArn=arn)["status"]
                 for arn in (first.escalation_execution, raised.escalation_execution)}
     assert statuses == {first.escalation_execution: "ABORTED", raised.escalation_execution: "RUNNING"}
