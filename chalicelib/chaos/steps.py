@@ -437,7 +437,7 @@ class ExperimentSteps:
             met = seconds is not None and (within is None or seconds <= within)
             expected.append({"name": item["name"], "type": item["type"], "met": met, "seconds": seconds,
                              "within_seconds": within})
-        status, reason = self._verdict(state, expected, injected)
+        status, reason = self._verdict(state, expected, injected, spec)
         budget = self._budget_consumed(state)
         breakers = self._breakers_moved(spec, state["injected"]["at"] if injected else None)
         incidents = self._incidents_during(record, state["injected"]["at"] if injected else None)
@@ -449,7 +449,8 @@ class ExperimentSteps:
         self._journal.release(final)
         return {"experiment_id": record.id, "status": status, "reason": reason}
 
-    def _verdict(self, state: Mapping[str, Any], expected: list[dict[str, Any]], injected: bool) -> tuple[str, str]:
+    def _verdict(self, state: Mapping[str, Any], expected: list[dict[str, Any]], injected: bool,
+                 spec: Mapping[str, Any]) -> tuple[str, str]:
         gate = state.get("gate")
         if gate is not None and not gate["allowed"]:
             return REFUSED, "; ".join(gate["reasons"])
@@ -465,10 +466,22 @@ class ExperimentSteps:
         if after is not None and not after["met"]:
             failed = [p["name"] for p in after["probes"] if not p["met"]]
             return FAILED_HYPOTHESIS, f"steady state not recovered: {', '.join(failed)}"
-        unmet = [item["name"] for item in expected if not item["met"]]
+        defined = {item["name"]: item for item in spec.get("expected-responses") or []}
+        unmet = [item["name"] + self._why_not_seen(defined[item["name"]]) for item in expected if not item["met"]]
         if unmet:
             return FAILED_HYPOTHESIS, f"expected responses not met: {', '.join(unmet)}"
         return COMPLETED, "the service responded as designed"
+
+    def _why_not_seen(self, item: Mapping[str, Any]) -> str:
+        """Why a breaker that should have closed after the rollback did not, when the breaker tells: a
+        breaker half-opens on the next call past its reset timeout, so without traffic it stays open."""
+        if item["type"] != "breaker_closes":
+            return ""
+        described = self._breakers.describe(item["breaker"])
+        if described.state == "open" and not described.forced_open and described.seconds_until_half_open == 0:
+            return " (still open past its reset timeout: no request has tried it since; run the experiment " \
+                   "with traffic, e.g. a load action)"
+        return ""
 
     def _budget_consumed(self, state: Mapping[str, Any]) -> dict[str, Any]:
         before = ((state.get("gate") or {}).get("slos")) or {}
