@@ -225,6 +225,23 @@ class JsonErrorThreadWorker(ThreadWorker):
         self.poller.modify(client, selectors.EVENT_READ, partial(self._read_arriving, conn))
         self._read_arriving(conn, client)
 
+    def finish_request(self, conn: TConn, fs: Any) -> None:
+        """gunicorn's; but a kept-alive connection whose next request has begun to arrive with the last
+        one (pipelined) waits in the poller until it is whole, as a new request does; gunicorn handed it
+        straight to a thread, which then waited on the client."""
+        kept_alive = not fs.cancelled() and fs.exception() is None and fs.result() is True
+        if kept_alive and self.alive and conn.parser is not None:
+            begun = conn.parser.unreader.take_buffered()
+            if begun and not ready_for_a_thread(begun):
+                conn.sock.setblocking(False)
+                conn.prefetched = bytearray(begun)
+                self.arriving[conn] = time.monotonic() + (
+                    HEAD_TIMEOUT_SECONDS if head_end(begun) < 0 else BODY_TIMEOUT_SECONDS)
+                self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._read_arriving, conn))
+                return
+            conn.parser.unreader.unread(begun)
+        super().finish_request(conn, fs)
+
     def _read_arriving(self, conn: TConn, client: Any) -> None:
         """Take what the client sent (never waiting); hand the connection to a thread once the request is whole."""
         ended = False

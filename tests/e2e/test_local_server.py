@@ -202,3 +202,13 @@ def test_clients_sending_a_request_a_byte_at_a_time_do_not_stall_the_others_in_b
     status, elapsed = _answer_beside(stack, slow)
     # A thread per arriving request: with 16 threads, the others waited for the head timeout (10 s)
     assert status == 200 and elapsed < 5, f"answered {status} after {elapsed:.1f} s"
+
+
+def test_clients_pipelining_half_a_second_request_do_not_stall_the_others_in_both_variants(stack):
+    slow = _connections(stack, IDLE_CLIENTS)
+    for connection in slow:  # a whole request, then the start of the next, whose rest never comes
+        connection.sendall(b"GET /health/live HTTP/1.1\r\nHost: x\r\n\r\nGET /health/live HTTP/1.1\r\nHo")
+    time.sleep(1)
+    status, elapsed = _answer_beside(stack, slow)
+    # gunicorn handed a kept-alive connection with the next request begun straight to a thread: 9 s
+    assert status == 200 and elapsed < 5, f"answered {status} after {elapsed:.1f} s"
