@@ -174,14 +174,18 @@ class PostgresUserRepository:
         user_id = new_user_id()
         now = datetime.now(timezone.utc)
         user = User(id=user_id, name=data.name, email=data.email, created_at=_iso(now))
-        values: tuple = (user_id, data.name, data.email, data.email_key, now, self._write_deadline())
-        statement = _INSERT
+        statement, event_values = _INSERT, ()
         if self._created_event is not None:
             event = self._created_event(user)
-            statement, values = _INSERT_WITH_EVENT, (*values, event.event_id, event.event_type, event.body)
+            statement, event_values = _INSERT_WITH_EVENT, (event.event_id, event.event_type, event.body)
+
+        def insert(cursor: Any) -> None:
+            # The deadline from now, with a connection in hand: waiting for one is not the server's delay.
+            cursor.execute(statement, (user_id, data.name, data.email, data.email_key, now, self._write_deadline(),
+                                       *event_values))
 
         try:
-            self._run(lambda cursor: cursor.execute(statement, values), "create")
+            self._run(insert, "create")
         except psycopg.errors.UniqueViolation:
             raise EmailTaken(data.email_key) from None
         return user

@@ -529,3 +529,23 @@ def test_a_container_worker_runs_the_relay_only_for_postgres_with_webhooks(webho
     wiring.reset()
     wiring.current().start_background_work()
     assert wiring.current().relay_loop is None
+
+
+def test_a_write_deadline_starts_once_a_connection_is_in_hand(empty_database):
+    """Waiting for a pooled connection (a busy worker) is not the server's delay: a create whose deadline
+    started before the wait was refused by the server once the wait was longer than the write window."""
+    import time
+
+    from chalicelib.users.postgres import PostgresUserRepository
+    from chalicelib.users.postgres_connection import ANSWER_GRACE_SECONDS
+    from chalicelib.users.validation import UserInput
+
+    with psycopg.connect(empty_database.socket_dsn) as connection:
+        migrate.migrate(connection)
+
+    def slow_checkout():
+        time.sleep(0.5)
+        return psycopg.connect(empty_database.socket_dsn, autocommit=True)
+
+    store = PostgresUserRepository(slow_checkout, answer_timeout=ANSWER_GRACE_SECONDS + 0.2)
+    assert store.create(UserInput(name="Ada", email="ada@example.com")).name == "Ada"
