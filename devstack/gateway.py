@@ -464,3 +464,20 @@ def create_gateway(app: Any, host: str, port: int) -> LocalDevServer:
     config = Config.create(chalice_stage="local", app_name=app.app_name, lambda_timeout=30)
     return LocalDevServer(app, config, host, port, handler_cls=GatewayRequestHandler,
                           server_cls=GatewayServer)
+
+
+def serve_gateway(app: Any, host: str, port: int, name: str) -> LocalDevServer:
+    """``create_gateway``, serving on a daemon thread called ``name``; ``stop_gateway`` ends it."""
+    gateway = create_gateway(app, host, port)
+    threading.Thread(target=gateway.server.serve_forever, name=name, daemon=True).start()
+    return gateway
+
+
+def stop_gateway(gateway: Optional[LocalDevServer]) -> bool:
+    """Stop serving and close the socket; False when there was nothing to stop."""
+    server = getattr(gateway, "server", None)
+    if server is None:
+        return False
+    server.shutdown()
+    server.server_close()
+    return True

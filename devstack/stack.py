@@ -221,14 +221,11 @@ class LocalStack:
         else:
             from app import app
             from chalicelib import wiring
-            from devstack.gateway import create_gateway
+            from devstack.gateway import serve_gateway, stop_gateway
 
-            self._gateway.server.shutdown()
-            self._gateway.server.server_close()
+            stop_gateway(self._gateway)
             wiring.reset()
-            self._gateway = create_gateway(app, self.config.host, self.config.port)
-            threading.Thread(target=self._gateway.server.serve_forever, name="devstack-gateway",
-                             daemon=True).start()
+            self._gateway = serve_gateway(app, self.config.host, self.config.port, "devstack-gateway")
         self.restarts["app_server"] += 1
         log.warning("app server restarted in %.1f s", time.monotonic() - started)
         return {"app_server": "restarted", "seconds": round(time.monotonic() - started, 3)}
@@ -298,7 +295,7 @@ class LocalStack:
         else:
             from app import app
             from chalicelib import wiring
-            from devstack.gateway import create_gateway
+            from devstack.gateway import serve_gateway
             from devstack.local_routes import register_local_routes
 
             register_local_routes(app, wiring.current)
@@ -308,9 +305,7 @@ class LocalStack:
             self._meter_middleware = self._meter.http_middleware(
                 wiring.current().settings.capacity.api_function_name)
             app.register_middleware(self._meter_middleware, "http")
-            self._gateway = create_gateway(app, self.config.host, self.config.port)
-            threading.Thread(target=self._gateway.server.serve_forever, name="devstack-gateway",
-                             daemon=True).start()
+            self._gateway = serve_gateway(app, self.config.host, self.config.port, "devstack-gateway")
 
         self._start_queue_consumers()
         if self.config.schedules:
@@ -327,13 +322,12 @@ class LocalStack:
         from urllib.parse import urlsplit
 
         from chalicelib import wiring
-        from devstack.gateway import create_gateway
+        from devstack.gateway import serve_gateway
         from devstack.local_routes import receiver_app
 
         address = urlsplit(self.webhook_receiver_url)
-        self._receiver_gateway = create_gateway(receiver_app(wiring.current), address.hostname, address.port)
-        threading.Thread(target=self._receiver_gateway.server.serve_forever, name="devstack-webhook-receiver",
-                         daemon=True).start()
+        self._receiver_gateway = serve_gateway(receiver_app(wiring.current), address.hostname, address.port,
+                                               "devstack-webhook-receiver")
 
     def _start_queue_consumers(self) -> None:
         from devstack.queue_consumers import QueueConsumer
@@ -366,12 +360,11 @@ class LocalStack:
 
     def stop(self) -> list[str]:
         """Stop every part that was started, the app first; returns what was stopped, in order."""
+        from devstack.gateway import stop_gateway
+
         stopped = []
         self._stopping.set()
-        gateway = getattr(self._gateway, "server", None)
-        if gateway is not None:
-            gateway.shutdown()
-            gateway.server_close()
+        if stop_gateway(self._gateway):
             stopped.append(f"app server on {self.base_url}")
         for consumer in self._consumers:
             consumer.stop()
@@ -385,10 +378,7 @@ class LocalStack:
         if self._ecs is not None:
             self._ecs.stop()
             stopped.append(f"gunicorn on {self.base_url} and its PostgreSQL")
-        receiver = getattr(self._receiver_gateway, "server", None)
-        if receiver is not None:
-            receiver.shutdown()
-            receiver.server_close()
+        if stop_gateway(self._receiver_gateway):
             stopped.append(f"webhook receiver on {self.webhook_receiver_url}")
         if self._scheduler is not None:
             self._scheduler.stop()
