@@ -41,7 +41,7 @@ from gunicorn.http.unreader import SocketUnreader
 from gunicorn.workers.gthread import ThreadWorker, TConn
 
 from chalicelib.http import limits
-from container.prefetch import MAX_PREFETCH_BODY_BYTES, head_end, ready_for_a_thread
+from container.prefetch import MAX_PREFETCH_BODY_BYTES, ready_for_a_thread, waiting_for
 
 HEAD_TIMEOUT_SECONDS: float = limits.HEAD_TIMEOUT_SECONDS
 READ_TIMEOUT_SECONDS: float = limits.READ_TIMEOUT_SECONDS
@@ -200,6 +200,12 @@ def write_json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None
 MAX_PREFETCH_BYTES = limits.MAX_HEAD_BYTES + MAX_PREFETCH_BODY_BYTES
 
 
+def _arrival_deadline(begun: bytes) -> float:
+    """When a request that ``begun`` starts must be whole: its head within HEAD_TIMEOUT_SECONDS of its
+    first bytes, its body within BODY_TIMEOUT_SECONDS of its head (``begun`` read just now)."""
+    return time.monotonic() + (HEAD_TIMEOUT_SECONDS if waiting_for(begun) == "head" else BODY_TIMEOUT_SECONDS)
+
+
 class JsonErrorThreadWorker(ThreadWorker):
     def init_process(self) -> None:
         util.write_error = write_json_error
@@ -220,10 +226,13 @@ class JsonErrorThreadWorker(ThreadWorker):
         self._begin_arriving(conn, client)
 
     def _begin_arriving(self, conn: TConn, client: Any) -> None:
-        conn.prefetched = bytearray()
-        self.arriving[conn] = time.monotonic() + HEAD_TIMEOUT_SECONDS
+        self._await_rest(conn, b"")
         self.poller.modify(client, selectors.EVENT_READ, partial(self._read_arriving, conn))
         self._read_arriving(conn, client)
+
+    def _await_rest(self, conn: TConn, begun: bytes) -> None:
+        conn.prefetched = bytearray(begun)
+        self.arriving[conn] = _arrival_deadline(begun)
 
     def finish_request(self, conn: TConn, fs: Any) -> None:
         """gunicorn's; but a kept-alive connection whose next request has begun to arrive with the last
@@ -234,9 +243,7 @@ class JsonErrorThreadWorker(ThreadWorker):
             begun = conn.parser.unreader.take_buffered()
             if begun and not ready_for_a_thread(begun):
                 conn.sock.setblocking(False)
-                conn.prefetched = bytearray(begun)
-                self.arriving[conn] = time.monotonic() + (
-                    HEAD_TIMEOUT_SECONDS if head_end(begun) < 0 else BODY_TIMEOUT_SECONDS)
+                self._await_rest(conn, begun)
                 self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._read_arriving, conn))
                 return
             conn.parser.unreader.unread(begun)
@@ -251,10 +258,10 @@ class JsonErrorThreadWorker(ThreadWorker):
                 if not chunk:
                     ended = True
                     break
-                head_was_in = head_end(conn.prefetched) >= 0
+                head_was_in = waiting_for(conn.prefetched) == "body"
                 conn.prefetched += chunk
-                if not head_was_in and head_end(conn.prefetched) >= 0:
-                    self.arriving[conn] = time.monotonic() + BODY_TIMEOUT_SECONDS
+                if not head_was_in and waiting_for(conn.prefetched) == "body":
+                    self.arriving[conn] = _arrival_deadline(conn.prefetched)
         except (BlockingIOError, InterruptedError):
             pass
         except OSError:  # reset by the client: nobody to answer
@@ -262,7 +269,7 @@ class JsonErrorThreadWorker(ThreadWorker):
             return
         if ended and not conn.prefetched:
             self._drop_arriving(conn)  # connected and closed without a request
-        elif ended or len(conn.prefetched) >= MAX_PREFETCH_BYTES or ready_for_a_thread(bytes(conn.prefetched)):
+        elif ended or len(conn.prefetched) >= MAX_PREFETCH_BYTES or ready_for_a_thread(conn.prefetched):
             self.poller.unregister(client)
             del self.arriving[conn]
             conn.data_ready = True
@@ -287,7 +294,7 @@ class JsonErrorThreadWorker(ThreadWorker):
         super().murder_pending()
         now = time.monotonic()
         for conn, deadline in [(conn, deadline) for conn, deadline in self.arriving.items() if deadline <= now]:
-            message = head_not_received() if head_end(conn.prefetched) < 0 else body_not_received()
+            message = head_not_received() if waiting_for(conn.prefetched) == "head" else body_not_received()
             self.log.warning("Request from ip=%s timed out: %s", (conn.client or ("",))[0], message)
             self._drop_arriving(conn, limits.refusal(408, "Request Timeout", message))
 
