@@ -21,7 +21,7 @@ def claim(folder: Path) -> None:
     (Path(folder) / OWNER_FILE).write_text(str(os.getpid()))
 
 
-def _running(pid: int) -> bool:
+def process_running(pid: int) -> bool:
     try:
         # "pid (comm) state ...": a zombie is gone too, whether or not its parent has reaped it yet.
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -35,7 +35,7 @@ def _abandoned(folder: Path) -> bool:
         owner = int((folder / OWNER_FILE).read_text())
     except (OSError, ValueError):
         return False
-    return owner != os.getpid() and not _running(owner)
+    return owner != os.getpid() and not process_running(owner)
 
 
 def remove_abandoned(parent: Optional[Path] = None) -> list[str]:

@@ -7,6 +7,7 @@ import urllib.request
 
 from container import SERVER_COMMAND
 from devstack.ecs import ROOT, _from_this_environment
+from devstack.leftovers import process_running
 from devstack.ports import free_port
 
 # A parent that starts the server as the local stack does, prints its pid, then waits to be killed.
@@ -27,14 +28,6 @@ def _answers(port: int) -> bool:
         return False
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split(") ")[1][0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
 def test_a_server_whose_stack_was_killed_stops_and_frees_its_port():
     port = free_port()
     env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "1", "WEB_THREADS": "2",
@@ -50,11 +43,11 @@ def test_a_server_whose_stack_was_killed_stops_and_frees_its_port():
         parent.kill()
         parent.wait()
         deadline = time.monotonic() + 15
-        while _alive(server):
+        while process_running(server):
             assert time.monotonic() < deadline, "the server outlived its stack"
             time.sleep(0.2)
         assert not _answers(port)
     finally:
         parent.kill()
-        if _alive(server):
+        if process_running(server):
             os.killpg(server, 9)
