@@ -212,6 +212,7 @@ class Wiring:
         if store == "postgres":
             from chalicelib.users.postgres import PostgresUserRepository
             from chalicelib.users.postgres_connection import PoolRecheck, answer_timeout, create_pool
+            from chalicelib.webhooks.events import new_user_event
 
             from chalicelib.observability.logging import adopt_library_logs
 
@@ -222,8 +223,7 @@ class Wiring:
             return PostgresUserRepository(pool.connection, close=pool.close,
                                           answer_timeout=answer_timeout(self.settings.database),
                                           faults=self.chaos_store_faults, on_connection_lost=PoolRecheck(pool),
-                                          created_event=self._user_created_event if self.postgres_keeps_user_events
-                                          else None)
+                                          created_event=new_user_event if self.postgres_keeps_user_events else None)
         raise ValueError(f"USERS_STORE={store!r}: expected one of dynamodb, postgres")
 
     @cached_property
@@ -303,12 +303,6 @@ class Wiring:
         user's own statement, until the request has delivered it or put it in the outbox (or else the
         relay has)."""
         return self.settings.users.store == "postgres" and bool(self.settings.webhooks.url)
-
-    @staticmethod
-    def _user_created_event(user: Any) -> Any:
-        from chalicelib.webhooks.events import user_created_event
-
-        return user_created_event(user.to_json())
 
     def _forget_kept_event(self, event_id: str) -> None:
         self.user_repository.forget_event(event_id)

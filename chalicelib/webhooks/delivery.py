@@ -29,7 +29,7 @@ from typing import Any, Callable, Mapping, Optional
 
 from chalicelib.resilience.breaker import BreakerOpenError
 from chalicelib.resilience.listeners import MetricCounter
-from chalicelib.webhooks.events import WebhookEvent, user_created_event
+from chalicelib.webhooks.events import WebhookEvent, new_user_event, user_created_event
 from chalicelib.webhooks.outbox import DEAD, PENDING, Outbox, OutboxEntry, OutboxStore
 from chalicelib.webhooks.sender import WebhookSender
 
@@ -180,7 +180,7 @@ class UserCreatedStaging:
         self._outbox = outbox
 
     def stage(self, transaction: Any, user: Any) -> None:
-        self._outbox.stage(transaction, user_created_event(user.to_json()), claimed=True)
+        self._outbox.stage(transaction, new_user_event(user), claimed=True)
 
 
 class WebhookUserEvents:

@@ -31,3 +31,8 @@ def user_created_event(user: Mapping[str, Any]) -> WebhookEvent:
     body = json.dumps({"id": event_id, "type": USER_CREATED, "occurred_at": user["created_at"],
                        "data": dict(user)}, separators=(",", ":"), sort_keys=True)
     return WebhookEvent(event_id=event_id, event_type=USER_CREATED, body=body)
+
+
+def new_user_event(user: Any) -> WebhookEvent:
+    """``user_created_event`` of a stored ``chalicelib.users.model.User`` (what a users store stages)."""
+    return user_created_event(user.to_json())

@@ -7,13 +7,13 @@ import pytest
 from chalicelib.users.postgres import PostgresUserRepository
 from chalicelib.users.repository import EmailTaken
 from chalicelib.users.validation import UserInput
-from chalicelib.webhooks.events import user_created_event
+from chalicelib.webhooks.events import new_user_event
 
 
 @pytest.fixture
 def store(postgres_dsn):
     store = PostgresUserRepository(lambda: psycopg.connect(postgres_dsn, autocommit=True),
-                                   created_event=lambda user: user_created_event(user.to_json()))
+                                   created_event=new_user_event)
     store.ensure_schema()
     with psycopg.connect(postgres_dsn) as connection:
         connection.execute("TRUNCATE users, event_outbox")
@@ -31,7 +31,7 @@ def _ada(email="ada@example.com") -> UserInput:
 
 def test_a_new_user_and_its_event_are_stored_together(store, postgres_dsn):
     user = store.create(_ada())
-    event = user_created_event(user.to_json())
+    event = new_user_event(user)
     assert _stored_events(postgres_dsn) == [(event.event_id, event.body)]
 
 
@@ -44,7 +44,7 @@ def test_a_create_refused_for_its_email_stores_no_event(store, postgres_dsn):
 
 def test_forgetting_an_event_deletes_its_stored_copy(store, postgres_dsn):
     user = store.create(_ada())
-    store.forget_event(user_created_event(user.to_json()).event_id)
+    store.forget_event(new_user_event(user).event_id)
     assert _stored_events(postgres_dsn) == []
 
 
@@ -55,7 +55,7 @@ def test_the_relay_hands_on_each_settled_event_once_and_deletes_it(store, postgr
                                        lease_seconds=60, limit=10)
     assert relay() == 3
     assert relay() == 0
-    assert [event_id for event_id, _, _ in handed] == [user_created_event(user.to_json()).event_id for user in users]
+    assert [event_id for event_id, _, _ in handed] == [new_user_event(user).event_id for user in users]
     assert {event_type for _, event_type, _ in handed} == {"user.created"}
     assert _stored_events(postgres_dsn) == []
 
@@ -71,12 +71,12 @@ def test_an_event_the_relay_fails_to_hand_on_stays_for_a_later_relay(store, post
     second = store.create(_ada("b@example.com"))
 
     def fail_second(event_id, event_type, body):
-        if event_id == user_created_event(second.to_json()).event_id:
+        if event_id == new_user_event(second).event_id:
             raise ConnectionError("outbox unreachable")
 
     with pytest.raises(ConnectionError):
         store.relay_events(fail_second, settled_seconds=0, lease_seconds=0, limit=10)
-    assert [event_id for event_id, _ in _stored_events(postgres_dsn)] == [user_created_event(second.to_json()).event_id]
+    assert [event_id for event_id, _ in _stored_events(postgres_dsn)] == [new_user_event(second).event_id]
     assert store.relay_events(lambda *event: None, settled_seconds=0, lease_seconds=60, limit=10) == 1
 
 

@@ -509,11 +509,11 @@ def test_an_event_not_delivered_is_queued_then_deleted_from_the_store(webhook_po
 def test_the_event_of_a_user_whose_request_died_after_the_write_is_relayed_to_the_outbox(
         webhook_postgres_client, empty_database):
     from chalicelib.users.validation import UserInput
-    from chalicelib.webhooks.events import user_created_event
+    from chalicelib.webhooks.events import new_user_event
 
     wired = wiring.current()
     user = wired.user_repository.create(UserInput(name="Ada", email="ada@example.com"))  # and nothing after
-    event_id = user_created_event(user.to_json()).event_id
+    event_id = new_user_event(user).event_id
     assert _stored_event_ids(empty_database) == [event_id]
     wired.stored_event_relay.settled_seconds = 0
     assert wired.stored_event_relay.relay_once() == 1

@@ -3,7 +3,7 @@ import boto3
 import pytest
 
 from chalicelib.http.errors import ServiceUnavailable
-from chalicelib.webhooks.events import user_created_event
+from chalicelib.webhooks.events import new_user_event
 from tests.support.webhooks import SIGNING_KEY
 
 
@@ -31,7 +31,7 @@ def test_the_dynamodb_store_writes_the_event_in_the_users_transaction(webhooks_o
 
 def test_a_created_user_is_delivered_from_the_entry_its_transaction_stored(webhooks_on, http):
     user = webhooks_on.user_service.create({"name": "Ada", "email": "ada@example.com"})
-    event = user_created_event(user.to_json())
+    event = new_user_event(user)
     entry = webhooks_on.outbox.get(event.event_id)
     assert (entry.status, entry.attempts) == ("delivered", 1)
     assert [request["body"] for request in http.requests] == [event.body.encode()]
@@ -40,9 +40,9 @@ def test_a_created_user_is_delivered_from_the_entry_its_transaction_stored(webho
 def test_a_failed_first_attempt_leaves_the_stored_entry_to_the_drainer(webhooks_on, http):
     http.down()
     user = webhooks_on.user_service.create({"name": "Ada", "email": "ada@example.com"})
-    entry = webhooks_on.outbox.get(user_created_event(user.to_json()).event_id)
+    entry = webhooks_on.outbox.get(new_user_event(user).event_id)
     assert (entry.status, entry.attempts) == ("pending", 1)
-    assert entry.event == user_created_event(user.to_json())
+    assert entry.event == new_user_event(user)
 
 
 def test_a_create_refused_for_its_email_stores_no_event(webhooks_on, tables):
