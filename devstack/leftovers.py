@@ -12,6 +12,8 @@ import tempfile
 from pathlib import Path
 from typing import Optional
 
+from devstack.procfs import process_running
+
 OWNER_FILE = "owner.pid"
 PREFIXES = ("devstack-aws-", "pg-")
 
@@ -19,15 +21,6 @@ PREFIXES = ("devstack-aws-", "pg-")
 def claim(folder: Path) -> None:
     """Name this process as ``folder``'s owner."""
     (Path(folder) / OWNER_FILE).write_text(str(os.getpid()))
-
-
-def process_running(pid: int) -> bool:
-    try:
-        # "pid (comm) state ...": a zombie is gone too, whether or not its parent has reaped it yet.
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
 
 
 def _abandoned(folder: Path) -> bool:

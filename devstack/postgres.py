@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 from devstack.leftovers import claim
+from devstack.procfs import children_of
 
 USER = "sre"
 DATABASE = "postgres"
@@ -119,16 +120,7 @@ class PostgresCluster:
             postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
         except (OSError, ValueError, IndexError):
             return []
-        pids = [postmaster]
-        for stat in glob.glob("/proc/[0-9]*/stat"):
-            try:
-                # "pid (comm) state ppid ...": comm may hold spaces, so split after its closing parenthesis.
-                fields = Path(stat).read_text().rsplit(")", 1)[1].split()
-            except (OSError, IndexError):
-                continue
-            if fields and int(fields[1]) == postmaster:
-                pids.append(int(stat.split("/")[2]))
-        return pids
+        return [postmaster, *children_of(postmaster)]
 
     def pause(self) -> None:
         """Stop every server process (SIGSTOP): connections stay open, every query waits until ``resume``."""

@@ -7,7 +7,7 @@ import urllib.request
 
 from container import SERVER_COMMAND
 from devstack.ecs import ROOT, _from_this_environment
-from devstack.leftovers import process_running
+from devstack.procfs import process_running
 from devstack.ports import free_port
 
 # A parent that starts the server as the local stack does, prints its pid, then waits to be killed.
