@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
+from urllib.parse import urlsplit
 
 from devstack.ports import ensure_free, free_port
 from devstack.leftovers import claim, remove_abandoned
@@ -108,6 +109,8 @@ class LocalStack:
         ensure_free(self.config.host, self.config.port, "app server")
         ensure_free(self.config.host, self.aws_port, "embedded AWS")
         ensure_free(CONTROL_HOST, self.control_port, "control API")
+        if self.config.variant == "ecs":
+            ensure_free(self.config.host, urlsplit(self.webhook_receiver_url).port, "webhook receiver")
 
     def _start_embedded_aws(self) -> None:
         # Step Functions inside moto call back into the server through MOTO_PORT.
@@ -319,8 +322,6 @@ class LocalStack:
         self._ready.set()
 
     def _start_receiver(self) -> None:
-        from urllib.parse import urlsplit
-
         from chalicelib import wiring
         from devstack.gateway import serve_gateway
         from devstack.local_routes import receiver_app

@@ -79,3 +79,20 @@ def test_an_embedded_aws_stopped_with_the_stack_is_not_started_again(watched_sta
     watched_stack._stopping.set()
     watched_stack.check_embedded_aws()
     assert watched_stack.starts == []
+
+
+def test_the_ecs_variant_refuses_to_start_when_its_webhook_receivers_port_is_taken(monkeypatch):
+    import socket
+
+    from devstack.ports import PortInUse
+    from devstack.stack import LocalStack, StackConfig
+    from urllib.parse import urlsplit
+
+    stack = LocalStack(StackConfig(port=0, variant="ecs"))
+    monkeypatch.setattr(stack, "_start_control", lambda: pytest.fail("started before checking its ports"))
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        taken.bind(("127.0.0.1", urlsplit(stack.webhook_receiver_url).port))
+        taken.listen()
+        with pytest.raises(PortInUse, match="webhook receiver: 127.0.0.1:[0-9]+ is already in use"):
+            stack.start()
