@@ -65,7 +65,7 @@ test: $(STAMP) $(SYSTEM_STAMP) $(CHECKOV_STAMP) terraform-tools
 
 # Load against a running stack (make run): make load SCENARIO=users-list LOAD_ARGS="--clients 8 --duration 1m"
 SCENARIO ?= crud-mix
-LOAD_ARGS ?= --clients 8 --duration 30s --check
+LOAD_ARGS ?= --clients 8 --duration 30s --check --cleanup
 load: $(STAMP)
 	$(VENV)/bin/loadgen $(SCENARIO) $(LOCAL_BASE_URL) $(LOAD_ARGS)
 

@@ -27,3 +27,25 @@ def test_a_short_crud_run_stores_what_was_acknowledged(stack):
     assert report["statuses"].keys() <= {"200", "201", "204"}, report["error_samples"]
     assert report["integrity"]["ok"], report["integrity"]
     assert report["integrity"]["checked_present"] >= 100
+
+
+def _stored_users(stack):
+    count, cursor = 0, None
+    while True:
+        answer = requests.get(stack.url("/api/users"), params={"limit": 100, **({"cursor": cursor} if cursor else {})},
+                              timeout=30)
+        assert answer.status_code == 200
+        count += len(answer.json())
+        cursor = answer.headers.get("X-Next-Cursor")
+        if not cursor:
+            return count
+
+
+def test_a_run_with_cleanup_leaves_as_many_users_as_it_found(stack):
+    before = _stored_users(stack)
+    report = run_load(stack.base_url, load_scenario("crud-mix"), LoadProfile.concurrency(4, "3s", max_requests=200),
+                      check=True, cleanup=True, seed=11)
+    assert report["integrity"]["ok"], report["integrity"]
+    cleanup = report["cleanup"]
+    assert cleanup["left"] >= 100 and cleanup["deleted"] == cleanup["left"], cleanup
+    assert _stored_users(stack) == before

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from typing import Any, Callable, Iterable, Mapping, Optional
+from typing import Any, Awaitable, Callable, Iterable, Mapping, Optional, TypeVar
 from urllib.parse import urlsplit
 
 from tools.loadgen.profile import CLOSED, OPEN, LoadProfile, Stage, parse_duration
 from tools.loadgen.scenario import Scenario, ScenarioError, load_scenario, parse_scenario, shipped_scenarios
 
+T = TypeVar("T")
 __all__ = ["CLOSED", "OPEN", "LoadProfile", "Scenario", "ScenarioError", "Stage", "check_base_url", "check_thresholds",
            "load_scenario", "parse_duration", "parse_scenario", "run_load", "run_load_async", "shipped_scenarios"]
 
@@ -50,19 +51,23 @@ def check_thresholds(scenario: Scenario, thresholds: Iterable[str]) -> None:
 
 
 async def run_load_async(base_url: str, scenario: Scenario, profile: LoadProfile, *,
-                         thresholds: Iterable[str] = (), check: bool = False, slos: Optional[Iterable[Any]] = None,
-                         run_id: Optional[str] = None, seed: Optional[int] = None, console: Any = None,
-                         check_headers: Optional[Mapping[str, str]] = None,
+                         thresholds: Iterable[str] = (), check: bool = False, cleanup: bool = False,
+                         slos: Optional[Iterable[Any]] = None, run_id: Optional[str] = None,
+                         seed: Optional[int] = None, console: Any = None,
+                         after_run_headers: Optional[Mapping[str, str]] = None,
                          interruptible: bool = False,
                          on_start: Optional[Callable[[], None]] = None) -> dict[str, Any]:
     """Run ``scenario`` against ``base_url``; returns the report (see ``report.summarize``).
 
     ``slos``: objectives to judge (default: those of slos/*.yaml). ``check``: run the integrity
-    check afterwards (the scenario must say how). ``console``: a rich Console for the live view.
+    check afterwards (the scenario must say how). ``cleanup``: then delete what the run created and
+    left (the scenario's ``cleanup`` says how). ``after_run_headers``: added to the requests of both.
+    ``console``: a rich Console for the live view.
     ``interruptible``: Ctrl-C ends the run early and still reports (for the command line).
     ``on_start``: called when the load starts, after the setup requests (the reliability tests
     start their fault schedule there: the report's timeline counts seconds from that moment).
     """
+    from tools.loadgen.cleanup import CleanupReport, clean_up_async, left_by
     from tools.loadgen.engine import Runner
     from tools.loadgen.integrity import IntegrityReport, check_integrity_async
     from tools.loadgen.report import evaluate_thresholds, objectives_from_slos, summarize
@@ -75,6 +80,9 @@ async def run_load_async(base_url: str, scenario: Scenario, profile: LoadProfile
     if check and scenario.integrity is None:
         raise ScenarioError(f"scenario {scenario.name} has no integrity section; it cannot be checked "
                             "(run it without --check; `make load` passes --check unless LOAD_ARGS is given)")
+    if cleanup and scenario.cleanup is None and scenario.creates():
+        raise ScenarioError(f"scenario {scenario.name} has no cleanup section; it cannot clean up after itself "
+                            "(run it without --cleanup)")
     recorder = Recorder(tuple(sorted({o.threshold_ms for o in objectives if o.threshold_ms})))
     runner = Runner(base_url, scenario, profile, run_id=run_id, recorder=recorder, seed=seed)
     if interruptible:
@@ -90,29 +98,50 @@ async def run_load_async(base_url: str, scenario: Scenario, profile: LoadProfile
         runner.progress.finished = True
         if display is not None:
             await display
-    integrity = None
+    after_run_timeout = max(30.0, profile.timeout)
+    integrity, check_stopped = None, False
     if check:
-        checking = asyncio.ensure_future(check_integrity_async(
-            base_url, scenario.integrity, runner.ledger, headers=check_headers, timeout=max(30.0, profile.timeout)))
-        stopped: list[bool] = []
-        if interruptible:  # Ctrl-C during the check stops it: listing a large table takes a while
-            def stop_check() -> None:
-                stopped.append(True)
-                checking.cancel()
-
-            asyncio.get_running_loop().add_signal_handler(signal.SIGINT, stop_check)
-        try:
-            integrity = await checking
-        except asyncio.CancelledError:
-            if not stopped:
-                raise
+        integrity = await _until_ctrl_c(check_integrity_async(
+            base_url, scenario.integrity, runner.ledger, headers=after_run_headers, timeout=after_run_timeout),
+            interruptible)
+        if integrity is None:  # Ctrl-C during the check: listing a large table takes a while
             integrity = IntegrityReport(uncertain=len(runner.ledger.uncertain),
                                         unacknowledged_creates=runner.ledger.unacknowledged_creates)
             integrity.error = "the check was stopped with Ctrl-C before it judged anything"
+            result.interrupted = check_stopped = True
+    cleaned = None
+    if cleanup:
+        cleaned = CleanupReport(left=len(left_by(runner.ledger)),
+                                unacknowledged_creates=runner.ledger.unacknowledged_creates)
+        headers = runner.after_run_headers("cleanup")
+        headers.update(after_run_headers or {})
+        if check_stopped:
+            cleaned.error = "not started: Ctrl-C stopped the integrity check before it"
+        elif await _until_ctrl_c(clean_up_async(base_url, scenario.cleanup, runner.ledger, cleaned, headers=headers,
+                                                timeout=after_run_timeout), interruptible) is None:
+            cleaned.error = "stopped with Ctrl-C before every resource was deleted"
             result.interrupted = True
-    summary = summarize(result, objectives, integrity)
+    summary = summarize(result, objectives, integrity, cleaned)
     summary["thresholds"] = evaluate_thresholds(summary, thresholds)
     return summary
+
+
+async def _until_ctrl_c(work: Awaitable[T], interruptible: bool) -> Optional[T]:
+    """``work``'s result, or None when Ctrl-C stopped it (``interruptible``: the command line)."""
+    task = asyncio.ensure_future(work)
+    stopped: list[bool] = []
+    if interruptible:
+        def stop() -> None:
+            stopped.append(True)
+            task.cancel()
+
+        asyncio.get_running_loop().add_signal_handler(signal.SIGINT, stop)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if not stopped:
+            raise
+        return None
 
 
 def run_load(base_url: str, scenario: Scenario, profile: LoadProfile, **kwargs: Any) -> dict[str, Any]:

@@ -76,6 +76,8 @@ def build_command() -> click.Command:
         click.Option(["--threshold"], multiple=True, metavar="EXPR", help="e.g. 'p95<200' (repeatable)"),
         click.Option(["--slo-gate"], is_flag=True, help="a missed SLO objective fails the run"),
         click.Option(["--check"], is_flag=True, help="integrity check after the run"),
+        click.Option(["--cleanup"], is_flag=True,
+                     help="then delete what the run created and did not delete (its setup's too)"),
         click.Option(["--seed"], type=int, help="random seed for the request mix"),
         click.Option(["--json"], is_flag=True, help="print the report as JSON (no live view)"),
         click.Option(["--no-progress"], is_flag=True, help="no live view"),
@@ -148,7 +150,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     live = None if args.json or args.no_progress or not console.is_terminal else console
     try:
         summary = run_load(args.base_url, scenario, profile, thresholds=args.threshold, check=args.check,
-                           seed=args.seed, console=live, interruptible=True)
+                           cleanup=args.cleanup, seed=args.seed, console=live, interruptible=True)
     except (ValueError, ScenarioError) as exc:
         print(f"loadgen: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -102,6 +102,17 @@ class Runner:
         """End the run early (Ctrl-C): no new iterations; those in flight finish."""
         self._stop.set()
 
+    def after_run_headers(self, purpose: str) -> Any:
+        """The scenario's headers for requests made after the load (``purpose``: e.g. cleanup), tagged
+        with the run id as the load's are."""
+        from multidict import CIMultiDict
+
+        context = {"run_id": self.run_id, "seq": 0, "unique": f"{self.run_id}-{purpose}"}
+        headers = CIMultiDict(render(dict(self.scenario.headers), context))
+        headers.setdefault(CORRELATION_HEADER, f"{self.run_id}-{purpose}")
+        headers.setdefault("User-Agent", f"serverless-sre-loadgen ({self.run_id})")
+        return headers
+
     # ------------------------------------------------------------------ one request
     async def _send(self, step: RequestSpec, context: dict[str, Any], due: float, seq: int, index: int,
                     keep_answer: bool) -> tuple[Optional[Outcome], Optional[dict[str, Any]]]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Iterable, Optional
 
 from tools.loadgen.engine import RunResult
+from tools.loadgen.cleanup import CleanupReport
 from tools.loadgen.integrity import IntegrityReport
 from tools.loadgen.stats import latency_summary
 
@@ -75,7 +76,7 @@ def slo_verdict(result: RunResult, objectives: Iterable[SloObjective]) -> list[d
 
 
 def summarize(result: RunResult, objectives: Iterable[SloObjective] = (),
-              integrity: Optional[IntegrityReport] = None) -> dict[str, Any]:
+              integrity: Optional[IntegrityReport] = None, cleanup: Optional[CleanupReport] = None) -> dict[str, Any]:
     recorder, progress, profile = result.recorder, result.progress, result.profile
     seconds = max(result.wall_seconds, 1e-9)
     return {
@@ -105,6 +106,7 @@ def summarize(result: RunResult, objectives: Iterable[SloObjective] = (),
         "timeline": recorder.timeline_summary(),
         "slo": slo_verdict(result, objectives),
         "integrity": integrity.summary() if integrity is not None else None,
+        "cleanup": cleanup.summary() if cleanup is not None else None,
     }
 
 
@@ -235,3 +237,15 @@ def render_text(summary: dict[str, Any], console: Any) -> None:
             console.print(f"  [red]missing[/] {problem}")
         for problem in integrity["extra"][:10]:
             console.print(f"  [red]extra[/] {problem}")
+    cleanup = summary.get("cleanup")
+    if cleanup:
+        complete = not cleanup["failed"] and not cleanup["error"]
+        state = "[green]done[/]" if complete else "[yellow]INCOMPLETE[/]"
+        console.print(f"cleanup {state}: {cleanup['deleted']} of the {cleanup['left']} resources the run created "
+                      f"and left deleted, {cleanup['already_gone']} already gone, {cleanup['failed']} failed"
+                      + (f"; {cleanup['unacknowledged_creates']} creates without an answer may have stored "
+                         "what no cleanup can name" if cleanup["unacknowledged_creates"] else ""))
+        if cleanup.get("error"):
+            console.print(f"  [yellow]stopped[/] {cleanup['error']}")
+        for failure in cleanup["failures"][:10]:
+            console.print(f"  [yellow]not deleted[/] {failure}")

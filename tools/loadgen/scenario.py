@@ -80,6 +80,11 @@ class IntegritySpec:
 
 
 @dataclass(frozen=True)
+class CleanupSpec:
+    delete: str  # path of one resource, sent DELETE; {id} is replaced
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     requests: tuple[RequestSpec, ...]
@@ -87,12 +92,17 @@ class Scenario:
     headers: Mapping[str, str] = field(default_factory=dict)
     setup: tuple[RequestSpec, ...] = ()
     integrity: Optional[IntegritySpec] = None
+    cleanup: Optional[CleanupSpec] = None
     source: str = ""
 
     def pick(self, rng: random.Random) -> RequestSpec:
         if len(self.requests) == 1:
             return self.requests[0]
         return rng.choices(self.requests, weights=[spec.weight for spec in self.requests])[0]
+
+    def creates(self) -> bool:
+        """Whether a request of the scenario (its setup's included) records a create."""
+        return any(step.records == "create" for spec in (*self.setup, *self.requests) for step in spec.steps)
 
     def request_names(self) -> list[str]:
         names = [spec.name for spec in self.setup]
@@ -154,9 +164,10 @@ def parse_scenario(document: Any, source: str = "<scenario>") -> Scenario:
                                   cursor_header=raw.get("cursor_header", "X-Next-Cursor"),
                                   cursor_param=raw.get("cursor_param", "cursor"), id_field=raw.get("id_field", "id"),
                                   compare=tuple(raw.get("compare") or ()), unique=tuple(raw.get("unique") or ()))
+    cleanup = CleanupSpec(delete=document["cleanup"]["delete"]) if document.get("cleanup") else None
     return Scenario(name=document["name"], description=document.get("description", ""),
                     headers=dict(document.get("headers") or {}), setup=setup, requests=requests,
-                    integrity=integrity, source=source)
+                    integrity=integrity, cleanup=cleanup, source=source)
 
 
 def _first_non_json_value(document: Any) -> Optional[tuple[str, str]]:

@@ -147,6 +147,7 @@ CRUD_SCENARIO = {
              "records": "delete", "id": "${create.json.id}", "probability": 0.5},
         ]}],
     "integrity": {"read": "/users/{id}", "list": "/users", "compare": ["name", "email"], "unique": ["email"]},
+    "cleanup": {"delete": "/users/{id}"},
 }
 
 

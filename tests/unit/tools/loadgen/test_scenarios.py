@@ -15,6 +15,12 @@ def test_every_shipped_scenario_is_valid(name):
     assert scenario.requests
 
 
+@pytest.mark.parametrize("name", shipped_scenarios())
+def test_every_shipped_scenario_that_creates_can_delete_what_it_created(name):
+    scenario = load_scenario(SCENARIO_DIR / f"{name}.yaml")
+    assert scenario.cleanup is not None or not scenario.creates()
+
+
 def test_the_benchmark_scenarios_are_shipped():
     assert {"users-list", "crud-mix", "health-live"} <= set(shipped_scenarios())
 
@@ -173,6 +179,13 @@ def test_a_header_value_of_any_printable_unicode_or_a_tab_is_accepted():
     document = copy.deepcopy(CRUD_SCENARIO)
     document["requests"][0]["headers"] = {"X-Name": "Zoë ✓ 🚀\tend"}
     assert parse_scenario(document, "test.yaml").requests[0].headers == {"X-Name": "Zoë ✓ 🚀\tend"}
+
+
+def test_a_cleanup_path_that_would_leave_the_base_url_or_names_no_id_is_refused():
+    for path in ("@elsewhere.example/{id}", "/users"):
+        document = {**CRUD_SCENARIO, "cleanup": {"delete": path}}
+        with pytest.raises(ScenarioError, match="cleanup/delete: .* does not match"):
+            parse_scenario(document, "test.yaml")
 
 
 @pytest.mark.parametrize("field, path", [("read", "@elsewhere.example/{id}"), ("list", "@elsewhere.example/users")])

@@ -1,0 +1,68 @@
+"""After a run (``--cleanup``): delete what it created and left, so repeated runs do not pile test
+data up in the service they load: a deployed stage's table, or the local stack's, where every
+listing reads more as the table grows.
+
+What is deleted comes from the ledger the integrity check reads: every resource an acknowledged
+create made and no acknowledged delete removed, setup's included. A create left without an answer
+(a timeout) names no resource; what it may have stored stays, and the report counts those.
+"""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Optional
+from urllib.parse import quote
+
+from tools.loadgen.integrity import Ledger
+from tools.loadgen.scenario import CleanupSpec
+
+DELETE_CONCURRENCY = 8
+
+
+@dataclass
+class CleanupReport:
+    left: int = 0  # what the run created and did not delete
+    deleted: int = 0
+    already_gone: int = 0  # 404: deleted by someone else, or a delete whose answer was lost
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    unacknowledged_creates: int = 0
+    error: Optional[str] = None
+
+    def summary(self) -> dict[str, Any]:
+        return {"left": self.left, "deleted": self.deleted, "already_gone": self.already_gone,
+                "failed": len(self.failures), "failures": self.failures[:20],
+                "unacknowledged_creates": self.unacknowledged_creates, "error": self.error}
+
+
+def left_by(ledger: Ledger) -> list[str]:
+    return sorted(set(ledger.expected) - ledger.deleted)
+
+
+async def clean_up_async(base_url: str, spec: CleanupSpec, ledger: Ledger, report: CleanupReport,
+                         headers: Optional[Mapping[str, str]] = None, timeout: float = 30.0) -> CleanupReport:
+    """Delete ``left_by(ledger)``, counting in ``report`` as it goes (what a Ctrl-C leaves is counted)."""
+    import aiohttp
+
+    base_url = base_url.rstrip("/")
+    targets = left_by(ledger)
+    slots = asyncio.Semaphore(DELETE_CONCURRENCY)
+
+    async def delete(session: Any, resource_id: str) -> None:
+        path = spec.delete.replace("{id}", quote(resource_id, safe=""))
+        try:
+            async with slots, session.delete(base_url + path) as response:
+                await response.read()
+                status = response.status
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            report.failures.append({"id": resource_id, "error": f"{type(exc).__name__}: {exc}"[:200]})
+            return
+        if 200 <= status < 300:
+            report.deleted += 1
+        elif status == 404:
+            report.already_gone += 1
+        else:
+            report.failures.append({"id": resource_id, "status": status})
+
+    async with aiohttp.ClientSession(headers=headers, timeout=aiohttp.ClientTimeout(total=timeout)) as session:
+        await asyncio.gather(*(delete(session, resource_id) for resource_id in targets))
+    return report
