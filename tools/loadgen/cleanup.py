@@ -45,6 +45,7 @@ async def clean_up_async(base_url: str, spec: CleanupSpec, ledger: Ledger, repor
 
     base_url = base_url.rstrip("/")
     targets = left_by(ledger)
+    report.left = len(targets)
     slots = asyncio.Semaphore(DELETE_CONCURRENCY)
 
     async def delete(session: Any, resource_id: str) -> None:
