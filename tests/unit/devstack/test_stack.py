@@ -90,9 +90,13 @@ def test_the_ecs_variant_refuses_to_start_when_its_webhook_receivers_port_is_tak
 
     stack = LocalStack(StackConfig(port=0, variant="ecs"))
     monkeypatch.setattr(stack, "_start_control", lambda: pytest.fail("started before checking its ports"))
-    with socket.socket() as taken:
-        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        taken.bind(("127.0.0.1", urlsplit(stack.webhook_receiver_url).port))
-        taken.listen()
-        with pytest.raises(PortInUse, match="webhook receiver: 127.0.0.1:[0-9]+ is already in use"):
-            stack.start()
+    try:
+        with socket.socket() as taken:
+            taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            taken.bind(("127.0.0.1", urlsplit(stack.webhook_receiver_url).port))
+            taken.listen()
+            with pytest.raises(PortInUse, match="webhook receiver: 127.0.0.1:[0-9]+ is already in use"):
+                stack.start()
+    finally:
+        assert stack.stop() == []  # as `python -m devstack` does: it removes the stack's state folder
+    assert not os.path.exists(os.path.dirname(stack.journal_path))
