@@ -31,15 +31,19 @@ def _abandoned(folder: Path) -> bool:
     return owner != os.getpid() and not process_running(owner)
 
 
+def abandoned(parent: Optional[Path] = None) -> list[Path]:
+    """The folders in ``parent`` (the temp folder) of stacks (or test runs) that are gone."""
+    root = Path(parent or tempfile.gettempdir())
+    return [folder for folder in sorted(path for prefix in PREFIXES for path in root.glob(f"{prefix}*"))
+            if folder.is_dir() and _abandoned(folder)]
+
+
 def remove_abandoned(parent: Optional[Path] = None) -> list[str]:
     """Remove what stacks (or test runs) that are gone left in ``parent`` (the temp folder); says what."""
     from devstack.postgres import PostgresCluster, postgres_bindir
 
     removed = []
-    root = Path(parent or tempfile.gettempdir())
-    for folder in sorted(path for prefix in PREFIXES for path in root.glob(f"{prefix}*")):
-        if not folder.is_dir() or not _abandoned(folder):
-            continue
+    for folder in abandoned(parent):
         if folder.name.startswith("pg-") and postgres_bindir() is not None:
             PostgresCluster.at(folder).destroy()
             removed.append(f"PostgreSQL in {folder} (stopped)")

@@ -98,6 +98,34 @@ def pytest_sessionstart(session):
     # Workers inherit the controller's folder: set here before xdist (trylast) starts them.
     if not _is_worker(session.config):
         os.environ[E2E_CALL_LOGS_SETTING] = tempfile.mkdtemp(prefix="aws-calls-e2e-")
+        _STATE_FOLDERS_AT_START.update(_state_folders())
+
+
+_STATE_FOLDERS_AT_START = set()
+
+
+def _state_folders():
+    """The local stacks' state folders in the temp folder (a journal, a PostgreSQL)."""
+    import tempfile
+    from pathlib import Path
+
+    from devstack.leftovers import PREFIXES
+
+    return {path for prefix in PREFIXES for path in Path(tempfile.gettempdir()).glob(f"{prefix}*")}
+
+
+def _fail_on_abandoned_state_folders(session):
+    """A stack or a test that did not stop what it started leaves its state folder behind (each
+    names its owner, gone by now): the run fails, naming them. Another run's folders, and those of
+    processes still running, are not this run's to judge."""
+    from devstack.leftovers import abandoned
+
+    left = [str(folder) for folder in abandoned() if folder not in _STATE_FOLDERS_AT_START]
+    if left:
+        session.config.get_terminal_writer().line(
+            f"\nstate folders left by this run (a stack or a test did not stop what it started): {', '.join(left)}",
+            red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's worker turns the marks into its scheduling groups
@@ -168,6 +196,7 @@ def pytest_sessionfinish(session, exitstatus):
     if _is_worker(session.config):
         session.config.workeroutput["aws_calls"] = [call.as_json() for call in AWS_CALLS.calls]
         return
+    _fail_on_abandoned_state_folders(session)
     calls = set(AWS_CALLS.calls) | set(_WORKER_CALLS)
     e2e_logs = Path(os.environ.get(E2E_CALL_LOGS_SETTING, ""))
     if e2e_logs.name:
