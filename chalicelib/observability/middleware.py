@@ -130,6 +130,11 @@ def _reject_repeated_headers(request: Request) -> None:
             raise ApiError(f"{display_name} is given more than once; {advice}")
 
 
+# The operators' plane. Its requests count as requests, never as SLI events of the user API: the
+# dashboard reloading every few seconds (its aggregate read takes a few hundred ms) would otherwise
+# spend the latency SLO's budget by being looked at.
+SRE_PLANE_PREFIX = "/sre/"
+
 # GET routes of the SRE plane anyone may call: the acknowledge link is signed, and the dashboard
 # page and its files carry no data (the page reads GET /sre/dashboard with the token it is given).
 PUBLIC_SRE_READS = frozenset({"/sre/incidents/{incident_id}/ack-link", "/sre/dashboard-ui",
@@ -139,7 +144,7 @@ PUBLIC_SRE_READS = frozenset({"/sre/incidents/{incident_id}/ack-link", "/sre/das
 def _require_sre_reader(request: Request) -> None:
     """Every other read of /sre/ needs a viewer (or operator) token where the setting asks for it."""
     route = (request.context or {}).get("resourcePath", "")
-    if request.method not in ("GET", "HEAD") or not route.startswith("/sre/") or route in PUBLIC_SRE_READS:
+    if request.method not in ("GET", "HEAD") or not route.startswith(SRE_PLANE_PREFIX) or route in PUBLIC_SRE_READS:
         return
     from chalicelib.wiring import current
 
@@ -224,6 +229,7 @@ def http_middleware(request: Request, get_response: Callable[[Request], Response
     route = (request.context or {}).get("resourcePath", "unknown")
     correlation_id = correlation_id_for(request)
     facts = begin_request()
+    facts.excluded_from_sli = route.startswith(SRE_PLANE_PREFIX)
     fault = wired.chaos_faults.route_fault(route)
     if fault is not None:
         facts.chaos_experiment = fault.experiment_id

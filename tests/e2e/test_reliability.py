@@ -135,7 +135,6 @@ def _evaluate(stack: Any) -> dict[str, tuple[int, int]]:
 
 
 def _bad(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]], slo: str) -> int:
-    # The GET /sre/slos that read ``before`` is one more valid (and good) event.
     return (after[slo][1] - before[slo][1]) - (after[slo][0] - before[slo][0])
 
 

@@ -60,6 +60,16 @@ def test_client_errors_are_not_valid_events(client, tables, capsys):
     assert record["valid_requests"] == [0.0] and record["server_errors"] == [0.0]
 
 
+def test_a_request_to_the_sre_plane_counts_as_a_request_but_as_no_sli_event(client, tables, capsys):
+    """The dashboard reloads GET /sre/dashboard every few seconds: it must not spend the user API's budgets."""
+    client.http.get("/sre/health")
+    record = emf_records(capsys.readouterr().out)[-1]
+    assert record["route"] == "/sre/health" and record["status"] == 200
+    assert record["requests"] == [1.0]
+    assert record["valid_requests"] == [0.0] and record["good_availability"] == [0.0]
+    assert record["latency_good_200ms"] == [0.0]
+
+
 def test_logs_never_carry_a_raw_email(client, create, capsys):
     create("Ada", "ada.lovelace@example.com")
     create("Ada", "ada.lovelace@example.com")
