@@ -348,14 +348,9 @@ class ExperimentSteps:
         now = self._clock()
         watch = dict(state["watch"])
         watch["checks"] += 1
-        seeded = set(watch.get("load_seeded") or ())  # load actions whose scenario setup has run
-        for index, action in enumerate(spec["method"]):
+        for action in spec["method"]:
             if action["type"] == "load":
-                watch.setdefault("load", []).append(
-                    self._load_burst(action, state["plan"]["interval_seconds"], seed=index not in seeded))
-                seeded.add(index)
-        if seeded:
-            watch["load_seeded"] = sorted(seeded)
+                watch.setdefault("load", []).append(self._load_burst(action, state["plan"]["interval_seconds"]))
         for condition in (spec.get("stop-conditions") or {}).get("conditions", []):
             result = self._probe(condition)
             if not result["met"]:
@@ -369,19 +364,20 @@ class ExperimentSteps:
                 iso(now), "stop_condition_fired", condition=fired["name"], observed=fired["observed"]))
         return {**state, "watch": watch}
 
-    def _load_burst(self, action: Mapping[str, Any], seconds: float, *, seed: bool) -> dict[str, Any]:
-        """One interval of load from the load generator (tools/loadgen) against the service; ``seed``:
-        the scenario's setup (its seed data) runs too, in the first interval only. Run in every
-        interval, crud-mix stored 100 more users each time."""
+    def _load_burst(self, action: Mapping[str, Any], seconds: float) -> dict[str, Any]:
+        """One interval of load from the load generator (tools/loadgen) against the service, which
+        leaves its data as it found it: the scenario's seed data (setup) is not stored, and the users
+        the burst created and did not delete are deleted after it (its cleanup). Before, crud-mix left
+        half its creates and 100 seed users in the users table every interval of every run."""
         # tools/ is the operator's side: a deployment without it cannot run a load phase, and says so.
         from tools.loadgen import LoadProfile, load_scenario, run_load
 
-        scenario = load_scenario(action["scenario"])
-        if not seed:
-            scenario = replace(scenario, setup=())
+        scenario = replace(load_scenario(action["scenario"]), setup=())
         report = run_load(self._load_base_url, scenario,
-                          LoadProfile.concurrency(action["concurrency"], f"{max(1, int(seconds))}s"))
-        return {"requests": report.get("requests"), "latency_ms": report.get("latency_ms")}
+                          LoadProfile.concurrency(action["concurrency"], f"{max(1, int(seconds))}s"),
+                          cleanup=scenario.cleanup is not None)
+        return {"requests": report.get("requests"), "latency_ms": report.get("latency_ms"),
+                "cleanup": report.get("cleanup")}
 
     # -- rollback and recovery ---------------------------------------------------------------------
     def rollback(self, state: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""A load action runs one burst of the load generator per watch interval; its scenario's seed data
-(setup) is stored by the first burst only."""
+"""A load action runs one burst of the load generator per watch interval, which leaves the users
+table as it found it: no seed data (setup), and what a burst created and did not delete is deleted."""
 import time
 
 import pytest
@@ -13,9 +13,9 @@ def bursts(monkeypatch):
 
     sent = []
 
-    def run_load(base_url, scenario, profile, **_):
-        sent.append(scenario)
-        return {"requests": {"completed": 0}, "latency_ms": {}}
+    def run_load(base_url, scenario, profile, **options):
+        sent.append((scenario, options))
+        return {"requests": {"completed": 0}, "latency_ms": {}, "cleanup": {"deleted": 0}}
 
     monkeypatch.setattr(tools.loadgen, "run_load", run_load)
     return sent
@@ -33,7 +33,13 @@ def watch_twice(wired):
     return state
 
 
-def test_only_the_first_burst_of_a_load_action_stores_the_scenarios_seed_data(tables, wired, bursts):
+def test_every_burst_runs_the_scenarios_requests_without_its_seed_data(tables, wired, bursts):
     watch_twice(wired)
-    assert [len(scenario.setup) > 0 for scenario in bursts] == [True, False]
-    assert [scenario.requests for scenario in bursts[1:]] == [bursts[0].requests]
+    assert [scenario.setup for scenario, _ in bursts] == [(), ()]
+    assert bursts[0][0].requests and bursts[1][0].requests == bursts[0][0].requests
+
+
+def test_every_burst_deletes_what_it_created_and_says_so(tables, wired, bursts):
+    state = watch_twice(wired)
+    assert [options.get("cleanup") for _, options in bursts] == [True, True]
+    assert [burst["cleanup"] for burst in state["watch"]["load"]] == [{"deleted": 0}, {"deleted": 0}]
