@@ -157,6 +157,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"no step held the SLOs, not even the first; {result['breaking_reason']}")
     else:
         print(f"highest rate that held the SLOs: {result['highest_holding_rps']} req/s; {result['breaking_reason']}")
+    cleanup = result.get("cleanup")
+    if cleanup:
+        print(f"deleted {cleanup['deleted']} of the {cleanup['left']} resources the ramp stored"
+              + (f" ({cleanup['failed']} not deleted: {cleanup['failures'][:3]})" if cleanup["failed"] else ""))
     if outcome["recorded"]:
         point = outcome["recorded"]
         per_unit = "no rate held" if point["rps_per_unit"] is None else f"{point['rps_per_unit']} req/s"

@@ -54,7 +54,7 @@ async def run_load_async(base_url: str, scenario: Scenario, profile: LoadProfile
                          thresholds: Iterable[str] = (), check: bool = False, cleanup: bool = False,
                          slos: Optional[Iterable[Any]] = None, run_id: Optional[str] = None,
                          seed: Optional[int] = None, console: Any = None,
-                         after_run_headers: Optional[Mapping[str, str]] = None,
+                         after_run_headers: Optional[Mapping[str, str]] = None, ledger: Any = None,
                          interruptible: bool = False,
                          on_start: Optional[Callable[[], None]] = None) -> dict[str, Any]:
     """Run ``scenario`` against ``base_url``; returns the report (see ``report.summarize``).
@@ -62,6 +62,7 @@ async def run_load_async(base_url: str, scenario: Scenario, profile: LoadProfile
     ``slos``: objectives to judge (default: those of slos/*.yaml). ``check``: run the integrity
     check afterwards (the scenario must say how). ``cleanup``: then delete what the run created and
     left (the scenario's ``cleanup`` says how). ``after_run_headers``: added to the requests of both.
+    ``ledger``: where the run notes what it stored (``integrity.Ledger``; several runs may share one).
     ``console``: a rich Console for the live view.
     ``interruptible``: Ctrl-C ends the run early and still reports (for the command line).
     ``on_start``: called when the load starts, after the setup requests (the reliability tests
@@ -84,7 +85,7 @@ async def run_load_async(base_url: str, scenario: Scenario, profile: LoadProfile
         raise ScenarioError(f"scenario {scenario.name} has no cleanup section; it cannot clean up after itself "
                             "(run it without --cleanup)")
     recorder = Recorder(tuple(sorted({o.threshold_ms for o in objectives if o.threshold_ms})))
-    runner = Runner(base_url, scenario, profile, run_id=run_id, recorder=recorder, seed=seed)
+    runner = Runner(base_url, scenario, profile, run_id=run_id, recorder=recorder, seed=seed, ledger=ledger)
     if interruptible:
         asyncio.get_running_loop().add_signal_handler(signal.SIGINT, runner.stop)
     display = None

@@ -83,14 +83,15 @@ def _needs_answer(spec: RequestSpec) -> set[str]:
 
 class Runner:
     def __init__(self, base_url: str, scenario: Scenario, profile: LoadProfile, *, run_id: Optional[str] = None,
-                 recorder: Optional[Recorder] = None, seed: Optional[int] = None) -> None:
+                 recorder: Optional[Recorder] = None, seed: Optional[int] = None,
+                 ledger: Optional[Ledger] = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.scenario = scenario
         self.profile = profile
         self.run_id = run_id or new_run_id()
         self.recorder = recorder or Recorder()
         self.progress = Progress(duration=profile.duration)
-        self.ledger = Ledger()
+        self.ledger = ledger if ledger is not None else Ledger()
         self._rng = random.Random(seed)
         self._seq = itertools.count(1)
         self._needs = {spec.name: _needs_answer(spec) for spec in (*scenario.setup, *scenario.requests)}

@@ -99,10 +99,15 @@ def step_record(summary: dict[str, Any], offered: float, broke: Optional[str]) -
 async def run_steps_async(base_url: str, scenario: Scenario, ramp: StepRamp, *,
                           slos: Optional[Iterable[Any]] = None, max_in_flight: int = 256, timeout: float = 10.0,
                           seed: Optional[int] = None) -> dict[str, Any]:
-    """Run the ramp; returns every step and the highest rate that held the objectives."""
+    """Run the ramp; returns every step and the highest rate that held the objectives. Then what the
+    steps stored (the first step's seed data, what each created) is deleted, as ``loadgen --cleanup``
+    does, when the scenario says how (``cleanup`` in the result)."""
     from tools.loadgen import run_load_async
+    from tools.loadgen.cleanup import CleanupReport, clean_up_async
+    from tools.loadgen.integrity import Ledger
 
     check_one_request_per_iteration(scenario)
+    stored = Ledger()
     objectives = list(slos) if slos is not None else None
     steps = []
     broke_at: Optional[dict[str, Any]] = None
@@ -110,7 +115,7 @@ async def run_steps_async(base_url: str, scenario: Scenario, ramp: StepRamp, *,
         expected = rate * ramp.step_seconds
         profile = LoadProfile.constant_rate(rate, ramp.step_seconds, max_requests=int(expected * 1.2) + 10,
                                             max_in_flight=max_in_flight, timeout=timeout)
-        summary = await run_load_async(base_url, scenario, profile, slos=objectives, seed=seed)
+        summary = await run_load_async(base_url, scenario, profile, slos=objectives, seed=seed, ledger=stored)
         # The seed data is stored once, by the first step: each step storing it again grew the table
         # by its setup (users-list: 100 users a step), so later steps measured a larger service.
         scenario = replace(scenario, setup=())
@@ -119,6 +124,10 @@ async def run_steps_async(base_url: str, scenario: Scenario, ramp: StepRamp, *,
         if broke is not None:
             broke_at = steps[-1]
             break
+    cleanup = None
+    if scenario.cleanup is not None:
+        cleanup = (await clean_up_async(base_url, scenario.cleanup, stored, CleanupReport(),
+                                        timeout=max(30.0, timeout))).summary()
     held = [step for step in steps if step["held"]]
     highest = held[-1] if held else None
     return {"scenario": scenario.name, "target": base_url,
@@ -129,7 +138,8 @@ async def run_steps_async(base_url: str, scenario: Scenario, ramp: StepRamp, *,
             "concurrency_at_highest": highest["concurrency"] if highest else None,
             "breaking_rps": broke_at["offered_rps"] if broke_at else None,
             "breaking_reason": broke_at["broke"] if broke_at else
-            f"held every step up to {ramp.max_rps:g} requests/s: the saturation point is above the ramp"}
+            f"held every step up to {ramp.max_rps:g} requests/s: the saturation point is above the ramp",
+            "cleanup": cleanup}
 
 
 def run_steps(base_url: str, scenario: Scenario, ramp: StepRamp, **kwargs: Any) -> dict[str, Any]:

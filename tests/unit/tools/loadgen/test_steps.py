@@ -88,3 +88,14 @@ def test_a_ramp_stores_the_scenarios_seed_data_once(service):
                        slos=LENIENT_LATENCY)
     assert len(result["steps"]) == 3
     assert len(service.users) == 3
+
+
+def test_a_ramp_deletes_what_its_steps_stored_when_its_scenario_says_how(service):
+    seeded = {**HEALTH, "setup": [{"name": "seed", "method": "POST", "path": "/users", "repeat": 3, "records": "create",
+                                   "json": {"name": "Seed ${seq}", "email": "seed-${unique}@example.com"}}],
+              "cleanup": {"delete": "/users/{id}"}}
+    service.users["theirs"] = {"id": "theirs", "name": "Not the ramp's", "email": "theirs@example.com"}
+    result = run_steps(service.base_url, parse_scenario(seeded), StepRamp.parse("10:10:20", "0.5s"),
+                       slos=LENIENT_LATENCY)
+    assert (result["cleanup"]["left"], result["cleanup"]["deleted"], result["cleanup"]["failed"]) == (3, 3, 0)
+    assert list(service.users) == ["theirs"]
