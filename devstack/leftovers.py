@@ -31,11 +31,15 @@ def _abandoned(folder: Path) -> bool:
     return owner != os.getpid() and not process_running(owner)
 
 
-def abandoned(parent: Optional[Path] = None) -> list[Path]:
-    """The folders in ``parent`` (the temp folder) of stacks (or test runs) that are gone."""
+def state_folders(parent: Optional[Path] = None) -> list[Path]:
+    """The local stacks' state folders in ``parent`` (the temp folder): journals and PostgreSQL clusters."""
     root = Path(parent or tempfile.gettempdir())
-    return [folder for folder in sorted(path for prefix in PREFIXES for path in root.glob(f"{prefix}*"))
-            if folder.is_dir() and _abandoned(folder)]
+    return sorted(path for prefix in PREFIXES for path in root.glob(f"{prefix}*") if path.is_dir())
+
+
+def abandoned(parent: Optional[Path] = None) -> list[Path]:
+    """The state folders in ``parent`` (the temp folder) of stacks (or test runs) that are gone."""
+    return [folder for folder in state_folders(parent) if _abandoned(folder)]
 
 
 def remove_abandoned(parent: Optional[Path] = None) -> list[str]:

@@ -98,20 +98,12 @@ def pytest_sessionstart(session):
     # Workers inherit the controller's folder: set here before xdist (trylast) starts them.
     if not _is_worker(session.config):
         os.environ[E2E_CALL_LOGS_SETTING] = tempfile.mkdtemp(prefix="aws-calls-e2e-")
-        _STATE_FOLDERS_AT_START.update(_state_folders())
+        from devstack.leftovers import state_folders
+
+        _STATE_FOLDERS_AT_START.update(state_folders())
 
 
 _STATE_FOLDERS_AT_START = set()
-
-
-def _state_folders():
-    """The local stacks' state folders in the temp folder (a journal, a PostgreSQL)."""
-    import tempfile
-    from pathlib import Path
-
-    from devstack.leftovers import PREFIXES
-
-    return {path for prefix in PREFIXES for path in Path(tempfile.gettempdir()).glob(f"{prefix}*")}
 
 
 def _fail_on_abandoned_state_folders(session):
