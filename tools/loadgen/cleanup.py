@@ -3,8 +3,8 @@ data up in the service they load: a deployed stage's table, or the local stack's
 listing reads more as the table grows.
 
 What is deleted comes from the ledger the integrity check reads: every resource an acknowledged
-create made and no acknowledged delete removed, setup's included. A create left without an answer
-(a timeout) names no resource; what it may have stored stays, and the report counts those.
+create made and no acknowledged delete removed, setup's included. A create left unacknowledged
+(a 5xx, a timeout) names no resource; what it may have stored stays, and the report counts those.
 """
 from __future__ import annotations
 

@@ -229,7 +229,7 @@ def render_text(summary: dict[str, Any], console: Any) -> None:
         state = "[green]ok[/]" if integrity["ok"] else "[red]FAILED[/]"
         console.print(f"integrity {state}: {integrity['checked_present']} acknowledged present, "
                       f"{integrity['checked_gone']} deleted gone, {integrity['uncertain']} uncertain, "
-                      f"{integrity['unacknowledged_creates']} creates without an answer; "
+                      f"{integrity['unacknowledged_creates']} creates unacknowledged (a 5xx or no answer); "
                       f"missing {integrity['missing_count']}, extra {integrity['extra_count']}")
         if integrity.get("error"):
             console.print(f"  [red]not checked[/] {integrity['error']}")
@@ -243,7 +243,7 @@ def render_text(summary: dict[str, Any], console: Any) -> None:
         state = "[green]done[/]" if complete else "[yellow]INCOMPLETE[/]"
         console.print(f"cleanup {state}: {cleanup['deleted']} of the {cleanup['left']} resources the run created "
                       f"and left deleted, {cleanup['already_gone']} already gone, {cleanup['failed']} failed"
-                      + (f"; {cleanup['unacknowledged_creates']} creates without an answer may have stored "
+                      + (f"; {cleanup['unacknowledged_creates']} creates unacknowledged (a 5xx or no answer) may have stored "
                          "what no cleanup can name" if cleanup["unacknowledged_creates"] else ""))
         if cleanup.get("error"):
             console.print(f"  [yellow]stopped[/] {cleanup['error']}")
