@@ -241,10 +241,10 @@ def render_text(summary: dict[str, Any], console: Any) -> None:
     if cleanup:
         complete = not cleanup["failed"] and not cleanup["error"]
         state = "[green]done[/]" if complete else "[yellow]INCOMPLETE[/]"
+        unnamed = (f"; {cleanup['unacknowledged_creates']} creates unacknowledged (a 5xx or no answer) may have "
+                   "stored what no cleanup can name" if cleanup["unacknowledged_creates"] else "")
         console.print(f"cleanup {state}: {cleanup['deleted']} of the {cleanup['left']} resources the run created "
-                      f"and left deleted, {cleanup['already_gone']} already gone, {cleanup['failed']} failed"
-                      + (f"; {cleanup['unacknowledged_creates']} creates unacknowledged (a 5xx or no answer) may have stored "
-                         "what no cleanup can name" if cleanup["unacknowledged_creates"] else ""))
+                      f"and left deleted, {cleanup['already_gone']} already gone, {cleanup['failed']} failed{unnamed}")
         if cleanup.get("error"):
             console.print(f"  [yellow]stopped[/] {cleanup['error']}")
         for failure in cleanup["failures"][:10]:

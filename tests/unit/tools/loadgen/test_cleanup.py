@@ -3,7 +3,6 @@ import asyncio
 import json
 import signal
 import time
-
 from urllib.parse import unquote
 
 import pytest
