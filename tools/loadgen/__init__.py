@@ -70,7 +70,7 @@ async def run_load_async(base_url: str, scenario: Scenario, profile: LoadProfile
     """
     from tools.loadgen.cleanup import CleanupReport, clean_up_async, left_by
     from tools.loadgen.engine import Runner
-    from tools.loadgen.integrity import IntegrityReport, check_integrity_async
+    from tools.loadgen.integrity import IntegrityReport, after_run_timeout, check_integrity_async
     from tools.loadgen.report import evaluate_thresholds, objectives_from_slos, summarize
     from tools.loadgen.stats import Recorder
 
@@ -99,11 +99,11 @@ async def run_load_async(base_url: str, scenario: Scenario, profile: LoadProfile
         runner.progress.finished = True
         if display is not None:
             await display
-    after_run_timeout = max(30.0, profile.timeout)
+    timeout_after_run = after_run_timeout(profile.timeout)
     integrity, check_stopped = None, False
     if check:
         integrity = await _until_ctrl_c(check_integrity_async(
-            base_url, scenario.integrity, runner.ledger, headers=after_run_headers, timeout=after_run_timeout),
+            base_url, scenario.integrity, runner.ledger, headers=after_run_headers, timeout=timeout_after_run),
             interruptible)
         if integrity is None:  # Ctrl-C during the check: listing a large table takes a while
             integrity = IntegrityReport(uncertain=len(runner.ledger.uncertain),
@@ -119,7 +119,7 @@ async def run_load_async(base_url: str, scenario: Scenario, profile: LoadProfile
         if check_stopped:
             cleaned.error = "not started: Ctrl-C stopped the integrity check before it"
         elif await _until_ctrl_c(clean_up_async(base_url, scenario.cleanup, runner.ledger, cleaned, headers=headers,
-                                                timeout=after_run_timeout), interruptible) is None:
+                                                timeout=timeout_after_run), interruptible) is None:
             cleaned.error = "stopped with Ctrl-C before every resource was deleted"
             result.interrupted = True
     summary = summarize(result, objectives, integrity, cleaned)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 from urllib.parse import quote
 
-from tools.loadgen.integrity import Ledger
+from tools.loadgen.integrity import MIN_AFTER_RUN_TIMEOUT_SECONDS, Ledger
 from tools.loadgen.scenario import CleanupSpec
 
 DELETE_CONCURRENCY = 8
@@ -39,7 +39,8 @@ def left_by(ledger: Ledger) -> list[str]:
 
 
 async def clean_up_async(base_url: str, spec: CleanupSpec, ledger: Ledger, report: CleanupReport,
-                         headers: Optional[Mapping[str, str]] = None, timeout: float = 30.0) -> CleanupReport:
+                         headers: Optional[Mapping[str, str]] = None,
+                         timeout: float = MIN_AFTER_RUN_TIMEOUT_SECONDS) -> CleanupReport:
     """Delete ``left_by(ledger)``, counting in ``report`` as it goes (what a Ctrl-C leaves is counted)."""
     import aiohttp
 

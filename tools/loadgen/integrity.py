@@ -19,6 +19,12 @@ from tools.loadgen.scenario import IntegritySpec, MissingValue, RequestSpec, ren
 
 DEFAULT_CREATE_ID = "${response.json.id}"
 READ_CONCURRENCY = 8
+MIN_AFTER_RUN_TIMEOUT_SECONDS = 30.0  # the check and the cleanup may list or delete a large table
+
+
+def after_run_timeout(request_timeout: float) -> float:
+    """The per-request timeout of the check's and the cleanup's requests: the run's, or more."""
+    return max(MIN_AFTER_RUN_TIMEOUT_SECONDS, request_timeout)
 MAX_LISTED = 1_000_000  # the listing of a service under test is bounded too
 
 
@@ -129,7 +135,8 @@ async def _list_all(session: Any, base_url: str, spec: IntegritySpec) -> list[Ma
 
 
 async def check_integrity_async(base_url: str, spec: IntegritySpec, ledger: Ledger,
-                                headers: Optional[Mapping[str, str]] = None, timeout: float = 30.0) -> IntegrityReport:
+                                headers: Optional[Mapping[str, str]] = None,
+                                timeout: float = MIN_AFTER_RUN_TIMEOUT_SECONDS) -> IntegrityReport:
     import aiohttp
 
     base_url = base_url.rstrip("/")

@@ -104,7 +104,7 @@ async def run_steps_async(base_url: str, scenario: Scenario, ramp: StepRamp, *,
     does, when the scenario says how (``cleanup`` in the result)."""
     from tools.loadgen import run_load_async
     from tools.loadgen.cleanup import CleanupReport, clean_up_async
-    from tools.loadgen.integrity import Ledger
+    from tools.loadgen.integrity import Ledger, after_run_timeout
 
     check_one_request_per_iteration(scenario)
     stored = Ledger()
@@ -127,7 +127,7 @@ async def run_steps_async(base_url: str, scenario: Scenario, ramp: StepRamp, *,
     cleanup = None
     if scenario.cleanup is not None:
         cleanup = (await clean_up_async(base_url, scenario.cleanup, stored, CleanupReport(),
-                                        timeout=max(30.0, timeout))).summary()
+                                        timeout=after_run_timeout(timeout))).summary()
     held = [step for step in steps if step["held"]]
     highest = held[-1] if held else None
     return {"scenario": scenario.name, "target": base_url,
