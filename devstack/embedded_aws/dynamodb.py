@@ -18,6 +18,21 @@ if TYPE_CHECKING:
 DYNAMODB_LOCK = threading.Lock()
 
 
+class StateVersion:
+    """Counts the changes to DynamoDB's state: moved on, under ``DYNAMODB_LOCK``, by every request
+    whose action may change it (a failed one too) and by each deletion the TTL sweep makes. What a
+    read answered while the count was ``n`` is still the answer while it is ``n``."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def move_on(self) -> None:
+        self.value += 1
+
+
+STATE_VERSION = StateVersion()
+
+
 def serialize_dynamodb(journal: Optional["Journal"] = None) -> None:
     """One DynamoDB request at a time; with a ``journal``, each successful item write leaves the
     after-images of the items it touched there, taken under the same lock (so in applied order)."""
@@ -27,7 +42,11 @@ def serialize_dynamodb(journal: Optional["Journal"] = None) -> None:
 
     def call_action(self: Any) -> Any:
         with DYNAMODB_LOCK:
-            result = original(self)
+            try:
+                result = original(self)
+            finally:  # a write that failed midway may have changed something
+                if self._get_action() not in READ_ONLY_ACTIONS:
+                    STATE_VERSION.move_on()
             if journal is not None and self._get_action() in ITEM_WRITES and result[0] == 200:
                 journal.append({"action": "dynamodb.items", "account": self.current_account, "region": self.region,
                                 "items": item_images(self.dynamodb_backend, self._get_action(), _params(self.body))})
@@ -44,6 +63,10 @@ def _params(body: Any) -> dict[str, Any]:
 ITEM_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"})
 ITEM_READS = frozenset({"GetItem", "Query", "Scan", "BatchGetItem"})
 JSON_ANSWERS = ITEM_READS | ITEM_WRITES
+# Every other action counts as a change of state (``STATE_VERSION``): an unknown one too.
+READ_ONLY_ACTIONS = ITEM_READS | frozenset({
+    "TransactGetItems", "DescribeTable", "ListTables", "DescribeTimeToLive", "ListTagsOfResource",
+    "DescribeContinuousBackups", "DescribeEndpoints", "DescribeLimits"})
 
 
 def written_keys(action: str, body: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -110,6 +133,7 @@ def apply_item_images(entry: dict[str, Any]) -> None:
     from moto.dynamodb.models import dynamodb_backends
 
     backend = dynamodb_backends[entry["account"]][entry["region"]]
+    STATE_VERSION.move_on()
     for image in _binary_untagged(entry["items"]):
         table = backend.get_table(image["table"])
         if image["item"] is None:

@@ -10,6 +10,7 @@ from typing import Any, Optional
 
 from devstack.embedded_aws import cloudwatch, core, dynamodb, lambdas, ttl
 from devstack.embedded_aws.journal import Journal, StateJournal, replay_journal
+from devstack.embedded_aws.query_answers import QueryAnswers
 
 SERVER_THREADS = 32
 
@@ -55,7 +56,7 @@ def prepare_moto(dispatch_url: str, ttl_sweep_seconds: float, journal_path: Opti
     cloudwatch.list_each_metric_once()
     lambdas.forward_lambda_invocations(dispatch_url.rstrip("/"))
     ttl.sweep_ttl(ttl_sweep_seconds, journal)
-    return application
+    return QueryAnswers(application)
 
 
 def stop_with_its_worker(server: Any, worker: Any) -> None:

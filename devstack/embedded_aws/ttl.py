@@ -7,7 +7,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, Optional
 
-from devstack.embedded_aws.dynamodb import DYNAMODB_LOCK, binary_tagged, stored_items
+from devstack.embedded_aws.dynamodb import DYNAMODB_LOCK, STATE_VERSION, binary_tagged, stored_items
 
 if TYPE_CHECKING:
     from devstack.embedded_aws.journal import Journal
@@ -58,6 +58,8 @@ def expire_ttl_items(now: Optional[float] = None, journal: Optional["Journal"] =
                         if table.range_key_attr:
                             key[table.range_key_attr] = range_key.to_json()
                         images.append({"table": table.name, "key": binary_tagged(key), "item": None})
+                    if images:
+                        STATE_VERSION.move_on()
                     if images and journal is not None:
                         journal.append({"action": "dynamodb.items", "account": account, "region": region,
                                         "items": images})

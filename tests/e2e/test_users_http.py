@@ -102,3 +102,16 @@ def test_update_and_delete_over_http(stack):
     assert updated.status_code == 200 and updated.json()["name"] == "Renamed"
     assert stack.http.delete(stack.url(f"/api/users/{user['id']}")).status_code == 204
     assert stack.http.get(stack.url(f"/api/users/{user['id']}")).status_code == 404
+
+
+def test_the_list_read_again_after_each_write_shows_that_write(stack):
+    """The embedded AWS keeps Query answers while nothing changes; a write must end them."""
+    def first_listed():
+        return stack.http.get(stack.url("/api/users?limit=1")).json()[0]
+
+    user = stack.http.post(stack.url("/api/users"), json={"name": "Before", "email": unique_email()}).json()
+    assert first_listed() == first_listed() == user
+    renamed = stack.http.put(stack.url(f"/api/users/{user['id']}"), json={"name": "After", "email": user["email"]})
+    assert first_listed()["name"] == renamed.json()["name"] == "After"
+    assert stack.http.delete(stack.url(f"/api/users/{user['id']}")).status_code == 204
+    assert user["id"] not in [listed["id"] for listed in stack.http.get(stack.url("/api/users")).json()]
