@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from typing import Any, Awaitable, Callable, Iterable, Mapping, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, Mapping, Optional, TypeVar
 from urllib.parse import urlsplit
 
 from tools.loadgen.profile import CLOSED, OPEN, LoadProfile, Stage, parse_duration
 from tools.loadgen.scenario import Scenario, ScenarioError, load_scenario, parse_scenario, shipped_scenarios
+
+if TYPE_CHECKING:
+    from tools.loadgen.engine import Runner
 
 T = TypeVar("T")
 __all__ = ["CLOSED", "OPEN", "LoadProfile", "Scenario", "ScenarioError", "Stage", "check_base_url", "check_thresholds",
@@ -103,8 +106,8 @@ async def run_load_async(base_url: str, scenario: Scenario, profile: LoadProfile
     integrity, check_stopped = None, False
     if check:
         integrity = await _until_ctrl_c(check_integrity_async(
-            base_url, scenario.integrity, runner.ledger, headers=after_run_headers, timeout=timeout_after_run),
-            interruptible)
+            base_url, scenario.integrity, runner.ledger, headers=_tagged(runner, "check", after_run_headers),
+            timeout=timeout_after_run), interruptible)
         if integrity is None:  # Ctrl-C during the check: listing a large table takes a while
             integrity = IntegrityReport(uncertain=len(runner.ledger.uncertain),
                                         unacknowledged_creates=runner.ledger.unacknowledged_creates)
@@ -114,17 +117,23 @@ async def run_load_async(base_url: str, scenario: Scenario, profile: LoadProfile
     if cleanup:
         cleaned = CleanupReport(left=len(left_by(runner.ledger)),
                                 unacknowledged_creates=runner.ledger.unacknowledged_creates)
-        headers = runner.after_run_headers("cleanup")
-        headers.update(after_run_headers or {})
         if check_stopped:
             cleaned.error = "not started: Ctrl-C stopped the integrity check before it"
-        elif await _until_ctrl_c(clean_up_async(base_url, scenario.cleanup, runner.ledger, cleaned, headers=headers,
+        elif await _until_ctrl_c(clean_up_async(base_url, scenario.cleanup, runner.ledger, cleaned,
+                                                headers=_tagged(runner, "cleanup", after_run_headers),
                                                 timeout=timeout_after_run), interruptible) is None:
             cleaned.error = "stopped with Ctrl-C before every resource was deleted"
             result.interrupted = True
     summary = summarize(result, objectives, integrity, cleaned)
     summary["thresholds"] = evaluate_thresholds(summary, thresholds)
     return summary
+
+
+def _tagged(runner: Runner, purpose: str, extra: Optional[Mapping[str, str]]) -> Any:
+    """The headers of the requests made after the load: the scenario's, tagged with the run id, then ``extra``."""
+    headers = runner.after_run_headers(purpose)
+    headers.update(extra or {})
+    return headers
 
 
 async def _until_ctrl_c(work: Awaitable[T], interruptible: bool) -> Optional[T]:

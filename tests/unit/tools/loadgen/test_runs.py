@@ -155,6 +155,13 @@ def test_the_integrity_check_passes_when_the_service_kept_every_acknowledged_wri
     assert integrity["checked_gone"] > 0
 
 
+def test_the_integrity_checks_requests_carry_the_scenarios_headers_and_the_run_id(service):
+    report = run_load(service.base_url, parse_scenario(CRUD_SCENARIO), LoadProfile.concurrency(1, "5s", max_requests=2),
+                      slos=OBJECTIVES, check=True)
+    checks = [headers for headers in service.seen_headers if headers["X-Correlation-Id"] == f"{report['run_id']}-check"]
+    assert checks and all(headers["Accept"] == "application/json" for headers in checks)
+
+
 def test_the_integrity_check_names_lost_creates_and_deletes_that_did_not_happen(service):
     service.forget_creates = 1
     service.ignore_deletes = 1
