@@ -76,7 +76,7 @@ def record(base_url: str, token: str, body: dict[str, Any], timeout: float = 30.
 
 def capacity_test(base_url: str, token: Optional[str], *, scenario: str = "users-list", ramp: str = "5:5:60",
                   step_duration: str = "5s", tasks: Optional[int] = None, seed: Optional[int] = None,
-                  max_in_flight: int = 256) -> dict[str, Any]:
+                  max_in_flight: int = 256, interruptible: bool = False) -> dict[str, Any]:
     from tools.loadgen import check_base_url, load_scenario
     from tools.loadgen.steps import StepRamp, run_steps
 
@@ -84,9 +84,9 @@ def capacity_test(base_url: str, token: Optional[str], *, scenario: str = "users
     check_base_url(base_url)
     if token:
         check_token(base_url, token)
-    result = run_steps(base_url, load, steps, seed=seed, max_in_flight=max_in_flight)
-    body = saturation_body(result, tasks=tasks)
-    stored = record(base_url, token, body) if token else None
+    result = run_steps(base_url, load, steps, seed=seed, max_in_flight=max_in_flight, interruptible=interruptible)
+    # An interrupted ramp did not find where the service breaks: its highest held step is no saturation point.
+    stored = record(base_url, token, saturation_body(result, tasks=tasks)) if token and not result["interrupted"] else None
     return {"result": result, "recorded": stored}
 
 
@@ -140,11 +140,12 @@ def main(argv: Optional[list[str]] = None) -> int:
         refuse(ctx, f"nothing answers at {args.base_url}: {unreachable}{hint}")
     try:
         outcome = capacity_test(args.base_url, None if args.no_record else args.token, scenario=args.scenario,
-                                ramp=args.ramp, step_duration=args.step_duration, tasks=args.tasks, seed=args.seed)
+                                ramp=args.ramp, step_duration=args.step_duration, tasks=args.tasks, seed=args.seed,
+                                interruptible=True)
     except (ValueError, RuntimeError) as exc:
         print(f"capacity-test: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # before the ramp (the token check) or a third Ctrl-C
         print("capacity-test: interrupted; nothing recorded", file=sys.stderr)
         return EXIT_INTERRUPTED
     result = outcome["result"]
@@ -153,18 +154,24 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"{step['offered_rps']:>8g} req/s offered  {step['achieved_rps']:>8g} served  "
               f"p99 {p99:>8} ms  concurrency {step['concurrency']:>6g}  "
               f"{'held' if step['held'] else 'BROKE: ' + step['broke']}")
-    if result["highest_holding_rps"] is None:
+    if result["interrupted"]:
+        print(f"capacity-test: {result['breaking_reason']}")
+    elif result["highest_holding_rps"] is None:
         print(f"no step held the SLOs, not even the first; {result['breaking_reason']}")
     else:
         print(f"highest rate that held the SLOs: {result['highest_holding_rps']} req/s; {result['breaking_reason']}")
     cleanup = result.get("cleanup")
     if cleanup:
         print(f"deleted {cleanup['deleted']} of the {cleanup['left']} resources the ramp stored"
-              + (f" ({cleanup['failed']} not deleted: {cleanup['failures'][:3]})" if cleanup["failed"] else ""))
+              + (f" ({cleanup['failed']} not deleted: {cleanup['failures'][:3]})" if cleanup["failed"] else "")
+              + (f"; {cleanup['error']}" if cleanup["error"] else ""))
     if outcome["recorded"]:
         point = outcome["recorded"]
         per_unit = "no rate held" if point["rps_per_unit"] is None else f"{point['rps_per_unit']} req/s"
         print(f"recorded: {per_unit} per {point['capacity_unit']} at {point['measured_at']}")
+    if result["interrupted"]:
+        print("capacity-test: interrupted; nothing recorded", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return 0
 
 

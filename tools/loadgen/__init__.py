@@ -105,7 +105,7 @@ async def run_load_async(base_url: str, scenario: Scenario, profile: LoadProfile
     timeout_after_run = after_run_timeout(profile.timeout)
     integrity, check_stopped = None, False
     if check:
-        integrity = await _until_ctrl_c(check_integrity_async(
+        integrity = await until_ctrl_c(check_integrity_async(
             base_url, scenario.integrity, runner.ledger, headers=_tagged(runner, "check", after_run_headers),
             timeout=timeout_after_run), interruptible)
         if integrity is None:  # Ctrl-C during the check: listing a large table takes a while
@@ -119,7 +119,7 @@ async def run_load_async(base_url: str, scenario: Scenario, profile: LoadProfile
                                 unacknowledged_creates=runner.ledger.unacknowledged_creates)
         if check_stopped:
             cleaned.error = "not started: Ctrl-C stopped the integrity check before it"
-        elif await _until_ctrl_c(clean_up_async(base_url, scenario.cleanup, runner.ledger, cleaned,
+        elif await until_ctrl_c(clean_up_async(base_url, scenario.cleanup, runner.ledger, cleaned,
                                                 headers=_tagged(runner, "cleanup", after_run_headers),
                                                 timeout=timeout_after_run), interruptible) is None:
             cleaned.error = "stopped with Ctrl-C before every resource was deleted"
@@ -136,7 +136,7 @@ def _tagged(runner: Runner, purpose: str, extra: Optional[Mapping[str, str]]) ->
     return headers
 
 
-async def _until_ctrl_c(work: Awaitable[T], interruptible: bool) -> Optional[T]:
+async def until_ctrl_c(work: Awaitable[T], interruptible: bool) -> Optional[T]:
     """``work``'s result, or None when Ctrl-C stopped it (``interruptible``: the command line)."""
     task = asyncio.ensure_future(work)
     stopped: list[bool] = []

@@ -98,11 +98,15 @@ def step_record(summary: dict[str, Any], offered: float, broke: Optional[str]) -
 
 async def run_steps_async(base_url: str, scenario: Scenario, ramp: StepRamp, *,
                           slos: Optional[Iterable[Any]] = None, max_in_flight: int = 256, timeout: float = 10.0,
-                          seed: Optional[int] = None) -> dict[str, Any]:
+                          seed: Optional[int] = None, interruptible: bool = False) -> dict[str, Any]:
     """Run the ramp; returns every step and the highest rate that held the objectives. Then what the
     steps stored (the first step's seed data, what each created) is deleted, as ``loadgen --cleanup``
-    does, when the scenario says how (``cleanup`` in the result)."""
-    from tools.loadgen import run_load_async
+    does, when the scenario says how (``cleanup`` in the result).
+
+    ``interruptible`` (the command line): Ctrl-C ends the ramp at the step it interrupts, which is
+    not judged (``interrupted`` in the result), and the cleanup still runs; a second Ctrl-C stops it.
+    """
+    from tools.loadgen import run_load_async, until_ctrl_c
     from tools.loadgen.cleanup import CleanupReport, clean_up_async
     from tools.loadgen.integrity import Ledger, after_run_timeout
 
@@ -111,14 +115,19 @@ async def run_steps_async(base_url: str, scenario: Scenario, ramp: StepRamp, *,
     objectives = list(slos) if slos is not None else None
     steps = []
     broke_at: Optional[dict[str, Any]] = None
+    interrupted_at: Optional[float] = None
     for rate in ramp.rates():
         expected = rate * ramp.step_seconds
         profile = LoadProfile.constant_rate(rate, ramp.step_seconds, max_requests=int(expected * 1.2) + 10,
                                             max_in_flight=max_in_flight, timeout=timeout)
-        summary = await run_load_async(base_url, scenario, profile, slos=objectives, seed=seed, ledger=stored)
+        summary = await run_load_async(base_url, scenario, profile, slos=objectives, seed=seed, ledger=stored,
+                                       interruptible=interruptible)
         # The seed data is stored once, by the first step: each step storing it again grew the table
         # by its setup (users-list: 100 users a step), so later steps measured a larger service.
         scenario = replace(scenario, setup=())
+        if summary["interrupted"]:
+            interrupted_at = rate
+            break
         broke = _judge(summary, rate, ramp.step_seconds)
         steps.append(step_record(summary, rate, broke))
         if broke is not None:
@@ -126,10 +135,19 @@ async def run_steps_async(base_url: str, scenario: Scenario, ramp: StepRamp, *,
             break
     cleanup = None
     if scenario.cleanup is not None:
-        cleanup = (await clean_up_async(base_url, scenario.cleanup, stored, CleanupReport(),
-                                        timeout=after_run_timeout(timeout))).summary()
+        report = CleanupReport()
+        if await until_ctrl_c(clean_up_async(base_url, scenario.cleanup, stored, report,
+                                             timeout=after_run_timeout(timeout)), interruptible) is None:
+            report.error = "stopped with Ctrl-C before every resource was deleted"
+        cleanup = report.summary()
     held = [step for step in steps if step["held"]]
     highest = held[-1] if held else None
+    if interrupted_at is not None:
+        ended = f"interrupted (Ctrl-C) during the step at {interrupted_at:g} requests/s, which was not judged"
+    elif broke_at is not None:
+        ended = broke_at["broke"]
+    else:
+        ended = f"held every step up to {ramp.max_rps:g} requests/s: the saturation point is above the ramp"
     return {"scenario": scenario.name, "target": base_url,
             "ramp": {"start_rps": ramp.start_rps, "step_rps": ramp.step_rps, "max_rps": ramp.max_rps,
                      "step_seconds": ramp.step_seconds},
@@ -137,9 +155,7 @@ async def run_steps_async(base_url: str, scenario: Scenario, ramp: StepRamp, *,
             "highest_holding_rps": highest["offered_rps"] if highest else None,
             "concurrency_at_highest": highest["concurrency"] if highest else None,
             "breaking_rps": broke_at["offered_rps"] if broke_at else None,
-            "breaking_reason": broke_at["broke"] if broke_at else
-            f"held every step up to {ramp.max_rps:g} requests/s: the saturation point is above the ramp",
-            "cleanup": cleanup}
+            "breaking_reason": ended, "interrupted": interrupted_at is not None, "cleanup": cleanup}
 
 
 def run_steps(base_url: str, scenario: Scenario, ramp: StepRamp, **kwargs: Any) -> dict[str, Any]:

@@ -114,6 +114,22 @@ def test_ctrl_c_during_the_ramp_says_nothing_was_recorded(capsys, monkeypatch, r
     assert "interrupted; nothing recorded" in capsys.readouterr().err
 
 
+def test_a_ramp_ended_by_ctrl_c_records_nothing_and_says_what_its_cleanup_did(capsys, monkeypatch, refusing_stack):
+    from tools.capacity_test import main
+
+    interrupted = {**RESULT, "steps": [], "highest_holding_rps": None, "breaking_rps": None, "interrupted": True,
+                   "breaking_reason": "interrupted (Ctrl-C) during the step at 5 requests/s, which was not judged",
+                   "cleanup": {"left": 100, "deleted": 100, "failed": 0, "failures": [], "error": None}}
+    monkeypatch.setattr("tools.loadgen.steps.run_steps", lambda *args, **kwargs: interrupted)
+    monkeypatch.setattr("tools.capacity_test.check_token", lambda *args, **kwargs: None)
+    monkeypatch.setattr("tools.capacity_test.record", lambda *args, **kwargs: pytest.fail("an interrupted ramp was recorded"))
+    assert main(["--token", "t", "--base-url", refusing_stack]) == 130
+    printed = capsys.readouterr()
+    assert "interrupted (Ctrl-C) during the step at 5 requests/s" in printed.out
+    assert "deleted 100 of the 100 resources the ramp stored" in printed.out
+    assert "interrupted; nothing recorded" in printed.err
+
+
 @pytest.mark.parametrize("option, value, said", [
     ("--ramp", "-5:5:60", "--ramp -5:5:60: steps need 0 < start <= max"),
     ("--step-duration", "-5s", "Invalid value for '--step-duration': a duration is positive, not '-5s'"),

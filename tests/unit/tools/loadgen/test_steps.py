@@ -1,4 +1,8 @@
 """Step mode: the ramp's rates and when a step counts as broken (no network: judged from summaries)."""
+import os
+import signal
+import threading
+
 import pytest
 
 from tools.loadgen import parse_scenario
@@ -99,3 +103,21 @@ def test_a_ramp_deletes_what_its_steps_stored_when_its_scenario_says_how(service
                        slos=LENIENT_LATENCY)
     assert (result["cleanup"]["left"], result["cleanup"]["deleted"], result["cleanup"]["failed"]) == (3, 3, 0)
     assert list(service.users) == ["theirs"]
+
+
+def test_ctrl_c_during_a_step_ends_the_ramp_unjudged_and_still_deletes_what_it_stored(service):
+    seeded = {**HEALTH, "setup": [{"name": "seed", "method": "POST", "path": "/users", "repeat": 3, "records": "create",
+                                   "json": {"name": "Seed ${seq}", "email": "seed-${unique}@example.com"}}],
+              "cleanup": {"delete": "/users/{id}"}}
+    ctrl_c = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+    ctrl_c.start()
+    try:
+        result = run_steps(service.base_url, parse_scenario(seeded), StepRamp.parse("10:10:30", "5s"),
+                           slos=LENIENT_LATENCY, interruptible=True)
+    finally:
+        ctrl_c.cancel()
+    assert result["interrupted"] is True and result["steps"] == []
+    assert result["highest_holding_rps"] is None and result["breaking_rps"] is None
+    assert result["breaking_reason"].startswith("interrupted (Ctrl-C) during the step at 10 requests/s")
+    assert (result["cleanup"]["deleted"], result["cleanup"]["error"]) == (3, None)
+    assert service.users == {}
