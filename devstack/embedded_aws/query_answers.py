@@ -50,12 +50,12 @@ class QueryAnswers:
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        if environ.get("HTTP_X_AMZ_TARGET") != QUERY_TARGET:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        if environ.get("HTTP_X_AMZ_TARGET") != QUERY_TARGET or not length:  # a chunked body: not kept
             if environ.get("PATH_INFO", "").startswith("/moto-api/") and environ.get("REQUEST_METHOD") != "GET":
                 self.version.move_on()  # a reset or seeding of moto's state
             return self.app(environ, start_response)
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
+        body = environ["wsgi.input"].read(length)
         environ["wsgi.input"] = io.BytesIO(body)
         key = (credential_scope(environ.get("HTTP_AUTHORIZATION", "")), body)
         # Read before the request runs: what it answers is at least this version's state.
