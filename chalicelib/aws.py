@@ -6,7 +6,7 @@ local stack points at its embedded AWS.
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 
 class Clients:
@@ -78,12 +78,7 @@ def is_service_unavailable(exc: BaseException) -> bool:
     from botocore.exceptions import ConnectionError as NoConnection, HTTPClientError
 
     from chalicelib.dynamodb import error_code
+    from chalicelib.errors import error_chain
 
-    seen: Optional[BaseException] = exc
-    for _ in range(5):
-        if seen is None:
-            return False
-        if isinstance(seen, (NoConnection, HTTPClientError)) or error_code(seen) in UNAVAILABLE_CODES:
-            return True
-        seen = getattr(seen, "cause", None) or seen.__cause__ or seen.__context__
-    return False
+    return any(isinstance(seen, (NoConnection, HTTPClientError)) or error_code(seen) in UNAVAILABLE_CODES
+               for seen in error_chain(exc))

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from chalicelib.errors import error_chain
+
 # Fail fast so a slow table trips a breaker or fails a run instead of holding requests.
 FAST = {"connect_timeout_seconds": 2, "read_timeout_seconds": 3, "max_retry_attempts": 2}
 
@@ -197,13 +199,8 @@ def is_client_caused_error(exc: BaseException) -> bool:
     Wrapped errors count by their cause: a repository's ``raise StorageUnavailable(...) from exc``
     is client-caused when ``exc`` is.
     """
-    seen = 0
-    current: Optional[BaseException] = exc
-    while current is not None and seen < 5:
-        if _is_client_caused(current):
-            return True
-        current, seen = current.__cause__, seen + 1
-    return False
+    # Not the implicit chain: an error raised while a refused condition was being handled is not the client's.
+    return any(_is_client_caused(seen) for seen in error_chain(exc, implicit=False))
 
 
 def _is_client_caused(exc: BaseException) -> bool:

@@ -10,6 +10,7 @@ from typing import Any, Callable, Optional
 
 from chalice.app import Request, Response, handle_extra_types
 
+from chalicelib.errors import error_chain
 from chalicelib.http.errors import ApiError
 from chalicelib.http.request import check_body_size, check_content_encoding, check_content_type
 from chalicelib.http.routing import accepted_media_types, declared_media_types
@@ -82,15 +83,13 @@ def _strict_json_body(response: Response, logger: Any) -> Response:
 
 def describe_failure(exc: BaseException, depth: int = 4) -> str:
     """``Type: message`` of an error and what caused it (explicit or implicit chaining), for logs."""
-    parts = []
-    seen: Optional[BaseException] = exc
-    for _ in range(4 * depth):  # chained errors are few; this bounds a chain that loops
-        if seen is None or len(parts) == depth:
+    parts: list[str] = []
+    for seen in error_chain(exc, limit=4 * depth):
+        if len(parts) == depth:
             break
         part = f"{type(seen).__name__}: {seen}"[:300]
         if not parts or part != parts[-1]:  # a library re-raising its own error says it once
             parts.append(part)
-        seen = seen.__cause__ or seen.__context__
     return " <- ".join(parts)
 
 
