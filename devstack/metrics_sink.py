@@ -46,18 +46,19 @@ class StatisticSet:
 
 
 def record_values(record: dict[str, Any]) -> list[tuple[SeriesMinute, float]]:
-    """Every value of one EMF record, keyed by its series and minute, once per dimension set."""
+    """Every value of one EMF record, keyed by its series and minute, once per dimension set of each
+    of its directives (as CloudWatch reads EMF)."""
     aws = record["_aws"]
     minute = int(aws["Timestamp"] // 1000) // 60 * 60
-    directive = aws["CloudWatchMetrics"][0]
     values = []
-    for dimension_names in directive["Dimensions"]:
-        dimensions = tuple((name, str(record[name])) for name in dimension_names)
-        for metric in directive["Metrics"]:
-            raw = record[metric["Name"]]
-            for single in raw if isinstance(raw, list) else [raw]:
-                values.append(((directive["Namespace"], metric["Name"], dimensions, metric.get("Unit") or "None",
-                                minute), float(single)))
+    for directive in aws["CloudWatchMetrics"]:
+        for dimension_names in directive["Dimensions"]:
+            dimensions = tuple((name, str(record[name])) for name in dimension_names)
+            for metric in directive["Metrics"]:
+                raw = record[metric["Name"]]
+                for single in raw if isinstance(raw, list) else [raw]:
+                    values.append(((directive["Namespace"], metric["Name"], dimensions,
+                                    metric.get("Unit") or "None", minute), float(single)))
     return values
 
 

@@ -1,7 +1,10 @@
 """One EMF record per request, built with Powertools' CloudWatch EMF provider.
 
 Each record carries two dimension sets, ``[service]`` and ``[service, route]``,
-so SLO queries read service-wide sums without metric math. Listeners receive
+so SLO queries read service-wide sums without metric math. A request the SLIs
+leave out (the SRE plane) also counts, service-wide only, as API Gateway counts
+it (``excluded_counts``): the deployed success SLI subtracts these from the
+gateway's figures, which cover every route. Listeners receive
 every record; the local stack uses one to call PutMetricData, since no
 EMF agent turns log lines into metrics there.
 """
@@ -62,6 +65,18 @@ def request_counts(status: int, latency_ms: float, facts: RequestFacts,
     return counts
 
 
+def excluded_counts(status: int) -> dict[str, int]:
+    """Of a request left out of the SLIs, what API Gateway's stage metrics count: not a 4xx, a 5xx."""
+    return {"excluded_valid_requests": int(not 400 <= status < 500), "excluded_server_errors": int(status >= 500)}
+
+
+@lru_cache(maxsize=4)
+def _excluded_directive(namespace: str) -> dict[str, Any]:
+    """Service-wide only: a metric series per route of the SRE plane would be paid for and never read."""
+    return {"Namespace": namespace, "Dimensions": [["service"]],
+            "Metrics": [{"Name": name, "Unit": "Count"} for name in excluded_counts(200)]}
+
+
 @lru_cache(maxsize=256)
 def _record_template(namespace: str, service: str, route: str, metric_names: tuple[str, ...]) -> EmfRecord:
     """Powertools builds and validates the record's shape once per route; requests only fill in values."""
@@ -83,6 +98,10 @@ def build_request_record(*, namespace: str, service: str, route: str, status: in
     for name, value in counts.items():
         record[name] = [float(value)]
     record["latency_ms"] = [round(latency_ms, 3)]
+    if facts.excluded_from_sli:
+        record["_aws"]["CloudWatchMetrics"] = [*template["_aws"]["CloudWatchMetrics"], _excluded_directive(namespace)]
+        for name, value in excluded_counts(status).items():
+            record[name] = [float(value)]
     # The record is also the access log line: CloudWatch Logs keeps these fields searchable.
     record.update(correlation_id=correlation_id, status=status, method=method)
     if facts.chaos_experiment:

@@ -77,10 +77,12 @@ class AppCounters(MetricSource):
 
 
 class ApiGateway(MetricSource):
-    """What API Gateway counted for the stage, including throttles, timeouts and crashes.
+    """What API Gateway counted for the stage, including throttles, timeouts and crashes, less the
+    requests the SLIs leave out (the SRE plane: the stage's metrics cover every route, and the app
+    counts those it left out as the gateway does, ``metrics.excluded_counts``).
 
-    ``events: valid`` is Count - 4XXError; ``good`` is Count - 4XXError - 5XXError;
-    ``server_errors`` is 5XXError.
+    ``events: valid`` is Count - 4XXError - excluded_valid_requests; ``server_errors`` is
+    5XXError - excluded_server_errors; ``good`` is valid - server_errors.
     """
 
     type_name = "ApiGateway"
@@ -96,18 +98,21 @@ class ApiGateway(MetricSource):
                                                    ("Stage", self.settings.slo.api_gateway_stage)))
 
     def metrics(self) -> tuple[MetricRef, ...]:
-        return (self._ref("Count"), self._ref("4XXError"), self._ref("5XXError"))
+        return (self._ref("Count"), self._ref("4XXError"), self._ref("5XXError"),
+                *service_counter(self.settings, "excluded_valid_requests").metrics(),
+                *service_counter(self.settings, "excluded_server_errors").metrics())
 
     def count(self, sums: Mapping[MetricRef, float]) -> Optional[float]:
-        count_ref, client_ref, server_ref = self.metrics()
+        count_ref, client_ref, server_ref, excluded_valid_ref, excluded_server_ref = self.metrics()
         if count_ref not in sums:
             return None
-        client_errors, server_errors = sums.get(client_ref, 0.0), sums.get(server_ref, 0.0)
+        # Never below zero: a minute's requests and the app's records of them may straddle a minute's end.
+        server_errors = max(0.0, sums.get(server_ref, 0.0) - sums.get(excluded_server_ref, 0.0))
         events = self.spec["events"]
         if events == "server_errors":
             return server_errors
-        valid = sums[count_ref] - client_errors
-        return valid if events == "valid" else valid - server_errors
+        valid = max(0.0, sums[count_ref] - sums.get(client_ref, 0.0) - sums.get(excluded_valid_ref, 0.0))
+        return valid if events == "valid" else max(0.0, valid - server_errors)
 
 
 class CloudWatchMetric(MetricSource):

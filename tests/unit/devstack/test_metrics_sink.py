@@ -7,10 +7,10 @@ from chalicelib.observability.request_context import RequestFacts
 from devstack.metrics_sink import EmfForwarder, record_values
 
 
-def a_record(status=200, latency_ms=12.0, route="/api/users"):
+def a_record(status=200, latency_ms=12.0, route="/api/users", excluded_from_sli=False):
     return build_request_record(namespace="ServerlessSRE", service="user-api", route=route, status=status,
-                                latency_ms=latency_ms, facts=RequestFacts(data_queries=1), thresholds_ms=(200,),
-                                correlation_id="c-1")
+                                latency_ms=latency_ms, thresholds_ms=(200,), correlation_id="c-1",
+                                facts=RequestFacts(data_queries=1, excluded_from_sli=excluded_from_sli))
 
 
 def query(metric, stat, dimensions=(("service", "user-api"),)):
@@ -33,6 +33,13 @@ def test_each_metric_is_counted_under_both_dimension_sets():
     assert sorted(len(series[2]) for series in requests) == [1, 2]
     assert dict(max(requests, key=lambda series: len(series[2]))[2]) == {"service": "user-api",
                                                                        "route": "/api/users"}
+
+
+def test_every_directive_of_a_record_is_forwarded_with_its_own_dimension_sets():
+    values = record_values(a_record(status=503, route="/sre/slos", excluded_from_sli=True))
+    excluded = {(series[1], series[2]): value for series, value in values if series[1].startswith("excluded_")}
+    assert excluded == {("excluded_valid_requests", (("service", "user-api"),)): 1.0,
+                        ("excluded_server_errors", (("service", "user-api"),)): 1.0}
 
 
 def test_counts_follow_the_status():

@@ -54,3 +54,33 @@ def test_gateway_success_of_a_minute_of_only_server_errors_is_zero_good(monkeypa
                                                 MINUTE_START + timedelta(minutes=1))
 
     assert success.minute_counts(sums[MINUTE_START]) == (0, 50)
+
+
+def _put_excluded_minute(cloudwatch, minute, valid, server_errors):
+    cloudwatch.put_metric_data(Namespace="ServerlessSRE", MetricData=[
+        {"MetricName": name, "Dimensions": [{"Name": "service", "Value": "user-api"}],
+         "Timestamp": minute + timedelta(seconds=20), "Value": value, "Unit": "Count"}
+        for name, value in (("excluded_valid_requests", valid), ("excluded_server_errors", server_errors))])
+
+
+def test_the_requests_the_slis_leave_out_are_taken_out_of_the_gateways_figures(monkeypatch, cloudwatch):
+    """The stage's metrics count the SRE plane too (the dashboard's reads, an operator's calls)."""
+    success = _success_slo(monkeypatch)
+    _put_gateway_minute(cloudwatch, MINUTE_START, count=1000, client_errors=30, server_errors=7)
+    _put_excluded_minute(cloudwatch, MINUTE_START, valid=100, server_errors=2)
+
+    sums = MetricReader(cloudwatch).minute_sums(success.indicator.metrics(), MINUTE_START,
+                                                MINUTE_START + timedelta(minutes=1))
+
+    assert success.minute_counts(sums[MINUTE_START]) == (865, 870)
+
+
+def test_excluded_counts_beyond_the_gateways_leave_no_negative_figure(monkeypatch, cloudwatch):
+    success = _success_slo(monkeypatch)
+    _put_gateway_minute(cloudwatch, MINUTE_START, count=3, client_errors=0, server_errors=0)
+    _put_excluded_minute(cloudwatch, MINUTE_START, valid=5, server_errors=1)
+
+    sums = MetricReader(cloudwatch).minute_sums(success.indicator.metrics(), MINUTE_START,
+                                                MINUTE_START + timedelta(minutes=1))
+
+    assert success.minute_counts(sums[MINUTE_START]) == (0, 0)

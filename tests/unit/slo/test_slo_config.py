@@ -59,8 +59,10 @@ def test_success_slo_counts_api_gateway_metrics_when_deployed(monkeypatch):
     success = next(slo for slo in load_slos() if slo.name == "success")
     assert success.indicator.name == "gateway-success"
     assert {(ref.namespace, ref.name, ref.dimensions) for ref in success.indicator.metrics()} == {
-        ("AWS/ApiGateway", name, (("ApiName", "serverless-sre"), ("Stage", "api")))
-        for name in ("Count", "4XXError", "5XXError")}
+        *(("AWS/ApiGateway", name, (("ApiName", "serverless-sre"), ("Stage", "api")))
+          for name in ("Count", "4XXError", "5XXError")),
+        *(("ServerlessSRE", name, (("service", "user-api"),))
+          for name in ("excluded_valid_requests", "excluded_server_errors"))}
 
 
 def test_thirty_day_slos_use_the_workbook_tiers(shipped_slos):

@@ -70,6 +70,23 @@ def test_a_request_to_the_sre_plane_counts_as_a_request_but_as_no_sli_event(clie
     assert record["latency_good_200ms"] == [0.0]
 
 
+def test_a_request_to_the_sre_plane_is_counted_service_wide_as_api_gateway_counts_it(client, tables, capsys):
+    """The deployed success SLI takes these from the gateway's stage figures, which cover every route."""
+    client.http.get("/sre/health")
+    record = emf_records(capsys.readouterr().out)[-1]
+    directives = record["_aws"]["CloudWatchMetrics"]
+    assert directives[-1]["Dimensions"] == [["service"]]
+    assert [metric["Name"] for metric in directives[-1]["Metrics"]] == ["excluded_valid_requests",
+                                                                        "excluded_server_errors"]
+    assert record["excluded_valid_requests"] == [1.0] and record["excluded_server_errors"] == [0.0]
+
+
+def test_a_user_api_request_carries_no_excluded_counts(client, tables, capsys):
+    client.http.get("/api/users")
+    record = emf_records(capsys.readouterr().out)[-1]
+    assert len(record["_aws"]["CloudWatchMetrics"]) == 1 and "excluded_valid_requests" not in record
+
+
 def test_logs_never_carry_a_raw_email(client, create, capsys):
     create("Ada", "ada.lovelace@example.com")
     create("Ada", "ada.lovelace@example.com")
