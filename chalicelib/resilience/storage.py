@@ -6,7 +6,10 @@ plain ``pybreaker.CircuitBreaker``) and a ``RecordStore`` for the fleet breaker:
 - counters move with atomic ``ADD`` updates that return the new item;
 - transitions are conditional writes on a ``version`` attribute;
 - reads are cached in-process for ``cache_seconds``, so a closed breaker costs at most
-  one read per cache period per process;
+  one read per cache period per process; a half-open one (another process's probe is on)
+  for at most ``HALF_OPEN_CACHE_SECONDS``: the probe ends in moments, and a process still
+  holding "half-open" refused every call for up to ``cache_seconds`` after the probe had
+  closed the breaker (a thousand fast 503s in two seconds of load);
 - when DynamoDB cannot be reached the storage continues on an in-process copy of the
   last state it saw (logged and counted), retries the table every ``retry_seconds`` and
   returns to the shared state as soon as it answers. A breaker must never turn a
@@ -23,9 +26,12 @@ from typing import Any, Callable, Mapping, Optional
 import pybreaker
 
 from chalicelib.dynamodb import is_conditional_failure, storage_errors
-from chalicelib.resilience.record import CLOSED, BreakerRecord, epoch_to_datetime
+from chalicelib.resilience.record import CLOSED, HALF_OPEN, BreakerRecord, epoch_to_datetime
 
 FallbackListener = Callable[[str, bool, Optional[BaseException]], None]
+
+# A few reads a second per process, only while some process probes (bounded by the probe lease).
+HALF_OPEN_CACHE_SECONDS = 0.2
 
 
 def breaker_model(table_name: str, region: str, timeout_seconds: float) -> Any:
@@ -158,9 +164,12 @@ class DynamoDBCircuitStorage(pybreaker.CircuitBreakerStorage):
     def record(self) -> BreakerRecord:
         with self._lock:
             if self._fallback is None and self._cached is not None \
-                    and self._clock() - self._cached_at < self.cache_seconds:
+                    and self._clock() - self._cached_at < self._kept_for(self._cached):
                 return self._cached
             return self._shared_call(lambda: self._read_table(consistent=False), lambda record: record)
+
+    def _kept_for(self, record: BreakerRecord) -> float:
+        return min(self.cache_seconds, HALF_OPEN_CACHE_SECONDS) if record.state == HALF_OPEN else self.cache_seconds
 
     def refresh(self) -> BreakerRecord:
         return self._shared_call(lambda: self._read_table(consistent=True), lambda record: record)

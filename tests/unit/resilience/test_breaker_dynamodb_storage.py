@@ -61,6 +61,35 @@ def test_trip_in_one_process_is_seen_by_another_after_its_cache_period(make_stor
         second.call(succeed)
 
 
+def test_a_probe_that_closed_the_breaker_is_seen_by_another_process_well_within_its_cache_period(
+        make_storage, clock):
+    first, second = breaker_on(make_storage(), clock), breaker_on(make_storage(), clock, success_threshold=2)
+    for _ in range(2):
+        with pytest.raises(Boom):
+            first.call(fail)
+    clock.advance(30)
+    assert second.call(succeed) == "ok"  # the probe's first success: still half-open, second's probe
+    with pytest.raises(BreakerOpenError):
+        first.call(succeed)  # keeps "half-open"
+    assert second.call(succeed) == "ok"  # closed
+    clock.advance(0.2)
+    assert first.call(succeed) == "ok"
+
+
+def test_a_closed_record_is_kept_for_the_whole_cache_period_and_a_half_open_one_briefly(make_storage, clock):
+    storage = make_storage()
+    storage.record()
+    clock.advance(1.5)
+    storage.record()
+    assert storage.reads == 1
+    assert storage.compare_and_set(storage.refresh().version, {"state": "half-open"})
+    reads = storage.reads
+    storage.record()
+    clock.advance(0.2)
+    storage.record()
+    assert storage.reads == reads + 1
+
+
 def test_transition_with_a_stale_version_is_refused(make_storage):
     first, second = make_storage(cache_seconds=0), make_storage(cache_seconds=0)
     seen = first.record()
