@@ -23,6 +23,12 @@ def _success_slo(monkeypatch):
     return next(slo for slo in load_slos() if slo.name == "success")
 
 
+def _minute_counts(success, cloudwatch, minute=MINUTE_START):
+    """(good, valid) of ``minute`` as the evaluator reads them back."""
+    sums = MetricReader(cloudwatch).minute_sums(success.indicator.metrics(), minute, minute + timedelta(minutes=1))
+    return success.minute_counts(sums[minute])
+
+
 def test_gateway_success_counts_good_as_count_less_client_and_server_errors(monkeypatch, cloudwatch):
     success = _success_slo(monkeypatch)
     _put_gateway_minute(cloudwatch, MINUTE_START, count=1000, client_errors=30, server_errors=7)
@@ -49,11 +55,7 @@ def test_gateway_minute_without_a_count_is_no_data_not_a_perfect_minute(monkeypa
 def test_gateway_success_of_a_minute_of_only_server_errors_is_zero_good(monkeypatch, cloudwatch):
     success = _success_slo(monkeypatch)
     _put_gateway_minute(cloudwatch, MINUTE_START, count=50, client_errors=0, server_errors=50)
-
-    sums = MetricReader(cloudwatch).minute_sums(success.indicator.metrics(), MINUTE_START,
-                                                MINUTE_START + timedelta(minutes=1))
-
-    assert success.minute_counts(sums[MINUTE_START]) == (0, 50)
+    assert _minute_counts(success, cloudwatch) == (0, 50)
 
 
 def _put_excluded_minute(cloudwatch, minute, valid, server_errors):
@@ -68,19 +70,11 @@ def test_the_requests_the_slis_leave_out_are_taken_out_of_the_gateways_figures(m
     success = _success_slo(monkeypatch)
     _put_gateway_minute(cloudwatch, MINUTE_START, count=1000, client_errors=30, server_errors=7)
     _put_excluded_minute(cloudwatch, MINUTE_START, valid=100, server_errors=2)
-
-    sums = MetricReader(cloudwatch).minute_sums(success.indicator.metrics(), MINUTE_START,
-                                                MINUTE_START + timedelta(minutes=1))
-
-    assert success.minute_counts(sums[MINUTE_START]) == (865, 870)
+    assert _minute_counts(success, cloudwatch) == (865, 870)
 
 
 def test_excluded_counts_beyond_the_gateways_leave_no_negative_figure(monkeypatch, cloudwatch):
     success = _success_slo(monkeypatch)
     _put_gateway_minute(cloudwatch, MINUTE_START, count=3, client_errors=0, server_errors=0)
     _put_excluded_minute(cloudwatch, MINUTE_START, valid=5, server_errors=1)
-
-    sums = MetricReader(cloudwatch).minute_sums(success.indicator.metrics(), MINUTE_START,
-                                                MINUTE_START + timedelta(minutes=1))
-
-    assert success.minute_counts(sums[MINUTE_START]) == (0, 0)
+    assert _minute_counts(success, cloudwatch) == (0, 0)

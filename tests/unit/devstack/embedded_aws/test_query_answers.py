@@ -37,6 +37,14 @@ class CountingApp:
         return [json.dumps({"Count": self.calls}).encode()]
 
 
+def moto_calls_for_two_asks(app, action="Query", version=None):
+    """How many times ``app`` was reached when the same request was sent twice through the answers."""
+    client = Client(QueryAnswers(app, version or StateVersion()))
+    for _ in range(2):
+        call(client, action, QUERY)
+    return app.calls
+
+
 def test_a_query_asked_again_with_nothing_changed_gets_the_kept_answer_without_reaching_moto():
     app = CountingApp()
     client = Client(QueryAnswers(app, StateVersion()))
@@ -63,11 +71,7 @@ def test_a_change_of_state_ends_the_kept_answer():
 
 def test_an_answer_made_while_the_state_changed_is_not_kept():
     version = StateVersion()
-    app = CountingApp(during_call=version.move_on)
-    client = Client(QueryAnswers(app, version))
-    call(client, "Query", QUERY)
-    call(client, "Query", QUERY)
-    assert app.calls == 2
+    assert moto_calls_for_two_asks(CountingApp(during_call=version.move_on), version=version) == 2
 
 
 def test_equal_bodies_from_another_credential_scope_are_answered_apart():
@@ -79,19 +83,11 @@ def test_equal_bodies_from_another_credential_scope_are_answered_apart():
 
 
 def test_error_answers_are_not_kept():
-    app = CountingApp(status="400 Bad Request")
-    client = Client(QueryAnswers(app, StateVersion()))
-    call(client, "Query", QUERY)
-    call(client, "Query", QUERY)
-    assert app.calls == 2
+    assert moto_calls_for_two_asks(CountingApp(status="400 Bad Request")) == 2
 
 
 def test_requests_other_than_query_always_reach_moto():
-    app = CountingApp()
-    client = Client(QueryAnswers(app, StateVersion()))
-    call(client, "Scan", {"TableName": "t"})
-    call(client, "Scan", {"TableName": "t"})
-    assert app.calls == 2
+    assert moto_calls_for_two_asks(CountingApp(), action="Scan") == 2
 
 
 def test_the_oldest_kept_answer_makes_room_for_a_new_one():
