@@ -21,7 +21,7 @@ does not do on its own, or does slowly, is added here:
   written before any other request can change the items, so no copy is needed.
 - A Query asked again before any change of DynamoDB's state gets the answer it got
   (``QueryAnswers``): moto reads every item of the table for an index Query, and a page of
-  100 users cost ~3 ms of CPU here, ~1 ms of it in Flask's dispatch before moto runs.
+  100 users cost 3-5 ms of CPU here, ~1 ms of it in Flask's dispatch before moto runs.
 - moto keeps every model object it ever creates (for its /moto-api dashboard): each item
   version an update or transaction copies, each metric datum. That grew the process by
   ~8 MiB a minute under light load; only S3's objects are still kept (its reset needs them).

@@ -19,9 +19,10 @@ DYNAMODB_LOCK = threading.Lock()
 
 
 class StateVersion:
-    """Counts the changes to DynamoDB's state: moved on, under ``DYNAMODB_LOCK``, by every request
-    whose action may change it (a failed one too) and by each deletion the TTL sweep makes. What a
-    read answered while the count was ``n`` is still the answer while it is ``n``."""
+    """Counts the changes to DynamoDB's state. Moved on by every request whose action may change it
+    (a failed one too; under ``DYNAMODB_LOCK``, as is each deletion the TTL sweep makes), by a
+    journal replay and by a change through moto's own API. What a read answered while the count
+    was ``n`` is still the answer while it is ``n``."""
 
     def __init__(self) -> None:
         self.value = 0

@@ -1,8 +1,8 @@
 """Answers to DynamoDB Query requests, kept while DynamoDB's state has not changed.
 
 moto answers an index Query by reading every item of the table, then sorting what matches, and
-each request first passes Flask's dispatch: a page of 100 users cost the embedded AWS ~3 ms of
-CPU, the larger part of the local stack's cost of ``GET /api/users``. Real DynamoDB reads only
+each request first passes Flask's dispatch: a page of 100 users cost the embedded AWS 3-5 ms of
+CPU, about what the app's own process spends on ``GET /api/users``. Real DynamoDB reads only
 the matching items, and a page read twice with nothing written between is the same page. So
 the same Query (same caller's credential scope, same body), asked again before any change of
 DynamoDB's state (``dynamodb.STATE_VERSION``), gets the answer it got, with a new request id.
