@@ -145,7 +145,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     except (ValueError, RuntimeError) as exc:
         print(f"capacity-test: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:  # before the ramp (the token check) or a third Ctrl-C
+    except KeyboardInterrupt:  # before the ramp (the token check); during it, Ctrl-C ends the ramp instead
         print("capacity-test: interrupted; nothing recorded", file=sys.stderr)
         return EXIT_INTERRUPTED
     result = outcome["result"]
