@@ -157,11 +157,21 @@ def stack(request):
         yield running
 
 
+CLOSED_READS = {"SRE_READS_REQUIRE_TOKEN": "true"}
+
+
 @pytest.fixture(scope="session")
 def closed_reads_stack():
     """A Lambda-variant stack whose SRE reads need a viewer or operator token, as deployed. Shared
     (one start) by Schemathesis and the dashboard page's closed-reads test, which only reads."""
-    with running_stack(env={"SRE_READS_REQUIRE_TOKEN": "true"}) as running:
+    with running_stack(env=CLOSED_READS) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def closed_reads_ecs_stack():
+    """The ECS variant's, for Schemathesis with the operator token (users in PostgreSQL)."""
+    with running_stack(variant="ecs", env=CLOSED_READS) as running:
         yield running
 
 
