@@ -20,12 +20,12 @@ from tools.loadgen.scenario import IntegritySpec, MissingValue, RequestSpec, ren
 DEFAULT_CREATE_ID = "${response.json.id}"
 READ_CONCURRENCY = 8
 MIN_AFTER_RUN_TIMEOUT_SECONDS = 30.0  # the check and the cleanup may list or delete a large table
+MAX_LISTED = 1_000_000  # the listing of a service under test is bounded too
 
 
 def after_run_timeout(request_timeout: float) -> float:
     """The per-request timeout of the check's and the cleanup's requests: the run's, or more."""
     return max(MIN_AFTER_RUN_TIMEOUT_SECONDS, request_timeout)
-MAX_LISTED = 1_000_000  # the listing of a service under test is bounded too
 
 
 class UnlistedError(RuntimeError):
