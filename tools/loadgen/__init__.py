@@ -71,7 +71,7 @@ async def run_load_async(base_url: str, scenario: Scenario, profile: LoadProfile
     ``on_start``: called when the load starts, after the setup requests (the reliability tests
     start their fault schedule there: the report's timeline counts seconds from that moment).
     """
-    from tools.loadgen.cleanup import CleanupReport, clean_up_async, left_by
+    from tools.loadgen.cleanup import CleanupReport, clean_up_async
     from tools.loadgen.engine import Runner
     from tools.loadgen.integrity import IntegrityReport, after_run_timeout, check_integrity_async
     from tools.loadgen.report import evaluate_thresholds, objectives_from_slos, summarize
@@ -115,8 +115,7 @@ async def run_load_async(base_url: str, scenario: Scenario, profile: LoadProfile
             result.interrupted = check_stopped = True
     cleaned = None
     if cleanup:
-        cleaned = CleanupReport(left=len(left_by(runner.ledger)),
-                                unacknowledged_creates=runner.ledger.unacknowledged_creates)
+        cleaned = CleanupReport.of(runner.ledger)
         if check_stopped:
             cleaned.error = "not started: Ctrl-C stopped the integrity check before it"
         elif await until_ctrl_c(clean_up_async(base_url, scenario.cleanup, runner.ledger, cleaned,

@@ -28,6 +28,11 @@ class CleanupReport:
     unacknowledged_creates: int = 0
     error: Optional[str] = None
 
+    @classmethod
+    def of(cls, ledger: Ledger) -> "CleanupReport":
+        """Before any delete: what ``ledger``'s run left, and the creates that named nothing to delete."""
+        return cls(left=len(left_by(ledger)), unacknowledged_creates=ledger.unacknowledged_creates)
+
     def summary(self) -> dict[str, Any]:
         return {"left": self.left, "deleted": self.deleted, "already_gone": self.already_gone,
                 "failed": len(self.failures), "failures": self.failures[:20],

@@ -135,7 +135,7 @@ async def run_steps_async(base_url: str, scenario: Scenario, ramp: StepRamp, *,
             break
     cleanup = None
     if scenario.cleanup is not None:
-        report = CleanupReport()
+        report = CleanupReport.of(stored)
         if await until_ctrl_c(clean_up_async(base_url, scenario.cleanup, stored, report,
                                              timeout=after_run_timeout(timeout)), interruptible) is None:
             report.error = "stopped with Ctrl-C before every resource was deleted"

@@ -51,6 +51,12 @@ def test_a_run_without_cleanup_deletes_nothing(service):
     assert len(service.users) >= 3
 
 
+def test_a_report_before_any_delete_counts_what_was_left_and_the_creates_that_named_nothing():
+    ledger = Ledger(expected={"kept": {}, "deleted": {}}, deleted={"deleted"}, unacknowledged_creates=2)
+    report = CleanupReport.of(ledger)
+    assert (report.left, report.deleted, report.unacknowledged_creates) == (1, 0, 2)
+
+
 def test_a_resource_someone_else_deleted_counts_as_already_gone(service):
     report = _clean_up(service, Ledger(expected={"gone": {}}))
     assert (report.left, report.deleted, report.already_gone, report.failures) == (1, 0, 1, [])
