@@ -94,25 +94,26 @@ def test_a_ramp_stores_the_scenarios_seed_data_once(service):
     assert len(service.users) == 3
 
 
+# Three seed users the ramp records as its creates, and how to delete them.
+SEEDED_WITH_CLEANUP = {**HEALTH, "setup": [{"name": "seed", "method": "POST", "path": "/users", "repeat": 3,
+                                            "records": "create",
+                                            "json": {"name": "Seed ${seq}", "email": "seed-${unique}@example.com"}}],
+                       "cleanup": {"delete": "/users/{id}"}}
+
+
 def test_a_ramp_deletes_what_its_steps_stored_when_its_scenario_says_how(service):
-    seeded = {**HEALTH, "setup": [{"name": "seed", "method": "POST", "path": "/users", "repeat": 3, "records": "create",
-                                   "json": {"name": "Seed ${seq}", "email": "seed-${unique}@example.com"}}],
-              "cleanup": {"delete": "/users/{id}"}}
     service.users["theirs"] = {"id": "theirs", "name": "Not the ramp's", "email": "theirs@example.com"}
-    result = run_steps(service.base_url, parse_scenario(seeded), StepRamp.parse("10:10:20", "0.5s"),
+    result = run_steps(service.base_url, parse_scenario(SEEDED_WITH_CLEANUP), StepRamp.parse("10:10:20", "0.5s"),
                        slos=LENIENT_LATENCY)
     assert (result["cleanup"]["left"], result["cleanup"]["deleted"], result["cleanup"]["failed"]) == (3, 3, 0)
     assert list(service.users) == ["theirs"]
 
 
 def test_ctrl_c_during_a_step_ends_the_ramp_unjudged_and_still_deletes_what_it_stored(service):
-    seeded = {**HEALTH, "setup": [{"name": "seed", "method": "POST", "path": "/users", "repeat": 3, "records": "create",
-                                   "json": {"name": "Seed ${seq}", "email": "seed-${unique}@example.com"}}],
-              "cleanup": {"delete": "/users/{id}"}}
     ctrl_c = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
     ctrl_c.start()
     try:
-        result = run_steps(service.base_url, parse_scenario(seeded), StepRamp.parse("10:10:30", "5s"),
+        result = run_steps(service.base_url, parse_scenario(SEEDED_WITH_CLEANUP), StepRamp.parse("10:10:30", "5s"),
                            slos=LENIENT_LATENCY, interruptible=True)
     finally:
         ctrl_c.cancel()
