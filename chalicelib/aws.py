@@ -45,10 +45,15 @@ class LazyClient:
     def __init__(self, build: Callable[[], Any]) -> None:
         self._build = build
         self._client: Any = None
+        # Concurrent first calls (a server's threads) build one client: each build loads the
+        # service's model again, ~50 ms of CPU and ~40,000 objects.
+        self._lock = threading.Lock()
 
     def __getattr__(self, name: str) -> Any:
         if self._client is None:
-            self._client = self._build()
+            with self._lock:
+                if self._client is None:
+                    self._client = self._build()
         return getattr(self._client, name)
 
 

@@ -1,7 +1,10 @@
+import threading
+import time
+
 import pytest
 from botocore.exceptions import ClientError
 
-from chalicelib.aws import Clients, is_execution_gone
+from chalicelib.aws import Clients, LazyClient, is_execution_gone
 from chalicelib.settings import Settings
 from chalicelib.wiring import Wiring
 
@@ -18,6 +21,29 @@ def test_the_wiring_gives_clients_the_configured_pool_size():
 
 def test_clients_keep_botocores_ten_connections_by_default():
     assert Wiring(Settings.from_env({})).clients.get("sns").meta.config.max_pool_connections == 10
+
+
+def test_a_lazy_client_used_first_by_many_threads_at_once_is_built_once():
+    builds = []
+
+    def build():
+        builds.append(threading.current_thread().name)
+        time.sleep(0.05)  # as a service model's loading, long enough for every thread to arrive
+        return type("Client", (), {"region": "us-east-1"})()
+
+    client = LazyClient(build)
+    start = threading.Barrier(8)
+
+    def first_call():
+        start.wait()
+        assert client.region == "us-east-1"
+
+    threads = [threading.Thread(target=first_call) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(builds) == 1
 
 
 def _client_error(code: str) -> ClientError:
