@@ -85,6 +85,7 @@ class LocalStack:
         self._control: Any = None
         self._scheduler: Any = None
         self._forwarder: Any = None
+        self._heap: Any = None
         self._meter: Any = None
         self._meter_middleware: Any = None
         self._session: Any = None
@@ -319,6 +320,9 @@ class LocalStack:
             self._scheduler = Scheduler(schedules, self.invoke, period_overrides=self.config.schedule_overrides)
             self._scheduler.start()
         threading.Thread(target=self._watch_embedded_aws, name="devstack-aws-watch", daemon=True).start()
+        from devstack.heap import HeapFreezer
+
+        self._heap = HeapFreezer().start()
         self._ready.set()
 
     def _start_receiver(self) -> None:
@@ -384,6 +388,8 @@ class LocalStack:
         if self._scheduler is not None:
             self._scheduler.stop()
             stopped.append(f"scheduler ({self._scheduler.summary()})")
+        if self._heap is not None:
+            self._heap.stop()
         if self._forwarder is not None:
             self._forwarder.stop()
             stopped.append(f"metrics forwarder ({self._forwarder.sent} values sent)")
