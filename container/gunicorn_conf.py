@@ -75,13 +75,16 @@ def worker_exit(server, worker):  # noqa: ANN001 - gunicorn's hook signature
 
 
 def post_fork(server, worker):  # noqa: ANN001 - gunicorn's hook signature
-    """Each worker starts its background work (the relay of stored webhook events). On the local stack
-    only (devstack's e2e runs set AWS_CALL_LOG; no deployed task has it, and the image ships no
-    devstack/), it first records its AWS calls as the task role's, before its app loads."""
+    """Each worker starts its heap freezer and its background work (the relay of stored webhook
+    events). On the local stack only (devstack's e2e runs set AWS_CALL_LOG; no deployed task has it,
+    and the image ships no devstack/), it first records its AWS calls as the task role's, before its
+    app loads."""
     if os.environ.get("AWS_CALL_LOG"):
         from devstack.aws_calls import ECS_TASK, install_from_environment
 
         install_from_environment(process_function=ECS_TASK)
     from chalicelib import wiring
+    from chalicelib.heap import HeapFreezer
 
+    HeapFreezer().start()  # the worker's life: a daemon thread, ended with it
     wiring.current().start_background_work()

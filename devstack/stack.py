@@ -320,7 +320,7 @@ class LocalStack:
             self._scheduler = Scheduler(schedules, self.invoke, period_overrides=self.config.schedule_overrides)
             self._scheduler.start()
         threading.Thread(target=self._watch_embedded_aws, name="devstack-aws-watch", daemon=True).start()
-        from devstack.heap import HeapFreezer
+        from chalicelib.heap import HeapFreezer
 
         self._heap = HeapFreezer().start()
         self._ready.set()

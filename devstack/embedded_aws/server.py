@@ -91,7 +91,7 @@ def serve(host: str, port: int, dispatch_url: str, ttl_sweep_seconds: float, thr
                 self.cfg.set(key, value)
 
         def load(self) -> Any:  # in the worker process
-            from devstack.heap import HeapFreezer
+            from chalicelib.heap import HeapFreezer
 
             application = prepare_moto(dispatch_url, ttl_sweep_seconds, journal_path)
             HeapFreezer().start()  # the worker's life: a daemon thread, ended with it

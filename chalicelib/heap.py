@@ -1,16 +1,20 @@
-"""Keeps the local stack's long-lived objects out of Python's full garbage collections.
+"""Keeps a long-running server's long-lived objects out of Python's full garbage collections.
 
 A full collection scans every object the process tracks. The local stack's app process holds
 about 320,000 that live as long as it does (each AWS service model botocore loads, for every
 function the stack hosts), and under load a full collection came every few seconds, each
 ~200 ms with every request in flight stalled: at 8 clients the list's maximum latency was
-300-470 ms, on a heap where a request makes a few thousand short-lived objects.
+300-470 ms, on a heap where a request makes a few thousand short-lived objects. A container
+worker serving many threads has the same shape, smaller.
 
 So what survives a full collection is frozen (``gc.freeze``: never scanned again). A round
 comes whenever the long-lived objects not yet frozen have grown past a bound (at start, and
-when a function or route builds its clients on first use), and every few minutes a round
+when a route or function builds its clients on first use), and every few minutes a round
 unfreezes first, so that an object frozen earlier that has since become cyclic garbage is
 collected, never kept for good. No library does this; it is three calls of ``gc``.
+
+Not for Lambda: an execution environment serves one request at a time, and its garbage is
+freed between them.
 """
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ import threading
 import time
 from typing import Callable, Optional
 
-log = logging.getLogger("devstack.heap")
+log = logging.getLogger(__name__)
 
 CHECK_SECONDS = 10.0
 # Long-lived objects not yet frozen that start a round: a service model botocore loads is ~40,000.
@@ -60,7 +64,7 @@ class HeapFreezer:
         self._clock = clock
         self._last_full_round = clock()
         self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="devstack-heap", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="heap-freezer", daemon=True)
         self.rounds = 0
 
     def start(self) -> "HeapFreezer":

@@ -4,7 +4,7 @@ import weakref
 
 import pytest
 
-from devstack.heap import HeapFreezer, freeze_survivors
+from chalicelib.heap import HeapFreezer, freeze_survivors
 
 
 class Cycle:
