@@ -92,10 +92,12 @@ class Wiring:
 
     @cached_property
     def breaker_model(self) -> Any:
+        from chalicelib.dynamodb import with_client_built
         from chalicelib.resilience.storage import breaker_model
 
         breakers = self.settings.breakers
-        return breaker_model(breakers.table, self.settings.service.region, breakers.storage_timeout_seconds)
+        return with_client_built(breaker_model(breakers.table, self.settings.service.region,
+                                               breakers.storage_timeout_seconds))
 
     def breaker_listeners(self, breaker_name: str) -> list[Any]:
         """What a transition of ``breaker_name`` is told to, besides its metric and log line."""
@@ -271,10 +273,11 @@ class Wiring:
     # -- webhooks --------------------------------------------------------------------------------
     @cached_property
     def outbox(self) -> Any:
+        from chalicelib.dynamodb import with_client_built
         from chalicelib.webhooks.outbox import Backoff, Outbox, outbox_model
 
         webhooks = self.settings.webhooks
-        return Outbox(outbox_model(webhooks.outbox_table, self.settings.service.region),
+        return Outbox(with_client_built(outbox_model(webhooks.outbox_table, self.settings.service.region)),
                       Backoff(webhooks.backoff_base_seconds, webhooks.backoff_max_seconds),
                       max_attempts=webhooks.max_attempts, keep_finished_seconds=webhooks.keep_finished_seconds)
 

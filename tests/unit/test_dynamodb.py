@@ -1,12 +1,15 @@
 import base64
 import json
+import threading
 
 import boto3
 import pytest
 from botocore.parsers import JSONParser
 from botocore.session import get_session
 
-from chalicelib.dynamodb import _attribute_value_parser_factory, parse_attribute_values_directly, table_meta
+from chalicelib.dynamodb import (_attribute_value_parser_factory, parse_attribute_values_directly, table_meta,
+                                 with_client_built)
+from chalicelib.webhooks.outbox import outbox_model
 
 B64 = base64.b64encode(b"\x00\x01").decode()
 EVERY_KIND = {"s": {"S": "Ada"}, "empty": {"S": ""}, "n": {"N": "-1.50"}, "b": {"B": B64},
@@ -87,3 +90,23 @@ def test_a_connection_parsing_directly_reads_what_it_wrote(aws_mock):
     assert read == boto3.client("dynamodb", region_name="us-east-1").get_item(
         TableName="t", Key={"pk": {"S": "a"}})["Item"]
     assert read["b"] == {"B": b"\x00\x01"}
+
+
+def _clients_seen_by_concurrent_first_uses(model, threads=8):
+    clients, start = [], threading.Barrier(threads)
+
+    def first_use():
+        start.wait()
+        clients.append(model._get_connection().connection.client)
+
+    workers = [threading.Thread(target=first_use) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return {id(client) for client in clients}
+
+
+def test_a_model_handed_out_with_its_client_built_gives_concurrent_first_uses_one_client():
+    model = with_client_built(outbox_model("serverless-sre-webhook-outbox", "us-east-1"))
+    assert len(_clients_seen_by_concurrent_first_uses(model)) == 1
