@@ -13,8 +13,9 @@ when a route or function builds its clients on first use), and every few minutes
 unfreezes first, so that an object frozen earlier that has since become cyclic garbage is
 collected, never kept for good. No library does this; it is three calls of ``gc``.
 
-Not for Lambda: an execution environment serves one request at a time, and its garbage is
-freed between them.
+Not for Lambda: an execution environment serves one request at a time, so no other request waits
+on its collections, and its heap is a fraction of these (~80,000 objects for the app with its
+DynamoDB and CloudWatch clients: a full collection took ~25 ms here).
 """
 from __future__ import annotations
 
@@ -80,7 +81,7 @@ class HeapFreezer:
             gc.unfreeze()
 
     def due(self) -> Optional[str]:
-        """"full" (unfreeze first), "growth", or None: no round now."""
+        """The round due now: "full" (unfreeze first), "growth", or None."""
         if self._clock() - self._last_full_round >= self._full_round_seconds:
             return "full"
         if self._long_lived() >= self._growth_objects:
