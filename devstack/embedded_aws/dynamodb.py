@@ -19,16 +19,18 @@ DYNAMODB_LOCK = threading.Lock()
 
 
 class StateVersion:
-    """Counts the changes to DynamoDB's state. Moved on by every request whose action may change it
-    (a failed one too; under ``DYNAMODB_LOCK``, as is each deletion the TTL sweep makes), by a
-    journal replay and by a change through moto's own API. What a read answered while the count
-    was ``n`` is still the answer while it is ``n``."""
+    """Counts the changes to DynamoDB's state. Moved on after every request whose action may change
+    it (a failed one too; under ``DYNAMODB_LOCK``, as is each deletion the TTL sweep makes), by a
+    journal replay and after a change through moto's own API. What a read answered while the count
+    was ``n`` throughout is still the answer while it is ``n``."""
 
     def __init__(self) -> None:
         self.value = 0
+        self._lock = threading.Lock()  # moto's API moves it outside DYNAMODB_LOCK: no move may be lost
 
     def move_on(self) -> None:
-        self.value += 1
+        with self._lock:
+            self.value += 1
 
 
 STATE_VERSION = StateVersion()

@@ -52,9 +52,12 @@ class QueryAnswers:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         if environ.get("HTTP_X_AMZ_TARGET") != QUERY_TARGET or not length:  # a chunked body: not kept
+            result = self.app(environ, start_response)
             if environ.get("PATH_INFO", "").startswith("/moto-api/") and environ.get("REQUEST_METHOD") != "GET":
-                self.version.move_on()  # a reset or seeding of moto's state
-            return self.app(environ, start_response)
+                # A reset or seeding of moto's state, done now: moved on after it, so that a Query
+                # answered while it was under way is not kept (it read the version before the move).
+                self.version.move_on()
+            return result
         body = environ["wsgi.input"].read(length)
         environ["wsgi.input"] = io.BytesIO(body)
         key = (credential_scope(environ.get("HTTP_AUTHORIZATION", "")), body)

@@ -110,6 +110,15 @@ def test_a_change_through_moto_api_ends_every_kept_answer():
     assert call(client, "Query", QUERY).json_body == {"Count": 3}  # the reset reached moto too
 
 
+def test_a_query_answered_while_a_moto_api_change_is_under_way_is_not_kept():
+    app = CountingApp()
+    client = Client(QueryAnswers(app, StateVersion()))
+    app.during_call = lambda: app.calls == 1 and call(client, "Query", QUERY)  # midway through the reset
+    client.post("/moto-api/reset")
+    app.during_call = None
+    assert call(client, "Query", QUERY).json_body == {"Count": 3}  # asked of moto again, after the reset
+
+
 @pytest.fixture
 def moto_server_app(aws_mock, restore_dynamo_handler):
     """moto's server application, DynamoDB serialized as the embedded AWS runs it."""
