@@ -71,7 +71,7 @@ async def run_load_async(base_url: str, scenario: Scenario, profile: LoadProfile
     ``on_start``: called when the load starts, after the setup requests (the reliability tests
     start their fault schedule there: the report's timeline counts seconds from that moment).
     """
-    from tools.loadgen.cleanup import CleanupReport, clean_up_async
+    from tools.loadgen.cleanup import CleanupReport, clean_up_until_ctrl_c
     from tools.loadgen.engine import Runner
     from tools.loadgen.integrity import IntegrityReport, after_run_timeout, check_integrity_async
     from tools.loadgen.report import evaluate_thresholds, objectives_from_slos, summarize
@@ -118,10 +118,10 @@ async def run_load_async(base_url: str, scenario: Scenario, profile: LoadProfile
         cleaned = CleanupReport.of(runner.ledger)
         if check_stopped:
             cleaned.error = "not started: Ctrl-C stopped the integrity check before it"
-        elif await until_ctrl_c(clean_up_async(base_url, scenario.cleanup, runner.ledger, cleaned,
-                                                headers=_tagged(runner, "cleanup", after_run_headers),
-                                                timeout=timeout_after_run), interruptible) is None:
-            cleaned.error = "stopped with Ctrl-C before every resource was deleted"
+        elif not await clean_up_until_ctrl_c(base_url, scenario.cleanup, runner.ledger, cleaned,
+                                             interruptible=interruptible,
+                                             headers=_tagged(runner, "cleanup", after_run_headers),
+                                             timeout=timeout_after_run):
             result.interrupted = True
     summary = summarize(result, objectives, integrity, cleaned)
     summary["thresholds"] = evaluate_thresholds(summary, thresholds)

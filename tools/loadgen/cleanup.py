@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 from urllib.parse import quote
 
+from tools.loadgen import until_ctrl_c
 from tools.loadgen.integrity import MIN_AFTER_RUN_TIMEOUT_SECONDS, Ledger
 from tools.loadgen.scenario import CleanupSpec
 
@@ -73,3 +74,15 @@ async def clean_up_async(base_url: str, spec: CleanupSpec, ledger: Ledger, repor
     async with aiohttp.ClientSession(headers=headers, timeout=aiohttp.ClientTimeout(total=timeout)) as session:
         await asyncio.gather(*(delete(session, resource_id) for resource_id in targets))
     return report
+
+
+async def clean_up_until_ctrl_c(base_url: str, spec: CleanupSpec, ledger: Ledger, report: CleanupReport, *,
+                                interruptible: bool, headers: Optional[Mapping[str, str]] = None,
+                                timeout: float = MIN_AFTER_RUN_TIMEOUT_SECONDS) -> bool:
+    """``clean_up_async``, which Ctrl-C stops when ``interruptible`` (``report.error`` then says so);
+    returns whether it finished."""
+    if await until_ctrl_c(clean_up_async(base_url, spec, ledger, report, headers=headers, timeout=timeout),
+                          interruptible) is None:
+        report.error = "stopped with Ctrl-C before every resource was deleted"
+        return False
+    return True

@@ -106,8 +106,8 @@ async def run_steps_async(base_url: str, scenario: Scenario, ramp: StepRamp, *,
     ``interruptible`` (the command line): Ctrl-C ends the ramp at the step it interrupts, which is
     not judged (``interrupted`` in the result), and the cleanup still runs; a second Ctrl-C stops it.
     """
-    from tools.loadgen import run_load_async, until_ctrl_c
-    from tools.loadgen.cleanup import CleanupReport, clean_up_async
+    from tools.loadgen import run_load_async
+    from tools.loadgen.cleanup import CleanupReport, clean_up_until_ctrl_c
     from tools.loadgen.integrity import Ledger, after_run_timeout
 
     check_one_request_per_iteration(scenario)
@@ -136,9 +136,8 @@ async def run_steps_async(base_url: str, scenario: Scenario, ramp: StepRamp, *,
     cleanup = None
     if scenario.cleanup is not None:
         report = CleanupReport.of(stored)
-        if await until_ctrl_c(clean_up_async(base_url, scenario.cleanup, stored, report,
-                                             timeout=after_run_timeout(timeout)), interruptible) is None:
-            report.error = "stopped with Ctrl-C before every resource was deleted"
+        await clean_up_until_ctrl_c(base_url, scenario.cleanup, stored, report, interruptible=interruptible,
+                                    timeout=after_run_timeout(timeout))
         cleanup = report.summary()
     held = [step for step in steps if step["held"]]
     highest = held[-1] if held else None
