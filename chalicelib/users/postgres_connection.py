@@ -16,6 +16,8 @@ import threading
 import time
 from typing import Any, Optional
 
+from chalicelib import deadline_watch
+from chalicelib.deadline_watch import Deadline, DeadlineWatch
 from chalicelib.settings import DatabaseSettings
 
 
@@ -103,24 +105,25 @@ class AnswerDeadline:
     fire while a stopped (SIGSTOP, frozen) server's kernel still acknowledges every packet.
     """
 
-    def __init__(self, connection: Any, seconds: Optional[float]) -> None:
+    def __init__(self, connection: Any, seconds: Optional[float], watch: Optional[DeadlineWatch] = None) -> None:
         self._connection = connection
+        self._seconds = seconds
+        self._watch = watch or deadline_watch.watch()
         self._lock = threading.Lock()
         self._finished = False
         self.expired = False
-        self._timer = threading.Timer(seconds, self._expire) if seconds else None
+        self._deadline: Optional[Deadline] = None
 
     def __enter__(self) -> "AnswerDeadline":
-        if self._timer is not None:
-            self._timer.daemon = True
-            self._timer.start()
+        if self._seconds:
+            self._deadline = self._watch.expire_in(self._seconds, self._expire)
         return self
 
     def __exit__(self, *_: Any) -> None:
         with self._lock:
             self._finished = True
-        if self._timer is not None:
-            self._timer.cancel()
+        if self._deadline is not None:
+            self._watch.cancel(self._deadline)
 
     def _expire(self) -> None:
         with self._lock:
