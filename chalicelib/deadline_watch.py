@@ -14,6 +14,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import math
 import os
 import threading
 import time
@@ -41,6 +42,10 @@ class DeadlineWatch:
         self._changed = threading.Condition()
         self._order = itertools.count()
         self._thread: Optional[threading.Thread] = None
+        # When the sleeping thread wakes by itself (inf: not until notified; -inf: it is not asleep
+        # and looks at the heap before it sleeps). A later deadline needs no notify, so a steady
+        # stream of statements with one bound wakes the thread about once per bound, not per statement.
+        self._wakes_at = -math.inf
 
     def expire_in(self, seconds: float, expire: Callable[[], None]) -> Deadline:
         deadline = Deadline(self._clock() + seconds, next(self._order), expire)
@@ -49,7 +54,7 @@ class DeadlineWatch:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="deadline-watch", daemon=True)
                 self._thread.start()
-            if self._due[0] is deadline:  # earlier than what the thread sleeps until
+            if deadline.due_at < self._wakes_at:
                 self._changed.notify()
         return deadline
 
@@ -71,16 +76,23 @@ class DeadlineWatch:
             while True:
                 self._drop_cancelled()
                 if not self._due:
-                    self._changed.wait()
+                    self._sleep(math.inf)
                     continue
                 wait = self._due[0].due_at - self._clock()
                 if wait > 0:
-                    self._changed.wait(wait)
+                    self._sleep(self._due[0].due_at, wait)
                     continue
                 deadline = heapq.heappop(self._due)
                 expire, deadline.expire = deadline.expire, None
                 if expire is not None:
                     return expire
+
+    def _sleep(self, until: float, seconds: Optional[float] = None) -> None:
+        self._wakes_at = until
+        try:
+            self._changed.wait(seconds)
+        finally:
+            self._wakes_at = -math.inf
 
     def _run(self) -> None:
         while True:
