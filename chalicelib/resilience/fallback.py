@@ -44,9 +44,10 @@ how old a served value may be.
 """
 from __future__ import annotations
 
+import math
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from typing import Any, Callable, Iterable, Optional, TypeVar
 
 from chalicelib.http.errors import ServiceUnavailable
@@ -75,8 +76,12 @@ class LastKnownGood:
         self._entries: OrderedDict[str, tuple[float, Any]] = OrderedDict()
         self._lock = threading.Lock()
         self._writes = 0
-        # (settled_at, keys, prefixes) of recent writes, oldest first.
-        self._settling: list[tuple[float, frozenset[str], tuple[str, ...]]] = []
+        # Until when each key and each prefix that a recent write named is settling (looked up per
+        # read, not scanned: a busy process has hundreds of writes settling), and those writes'
+        # keys in the order they settle, to drop them then.
+        self._settling_keys: dict[str, float] = {}
+        self._settling_prefixes: dict[str, float] = {}
+        self._settling_order: deque[tuple[float, frozenset[str]]] = deque()
 
     @property
     def writes(self) -> int:
@@ -85,9 +90,12 @@ class LastKnownGood:
             return self._writes
 
     def _settling_covers(self, key: str, now: float) -> bool:
-        while self._settling and self._settling[0][0] <= now:
-            self._settling.pop(0)
-        return any(key in keys or key.startswith(prefixes) for _, keys, prefixes in self._settling)
+        while self._settling_order and self._settling_order[0][0] <= now:
+            for settled in self._settling_order.popleft()[1]:
+                if self._settling_keys.get(settled, math.inf) <= now:
+                    del self._settling_keys[settled]
+        return self._settling_keys.get(key, -math.inf) > now or any(
+            until > now and key.startswith(prefix) for prefix, until in self._settling_prefixes.items())
 
     @property
     def clock(self) -> Callable[[], float]:
@@ -115,7 +123,12 @@ class LastKnownGood:
         keys, prefixes = frozenset(keys), tuple(prefixes)
         with self._lock:
             self._writes += 1
-            self._settling.append((self._clock() + self.settle_seconds, keys, prefixes))
+            until = self._clock() + self.settle_seconds
+            for key in keys:
+                self._settling_keys[key] = max(until, self._settling_keys.get(key, until))
+            for prefix in prefixes:
+                self._settling_prefixes[prefix] = max(until, self._settling_prefixes.get(prefix, until))
+            self._settling_order.append((until, keys))
             self._forget(keys, prefixes)
 
     def recall(self, key: str) -> Optional[tuple[float, Any]]:

@@ -124,6 +124,20 @@ def test_reads_just_after_a_write_are_not_remembered_until_it_settles(guard, clo
     assert guard.cache.recall("user:1")[1] == "new ada"
 
 
+def test_a_key_written_again_settles_from_its_last_write_not_its_first(guard, clock):
+    from chalicelib.resilience.fallback import WRITE_SETTLE_SECONDS
+
+    guard.write(lambda: None, keys=["user:1"])
+    clock.advance(WRITE_SETTLE_SECONDS * 0.6)
+    guard.write(lambda: None, keys=["user:1"])
+    clock.advance(WRITE_SETTLE_SECONDS * 0.6)  # the first write has settled, the second not yet
+    guard.read("user:1", lambda: "maybe the ada of the first write")
+    assert guard.cache.recall("user:1") is None
+    clock.advance(WRITE_SETTLE_SECONDS * 0.6)
+    guard.read("user:1", lambda: "ada of the second write")
+    assert guard.cache.recall("user:1")[1] == "ada of the second write"
+
+
 def test_a_value_older_than_the_stale_limit_is_not_served(breaker):
     from tests.support.clocks import EpochClock
 
