@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections import Counter
 from typing import Any, Callable, Mapping
 
 from chalicelib.http.errors import ApiError, ServiceUnavailable, Unauthorized
@@ -25,6 +26,7 @@ class WebhookReceiver:
         self._clock = clock
         self._lock = threading.Lock()
         self.deliveries: list[dict[str, Any]] = []
+        self._kept_keys: Counter[str] = Counter()  # idempotency key -> deliveries of it kept: no scan per arrival
         self.outage = False
 
     def receive(self, headers: Mapping[str, str], raw_body: bytes) -> dict[str, Any]:
@@ -45,10 +47,15 @@ class WebhookReceiver:
         if not isinstance(payload, dict) or not key:
             raise ApiError(f"Expected a JSON object and an {IDEMPOTENCY_HEADER} header")
         with self._lock:
-            duplicate = any(d["idempotency_key"] == key for d in self.deliveries)
+            duplicate = self._kept_keys[key] > 0
             self.deliveries.append({"idempotency_key": key, "type": payload.get("type"),
                                     "attempt": headers.get("x-webhook-attempt"), "received_at": self._clock(),
                                     "duplicate": duplicate, "event": payload})
+            self._kept_keys[key] += 1
+            for dropped in self.deliveries[:-MAX_KEPT]:
+                self._kept_keys[dropped["idempotency_key"]] -= 1
+                if not self._kept_keys[dropped["idempotency_key"]]:
+                    del self._kept_keys[dropped["idempotency_key"]]
             del self.deliveries[:-MAX_KEPT]
         return {"received": key, "duplicate": duplicate}
 
@@ -68,4 +75,5 @@ class WebhookReceiver:
     def clear(self) -> None:
         with self._lock:
             self.deliveries.clear()
+            self._kept_keys.clear()
 

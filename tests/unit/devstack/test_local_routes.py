@@ -199,3 +199,33 @@ def test_the_receiver_app_serves_the_receiver_alone(aws_mock):
     from devstack.local_routes import receiver_app
 
     assert set(receiver_app(wiring.current).routes) == {"/_local/webhook-receiver", "/_local/webhook-receiver/outage"}
+
+
+def _signed_delivery(signing_key, user_id):
+    from chalicelib.webhooks.sender import WebhookSender
+
+    http = FakeHttp()
+    WebhookSender(url="https://hooks.example.com", key_reader=lambda: signing_key, http=http).send(user_created(user_id))
+    sent = http.requests[0]
+    return {k.lower(): v for k, v in sent["headers"].items()}, sent["body"]
+
+
+def test_an_event_redelivered_after_it_left_the_kept_deliveries_is_not_flagged_duplicate(signing_key, monkeypatch):
+    from devstack import webhook_receiver
+
+    monkeypatch.setattr(webhook_receiver, "MAX_KEPT", 2)
+    receiver = webhook_receiver.WebhookReceiver(lambda: signing_key)
+    first, second, third = (_signed_delivery(signing_key, f"u-{n}") for n in range(3))
+    assert [receiver.receive(*d)["duplicate"] for d in (first, first, second)] == [False, True, False]
+    assert receiver.receive(*third)["duplicate"] is False  # both deliveries of u-0 are gone now
+    assert receiver.receive(*first)["duplicate"] is False
+    assert receiver.receive(*third)["duplicate"] is True
+
+
+def test_a_cleared_receiver_flags_no_earlier_event_duplicate(signing_key):
+    from devstack.webhook_receiver import WebhookReceiver
+
+    receiver, delivery = WebhookReceiver(lambda: signing_key), _signed_delivery(signing_key, "u-1")
+    receiver.receive(*delivery)
+    receiver.clear()
+    assert receiver.receive(*delivery)["duplicate"] is False
