@@ -149,6 +149,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         print("capacity-test: interrupted; nothing recorded", file=sys.stderr)
         return EXIT_INTERRUPTED
     result = outcome["result"]
+    print(f"ramp run {result['run_id']} (each step's requests carry it in X-Correlation-Id)")
     for step in result["steps"]:
         p99 = "-" if step["p99_ms"] is None else format(step["p99_ms"], ".1f")
         print(f"{step['offered_rps']:>8g} req/s offered  {step['achieved_rps']:>8g} served  "

@@ -31,6 +31,18 @@ def new_run_id() -> str:
     return f"lg-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:6]}"
 
 
+def after_run_headers(scenario: Scenario, run_id: str, purpose: str) -> Any:
+    """The scenario's headers for requests made after the load (``purpose``: e.g. cleanup), tagged
+    with the run id as the load's are (a ramp's: the id its steps' ids start with)."""
+    from multidict import CIMultiDict
+
+    context = {"run_id": run_id, "seq": 0, "unique": f"{run_id}-{purpose}"}
+    headers = CIMultiDict(render(dict(scenario.headers), context))
+    headers.setdefault(CORRELATION_HEADER, f"{run_id}-{purpose}")
+    headers.setdefault("User-Agent", f"serverless-sre-loadgen ({run_id})")
+    return headers
+
+
 @dataclass
 class Progress:
     """What the live display reads while the run goes on."""
@@ -104,15 +116,7 @@ class Runner:
         self._stop.set()
 
     def after_run_headers(self, purpose: str) -> Any:
-        """The scenario's headers for requests made after the load (``purpose``: e.g. cleanup), tagged
-        with the run id as the load's are."""
-        from multidict import CIMultiDict
-
-        context = {"run_id": self.run_id, "seq": 0, "unique": f"{self.run_id}-{purpose}"}
-        headers = CIMultiDict(render(dict(self.scenario.headers), context))
-        headers.setdefault(CORRELATION_HEADER, f"{self.run_id}-{purpose}")
-        headers.setdefault("User-Agent", f"serverless-sre-loadgen ({self.run_id})")
-        return headers
+        return after_run_headers(self.scenario, self.run_id, purpose)
 
     # ------------------------------------------------------------------ one request
     async def _send(self, step: RequestSpec, context: dict[str, Any], due: float, seq: int, index: int,

@@ -108,20 +108,23 @@ async def run_steps_async(base_url: str, scenario: Scenario, ramp: StepRamp, *,
     """
     from tools.loadgen import run_load_async
     from tools.loadgen.cleanup import CleanupReport, clean_up_until_ctrl_c
+    from tools.loadgen.engine import after_run_headers, new_run_id
     from tools.loadgen.integrity import Ledger, after_run_timeout
 
     check_one_request_per_iteration(scenario)
+    # One id for the ramp: each step's run id starts with it, and the cleanup's requests carry it.
+    ramp_id = new_run_id()
     stored = Ledger()
     objectives = list(slos) if slos is not None else None
     steps = []
     broke_at: Optional[dict[str, Any]] = None
     interrupted_at: Optional[float] = None
-    for rate in ramp.rates():
+    for number, rate in enumerate(ramp.rates(), start=1):
         expected = rate * ramp.step_seconds
         profile = LoadProfile.constant_rate(rate, ramp.step_seconds, max_requests=int(expected * 1.2) + 10,
                                             max_in_flight=max_in_flight, timeout=timeout)
         summary = await run_load_async(base_url, scenario, profile, slos=objectives, seed=seed, ledger=stored,
-                                       interruptible=interruptible)
+                                       run_id=f"{ramp_id}-step{number}", interruptible=interruptible)
         # The seed data is stored once, by the first step: each step storing it again grew the table
         # by its setup (users-list: 100 users a step), so later steps measured a larger service.
         scenario = replace(scenario, setup=())
@@ -137,6 +140,7 @@ async def run_steps_async(base_url: str, scenario: Scenario, ramp: StepRamp, *,
     if scenario.cleanup is not None:
         report = CleanupReport.of(stored)
         await clean_up_until_ctrl_c(base_url, scenario.cleanup, stored, report, interruptible=interruptible,
+                                    headers=after_run_headers(scenario, ramp_id, "cleanup"),
                                     timeout=after_run_timeout(timeout))
         cleanup = report.summary()
     held = [step for step in steps if step["held"]]
@@ -147,7 +151,7 @@ async def run_steps_async(base_url: str, scenario: Scenario, ramp: StepRamp, *,
         ended = broke_at["broke"]
     else:
         ended = f"held every step up to {ramp.max_rps:g} requests/s: the saturation point is above the ramp"
-    return {"scenario": scenario.name, "target": base_url,
+    return {"run_id": ramp_id, "scenario": scenario.name, "target": base_url,
             "ramp": {"start_rps": ramp.start_rps, "step_rps": ramp.step_rps, "max_rps": ramp.max_rps,
                      "step_seconds": ramp.step_seconds},
             "steps": steps,

@@ -122,3 +122,14 @@ def test_ctrl_c_during_a_step_ends_the_ramp_unjudged_and_still_deletes_what_it_s
     assert result["breaking_reason"].startswith("interrupted (Ctrl-C) during the step at 10 requests/s")
     assert (result["cleanup"]["deleted"], result["cleanup"]["error"]) == (3, None)
     assert service.users == {}
+
+
+def test_a_ramps_requests_carry_its_run_id_and_its_cleanup_is_tagged_with_it(service):
+    scenario = {**SEEDED_WITH_CLEANUP, "headers": {"Accept": "application/json"}}
+    result = run_steps(service.base_url, parse_scenario(scenario), StepRamp.parse("10:10:20", "0.5s"),
+                       slos=LENIENT_LATENCY)
+    seen = list(zip(service.seen_headers, service.paths))
+    deletes = [headers for headers, path in seen if path.startswith("DELETE")]
+    assert len(deletes) == 3 and all(headers["X-Correlation-Id"] == f"{result['run_id']}-cleanup"
+                                     and headers["Accept"] == "application/json" for headers in deletes)
+    assert all(headers["X-Correlation-Id"].startswith(result["run_id"]) for headers, _ in seen)
