@@ -10,7 +10,8 @@ from chalicelib.capacity.saturation import saturation_from_body
 from chalicelib.web.openapi import openapi_document
 from tools.capacity_test import saturation_body
 
-RESULT = {"scenario": "users-list", "target": "http://127.0.0.1:8000", "highest_holding_rps": 20,
+RESULT = {"run_id": "lg-20261206T154630-e0b34f", "scenario": "users-list", "target": "http://127.0.0.1:8000",
+          "highest_holding_rps": 20,
           "concurrency_at_highest": 0.4, "breaking_rps": 25, "breaking_reason": "latency (latency) measured 0.9",
           "steps": [{"offered_rps": 20, "achieved_rps": 19.8, "completed": 99, "p50_ms": 4.0, "p99_ms": 30.0,
                      "mean_ms": 6.0, "concurrency": 0.4, "slo": [], "held": True, "broke": None}]}
@@ -125,6 +126,7 @@ def test_a_ramp_ended_by_ctrl_c_records_nothing_and_says_what_its_cleanup_did(ca
     monkeypatch.setattr("tools.capacity_test.record", lambda *args, **kwargs: pytest.fail("an interrupted ramp was recorded"))
     assert main(["--token", "t", "--base-url", refusing_stack]) == 130
     printed = capsys.readouterr()
+    assert "ramp run lg-20261206T154630-e0b34f" in printed.out
     assert "interrupted (Ctrl-C) during the step at 5 requests/s" in printed.out
     assert "deleted 100 of the 100 resources the ramp stored" in printed.out
     assert "interrupted; nothing recorded" in printed.err
