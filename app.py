@@ -6,7 +6,7 @@ from chalicelib import health, wiring
 from chalicelib.capacity import routes as capacity_routes
 from chalicelib.chaos import routes as chaos_routes
 from chalicelib.dashboard import routes as dashboard_routes
-from chalicelib.http.routing import answer_wrong_methods_with_405, record_accepted_media_types
+from chalicelib.http.routing import answer_wrong_methods_with_405, take_over_media_type_checks
 from chalicelib.incidents import routes as incident_routes
 from chalicelib.observability.middleware import http_middleware
 from chalicelib.resilience import routes as breaker_routes
@@ -47,5 +47,5 @@ app.register_blueprint(capacity_routes.build_blueprint(wiring.current))
 app.register_blueprint(chaos_routes.build_blueprint(wiring.current))
 app.register_blueprint(dashboard_routes.build_blueprint(wiring.current))
 
-record_accepted_media_types(app)
+take_over_media_type_checks(app)
 answer_wrong_methods_with_405(app)

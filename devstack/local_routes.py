@@ -17,7 +17,8 @@ from chalice import Blueprint, Chalice
 from chalicelib.auth import operator_action
 from chalicelib.http.blueprint import ReusableBlueprint
 from chalicelib.http.request import check_body_size, json_object
-from chalicelib.http.routing import answer_wrong_methods_with_405
+from chalicelib.http.routing import answer_wrong_methods_with_405, take_over_media_type_checks
+from chalicelib.observability.middleware import allow_anonymous_write
 from chalicelib.observability.request_context import exclude_from_sli
 from devstack.dynamodb_faults import LocalFaultControl
 from devstack.webhook_receiver import RECEIVER_PATH, WebhookReceiver
@@ -37,6 +38,8 @@ def _operator_checks(blueprint: Blueprint, wired: Callable[[], Any]) -> tuple[Ca
 def build_receiver_blueprint(wired: Callable[[], Any], receiver: WebhookReceiver) -> Blueprint:
     blueprint = ReusableBlueprint(__name__)
     require_operator, audited = _operator_checks(blueprint, wired)
+
+    allow_anonymous_write(RECEIVER_PATH, "POST")  # a delivery proves itself by its signature
 
     @blueprint.route(RECEIVER_PATH, methods=["POST", "GET", "DELETE"])
     def local_webhook_receiver():
@@ -90,6 +93,7 @@ def register_local_routes(app: Chalice, wired: Callable[[], Any]) -> tuple[Webho
     faults = LocalFaultControl(lambda: wired().user_models)
     app.register_blueprint(build_receiver_blueprint(wired, receiver))
     app.register_blueprint(build_fault_blueprint(wired, faults))
+    take_over_media_type_checks(app)
     answer_wrong_methods_with_405(app)
     return receiver, faults
 
@@ -103,5 +107,6 @@ def receiver_app(wired: Callable[[], Any]) -> Chalice:
     app = Chalice(app_name="serverless-sre-webhook-receiver")
     app.register_middleware(http_middleware, "http")
     app.register_blueprint(build_receiver_blueprint(wired, _receiver(wired)))
+    take_over_media_type_checks(app)
     answer_wrong_methods_with_405(app)
     return app

@@ -27,11 +27,13 @@ UTF8_CHARSETS = ("utf-8", "us-ascii")
 
 
 def check_content_type(request: Any, accepted: Optional[Sequence[str]]) -> None:
-    """The Content-Type as the header states it: Chalice accepts any of its comma- or
-    semicolon-separated parts ("text/plain, application/json", "*/*") and ignores the charset."""
-    raw = (request.headers or {}).get("content-type")
-    if raw is None or accepted is None or "*/*" in accepted:
+    """The Content-Type as the header states it (Chalice accepted any of its comma- or
+    semicolon-separated parts, "text/plain, application/json" or "*/*", and ignored the charset),
+    when there is a body to read: without one it describes nothing. A body sent without one is
+    read as JSON, as API Gateway and Chalice do."""
+    if accepted is None or "*/*" in accepted or not _raw_body(request):
         return
+    raw = (request.headers or {}).get("content-type", "application/json")
     accepts = " or ".join(accepted)
     media_type, *parameters = (part.strip() for part in raw.split(";"))
     if not media_type:
@@ -41,7 +43,7 @@ def check_content_type(request: Any, accepted: Optional[Sequence[str]]) -> None:
     for parameter in parameters:
         name, _, value = parameter.partition("=")
         charset = value.strip().strip('"')
-        if name.strip().lower() == "charset" and charset.lower() not in UTF8_CHARSETS and _raw_body(request):
+        if name.strip().lower() == "charset" and charset.lower() not in UTF8_CHARSETS:
             raise ApiError(f"Charset {charset or '(empty)'} is not supported; send the body as UTF-8 "
                            "(charset=utf-8)", status_code=415)
 

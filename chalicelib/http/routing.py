@@ -10,6 +10,7 @@ from chalice.app import Response
 # route table, and its local server answers OPTIONS itself, with no JSON and none of our headers.
 STANDARD_METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
 _ACCEPTED_MEDIA_TYPES: dict[tuple[str, str], tuple[str, ...]] = {}
+METHOD_NOT_ALLOWED_VIEW = "method_not_allowed_"  # the name every 405 view starts with
 
 
 def method_not_supported(method: str) -> tuple[str, str]:
@@ -18,11 +19,23 @@ def method_not_supported(method: str) -> tuple[str, str]:
     return f"Method {method} is not supported", ", ".join(sorted(STANDARD_METHODS))
 
 
-def record_accepted_media_types(app: Chalice) -> None:
-    """Keep each route's accepted body types, so a 415 can say them (Chalice's names only what was sent)."""
+def take_over_media_type_checks(app: Chalice) -> None:
+    """Keep each route's accepted body types, then let every type through Chalice's own check, so the
+    middleware's (``check_content_type``) is the only one: it names what a route accepts (Chalice's
+    415 names only what was sent) and checks a type only when there is a body to read (Chalice
+    refused a body-less GET that declared ``text/plain``). Call it once the app's routes are registered,
+    before ``answer_wrong_methods_with_405``; again after registering more (the local routes)."""
     for path, entries in app.routes.items():
         for method, entry in entries.items():
-            _ACCEPTED_MEDIA_TYPES[(path, method)] = tuple(entry.content_types)
+            if entry.view_name.startswith(METHOD_NOT_ALLOWED_VIEW):
+                continue
+            _ACCEPTED_MEDIA_TYPES.setdefault((path, method), tuple(entry.content_types))
+            entry.content_types = ["*/*"]
+
+
+def is_routed(path: str, method: str) -> bool:
+    """Whether a view of an app that handed its checks over serves ``method`` on ``path`` (not a 405)."""
+    return (path, method) in _ACCEPTED_MEDIA_TYPES
 
 
 def accepted_media_types(path: str, method: str) -> tuple[str, ...]:
@@ -52,6 +65,6 @@ def answer_wrong_methods_with_405(app: Chalice) -> None:
             return Response(body={"error": f"Method {method} is not allowed on this path; allowed: {_allowed}"},
                             status_code=405, headers={"Allow": _allowed})
 
-        view_name = "method_not_allowed_" + "".join(c if c.isalnum() else "_" for c in path)
+        view_name = METHOD_NOT_ALLOWED_VIEW + "".join(c if c.isalnum() else "_" for c in path)
         method_not_allowed.__name__ = view_name
         app.route(path, methods=missing, content_types=["*/*"], name=view_name)(method_not_allowed)

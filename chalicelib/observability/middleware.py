@@ -10,10 +10,11 @@ from typing import Any, Callable, Optional
 
 from chalice.app import Request, Response, handle_extra_types
 
+from chalicelib.auth import audit
 from chalicelib.errors import error_chain
-from chalicelib.http.errors import ApiError
-from chalicelib.http.request import check_body_size, check_content_encoding, check_content_type
-from chalicelib.http.routing import accepted_media_types, declared_media_types
+from chalicelib.http.errors import ApiError, ValidationFailed
+from chalicelib.http.request import check_body_size, check_content_encoding, check_content_type, no_body
+from chalicelib.http.routing import accepted_media_types, declared_media_types, is_routed
 from chalicelib.observability import metrics
 from chalicelib.observability.logging import get_logger
 from chalicelib.observability.request_context import begin_request, record_failure_cause
@@ -152,15 +153,74 @@ def _require_sre_reader(request: Request) -> None:
         wired.viewer_auth.require(request.headers)
 
 
-def _call_view(request: Request, get_response: Callable[[Request], Response], fault: Any = None) -> Response:
+# Writes of the control planes need the operator token, which their views check and audit; one
+# refused before its view (a content type, size or query it does not take) is audited here, under
+# its method and route, so no attempt at an operator action goes unrecorded.
+CONTROL_PLANE_PREFIXES = (SRE_PLANE_PREFIX, "/_local/")
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_ANONYMOUS_WRITES = {("/sre/incidents/{incident_id}/ack-link", "POST")}  # the signed link proves itself
+
+
+def allow_anonymous_write(route: str, method: str) -> None:
+    """A control-plane write that proves itself otherwise (a signature) instead of with the operator token."""
+    _ANONYMOUS_WRITES.add((route, method))
+
+
+def _is_operator_write(route: str, method: str) -> bool:
+    return (method not in READ_METHODS and route.startswith(CONTROL_PLANE_PREFIXES)
+            and (route, method) not in _ANONYMOUS_WRITES and is_routed(route, method))
+
+
+# Methods whose requests carry no body here: one sent anyway would be silently ignored.
+BODYLESS_METHODS = frozenset({"GET", "HEAD", "DELETE"})
+REPLACEMENT_CHARACTER = "\ufffd"
+
+
+def _reject_undecodable_query(request: Request) -> None:
+    """Chalice's local server (so also the container) decodes an invalid UTF-8 escape (``%FF``) in a
+    query string to U+FFFD: the view would read a character the client never sent."""
+    params = request.query_params or {}
+    broken = sorted(name if REPLACEMENT_CHARACTER not in name else "(parameter name)" for name in params
+                    if REPLACEMENT_CHARACTER in name or REPLACEMENT_CHARACTER in params[name])
+    if broken:
+        raise ValidationFailed({name: ["Must be UTF-8 text: holds an invalid %-escape or U+FFFD."] for name in broken})
+
+
+def _audit_target(request: Request, route: str) -> str:
+    return "/".join((request.uri_params or {}).values()) or route
+
+
+def _admit(request: Request, route: str) -> None:
+    """Every check made before the view; a refused control-plane write is audited."""
     try:
         _reject_repeated_headers(request)
-        check_content_type(request, declared_media_types((request.context or {}).get("resourcePath", ""),
-                                                         request.method))
+        _require_sre_reader(request)
+        check_content_type(request, declared_media_types(route, request.method))
         check_content_encoding(request)
         check_body_size(request)
+        if request.method in BODYLESS_METHODS and is_routed(route, request.method):
+            no_body(request)
         _reject_repeated_query_parameters(request)
-        _require_sre_reader(request)
+        _reject_undecodable_query(request)
+    except ApiError as refused:
+        if _is_operator_write(route, request.method):
+            audit(_operator_or_unauthenticated(request), f"{request.method} {route}",
+                  _audit_target(request, route), f"refused {refused.status_code}: {refused.message}")
+        raise
+
+
+def _operator_or_unauthenticated(request: Request) -> str:
+    from chalicelib.wiring import current
+
+    try:
+        return current().operator_auth.require(request.headers)
+    except ApiError:
+        return "unauthenticated"
+
+
+def _call_view(request: Request, get_response: Callable[[Request], Response], fault: Any = None) -> Response:
+    try:
+        _admit(request, (request.context or {}).get("resourcePath", ""))
         if fault is not None:
             injected = _apply_route_fault(fault)
             if injected is not None:

@@ -173,3 +173,40 @@ def test_the_operator_token_opens_every_operation_that_declares_it(client, token
     # Past authentication: what it answers then (400 for the empty body, 404 for "x", 503 for a
     # workflow moto-in-process does not deploy) is the operation's own business; never a crash.
     assert response.status_code not in (401, 403, 500), response.body
+
+
+
+SECURED_WRITES = [case for case in SECURED if case.values[0] != "GET"]
+
+
+def audit_lines(output):
+    return [json.loads(line)["audit"] for line in output.splitlines()
+            if line.startswith("{") and '"message":"audit"' in line]
+
+
+def audited_target(path):
+    """What the audit names as the target of a request refused before its view: its path parameters."""
+    return "/".join("x" for _ in re.findall(r"\{[^}]+\}", path)) or path
+
+
+@pytest.mark.parametrize("method, path, schemes", SECURED_WRITES)
+def test_a_write_refused_before_its_view_is_audited_as_unauthenticated(client, capsys, method, path, schemes):
+    """A wrong content type (415) was answered before the view checked the token, and never audited."""
+    capsys.readouterr()
+    response = call(client, method, path, **{"Content-Type": "text/plain"})
+    assert response.status_code == 415
+    assert audit_lines(capsys.readouterr().out) == [
+        {"who": "unauthenticated", "action": f"{method} {path}", "target": audited_target(path),
+         "outcome": f"refused 415: {json.loads(response.body)['error']}"}]
+
+
+@pytest.mark.parametrize("method, path, schemes", SECURED_WRITES[:1])
+def test_a_write_refused_before_its_view_is_audited_under_the_operators_name(client, tokens, capsys, method, path,
+                                                                              schemes):
+    from devstack.provision import LOCAL_OPERATOR
+
+    capsys.readouterr()
+    response = call(client, method, f"{path}?a=1&a=2", f"Bearer {tokens['operator-token']}")
+    assert response.status_code == 400
+    assert [(line["who"], line["outcome"]) for line in audit_lines(capsys.readouterr().out)] == [
+        (LOCAL_OPERATOR, "refused 400: Validation failed")]

@@ -212,3 +212,38 @@ def test_a_response_body_that_is_not_strict_json_is_a_logged_500_not_invalid_jso
     assert response.status_code == 500
     assert json.loads(response.body) == {"error": "Internal server error"}
     assert "response body is not valid JSON" in capsys.readouterr().out
+
+
+def test_a_content_type_on_a_request_without_a_body_is_not_judged(client, tables):
+    """A health probe sending Content-Type: text/plain with its GET was answered 415."""
+    for path in ("/health/live", "/api/users"):
+        assert client.http.get(path, headers={"Content-Type": "text/plain"}).status_code == 200
+
+
+def test_a_body_sent_without_a_content_type_is_read_as_json(client, tables):
+    response = client.http.post("/user", body="name=Ada&email=ada%40example.com")
+    assert response.status_code == 415
+    assert "application/x-www-form-urlencoded" in error_of(response)["error"]
+
+
+@pytest.mark.parametrize("body", ["garbage{", '{"name": "x"}'])
+def test_a_delete_with_a_body_answers_400_and_deletes_nothing(client, created, body):
+    """A DELETE's body was silently ignored, malformed JSON included."""
+    user = created()
+    response = client.http.delete(f"/api/users/{user['id']}", headers={"Content-Type": "application/json"}, body=body)
+    assert response.status_code == 400
+    error_of(response)
+    assert client.http.get(f"/api/users/{user['id']}").status_code == 200
+
+
+def test_a_get_with_a_body_answers_400(client, tables):
+    response = client.http.get("/api/users", headers={"Content-Type": "application/json"}, body='{"limit": 5}')
+    assert response.status_code == 400
+    assert "takes no body" in json.dumps(error_of(response))
+
+
+@pytest.mark.parametrize("query", ["limit=%FF", "lim%FFit=5", "limit=%ED%A0%80"])
+def test_a_query_string_that_is_not_utf8_answers_400_instead_of_reading_replacement_characters(client, tables, query):
+    response = client.http.get(f"/api/users?{query}")
+    assert response.status_code == 400
+    assert "UTF-8" in json.dumps(error_of(response))
