@@ -21,7 +21,7 @@ from chalice.local import ForbiddenError, LocalChalice, LocalGateway
 
 from chalicelib.http.routing import STANDARD_METHODS, method_not_supported
 from chalicelib.http.strict import dumps, parse_bounded_int
-from chalicelib.observability.middleware import SECURITY_HEADERS
+from chalicelib.observability.middleware import server_answer_headers
 
 # API Gateway's payload limit: larger requests never reach the Lambda.
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
@@ -38,7 +38,7 @@ def _status_line(code: int) -> str:
 def _json_error(start_response: StartResponse, code: int, message: str,
                 extra_headers: Iterable[tuple[str, str]] = ()) -> Iterable[bytes]:
     body = dumps({"error": message}).encode()
-    start_response(_status_line(code), [*SECURITY_HEADERS.items(), *extra_headers,
+    start_response(_status_line(code), [*server_answer_headers().items(), *extra_headers,
                                         ("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
     return [body]
 
@@ -130,6 +130,8 @@ class ChaliceWSGI:
         if method not in STANDARD_METHODS:  # as the local gateway: CONNECT host:443 was a 404 here, a 405 there
             message, allow = method_not_supported(method)
             return _json_error(start_response, 405, message, [("Allow", allow)])
+        if environ.get("SERVER_PROTOCOL") == "HTTP/1.1" and "HTTP_HOST" not in environ:
+            return _json_error(start_response, 400, "Host header is missing; HTTP/1.1 requires one")  # RFC 9112 3.2
         try:
             body = _read_body(environ)
         except OverflowError:

@@ -163,23 +163,24 @@ class EcsVariant:
                 time.sleep(0.2)
         raise RuntimeError(f"the server did not answer {url} within {START_TIMEOUT_SECONDS}s")
 
-    # The control API's outage switch: the database really stops and starts.
+    # The control API's outage switch: the database really stops and starts. Each answers the state the
+    # server is in afterwards, as PostgreSQL reports it.
     def stop_database(self) -> dict[str, Any]:
         self.database.stop()
-        return {"database": "stopped"}
+        return {"database": self.database.state()}
 
     def start_database(self) -> dict[str, Any]:
         self.database.start()
-        return {"database": "running"}
+        return {"database": self.database.state()}
 
     def pause_database(self) -> dict[str, Any]:
         """Every PostgreSQL process stopped (SIGSTOP): connections stay open, queries wait: a slow database."""
         self.database.pause()
-        return {"database": "paused"}
+        return {"database": self.database.state()}
 
     def resume_database(self) -> dict[str, Any]:
         self.database.resume()
-        return {"database": "running"}
+        return {"database": self.database.state()}
 
     def stop(self) -> None:
         with self._server_lock:

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 from devstack.leftovers import claim
-from devstack.procfs import children_of
+from devstack.procfs import children_of, process_stopped
 
 USER = "sre"
+RUNNING, PAUSED, STOPPED = "running", "paused", "stopped"  # what ``state`` answers
 DATABASE = "postgres"
 
 
@@ -88,16 +89,25 @@ class PostgresCluster:
                                 capture_output=True)
         return status.returncode == 0
 
+    def state(self) -> str:
+        """``running``, ``paused`` (its postmaster stopped by ``pause``) or ``stopped``."""
+        if not self.running():
+            return STOPPED
+        processes = self._processes()
+        return PAUSED if processes and process_stopped(processes[0]) else RUNNING
+
     def start(self) -> None:
-        """Start the server (a no-op when it runs); the first start creates the cluster."""
+        """Start the server (resume it when paused); the first start creates the cluster."""
         first = not self._initialised
         if first:
             self._initialise()
         elif self.running():
+            self.resume()
             return
         listen = "'127.0.0.1'" if self.tcp_port else "''"
+        # Terse errors: a unique violation's DETAIL repeats the key, an e-mail address, in the server log.
         options = (f"-k {self.base} -c listen_addresses={listen} -c fsync=off -c synchronous_commit=off "
-                   f"-p {self.socket_port}")
+                   f"-c log_error_verbosity=terse -p {self.socket_port}")
         self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", options, "-w", "-t", "60",
                   "-l", str(self.base / "server.log"), "start")
         if first and self.password is not None:
@@ -110,7 +120,10 @@ class PostgresCluster:
 
     def stop(self, mode: str = "fast") -> None:
         """``fast``: a clean shutdown (an outage that loses nothing); ``immediate`` when throwing it away
-        (with fsync and synchronous_commit off, an immediate stop may lose the last commits)."""
+        (with fsync and synchronous_commit off, an immediate stop may lose the last commits). A paused
+        server is resumed first: stopped processes never shut down (pg_ctl waited its 60 s and gave up,
+        and the shutdown it asked for ran at the next resume)."""
+        self.resume()
         subprocess.run(_as_server_user([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w",
                                         "stop"]), capture_output=True)
 
@@ -136,7 +149,6 @@ class PostgresCluster:
                 os.kill(pid, signum)
 
     def destroy(self) -> None:
-        self.resume()  # a paused server would not stop
         self.stop("immediate")
         shutil.rmtree(self.base, ignore_errors=True)
 

@@ -14,6 +14,12 @@ def _stat_fields(stat: Path) -> Optional[list[str]]:
         return None
 
 
+def process_stopped(pid: int) -> bool:
+    """Whether ``pid`` is stopped by a signal (SIGSTOP: state T)."""
+    fields = _stat_fields(Path(f"/proc/{pid}/stat"))
+    return bool(fields) and fields[0] == "T"
+
+
 def process_running(pid: int) -> bool:
     """Whether ``pid`` runs; a zombie is gone too, whether or not its parent has reaped it yet."""
     fields = _stat_fields(Path(f"/proc/{pid}/stat"))

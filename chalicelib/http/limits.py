@@ -44,13 +44,13 @@ def unsupported_transfer_coding(codings: list[str]) -> str | None:
 
 def refusal(status: int, reason: str, error: str) -> bytes:
     """The whole answer a server writes itself, outside the app: JSON ``{"error": ...}``, the app's
-    security headers, and the connection closed after it."""
+    security headers and a correlation id, and the connection closed after it."""
     # Imported here: gunicorn's master reads the limits, and needs nothing of the app.
     from chalicelib.http.strict import dumps
-    from chalicelib.observability.middleware import SECURITY_HEADERS
+    from chalicelib.observability.middleware import server_answer_headers
 
     body = dumps({"error": error}).encode()
-    headers = {**SECURITY_HEADERS, "Connection": "close", "Content-Type": "application/json",
+    headers = {**server_answer_headers(), "Connection": "close", "Content-Type": "application/json",
                "Content-Length": str(len(body))}
     head = f"HTTP/1.1 {status} {reason}\r\n" + "".join(f"{name}: {value}\r\n" for name, value in headers.items())
     return (head + "\r\n").encode("latin-1") + body

@@ -40,10 +40,17 @@ def check_content_type(request: Any, accepted: Optional[Sequence[str]]) -> None:
         raise ApiError(f"Content-Type is empty; this endpoint accepts {accepts}", status_code=415)
     if media_type.lower() not in (kind.lower() for kind in accepted):
         raise ApiError(f"Unsupported media type: {raw.strip()}; this endpoint accepts {accepts}", status_code=415)
+    seen: set[str] = set()
     for parameter in parameters:
-        name, _, value = parameter.partition("=")
+        name, equals, value = parameter.partition("=")
+        name = name.strip().lower()
+        if not name or not equals:  # RFC 9110 5.6.6: parameter = name "=" value
+            raise ApiError(f"Content-Type is malformed: {parameter!r} is not a name=value parameter")
+        if name in seen:
+            raise ApiError(f"Content-Type is malformed: parameter {name!r} is given more than once")
+        seen.add(name)
         charset = value.strip().strip('"')
-        if name.strip().lower() == "charset" and charset.lower() not in UTF8_CHARSETS:
+        if name == "charset" and charset.lower() not in UTF8_CHARSETS:
             raise ApiError(f"Charset {charset or '(empty)'} is not supported; send the body as UTF-8 "
                            "(charset=utf-8)", status_code=415)
 

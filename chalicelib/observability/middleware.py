@@ -36,6 +36,13 @@ HTML_CONTENT_SECURITY_POLICY = (
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 
+def server_answer_headers() -> dict[str, str]:
+    """The headers of an answer a server writes without the app (an unknown route's 404, a 414, a
+    408): the security headers and a correlation id of its own, as API Gateway's responses carry its
+    request id (terraform/modules/rest_api), since the request's own may be unread or unreadable."""
+    return {**SECURITY_HEADERS, CORRELATION_HEADER: str(uuid.uuid4())}
+
+
 def correlation_id_for(request: Request) -> str:
     for header in ("x-correlation-id", "x-request-id"):
         value = request.headers.get(header)

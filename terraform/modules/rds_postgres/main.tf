@@ -128,6 +128,11 @@ resource "aws_db_parameter_group" "this" {
     name  = "log_statement"
     value = "ddl"
   }
+  parameter {
+    # No DETAIL lines: a unique violation's repeats the key, an e-mail address, in the exported log.
+    name  = "log_error_verbosity"
+    value = "terse"
+  }
 }
 
 data "aws_iam_policy_document" "monitoring_assume" {

@@ -14,8 +14,9 @@ locals {
   gateway_headers = merge(
     { for header, value in var.security_headers : "gatewayresponse.header.${header}" => "'${value}'" },
     {
-      "gatewayresponse.header.Content-Type" = "'application/json'"
-      "gatewayresponse.header.X-Request-Id" = "context.requestId"
+      "gatewayresponse.header.Content-Type"     = "'application/json'"
+      "gatewayresponse.header.X-Request-Id"     = "context.requestId"
+      "gatewayresponse.header.X-Correlation-Id" = "context.requestId"
     },
   )
 

@@ -70,6 +70,22 @@ def test_an_unknown_route_is_404_json_as_the_gateway_answers(wsgi):
     assert headers["X-Content-Type-Options"] == "nosniff"
 
 
+def test_an_answer_the_adapter_writes_itself_carries_a_correlation_id_of_its_own(wsgi):
+    """An unknown route's 404 and a 413 had the security headers but no X-Correlation-Id."""
+    first = call(wsgi, "GET", "/no/such/route")[1]["X-Correlation-Id"]
+    assert first and first != call(wsgi, "GET", "/no/such/route")[1]["X-Correlation-Id"]
+
+
+def test_an_http_1_1_request_without_a_host_header_is_400_json(wsgi):
+    def without_host(environ, start_response):
+        environ.pop("HTTP_HOST")
+        environ["SERVER_PROTOCOL"] = "HTTP/1.1"
+        return wsgi(environ, start_response)
+
+    status, _, body = call(without_host, "GET", "/api/users")
+    assert (status, json.loads(body)) == (400, {"error": "Host header is missing; HTTP/1.1 requires one"})
+
+
 @pytest.mark.parametrize("path", ["/api/users", "/user", "/no-such-route"])
 def test_a_head_request_is_answered_with_headers_and_no_body(wsgi, path):
     status, headers, body = call(wsgi, "HEAD", path)
@@ -141,6 +157,7 @@ def test_gunicorns_own_refusals_are_written_as_json():
     assert head.startswith(b"HTTP/1.1 431 ") and b"Content-Type: application/json" in head
     assert json.loads(body)["error"].startswith("Request Header Fields Too Large")
     assert body == compact(json.loads(body))
+    assert b"X-Correlation-Id: " in head
 
 
 @pytest.mark.parametrize("method, path, body, headers", [

@@ -247,3 +247,13 @@ def test_a_query_string_that_is_not_utf8_answers_400_instead_of_reading_replacem
     response = client.http.get(f"/api/users?{query}")
     assert response.status_code == 400
     assert "UTF-8" in json.dumps(error_of(response))
+
+
+@pytest.mark.parametrize("content_type", ["application/json; foo", "application/json; a=b; a=c",
+                                          "application/json; =utf-8", "application/json; charset=utf-8; Charset=utf-8"])
+def test_a_malformed_content_type_answers_400_and_creates_nothing(client, tables, content_type):
+    response = client.http.post("/api/users", headers={"Content-Type": content_type},
+                                body=json.dumps({"name": "Ada", "email": "ada@example.com"}))
+    assert response.status_code == 400
+    assert error_of(response)["error"].startswith("Content-Type is malformed")
+    assert json.loads(client.http.get("/api/users").body) == []
