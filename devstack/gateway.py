@@ -13,13 +13,14 @@ from typing import Any, Optional, Union
 
 from chalice.config import Config
 from chalice.local import (ChaliceRequestHandler, CustomLocalChalice, ForbiddenError, LocalChalice, LocalDevServer,
-                           LocalGateway, LocalGatewayException, ThreadedHTTPServer)
+                           LocalGatewayException, ThreadedHTTPServer)
 
 from chalicelib import wiring
 from chalicelib.http import limits
 from chalicelib.http.routing import method_not_supported
 from chalicelib.http.strict import dumps, parse_bounded_int
 from chalicelib.observability.middleware import SECURITY_HEADERS
+from container.routing import AsSentGateway
 
 # As a load balancer's idle timeout (ALB's default): a kept-alive connection idle this long is
 # closed, and a request that stops arriving this long answers 408 instead of holding a thread forever.
@@ -75,9 +76,10 @@ class RequestHeaders(dict):
         self.multi_value = multi_value
 
 
-class MultiValueGateway(LocalGateway):
-    """Chalice's local gateway, with the event's ``multiValueHeaders`` (API Gateway's REST proxy event
-    has them): with a header sent twice the app can see both values, not only one of them."""
+class MultiValueGateway(AsSentGateway):
+    """Chalice's local gateway routing the path as sent, with the event's ``multiValueHeaders`` (API
+    Gateway's REST proxy event has them): with a header sent twice the app can see both values, not
+    only one of them."""
 
     def _generate_lambda_event(self, method: str, path: str, headers: Any, body: Optional[bytes]) -> Any:
         event = super()._generate_lambda_event(method, path, headers, body)
