@@ -17,10 +17,9 @@ from chalice.local import (ChaliceRequestHandler, CustomLocalChalice, ForbiddenE
 
 from chalicelib import wiring
 from chalicelib.http import limits
-from chalicelib.http.routing import method_not_supported
-from chalicelib.http.strict import dumps, parse_bounded_int
-from chalicelib.observability.middleware import SECURITY_HEADERS
+from chalicelib.http.strict import parse_bounded_int
 from container.routing import AsSentGateway
+from devstack.json_errors import JsonErrorPages, RequestRejected
 
 # As a load balancer's idle timeout (ALB's default): a kept-alive connection idle this long is
 # closed, and a request that stops arriving this long answers 408 instead of holding a thread forever.
@@ -59,14 +58,6 @@ MALFORMED_HEADER_LINES = (email.errors.MissingHeaderBodySeparatorDefect, email.e
                           email.errors.InvalidHeaderDefect)
 
 
-class RequestRejected(Exception):
-    """A request refused before it reaches the app: the status and what is wrong."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
-
-
 class RequestHeaders(dict):
     """Each header's first value (what Chalice's local server passes on), and every value of each
     header as ``multi_value`` (lower-cased names), which the event carries as API Gateway's does."""
@@ -88,25 +79,15 @@ class MultiValueGateway(AsSentGateway):
         return event
 
 
-class GatewayRequestHandler(ChaliceRequestHandler):
+class GatewayRequestHandler(JsonErrorPages, ChaliceRequestHandler):
     """Answers as the deployed gateway does, in JSON: unknown routes (MISSING_AUTHENTICATION_TOKEN,
     mapped to 404 JSON in terraform/), and everything ``http.server`` itself refuses before the
     app sees it (414 request line too long, 431 headers too large, unsupported methods), which it
-    would otherwise answer with an HTML page."""
+    would otherwise answer with an HTML page (``JsonErrorPages``)."""
 
     def __init__(self, request: Any, client_address: Any, server: Any, app_object: Any, config: Any) -> None:
         self.local_gateway = MultiValueGateway(app_object, config)
         http.server.BaseHTTPRequestHandler.__init__(self, request, client_address, server)
-
-    def _send_json(self, status: int, body: dict[str, Any], headers: Optional[dict[str, str]] = None) -> None:
-        raw = dumps(body).encode()
-        self.send_response(status)
-        for name, value in {**SECURITY_HEADERS, **(headers or {}), "Content-Type": "application/json",
-                            "Content-Length": str(len(raw))}.items():
-            self.send_header(name, value)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(raw)
 
     # Headers and body are separate writes: with Nagle's algorithm on, a keep-alive client's
     # delayed ACK holds the body back ~40 ms on every response.
@@ -117,7 +98,7 @@ class GatewayRequestHandler(ChaliceRequestHandler):
         if not isinstance(error, ForbiddenError):
             super()._send_error_response(error)
             return
-        self._send_json(404, {"error": "Not found"})
+        self.send_json(404, {"error": "Not found"})
 
     def handle(self) -> None:
         """http.server's, but a new connection that sends no byte within the head timeout is closed."""
@@ -254,18 +235,6 @@ class GatewayRequestHandler(ChaliceRequestHandler):
             raise RequestRejected(417, f"Expectation {', '.join(expect)!r} is not supported: only "
                                          "'100-continue' is")
 
-    def send_error(self, code: int, message: Optional[str] = None, explain: Optional[str] = None) -> None:
-        headers = {"Connection": "close"}
-        if code == HTTPStatus.NOT_IMPLEMENTED:  # a method http.server has no do_<METHOD> for
-            code = HTTPStatus.METHOD_NOT_ALLOWED
-            message, headers["Allow"] = method_not_supported(self.command)
-        try:
-            default = HTTPStatus(code).phrase
-        except ValueError:
-            default = "Request rejected"
-        self.close_connection = True
-        self._send_json(code, {"error": message or default}, headers)
-
     def _parse_payload(self) -> tuple[dict[str, str], Optional[bytes]]:
         limit = wiring.current().settings.service.max_body_bytes
         try:
@@ -383,7 +352,7 @@ class GatewayRequestHandler(ChaliceRequestHandler):
             super()._generic_handle()
         except RequestRejected as rejected:
             self.close_connection = True
-            self._send_json(rejected.status, {"error": rejected.message}, {"Connection": "close"})
+            self.send_json(rejected.status, {"error": rejected.message}, {"Connection": "close"})
 
     do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
 
