@@ -1,7 +1,8 @@
 """JSON error answers for the local stack's ``http.server`` handlers (the gateway, the control API).
 
 ``BaseHTTPRequestHandler`` answers what it refuses itself (a malformed request line, a line or
-header section too large, a method it has no ``do_<METHOD>`` for, 501) with an HTML page.
+header section too large, a method it has no ``do_<METHOD>`` for, 501) with an HTML page, and a
+request line without a version (HTTP/0.9) with a bare body and no status line at all.
 """
 from __future__ import annotations
 
@@ -23,7 +24,10 @@ class RequestRejected(Exception):
 
 
 class JsonErrorPages(http.server.BaseHTTPRequestHandler):
-    """Every error answer as ``{"error": "..."}``; a method without a handler 405."""
+    """Every error answer as ``{"error": "..."}`` with a status line; a method without a handler 405."""
+
+    # The version of an answer given before the request line's version is read: HTTP/0.9 has no status line.
+    default_request_version = "HTTP/1.0"
 
     def encode_json(self, body: Any) -> bytes:
         return dumps(body).encode()
@@ -59,3 +63,12 @@ class JsonErrorPages(http.server.BaseHTTPRequestHandler):
         """The 405's message and ``Allow`` for the request's method; a server whose paths take
         different methods names the path's."""
         return method_not_supported(self.command)
+
+    def parse_request(self) -> bool:
+        """http.server's, refusing a request line without a version, which it would serve as HTTP/0.9."""
+        if len(self.raw_requestline.split()) != 2:
+            return super().parse_request()
+        self.command, self.request_version, self.close_connection = None, self.default_request_version, True
+        self.requestline = self.raw_requestline.decode("latin-1").rstrip("\r\n")
+        self.send_error(HTTPStatus.BAD_REQUEST, "HTTP/0.9 is not supported: send 'METHOD /path HTTP/1.1'")
+        return False
