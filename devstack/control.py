@@ -15,10 +15,13 @@ from http.server import ThreadingHTTPServer
 from typing import Any, Callable, Optional
 from urllib.parse import parse_qsl
 
-from devstack.json_errors import JsonErrorPages
+from chalicelib.http.strict import parse_bounded_int
+from devstack.json_errors import JsonErrorPages, RequestRejected
 
 log = logging.getLogger("devstack.control")
 
+# Lambda's limit for a synchronous invocation's payload: no function is given a larger event.
+MAX_BODY_BYTES = 6 * 1024 * 1024
 READ = ("GET", "HEAD")
 ACTION = ("POST",)
 
@@ -52,6 +55,8 @@ class ControlRequestHandler(JsonErrorPages):
     def _run(self, route: Route, path: str) -> None:
         try:
             route.answer(self, self.read_body())
+        except RequestRejected as rejected:
+            self.send_error(rejected.status, rejected.message)
         except ConnectionError:  # the client hung up before its answer: nobody to answer
             self.close_connection = True
         except Exception:  # the stack's own failure (a restart, a flush): on the console, and a 500 JSON
@@ -59,8 +64,22 @@ class ControlRequestHandler(JsonErrorPages):
             self.send_json(500, {"error": "Internal server error"})
 
     def read_body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
+        """The body one Content-Length of at most MAX_BODY_BYTES frames, all of it."""
+        if "Transfer-Encoding" in self.headers:
+            raise RequestRejected(411, "Send the body with a Content-Length (no Transfer-Encoding)")
+        lengths = self.headers.get_all("Content-Length", [])
+        if len(lengths) > 1:
+            raise RequestRejected(400, "Content-Length is given more than once; send one")
+        length = parse_bounded_int(lengths[0].strip() if lengths else "0", 0, 10 ** 18)
+        if length is None:
+            raise RequestRejected(400, "Content-Length must be a whole number of bytes")
+        if length > MAX_BODY_BYTES:
+            raise RequestRejected(413, f"Request body is {length} bytes; the limit is {MAX_BODY_BYTES} bytes")
+        body = self.rfile.read(length) if length else b""
+        if len(body) < length:  # the client closed its side: what arrived is not the request it framed
+            raise RequestRejected(400, f"Request body ended after {len(body)} of the {length} bytes "
+                                       "its Content-Length announced")
+        return body
 
     def method_not_supported(self) -> tuple[str, str]:
         path = self.path.partition("?")[0]

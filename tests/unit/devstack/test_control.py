@@ -59,6 +59,33 @@ def test_status_answers_200_json(control):
     assert (status, json.loads(body)) == (200, {"ready": True})
 
 
+@pytest.mark.parametrize("length", ["abc", "-5", "1_0", " ", "0x10", "99999999999999999999"])
+def test_a_content_length_that_is_not_a_byte_count_answers_400_json(control, length):
+    answer = request(control, "POST", "/metrics/flush", headers=f"Content-Length: {length}\r\n")
+    assert "Content-Length" in error_of(answer, 400)
+
+
+def test_a_content_length_given_twice_answers_400_json(control):
+    answer = request(control, "POST", "/metrics/flush", headers="Content-Length: 0\r\nContent-Length: 0\r\n")
+    assert "more than once" in error_of(answer, 400)
+
+
+def test_a_body_over_the_limit_answers_413_json_before_it_is_read(control):
+    answer = request(control, "POST", "/functions/chaos-journal/invoke", headers=f"Content-Length: {10 ** 12}\r\n")
+    assert "limit" in error_of(answer, 413)
+
+
+def test_a_body_cut_short_of_its_content_length_answers_400_json(control):
+    raw = b"POST /functions/chaos-journal/invoke HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{}"
+    assert "ended after" in error_of(exchange(control, raw), 400)
+
+
+def test_a_chunked_body_answers_411_json_not_an_empty_event(control):
+    raw = (b"POST /functions/chaos-journal/invoke HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+           b"2\r\n{}\r\n0\r\n\r\n")
+    assert "Content-Length" in error_of(exchange(control, raw), 411)
+
+
 @pytest.mark.parametrize("method, path, allow", [
     ("PUT", "/status", "GET, HEAD"), ("POST", "/status", "GET, HEAD"), ("DELETE", "/status", "GET, HEAD"),
     ("GET", "/metrics/flush", "POST"), ("PATCH", "/functions/chaos-journal/invoke", "POST"),
