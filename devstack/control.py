@@ -2,8 +2,10 @@
 
 ``POST /lambda/<key>/invoke`` is how the embedded AWS runs a function a state machine invokes:
 it answers the function's payload as Lambda does, with ``X-Amz-Function-Error`` when it raised.
-Every answer is JSON: 404 for an unknown path, 405 with ``Allow`` for another method, 400 for a
-query string (no route takes one).
+``POST /functions/<key>/invoke`` is for tests and people: 200 with the result, 404 for a key
+infra/functions.json does not have, 502 naming the exception when the function raised on the
+event it was given (a function error, as API Gateway answers one). Every answer is JSON: 404 for
+an unknown path, 405 with ``Allow`` for another method, 400 for a query string (no route takes one).
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from typing import Any, Callable, Optional
 from urllib.parse import parse_qsl
 
 from chalicelib.http.strict import parse_bounded_int
+from devstack.functions import UnknownFunction
 from devstack.json_errors import JsonErrorPages, RequestRejected
 
 log = logging.getLogger("devstack.control")
@@ -30,6 +33,20 @@ ACTION = ("POST",)
 class Route:
     methods: tuple[str, ...]
     answer: Callable[["ControlRequestHandler", bytes], None]
+
+
+def function_failure(function_key: str, exc: Exception) -> str:
+    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return f"function {function_key} failed: {detail}"
+
+
+def parse_event(raw: bytes) -> Any:
+    try:
+        return json.loads(raw) if raw else {}
+    except ValueError:
+        raise RequestRejected(400, "event must be JSON") from None
+    except RecursionError:
+        raise RequestRejected(400, "event must be JSON nested less deeply") from None
 
 
 class ControlRequestHandler(JsonErrorPages):
@@ -104,18 +121,17 @@ class ControlRequestHandler(JsonErrorPages):
 
 def invoke_function(handler: ControlRequestHandler, invoke: Callable[[str, Any], Any], function_key: str,
                     raw: bytes) -> None:
+    event = parse_event(raw)
     try:
-        event = json.loads(raw) if raw else {}
-    except ValueError:
-        handler.send_json(400, {"error": "event must be JSON"})
-        return
-    try:
-        handler.send_json(200, {"result": invoke(function_key, event)})
-    except KeyError:
+        result = invoke(function_key, event)
+    except UnknownFunction:
         handler.send_json(404, {"error": f"unknown function {function_key}"})
-    except Exception as exc:  # report the handler's failure to the caller instead of hanging
+        return
+    except Exception as exc:  # the function raised on this event: its failure, not the control API's
         log.exception("function %s failed", function_key)
-        handler.send_json(500, {"error": f"{type(exc).__name__}: {exc}"})
+        handler.send_json(502, {"error": function_failure(function_key, exc)})
+        return
+    handler.send_json(200, {"result": result})
 
 
 def invoke_as_lambda(handler: ControlRequestHandler, invoke_lambda: Callable[[str, bytes, dict], bytes],
@@ -131,7 +147,8 @@ def control_server(host: str, port: int, *, status: Callable[[], dict[str, Any]]
                    invoke: Callable[[str, Any], Any], flush_metrics: Callable[[], int],
                    invoke_lambda: Callable[[str, bytes, dict], bytes],
                    actions: Optional[dict[str, Callable[[], Any]]] = None) -> ThreadingHTTPServer:
-    """``actions``: more ``POST /<name>`` endpoints (the ECS variant's database stop/start)."""
+    """``actions``: more ``POST /<name>`` endpoints (the ECS variant's database stop/start).
+    ``invoke`` raises ``UnknownFunction`` for a key infra/functions.json does not have."""
     actions = actions or {}
 
     def _route_for(path: str) -> Optional[Route]:

@@ -6,7 +6,23 @@ import socket
 import pytest
 
 from devstack.control import control_server
+from devstack.functions import UnknownFunction
 from devstack.ports import free_port
+
+
+class IncidentMissing(Exception):
+    pass
+
+
+def invoke(function_key, event):
+    """As the stack's: known functions run on their event, an unknown key is refused."""
+    if function_key == "chaos-journal":
+        return {"journal": event["experiment_id"]}
+    if function_key == "escalation-page":
+        raise IncidentMissing(event["incident_id"])
+    if function_key == "breaker-incidents":
+        return [record.get("body") for record in event["Records"]]
+    raise UnknownFunction(function_key)
 
 
 def invoke_lambda(function_key, body, response_headers):
@@ -22,7 +38,7 @@ def failing_restart():
 @pytest.fixture
 def control():
     port = free_port()
-    server = control_server("127.0.0.1", port, status=lambda: {"ready": True}, invoke=lambda key, event: {},
+    server = control_server("127.0.0.1", port, status=lambda: {"ready": True}, invoke=invoke,
                             flush_metrics=lambda: 3, invoke_lambda=invoke_lambda,
                             actions={"database/stop": lambda: {"stopped": True}, "embedded-aws/restart": failing_restart})
     yield port
@@ -127,6 +143,57 @@ def test_a_query_string_on_a_known_path_answers_400_naming_it_not_404(control, p
     method = "GET" if path.startswith("/status") else "POST"
     error = error_of(request(control, method, path), 400)
     assert "query" in error and path.partition("?")[2].split("&")[0].split("=")[0] in error
+
+
+def test_invoking_a_function_answers_its_result(control):
+    answer = request(control, "POST", "/functions/chaos-journal/invoke", b'{"experiment_id": "e-1"}')
+    assert (answer[0], json.loads(answer[2])) == (200, {"result": {"journal": "e-1"}})
+
+
+def test_invoking_an_unknown_function_answers_404_naming_it(control):
+    assert error_of(request(control, "POST", "/functions/no-such/invoke", b"{}"), 404) == "unknown function no-such"
+
+
+@pytest.mark.parametrize("function_key, event, exception", [
+    ("chaos-journal", b"{}", "KeyError"),  # the handler's own KeyError: not an unknown function
+    ("escalation-page", b'{"incident_id": "nope"}', "IncidentMissing"),
+    ("breaker-incidents", b'{"Records": "x"}', "AttributeError"),
+])
+def test_a_function_that_raises_on_its_event_answers_502_naming_the_function_and_exception(
+        control, caplog, function_key, event, exception):
+    with caplog.at_level(logging.ERROR, logger="devstack.control"):
+        error = error_of(request(control, "POST", f"/functions/{function_key}/invoke", event), 502)
+    assert error.startswith(f"function {function_key} failed: {exception}")
+    assert "Traceback" not in error and [record.exc_info[0].__name__ for record in caplog.records] == [exception]
+
+
+@pytest.fixture
+def control_with_the_stacks_invoke(monkeypatch):
+    """The stack's own ``invoke``, every handler of infra/functions.json reading a key its event lacks."""
+    import devstack.functions as functions
+
+    def handler(event, context):
+        return event["experiment_id"]
+
+    monkeypatch.setattr(functions, "handler_for", lambda function_key: handler)
+    port = free_port()
+    server = control_server("127.0.0.1", port, status=dict, invoke=functions.invoke, flush_metrics=lambda: 0,
+                            invoke_lambda=invoke_lambda)
+    yield port
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_stacks_invoke_tells_an_unknown_function_from_a_handlers_key_error(control_with_the_stacks_invoke):
+    port = control_with_the_stacks_invoke
+    assert error_of(request(port, "POST", "/functions/no-such/invoke", b"{}"), 404) == "unknown function no-such"
+    error = error_of(request(port, "POST", "/functions/chaos-journal/invoke", b"{}"), 502)
+    assert error == "function chaos-journal failed: KeyError: 'experiment_id'"
+
+
+@pytest.mark.parametrize("event", [b"{nope", b"[" * 100000])
+def test_an_event_that_is_not_json_answers_400(control, event):
+    assert "JSON" in error_of(request(control, "POST", "/functions/chaos-journal/invoke", event), 400)
 
 
 def test_the_lambda_invoke_api_answers_a_function_error_as_lambda_does(control):
