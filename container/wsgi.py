@@ -3,7 +3,8 @@
 Chalice ships no WSGI adapter, and the maintained adapters go the other way
 (WSGI/ASGI apps into Lambda: apig-wsgi, mangum). So this takes Chalice's own
 API Gateway emulation, ``chalice.local.LocalGateway`` (route matching, the
-proxy event, CORS preflight), and maps WSGI to it: the app runs with the
+proxy event, CORS preflight; routes matched on the path as sent,
+``container/routing.py``), and maps WSGI to it: the app runs with the
 same middleware, breakers and EMF records as in Lambda, from the same event.
 What API Gateway answers without the Lambda is answered as the deployed
 stack's gateway responses do (terraform/modules/rest_api): unknown routes 404
@@ -17,11 +18,13 @@ from typing import Any, Callable, Iterable, Optional
 from urllib.parse import quote
 
 from chalice.config import Config
-from chalice.local import ForbiddenError, LocalChalice, LocalGateway
+from chalice.local import ForbiddenError, LocalChalice
 
+from chalicelib.http import limits
 from chalicelib.http.routing import STANDARD_METHODS, method_not_supported
 from chalicelib.http.strict import dumps, parse_bounded_int
 from chalicelib.observability.middleware import server_answer_headers
+from container.routing import AsSentGateway
 
 # API Gateway's payload limit: larger requests never reach the Lambda.
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
@@ -118,7 +121,7 @@ class ChaliceWSGI:
             # LocalChalice keeps ``current_request`` per thread; gunicorn's threaded workers need that.
             app.__class__ = type("ThreadSafeChalice", (LocalChalice, app.__class__), {})
         config = Config.create(chalice_stage="container", app_name=app.app_name, lambda_timeout=30)
-        self._gateway = LocalGateway(app, config)
+        self._gateway = AsSentGateway(app, config)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         answer = self._answer(environ, start_response)
@@ -131,7 +134,7 @@ class ChaliceWSGI:
             message, allow = method_not_supported(method)
             return _json_error(start_response, 405, message, [("Allow", allow)])
         if environ.get("SERVER_PROTOCOL") == "HTTP/1.1" and "HTTP_HOST" not in environ:
-            return _json_error(start_response, 400, "Host header is missing; HTTP/1.1 requires one")  # RFC 9112 3.2
+            return _json_error(start_response, 400, limits.HOST_MISSING)
         try:
             body = _read_body(environ)
         except OverflowError:

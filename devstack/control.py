@@ -2,79 +2,172 @@
 
 ``POST /lambda/<key>/invoke`` is how the embedded AWS runs a function a state machine invokes:
 it answers the function's payload as Lambda does, with ``X-Amz-Function-Error`` when it raised.
+``POST /functions/<key>/invoke`` is for tests and people: 200 with the result, 404 for a key
+infra/functions.json does not have, 502 naming the exception when the function raised on the
+event it was given (a function error, as API Gateway answers one). Every answer is JSON: 404 for
+an unknown path, 405 with ``Allow`` for another method, 400 for a query string (no route takes one).
 """
 from __future__ import annotations
 
 import json
 import logging
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
+from http.server import ThreadingHTTPServer
 from typing import Any, Callable, Optional
+from urllib.parse import parse_qsl
+
+from chalicelib.http.strict import parse_bounded_int
+from devstack.functions import UnknownFunction
+from devstack.json_errors import JsonErrorPages, RequestRejected
 
 log = logging.getLogger("devstack.control")
+
+# Lambda's limit for a synchronous invocation's payload: no function is given a larger event.
+MAX_BODY_BYTES = 6 * 1024 * 1024
+READ = ("GET", "HEAD")
+ACTION = ("POST",)
+
+
+@dataclass(frozen=True)
+class Route:
+    methods: tuple[str, ...]
+    answer: Callable[["ControlRequestHandler", bytes], None]
+
+
+def function_failure(function_key: str, exc: Exception) -> str:
+    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return f"function {function_key} failed: {detail}"
+
+
+def parse_event(raw: bytes) -> Any:
+    try:
+        return json.loads(raw) if raw else {}
+    except ValueError:
+        raise RequestRejected(400, "event must be JSON") from None
+    except RecursionError:
+        raise RequestRejected(400, "event must be JSON nested less deeply") from None
+
+
+class ControlRequestHandler(JsonErrorPages):
+    """Serves the routes ``route_for`` finds (set per server by ``control_server``)."""
+
+    route_for: Callable[[str], Optional[Route]]
+
+    def _answer(self) -> None:
+        path, _, query = self.path.partition("?")
+        route = self.route_for(path)
+        if route is None:
+            self.send_json(404, {"error": "Not found"})
+        elif self.command not in route.methods:
+            self.refuse_method()
+        elif query:
+            names = sorted({name for name, _ in parse_qsl(query, keep_blank_values=True)}) or [query]
+            self.send_json(400, {"error": f"{path} takes no query parameter; got: {', '.join(names)}"})
+        else:
+            self._run(route, path)
+
+    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _answer
+
+    def _run(self, route: Route, path: str) -> None:
+        try:
+            route.answer(self, self.read_body())
+        except RequestRejected as rejected:
+            self.send_error(rejected.status, rejected.message)
+        except ConnectionError:  # the client hung up before its answer: nobody to answer
+            self.close_connection = True
+        except Exception:  # the stack's own failure (a restart, a flush): on the console, and a 500 JSON
+            log.exception("control API: %s %s failed", self.command, path)
+            self.send_json(500, {"error": "Internal server error"})
+
+    def read_body(self) -> bytes:
+        """The body one Content-Length of at most MAX_BODY_BYTES frames, all of it."""
+        if "Transfer-Encoding" in self.headers:
+            raise RequestRejected(411, "Send the body with a Content-Length (no Transfer-Encoding)")
+        lengths = self.headers.get_all("Content-Length", [])
+        if len(lengths) > 1:
+            raise RequestRejected(400, "Content-Length is given more than once; send one")
+        length = parse_bounded_int(lengths[0].strip() if lengths else "0", 0, 10 ** 18)
+        if length is None:
+            raise RequestRejected(400, "Content-Length must be a whole number of bytes")
+        if length > MAX_BODY_BYTES:
+            raise RequestRejected(413, f"Request body is {length} bytes; the limit is {MAX_BODY_BYTES} bytes")
+        body = self.rfile.read(length) if length else b""
+        if len(body) < length:  # the client closed its side: what arrived is not the request it framed
+            raise RequestRejected(400, f"Request body ended after {len(body)} of the {length} bytes "
+                                       "its Content-Length announced")
+        return body
+
+    def method_not_supported(self) -> tuple[str, str]:
+        path = self.path.partition("?")[0]
+        route = self.route_for(path)
+        allowed = ", ".join(route.methods if route is not None else (*READ, *ACTION))
+        return f"Method {self.command} is not allowed on {path}; allowed: {allowed}", allowed
+
+    def encode_json(self, body: Any) -> bytes:
+        return json.dumps(body, default=str, separators=(",", ":")).encode()
+
+    def send_payload(self, payload: bytes, headers: dict[str, str]) -> None:
+        """A 200 with ``payload`` as it is, already JSON."""
+        self.send_response(200)
+        for name, value in {**headers, "Content-Type": "application/json", "Content-Length": str(len(payload))}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+def invoke_function(handler: ControlRequestHandler, invoke: Callable[[str, Any], Any], function_key: str,
+                    raw: bytes) -> None:
+    event = parse_event(raw)
+    try:
+        result = invoke(function_key, event)
+    except UnknownFunction:
+        handler.send_json(404, {"error": f"unknown function {function_key}"})
+        return
+    except Exception as exc:  # the function raised on this event: its failure, not the control API's
+        log.exception("function %s failed", function_key)
+        handler.send_json(502, {"error": function_failure(function_key, exc)})
+        return
+    handler.send_json(200, {"result": result})
+
+
+def invoke_as_lambda(handler: ControlRequestHandler, invoke_lambda: Callable[[str, bytes, dict], bytes],
+                     function_key: str, raw: bytes) -> None:
+    """Lambda's Invoke API: a function error is a 200 whose payload describes it, flagged by a header."""
+    response_headers: dict[str, str] = {}
+    payload = invoke_lambda(function_key, raw, response_headers)
+    error = response_headers.get("x-amz-function-error")
+    handler.send_payload(payload, {"X-Amz-Function-Error": error} if error else {})
 
 
 def control_server(host: str, port: int, *, status: Callable[[], dict[str, Any]],
                    invoke: Callable[[str, Any], Any], flush_metrics: Callable[[], int],
                    invoke_lambda: Callable[[str, bytes, dict], bytes],
                    actions: Optional[dict[str, Callable[[], Any]]] = None) -> ThreadingHTTPServer:
-    """``actions``: more ``POST /<name>`` endpoints (the ECS variant's database stop/start)."""
+    """``actions``: more ``POST /<name>`` endpoints (the ECS variant's database stop/start).
+    ``invoke`` raises ``UnknownFunction`` for a key infra/functions.json does not have."""
     actions = actions or {}
 
-    class Handler(BaseHTTPRequestHandler):
-        def _reply(self, status_code: int, body: Any) -> None:
-            payload = json.dumps(body, default=str, separators=(",", ":")).encode()
-            self.send_response(status_code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+    def _route_for(path: str) -> Optional[Route]:
+        if path == "/status":
+            return Route(READ, lambda handler, _: handler.send_json(200, status()))
+        if path == "/metrics/flush":
+            return Route(ACTION, lambda handler, _: handler.send_json(200, {"sent": flush_metrics()}))
+        name = path.strip("/")
+        if name in actions:
+            return Route(ACTION, lambda handler, _: handler.send_json(200, actions[name]()))
+        parts = name.split("/")
+        if len(parts) == 3 and parts[0] == "lambda" and parts[2] == "invoke":
+            return Route(ACTION, lambda handler, raw: invoke_as_lambda(handler, invoke_lambda, parts[1], raw))
+        if len(parts) == 3 and parts[0] == "functions" and parts[2] == "invoke":
+            return Route(ACTION, lambda handler, raw: invoke_function(handler, invoke, parts[1], raw))
+        return None
 
-        def do_GET(self) -> None:
-            if self.path == "/status":
-                self._reply(200, status())
-            else:
-                self._reply(404, {"error": "Not found"})
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            if self.path == "/metrics/flush":
-                self._reply(200, {"sent": flush_metrics()})
-                return
-            if self.path.strip("/") in actions:
-                self._reply(200, actions[self.path.strip("/")]())
-                return
-            parts = self.path.strip("/").split("/")
-            if len(parts) == 3 and parts[0] == "lambda" and parts[2] == "invoke":
-                response_headers: dict[str, str] = {}
-                payload = invoke_lambda(parts[1], raw, response_headers)
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                if response_headers.get("x-amz-function-error"):
-                    self.send_header("X-Amz-Function-Error", response_headers["x-amz-function-error"])
-                self.end_headers()
-                self.wfile.write(payload)
-                return
-            if len(parts) == 3 and parts[0] == "functions" and parts[2] == "invoke":
-                try:
-                    event = json.loads(raw) if raw else {}
-                except ValueError:
-                    self._reply(400, {"error": "event must be JSON"})
-                    return
-                try:
-                    self._reply(200, {"result": invoke(parts[1], event)})
-                except KeyError:
-                    self._reply(404, {"error": f"unknown function {parts[1]}"})
-                except Exception as exc:  # report the handler's failure to the caller instead of hanging
-                    log.exception("function %s failed", parts[1])
-                    self._reply(500, {"error": f"{type(exc).__name__}: {exc}"})
-                return
-            self._reply(404, {"error": "Not found"})
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
+    class Handler(ControlRequestHandler):
+        route_for = staticmethod(_route_for)
 
     server = ThreadingHTTPServer((host, port), Handler)
     threading.Thread(target=server.serve_forever, name="devstack-control", daemon=True).start()

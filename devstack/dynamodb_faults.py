@@ -49,7 +49,8 @@ class LocalFaultControl:
         # A slow store answers: a delay alone injects no error.
         slow_only = bool(delay) and "error_code" not in body and not body.get("hang_seconds")
         error_code = "" if slow_only else body.get("error_code", "InternalServerError")
-        if not slow_only and error_code not in ERROR_STATUS:
+        # A list or an object is no key of ERROR_STATUS, and unhashable: test the type first.
+        if not slow_only and not (isinstance(error_code, str) and error_code in ERROR_STATUS):
             errors["error_code"] = [f"One of: {', '.join(sorted(ERROR_STATUS))}."]
         hang = body.get("hang_seconds", 0)
         if isinstance(hang, bool) or not isinstance(hang, (int, float)) or not 0 <= hang <= 30:

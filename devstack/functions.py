@@ -36,14 +36,25 @@ class LocalLambdaContext:
         return max(0, int((self.timeout_seconds - (time.monotonic() - self.started)) * 1000))
 
 
+class UnknownFunction(LookupError):
+    """No function of infra/functions.json has this key (a KeyError would be any handler's own)."""
+
+
+def function_spec(function_key: str) -> dict[str, Any]:
+    try:
+        return definitions("functions")[function_key]
+    except KeyError:
+        raise UnknownFunction(function_key) from None
+
+
 def handler_for(function_key: str) -> Callable[[Any, Any], Any]:
-    spec = definitions("functions")[function_key]
+    spec = function_spec(function_key)
     module_name, _, attribute = spec["handler"].rpartition(".")
     return getattr(importlib.import_module(module_name), attribute)
 
 
 def invoke(function_key: str, event: Any = None) -> Any:
-    spec = definitions("functions")[function_key]
+    spec = function_spec(function_key)
     context = LocalLambdaContext(function_name=f"serverless-sre-{function_key}",
                                  timeout_seconds=int(spec.get("timeout_seconds", 60)),
                                  memory_limit_in_mb=int(spec.get("memory_mb", 256)))

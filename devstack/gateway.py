@@ -13,13 +13,13 @@ from typing import Any, Optional, Union
 
 from chalice.config import Config
 from chalice.local import (ChaliceRequestHandler, CustomLocalChalice, ForbiddenError, LocalChalice, LocalDevServer,
-                           LocalGateway, LocalGatewayException, ThreadedHTTPServer)
+                           LocalGatewayException, ThreadedHTTPServer)
 
 from chalicelib import wiring
 from chalicelib.http import limits
-from chalicelib.http.routing import method_not_supported
-from chalicelib.http.strict import dumps, parse_bounded_int
-from chalicelib.observability.middleware import SECURITY_HEADERS
+from chalicelib.http.strict import parse_bounded_int
+from container.routing import AsSentGateway
+from devstack.json_errors import JsonErrorPages, RequestRejected
 
 # As a load balancer's idle timeout (ALB's default): a kept-alive connection idle this long is
 # closed, and a request that stops arriving this long answers 408 instead of holding a thread forever.
@@ -58,14 +58,6 @@ MALFORMED_HEADER_LINES = (email.errors.MissingHeaderBodySeparatorDefect, email.e
                           email.errors.InvalidHeaderDefect)
 
 
-class RequestRejected(Exception):
-    """A request refused before it reaches the app: the status and what is wrong."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
-
-
 class RequestHeaders(dict):
     """Each header's first value (what Chalice's local server passes on), and every value of each
     header as ``multi_value`` (lower-cased names), which the event carries as API Gateway's does."""
@@ -75,9 +67,10 @@ class RequestHeaders(dict):
         self.multi_value = multi_value
 
 
-class MultiValueGateway(LocalGateway):
-    """Chalice's local gateway, with the event's ``multiValueHeaders`` (API Gateway's REST proxy event
-    has them): with a header sent twice the app can see both values, not only one of them."""
+class MultiValueGateway(AsSentGateway):
+    """Chalice's local gateway routing the path as sent, with the event's ``multiValueHeaders`` (API
+    Gateway's REST proxy event has them): with a header sent twice the app can see both values, not
+    only one of them."""
 
     def _generate_lambda_event(self, method: str, path: str, headers: Any, body: Optional[bytes]) -> Any:
         event = super()._generate_lambda_event(method, path, headers, body)
@@ -86,25 +79,15 @@ class MultiValueGateway(LocalGateway):
         return event
 
 
-class GatewayRequestHandler(ChaliceRequestHandler):
+class GatewayRequestHandler(JsonErrorPages, ChaliceRequestHandler):
     """Answers as the deployed gateway does, in JSON: unknown routes (MISSING_AUTHENTICATION_TOKEN,
     mapped to 404 JSON in terraform/), and everything ``http.server`` itself refuses before the
     app sees it (414 request line too long, 431 headers too large, unsupported methods), which it
-    would otherwise answer with an HTML page."""
+    would otherwise answer with an HTML page (``JsonErrorPages``)."""
 
     def __init__(self, request: Any, client_address: Any, server: Any, app_object: Any, config: Any) -> None:
         self.local_gateway = MultiValueGateway(app_object, config)
         http.server.BaseHTTPRequestHandler.__init__(self, request, client_address, server)
-
-    def _send_json(self, status: int, body: dict[str, Any], headers: Optional[dict[str, str]] = None) -> None:
-        raw = dumps(body).encode()
-        self.send_response(status)
-        for name, value in {**SECURITY_HEADERS, **(headers or {}), "Content-Type": "application/json",
-                            "Content-Length": str(len(raw))}.items():
-            self.send_header(name, value)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(raw)
 
     # Headers and body are separate writes: with Nagle's algorithm on, a keep-alive client's
     # delayed ACK holds the body back ~40 ms on every response.
@@ -115,7 +98,7 @@ class GatewayRequestHandler(ChaliceRequestHandler):
         if not isinstance(error, ForbiddenError):
             super()._send_error_response(error)
             return
-        self._send_json(404, {"error": "Not found"})
+        self.send_json(404, {"error": "Not found"})
 
     def handle(self) -> None:
         """http.server's, but a new connection that sends no byte within the head timeout is closed."""
@@ -245,24 +228,15 @@ class GatewayRequestHandler(ChaliceRequestHandler):
                for name, value in self.headers.items()):
             raise RequestRejected(400, "Malformed header section: a header name is a token and a value holds no "
                                        "control character but tab (no CR, LF or NUL, no folded lines)")
-        if len(self.headers.get_all("host", [])) > 1:  # RFC 9112 3.2: which host was meant is unknown
+        hosts = self.headers.get_all("host", [])
+        if len(hosts) > 1:  # RFC 9112 3.2: which host was meant is unknown
             raise RequestRejected(400, "Host is given more than once; send one Host")
+        if not hosts and self.request_version == "HTTP/1.1":
+            raise RequestRejected(400, limits.HOST_MISSING)
         expect = self.headers.get_all("expect", [])
         if any(value.strip().lower() != "100-continue" for value in expect):
             raise RequestRejected(417, f"Expectation {', '.join(expect)!r} is not supported: only "
                                          "'100-continue' is")
-
-    def send_error(self, code: int, message: Optional[str] = None, explain: Optional[str] = None) -> None:
-        headers = {"Connection": "close"}
-        if code == HTTPStatus.NOT_IMPLEMENTED:  # a method http.server has no do_<METHOD> for
-            code = HTTPStatus.METHOD_NOT_ALLOWED
-            message, headers["Allow"] = method_not_supported(self.command)
-        try:
-            default = HTTPStatus(code).phrase
-        except ValueError:
-            default = "Request rejected"
-        self.close_connection = True
-        self._send_json(code, {"error": message or default}, headers)
 
     def _parse_payload(self) -> tuple[dict[str, str], Optional[bytes]]:
         limit = wiring.current().settings.service.max_body_bytes
@@ -381,7 +355,7 @@ class GatewayRequestHandler(ChaliceRequestHandler):
             super()._generic_handle()
         except RequestRejected as rejected:
             self.close_connection = True
-            self._send_json(rejected.status, {"error": rejected.message}, {"Connection": "close"})
+            self.send_json(rejected.status, {"error": rejected.message}, {"Connection": "close"})
 
     do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
 

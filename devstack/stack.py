@@ -235,8 +235,10 @@ class LocalStack:
         return {"app_server": "restarted", "seconds": round(time.monotonic() - started, 3)}
 
     def invoke(self, function_key: str, event: Any = None) -> Any:
-        from devstack.functions import invoke
+        """Raises ``UnknownFunction`` for a key infra/functions.json does not have, before metering it."""
+        from devstack.functions import function_spec, invoke
 
+        function_spec(function_key)
         if self._forwarder is not None:
             self._forwarder.flush()
         if self._meter is None:

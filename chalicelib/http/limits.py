@@ -31,6 +31,7 @@ READ_TIMEOUT_SECONDS = 60
 BODY_TIMEOUT_SECONDS = 10
 
 HEAD_TOO_LARGE = f"Request line and headers are over {MAX_HEAD_BYTES} bytes together"
+HOST_MISSING = "Host header is missing; HTTP/1.1 requires one"  # RFC 9112 3.2: a 400
 
 
 def unsupported_transfer_coding(codings: list[str]) -> str | None:

@@ -118,6 +118,22 @@ def test_the_raw_percent_encoded_path_is_what_routes_match(wsgi):
     assert status == 404 and json.loads(body) == {"error": "User not found"}
 
 
+@pytest.mark.parametrize("raw_uri", ["/health;foo", "/api/users;x=1", "/;x", "//x/health"])
+def test_a_path_with_semicolon_parameters_or_two_leading_slashes_is_an_unknown_route_as_sent(wsgi, raw_uri):
+    path = raw_uri.replace("//x", "/x", 1)  # PATH_INFO does not matter: the raw target is routed
+    status, _, body = call(wsgi, "GET", path, raw_uri=raw_uri)
+    assert (status, json.loads(body)) == (404, {"error": "Not found"})
+
+
+def test_a_user_id_with_semicolon_parameters_names_no_user_and_deletes_none(wsgi):
+    status, _, body = call(wsgi, "POST", "/api/users", json.dumps({"name": "Ada", "email": "a@example.com"}).encode(),
+                           JSON)
+    user_id = json.loads(body)["id"]
+    status, _, body = call(wsgi, "DELETE", f"/api/users/{user_id};junk", raw_uri=f"/api/users/{user_id};junk")
+    assert (status, json.loads(body)) == (404, {"error": "User not found"})
+    assert call(wsgi, "GET", f"/api/users/{user_id}")[0] == 200
+
+
 def test_a_malformed_json_body_is_a_400_not_a_500(wsgi):
     status, _, body = call(wsgi, "POST", "/api/users", b'{"name": "Ada",', JSON)
     assert status == 400 and "error" in json.loads(body)

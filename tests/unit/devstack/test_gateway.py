@@ -40,6 +40,14 @@ def gateway(monkeypatch):
     def ping():
         return {"status": "ok"}
 
+    @app.route("/")
+    def root():
+        return {"root": True}
+
+    @app.route("/items/{item_id}", methods=["GET", "DELETE"])
+    def item(item_id):
+        return {"item_id": item_id}
+
     port = free_port()
     server = create_gateway(app, "127.0.0.1", port)
     # A short poll interval: shutdown() waits for it, in every test's teardown.
@@ -69,6 +77,20 @@ def test_an_unknown_route_answers_compact_json_as_every_error_body(gateway):
     response = connection.getresponse()
     assert (response.status, response.read()) == (404, b'{"error":"Not found"}')
     connection.close()
+
+
+def test_an_answer_the_gateway_writes_itself_carries_a_correlation_id(gateway):
+    """An unknown route's 404 had the security headers but no X-Correlation-Id."""
+    connection = http.client.HTTPConnection("127.0.0.1", gateway, timeout=10)
+    connection.request("GET", "/no/such/route")
+    response = connection.getresponse()
+    response.read()
+    assert response.status == 404 and response.getheader("X-Correlation-Id")
+    connection.close()
+
+
+def test_an_http_1_1_request_without_a_host_answers_400_json(gateway):
+    assert refusal(gateway, b"GET /echo HTTP/1.1\r\n\r\n", 400) == "Host header is missing; HTTP/1.1 requires one"
 
 
 def exchange(port: int, raw: bytes, *, close_write: bool = True) -> list[tuple[int, bytes]]:
@@ -300,7 +322,8 @@ def test_more_header_lines_than_the_limit_gunicorn_shares_answers_431_json(gatew
     from chalicelib.http.limits import MAX_HEADER_FIELDS
 
     def with_headers(count: int) -> bytes:
-        return b"GET /ping HTTP/1.1\r\n" + b"".join(b"X-%d: 1\r\n" % index for index in range(count)) + b"\r\n"
+        return b"GET /ping HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: 1\r\n" % index for index in range(count - 1)) \
+            + b"\r\n"
 
     assert [status for status, _ in exchange(gateway, with_headers(MAX_HEADER_FIELDS))] == [200]
     assert [status for status, _ in exchange(gateway, with_headers(MAX_HEADER_FIELDS + 1))] == [431]
@@ -344,6 +367,32 @@ def test_the_connection_cap_leaves_room_for_the_load_generator_at_its_defaults()
 
 def test_a_path_starting_with_two_slashes_is_routed_as_sent_not_rewritten(gateway):
     assert exchange(gateway, b"GET //ping HTTP/1.1\r\nHost: x\r\n\r\n") == [(404, b'{"error":"Not found"}')]
+
+
+@pytest.mark.parametrize("target", [b"//x/ping", b"//x/", b"//x"])
+def test_a_path_starting_with_two_slashes_is_no_host_and_path(gateway, target):
+    assert exchange(gateway, b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n\r\n") == [(404, b'{"error":"Not found"}')]
+
+
+@pytest.mark.parametrize("target", [b"/ping;x", b"/ping;", b"/;x", b"/ping;x?a=1", b"/items;x=1"])
+def test_a_path_with_semicolon_parameters_is_an_unknown_route_as_sent(gateway, target):
+    assert exchange(gateway, b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n\r\n") == [(404, b'{"error":"Not found"}')]
+
+
+def test_a_path_parameter_with_a_semicolon_reaches_the_route_whole(gateway):
+    answers = exchange(gateway, b"DELETE /items/1;junk HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert answers == [(200, b'{"item_id":"1;junk"}')]
+
+
+@pytest.mark.parametrize("target, answer", [
+    (b"/items/a%3Bb", b'{"item_id":"a%3Bb"}'),  # percent-encoded: routed and passed on as sent, as before
+    (b"/items/1/", b'{"item_id":"1"}'),  # a trailing slash ignored, as API Gateway does
+    (b"/ping?a=1;b=2", b'{"status":"ok"}'),
+    (b"/?x", b'{"root":true}'),
+    (b"http://x/ping", b'{"status":"ok"}'),  # the absolute form: its path
+])
+def test_percent_encoded_paths_queries_and_absolute_targets_route_as_before(gateway, target, answer):
+    assert exchange(gateway, b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n\r\n") == [(200, answer)]
 
 
 @pytest.mark.parametrize("line", [

@@ -229,3 +229,25 @@ def test_a_cleared_receiver_flags_no_earlier_event_duplicate(signing_key):
     receiver.receive(*delivery)
     receiver.clear()
     assert receiver.receive(*delivery)["duplicate"] is False
+
+
+@pytest.mark.parametrize("field, raw", [
+    ("error_code", "[]"), ("error_code", "{}"), ("error_code", "5"), ("error_code", "true"), ("error_code", "null"),
+    ("operations", '"GetItem"'), ("operations", '[["GetItem"]]'), ("operations", "[{}]"), ("operations", '{"GetItem": 1}'),
+    ("delay_seconds", "true"), ("delay_seconds", '"1"'), ("delay_seconds", "[]"), ("delay_seconds", "1e308"),
+    ("hang_seconds", "false"), ("hang_seconds", "{}"), ("hang_seconds", "-1"), ("hang_seconds", "31"),
+    ("expires_in_seconds", "true"), ("expires_in_seconds", "[]"), ("expires_in_seconds", "0"),
+    ("expires_in_seconds", "1e20"), ("expires_in_seconds", "99999999999999999999"),
+])
+def test_a_dynamodb_fault_field_of_the_wrong_type_or_range_is_a_400_naming_it(client, operator, field, raw):
+    response = client.http.put("/_local/faults/dynamodb", headers=operator, body=f'{{"{field}": {raw}}}')
+    assert response.status_code == 400, response.body
+    assert list(response.json_body["details"]) == [field] and response.json_body["details"][field][0]
+    assert client.http.get("/_local/faults/dynamodb", headers=operator).json_body == {"faults": []}
+
+
+@pytest.mark.parametrize("raw", ["NaN", "-Infinity", "1" + "0" * 400])
+def test_a_dynamodb_fault_number_json_cannot_hold_is_a_400(client, operator, raw):
+    response = client.http.put("/_local/faults/dynamodb", headers=operator, body=f'{{"delay_seconds": {raw}}}')
+    assert response.status_code == 400 and "JSON number" in response.json_body["error"]
+    assert client.http.get("/_local/faults/dynamodb", headers=operator).json_body == {"faults": []}

@@ -100,3 +100,21 @@ def test_the_ecs_variant_refuses_to_start_when_its_webhook_receivers_port_is_tak
     finally:
         assert stack.stop() == []  # as `python -m devstack` does: it removes the stack's state folder
     assert not os.path.exists(os.path.dirname(stack.journal_path))
+
+
+def test_invoking_an_unknown_function_raises_unknown_function_before_it_is_metered():
+    import shutil
+
+    from devstack.functions import UnknownFunction
+    from devstack.lambda_metrics import InvocationMeter
+    from devstack.stack import LocalStack, StackConfig
+
+    stack = LocalStack(StackConfig(aws_port=1, control_port=2))
+    records = []
+    stack._meter = InvocationMeter(records.append)
+    try:
+        with pytest.raises(UnknownFunction):
+            stack.invoke("no-such-function", {})
+    finally:
+        shutil.rmtree(stack._state_dir, ignore_errors=True)
+    assert records == []
