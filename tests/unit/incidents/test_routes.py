@@ -435,3 +435,11 @@ def test_an_unreachable_incident_table_is_a_503_with_retry_after_not_a_500(api_c
     assert response.status_code == 503
     assert response.headers["Retry-After"]
     assert "unavailable" in response.json_body["error"]
+
+
+def test_a_percent_encoded_address_in_the_path_is_redacted_from_the_audit_line(api_client, operator, capsys):
+    capsys.readouterr()
+    api_client.http.post("/sre/incidents/carol%40example%2Ecom/ack", headers=operator)
+    output = capsys.readouterr().out
+    assert "carol" not in output and "example" not in output
+    assert [line["target"] for line in audit_lines(output)] == ["[redacted-email]"]
