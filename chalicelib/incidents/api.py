@@ -250,7 +250,7 @@ def use_ack_link(service: IncidentService, signer: AckLinkSigner, request: Any, 
 
 # -- tickets -------------------------------------------------------------------------------------
 
-TICKETS_MAX = 500
+TICKETS_DEFAULT, TICKETS_MAX = 50, 500
 
 
 def list_tickets(tickets: Any, request: Any) -> dict[str, Any]:
@@ -259,17 +259,17 @@ def list_tickets(tickets: Any, request: Any) -> dict[str, Any]:
     params = known_query(request, ("status", "slo", "limit"))
     errors: dict[str, list[str]] = {}
     status = params.get("status")
-    if status and status not in TICKET_STATUSES:
+    if status is not None and status not in TICKET_STATUSES:
         errors["status"] = [f"Must be one of: {', '.join(TICKET_STATUSES)}."]
     slo = params.get("slo")
     if slo is not None and not (slo.isascii() and 1 <= len(slo) <= 63 and slo.replace("-", "").isalnum()):
         errors["slo"] = ["Must be an SLO name (letters, digits and '-')."]
-    limit = parse_bounded_int(params.get("limit") or "50", 1, TICKETS_MAX)
+    limit = parse_bounded_int(params.get("limit", str(TICKETS_DEFAULT)), 1, TICKETS_MAX)
     if limit is None:
         errors["limit"] = [f"Must be a whole number from 1 to {TICKETS_MAX}."]
     if errors:
         raise ValidationFailed(errors)
-    found = tickets.list(status=status or None, slo=slo, limit=limit)
+    found = tickets.list(status=status, slo=slo, limit=limit)
     return {"tickets": [ticket.to_json() for ticket in found], "count": len(found)}
 
 
