@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterator, Mapping, Optional
 from chalicelib.http.errors import ApiError, Forbidden, ServiceUnavailable, Unauthorized
 
 SHARED_TOKEN_OPERATOR = "shared-token"
+UNAUTHENTICATED = "unauthenticated"  # who an audit line names when no token (or signed link) said who
 OPERATOR_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
 
 
@@ -143,27 +144,38 @@ def audit(who: str, action: str, target: str, outcome: str) -> None:
                                                 "outcome": outcome}})
 
 
-@contextlib.contextmanager
-def operator_action(auth: OperatorAuth, headers: Mapping[str, str], action: str,
-                    target: str) -> Iterator[OperatorAction]:
-    """Authenticate the operator with ``auth``, run the action, and log one ``audit`` line however it ends.
+def refused_outcome(refused: ApiError) -> str:
+    return f"refused {refused.status_code}: {refused.message}"
 
-    The action may set ``outcome`` (e.g. "unchanged") and ``target`` (e.g. the id it created);
-    a refusal is audited with its status.
+
+@contextlib.contextmanager
+def audited(current: OperatorAction) -> Iterator[OperatorAction]:
+    """Run the action ``current`` describes and log one ``audit`` line however it ends.
+
+    The action may set ``outcome`` (e.g. "unchanged"), ``target`` (e.g. the id it created) and
+    ``operator`` (once it knows who is acting); a refusal is audited with its status.
     """
-    try:
-        operator = auth.require(headers)
-    except ApiError as refused:
-        audit("unauthenticated", action, target, f"refused {refused.status_code}: {refused.message}")
-        raise
-    current = OperatorAction(operator, action, target)
     try:
         yield current
     except ApiError as refused:
-        audit(operator, action, current.target, f"refused {refused.status_code}: {refused.message}")
+        audit(current.operator, current.action, current.target, refused_outcome(refused))
         raise
     except Exception as exc:
-        audit(operator, action, current.target, f"failed: {type(exc).__name__}")
+        audit(current.operator, current.action, current.target, f"failed: {type(exc).__name__}")
         raise
-    audit(operator, action, current.target, current.outcome)
+    audit(current.operator, current.action, current.target, current.outcome)
+
+
+@contextlib.contextmanager
+def operator_action(auth: OperatorAuth, headers: Mapping[str, str], action: str,
+                    target: str) -> Iterator[OperatorAction]:
+    """Authenticate the operator with ``auth``, run the action, and log one ``audit`` line however it ends
+    (see ``audited``); a refused token is audited as ``unauthenticated``."""
+    try:
+        operator = auth.require(headers)
+    except ApiError as refused:
+        audit(UNAUTHENTICATED, action, target, refused_outcome(refused))
+        raise
+    with audited(OperatorAction(operator, action, target)) as current:
+        yield current
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 
 from chalicelib.capacity.records import SaturationPoint
 from chalicelib.http.errors import ApiError
+from chalicelib.http.request import json_kind
 
 CAPACITY_UNITS = ("concurrent execution", "task")
 MAX_STEPS = 100
@@ -19,10 +20,9 @@ MAX_RPS = 1e7
 # A thousandth of a unit at least: DynamoDB stores no number below 1e-130, and the rate per unit
 # (rps / units) must stay a finite number.
 MIN_CAPACITY_UNITS = 0.001
+MAX_COUNT = 10 ** 9
+STEP_TEXT_MAX = 500
 TEXT_RULE = "without control characters, line separators or bidirectional overrides"
-STEP_FIELDS = {"offered_rps": "number", "achieved_rps": "number", "p50_ms": "number", "p99_ms": "number",
-               "mean_ms": "number", "concurrency": "number", "completed": "integer", "held": "boolean",
-               "broke": "text"}
 # Text is stored and shown on the dashboard: no control characters, line separators or bidirectional
 # overrides (the document's pattern says the same; chalicelib.http.strict says why) and no lone
 # surrogates (which no JSON Schema pattern can state, nor UTF-8 encode).
@@ -48,10 +48,61 @@ def _required_text(value: Any, limit: int) -> bool:
     return _text(value, limit) and bool(value.strip())
 
 
-def _count(value: Any) -> bool:
+def _is_json_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _step_measure_problem(value: Any) -> Optional[str]:
+    if value is None:
+        return None
+    if not _is_json_number(value):
+        return f"must be a number from 0 to {MAX_RPS:g}, or null; got {json_kind(value)}"
+    if not 0 <= value <= MAX_RPS:
+        return f"is out of range: {value:g} is not from 0 to {MAX_RPS:g}"
+    return None
+
+
+def _step_count_problem(value: Any) -> Optional[str]:
     """A whole number, written as 12 or 12.0 alike (JSON Schema's "integer" is the value, not the spelling)."""
-    return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-            and float(value).is_integer() and 0 <= value <= 10 ** 9)
+    if not _is_json_number(value):
+        return f"must be a whole number from 0 to {MAX_COUNT}; got {json_kind(value)}"
+    if not float(value).is_integer():
+        return f"must be a whole number from 0 to {MAX_COUNT}; {value:g} has a fraction"
+    if not 0 <= value <= MAX_COUNT:
+        return f"is out of range: {value:g} is not from 0 to {MAX_COUNT}"
+    return None
+
+
+def _step_flag_problem(value: Any) -> Optional[str]:
+    return None if isinstance(value, bool) else f"must be true or false; got {json_kind(value)}"
+
+
+def _step_text_problem(value: Any) -> Optional[str]:
+    """Why the step broke: text, or null when it held."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        return f"must be text saying why the step broke, or null; got {json_kind(value)}"
+    if not value:
+        return "is an empty string: give text saying why the step broke, or null when it held"
+    if len(value) > STEP_TEXT_MAX:
+        return f"is {len(value)} characters long; the limit is {STEP_TEXT_MAX}"
+    if not TEXT.match(value):
+        return f"must be text {TEXT_RULE}"
+    return None
+
+
+STEP_FIELDS = {"offered_rps": _step_measure_problem, "achieved_rps": _step_measure_problem,
+               "p50_ms": _step_measure_problem, "p99_ms": _step_measure_problem, "mean_ms": _step_measure_problem,
+               "concurrency": _step_measure_problem, "completed": _step_count_problem, "held": _step_flag_problem,
+               "broke": _step_text_problem}
+
+
+def _step_field_problem(name: str, value: Any) -> Optional[str]:
+    check = STEP_FIELDS.get(name)
+    if check is None:
+        return f"is not a step field; the fields are {', '.join(STEP_FIELDS)}"
+    return check(value)
 
 
 def _step_problems(steps: Any) -> list[str]:
@@ -63,13 +114,9 @@ def _step_problems(steps: Any) -> list[str]:
             problems.append(f"Step {index} must be an object.")
             continue
         for name, value in step.items():
-            kind = STEP_FIELDS.get(name)
-            ok = {"number": lambda v: _number(v, nullable=True),
-                  "integer": _count,
-                  "boolean": lambda v: isinstance(v, bool),
-                  "text": lambda v: v is None or _text(v, 500)}.get(kind or "", lambda v: False)(value)
-            if not ok:
-                problems.append(f"Step {index}: {name!r} is unknown or of the wrong type.")
+            problem = _step_field_problem(name, value)
+            if problem is not None:
+                problems.append(f"Step {index}: {name!r} {problem}.")
     return problems
 
 

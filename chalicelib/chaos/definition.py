@@ -115,15 +115,20 @@ def validate(document: Any, directory: Path = REPOSITORY_CATALOG, *,
             return DefinitionError(f"{where}/target", "a DynamoDB fault targets database (the users store)")
         if kind in WEBHOOK_KINDS and target != "webhook":
             return DefinitionError(f"{where}/target", "a webhook fault targets webhook")
-        if kind == "route_error" and not 500 <= fault.get("magnitude", 0) <= 599:
-            return DefinitionError(f"{where}/magnitude", "a route error is an HTTP status from 500 to 599")
-        if kind == "webhook_failure" and not 400 <= fault.get("magnitude", 0) <= 599:
-            return DefinitionError(f"{where}/magnitude", "a webhook failure is an HTTP status from 400 to 599")
+        if kind == "route_error" and not _is_status(fault.get("magnitude", 0), 500, 599):
+            return DefinitionError(f"{where}/magnitude", "a route error is a whole HTTP status from 500 to 599")
+        if kind == "webhook_failure" and not _is_status(fault.get("magnitude", 0), 400, 599):
+            return DefinitionError(f"{where}/magnitude", "a webhook failure is a whole HTTP status from 400 to 599")
         if kind in ("dynamodb_timeout", "webhook_timeout") and not 0 < fault.get("magnitude", 0) <= 60:
             return DefinitionError(f"{where}/magnitude", "a timeout hangs for 0 to 60 seconds")
         if kind in ("route_latency", "dynamodb_slowdown") and not 1 <= fault.get("magnitude", 0) <= 30000:
             return DefinitionError(f"{where}/magnitude", "added latency is 1 to 30000 milliseconds")
     return None
+
+
+def _is_status(magnitude: Any, lowest: int, highest: int) -> bool:
+    """A whole number from ``lowest`` to ``highest``: 500.5 was injected as 500, int() cutting it."""
+    return isinstance(magnitude, int) and not isinstance(magnitude, bool) and lowest <= magnitude <= highest
 
 
 @lru_cache(maxsize=1)

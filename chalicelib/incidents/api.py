@@ -9,12 +9,12 @@ from urllib.parse import urlencode
 
 from chalice import Response
 
-from chalicelib.auth import OperatorAction, audit
+from chalicelib.auth import UNAUTHENTICATED, OperatorAction, audited
 from chalicelib.http.cursor import Position, page, read_cursor
 from chalicelib.http.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.http.request import check_body_size, json_object, known_query, query_int
 from chalicelib.http.strict import FREE_TEXT_RULE, has_control_characters, parse_bounded_int
-from chalicelib.incidents.ack_links import AckLinkSigner, LinkRejected
+from chalicelib.incidents.ack_links import AckLinkClaims, AckLinkSigner, LinkRejected
 from chalicelib.incidents.model import (
     SEVERITIES, STATUSES, IncidentMissing, TransitionRejected, is_incident_id, iso, parse_iso)
 from chalicelib.incidents.reports import (
@@ -212,10 +212,17 @@ def _verified(signer: AckLinkSigner, incident_id: str, request: Any) -> Any:
         raise Forbidden(str(exc)) from None
 
 
+def _responder(claims: AckLinkClaims) -> str:
+    return f"level {claims.level} responder (page link)"
+
+
 def confirm_ack_link(service: IncidentService, signer: AckLinkSigner, request: Any, incident_id: str) -> Response:
     """GET: check the link and show a button. Mail scanners prefetch links, so GET changes nothing."""
-    claims = _verified(signer, incident_id, request)
-    incident = _load(service, incident_id)
+    with audited(OperatorAction(UNAUTHENTICATED, "incident.acknowledge.confirm", incident_id)) as acting:
+        claims = _verified(signer, incident_id, request)
+        acting.operator = _responder(claims)
+        incident = _load(service, incident_id)
+        acting.outcome = "resolved: nothing to acknowledge" if incident.status == "resolved" else "confirmation shown"
     if incident.status == "resolved":  # its button led to a JSON 409: nothing is left to acknowledge
         return _html(f"{incident.id} is resolved", (
             f"<p>[{html.escape(incident.severity)}] {html.escape(incident.title)} was resolved at "
@@ -228,29 +235,29 @@ def confirm_ack_link(service: IncidentService, signer: AckLinkSigner, request: A
 
 
 def use_ack_link(service: IncidentService, signer: AckLinkSigner, request: Any, incident_id: str) -> Response:
-    claims = _verified(signer, incident_id, request)
-    _load(service, incident_id)
-    if not service.consume_ack_link(incident_id, claims.nonce):
-        raise Forbidden("This acknowledge link has already been used")
-    responder = f"level {claims.level} responder (page link)"
-    try:
-        incident, changed = service.acknowledge(incident_id, responder)
-    except TransitionRejected as exc:
-        audit(responder, "incident.acknowledge", incident_id, f"refused 409: {exc}")
-        raise Conflict(str(exc)) from None
-    except Exception:
-        # Not acknowledged (the store failed): the link works again. Burnt, it answered "already used"
-        # to a responder holding nothing else while the escalation paged on.
-        service.release_ack_link(incident_id, claims.nonce)
-        raise
-    audit(responder, "incident.acknowledge", incident_id, "changed" if changed else "unchanged")
+    with audited(OperatorAction(UNAUTHENTICATED, "incident.acknowledge", incident_id)) as acting:
+        claims = _verified(signer, incident_id, request)
+        acting.operator = _responder(claims)
+        _load(service, incident_id)
+        if not service.consume_ack_link(incident_id, claims.nonce):
+            raise Forbidden("This acknowledge link has already been used")
+        try:
+            incident, changed = service.acknowledge(incident_id, acting.operator)
+        except TransitionRejected as exc:
+            raise Conflict(str(exc)) from None
+        except Exception:
+            # Not acknowledged (the store failed): the link works again. Burnt, it answered "already used"
+            # to a responder holding nothing else while the escalation paged on.
+            service.release_ack_link(incident_id, claims.nonce)
+            raise
+        acting.outcome = "changed" if changed else "unchanged"
     return _html(f"{incident.id} acknowledged", (
         f"<p>Acknowledged by {html.escape(incident.acknowledged_by or '')}. Escalation stopped.</p>"), 200)
 
 
 # -- tickets -------------------------------------------------------------------------------------
 
-TICKETS_MAX = 500
+TICKETS_DEFAULT, TICKETS_MAX = 50, 500
 
 
 def list_tickets(tickets: Any, request: Any) -> dict[str, Any]:
@@ -259,17 +266,17 @@ def list_tickets(tickets: Any, request: Any) -> dict[str, Any]:
     params = known_query(request, ("status", "slo", "limit"))
     errors: dict[str, list[str]] = {}
     status = params.get("status")
-    if status and status not in TICKET_STATUSES:
+    if status is not None and status not in TICKET_STATUSES:
         errors["status"] = [f"Must be one of: {', '.join(TICKET_STATUSES)}."]
     slo = params.get("slo")
     if slo is not None and not (slo.isascii() and 1 <= len(slo) <= 63 and slo.replace("-", "").isalnum()):
         errors["slo"] = ["Must be an SLO name (letters, digits and '-')."]
-    limit = parse_bounded_int(params.get("limit") or "50", 1, TICKETS_MAX)
+    limit = parse_bounded_int(params.get("limit", str(TICKETS_DEFAULT)), 1, TICKETS_MAX)
     if limit is None:
         errors["limit"] = [f"Must be a whole number from 1 to {TICKETS_MAX}."]
     if errors:
         raise ValidationFailed(errors)
-    found = tickets.list(status=status or None, slo=slo, limit=limit)
+    found = tickets.list(status=status, slo=slo, limit=limit)
     return {"tickets": [ticket.to_json() for ticket in found], "count": len(found)}
 
 

@@ -172,6 +172,30 @@ def test_a_bad_saturation_point_says_which_field(api_client, overrides, field):
     assert field in response.json_body["details"]
 
 
+@pytest.mark.parametrize("step, message", [
+    ({"offered_rps": 1e300}, "Step 0: 'offered_rps' is out of range: 1e+300 is not from 0 to 1e+07."),
+    ({"p99_ms": -1}, "Step 0: 'p99_ms' is out of range: -1 is not from 0 to 1e+07."),
+    ({"offered_rps": "fast"}, "Step 0: 'offered_rps' must be a number from 0 to 1e+07, or null; got a string."),
+    ({"concurrency": True}, "Step 0: 'concurrency' must be a number from 0 to 1e+07, or null; got a boolean."),
+    ({"completed": 1.5}, "Step 0: 'completed' must be a whole number from 0 to 1000000000; 1.5 has a fraction."),
+    ({"completed": 10 ** 10}, "Step 0: 'completed' is out of range: 1e+10 is not from 0 to 1000000000."),
+    ({"completed": None}, "Step 0: 'completed' must be a whole number from 0 to 1000000000; got null."),
+    ({"held": "yes"}, "Step 0: 'held' must be true or false; got a string."),
+    ({"broke": ""}, "Step 0: 'broke' is an empty string: give text saying why the step broke, or null when it held."),
+    ({"broke": 3}, "Step 0: 'broke' must be text saying why the step broke, or null; got a number."),
+    ({"broke": "x" * 501}, "Step 0: 'broke' is 501 characters long; the limit is 500."),
+    ({"broke": "\x85"}, "Step 0: 'broke' must be text without control characters, line separators or "
+                        "bidirectional overrides."),
+    ({"colour": 1}, "Step 0: 'colour' is not a step field; the fields are offered_rps, achieved_rps, p50_ms, "
+                    "p99_ms, mean_ms, concurrency, completed, held, broke."),
+])
+def test_a_bad_step_field_is_a_400_saying_what_is_wrong_with_it(api_client, step, message):
+    response = api_client.http.post("/sre/capacity/saturation", headers=OPERATOR,
+                                    body=json.dumps(saturation_body(steps=[step])))
+    assert response.status_code == 400, response.body
+    assert response.json_body["details"] == {"steps": [message]}
+
+
 @pytest.mark.parametrize("field", ["highest_holding_rps", "breaking_rps"])
 def test_a_saturation_point_missing_a_nullable_field_is_a_400(api_client, field):
     body = saturation_body()

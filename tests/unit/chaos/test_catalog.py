@@ -110,6 +110,38 @@ def test_route_errors_must_be_server_error_statuses():
     assert definitions.validate(document).field == "method/0/fault/magnitude"
 
 
+def _fault(kind, target, magnitude):
+    document = copy.deepcopy(definitions.catalog_entry("route-latency"))
+    document["method"][0]["fault"].update(kind=kind, target=target, magnitude=magnitude)
+    return document
+
+
+@pytest.mark.parametrize("kind, target, magnitude, reason", [
+    ("route_error", "/health/live", 500.5, "a route error is a whole HTTP status from 500 to 599"),
+    ("route_error", "/health/live", 503.0, "a route error is a whole HTTP status from 500 to 599"),
+    ("webhook_failure", "webhook", 503.5, "a webhook failure is a whole HTTP status from 400 to 599"),
+    ("webhook_failure", "webhook", 429.0, "a webhook failure is a whole HTTP status from 400 to 599"),
+])
+def test_a_status_magnitude_with_a_fraction_is_refused(kind, target, magnitude, reason):
+    problem = definitions.validate(_fault(kind, target, magnitude))
+    assert (problem.field, problem.reason) == ("method/0/fault/magnitude", reason)
+
+
+@pytest.mark.parametrize("kind, target, magnitude", [
+    ("route_error", "/health/live", 599), ("route_error", "*", 500),
+    ("webhook_failure", "webhook", 400), ("webhook_failure", "webhook", 599)])
+def test_a_whole_status_within_the_range_is_accepted(kind, target, magnitude):
+    assert definitions.validate(_fault(kind, target, magnitude)) is None
+
+
+@pytest.mark.parametrize("kind, target", [
+    ("route_error", "/health/live"), ("webhook_failure", "webhook"), ("route_latency", "/health/live"),
+    ("dynamodb_timeout", "database"), ("dynamodb_slowdown", "database"), ("webhook_timeout", "webhook")])
+def test_a_boolean_magnitude_is_refused(kind, target):
+    problem = definitions.validate(_fault(kind, target, True))
+    assert (problem.field, problem.reason) == ("method/0/fault/magnitude", "true is not of type 'number'")
+
+
 @pytest.mark.parametrize("target", ["/sre/chaos/experiments/{experiment_id}/stop", "/sre/chaos/experiments"])
 def test_a_route_fault_on_the_chaos_endpoints_is_refused(target):
     """Such a fault would answer the operator's stop with the injected error."""

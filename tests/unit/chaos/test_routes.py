@@ -101,6 +101,17 @@ def test_a_bad_definition_is_400_naming_the_field_and_reason(client, body, field
     assert field in response.json_body["details"] and response.json_body["details"][field][0]
 
 
+def test_a_route_error_with_a_fractional_status_is_400_and_starts_nothing(client):
+    definition = {"title": "x", "duration_seconds": 10, "steady-state-hypothesis": {"title": "t", "probes": []},
+                  "method": [{"name": "n", "type": "fault", "fault": {"kind": "route_error", "target": "/health/live",
+                                                                      "magnitude": 500.5}}]}
+    response = send(client, "post", "/sre/chaos/experiments", {"definition": definition})
+    assert response.status_code == 400, response.body
+    assert response.json_body["details"] == {
+        "method/0/fault/magnitude": ["a route error is a whole HTTP status from 500 to 599"]}
+    assert send(client, "get", "/sre/chaos/experiments").json_body["experiments"] == []
+
+
 def test_unknown_fields_and_bad_json_are_400(client):
     assert send(client, "post", "/sre/chaos/experiments", {"experiment": "route-latency", "x": 1}).status_code == 400
     assert send(client, "post", "/sre/chaos/experiments", '{"experiment": NaN}').status_code == 400

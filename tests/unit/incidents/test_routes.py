@@ -435,3 +435,104 @@ def test_an_unreachable_incident_table_is_a_503_with_retry_after_not_a_500(api_c
     assert response.status_code == 503
     assert response.headers["Retry-After"]
     assert "unavailable" in response.json_body["error"]
+
+
+def test_a_percent_encoded_address_in_the_path_is_redacted_from_the_audit_line(api_client, operator, capsys):
+    capsys.readouterr()
+    api_client.http.post("/sre/incidents/carol%40example%2Ecom/ack", headers=operator)
+    output = capsys.readouterr().out
+    assert "carol" not in output and "example" not in output
+    assert [line["target"] for line in audit_lines(output)] == ["[redacted-email]"]
+
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+LINK_ACTIONS = [("post", "incident.acknowledge"), ("get", "incident.acknowledge.confirm")]
+
+
+def _send_link(api_client, method, path):
+    if method == "post":
+        return api_client.http.post(path, headers=FORM)
+    return api_client.http.get(path)
+
+
+@pytest.mark.parametrize("method, action", LINK_ACTIONS)
+def test_a_link_with_a_bad_signature_is_audited_as_refused(api_client, incident_id, capsys, method, action):
+    capsys.readouterr()
+    path = f"/sre/incidents/{incident_id}/ack-link?level=1&exp=99999999999&nonce=0123456789abcdef&sig=abc"
+    assert _send_link(api_client, method, path).status_code == 403
+    assert audit_lines(capsys.readouterr().out) == [
+        {"who": "unauthenticated", "action": action, "target": incident_id,
+         "outcome": "refused 403: Acknowledge link signature is not valid"}]
+
+
+@pytest.mark.parametrize("method, action", LINK_ACTIONS)
+def test_a_malformed_link_is_audited_as_refused(api_client, signer, incident_id, capsys, method, action):
+    path = _link_path(signer, incident_id).replace("level=2", "level=%C2%B2")
+    capsys.readouterr()
+    assert _send_link(api_client, method, path).status_code == 403
+    assert audit_lines(capsys.readouterr().out) == [
+        {"who": "unauthenticated", "action": action, "target": incident_id,
+         "outcome": "refused 403: Acknowledge link is malformed"}]
+
+
+@pytest.mark.parametrize("method, action", LINK_ACTIONS)
+def test_an_expired_link_is_audited_as_refused(api_client, signer, clock, incident_id, capsys, method, action):
+    path = _link_path(signer, incident_id)
+    clock.advance(hours=2)
+    capsys.readouterr()
+    assert _send_link(api_client, method, path).status_code == 403
+    assert audit_lines(capsys.readouterr().out) == [
+        {"who": "unauthenticated", "action": action, "target": incident_id,
+         "outcome": "refused 403: Acknowledge link has expired; acknowledge with "
+                    f"POST /sre/incidents/{incident_id}/ack"}]
+
+
+@pytest.mark.parametrize("method, action", LINK_ACTIONS)
+def test_an_incomplete_link_is_audited_as_refused(api_client, incident_id, capsys, method, action):
+    capsys.readouterr()
+    assert _send_link(api_client, method, f"/sre/incidents/{incident_id}/ack-link?level=1").status_code == 403
+    assert audit_lines(capsys.readouterr().out) == [
+        {"who": "unauthenticated", "action": action, "target": incident_id,
+         "outcome": "refused 403: Acknowledge link is incomplete: missing exp, nonce, sig"}]
+
+
+def test_a_used_link_used_again_is_audited_as_refused_to_its_responder(api_client, signer, incident_id, capsys):
+    path = _link_path(signer, incident_id)
+    api_client.http.post(path, headers=FORM)
+    capsys.readouterr()
+    assert api_client.http.post(path, headers=FORM).status_code == 403
+    assert audit_lines(capsys.readouterr().out) == [
+        {"who": "level 2 responder (page link)", "action": "incident.acknowledge", "target": incident_id,
+         "outcome": "refused 403: This acknowledge link has already been used"}]
+
+
+def test_a_link_whose_acknowledgement_failed_is_audited_as_failed(api_client, signer, incident_id, service,
+                                                                   monkeypatch, capsys):
+    def store_unreachable(*args, **kwargs):
+        raise ConnectionError("incidents table unreachable")
+
+    monkeypatch.setattr(service._store, "transition", store_unreachable)
+    capsys.readouterr()
+    assert api_client.http.post(_link_path(signer, incident_id), headers=FORM).status_code == 500
+    assert audit_lines(capsys.readouterr().out) == [
+        {"who": "level 2 responder (page link)", "action": "incident.acknowledge", "target": incident_id,
+         "outcome": "failed: ConnectionError"}]
+
+
+def test_a_link_opened_with_get_is_audited_as_shown(api_client, signer, incident_id, capsys):
+    capsys.readouterr()
+    assert api_client.http.get(_link_path(signer, incident_id)).status_code == 200
+    assert audit_lines(capsys.readouterr().out) == [
+        {"who": "level 2 responder (page link)", "action": "incident.acknowledge.confirm", "target": incident_id,
+         "outcome": "confirmation shown"}]
+
+
+@pytest.mark.parametrize("method", ["post", "get"])
+def test_a_refused_link_on_a_percent_encoded_address_is_audited_with_the_address_redacted(api_client, capsys,
+                                                                                          method):
+    capsys.readouterr()
+    path = "/sre/incidents/carol%40example%2Ecom/ack-link?level=1&exp=99999999999&nonce=0123456789abcdef&sig=abc"
+    assert _send_link(api_client, method, path).status_code == 403
+    output = capsys.readouterr().out
+    assert "carol" not in output and "example" not in output
+    assert [line["target"] for line in audit_lines(output)] == ["[redacted-email]"]

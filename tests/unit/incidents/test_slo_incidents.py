@@ -209,6 +209,17 @@ def test_bad_ticket_queries_are_400(tickets_client, query, field):
     assert field in response.json_body["details"]
 
 
+@pytest.mark.parametrize("query, field, reason", [
+    ("status=", "status", "Must be one of: open, resolved."),
+    ("limit=", "limit", "Must be a whole number from 1 to 500."),
+    ("slo=", "slo", "Must be an SLO name (letters, digits and '-')."),
+])
+def test_an_empty_ticket_filter_is_400_naming_it(tickets_client, query, field, reason):
+    response = tickets_client.http.get(f"/sre/tickets?{query}")
+    assert response.status_code == 400, response.body
+    assert response.json_body["details"] == {field: [reason]}
+
+
 @pytest.mark.parametrize("ticket_id", ["tkt-0123456789abcdef", "inc-0123456789abcdef", "nope"])
 def test_unknown_ticket_is_404(tickets_client, ticket_id):
     assert tickets_client.http.get(f"/sre/tickets/{ticket_id}").status_code == 404
