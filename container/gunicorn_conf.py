@@ -38,6 +38,8 @@ keepalive = _int("WEB_KEEPALIVE", 65)
 # driver ships them; CloudWatch turns EMF into metrics). gunicorn's access log would repeat them.
 accesslog = None
 errorlog = "-"
+# Its warnings quote a malformed request as sent: addresses in it are redacted (container/error_log.py).
+logger_class = "container.error_log.RedactingLogger"
 loglevel = os.environ.get("WEB_LOG_LEVEL", "warning")
 # Each worker builds its clients and its PostgreSQL pool after the fork, on first use.
 preload_app = False

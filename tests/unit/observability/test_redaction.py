@@ -7,7 +7,8 @@ import time
 import pytest
 from aws_lambda_powertools import Logger
 
-from chalicelib.observability.logging import RedactingFormatter, redact_emails
+from chalicelib.observability.logging import RedactingFormatter
+from chalicelib.observability.redaction import redact_emails
 
 HOSTILE_LENGTH = 100_000
 
