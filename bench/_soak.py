@@ -41,7 +41,7 @@ OUTBOX_KEEP_SECONDS = 60
 
 def sample(target: Any, elapsed: float) -> dict[str, Any]:
     started = time.monotonic()
-    response = requests.post(f"{target.control_url}/functions/{EVALUATOR}/invoke", json={}, timeout=300)
+    response = target.invoke(EVALUATOR, timeout=300)
     evaluator_seconds = time.monotonic() - started
     if response.status_code != 200:
         raise RuntimeError(f"{EVALUATOR} failed: {response.status_code} {response.text[:300]}")

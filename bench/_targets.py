@@ -78,6 +78,22 @@ class Target:
     def status(self) -> dict[str, Any]:
         return requests.get(f"{self.control_url}/status", timeout=10).json()
 
+    def invoke(self, function_key: str, timeout: float) -> requests.Response:
+        """Run a function of the local stack now, through its control API (an action: the operator token)."""
+        return requests.post(f"{self.control_url}/functions/{function_key}/invoke", data="{}", timeout=timeout,
+                             headers={"Authorization": f"Bearer {self.operator_token()}"})
+
+    def operator_token(self) -> str:
+        """What the local stack wrote to its state file (``make token`` reads the same)."""
+        from urllib.parse import urlsplit
+
+        from devstack.token import STATE_DIR, running_state, state_path
+
+        state = running_state(state_path(urlsplit(self.base_url).port, ROOT / STATE_DIR))
+        if state is None:
+            raise RuntimeError(f"{self.label} wrote no state file: is it running?")
+        return state["operator_token"]
+
     def pids(self) -> list[int]:
         """The processes that make up the target (the local stack: itself, its embedded AWS and the
         AWS's gunicorn worker, which holds moto's state)."""

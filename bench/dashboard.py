@@ -188,7 +188,7 @@ def main(argv: list[str]) -> int:
     now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
     with local_stack(schedules=False) as stack:
         aws_endpoint = stack.status()["aws_endpoint"]
-        requests.post(f"{stack.control_url}/functions/slo-evaluator/invoke", data="{}", timeout=120).raise_for_status()
+        stack.invoke("slo-evaluator", timeout=120).raise_for_status()
         seeding = time.perf_counter()
         wired = _seed_stack(aws_endpoint, now)
         print(f"seeded in {time.perf_counter() - seeding:.0f} s")

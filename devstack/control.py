@@ -6,6 +6,11 @@ it answers the function's payload as Lambda does, with ``X-Amz-Function-Error`` 
 infra/functions.json does not have, 502 naming the exception when the function raised on the
 event it was given (a function error, as API Gateway answers one). Every answer is JSON: 404 for
 an unknown path, 405 with ``Allow`` for another method, 400 for a query string (no route takes one).
+
+Its actions (stopping the database, restarting a part, running a function, flushing metrics) are
+control-plane actions: each needs the operator token (``Authorization: Bearer``, as ``/sre/``
+actions do) and logs one ``audit`` line, refused attempts too. ``GET /status`` and the embedded
+AWS's ``/lambda/<key>/invoke`` (a state machine's invocation, which AWS authorizes by role) need none.
 """
 from __future__ import annotations
 
@@ -17,6 +22,8 @@ from http.server import ThreadingHTTPServer
 from typing import Any, Callable, Optional
 from urllib.parse import parse_qsl
 
+from chalicelib.auth import audit
+from chalicelib.http.errors import ApiError
 from chalicelib.http.strict import parse_bounded_int
 from devstack.functions import UnknownFunction
 from devstack.json_errors import JsonErrorPages, RequestRejected
@@ -33,6 +40,7 @@ ACTION = ("POST",)
 class Route:
     methods: tuple[str, ...]
     answer: Callable[["ControlRequestHandler", bytes], None]
+    operator: bool = False  # an action: the operator token, and an audit line
 
 
 def function_failure(function_key: str, exc: Exception) -> str:
@@ -53,6 +61,8 @@ class ControlRequestHandler(JsonErrorPages):
     """Serves the routes ``route_for`` finds (set per server by ``control_server``)."""
 
     route_for: Callable[[str], Optional[Route]]
+    operator_of: Callable[[Any], str]  # the name of the operator whose token the headers carry; ApiError else
+    answered: Optional[int] = None
 
     def _answer(self) -> None:
         path, _, query = self.path.partition("?")
@@ -69,9 +79,19 @@ class ControlRequestHandler(JsonErrorPages):
 
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _answer
 
+    def send_response(self, code: int, message: Optional[str] = None) -> None:
+        self.answered = code
+        super().send_response(code, message)
+
     def _run(self, route: Route, path: str) -> None:
+        who = "unauthenticated"
         try:
+            if route.operator:
+                who = self.operator_of(self.headers)
             route.answer(self, self.read_body())
+        except ApiError as refused:  # the operator token: missing, wrong, or unreadable (503)
+            self.close_connection = True  # its body is unread: it must not be taken for a next request
+            self.send_json(refused.status_code, refused.body(), {**refused.headers, "Connection": "close"})
         except RequestRejected as rejected:
             self.send_error(rejected.status, rejected.message)
         except ConnectionError:  # the client hung up before its answer: nobody to answer
@@ -79,6 +99,9 @@ class ControlRequestHandler(JsonErrorPages):
         except Exception:  # the stack's own failure (a restart, a flush): on the console, and a 500 JSON
             log.exception("control API: %s %s failed", self.command, path)
             self.send_json(500, {"error": "Internal server error"})
+        if route.operator:
+            outcome = "done" if self.answered is not None and self.answered < 300 else f"answered {self.answered}"
+            audit(who, f"control {self.command} {path}", path.strip("/"), outcome)
 
     def read_body(self) -> bytes:
         """The body one Content-Length of at most MAX_BODY_BYTES frames, all of it."""
@@ -145,29 +168,33 @@ def invoke_as_lambda(handler: ControlRequestHandler, invoke_lambda: Callable[[st
 
 def control_server(host: str, port: int, *, status: Callable[[], dict[str, Any]],
                    invoke: Callable[[str, Any], Any], flush_metrics: Callable[[], int],
-                   invoke_lambda: Callable[[str, bytes, dict], bytes],
+                   invoke_lambda: Callable[[str, bytes, dict], bytes], operator_of: Callable[[Any], str],
                    actions: Optional[dict[str, Callable[[], Any]]] = None) -> ThreadingHTTPServer:
     """``actions``: more ``POST /<name>`` endpoints (the ECS variant's database stop/start).
-    ``invoke`` raises ``UnknownFunction`` for a key infra/functions.json does not have."""
+    ``invoke`` raises ``UnknownFunction`` for a key infra/functions.json does not have;
+    ``operator_of(headers)`` names the operator whose token they carry (``OperatorAuth.require``)."""
     actions = actions or {}
 
     def _route_for(path: str) -> Optional[Route]:
         if path == "/status":
             return Route(READ, lambda handler, _: handler.send_json(200, status()))
         if path == "/metrics/flush":
-            return Route(ACTION, lambda handler, _: handler.send_json(200, {"sent": flush_metrics()}))
+            return Route(ACTION, lambda handler, _: handler.send_json(200, {"sent": flush_metrics()}), operator=True)
         name = path.strip("/")
         if name in actions:
-            return Route(ACTION, lambda handler, _: handler.send_json(200, actions[name]()))
+            return Route(ACTION, lambda handler, _: handler.send_json(200, actions[name]()), operator=True)
         parts = name.split("/")
         if len(parts) == 3 and parts[0] == "lambda" and parts[2] == "invoke":
             return Route(ACTION, lambda handler, raw: invoke_as_lambda(handler, invoke_lambda, parts[1], raw))
         if len(parts) == 3 and parts[0] == "functions" and parts[2] == "invoke":
-            return Route(ACTION, lambda handler, raw: invoke_function(handler, invoke, parts[1], raw))
+            return Route(ACTION, lambda handler, raw: invoke_function(handler, invoke, parts[1], raw), operator=True)
         return None
+
+    named_operator = operator_of  # a class body cannot read an enclosing name it assigns
 
     class Handler(ControlRequestHandler):
         route_for = staticmethod(_route_for)
+        operator_of = staticmethod(named_operator)
 
     server = ThreadingHTTPServer((host, port), Handler)
     threading.Thread(target=server.serve_forever, name="devstack-control", daemon=True).start()

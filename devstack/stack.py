@@ -347,6 +347,7 @@ class LocalStack:
                 self._consumers.append(consumer)
 
     def _start_control(self) -> None:
+        from chalicelib import wiring
         from devstack.control import control_server
         from devstack.statemachines import call_handler
 
@@ -363,7 +364,8 @@ class LocalStack:
                             "database/pause": lambda: self._ecs.pause_database(),
                             "database/resume": lambda: self._ecs.resume_database()})
         self._control = control_server(CONTROL_HOST, self.control_port, status=self.status, invoke=self.invoke,
-                                       flush_metrics=flush_metrics, invoke_lambda=call_handler, actions=actions)
+                                       flush_metrics=flush_metrics, invoke_lambda=call_handler, actions=actions,
+                                       operator_of=lambda headers: wiring.current().operator_auth.require(headers))
 
     def stop(self) -> list[str]:
         """Stop every part that was started, the app first; returns what was stopped, in order."""

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -51,8 +52,9 @@ class RunningStack:
         return boto3.client(service, endpoint_url=self.aws_endpoint, region_name="us-east-1",
                             aws_access_key_id="local", aws_secret_access_key="local")
 
-    @property
+    @functools.cached_property
     def operator_token(self) -> str:
+        """Read once: the control API's actions need it while the embedded AWS restarts, too."""
         secret = self.boto3_client("secretsmanager").get_secret_value(SecretId="serverless-sre/operator-token")
         return json.loads(secret["SecretString"])[LOCAL_OPERATOR]
 
@@ -67,7 +69,7 @@ class RunningStack:
     def fire(self, function_key: str, event: Any = None) -> Any:
         """Invoke a function of infra/functions.json inside the stack now (metrics are flushed first)."""
         response = requests.post(f"{self.control_url}/functions/{function_key}/invoke",
-                                 data=json.dumps(event or {}), timeout=120)
+                                 data=json.dumps(event or {}), headers=self.operator_headers(), timeout=120)
         if response.status_code != 200:
             raise AssertionError(f"{function_key} failed: {response.status_code} {response.text}")
         return response.json()["result"]
@@ -81,12 +83,13 @@ class RunningStack:
         return self.control(f"{part}/restart")
 
     def control(self, action: str) -> dict[str, Any]:
-        response = requests.post(f"{self.control_url}/{action}", timeout=120)
+        response = requests.post(f"{self.control_url}/{action}", headers=self.operator_headers(), timeout=120)
         assert response.status_code == 200, response.text
         return response.json()
 
     def flush_metrics(self) -> int:
-        return requests.post(f"{self.control_url}/metrics/flush", timeout=30).json()["sent"]
+        return requests.post(f"{self.control_url}/metrics/flush", headers=self.operator_headers(),
+                             timeout=30).json()["sent"]
 
     def status(self) -> dict[str, Any]:
         return requests.get(f"{self.control_url}/status", timeout=10).json()

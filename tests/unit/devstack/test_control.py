@@ -31,6 +31,22 @@ def invoke_lambda(function_key, body, response_headers):
     return json.dumps({"errorType": "KeyError", "errorMessage": function_key}).encode()
 
 
+TOKEN = "the-operator-token"
+
+
+def operator_of(headers):
+    """As ``OperatorAuth.require``: the operator's name, 401 without a token, 403 for another."""
+    from chalicelib.http.errors import Forbidden, Unauthorized
+
+    value = headers.get("authorization")
+    if not value:
+        raise Unauthorized("Authentication required: send Authorization: Bearer <operator token>",
+                           headers={"WWW-Authenticate": 'Bearer realm="sre"'})
+    if value != f"Bearer {TOKEN}":
+        raise Forbidden("Operator token is not valid")
+    return "alice"
+
+
 def failing_restart():
     raise RuntimeError("the embedded AWS did not come back")
 
@@ -39,7 +55,7 @@ def failing_restart():
 def control():
     port = free_port()
     server = control_server("127.0.0.1", port, status=lambda: {"ready": True}, invoke=invoke,
-                            flush_metrics=lambda: 3, invoke_lambda=invoke_lambda,
+                            flush_metrics=lambda: 3, invoke_lambda=invoke_lambda, operator_of=operator_of,
                             actions={"database/stop": lambda: {"stopped": True}, "embedded-aws/restart": failing_restart})
     yield port
     server.shutdown()
@@ -60,9 +76,11 @@ def exchange(port, raw):
     return int(status_line.split()[1]), headers, body
 
 
-def request(port, method, path, body=b"", headers=""):
+def request(port, method, path, body=b"", headers="", token=TOKEN):
     length = f"Content-Length: {len(body)}\r\n" if body else ""
-    return exchange(port, f"{method} {path} HTTP/1.1\r\nHost: x\r\n{length}{headers}\r\n".encode() + body)
+    authorization = f"Authorization: Bearer {token}\r\n" if token else ""
+    return exchange(port, f"{method} {path} HTTP/1.1\r\nHost: x\r\n{length}{authorization}{headers}\r\n".encode()
+                    + body)
 
 
 def error_of(answer, status):
@@ -92,12 +110,14 @@ def test_a_body_over_the_limit_answers_413_json_before_it_is_read(control):
 
 
 def test_a_body_cut_short_of_its_content_length_answers_400_json(control):
-    raw = b"POST /functions/chaos-journal/invoke HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{}"
+    raw = (b"POST /functions/chaos-journal/invoke HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n"
+           b"Authorization: Bearer " + TOKEN.encode() + b"\r\n\r\n{}")
     assert "ended after" in error_of(exchange(control, raw), 400)
 
 
 def test_a_chunked_body_answers_411_json_not_an_empty_event(control):
-    raw = (b"POST /functions/chaos-journal/invoke HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    raw = (b"POST /functions/chaos-journal/invoke HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+           b"Authorization: Bearer " + TOKEN.encode() + b"\r\n\r\n"
            b"2\r\n{}\r\n0\r\n\r\n")
     assert "Content-Length" in error_of(exchange(control, raw), 411)
 
@@ -178,7 +198,7 @@ def control_with_the_stacks_invoke(monkeypatch):
     monkeypatch.setattr(functions, "handler_for", lambda function_key: handler)
     port = free_port()
     server = control_server("127.0.0.1", port, status=dict, invoke=functions.invoke, flush_metrics=lambda: 0,
-                            invoke_lambda=invoke_lambda)
+                            invoke_lambda=invoke_lambda, operator_of=operator_of)
     yield port
     server.shutdown()
     server.server_close()
@@ -210,3 +230,36 @@ def test_an_action_that_fails_answers_500_json_and_logs_why(control, caplog):
     with caplog.at_level(logging.ERROR, logger="devstack.control"):
         assert error_of(request(control, "POST", "/embedded-aws/restart"), 500) == "Internal server error"
     assert "did not come back" in caplog.text
+
+
+def audit_lines(output):
+    return [json.loads(line)["audit"] for line in output.splitlines()
+            if line.startswith("{") and '"message":"audit"' in line]
+
+
+@pytest.mark.parametrize("path", ["/database/stop", "/metrics/flush", "/functions/chaos-journal/invoke"])
+def test_an_action_without_the_operator_token_is_401_audited_and_not_done(control, capsys, path):
+    """The database switches, restarts and function runs needed no token and left no audit line."""
+    capsys.readouterr()
+    answer = request(control, "POST", path, b'{"experiment_id": "e-1"}', token=None)
+    assert error_of(answer, 401).startswith("Authentication required")
+    assert answer[1]["www-authenticate"].startswith("Bearer")
+    assert audit_lines(capsys.readouterr().out) == [
+        {"who": "unauthenticated", "action": f"control POST {path}", "target": path.strip("/"),
+         "outcome": "answered 401"}]
+
+
+def test_an_action_with_another_token_is_403(control):
+    assert error_of(request(control, "POST", "/database/stop", token="guess"), 403) == "Operator token is not valid"
+
+
+def test_an_action_is_audited_under_the_operators_name(control, capsys):
+    capsys.readouterr()
+    assert request(control, "POST", "/database/stop")[0] == 200
+    assert audit_lines(capsys.readouterr().out) == [
+        {"who": "alice", "action": "control POST /database/stop", "target": "database/stop", "outcome": "done"}]
+
+
+def test_the_status_and_the_embedded_aws_invocations_need_no_token(control):
+    assert request(control, "GET", "/status", token=None)[0] == 200
+    assert request(control, "POST", "/lambda/escalation-page/invoke", b"{}", token=None)[0] == 200
