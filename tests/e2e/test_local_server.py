@@ -11,6 +11,7 @@ import requests
 
 from chalicelib.http.limits import MAX_HEAD_BYTES, MAX_HEADER_FIELD_BYTES, MAX_HEADER_FIELDS, MAX_REQUEST_LINE_BYTES
 from tests.support.http_heads import MALFORMED_CHUNKED_BODIES, head_of
+from tests.support.raw_http import one_answer
 
 pytestmark = pytest.mark.e2e
 
@@ -18,16 +19,7 @@ pytestmark = pytest.mark.e2e
 def raw_exchange(stack, request: bytes) -> tuple[int, dict[str, str], bytes]:
     """Send bytes as they are and read one response (the server closes after an error)."""
     address = urlsplit(stack.base_url)
-    with socket.create_connection((address.hostname, address.port), timeout=10) as connection:
-        connection.sendall(request)
-        connection.shutdown(socket.SHUT_WR)
-        received = b""
-        while chunk := connection.recv(65536):
-            received += chunk
-    head, _, body = received.partition(b"\r\n\r\n")
-    status_line, *header_lines = head.decode("latin-1").split("\r\n")
-    headers = {name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in header_lines)}
-    return int(status_line.split()[1]), headers, body
+    return one_answer(address.hostname, address.port, request)
 
 
 def assert_json_error(status, headers, body, expected_status):

@@ -1,13 +1,13 @@
 """The local stack's control API, as its callers (tests, people, the embedded AWS) see it."""
 import json
 import logging
-import socket
 
 import pytest
 
 from devstack.control import control_server
 from devstack.functions import UnknownFunction
 from devstack.ports import free_port
+from tests.support.raw_http import one_answer
 
 
 class IncidentMissing(Exception):
@@ -64,16 +64,7 @@ def control():
 
 def exchange(port, raw):
     """(status, headers, body) of the one answer to ``raw``; the connection closes after it."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
-        connection.sendall(raw)
-        connection.shutdown(socket.SHUT_WR)
-        received = b""
-        while chunk := connection.recv(65536):
-            received += chunk
-    head, _, body = received.partition(b"\r\n\r\n")
-    status_line, *lines = head.decode("latin-1").split("\r\n")
-    headers = {name.lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)}
-    return int(status_line.split()[1]), headers, body
+    return one_answer("127.0.0.1", port, raw)
 
 
 def request(port, method, path, body=b"", headers="", token=TOKEN):
