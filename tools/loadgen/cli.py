@@ -157,7 +157,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     code = exit_code(summary, slo_gate=args.slo_gate)
     summary["exit_code"] = code
     if args.json:
-        print_to_stdout(lambda: print(json.dumps(summary, indent=2)))
+        print_to_stdout(lambda: print(json.dumps(summary, indent=2, allow_nan=False)))
     else:
         print_to_stdout(lambda: render_text(summary, stdout_console()))
     return code

@@ -13,6 +13,9 @@ DEFAULT_MAX_REQUESTS = 100_000
 # exhaust a process's file descriptors before they load anything.
 MAX_DURATION_SECONDS = 24 * 3600
 MAX_CLIENTS = 4096
+# Each finite alone, a rate and a duration can still multiply past what a float holds (1e308/s for
+# 1 s): the schedule then overflowed into a traceback, or into "Infinity" in the JSON report.
+MAX_SCHEDULED_ITERATIONS = 10**9
 # A request unanswered this long is a failed one: without a bound, a server that hangs held a run
 # (which waits for its requests in flight) for as long as --timeout said, past its duration.
 MAX_TIMEOUT_SECONDS = 300.0
@@ -30,6 +33,11 @@ def parse_duration(text: str | float) -> float:
     if not match:
         raise ValueError(f"not a duration: {text!r} (use e.g. 30s, 2m, 1h)")
     return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+def _count(value: float) -> str:
+    """A count for a message: short, even when it is huge or not finite."""
+    return f"{value:.3g}" if math.isfinite(value) else "more than a number holds"
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,10 @@ class LoadProfile:
         if self.duration > MAX_DURATION_SECONDS:
             raise ValueError(f"a run lasts at most {MAX_DURATION_SECONDS // 3600}h; this one would last "
                              f"{self.duration:.0f}s")
+        scheduled = self.arrivals_by(self.duration) if self.model == OPEN else 0.0
+        if not scheduled <= MAX_SCHEDULED_ITERATIONS:  # not finite, or too many
+            raise ValueError(f"a run schedules at most 10^9 iterations (rate x duration, over every stage); "
+                             f"this one would schedule {_count(scheduled)}")
         if self.model == CLOSED and not all(float(value).is_integer() for value in (self.initial, *(
                 stage.target for stage in self.stages))):  # a stage to 0.4 clients ran none and passed
             raise ValueError("the closed model's targets are numbers of clients: whole numbers "

@@ -51,6 +51,19 @@ def test_a_profile_with_a_number_that_is_not_finite_is_refused(build):
         build()
 
 
+@pytest.mark.parametrize("build", [lambda: LoadProfile.constant_rate(1e308, "1s"),
+                                   lambda: LoadProfile.constant_rate(1e6, "24h"),
+                                   lambda: LoadProfile("open", (Stage(1, 1), Stage(10, 1e308)), start=0)])
+def test_a_rate_times_a_duration_past_a_billion_iterations_is_refused(build):
+    """Each finite, their product was not: the run ended in an OverflowError, or printed "target": Infinity."""
+    with pytest.raises(ValueError, match="at most 10\\^9 iterations"):
+        build()
+
+
+def test_a_billion_iterations_or_fewer_are_scheduled():
+    assert LoadProfile.constant_rate(1e4, "24h").arrivals_by(86400) == pytest.approx(8.64e8)
+
+
 def test_a_run_longer_than_a_day_is_refused():
     with pytest.raises(ValueError, match="at most 24h"):
         LoadProfile.concurrency(2, "99999999999999999999s")

@@ -318,6 +318,28 @@ def test_a_negative_value_gets_the_same_refusal_with_or_without_the_equals_sign(
     assert refusals[0][0] == EXIT_USAGE and f"Invalid value for '{option}': {said}" in refusals[0][1]
 
 
+@pytest.mark.parametrize("argv", [["--duration", "1s"], ["--max-requests", "10", "--json"],
+                                  ["--duration", "1s", "--check", "--cleanup", "--json"]])
+def test_a_rate_whose_schedule_overflows_is_refused_before_any_request(service, tmp_path, capsys, argv):
+    path = tmp_path / "crud.json"
+    path.write_text(json.dumps(CRUD_SCENARIO))
+    code = main([str(path), "--rate", "1e308", "--base-url", service.base_url, *argv])
+    printed = capsys.readouterr()
+    assert code == EXIT_USAGE and service.paths == [] and printed.out == ""
+    assert "at most 10^9 iterations (rate x duration, over every stage)" in printed.err
+    assert len(printed.err.splitlines()) == 1
+
+
+def test_the_json_report_is_strict_json(service, tmp_path, capsys):
+    def refuse_constant(name):
+        raise AssertionError(f"{name} is no JSON")
+
+    path = tmp_path / "health.json"
+    path.write_text(json.dumps(HEALTH))
+    main([str(path), "--base-url", service.base_url, "--rate", "50", "--max-requests", "5", "--json"])
+    assert json.loads(capsys.readouterr().out, parse_constant=refuse_constant)["rate"]["target"] == 50
+
+
 def test_the_command_says_nothing_answers_before_sending_load_to_a_closed_port(capsys):
     from devstack.ports import free_port
 
