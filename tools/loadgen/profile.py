@@ -35,9 +35,9 @@ def parse_duration(text: str | float) -> float:
     return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
-def _count(value: float) -> str:
-    """A count for a message: short, even when it is huge or not finite."""
-    return f"{value:.3g}" if math.isfinite(value) else "more than a number holds"
+def short_count(value: float) -> str:
+    """A count for a message: exact while short, else in powers of ten; never hundreds of digits."""
+    return f"{value:.6g}" if math.isfinite(value) else "over 1e308"  # what a float holds
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class LoadProfile:
         scheduled = self.arrivals_by(self.duration) if self.model == OPEN else 0.0
         if not scheduled <= MAX_SCHEDULED_ITERATIONS:  # not finite, or too many
             raise ValueError(f"a run schedules at most 10^9 iterations (rate x duration, over every stage); "
-                             f"this one would schedule {_count(scheduled)}")
+                             f"this one would schedule {short_count(scheduled)}")
         if self.model == CLOSED and not all(float(value).is_integer() for value in (self.initial, *(
                 stage.target for stage in self.stages))):  # a stage to 0.4 clients ran none and passed
             raise ValueError("the closed model's targets are numbers of clients: whole numbers "

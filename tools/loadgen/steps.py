@@ -12,7 +12,8 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any, Iterable, Optional
 
-from tools.loadgen.profile import MAX_DURATION_SECONDS, LoadProfile, parse_duration
+from tools.loadgen.profile import (
+    MAX_DURATION_SECONDS, MAX_SCHEDULED_ITERATIONS, LoadProfile, parse_duration, short_count)
 from tools.loadgen.scenario import Scenario
 
 MIN_ACHIEVED_SHARE = 0.9  # of the offered rate, for a step to count as served
@@ -32,9 +33,14 @@ class StepRamp:
             raise ValueError("a ramp's rates and step duration must be finite numbers")
         if self.start_rps <= 0 or self.step_rps <= 0 or self.max_rps < self.start_rps or self.step_seconds <= 0:
             raise ValueError("steps need 0 < start <= max, a positive step and a positive step duration")
-        if self.step_count > MAX_STEPS or self.step_count * self.step_seconds > MAX_DURATION_SECONDS:
+        # As a float first: a tiny step (1:1e-310:2) made a count no int() could take, or one of 300 digits.
+        steps = self._steps_as_float()
+        if not steps <= MAX_STEPS or steps * self.step_seconds > MAX_DURATION_SECONDS:
             raise ValueError(f"a ramp has at most {MAX_STEPS} steps and lasts at most {MAX_DURATION_SECONDS // 3600}h;"
-                             f" this one has {self.step_count} of {self.step_seconds:g}s")
+                             f" this one has {short_count(steps)} steps of {self.step_seconds:g}s")
+        if not self.max_rps * self.step_seconds <= MAX_SCHEDULED_ITERATIONS:
+            raise ValueError(f"a step sends at most 10^9 requests (rate x step duration); one at the maximum rate "
+                             f"would send {short_count(self.max_rps * self.step_seconds)}")
 
     @classmethod
     def parse(cls, text: str, step_duration: str | float) -> "StepRamp":
@@ -48,9 +54,13 @@ class StepRamp:
             raise ValueError(f"not a ramp: {text!r} (use START:STEP:MAX, e.g. 5:5:50)") from None
         return cls(start, step, maximum, parse_duration(step_duration))
 
+    def _steps_as_float(self) -> float:
+        ratio = (self.max_rps - self.start_rps) / self.step_rps + 1e-9
+        return math.floor(ratio) + 1.0 if math.isfinite(ratio) else ratio
+
     @property
     def step_count(self) -> int:
-        return int(math.floor((self.max_rps - self.start_rps) / self.step_rps + 1e-9)) + 1
+        return int(self._steps_as_float())
 
     def rates(self) -> list[float]:
         return [round(self.start_rps + index * self.step_rps, 6) for index in range(self.step_count)]

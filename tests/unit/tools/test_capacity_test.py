@@ -72,6 +72,20 @@ def test_a_ramp_or_scenario_it_cannot_run_is_a_usage_error(capsys, argv, said):
     assert said in refusal(capsys, ["--no-record", "--base-url", "http://127.0.0.1:9", *argv])
 
 
+@pytest.mark.parametrize("ramp, said", [
+    ("1:1e-310:2", "this one has over 1e308 steps of 5s"),
+    ("1:1e-300:2", "this one has 1e+300 steps of 5s"),
+    ("1e308:1:1e308", "a step sends at most 10^9 requests (rate x step duration)"),
+])
+def test_a_ramp_whose_figures_overflow_is_refused_in_one_short_line(capsys, monkeypatch, ramp, said):
+    """Each was an OverflowError (exit 1), or a refusal that printed a step count of 300 digits."""
+    monkeypatch.setattr("tools.loadgen.steps.run_steps", lambda *args, **kwargs: pytest.fail("the ramp ran"))
+    printed = refusal(capsys, ["--no-record", "--base-url", "http://127.0.0.1:9", "--scenario", "health-live",
+                               "--ramp", ramp, "--step-duration", "5s"])
+    assert f"--ramp {ramp}: " in printed and said in printed
+    assert max(len(line) for line in printed.splitlines()) < 200
+
+
 @pytest.fixture
 def refusing_stack():
     """Answers every request as a stack given a wrong operator token does."""
