@@ -26,7 +26,8 @@ models:
   --clients N           closed model: N clients, each sending its next iteration when the last one ends
   --stage 30s:50        repeatable: ramp to 50 clients (with --open: 50 iterations/s) over 30 s; --start sets
                         where the ramp begins
-every run is bounded by --duration (or the stages) and --max-requests.
+every run is bounded by --duration (or the stages) and --max-requests; its setup by its repeat counts, and
+setup stops at its first failed request.
 
 thresholds (repeatable --threshold, as k6): p50|p90|p95|p99|max|mean (ms), error_rate, rate, requests, dropped,
 optionally for one request (all but rate and dropped): --threshold 'list-users.p95<200'

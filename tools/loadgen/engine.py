@@ -267,12 +267,15 @@ class Runner:
         await asyncio.gather(*(client(number) for number in range(int(round(self.profile.peak)))))
 
     async def _setup(self) -> None:
+        """Send the setup requests, bounded by their repeat counts. One failure already fails the run
+        (exit 98), so none is sent after it; those in flight finish. Sending on took a server that never
+        answers 100 timeouts' worth (~29 s at --timeout 2) to say what its first had said."""
         self.progress.phase = "setup"
         for spec in self.scenario.setup:
             counter = itertools.count()
 
             async def worker(spec: RequestSpec = spec, counter: itertools.count = counter) -> None:
-                while next(counter) < spec.repeat and not self._stop.is_set():
+                while not self._setup_over() and next(counter) < spec.repeat:
                     if not await self._iteration(spec, time.monotonic(), record=False):
                         self.setup_failures += 1
 
@@ -281,6 +284,9 @@ class Runner:
         self.progress.cancelled = 0
         self.progress.skipped = 0
         self.progress.skipped_because.clear()
+
+    def _setup_over(self) -> bool:
+        return self._stop.is_set() or self.setup_failures > 0
 
     async def run(self, on_start: Optional[Callable[[], None]] = None) -> RunResult:
         import aiohttp

@@ -194,8 +194,8 @@ def render_text(summary: dict[str, Any], console: Any) -> None:
         console.print(f"[yellow]cancelled[/]: {requests['cancelled']} of the requests sent had no answer when the run "
                       "ended; they are in no latency or status figure")
     if requests["setup_failures"]:
-        console.print(f"[red]setup[/]: {requests['setup_failures']} setup requests failed; the load ran without "
-                      "the data they were to store")
+        console.print(f"[red]setup[/]: {requests['setup_failures']} setup requests failed (none was sent after the "
+                      "first failure); the load ran without the data they were to store")
     table = Table(title="latency (ms)" + (", from the scheduled start" if summary["profile"]["model"] == "open"
                                           else ""))
     for column in ("request", "count", "p50", "p90", "p95", "p99", "max", "unexpected"):

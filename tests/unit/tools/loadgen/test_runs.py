@@ -280,6 +280,43 @@ def test_the_command_exits_98_when_a_setup_request_failed(service, tmp_path, cap
     assert report["requests"]["setup_failures"] == 1
 
 
+def test_setup_sends_nothing_after_its_first_failure(service, tmp_path, capsys):
+    """A setup of 600 sent all 600 to a service that refused the first, for the same exit 98."""
+    from tools.loadgen.engine import SETUP_CONCURRENCY
+
+    service.fail_every = 1
+    path = tmp_path / "seeded.json"
+    path.write_text(json.dumps({**HEALTH, "setup": [
+        {"name": "seed", "method": "POST", "path": "/users", "repeat": 600, "expect": [201], "records": "create",
+         "json": {"name": "Seed", "email": "seed-${unique}@example.com"}}], "cleanup": {"delete": "/users/{id}"}}))
+    code = main([str(path), "--base-url", service.base_url, "--rate", "1", "--duration", "1s", "--max-requests", "1",
+                 "--cleanup", "--json"])
+    assert code == EXIT_SETUP
+    assert 1 <= len([path for path in service.paths if path.startswith("POST")]) <= SETUP_CONCURRENCY
+
+
+@pytest.fixture
+def silent_port():
+    """A port that accepts connections (the kernel's backlog does) and never answers."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    listener.close()
+
+
+def test_setup_against_a_server_that_never_answers_ends_with_its_first_timeouts(silent_port):
+    """100 setup requests at a 1 s timeout took 13 s, 8 at a time, to fail as the first had."""
+    seeded = {**HEALTH, "setup": [{"name": "seed", "method": "GET", "path": "/ping", "repeat": 100}]}
+    started = time.monotonic()
+    report = run_load(silent_port, parse_scenario(seeded), LoadProfile.concurrency(1, "1s", max_requests=1, timeout=1),
+                      slos=OBJECTIVES)
+    assert time.monotonic() - started < 6
+    assert exit_code(report) == EXIT_SETUP
+
+
 def test_the_command_refuses_zero_clients_instead_of_running_the_default(capsys):
     with pytest.raises(SystemExit) as exited:
         main(["health-live", "--clients", "0", "--base-url", "http://127.0.0.1:9"])
