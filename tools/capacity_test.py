@@ -23,8 +23,8 @@ from tools.loadgen.local_stack import local_port, run_command, token_command
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 EXIT_CODES = ("\b\nexit codes: 0 measured (and recorded unless --no-record), 1 the stack refused the token or the "
-              "point could not be recorded,\n2 bad options or nothing answers at the base URL, 130 stopped with "
-              "Ctrl-C (nothing recorded).")
+              "point could not be recorded,\n2 bad options or nothing answers at the base URL, 98 a setup request "
+              "failed (no step ran, nothing recorded),\n130 stopped with Ctrl-C (nothing recorded).")
 STEP_FIELDS = ("offered_rps", "achieved_rps", "completed", "p50_ms", "p99_ms", "mean_ms", "concurrency", "held",
                "broke")
 
@@ -85,9 +85,14 @@ def capacity_test(base_url: str, token: Optional[str], *, scenario: str = "users
     if token:
         check_token(base_url, token)
     result = run_steps(base_url, load, steps, seed=seed, max_in_flight=max_in_flight, interruptible=interruptible)
-    # An interrupted ramp did not find where the service breaks: its highest held step is no saturation point.
-    stored = record(base_url, token, saturation_body(result, tasks=tasks)) if token and not result["interrupted"] else None
+    stored = record(base_url, token, saturation_body(result, tasks=tasks)) if token and measured(result) else None
     return {"result": result, "recorded": stored}
+
+
+def measured(result: dict[str, Any]) -> bool:
+    """Whether the ramp found where the service breaks: an interrupted ramp did not, and one whose setup
+    failed measured a service without its seed data (its steps are not run)."""
+    return not result["interrupted"] and not result["setup_failures"]
 
 
 def build_command() -> "click.Command":
@@ -116,7 +121,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     from tools.command_line import parse_options, refuse
     from tools.loadgen import ScenarioError, check_base_url, load_scenario
     from tools.loadgen.cli import nothing_answers_at
-    from tools.loadgen.report import EXIT_INTERRUPTED
+    from tools.loadgen.report import EXIT_INTERRUPTED, EXIT_SETUP
     from tools.loadgen.steps import StepRamp, check_one_request_per_iteration
 
     ctx = parse_options(build_command(), argv, "capacity-test")
@@ -155,7 +160,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"{step['offered_rps']:>8g} req/s offered  {step['achieved_rps']:>8g} served  "
               f"p99 {p99:>8} ms  concurrency {step['concurrency']:>6g}  "
               f"{'held' if step['held'] else 'BROKE: ' + step['broke']}")
-    if result["interrupted"]:
+    if not measured(result):
         print(f"capacity-test: {result['breaking_reason']}")
     elif result["highest_holding_rps"] is None:
         print(f"no step held the SLOs, not even the first; {result['breaking_reason']}")
@@ -173,6 +178,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     if result["interrupted"]:
         print("capacity-test: interrupted; nothing recorded", file=sys.stderr)
         return EXIT_INTERRUPTED
+    if result["setup_failures"]:
+        print(f"capacity-test: {result['setup_failures']} setup requests failed; no step ran, nothing recorded",
+              file=sys.stderr)
+        return EXIT_SETUP
     return 0
 
 

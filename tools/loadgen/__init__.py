@@ -59,7 +59,8 @@ async def run_load_async(base_url: str, scenario: Scenario, profile: LoadProfile
                          seed: Optional[int] = None, console: Any = None,
                          after_run_headers: Optional[Mapping[str, str]] = None, ledger: Any = None,
                          interruptible: bool = False,
-                         on_start: Optional[Callable[[], None]] = None) -> dict[str, Any]:
+                         on_start: Optional[Callable[[], None]] = None,
+                         load_after_failed_setup: bool = True) -> dict[str, Any]:
     """Run ``scenario`` against ``base_url``; returns the report (see ``report.summarize``).
 
     ``slos``: objectives to judge (default: those of slos/*.yaml). ``check``: run the integrity
@@ -70,6 +71,8 @@ async def run_load_async(base_url: str, scenario: Scenario, profile: LoadProfile
     ``interruptible``: Ctrl-C ends the run early and still reports (for the command line).
     ``on_start``: called when the load starts, after the setup requests (the reliability tests
     start their fault schedule there: the report's timeline counts seconds from that moment).
+    ``load_after_failed_setup``: False sends no load after a failed setup request (the capacity test:
+    a rate measured without the seed data is no saturation point); the report then counts no request.
     """
     from tools.loadgen.cleanup import CleanupReport, clean_up_until_ctrl_c
     from tools.loadgen.engine import Runner
@@ -97,7 +100,7 @@ async def run_load_async(base_url: str, scenario: Scenario, profile: LoadProfile
 
         display = asyncio.create_task(show_progress(runner, console))
     try:
-        result = await runner.run(on_start=on_start)
+        result = await runner.run(on_start=on_start, load_after_failed_setup=load_after_failed_setup)
     finally:
         runner.progress.finished = True
         if display is not None:

@@ -288,26 +288,34 @@ class Runner:
     def _setup_over(self) -> bool:
         return self._stop.is_set() or self.setup_failures > 0
 
-    async def run(self, on_start: Optional[Callable[[], None]] = None) -> RunResult:
+    async def _load(self, on_start: Optional[Callable[[], None]]) -> float:
+        """The measured load; returns how long it lasted, in seconds."""
+        self.progress.phase = "load"
+        self.progress.started = time.monotonic()
+        self.recorder.origin = self.progress.started
+        if on_start is not None:
+            on_start()
+        if self.profile.model == OPEN:
+            await self._open_model()
+        else:
+            await self._closed_model()
+        return time.monotonic() - self.progress.started
+
+    async def run(self, on_start: Optional[Callable[[], None]] = None, *,
+                  load_after_failed_setup: bool = True) -> RunResult:
+        """Setup, then the load (not sent after a failed setup request unless ``load_after_failed_setup``)."""
         import aiohttp
 
         started_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         connector = aiohttp.TCPConnector(limit=max(self.profile.max_in_flight, int(self.profile.peak) + 1),
                                          limit_per_host=0, ttl_dns_cache=300)
         timeout = aiohttp.ClientTimeout(total=self.profile.timeout)
+        wall = 0.0
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
             self._session = session
             await self._setup()
-            self.progress.phase = "load"
-            self.progress.started = time.monotonic()
-            self.recorder.origin = self.progress.started
-            if on_start is not None:
-                on_start()
-            if self.profile.model == OPEN:
-                await self._open_model()
-            else:
-                await self._closed_model()
-            wall = time.monotonic() - self.progress.started
+            if load_after_failed_setup or not self.setup_failures:
+                wall = await self._load(on_start)
             self.progress.phase = "done"
             self.progress.finished = True
         return RunResult(run_id=self.run_id, base_url=self.base_url, scenario=self.scenario, profile=self.profile,

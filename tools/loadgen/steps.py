@@ -115,6 +115,8 @@ async def run_steps_async(base_url: str, scenario: Scenario, ramp: StepRamp, *,
 
     ``interruptible`` (the command line): Ctrl-C ends the ramp at the step it interrupts, which is
     not judged (``interrupted`` in the result), and the cleanup still runs; a second Ctrl-C stops it.
+    A failed setup request ends the ramp before its first step's load (``setup_failures`` in the
+    result): each step would measure a service without the scenario's seed data. The cleanup still runs.
     """
     from tools.loadgen import run_load_async
     from tools.loadgen.cleanup import CleanupReport, clean_up_until_ctrl_c
@@ -129,17 +131,22 @@ async def run_steps_async(base_url: str, scenario: Scenario, ramp: StepRamp, *,
     steps = []
     broke_at: Optional[dict[str, Any]] = None
     interrupted_at: Optional[float] = None
+    setup_failures = 0
     for number, rate in enumerate(ramp.rates(), start=1):
         expected = rate * ramp.step_seconds
         profile = LoadProfile.constant_rate(rate, ramp.step_seconds, max_requests=int(expected * 1.2) + 10,
                                             max_in_flight=max_in_flight, timeout=timeout)
         summary = await run_load_async(base_url, scenario, profile, slos=objectives, seed=seed, ledger=stored,
-                                       run_id=f"{ramp_id}-step{number}", interruptible=interruptible)
+                                       run_id=f"{ramp_id}-step{number}", interruptible=interruptible,
+                                       load_after_failed_setup=False)
         # The seed data is stored once, by the first step: each step storing it again grew the table
         # by its setup (users-list: 100 users a step), so later steps measured a larger service.
         scenario = replace(scenario, setup=())
         if summary["interrupted"]:
             interrupted_at = rate
+            break
+        if summary["requests"]["setup_failures"]:
+            setup_failures = summary["requests"]["setup_failures"]
             break
         broke = _judge(summary, rate, ramp.step_seconds)
         steps.append(step_record(summary, rate, broke))
@@ -157,6 +164,9 @@ async def run_steps_async(base_url: str, scenario: Scenario, ramp: StepRamp, *,
     highest = held[-1] if held else None
     if interrupted_at is not None:
         ended = f"interrupted (Ctrl-C) during the step at {interrupted_at:g} requests/s, which was not judged"
+    elif setup_failures:
+        ended = (f"setup: {setup_failures} setup requests failed, so the ramp did not start (its steps would have "
+                 "measured a service without the scenario's seed data)")
     elif broke_at is not None:
         ended = broke_at["broke"]
     else:
@@ -168,7 +178,8 @@ async def run_steps_async(base_url: str, scenario: Scenario, ramp: StepRamp, *,
             "highest_holding_rps": highest["offered_rps"] if highest else None,
             "concurrency_at_highest": highest["concurrency"] if highest else None,
             "breaking_rps": broke_at["offered_rps"] if broke_at else None,
-            "breaking_reason": ended, "interrupted": interrupted_at is not None, "cleanup": cleanup}
+            "breaking_reason": ended, "interrupted": interrupted_at is not None, "setup_failures": setup_failures,
+            "cleanup": cleanup}
 
 
 def run_steps(base_url: str, scenario: Scenario, ramp: StepRamp, **kwargs: Any) -> dict[str, Any]:

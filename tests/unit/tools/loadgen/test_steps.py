@@ -1,4 +1,5 @@
 """Step mode: the ramp's rates and when a step counts as broken (no network: judged from summaries)."""
+import json
 import os
 import signal
 import threading
@@ -133,3 +134,33 @@ def test_a_ramps_requests_carry_its_run_id_and_its_cleanup_is_tagged_with_it(ser
     assert len(deletes) == 3 and all(headers["X-Correlation-Id"] == f"{result['run_id']}-cleanup"
                                      and headers["Accept"] == "application/json" for headers in deletes)
     assert all(headers["X-Correlation-Id"].startswith(result["run_id"]) for headers, _ in seen)
+
+
+def test_a_failed_setup_request_ends_the_ramp_before_its_first_step_and_deletes_what_setup_stored(service):
+    service.false_conflicts = 1  # one of the five creates is refused (409); the other four store their user
+    seeded = {**SEEDED_WITH_CLEANUP, "setup": [{**SEEDED_WITH_CLEANUP["setup"][0], "repeat": 5, "expect": [201]}]}
+    result = run_steps(service.base_url, parse_scenario(seeded), StepRamp.parse("10:10:30", "0.5s"),
+                       slos=LENIENT_LATENCY)
+    assert result["setup_failures"] == 1 and result["steps"] == []
+    assert result["highest_holding_rps"] is None and result["breaking_rps"] is None
+    assert result["breaking_reason"].startswith("setup: 1 setup requests failed, so the ramp did not start")
+    assert not [path for path in service.paths if path.startswith("GET /ping")]
+    assert (result["cleanup"]["left"], result["cleanup"]["deleted"]) == (4, 4) and service.users == {}
+
+
+def test_the_capacity_test_exits_98_and_records_nothing_when_setup_failed(service, tmp_path, capsys, monkeypatch):
+    """It reported a held rate and exited 0 (with a token, recorded it) while loadgen exited 98."""
+    from tools.capacity_test import main
+
+    path = tmp_path / "seeded.json"
+    path.write_text(json.dumps({**HEALTH, "setup": [
+        {"name": "s", "method": "GET", "path": "/health/live", "expect": [201], "repeat": 3}]}))
+    monkeypatch.setattr("tools.capacity_test.check_token", lambda *args, **kwargs: None)
+    monkeypatch.setattr("tools.capacity_test.record", lambda *args, **kwargs: pytest.fail("a point was recorded"))
+    code = main(["--token", "t", "--base-url", service.base_url, "--scenario", str(path), "--ramp", "5:5:5",
+                 "--step-duration", "1s"])
+    printed = capsys.readouterr()
+    assert code == 98
+    assert "capacity-test: setup: 3 setup requests failed, so the ramp did not start" in printed.out
+    assert "3 setup requests failed; no step ran, nothing recorded" in printed.err
+    assert not [path for path in service.paths if path.startswith("GET /ping")]
