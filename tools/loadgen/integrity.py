@@ -36,6 +36,7 @@ class UnlistedError(RuntimeError):
 class Ledger:
     expected: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> fields as last acknowledged
     deleted: set[str] = field(default_factory=set)
+    delete_statuses: dict[str, int] = field(default_factory=dict)  # id -> the 2xx its delete was answered
     uncertain: set[str] = field(default_factory=set)
     unacknowledged_creates: int = 0
     # Unique values (field, value lowercased) that acknowledged writes stored, and those a 409 refused.
@@ -73,14 +74,17 @@ class Ledger:
         elif step.records == "delete":
             if acknowledged:
                 self.deleted.add(resource_id)
+                self.delete_statuses[resource_id] = status
             elif not refused:
                 self.uncertain.add(resource_id)
 
 
 @dataclass
 class IntegrityReport:
-    checked_present: int = 0
-    checked_gone: int = 0
+    checked_present: int = 0  # acknowledged creates checked (not: found present)
+    checked_gone: int = 0  # acknowledged deletes checked (not: found gone)
+    stored_as_sent: int = 0  # of the creates checked, those listed once with what was sent (or last updated)
+    gone: int = 0  # of the deletes checked, those neither listed nor read
     checked_conflicts: int = 0
     uncertain: int = 0
     unacknowledged_creates: int = 0
@@ -95,6 +99,7 @@ class IntegrityReport:
 
     def summary(self) -> dict[str, Any]:
         return {"ok": self.ok, "checked_present": self.checked_present, "checked_gone": self.checked_gone,
+                "stored_as_sent": self.stored_as_sent, "gone": self.gone,
                 "checked_conflicts": self.checked_conflicts,
                 "uncertain": self.uncertain, "unacknowledged_creates": self.unacknowledged_creates,
                 "listed": self.listed, "missing": self.missing[:50], "extra": self.extra[:50],
@@ -174,21 +179,25 @@ async def _compare(session: Any, base_url: str, spec: IntegritySpec, ledger: Led
                        if found[0].get(name) != value}
             if differs:
                 report.missing.append({"id": resource_id, "problem": "stored differently", "fields": differs})
+            else:
+                report.stored_as_sent += 1
 
     gone = sorted(ledger.deleted - ledger.uncertain)
     slots = asyncio.Semaphore(READ_CONCURRENCY)
 
     async def still_there(resource_id: str) -> Optional[dict[str, Any]]:
+        answered = f"delete answered {ledger.delete_statuses[resource_id]}"
         if resource_id in by_id:
-            return {"id": resource_id, "problem": "deleted (204) but still listed"}
+            return {"id": resource_id, "problem": f"{answered} but still listed"}
         async with slots, session.get(base_url + spec.read.replace("{id}", resource_id)) as response:
             if response.status != 404:
-                return {"id": resource_id, "problem": f"deleted (204) but GET answers {response.status}"}
+                return {"id": resource_id, "problem": f"{answered} but GET answers {response.status}"}
         return None
 
     report.checked_gone = len(gone)
-    report.extra.extend(problem for problem in await asyncio.gather(*(still_there(rid) for rid in gone))
-                        if problem)
+    still = [problem for problem in await asyncio.gather(*(still_there(rid) for rid in gone)) if problem]
+    report.gone = len(gone) - len(still)
+    report.extra.extend(still)
     listed_unique = {(name, str(item[name]).lower()) for name in spec.unique for item in listed
                      if item.get(name) is not None}
     for conflict in ledger.conflicts:

@@ -227,10 +227,12 @@ def render_text(summary: dict[str, Any], console: Any) -> None:
     integrity = summary.get("integrity")
     if integrity:
         state = "[green]ok[/]" if integrity["ok"] else "[red]FAILED[/]"
-        console.print(f"integrity {state}: {integrity['checked_present']} acknowledged present, "
-                      f"{integrity['checked_gone']} deleted gone, {integrity['uncertain']} uncertain, "
-                      f"{integrity['unacknowledged_creates']} creates unacknowledged (a 5xx or no answer); "
-                      f"missing {integrity['missing_count']}, extra {integrity['extra_count']}")
+        console.print(f"integrity {state}: {integrity['checked_present']} acknowledged creates checked: "
+                      f"{integrity['stored_as_sent']} stored once as sent; {integrity['checked_gone']} acknowledged "
+                      f"deletes checked: {integrity['gone']} gone, {integrity['checked_gone'] - integrity['gone']} "
+                      f"still there; {integrity['uncertain']} uncertain, {integrity['unacknowledged_creates']} "
+                      f"creates unacknowledged (a 5xx or no answer); missing {integrity['missing_count']}, "
+                      f"extra {integrity['extra_count']}")
         if integrity.get("error"):
             console.print(f"  [red]not checked[/] {integrity['error']}")
         for problem in integrity["missing"][:10]:

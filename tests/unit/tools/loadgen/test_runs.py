@@ -171,7 +171,32 @@ def test_the_integrity_check_names_lost_creates_and_deletes_that_did_not_happen(
     integrity = report["integrity"]
     assert not integrity["ok"]
     assert [problem["problem"] for problem in integrity["missing"]] == ["acknowledged but not listed"]
-    assert [problem["problem"] for problem in integrity["extra"]] == ["deleted (204) but still listed"]
+    assert [problem["problem"] for problem in integrity["extra"]] == ["delete answered 204 but still listed"]
+    assert integrity["gone"] == integrity["checked_gone"] - 1
+    assert integrity["stored_as_sent"] == integrity["checked_present"] - 1
+
+
+def test_the_integrity_report_says_what_it_checked_and_what_it_found_and_the_status_a_delete_got(service):
+    """It said "0 acknowledged present, 6 deleted gone" of 6 deletes still listed, each "deleted (204)"
+    though its answer was a 200 (a GET marked as the delete)."""
+    from rich.console import Console
+
+    from tools.loadgen.report import render_text
+
+    create = {key: value for key, value in CRUD_SCENARIO["requests"][0].items() if key != "follow_ups"}
+    not_a_delete = {"name": "read", "method": "GET", "path": "/users/${create.json.id}", "expect": [200],
+                    "records": "delete", "id": "${create.json.id}"}
+    scenario = parse_scenario({**CRUD_SCENARIO, "requests": [{**create, "follow_ups": [not_a_delete]}]})
+    report = run_load(service.base_url, scenario, LoadProfile.concurrency(1, "30s", max_requests=12),
+                      slos=OBJECTIVES, check=True)
+    integrity = report["integrity"]
+    assert (integrity["checked_present"], integrity["stored_as_sent"]) == (0, 0)
+    assert (integrity["checked_gone"], integrity["gone"], integrity["extra_count"]) == (6, 0, 6)
+    assert {problem["problem"] for problem in integrity["extra"]} == {"delete answered 200 but still listed"}
+    console = Console(record=True, width=400)
+    render_text(report, console)
+    assert ("integrity FAILED: 0 acknowledged creates checked: 0 stored once as sent; 6 acknowledged deletes "
+            "checked: 0 gone, 6 still there;") in console.export_text()
 
 
 def test_a_write_the_open_model_cancelled_after_sending_it_is_not_judged_and_is_counted_cancelled(service):
