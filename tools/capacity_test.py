@@ -22,9 +22,10 @@ from typing import Any, Optional
 from tools.loadgen.local_stack import local_port, run_command, token_command
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
-EXIT_CODES = ("\b\nexit codes: 0 measured (and recorded unless --no-record), 1 the stack refused the token or the "
-              "point could not be recorded,\n2 bad options or nothing answers at the base URL, 98 a setup request "
-              "failed (no step ran, nothing recorded),\n130 stopped with Ctrl-C (nothing recorded).")
+EXIT_CODES = ("\b\nexit codes: 0 measured (and recorded unless --no-record), 1 the stack refused the token, the "
+              "base URL\ndid not answer its check as the service does, or the point could not be recorded, 2 bad "
+              "options or\nnothing answers at the base URL, 98 a setup request failed (no step ran, nothing "
+              "recorded), 130 stopped\nwith Ctrl-C (nothing recorded).")
 STEP_FIELDS = ("offered_rps", "achieved_rps", "completed", "p50_ms", "p99_ms", "mean_ms", "concurrency", "held",
                "broke")
 
@@ -60,11 +61,33 @@ def _token_hint(base_url: str) -> str:
 
 def check_token(base_url: str, token: str, timeout: float = 30.0) -> None:
     """Refuse a token the stack will not take before the ramp, not after it: an empty body is
-    checked for the token first (401/403) and then refused as invalid (400), so nothing is stored."""
+    checked for the token first (401/403) and then refused as invalid (400, the missing fields named in
+    ``details``), so nothing is stored. Any other answer is no such stack: a server that is not the
+    service (501 from a static file server) ran the whole ramp, then failed the recording."""
     response = _post_saturation(base_url, token, {}, timeout)
     if response.status_code in (401, 403):
         raise RuntimeError(f"the stack refused the operator token ({response.status_code} {response.text})"
                            f"{_token_hint(base_url)}")
+    if not _refused_as_invalid(response):
+        raise RuntimeError(f"{base_url} does not answer as the service: the token check (POST /sre/capacity/saturation "
+                           f"with an empty point) expects a 400 naming the missing fields, and got {_excerpt(response)}")
+
+
+def _refused_as_invalid(response: Any) -> bool:
+    """Whether ``response`` is the service's refusal of an empty point: 400, its fields in ``details``."""
+    if response.status_code != 400:
+        return False
+    try:
+        body = response.json()
+    except ValueError:  # not JSON: not the service's answer
+        return False
+    return isinstance(body, dict) and isinstance(body.get("details"), dict)
+
+
+def _excerpt(response: Any) -> str:
+    """The status and the start of the body, on one line."""
+    text = " ".join(response.text.split())
+    return f"{response.status_code} {text[:120]}{'...' if len(text) > 120 else ''}".strip()
 
 
 def record(base_url: str, token: str, body: dict[str, Any], timeout: float = 30.0) -> dict[str, Any]:

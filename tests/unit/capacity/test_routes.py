@@ -138,6 +138,16 @@ def test_a_recorded_saturation_point_appears_in_the_plan_per_unit(api_client):
     assert plan["saturation_point"]["task"] is None
 
 
+def test_an_empty_point_with_a_good_token_is_the_400_the_capacity_tests_token_check_expects(api_client):
+    from types import SimpleNamespace
+
+    from tools.capacity_test import _refused_as_invalid
+
+    response = api_client.http.post("/sre/capacity/saturation", headers=OPERATOR, body=json.dumps({}))
+    assert _refused_as_invalid(SimpleNamespace(status_code=response.status_code, json=lambda: response.json_body))
+    assert api_client.http.get("/sre/capacity").json_body["saturation_point"]["concurrent execution"] is None
+
+
 def test_recording_a_saturation_point_requires_the_operator_token(api_client):
     response = api_client.http.post("/sre/capacity/saturation", headers={"Content-Type": "application/json"},
                                     body=json.dumps(saturation_body()))

@@ -118,6 +118,61 @@ def test_a_refused_operator_token_fails_before_the_ramp_saying_so(capsys, monkey
     assert "the stack refused the operator token (403" in printed and "make token PORT=" in printed
 
 
+@pytest.fixture
+def answering_stack():
+    """Answers every POST as the test says: (status, content type, body)."""
+    answer = {}
+
+    class Answer(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            status, content_type, payload = answer["reply"]
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format, *args):
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    answer["base_url"] = f"http://127.0.0.1:{server.server_address[1]}"
+    yield answer
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("reply, said", [
+    ((501, "text/html", b"<html>\n<title>Error response</title>\n<p>Error code: 501</p></html>"),
+     "got 501 <html> <title>Error response</title> <p>Error code: 501</p></html>"),
+    ((200, "application/json", b'{"ok": true}'), 'got 200 {"ok": true}'),
+    ((400, "text/plain", b"Bad Request"), "got 400 Bad Request"),
+    ((404, "application/json", b'{"error": "Not found"}'), 'got 404 {"error": "Not found"}'),
+])
+def test_a_server_that_is_not_the_service_fails_the_token_check_before_the_ramp(capsys, monkeypatch,
+                                                                                answering_stack, reply, said):
+    """A static file server's 501 passed the check; the whole ramp ran, then the recording failed."""
+    from tools.capacity_test import main
+
+    answering_stack["reply"] = reply
+    monkeypatch.setattr("tools.loadgen.steps.run_steps", lambda *args, **kwargs: pytest.fail("the ramp ran"))
+    assert main(["--token", "x", "--base-url", answering_stack["base_url"]]) == 1
+    printed = capsys.readouterr().err
+    assert "does not answer as the service: the token check (POST /sre/capacity/saturation with an empty point) " \
+           "expects a 400 naming the missing fields, and got" in printed and said in printed
+    assert len(printed.splitlines()) == 1
+
+
+def test_the_services_answer_to_a_good_token_passes_the_check(answering_stack):
+    from tools.capacity_test import check_token
+
+    answering_stack["reply"] = (400, "application/json",
+                                b'{"error": "Validation failed", "details": {"scenario": ["Required text."]}}')
+    check_token(answering_stack["base_url"], "good")
+
+
 def test_ctrl_c_during_the_ramp_says_nothing_was_recorded(capsys, monkeypatch, refusing_stack):
     from tools.capacity_test import main
 
