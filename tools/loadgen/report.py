@@ -215,7 +215,7 @@ def render_text(summary: dict[str, Any], console: Any) -> None:
         if verdict.get("measured") is None:
             console.print(f"SLO {verdict['slo']}: {mark} ({verdict['reason']})")
         elif verdict["kind"] == "latency":
-            console.print(f"SLO {verdict['slo']}: {verdict['measured']:.2%} of valid requests under "
+            console.print(f"SLO {verdict['slo']}: {verdict['measured']:.2%} of valid requests answered under "
                           f"{verdict['threshold_ms']} ms, objective {verdict['objective']:.2%}: {mark}")
         else:
             console.print(f"SLO {verdict['slo']}: error ratio {verdict['error_ratio']:.3%}, budget "

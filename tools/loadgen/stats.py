@@ -94,12 +94,16 @@ class Recorder:
             self.timeline.setdefault(second, Counter())[status_class(outcome.status)] += 1
         if outcome.status in REFUSALS and not outcome.retry_after:
             self.refusals_without_retry_after += 1
+        # As the service counts its SLI events (chalicelib/observability/metrics.py): every request but a
+        # 4xx is valid, for both SLOs. A request without an answer is valid and a server error, and it is
+        # no good latency event: the latency SLI counts valid requests *answered* under the threshold, and
+        # a refused connection's instant failure counted as fast.
         if not 400 <= outcome.status < 500:
             self.valid += 1
             if outcome.status == 0 or outcome.status >= 500:
                 self.server_errors += 1
             for threshold in self.thresholds_ms:
-                if latency_us < threshold * 1000:
+                if outcome.status and latency_us < threshold * 1000:
                     self.valid_under[threshold] += 1
         if not outcome.ok:
             self.unexpected += 1

@@ -262,6 +262,27 @@ def test_the_timeline_counts_every_answer_by_second_and_status_class(service):
     assert totals == {"2xx": 15, "5xx": 5}
 
 
+def test_a_request_without_an_answer_is_a_valid_event_of_both_slos_and_no_good_latency_event(service):
+    """Every request of an https:// run against an http server failed at once, and the latency SLO said
+    "measured 1.0, met True"."""
+    report = run_load(service.base_url.replace("http://", "https://"), parse_scenario(HEALTH),
+                      LoadProfile.concurrency(1, "5s", max_requests=5), slos=OBJECTIVES)
+    assert report["requests"]["completed"] == 5 and not any(status.isdigit() for status in report["statuses"])
+    verdicts = {verdict["slo"]: verdict for verdict in report["slo"]}
+    assert (verdicts["latency"]["measured"], verdicts["latency"]["met"]) == (0.0, False)
+    assert (verdicts["success"]["error_ratio"], verdicts["success"]["met"]) == (1.0, False)
+
+
+def test_an_answer_under_the_threshold_is_a_good_latency_event_whatever_its_status():
+    """The service's latency SLI counts every valid request answered in time, a 5xx too."""
+    from tools.loadgen.stats import Outcome, Recorder
+
+    recorder = Recorder((200,))
+    for status in (200, 500, 0, 404):
+        recorder.record(Outcome(name="ping", status=status, latency_us=1000, service_time_us=1000, ok=status == 200))
+    assert (recorder.valid, recorder.valid_under[200], recorder.server_errors) == (3, 2, 2)
+
+
 def test_the_objectives_are_those_of_the_shipped_slos():
     from chalicelib.slo.config import load_slos
 
