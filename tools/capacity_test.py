@@ -152,6 +152,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     if not args.token and not args.no_record:
         refuse(ctx, "an operator token is needed to record the point (--token or OPERATOR_TOKEN"
                     f"{_token_hint(args.base_url)}), or pass --no-record")
+    if args.tasks is not None and args.no_record:
+        refuse(ctx, "--tasks gives the unit of the recorded point; with --no-record nothing is recorded")
     try:
         StepRamp.parse(args.ramp, args.step_duration)
     except ValueError as exc:

@@ -9,6 +9,7 @@ from typing import Any, Optional, Sequence
 from urllib.parse import urlsplit
 
 import click
+from click.core import ParameterSource
 
 from tools.command_line import CONTEXT_SETTINGS, Duration, parse_options, print_to_stdout, refuse, stdout_console
 from tools.loadgen.local_stack import local_port, run_command
@@ -103,6 +104,10 @@ def parse_arguments(argv: Optional[Sequence[str]]) -> SimpleNamespace:
             if given:
                 refuse(ctx, f"--{option} shapes a ramp of --stage; without one, give --rate R (open model) "
                             "or --clients N (closed model)")
+    open_model = ctx.params["rate"] is not None or (ctx.params["stage"] and ctx.params["open"])
+    if not open_model and ctx.get_parameter_source("max_in_flight") is not ParameterSource.DEFAULT:
+        refuse(ctx, "--max-in-flight caps the open model's outstanding requests (--rate, or --stage with --open); "
+                    "the closed model has one per client (--clients)")
     return SimpleNamespace(**ctx.params)
 
 

@@ -48,6 +48,12 @@ def test_fewer_than_one_task_is_refused_before_any_request(capsys):
     assert "--tasks" in refusal(capsys, ["--no-record", "--tasks", "0", "--base-url", "http://127.0.0.1:9"])
 
 
+def test_tasks_without_a_recording_is_refused(capsys):
+    """--tasks sets the unit of the recorded point; with --no-record it was accepted and ignored."""
+    assert "--tasks gives the unit of the recorded point; with --no-record nothing is recorded" in refusal(
+        capsys, ["--no-record", "--tasks", "3", "--base-url", "http://127.0.0.1:9"])
+
+
 def test_a_base_url_where_nothing_answers_is_refused_before_the_ramp(capsys, monkeypatch):
     from devstack.ports import free_port
 

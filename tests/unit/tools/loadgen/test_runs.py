@@ -375,12 +375,23 @@ def test_the_command_refuses_zero_clients_instead_of_running_the_default(capsys)
     (["--start", "0"], "--start shapes a ramp of --stage"),
     (["--clients", "3", "--stage", "10s:5"], "--clients with --stage: the stages give the clients"),
     (["--rate", "3", "--stage", "10s:5"], "--rate with --stage: the stages give the rate"),
+    (["--clients", "3", "--max-in-flight", "10"], "--max-in-flight caps the open model's outstanding requests"),
+    (["--max-in-flight=256"], "--max-in-flight caps the open model's outstanding requests"),
+    (["--stage", "10s:5", "--max-in-flight", "10"], "--max-in-flight caps the open model's outstanding requests"),
 ])
 def test_a_model_option_the_run_would_ignore_is_refused(capsys, argv, said):
     """`loadgen users-list --open --duration 1m` ran the closed model with 8 clients without a word."""
     with pytest.raises(SystemExit) as exited:
         main(["health-live", *argv, "--base-url", "http://127.0.0.1:9"])
     assert exited.value.code == EXIT_USAGE and said in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["--rate", "3", "--max-in-flight", "10"],
+                                  ["--stage", "10s:5", "--open", "--max-in-flight", "10"]])
+def test_max_in_flight_shapes_the_open_model(argv):
+    from tools.loadgen.cli import parse_arguments, profile_from
+
+    assert profile_from(parse_arguments(["health-live", *argv])).max_in_flight == 10
 
 
 @pytest.mark.parametrize("option, value, said", [
