@@ -17,7 +17,7 @@ import json
 import os
 import sys
 from types import SimpleNamespace
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from tools.loadgen.local_stack import local_port, run_command, token_command
 
@@ -99,7 +99,8 @@ def record(base_url: str, token: str, body: dict[str, Any], timeout: float = 30.
 
 def capacity_test(base_url: str, token: Optional[str], *, scenario: str = "users-list", ramp: str = "5:5:60",
                   step_duration: str = "5s", tasks: Optional[int] = None, seed: Optional[int] = None,
-                  max_in_flight: int = 256, interruptible: bool = False) -> dict[str, Any]:
+                  max_in_flight: int = 256, interruptible: bool = False,
+                  on_ramp_start: Optional[Callable[[str], None]] = None) -> dict[str, Any]:
     from tools.loadgen import check_base_url, load_scenario
     from tools.loadgen.steps import StepRamp, run_steps
 
@@ -107,7 +108,8 @@ def capacity_test(base_url: str, token: Optional[str], *, scenario: str = "users
     check_base_url(base_url)
     if token:
         check_token(base_url, token)
-    result = run_steps(base_url, load, steps, seed=seed, max_in_flight=max_in_flight, interruptible=interruptible)
+    result = run_steps(base_url, load, steps, seed=seed, max_in_flight=max_in_flight, interruptible=interruptible,
+                       on_ramp_start=on_ramp_start)
     stored = record(base_url, token, saturation_body(result, tasks=tasks)) if token and measured(result) else None
     return {"result": result, "recorded": stored}
 
@@ -138,6 +140,10 @@ def build_command() -> "click.Command":
     ]
     return click.Command("capacity-test", params=options, help=__doc__.replace("``", "`"), epilog=EXIT_CODES,
                          context_settings=CONTEXT_SETTINGS)
+
+
+def _print_ramp_id(ramp_id: str) -> None:
+    print(f"ramp run {ramp_id} (each step's requests carry it in X-Correlation-Id)", flush=True)
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -171,7 +177,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     try:
         outcome = capacity_test(args.base_url, None if args.no_record else args.token, scenario=args.scenario,
                                 ramp=args.ramp, step_duration=args.step_duration, tasks=args.tasks, seed=args.seed,
-                                interruptible=True)
+                                interruptible=True, on_ramp_start=_print_ramp_id)
     except (ValueError, RuntimeError) as exc:
         print(f"capacity-test: {exc}", file=sys.stderr)
         return 1
@@ -179,7 +185,6 @@ def main(argv: Optional[list[str]] = None) -> int:
         print("capacity-test: interrupted; nothing recorded", file=sys.stderr)
         return EXIT_INTERRUPTED
     result = outcome["result"]
-    print(f"ramp run {result['run_id']} (each step's requests carry it in X-Correlation-Id)")
     for step in result["steps"]:
         p99 = "-" if step["p99_ms"] is None else format(step["p99_ms"], ".1f")
         print(f"{step['offered_rps']:>8g} req/s offered  {step['achieved_rps']:>8g} served  "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 from tools.loadgen.profile import (
     MAX_DURATION_SECONDS, MAX_SCHEDULED_ITERATIONS, LoadProfile, parse_duration, short_count)
@@ -108,7 +108,8 @@ def step_record(summary: dict[str, Any], offered: float, broke: Optional[str]) -
 
 async def run_steps_async(base_url: str, scenario: Scenario, ramp: StepRamp, *,
                           slos: Optional[Iterable[Any]] = None, max_in_flight: int = 256, timeout: float = 10.0,
-                          seed: Optional[int] = None, interruptible: bool = False) -> dict[str, Any]:
+                          seed: Optional[int] = None, interruptible: bool = False,
+                          on_ramp_start: Optional[Callable[[str], None]] = None) -> dict[str, Any]:
     """Run the ramp; returns every step and the highest rate that held the objectives. Then what the
     steps stored (the first step's seed data, what each created) is deleted, as ``loadgen --cleanup``
     does, when the scenario says how (``cleanup`` in the result).
@@ -117,6 +118,8 @@ async def run_steps_async(base_url: str, scenario: Scenario, ramp: StepRamp, *,
     not judged (``interrupted`` in the result), and the cleanup still runs; a second Ctrl-C stops it.
     A failed setup request ends the ramp before its first step's load (``setup_failures`` in the
     result): each step would measure a service without the scenario's seed data. The cleanup still runs.
+    ``on_ramp_start``: called with the ramp's run id before the first step (the command line prints it
+    then: a ramp lasts minutes, and its requests carry the id).
     """
     from tools.loadgen import run_load_async
     from tools.loadgen.cleanup import CleanupReport, clean_up_until_ctrl_c
@@ -126,6 +129,8 @@ async def run_steps_async(base_url: str, scenario: Scenario, ramp: StepRamp, *,
     check_one_request_per_iteration(scenario)
     # One id for the ramp: each step's run id starts with it, and the cleanup's requests carry it.
     ramp_id = new_run_id()
+    if on_ramp_start is not None:
+        on_ramp_start(ramp_id)
     stored = Ledger()
     objectives = list(slos) if slos is not None else None
     steps = []

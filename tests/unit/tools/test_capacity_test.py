@@ -190,13 +190,40 @@ def test_ctrl_c_during_the_ramp_says_nothing_was_recorded(capsys, monkeypatch, r
     assert "interrupted; nothing recorded" in capsys.readouterr().err
 
 
+def announcing(result, printed_by_then=None):
+    """A stand-in for run_steps that gives ``result``, announcing its id before its first step as run_steps
+    does; ``printed_by_then`` (a capsys) gets what was printed until that moment, in its ``seen`` list."""
+    seen = []
+
+    def run_steps(*args, on_ramp_start, **kwargs):
+        on_ramp_start(result["run_id"])
+        if printed_by_then is not None:
+            seen.append(printed_by_then.readouterr().out)
+        return result
+
+    run_steps.seen = seen
+    return run_steps
+
+
+def test_the_ramp_id_is_printed_before_the_first_step(capsys, monkeypatch, refusing_stack):
+    """It was printed after the last step: the default ramp is over a minute of silence."""
+    from tools.capacity_test import main
+
+    held = {**RESULT, "interrupted": False, "setup_failures": 0, "cleanup": None}
+    ramp = announcing(held, printed_by_then=capsys)
+    monkeypatch.setattr("tools.loadgen.steps.run_steps", ramp)
+    assert main(["--no-record", "--base-url", refusing_stack]) == 0
+    assert ramp.seen == ["ramp run lg-20261206T154630-e0b34f (each step's requests carry it in X-Correlation-Id)\n"]
+    assert "ramp run" not in capsys.readouterr().out  # once
+
+
 def test_a_ramp_ended_by_ctrl_c_records_nothing_and_says_what_its_cleanup_did(capsys, monkeypatch, refusing_stack):
     from tools.capacity_test import main
 
     interrupted = {**RESULT, "steps": [], "highest_holding_rps": None, "breaking_rps": None, "interrupted": True,
                    "breaking_reason": "interrupted (Ctrl-C) during the step at 5 requests/s, which was not judged",
                    "cleanup": {"left": 100, "deleted": 100, "failed": 0, "failures": [], "error": None}}
-    monkeypatch.setattr("tools.loadgen.steps.run_steps", lambda *args, **kwargs: interrupted)
+    monkeypatch.setattr("tools.loadgen.steps.run_steps", announcing(interrupted))
     monkeypatch.setattr("tools.capacity_test.check_token", lambda *args, **kwargs: None)
     monkeypatch.setattr("tools.capacity_test.record", lambda *args, **kwargs: pytest.fail("an interrupted ramp was recorded"))
     assert main(["--token", "t", "--base-url", refusing_stack]) == 130

@@ -164,3 +164,10 @@ def test_the_capacity_test_exits_98_and_records_nothing_when_setup_failed(servic
     assert "capacity-test: setup: 3 setup requests failed, so the ramp did not start" in printed.out
     assert "3 setup requests failed; no step ran, nothing recorded" in printed.err
     assert not [path for path in service.paths if path.startswith("GET /ping")]
+
+
+def test_a_ramp_announces_its_id_before_its_first_request(service):
+    announced = []
+    result = run_steps(service.base_url, parse_scenario(SEEDED_WITH_CLEANUP), StepRamp.parse("10:10:10", "0.5s"),
+                       slos=LENIENT_LATENCY, on_ramp_start=lambda ramp_id: announced.append((ramp_id, len(service.paths))))
+    assert announced == [(result["run_id"], 0)]
