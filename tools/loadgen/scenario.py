@@ -16,6 +16,7 @@ import math
 import random
 import re
 from collections import Counter
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -33,6 +34,10 @@ JSON_SCALARS = (str, int, float, bool, type(None))
 
 class ScenarioError(ValueError):
     pass
+
+
+class DuplicateKey(ValueError):
+    """A key given twice in one mapping of a scenario file: YAML and JSON parsers keep the last one silently."""
 
 
 class MissingValue(LookupError):
@@ -253,12 +258,75 @@ def load_scenario(path_or_name: str | Path) -> Scenario:
         if len(content) > MAX_SCENARIO_BYTES:
             raise ValueError(f"larger than {MAX_SCENARIO_BYTES // 1024} KiB")
         text = content.decode("utf-8")
-        document = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        document = _load_json(text) if path.suffix == ".json" else yaml.load(text, Loader=_unique_key_loader())
+    except DuplicateKey as exc:
+        raise ScenarioError(f"{path_or_name}: {exc}") from None
     except (OSError, ValueError, yaml.YAMLError) as exc:  # a directory, not UTF-8, not JSON/YAML
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ScenarioError(f"{path_or_name}: cannot be read as a {'JSON' if path.suffix == '.json' else 'YAML'} "
                             f"scenario: {reason}") from None
     return parse_scenario(document, str(path))
+
+
+def _load_json(text: str) -> Any:
+    """``json.loads``, refusing a key given twice in one object (DuplicateKey, naming where)."""
+    repeated: list[tuple[dict[str, Any], str]] = []
+
+    def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        mapping: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in mapping and not repeated:
+                repeated.append((mapping, key))
+            mapping[key] = value
+        return mapping
+
+    document = json.loads(text, object_pairs_hook=unique_keys)
+    if repeated:  # where, once the whole document is there: the hook sees an object before its parent
+        mapping, key = repeated[0]
+        raise DuplicateKey(f"{_path_of(document, mapping)}: the key {key!r} is given twice")
+    return document
+
+
+def _path_of(document: Any, target: Any) -> str:
+    """Where ``target`` (by identity) is in ``document``: ``requests/0/headers``, or ``(document)``."""
+    pending: list[tuple[Any, str]] = [(document, "")]
+    while pending:  # iterative: a deeply nested document would exhaust the recursion limit
+        value, where = pending.pop()
+        if value is target:
+            return where or "(document)"
+        children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        pending.extend((child, f"{where}/{name}" if where else str(name)) for name, child in children)
+    return "(document)"
+
+
+@lru_cache(maxsize=1)
+def _unique_key_loader() -> Any:
+    """yaml.SafeLoader, refusing a key given twice in one mapping (DuplicateKey, naming its line and column).
+    A merge (``<<: *defaults``) may still supply a key the mapping gives: YAML says the mapping's wins."""
+    import yaml
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            if isinstance(node, yaml.MappingNode):
+                _refuse_repeated_keys(self, node)
+            return super().construct_mapping(node, deep=deep)
+
+    return UniqueKeyLoader
+
+
+def _refuse_repeated_keys(loader: Any, node: Any) -> None:
+    first_at: dict[Any, Any] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, Hashable):  # the constructor refuses it, saying so
+            continue
+        if key in first_at:
+            mark, first = key_node.start_mark, first_at[key]
+            raise DuplicateKey(f"line {mark.line + 1}, column {mark.column + 1}: the key {key!r} is given twice "
+                               f"(first at line {first.line + 1}, column {first.column + 1})")
+        first_at[key] = key_node.start_mark
 
 
 def shipped_scenarios() -> list[str]:

@@ -120,6 +120,32 @@ def test_a_yaml_value_json_cannot_send_is_refused_with_where_it_is(tmp_path, bod
         load_scenario(path)
 
 
+@pytest.mark.parametrize("name, content, said", [
+    ("s.yaml", "name: s\nrequests:\n  - name: a\n    method: GET\n    path: /a\n    path: /b\n",
+     r"s.yaml: line 6, column 5: the key 'path' is given twice \(first at line 5, column 5\)"),
+    ("s.yaml", "name: s\nname: t\nrequests: [{name: a, method: GET, path: /a}]\n",
+     r"s.yaml: line 2, column 1: the key 'name' is given twice \(first at line 1, column 1\)"),
+    ("s.json", '{"name": "s", "requests": [{"name": "a", "method": "GET", "path": "/a", "headers": '
+               '{"Accept": "text/plain", "Accept": "application/json"}}]}',
+     "s.json: requests/0/headers: the key 'Accept' is given twice"),
+    ("s.json", '{"name": "s", "name": "t", "requests": [{"name": "a", "method": "GET", "path": "/a"}]}',
+     r"s.json: \(document\): the key 'name' is given twice"),
+])
+def test_a_key_given_twice_is_refused_naming_it_and_where(tmp_path, name, content, said):
+    """The parsers kept the last silently: a scenario ran another request than the one read first."""
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(ScenarioError, match=said):
+        load_scenario(path)
+
+
+def test_a_yaml_merge_may_still_give_a_key_the_mapping_overrides(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("name: s\nsetup:\n  - &base {name: seed, method: GET, path: /a}\n"
+                    "requests:\n  - <<: *base\n    name: ping\n    path: /b\n")
+    assert load_scenario(path).requests[0].path == "/b"
+
+
 def test_a_yaml_alias_that_holds_itself_is_refused(tmp_path):
     path = tmp_path / "s.yaml"
     path.write_text("name: s\nrequests:\n  - name: a\n    method: POST\n    path: /users\n    json: &a [*a]\n")
@@ -204,3 +230,13 @@ def test_weights_whose_sum_is_not_finite_are_refused():
     document["requests"].append({"name": "list", "method": "GET", "path": "/users", "weight": 1e308})
     with pytest.raises(ScenarioError, match="test.yaml: requests: the weights add up to more than a number holds"):
         parse_scenario(document, "test.yaml")
+
+
+def test_the_command_refuses_a_key_given_twice_with_exit_2_in_one_line(tmp_path, capsys):
+    from tools.loadgen.cli import main
+
+    path = tmp_path / "s.yaml"
+    path.write_text("name: s\nrequests:\n  - {name: a, method: GET, path: /a, path: /b}\n")
+    assert main([str(path), "--clients", "1", "--duration", "1s", "--base-url", "http://127.0.0.1:9"]) == 2
+    assert capsys.readouterr().err == (f"loadgen: {path}: line 3, column 38: the key 'path' is given twice "
+                                       "(first at line 3, column 28)\n")
