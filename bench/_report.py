@@ -91,7 +91,8 @@ def rows(bench: list[dict[str, Any]], reliability: list[dict[str, Any]],
         errors = sum(count for status, count in run["statuses"].items() if not status.isdigit() or status >= "500")
         yield ("integrity", f"{run['variant']}: {run['fault']}",
                f"{run['requests']} requests, {errors} 5xx/unanswered in the fault window; "
-               f"{integrity['checked_present']} writes present, {integrity['checked_gone']} deletes gone, "
+               f"{integrity['stored_as_sent']} of {integrity['checked_present']} writes present, "
+               f"{integrity['gone']} of {integrity['checked_gone']} deletes gone, "
                f"{integrity['checked_conflicts']} 409s real; SLO bad events {run['slo_bad_events']['success']} "
                f"(success), {run['slo_bad_events']['latency']} (latency)",
                "nothing lost, recovers by itself", _verdict(integrity["ok"]))

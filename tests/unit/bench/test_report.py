@@ -14,7 +14,8 @@ BENCH = [
      "stack_to_ceiling": 0.55, "stack_to_peer": 1.47, "ecs_to_ceiling": 0.75, "ecs_to_peer": 2.0},
 ]
 RELIABILITY = [{"variant": "lambda", "fault": "dynamodb-failing", "requests": 100, "statuses": {"201": 60, "503": 40},
-                "integrity": {"ok": True, "checked_present": 50, "checked_gone": 10, "checked_conflicts": 30},
+                "integrity": {"ok": True, "checked_present": 50, "stored_as_sent": 50, "checked_gone": 10,
+                                              "gone": 10, "checked_conflicts": 30},
                 "slo_bad_events": {"success": 40, "latency": 2}}]
 DETECTION = [{"first_page_s": 50.2, "first_slo_page_s": 95.0, "budget_s": 180}]
 
