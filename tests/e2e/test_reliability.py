@@ -165,8 +165,8 @@ def test_acknowledged_writes_survive_the_fault_and_the_service_recovers_by_itsel
     figures = {"variant": stack.variant, "fault": fault.name, "requests": report["requests"]["completed"],
                "statuses": report["statuses"], "fault_window_s": [window.began, window.ended],
                "integrity": {key: report["integrity"][key] for key in
-                             ("ok", "checked_present", "checked_gone", "checked_conflicts", "uncertain",
-                              "missing_count", "extra_count", "error")},
+                             ("ok", "checked_present", "stored_as_sent", "checked_gone", "gone", "checked_conflicts",
+                              "uncertain", "missing_count", "extra_count", "error")},
                "slo_bad_events": {"success": _bad(before, after, "success"), "latency": _bad(before, after, "latency")},
                "p99_ms": report["latency_ms"]["p99_ms"]}
     record("reliability", "RELIABILITY_FIGURES", **figures)
