@@ -236,19 +236,29 @@ class DatabaseGuard:
         unknown = [prefix for prefix in prefixes if prefix not in self.cache_prefixes]
         if self.ledger is not None and unknown:
             raise ValueError(f"prefixes {unknown} are not among the guard's cache_prefixes")
+        ran = False
+
+        def running() -> T:
+            nonlocal ran
+            ran = True
+            return call()
+
         try:
             # Refused by an open breaker before announcing: retried writes during an outage would
             # otherwise make every remembered page unservable.
             self._refuse_while_open()
             announced_at = self.cache.clock()
             self._announce(keys + prefixes, announced_at)
-            result = self.breaker.call(call)
+            result = self.breaker.call(running)
         except BreakerOpenError as exc:
             raise ServiceUnavailable("User store is unavailable; nothing was written, retry later",
                                      retry_after_seconds=exc.retry_after_seconds) from None
         finally:
-            # Also after a failure: a timed-out write may have been applied.
-            self.cache.written(keys, prefixes)
+            # Also after a failure: a timed-out write may have been applied. A write refused before
+            # its call (an open breaker, an unwritable ledger) changed nothing: what is remembered
+            # stays servable (forgetting it made every stale read of it a 503 for the outage).
+            if ran:
+                self.cache.written(keys, prefixes)
         finished_at = self.cache.clock()
         if finished_at - announced_at > self.write_within_seconds:
             # Applied later than the announcement covers: announce its end before acknowledging it.

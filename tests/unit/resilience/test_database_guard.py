@@ -315,3 +315,23 @@ def test_a_write_refused_by_the_open_breaker_announces_nothing(fleet_guard, brea
     with pytest.raises(ServiceUnavailable):
         fleet_guard.write(lambda: None, keys=["user:1"], prefixes=["list:"])
     assert ledger.latest(["user:1", "list:"]) is None
+
+
+def test_a_write_refused_by_the_open_breaker_keeps_what_is_remembered_servable(guard, breaker):
+    """It forgot the user and every list page: each stale read became a 503 for the rest of the outage."""
+    guard.read("user:1", lambda: "ada")
+    guard.read("list:page-1", lambda: ["ada"])
+    breaker.open()
+    with pytest.raises(ServiceUnavailable):
+        guard.write(lambda: "never called", keys=["user:1"], prefixes=["list:"])
+    assert guard.read("user:1", lambda: "never called") == ("ada", False)
+    assert guard.read("list:page-1", lambda: "never called") == (["ada"], False)
+
+
+def test_a_write_the_ledger_refused_keeps_what_is_remembered_servable(fleet_guard, breaker, clock, ledger):
+    fleet_guard.read("user:1", lambda: "ada")
+    clock.advance(60)
+    ledger.available = False
+    with pytest.raises(ServiceUnavailable):
+        fleet_guard.write(lambda: "never called", keys=["user:1"])
+    assert fleet_guard.cache.recall("user:1")[1] == "ada"
