@@ -283,12 +283,14 @@ class Wiring:
 
     @cached_property
     def webhook_sender(self) -> Any:
+        from chalicelib.observability.request_context import record_chaos_experiment
         from chalicelib.webhooks.sender import WebhookSender
 
         webhooks = self.settings.webhooks
         return WebhookSender(webhooks.url, lambda: self.secrets.read_field(webhooks.signing_secret, "key"),
                              webhooks.timeout_seconds, allow_plain_http=self.settings.local.webhook_receiver,
-                             faults=self.chaos_faults)
+                             faults=self.chaos_faults,
+                             on_inject=lambda fault: record_chaos_experiment(fault.experiment_id))
 
     @cached_property
     def user_created_staging(self) -> Any:

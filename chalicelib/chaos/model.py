@@ -34,8 +34,10 @@ FAULT_KINDS = ROUTE_KINDS | DYNAMODB_KINDS | WEBHOOK_KINDS
 ALL_ROUTES = "*"
 DATABASE_TARGET = "database"
 WEBHOOK_TARGET = "webhook"
-# Never touched by a "*" route fault: the control plane (to stop the experiment) and the probes.
-PROTECTED_PREFIXES = ("/sre/", "/health")
+# Never touched by a "*" route fault: the control plane (to stop the experiment), the probes, and the
+# local stack's own routes (its webhook receiver, its fault switch), which are no route of the API
+# and so not among the targets a "*" experiment locks (``definition.targets``).
+PROTECTED_PREFIXES = ("/sre/", "/health", "/_local/")
 # Never touched by any route fault, even one that names them: a fault here would answer the
 # operator's stop with the injected error and keep the experiment from being stopped.
 CHAOS_CONTROL_PREFIX = "/sre/chaos/"

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from chalicelib.webhooks.events import WebhookEvent
 from chalicelib.webhooks.signing import signed_headers
@@ -22,10 +22,13 @@ class WebhookNotConfigured(Exception):
 class WebhookSender:
     def __init__(self, url: str, key_reader: Callable[[], str], timeout_seconds: float = 2.0, http: Any = None,
                  clock: Callable[[], float] = time.time, allow_plain_http: bool = False, faults: Any = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 on_inject: Optional[Callable[[Any], None]] = None) -> None:
         """``allow_plain_http``: the local stack's receiver answers on http://127.0.0.1; ``faults``: the
-        process's ``chalicelib.chaos.active.ActiveFaults`` (webhook failures and timeouts)."""
+        process's ``chalicelib.chaos.active.ActiveFaults`` (webhook failures and timeouts);
+        ``on_inject`` hears each fault injected (the request it touched names the experiment)."""
         self._faults = faults
+        self._on_inject = on_inject
         self._sleep = sleep
         self.url = url
         self.timeout_seconds = timeout_seconds
@@ -61,6 +64,8 @@ class WebhookSender:
         fault = self._faults.webhook_fault() if self._faults is not None else None
         if fault is None:
             return
+        if self._on_inject is not None:
+            self._on_inject(fault)
         from chalicelib.chaos.model import WEBHOOK_TIMEOUT
 
         if fault.kind == WEBHOOK_TIMEOUT:

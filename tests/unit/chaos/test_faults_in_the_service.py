@@ -70,6 +70,16 @@ def test_a_star_fault_never_touches_the_control_plane_or_the_probes(client, inje
     assert client.http.get("/api/users").status_code == 500
 
 
+def test_a_star_fault_never_touches_the_local_stacks_own_routes():
+    """It failed the local webhook receiver's deliveries, a route no "*" experiment locks."""
+    from chalicelib.chaos.definition import targets
+
+    star = fault(kind="route_error", target="*")
+    assert not star.applies_to_route("/_local/webhook-receiver")
+    locked = targets({"method": [{"type": "fault", "fault": {"kind": "route_error", "target": "*"}}]})
+    assert all(star.applies_to_route(target.removeprefix("route:")) for target in locked)
+
+
 def test_an_expired_fault_is_ignored_though_still_stored(client, inject):
     inject(fault(kind="route_error", target="*", magnitude=500, expires_in=-1))
     assert client.http.get("/api/users").status_code == 200
@@ -115,3 +125,18 @@ def test_a_webhook_timeout_fault_waits_at_most_the_sender_timeout(inject, wired,
     with pytest.raises(WebhookFailed, match="ReadTimeoutError"):
         sender.send(WebhookEvent(event_id="evt-1", event_type="user.created", body="{}"))
     assert slept == [2]
+
+
+def test_a_webhook_fault_names_its_experiment_in_the_request_it_touched(inject, wired, tables):
+    """Requests a webhook failure touched carried no chaos_experiment, unlike route and DynamoDB faults."""
+    from chalicelib.observability.request_context import begin_request, record_chaos_experiment
+    from chalicelib.webhooks.events import WebhookEvent
+    from chalicelib.webhooks.sender import WebhookFailed, WebhookSender
+
+    sender = WebhookSender("https://hooks.example.com/in", lambda: "key", faults=wired.chaos_faults,
+                           on_inject=lambda injected: record_chaos_experiment(injected.experiment_id))
+    inject(fault(kind="webhook_failure", target="webhook", magnitude=503))
+    facts = begin_request()
+    with pytest.raises(WebhookFailed):
+        sender.send(WebhookEvent(event_id="evt-1", event_type="user.created", body="{}"))
+    assert facts.chaos_experiment == "exp-0001"
