@@ -121,6 +121,8 @@ class AlertLifecycle:
                                   extra={"slo": evaluation.slo})
 
     def _hand_off(self, lock: OpenAlert) -> None:
+        # Whatever the sink does with it, the transition is a log line (the local console shows it).
+        self.logger.warning("slo alert opened", extra={"alert": lock.alert.to_json()})
         try:
             self.sink.alert_opened(lock.alert)
         except Exception:  # the lock stays not-handed-off and the next run retries
@@ -131,6 +133,7 @@ class AlertLifecycle:
     def _resolve(self, lock: OpenAlert, end: datetime, verdict: Mapping[str, Any], reason: str) -> str:
         alert = resolved(lock.alert, end, verdict, reason)
         self.locks.resolve(lock, alert)
+        self.logger.info("slo alert resolved", extra={"alert": alert.to_json()})
         try:
             self.sink.alert_resolved(alert)
         except Exception:  # the resolution is stored; the incident side can reconcile from it

@@ -30,16 +30,17 @@ class AlertSink(Protocol):
 
 
 class LoggingAlertSink:
-    """One structured log line per transition, nothing else."""
+    """Logs only: the evaluator logs every transition whatever the sink ("slo alert opened",
+    "slo alert resolved"); this sink adds one line per run while page tiers fire."""
 
     def __init__(self, logger: Any) -> None:
         self._logger = logger
 
     def alert_opened(self, alert: Alert) -> None:
-        self._logger.warning("slo alert opened", extra={"alert": alert.to_json()})
+        pass  # logged by the evaluator already (``AlertLifecycle``)
 
     def alert_resolved(self, alert: Alert) -> None:
-        self._logger.info("slo alert resolved", extra={"alert": alert.to_json()})
+        pass  # logged by the evaluator already
 
     def slo_evaluated(self, evaluation: SloEvaluation) -> None:
         if evaluation.firing_pages:

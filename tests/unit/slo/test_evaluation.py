@@ -1,4 +1,5 @@
 """The evaluator against moto CloudWatch and DynamoDB: known counts in, exact figures out."""
+import json
 from datetime import timedelta
 
 from chalicelib.wiring import current as wired
@@ -389,3 +390,19 @@ def test_a_run_that_overlaps_another_still_sees_the_page_the_other_opened(make_e
     assert [alert.tier for alert in evaluation.firing_pages] == ["page-fast"]
     assert (report.alerts_opened, loser_sink.opened) == ([], [])
     assert latest("success")["open_alerts"] == [winner_sink.opened[0]["id"]]
+
+
+def test_every_alert_transition_is_logged_whatever_the_sink(make_evaluator, put_counts, clock, sink, capsys):
+    """With the default sink (incidents) no line said an alert opened: the local console never showed one."""
+    fill(put_counts, T0 - timedelta(minutes=60), 60, valid_requests=100, good_availability=0, latency_good_200ms=100)
+    evaluator = make_evaluator()
+    capsys.readouterr()
+    evaluator.run()
+    fill(put_counts, T0, 10, valid_requests=1000, good_availability=1000, latency_good_200ms=1000)
+    clock.advance(minutes=10)
+    evaluator.run()
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"level"')]
+    transitions = [(line["level"], line["message"], line["alert"]["tier"]) for line in lines
+                   if line["message"].startswith("slo alert")]
+    assert ("WARNING", "slo alert opened", "page-fast") in transitions
+    assert ("INFO", "slo alert resolved", "page-fast") in transitions
