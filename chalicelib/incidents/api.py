@@ -222,6 +222,8 @@ def confirm_ack_link(service: IncidentService, signer: AckLinkSigner, request: A
         claims = _verified(signer, incident_id, request)
         acting.operator = _responder(claims)
         incident = _load(service, incident_id)
+        if incident.status != "resolved" and service.ack_link_used(incident_id, claims.nonce):
+            raise Forbidden("This acknowledge link has already been used")  # its button would be refused
         acting.outcome = "resolved: nothing to acknowledge" if incident.status == "resolved" else "confirmation shown"
     if incident.status == "resolved":  # its button led to a JSON 409: nothing is left to acknowledge
         return _html(f"{incident.id} is resolved", (

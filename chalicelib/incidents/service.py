@@ -83,6 +83,8 @@ class IncidentStore(Protocol):
 
     def use_ack_link(self, incident_id: str, nonce: str) -> bool: ...
 
+    def ack_link_used(self, incident_id: str, nonce: str) -> bool: ...
+
     def release_ack_link(self, incident_id: str, nonce: str) -> None: ...
 
     def take_over_escalation(self, incident_id: str, execution: str, event: TimelineEvent) -> Optional[Incident]: ...
@@ -376,6 +378,9 @@ class IncidentService:
     def consume_ack_link(self, incident_id: str, nonce: str) -> bool:
         """Mark a page's acknowledge link used; False when it already was (links are single use)."""
         return self._store.use_ack_link(incident_id, nonce)
+
+    def ack_link_used(self, incident_id: str, nonce: str) -> bool:
+        return self._store.ack_link_used(incident_id, nonce)
 
     def release_ack_link(self, incident_id: str, nonce: str) -> None:
         """The link ``nonce`` works again: the acknowledgement it was used for could not be stored."""

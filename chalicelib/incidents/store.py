@@ -346,6 +346,9 @@ class DynamoDBIncidentStore:
                                ~model.used_ack_links.contains(nonce))
         return updated is not None
 
+    def ack_link_used(self, incident_id: str, nonce: str) -> bool:
+        return nonce in (self._load(incident_id).used_ack_links or ())
+
     def release_ack_link(self, incident_id: str, nonce: str) -> None:
         """The link ``nonce`` may be used again."""
         self._update(incident_id, [self._models.incident.used_ack_links.delete({nonce})])

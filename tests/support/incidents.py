@@ -129,6 +129,11 @@ class InMemoryIncidentStore:
                            and current.escalation_execution == execution,
                            escalation_status="resuming", task_token=None)
 
+    def ack_link_used(self, incident_id: str, nonce: str) -> bool:
+        with self._lock:
+            self.get(incident_id)
+            return nonce in self._used_links.get(incident_id, set())
+
     def use_ack_link(self, incident_id: str, nonce: str) -> bool:
         with self._lock:
             self.get(incident_id)

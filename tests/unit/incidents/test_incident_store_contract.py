@@ -108,6 +108,14 @@ def test_an_ack_link_is_used_once(store):
     assert store.use_ack_link("inc-0123456789abcdef", "a" * 16) is False
 
 
+def test_whether_an_ack_link_was_used_is_read_without_using_it(store):
+    store.create(incident())
+    assert store.ack_link_used("inc-0123456789abcdef", "a" * 16) is False
+    store.use_ack_link("inc-0123456789abcdef", "a" * 16)
+    assert store.ack_link_used("inc-0123456789abcdef", "a" * 16) is True
+    assert store.ack_link_used("inc-0123456789abcdef", "b" * 16) is False
+
+
 def test_a_released_ack_link_may_be_used_again(store):
     store.create(incident())
     store.use_ack_link("inc-0123456789abcdef", "a" * 16)

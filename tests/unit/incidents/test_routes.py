@@ -506,6 +506,13 @@ def test_a_used_link_used_again_is_audited_as_refused_to_its_responder(api_clien
          "outcome": "refused 403: This acknowledge link has already been used"}]
 
 
+def test_a_used_link_opened_again_is_403_not_a_button_its_post_would_refuse(api_client, signer, incident_id):
+    path = _link_path(signer, incident_id)
+    assert api_client.http.post(path, headers=FORM).status_code == 200
+    opened = api_client.http.get(path)
+    assert opened.status_code == 403 and "already been used" in opened.body.decode()
+
+
 def test_a_link_whose_acknowledgement_failed_is_audited_as_failed(api_client, signer, incident_id, service,
                                                                    monkeypatch, capsys):
     def store_unreachable(*args, **kwargs):
