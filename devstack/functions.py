@@ -40,6 +40,14 @@ class UnknownFunction(LookupError):
     """No function of infra/functions.json has this key (a KeyError would be any handler's own)."""
 
 
+class FunctionThrottled(Exception):
+    """The function's reserved concurrency is 0 (a chaos ``lambda_throttle``): Lambda runs none of its
+    invocations (TooManyRequestsException); a schedule's run or a queue's batch waits for the next try."""
+
+    def __init__(self, function_name: str) -> None:
+        super().__init__(f"{function_name} is throttled: its reserved concurrency is 0")
+
+
 def function_spec(function_key: str) -> dict[str, Any]:
     try:
         return definitions("functions")[function_key]

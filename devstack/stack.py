@@ -89,6 +89,7 @@ class LocalStack:
         self._meter: Any = None
         self._meter_middleware: Any = None
         self._session: Any = None
+        self._lambda: Any = None
         self._ready = threading.Event()
         self._consumers: list[Any] = []
         self._ecs: Any = None
@@ -239,12 +240,30 @@ class LocalStack:
         from devstack.functions import function_spec, invoke
 
         function_spec(function_key)
+        self._refuse_if_throttled(f"serverless-sre-{function_key}")
         if self._forwarder is not None:
             self._forwarder.flush()
         if self._meter is None:
             return invoke(function_key, event)
         with self._meter.invocation(f"serverless-sre-{function_key}"):
             return invoke(function_key, event)
+
+    def _refuse_if_throttled(self, function_name: str) -> None:
+        """As Lambda does with a reserved concurrency of 0 (a chaos ``lambda_throttle`` sets it): no run."""
+        from botocore.exceptions import ClientError
+
+        from devstack.functions import FunctionThrottled
+
+        if self._lambda is None:
+            self._lambda = self.client("lambda")  # one client: building one costs more than the call
+        try:
+            reserved = self._lambda.get_function_concurrency(FunctionName=function_name)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                return  # not deployed to the embedded AWS: nothing can throttle it
+            raise
+        if reserved.get("ReservedConcurrentExecutions") == 0:
+            raise FunctionThrottled(function_name)
 
     def status(self) -> dict[str, Any]:
         return {"ready": self._ready.is_set(), "variant": self.config.variant, "base_url": self.base_url,

@@ -118,3 +118,57 @@ def test_invoking_an_unknown_function_raises_unknown_function_before_it_is_meter
     finally:
         shutil.rmtree(stack._state_dir, ignore_errors=True)
     assert records == []
+
+
+class ReservedConcurrency:
+    """The Lambda client's one call the stack makes before a run: a function's reserved concurrency."""
+
+    def __init__(self, reserved=None, missing=False):
+        self.reserved, self.missing = reserved, missing
+
+    def get_function_concurrency(self, FunctionName):
+        if self.missing:
+            from botocore.exceptions import ClientError
+
+            raise ClientError({"Error": {"Code": "ResourceNotFoundException", "Message": FunctionName}},
+                              "GetFunctionConcurrency")
+        return {} if self.reserved is None else {"ReservedConcurrentExecutions": self.reserved}
+
+
+@pytest.fixture
+def bare_stack():
+    import shutil
+
+    from devstack.stack import LocalStack, StackConfig
+
+    stack = LocalStack(StackConfig(aws_port=1, control_port=2))
+    yield stack
+    shutil.rmtree(stack._state_dir, ignore_errors=True)
+
+
+def test_a_function_throttled_to_zero_is_not_run_and_says_so(bare_stack, monkeypatch):
+    """A chaos lambda_throttle set the reserved concurrency to 0 and the local schedule ran the function anyway."""
+    import devstack.functions as functions
+    from devstack.functions import FunctionThrottled
+    from devstack.lambda_metrics import InvocationMeter
+
+    ran = []
+    monkeypatch.setattr(functions, "invoke", lambda key, event: ran.append(key))
+    bare_stack._lambda = ReservedConcurrency(reserved=0)
+    records = []
+    bare_stack._meter = InvocationMeter(records.append)
+    with pytest.raises(FunctionThrottled, match="serverless-sre-outbox-drainer is throttled"):
+        bare_stack.invoke("outbox-drainer", {})
+    assert ran == [] and records == []
+
+
+@pytest.mark.parametrize("lambda_client", [ReservedConcurrency(), ReservedConcurrency(reserved=5),
+                                           ReservedConcurrency(missing=True)])
+def test_a_function_without_a_zero_reservation_runs(bare_stack, monkeypatch, lambda_client):
+    import devstack.functions as functions
+
+    ran = []
+    monkeypatch.setattr(functions, "invoke", lambda key, event: ran.append(key))
+    bare_stack._lambda = lambda_client
+    bare_stack.invoke("outbox-drainer", {})
+    assert ran == ["outbox-drainer"]
