@@ -42,9 +42,14 @@ class QueueConsumer:
             return 0
         arn = self._sqs.get_queue_attributes(QueueUrl=self._queue_url, AttributeNames=["QueueArn"])[
             "Attributes"]["QueueArn"]
+        from devstack.functions import FunctionThrottled
+
         try:
             result = self._invoke(self._function_key, sqs_event(messages, arn)) or {}
             failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
+        except FunctionThrottled as throttled:  # as Lambda: the batch comes back when it may run again
+            log.warning("queue consumer %s not run: %s; the batch will be redelivered", self._function_key, throttled)
+            failed = {message["MessageId"] for message in messages}
         except Exception:  # as Lambda: a failed invocation leaves the whole batch to come back
             log.exception("queue consumer %s failed; the batch will be redelivered", self._function_key)
             failed = {message["MessageId"] for message in messages}

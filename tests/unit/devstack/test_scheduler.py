@@ -139,3 +139,20 @@ def test_a_slow_run_delays_only_its_own_function():
     release.set()
     assert scheduler.wait_idle()
     assert calls == ["probe", "probe", "collector"]
+
+
+def test_a_throttled_function_counts_as_failed_with_a_warning_and_no_traceback(caplog):
+    from devstack.functions import FunctionThrottled
+
+    def invoke(key, event):
+        raise FunctionThrottled("serverless-sre-outbox-drainer")
+
+    clock = FakeClock()
+    scheduler = Scheduler({"outbox-drainer": "rate(1 minute)"}, invoke, clock=clock)
+    clock.now += 60
+    with caplog.at_level("WARNING", logger="devstack.scheduler"):
+        scheduler.run_due()
+        assert scheduler.wait_idle()
+    assert scheduler.failures == {"outbox-drainer": 1}
+    assert [(record.levelname, record.exc_info) for record in caplog.records] == [("WARNING", None)]
+    assert "reserved concurrency is 0" in caplog.text
