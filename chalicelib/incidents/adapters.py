@@ -16,7 +16,7 @@ from chalicelib.slo.records import Alert, SloEvaluation
 
 SLO_FIGURES = ("id", "tier", "long_window", "short_window", "long_burn_rate", "short_burn_rate",
                "burn_rate_threshold", "budget_remaining_ratio", "opened_at")
-BREAKER_FIGURES = ("reason", "failures", "opened_at", "shared", "at")
+BREAKER_FIGURES = ("reason", "actor", "failures", "opened_at", "shared", "at")
 # A page links the SLO's tickets opened this long before it (the slowest ticket tier's long window).
 TICKET_LINK_LOOKBACK = timedelta(days=3)
 
@@ -124,6 +124,7 @@ def _trip(transition: BreakerTransition) -> tuple[str, str, dict[str, Any]]:
     figures = {"state": transition.new_state, "previous_state": transition.old_state,
                **{key: details[key] for key in BREAKER_FIGURES if details.get(key) is not None}}
     title = f"Circuit breaker {name} is open"
-    summary = (f"Circuit breaker {name} opened ({details.get('reason', 'failures')}); "
+    by = f" by {details['actor']}" if details.get("actor") else ""  # an operator's open says who and why
+    summary = (f"Circuit breaker {name} opened ({details.get('reason', 'failures')}{by}); "
                f"calls to {name} fail fast or degrade")
     return title, summary, figures

@@ -36,6 +36,15 @@ def test_breaker_trip_opens_p2_with_breaker_runbook(recorder):
     assert opened["details"] == {"state": "open", "previous_state": "closed", "reason": "failures", "failures": 5}
 
 
+def test_an_operators_open_says_who_opened_it_and_why(recorder):
+    """The page of a forced open said only "opened (operator)"."""
+    BreakerIncidents(recorder, fallback_pager=None).record(BreakerTransition(
+        "database", "closed", "open", {"reason": "operator", "actor": "alice: vendor outage"}))
+    opened = recorder.triggered[0]
+    assert "opened (operator by alice: vendor outage)" in opened["summary"]
+    assert opened["details"]["actor"] == "alice: vendor outage"
+
+
 def test_breaker_close_signals_recovery(recorder):
     BreakerIncidents(recorder, fallback_pager=None).record(BreakerTransition("database", "half_open", "closed", {"reason": "probe_succeeded"}))
     assert recorder.recovered == [("breaker:database", "breaker database closed (probe_succeeded)", None)]
