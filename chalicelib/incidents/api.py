@@ -137,7 +137,7 @@ def create_incident(service: IncidentService, reports: IncidentReports, request:
 
 def act_on_incident(service: IncidentService, request: Any, incident_id: str, verb: str,
                     action: OperatorAction) -> dict[str, Any]:
-    _load(service, incident_id)
+    before = _load(service, incident_id)
     body = json_object(request, allowed=ACTION_FIELDS) if check_body_size(request).strip() else {}
     errors: dict[str, list[str]] = {}
     by = _text(body, "by", BY_MAX, errors)
@@ -152,7 +152,14 @@ def act_on_incident(service: IncidentService, request: Any, incident_id: str, ve
     except IncidentMissing:
         raise NotFound(f"Incident {incident_id} not found") from None
     action.outcome = "changed" if changed else "unchanged"
-    return {"incident": incident.to_json(), "changed": changed}
+    answer: dict[str, Any] = {"incident": incident.to_json(), "changed": changed}
+    if verb == "resolve" and changed and before.source == "slo" and before.open_signals:
+        # Allowed (the operator may know better), but said: the SLO loop reports what fires every run,
+        # so a page tier still firing opens a new incident at the next evaluation.
+        answer["warning"] = (f"{', '.join(before.open_signals)} still fires: its next report opens a new incident "
+                             "and pages again; while it fires, mitigate instead (the incident resolves by "
+                             "itself once the signal stops and the hold-down passes)")
+    return answer
 
 
 def postmortem(service: IncidentService, reports: IncidentReports, incident_id: str,

@@ -232,3 +232,20 @@ def test_the_golden_evaluation_opens_one_incident_at_the_fastest_firing_tiers_se
     assert (incident.fingerprint, incident.target) == (f"slo:{evaluation.slo}", evaluation.slo)
     assert incident.details["firing"] == [alert.tier for alert in evaluation.firing_pages]
     assert incident.severity == ("P1" if evaluation.budget_state != "exhausted" else "P0")
+
+
+def test_resolving_an_slo_incident_while_its_page_tier_fires_warns_that_it_will_open_again(
+        api_client, operator, sink, service, clock):
+    """It was resolved silently and 26 s later a new incident paged level 1 again."""
+    sink.slo_evaluated(_evaluation(clock, _alert("page-fast", clock)))
+    incident = _only_incident(service)
+    resolved = api_client.http.post(f"/sre/incidents/{incident.id}/resolve", headers=operator)
+    assert resolved.status_code == 200 and resolved.json_body["incident"]["status"] == "resolved"
+    assert "still fires" in resolved.json_body["warning"]
+
+
+def test_resolving_a_manual_incident_carries_no_warning(api_client, operator):
+    created = api_client.http.post("/sre/incidents", headers=operator,
+                                   body=json.dumps({"title": "Checkout down", "severity": "P2"}))
+    resolved = api_client.http.post(f"/sre/incidents/{created.json_body['incident']['id']}/resolve", headers=operator)
+    assert resolved.status_code == 200 and "warning" not in resolved.json_body
