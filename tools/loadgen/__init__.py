@@ -106,7 +106,7 @@ async def run_load_async(base_url: str, scenario: Scenario, profile: LoadProfile
         if display is not None:
             await display
     timeout_after_run = after_run_timeout(profile.timeout)
-    integrity, check_stopped = None, False
+    integrity = None
     if check:
         integrity = await until_ctrl_c(check_integrity_async(
             base_url, scenario.integrity, runner.ledger, headers=_tagged(runner, "check", after_run_headers),
@@ -115,13 +115,13 @@ async def run_load_async(base_url: str, scenario: Scenario, profile: LoadProfile
             integrity = IntegrityReport(uncertain=len(runner.ledger.uncertain),
                                         unacknowledged_creates=runner.ledger.unacknowledged_creates)
             integrity.error = "the check was stopped with Ctrl-C before it judged anything"
-            result.interrupted = check_stopped = True
+            result.interrupted = True
     cleaned = None
     if cleanup:
+        # Also after a Ctrl-C that stopped the check (as after one that stopped the load): the cleanup
+        # deletes what the run stored, by id, and a second Ctrl-C stops it.
         cleaned = CleanupReport.of(runner.ledger)
-        if check_stopped:
-            cleaned.error = "not started: Ctrl-C stopped the integrity check before it"
-        elif not await clean_up_until_ctrl_c(base_url, scenario.cleanup, runner.ledger, cleaned,
+        if not await clean_up_until_ctrl_c(base_url, scenario.cleanup, runner.ledger, cleaned,
                                              interruptible=interruptible,
                                              headers=_tagged(runner, "cleanup", after_run_headers),
                                              timeout=timeout_after_run):

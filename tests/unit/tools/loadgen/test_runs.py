@@ -525,6 +525,20 @@ def test_ctrl_c_during_the_integrity_check_stops_it_and_the_exit_code_says_so(se
     assert report["integrity"]["error"] == "the check was stopped with Ctrl-C before it judged anything"
 
 
+def test_ctrl_c_during_the_integrity_check_still_deletes_what_the_run_stored(service, monkeypatch):
+    """The cleanup was skipped ("not started"), leaving the run's users behind."""
+    async def slow_check(*args, **kwargs):
+        signal.raise_signal(signal.SIGINT)
+        await asyncio.sleep(30)
+
+    monkeypatch.setattr("tools.loadgen.integrity.check_integrity_async", slow_check)
+    report = run_load(service.base_url, crud(), LoadProfile.concurrency(1, "5s", max_requests=8), slos=OBJECTIVES,
+                      check=True, cleanup=True, interruptible=True)
+    assert report["interrupted"] is True and exit_code(report) == EXIT_INTERRUPTED
+    assert report["cleanup"]["error"] is None and report["cleanup"]["deleted"] > 0
+    assert service.users == {}
+
+
 def test_the_live_view_shows_no_latency_before_any_answer():
     from rich.console import Console
 
