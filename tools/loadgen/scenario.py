@@ -258,7 +258,9 @@ def load_scenario(path_or_name: str | Path) -> Scenario:
         if len(content) > MAX_SCENARIO_BYTES:
             raise ValueError(f"larger than {MAX_SCENARIO_BYTES // 1024} KiB")
         text = content.decode("utf-8")
-        document = _load_json(text) if path.suffix == ".json" else yaml.load(text, Loader=_unique_key_loader())
+        # Why nosec B506: the loader is a yaml.SafeLoader subclass that also refuses repeated keys.
+        document = (_load_json(text) if path.suffix == ".json"
+                    else yaml.load(text, Loader=_unique_key_loader()))  # nosec B506
     except DuplicateKey as exc:
         raise ScenarioError(f"{path_or_name}: {exc}") from None
     except (OSError, ValueError, yaml.YAMLError) as exc:  # a directory, not UTF-8, not JSON/YAML
