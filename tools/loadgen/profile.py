@@ -12,6 +12,7 @@ DEFAULT_MAX_REQUESTS = 100_000
 # Bounds a typo cannot get past: a day is four times the longest soak; more clients than this
 # exhaust a process's file descriptors before they load anything.
 MAX_DURATION_SECONDS = 24 * 3600
+MIN_DURATION_SECONDS = 0.001
 MAX_CLIENTS = 4096
 # Each finite alone, a rate and a duration can still multiply past what a float holds (1e308/s for
 # 1 s): the schedule then overflowed into a traceback, or into "Infinity" in the JSON report.
@@ -87,6 +88,9 @@ class LoadProfile:
         if self.duration > MAX_DURATION_SECONDS:
             raise ValueError(f"a run lasts at most {MAX_DURATION_SECONDS // 3600}h; this one would last "
                              f"{self.duration:.0f}s")
+        if self.duration < MIN_DURATION_SECONDS:  # 0.001ms: no client got to send anything
+            raise ValueError(f"a run lasts at least {MIN_DURATION_SECONDS * 1000:g} ms; this one would last "
+                             f"{self.duration * 1000:g} ms")
         scheduled = self.arrivals_by(self.duration) if self.model == OPEN else 0.0
         if not scheduled <= MAX_SCHEDULED_ITERATIONS:  # not finite, or too many
             raise ValueError(f"a run schedules at most 10^9 iterations (rate x duration, over every stage); "

@@ -114,3 +114,11 @@ def test_a_closed_model_target_that_is_no_whole_number_of_clients_is_refused(sta
     """--stage 1s:0.4 without --open started round(0.4) = 0 clients: nothing sent, exit 0."""
     with pytest.raises(ValueError, match="numbers of clients: whole numbers"):
         LoadProfile(CLOSED, stages, start=start)
+
+
+@pytest.mark.parametrize("make", [lambda: LoadProfile.concurrency(1, "0.001ms"),
+                                  lambda: LoadProfile.constant_rate(1, "0.001ms")])
+def test_a_profile_too_short_to_send_anything_is_refused(make):
+    """--duration 0.001ms sent no request and exited 0."""
+    with pytest.raises(ValueError, match="a run lasts at least 1 ms"):
+        make()

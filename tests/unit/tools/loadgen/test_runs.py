@@ -577,3 +577,9 @@ def test_a_follow_up_naming_a_value_no_answer_has_is_reported_and_fails_the_run(
     [skipped] = report["requests"]["skipped_because"]
     assert skipped.pop("iterations") >= 1  # the last ping may end the request budget before its follow-up
     assert skipped == {"request": "pong", "placeholder": "${ping.json.nosuch}", "never_sent": True}
+
+
+@pytest.mark.parametrize("profile", [LoadProfile.concurrency(1, "1ms"), LoadProfile.constant_rate(1, "1ms")])
+def test_the_shortest_run_allowed_sends_a_request(service, profile):
+    report = run_load(service.base_url, parse_scenario(HEALTH), profile, slos=OBJECTIVES)
+    assert report["requests"]["sent"] >= 1
