@@ -93,38 +93,6 @@ def test_a_ramp_whose_figures_overflow_is_refused_in_one_short_line(capsys, monk
 
 
 @pytest.fixture
-def refusing_stack():
-    """Answers every request as a stack given a wrong operator token does."""
-    class Refuse(BaseHTTPRequestHandler):
-        def do_POST(self):
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            payload = b'{"error":"Operator token is not valid"}'
-            self.send_response(403)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, format, *args):
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-def test_a_refused_operator_token_fails_before_the_ramp_saying_so(capsys, monkeypatch, refusing_stack):
-    from tools.capacity_test import main
-
-    monkeypatch.setattr("tools.loadgen.steps.run_steps", lambda *args, **kwargs: pytest.fail("the ramp ran"))
-    assert main(["--token", "wrong", "--base-url", refusing_stack]) == 1
-    printed = capsys.readouterr().err
-    assert "the stack refused the operator token (403" in printed and "make token PORT=" in printed
-
-
-@pytest.fixture
 def answering_stack():
     """Answers every POST as the test says: (status, content type, body)."""
     answer = {}
@@ -148,6 +116,22 @@ def answering_stack():
     yield answer
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def refusing_stack(answering_stack):
+    """Answers every request as a stack given a wrong operator token does."""
+    answering_stack["reply"] = (403, "application/json", b'{"error":"Operator token is not valid"}')
+    return answering_stack["base_url"]
+
+
+def test_a_refused_operator_token_fails_before_the_ramp_saying_so(capsys, monkeypatch, refusing_stack):
+    from tools.capacity_test import main
+
+    monkeypatch.setattr("tools.loadgen.steps.run_steps", lambda *args, **kwargs: pytest.fail("the ramp ran"))
+    assert main(["--token", "wrong", "--base-url", refusing_stack]) == 1
+    printed = capsys.readouterr().err
+    assert "the stack refused the operator token (403" in printed and "make token PORT=" in printed
 
 
 @pytest.mark.parametrize("reply, said", [
