@@ -532,10 +532,13 @@ def test_ctrl_c_during_the_integrity_check_still_deletes_what_the_run_stored(ser
         await asyncio.sleep(30)
 
     monkeypatch.setattr("tools.loadgen.integrity.check_integrity_async", slow_check)
-    report = run_load(service.base_url, crud(), LoadProfile.concurrency(1, "5s", max_requests=8), slos=OBJECTIVES,
+    seeded = parse_scenario({**CRUD_SCENARIO, "setup": [  # three users the load never deletes
+        {"name": "seed", "method": "POST", "path": "/users", "repeat": 3, "expect": [201], "records": "create",
+         "json": {"name": "Seed", "email": "seed-${unique}@example.com"}}]}, "test")
+    report = run_load(service.base_url, seeded, LoadProfile.concurrency(1, "5s", max_requests=4), slos=OBJECTIVES,
                       check=True, cleanup=True, interruptible=True)
     assert report["interrupted"] is True and exit_code(report) == EXIT_INTERRUPTED
-    assert report["cleanup"]["error"] is None and report["cleanup"]["deleted"] > 0
+    assert report["cleanup"]["error"] is None and report["cleanup"]["deleted"] >= 3
     assert service.users == {}
 
 
