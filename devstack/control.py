@@ -22,7 +22,7 @@ from http.server import ThreadingHTTPServer
 from typing import Any, Callable, Optional
 from urllib.parse import parse_qsl
 
-from chalicelib.auth import audit
+from chalicelib.auth import UNAUTHENTICATED, audit
 from chalicelib.http.errors import ApiError
 from chalicelib.http.strict import parse_bounded_int
 from devstack.functions import UnknownFunction
@@ -84,7 +84,7 @@ class ControlRequestHandler(JsonErrorPages):
         super().send_response(code, message)
 
     def _run(self, route: Route, path: str) -> None:
-        who = "unauthenticated"
+        who = UNAUTHENTICATED
         try:
             if route.operator:
                 who = self.operator_of(self.headers)

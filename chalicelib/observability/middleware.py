@@ -10,7 +10,7 @@ from typing import Any, Callable, Optional
 
 from chalice.app import Request, Response, handle_extra_types
 
-from chalicelib.auth import audit
+from chalicelib.auth import UNAUTHENTICATED, audit, refused_outcome
 from chalicelib.errors import error_chain
 from chalicelib.http.errors import ApiError, ValidationFailed
 from chalicelib.http.request import check_body_size, check_content_encoding, check_content_type, no_body
@@ -212,7 +212,7 @@ def _admit(request: Request, route: str) -> None:
     except ApiError as refused:
         if _is_operator_write(route, request.method):
             audit(_operator_or_unauthenticated(request), f"{request.method} {route}",
-                  _audit_target(request, route), f"refused {refused.status_code}: {refused.message}")
+                  _audit_target(request, route), refused_outcome(refused))
         raise
 
 
@@ -222,7 +222,7 @@ def _operator_or_unauthenticated(request: Request) -> str:
     try:
         return current().operator_auth.require(request.headers)
     except ApiError:
-        return "unauthenticated"
+        return UNAUTHENTICATED
 
 
 def _call_view(request: Request, get_response: Callable[[Request], Response], fault: Any = None) -> Response:
